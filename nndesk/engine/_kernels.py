@@ -1,0 +1,111 @@
+"""Hot loops: compiled with Numba when it is importable, NumPy fallbacks otherwise.
+
+Numba is never imported when this module is imported; each kernel compiles on its
+first call. ``NNDESK_NUMBA=0`` in the environment forces the NumPy fallbacks; it is
+read once, at the first kernel call.
+
+A kernel is declared as a pair: a loop function written in the Numba-compatible
+subset of Python (explicit loops over flat arrays), and a vectorised NumPy fallback
+with the same signature and the same in-place effects::
+
+    def _scale_loop(x, a):
+        for i in range(x.size):
+            x.flat[i] *= a
+
+    def _scale_numpy(x, a):
+        x *= a
+
+    scale = kernel(_scale_loop, _scale_numpy)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_numba_state: dict[str, Any] = {}
+
+
+def numba_enabled() -> bool:
+    """True when Numba is installed and not disabled by ``NNDESK_NUMBA=0``."""
+    if "enabled" not in _numba_state:
+        wanted = os.environ.get("NNDESK_NUMBA", "1").strip().lower() not in (
+            "0",
+            "false",
+            "no",
+            "off",
+        )
+        njit = None
+        if wanted:
+            try:
+                from numba import njit  # noqa: PLC0415 - lazy by design
+            except Exception as exc:  # ImportError, or a broken llvmlite
+                log.info("Numba unavailable, using NumPy kernels: %s", exc)
+                njit = None
+        _numba_state["njit"] = njit
+        _numba_state["enabled"] = njit is not None
+    return bool(_numba_state["enabled"])
+
+
+def set_numba_enabled(enabled: bool | None) -> None:
+    """Force the choice for this process (tests); ``None`` re-reads the environment.
+
+    Kernels already called keep the implementation they picked unless
+    ``reset_kernels()`` is called too.
+    """
+    _numba_state.clear()
+    if enabled is False:
+        _numba_state.update(enabled=False, njit=None)
+    elif enabled:
+        numba_enabled()
+    reset_kernels()
+
+
+class Kernel:
+    """A callable that picks the Numba or the NumPy implementation on first call."""
+
+    def __init__(self, loop: Callable[..., Any], fallback: Callable[..., Any]) -> None:
+        self.loop = loop
+        self.fallback = fallback
+        self._impl: Callable[..., Any] | None = None
+        self.__name__ = getattr(fallback, "__name__", "kernel")
+        self.__doc__ = fallback.__doc__
+
+    @property
+    def uses_numba(self) -> bool:
+        return self._resolve() is not self.fallback
+
+    def _resolve(self) -> Callable[..., Any]:
+        if self._impl is None:
+            if numba_enabled():
+                njit = _numba_state["njit"]
+                self._impl = njit(cache=False, fastmath=False, nogil=True)(self.loop)
+            else:
+                self._impl = self.fallback
+        return self._impl
+
+    def reset(self) -> None:
+        self._impl = None
+
+    def __call__(self, *args: Any) -> Any:
+        return self._resolve()(*args)
+
+
+_registry: list[Kernel] = []
+
+
+def kernel(loop: Callable[..., Any], fallback: Callable[..., Any]) -> Kernel:
+    """Declare a kernel from a Numba-compatible loop and its NumPy fallback."""
+    k = Kernel(loop, fallback)
+    _registry.append(k)
+    return k
+
+
+def reset_kernels() -> None:
+    """Forget every kernel's chosen implementation (after ``set_numba_enabled``)."""
+    for k in _registry:
+        k.reset()
