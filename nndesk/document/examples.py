@@ -1,0 +1,232 @@
+"""Example networks, built through the public Document API and laid out left to right.
+
+Each builder returns a new Document with its dataset spec and training settings
+filled in, ready to train. ``EXAMPLES`` lists them for a "New from example" menu.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .graph import Document
+
+STEP_X = 220.0
+"""Horizontal distance between consecutive layers on the canvas."""
+
+STEP_Y = 140.0
+"""Vertical distance between parallel branches."""
+
+
+def _chain(
+    doc: Document,
+    layers: Sequence[tuple[str, Mapping[str, Any]]],
+    start: str | None = None,
+    column: int = 0,
+    row: float = 0.0,
+) -> list[str]:
+    """Add ``layers`` one per column from ``column`` and connect them in a chain
+    (after ``start`` when given); returns the new ids."""
+    ids: list[str] = []
+    prev = start
+    for i, (type_name, params) in enumerate(layers):
+        node = doc.add_node(
+            type_name, params, pos=((column + i) * STEP_X, row * STEP_Y)
+        )
+        if prev is not None:
+            doc.connect(prev, "out", node, "in")
+        ids.append(node)
+        prev = node
+    return ids
+
+
+def spiral_classifier() -> Document:
+    """The TensorFlow-Playground spiral: 2-8-8-1 tanh, sigmoid output, binary CE."""
+    doc = Document(
+        {
+            "dataset": "spiral:n=400,noise=0.1",
+            "optimizer": "adam",
+            "learning_rate": 0.01,
+            "batch_size": 16,
+            "epochs": 300,
+            "metrics": ("accuracy",),
+            "validation_split": 0.2,
+        }
+    )
+    _chain(
+        doc,
+        [
+            ("Input", {"shape": (2,)}),
+            ("Dense", {"units": 8, "activation": "tanh"}),
+            ("Dense", {"units": 8, "activation": "tanh"}),
+            ("Dense", {"units": 1, "activation": "sigmoid"}),
+            ("Output", {"loss": "binary_crossentropy"}),
+        ],
+    )
+    return doc
+
+
+def xor_network() -> Document:
+    """XOR of two inputs: 2-4-1 tanh with a sigmoid output."""
+    doc = Document(
+        {
+            "dataset": "xor:n=200,noise=0.1",
+            "optimizer": "adam",
+            "learning_rate": 0.03,
+            "batch_size": 16,
+            "epochs": 200,
+            "metrics": ("accuracy",),
+        }
+    )
+    _chain(
+        doc,
+        [
+            ("Input", {"shape": (2,)}),
+            ("Dense", {"units": 4, "activation": "tanh"}),
+            ("Dense", {"units": 1, "activation": "sigmoid"}),
+            ("Output", {"loss": "binary_crossentropy"}),
+        ],
+    )
+    return doc
+
+
+def sine_regression() -> Document:
+    """Fit y = sin(x): 1-32-32-1 tanh with a linear output and MSE."""
+    doc = Document(
+        {
+            "dataset": "sine:n=500,noise=0.05",
+            "optimizer": "adam",
+            "learning_rate": 0.01,
+            "batch_size": 32,
+            "epochs": 300,
+            "metrics": ("mae",),
+        }
+    )
+    _chain(
+        doc,
+        [
+            ("Input", {"shape": (1,)}),
+            ("Dense", {"units": 32, "activation": "tanh"}),
+            ("Dense", {"units": 32, "activation": "tanh"}),
+            ("Dense", {"units": 1, "activation": "linear"}),
+            ("Output", {"loss": "mse"}),
+        ],
+    )
+    return doc
+
+
+def fashion_mnist_mlp(data_path: str = "fashion-mnist") -> Document:
+    """Fashion-MNIST 784-256-128-10: Flatten, two ReLU layers, a softmax, sparse CE.
+
+    Parameters
+    ----------
+    data_path : str
+        The IDX folder holding the four Fashion-MNIST files, absolute or relative
+        to the project file.
+    """
+    doc = Document(
+        {
+            "dataset": data_path,
+            "optimizer": "adam",
+            "learning_rate": 0.001,
+            "batch_size": 128,
+            "epochs": 10,
+            "metrics": ("accuracy",),
+            "validation_split": 0.1,
+            "early_stopping_patience": 3,
+            "early_stopping_metric": "val_loss",
+        }
+    )
+    _chain(
+        doc,
+        [
+            ("Input", {"shape": (28, 28)}),
+            ("Flatten", {}),
+            ("Dense", {"units": 256, "activation": "relu"}),
+            ("Dense", {"units": 128, "activation": "relu"}),
+            ("Dense", {"units": 10, "activation": "softmax"}),
+            ("Output", {"loss": "sparse_categorical_crossentropy"}),
+        ],
+    )
+    return doc
+
+
+def residual_classifier() -> Document:
+    """Two moons with a skip connection: the second hidden layer's output is added to
+    the first's (Add) before the sigmoid output."""
+    doc = Document(
+        {
+            "dataset": "moons:n=400,noise=0.15",
+            "optimizer": "adam",
+            "learning_rate": 0.01,
+            "batch_size": 16,
+            "epochs": 100,
+            "metrics": ("accuracy",),
+        }
+    )
+    _x, h1 = _chain(
+        doc,
+        [("Input", {"shape": (2,)}), ("Dense", {"units": 16, "activation": "relu"})],
+    )
+    (h2,) = _chain(doc, [("Dense", {"units": 16, "activation": "relu"})], h1, 2, 1.0)
+    add = doc.add_node("Add", pos=(3 * STEP_X, 0.0))
+    doc.connect(h1, "out", add, "in")
+    doc.connect(h2, "out", add, "in")
+    _chain(
+        doc,
+        [
+            ("Dense", {"units": 1, "activation": "sigmoid"}),
+            ("Output", {"loss": "binary_crossentropy"}),
+        ],
+        add,
+        4,
+    )
+    return doc
+
+
+@dataclass(frozen=True)
+class Example:
+    """A named example network for menus."""
+
+    name: str
+    title: str
+    description: str
+    build: Callable[[], Document]
+
+
+EXAMPLES: Mapping[str, Example] = MappingProxyType(
+    {
+        e.name: e
+        for e in (
+            Example(
+                "spiral",
+                "Spiral classifier",
+                "Two interleaved spirals, the TensorFlow Playground classic.",
+                spiral_classifier,
+            ),
+            Example(
+                "xor", "XOR", "The smallest problem a line cannot solve.", xor_network
+            ),
+            Example(
+                "sine", "Sine regression", "A curve fit with MSE.", sine_regression
+            ),
+            Example(
+                "fashion_mnist",
+                "Fashion-MNIST MLP",
+                "784-256-128-10 on 28x28 clothing images (needs the IDX files).",
+                fashion_mnist_mlp,
+            ),
+            Example(
+                "residual",
+                "Skip connection",
+                "A residual block (Add) on the two-moons data.",
+                residual_classifier,
+            ),
+        )
+    }
+)
+"""Example networks by name; ``EXAMPLES["spiral"].build()`` is the default network."""
+
+DEFAULT_EXAMPLE = "spiral"

@@ -1,0 +1,200 @@
+"""Network-level settings: dataset, optimizer, schedule, batches, early stopping.
+
+Every document holds every setting (missing ones get these defaults), validated by
+the same ``ParamSpec`` machinery as node parameters, so the inspector can show a form
+for "no node selected" from ``SETTINGS``. The loss is not a setting: it belongs to
+the Output node (``Output.loss``), next to the prediction it scores, so there is one
+place to change it.
+
+Names of optimizers, schedules and metrics come from the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from ..engine.metrics import METRICS
+from ..engine.optimizers import OPTIMIZERS
+from ..engine.schedules import SCHEDULES
+from .errors import ParamError
+from .params import ParamSpec
+
+CONSTANT_LR = "constant"
+"""The ``lr_schedule`` value that keeps the learning rate fixed."""
+
+SCALINGS: tuple[str, ...] = ("none", "standard", "minmax")
+"""Feature scaling choices: none, standard (zero mean, unit variance), minmax (0-1)."""
+
+
+def _monitor_choices() -> tuple[str, ...]:
+    names = ["val_loss", "loss"]
+    for m in METRICS:
+        names += [f"val_{m}", m]
+    return tuple(dict.fromkeys(names))
+
+
+SETTINGS: tuple[ParamSpec, ...] = (
+    ParamSpec(
+        "dataset",
+        "str",
+        "",
+        help="A generator spec such as 'spiral:n=1000,noise=0.2', or the path of a "
+        "CSV or NPZ file or an MNIST-style IDX folder (relative paths are relative to "
+        "the project file). Empty: no dataset chosen yet.",
+    ),
+    ParamSpec(
+        "dataset_target",
+        "str",
+        "",
+        label="target column",
+        help="CSV only: name or 0-based index of the target column; empty means the "
+        "last column.",
+    ),
+    ParamSpec(
+        "validation_split",
+        "float",
+        0.2,
+        min=0.0,
+        max=1.0,
+        max_inclusive=False,
+        help="Fraction of the samples held out to validate after each epoch.",
+    ),
+    ParamSpec(
+        "scaling",
+        "choice",
+        "none",
+        choices=SCALINGS,
+        help="Feature scaling fitted on the training split: none, standard (zero "
+        "mean, unit variance) or minmax (to 0..1).",
+    ),
+    ParamSpec(
+        "optimizer",
+        "choice",
+        "adam",
+        choices=OPTIMIZERS,
+        help="The update rule: " + ", ".join(OPTIMIZERS) + ".",
+    ),
+    ParamSpec(
+        "learning_rate",
+        "float",
+        0.001,
+        min=0.0,
+        min_inclusive=False,
+        max=10.0,
+        help="Step size of the optimizer (Adam: about 0.001; SGD: about 0.01-0.1).",
+    ),
+    ParamSpec(
+        "batch_size",
+        "int",
+        32,
+        min=1,
+        max=1_000_000,
+        help="Samples per gradient step.",
+    ),
+    ParamSpec(
+        "epochs",
+        "int",
+        20,
+        min=1,
+        max=1_000_000,
+        help="Passes over the training data.",
+    ),
+    ParamSpec(
+        "seed",
+        "int",
+        0,
+        min=0,
+        max=2**32 - 1,
+        help="Seed of weight initialisation, shuffling, dropout and the data split; "
+        "the same seed trains the same network bit for bit.",
+    ),
+    ParamSpec(
+        "metrics",
+        "multichoice",
+        (),
+        choices=METRICS,
+        help="Metrics computed each epoch besides the loss.",
+    ),
+    ParamSpec(
+        "lr_schedule",
+        "choice",
+        CONSTANT_LR,
+        choices=(CONSTANT_LR, *SCHEDULES),
+        label="learning-rate schedule",
+        help="How the learning rate changes per epoch: constant, or "
+        + ", ".join(SCHEDULES)
+        + " (see the step size, gamma and minimum settings).",
+    ),
+    ParamSpec(
+        "lr_step_size",
+        "int",
+        10,
+        min=1,
+        label="schedule step size",
+        help="Step schedule: epochs between two decays.",
+    ),
+    ParamSpec(
+        "lr_gamma",
+        "float",
+        0.5,
+        min=0.0,
+        max=1.0,
+        min_inclusive=False,
+        label="schedule gamma",
+        help="Step and exponential schedules: factor the learning rate is multiplied "
+        "by at each decay.",
+    ),
+    ParamSpec(
+        "lr_min",
+        "float",
+        0.0,
+        min=0.0,
+        label="schedule minimum",
+        help="Cosine schedule: the learning rate reached at the last epoch.",
+    ),
+    ParamSpec(
+        "early_stopping_patience",
+        "int",
+        0,
+        min=0,
+        max=1_000_000,
+        label="early-stopping patience",
+        help="Stop after this many epochs without improvement of the monitored "
+        "metric; 0 turns early stopping off.",
+    ),
+    ParamSpec(
+        "early_stopping_metric",
+        "choice",
+        "val_loss",
+        choices=_monitor_choices(),
+        label="early-stopping metric",
+        help="The metric early stopping watches (val_ metrics need a validation "
+        "split).",
+    ),
+)
+"""The schema of every network setting, in form order."""
+
+_BY_NAME: Mapping[str, ParamSpec] = MappingProxyType({s.name: s for s in SETTINGS})
+
+
+def get_setting_spec(name: str) -> ParamSpec:
+    """The spec of setting ``name``.
+
+    Raises
+    ------
+    ParamError
+        For an unknown name, listing the known ones.
+    """
+    try:
+        return _BY_NAME[name]
+    except (KeyError, TypeError):
+        raise ParamError(
+            f"There is no setting {name!r}; the settings are: {', '.join(_BY_NAME)}."
+        ) from None
+
+
+def default_settings() -> dict[str, Any]:
+    """A fresh dict of every setting at its default."""
+    return {s.name: s.default for s in SETTINGS}

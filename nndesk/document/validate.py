@@ -1,0 +1,284 @@
+"""Whole-network checks: every problem at once, each a node id and one sentence.
+
+``validate`` gathers shape-inference errors, whole-graph problems (no Input, no
+Output, several Inputs, nodes whose result is unused), settings that contradict each
+other, and — when the caller passes what it knows of the dataset — mismatches
+between the data and the network (input shape, number of classes, task vs loss).
+Errors block training; warnings only inform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from ..engine import losses
+from ..engine.layers.base import format_shape
+from .shapes import ShapeReport, final_activation, infer_shapes
+from .view import GraphView
+
+Severity = Literal["error", "warning"]
+
+_REGRESSION_METRICS = ("mse", "mae", "rmse", "r2")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the network.
+
+    Attributes
+    ----------
+    node_id : str or None
+        The node to select when the user clicks the problem; None for the network
+        as a whole.
+    message : str
+        One sentence naming the cause and what to change.
+    severity : {"error", "warning"}
+        Errors block training.
+    """
+
+    node_id: str | None
+    message: str
+    severity: Severity = "error"
+
+    @property
+    def is_error(self) -> bool:
+        """Whether this problem blocks training."""
+        return self.severity == "error"
+
+
+class DatasetInfo(Protocol):
+    """What ``validate`` needs to know of a dataset (``nndesk.io`` Datasets fit).
+
+    Attributes
+    ----------
+    input_shape : tuple of int
+        Per-sample feature shape.
+    task : str
+        ``"classification"`` or ``"regression"``.
+    n_classes : int or None
+        Number of classes for classification.
+    """
+
+    @property
+    def input_shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def task(self) -> str: ...
+
+    @property
+    def n_classes(self) -> int | None: ...
+
+
+def validate(
+    view: GraphView,
+    dataset: DatasetInfo | None = None,
+    shapes: ShapeReport | None = None,
+) -> list[Problem]:
+    """Every problem of the network, graph-level ones first.
+
+    Parameters
+    ----------
+    view : GraphView
+        A Document or Snapshot.
+    dataset : DatasetInfo, optional
+        The loaded dataset (anything with ``input_shape``, ``task``, ``n_classes``);
+        enables the data-vs-network checks.
+    shapes : ShapeReport, optional
+        A report already computed for ``view`` (saves recomputing it).
+
+    Returns
+    -------
+    list of Problem
+        Empty when the network is ready to train.
+    """
+    report = shapes if shapes is not None else infer_shapes(view)
+    problems = [Problem(None, m) for m in report.graph_messages]
+    problems += _structure_problems(view)
+    problems += [
+        Problem(r.node_id, r.message or "") for r in report if r.status == "error"
+    ]
+    problems += _unused_problems(view)
+    problems += _settings_problems(view)
+    if dataset is not None:
+        problems += _dataset_problems(view, dataset, report)
+    return problems
+
+
+def errors_only(problems: list[Problem]) -> list[Problem]:
+    """The problems that block training."""
+    return [p for p in problems if p.is_error]
+
+
+def _structure_problems(view: GraphView) -> list[Problem]:
+    problems = []
+    inputs = [n for n in view.nodes if n.spec.category == "Input"]
+    outputs = [n for n in view.nodes if n.spec.category == "Output"]
+    if len(inputs) > 1:
+        problems.append(
+            Problem(
+                inputs[1].id,
+                f"The network has {len(inputs)} Input nodes but a dataset feeds one: "
+                "remove all but one.",
+            )
+        )
+    if len(outputs) > 1:
+        problems.append(
+            Problem(
+                outputs[1].id,
+                f"The network has {len(outputs)} Output nodes but a dataset gives one "
+                "target: remove all but one.",
+            )
+        )
+    return problems
+
+
+def _unused_problems(view: GraphView) -> list[Problem]:
+    """Nodes from which no path leads to an Output node."""
+    outputs = [n.id for n in view.nodes if n.spec.category == "Output"]
+    if not outputs:
+        return []
+    useful = set(outputs)
+    stack = list(outputs)
+    while stack:
+        for pred in view.predecessors(stack.pop()):
+            if pred not in useful:
+                useful.add(pred)
+                stack.append(pred)
+    return [
+        Problem(
+            n.id,
+            f"{n.title} does not lead to the Output: its result is unused.",
+            "warning",
+        )
+        for n in view.nodes
+        if n.id not in useful
+    ]
+
+
+def _settings_problems(view: GraphView) -> list[Problem]:
+    s = view.settings
+    problems = []
+    if not s["dataset"]:
+        problems.append(
+            Problem(None, "No dataset is chosen: set one in the network settings.")
+        )
+    monitor = s["early_stopping_metric"]
+    if s["early_stopping_patience"] > 0:
+        if monitor.startswith("val_") and s["validation_split"] == 0:
+            problems.append(
+                Problem(
+                    None,
+                    f"Early stopping watches {monitor} but the validation split is 0: "
+                    "set a validation split or watch a training metric.",
+                )
+            )
+        base = monitor.removeprefix("val_")
+        if base != "loss" and base not in s["metrics"]:
+            problems.append(
+                Problem(
+                    None,
+                    f"Early stopping watches {monitor} but {base} is not among the "
+                    "metrics: add it to the metrics or watch the loss.",
+                )
+            )
+    return problems + _metric_problems(view)
+
+
+def _metric_problems(view: GraphView) -> list[Problem]:
+    outputs = view.nodes_of_type("Output")
+    if len(outputs) != 1:
+        return []
+    loss = str(outputs[0].params["loss"])
+    classifier = losses.get(loss).fuses_with is not None
+    chosen = view.settings["metrics"]
+    wrong = [m for m in chosen if (m in _REGRESSION_METRICS) == classifier]
+    if not wrong:
+        return []
+    kind = "a classification" if classifier else "a regression"
+    return [
+        Problem(
+            None,
+            f"The metrics {', '.join(wrong)} do not suit {kind} loss ({loss}): "
+            "remove them from the metrics.",
+            "warning",
+        )
+    ]
+
+
+def _dataset_problems(
+    view: GraphView, data: DatasetInfo, report: ShapeReport
+) -> list[Problem]:
+    problems = []
+    want = tuple(int(d) for d in data.input_shape)
+    for node in view.nodes_of_type("Input"):
+        shape = tuple(node.params["shape"])
+        if shape != want:
+            problems.append(
+                Problem(
+                    node.id,
+                    f"{node.title} has shape {format_shape(shape)} but the dataset's samples "
+                    f"have shape {format_shape(want)}: set the Input shape to {format_shape(want)}.",
+                )
+            )
+    outputs = view.nodes_of_type("Output")
+    if len(outputs) == 1:
+        problems += _target_problems(view, outputs[0].id, data, report)
+    return problems
+
+
+def _target_problems(
+    view: GraphView, output_id: str, data: DatasetInfo, report: ShapeReport
+) -> list[Problem]:
+    output = view.node(output_id)
+    loss = str(output.params["loss"])
+    needs = losses.get(loss).fuses_with
+    if data.task == "regression":
+        if needs is not None:
+            return [
+                Problem(
+                    output_id,
+                    f"{loss} needs class labels but the dataset is a regression set: "
+                    "use mse, mae or huber.",
+                )
+            ]
+        return []
+    if needs is None:
+        return [
+            Problem(
+                output_id,
+                f"{loss} is a regression loss but the dataset has class labels: use "
+                "a cross-entropy loss.",
+                "warning",
+            )
+        ]
+    classes = int(data.n_classes or 0)
+    result = report.nodes.get(output_id)
+    shape = result.output_shape if result is not None else None
+    if shape is None or len(shape) != 1:
+        return []
+    units = shape[0]
+    preds = view.predecessors(output_id)
+    who = "the last layer"
+    if preds:
+        producer = final_activation(view, preds[0])[1]
+        who = producer.title if producer is not None else who
+    if needs == "sigmoid":
+        if classes > 2 and units == 1:
+            return [
+                Problem(
+                    output_id,
+                    f"{loss} fits 2 classes but the dataset has {classes}: use "
+                    f"sparse_categorical_crossentropy with {classes} softmax units.",
+                )
+            ]
+        return []
+    if classes and units != classes:
+        return [
+            Problem(
+                output_id,
+                f"The dataset has {classes} classes but {who} gives {units} outputs: "
+                f"give it {classes} units, one per class.",
+            )
+        ]
+    return []
