@@ -1,0 +1,132 @@
+"""The epoch loop behind ``Model.fit``: batches, callbacks, validation, schedules."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._data import (
+    check_batch_size,
+    check_finite,
+    gather,
+    prepare_inputs,
+    prepare_targets,
+)
+from .callbacks import Callback, History
+from .errors import ConfigError, NumericalError
+
+if TYPE_CHECKING:
+    from .model import Model
+
+log = logging.getLogger(__name__)
+
+
+def run_fit(
+    model: Model,
+    x: Any,
+    y: Any,
+    epochs: int,
+    batch_size: int,
+    shuffle: bool,
+    validation_data: tuple[Any, Any] | None,
+    callbacks: Sequence[Callback],
+    verbose: int,
+    initial_epoch: int,
+) -> History:
+    """``Model.fit``; see its docstring."""
+    model._require_compiled()
+    batch_size = check_batch_size(batch_size)
+    xs = prepare_inputs(model, x)
+    check_finite(model, xs)
+    n = len(xs[0])
+    ys = prepare_targets(model, y, n)
+    val = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ConfigError("validation_data must be a pair (x_val, y_val).")
+        xv = prepare_inputs(model, validation_data[0], what="validation x")
+        check_finite(model, xv, what="validation x")
+        val = (xv, prepare_targets(model, validation_data[1], len(xv[0])))
+    history = History()
+    model.history = history
+    cbs: list[Callback] = [history, *callbacks]
+    for cb in cbs:
+        cb.set_model(model)
+    model.stop_training = False
+    logs: dict[str, float] = {}
+    for cb in cbs:
+        cb.on_train_begin({})
+    for epoch in range(int(initial_epoch), int(epochs)):
+        if model.lr_schedule is not None:
+            model.optimizer.lr = model.lr_schedule(epoch, model._base_lr)  # type: ignore[union-attr]
+        for cb in cbs:
+            cb.on_epoch_begin(epoch, {})
+        logs = _fit_epoch(model, epoch, xs, ys, batch_size, shuffle, cbs)
+        if val is not None:
+            logs.update({f"val_{k}": v for k, v in model._evaluate(*val, 256).items()})
+        if model.lr_schedule is not None:
+            logs["lr"] = float(model.optimizer.lr)  # type: ignore[union-attr]
+        for cb in cbs:
+            cb.on_epoch_end(epoch, logs)
+        if verbose:
+            text = " - ".join(f"{k}: {v:.4g}" for k, v in logs.items())
+            log.info("Epoch %d/%d - %s", epoch + 1, epochs, text)
+        if model.stop_training:
+            break
+    for cb in cbs:
+        cb.on_train_end(logs)
+    return history
+
+
+def _fit_epoch(
+    model: Model,
+    epoch: int,
+    xs: list[np.ndarray],
+    ys: list[np.ndarray],
+    batch_size: int,
+    shuffle: bool,
+    cbs: Sequence[Callback],
+) -> dict[str, float]:
+    n = len(xs[0])
+    order = model.rng.permutation(n) if shuffle else None
+    sums = [0.0] * (len(model.outputs) + 1)
+    seen = 0
+    keep_preds = any(model.metric_functions)
+    kept: list[list[np.ndarray]] = []
+    batch_logs: dict[str, float] = {}
+    for b, start in enumerate(range(0, n, batch_size)):
+        stop = min(start + batch_size, n)
+        m = stop - start
+        idx = slice(start, stop) if order is None else order[start:stop]
+        xb = [gather(model, a, idx, ("x", k)) for k, a in enumerate(xs)]
+        yb = [gather(model, a, idx, ("y", k)) for k, a in enumerate(ys)]
+        batch_logs = {"size": float(m)}
+        for cb in cbs:
+            cb.on_batch_begin(b, batch_logs)
+        try:
+            total, parts, outs = model._train_step(xb, yb)
+        except NumericalError as exc:
+            raise NumericalError(f"Epoch {epoch + 1}, batch {b + 1}: {exc}") from None
+        sums[0] += m * total
+        for k, part in enumerate(parts):
+            sums[k + 1] += m * part
+        seen += m
+        if keep_preds:
+            kept.append([o.copy() for o in outs])
+        batch_logs = {"size": float(m), **model._loss_logs(total, parts)}
+        for cb in cbs:
+            cb.on_batch_end(b, batch_logs)
+        if model.stop_training:
+            break
+    logs = model._loss_logs(sums[0] / seen, [v / seen for v in sums[1:]])
+    if kept:
+        if order is None:
+            y_seen = [a[:seen] for a in ys]
+        else:
+            y_seen = [a[order[:seen]] for a in ys]
+        preds = [np.concatenate([p[k] for p in kept]) for k in range(len(ys))]
+        logs.update(model._metric_logs(y_seen, preds))
+    return logs

@@ -1,0 +1,436 @@
+"""Core layers: Input, Dense, Activation, Dropout, Flatten and Reshape.
+
+Arrays are ``(batch, *shape)`` in the layer's dtype; shapes in messages and shape
+rules are per sample (no batch axis).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import _layer_kernels as K
+from ..activations import ActivationFunction, get_activation
+from ..errors import ConfigError, GraphError
+from ..initializers import get_initializer, initialize
+from .base import Layer, Shape, SymbolicTensor, format_shape
+
+__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "Reshape"]
+
+
+def _positive_int(value: object, what: str, label: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f"{label}: {what} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _shape_tuple(value: object, what: str, label: str, allow_minus_one: bool) -> Shape:
+    items = (value,) if isinstance(value, (int, np.integer)) else value
+    try:
+        dims = tuple(items)  # type: ignore[arg-type]
+    except TypeError:
+        raise ConfigError(f"{label}: {what} must be a tuple of integers.") from None
+    ok = all(
+        not isinstance(d, bool)
+        and isinstance(d, (int, np.integer))
+        and (d >= 1 or (allow_minus_one and d == -1))
+        for d in dims
+    )
+    if not ok:
+        allowed = (
+            "positive integers (one -1 allowed)"
+            if allow_minus_one
+            else "positive integers"
+        )
+        raise ConfigError(f"{label}: {what} must hold {allowed}, got {value!r}.")
+    return tuple(int(d) for d in dims)
+
+
+def _nonnegative(value: object, what: str, label: str) -> float:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(f"{label}: {what} must be a number, got {value!r}.") from None
+    if not math.isfinite(v) or v < 0:
+        raise ConfigError(f"{label}: {what} must be finite and >= 0, got {value!r}.")
+    return v
+
+
+class Input(Layer):
+    """Entry point of a model: a placeholder for ``(batch, *shape)`` data.
+
+    ``Input((2,))`` is already a graph node; call other layers on it.
+    """
+
+    type_name = "Input"
+    min_inputs = 0
+    max_inputs = 0
+
+    def __init__(self, shape: tuple[int, ...] | int, name: str | None = None) -> None:
+        super().__init__(name)
+        self.shape = _shape_tuple(shape, "shape", self.label, allow_minus_one=False)
+        self._graph_shape = self.shape
+
+    def __call__(self, inputs: Any) -> SymbolicTensor:
+        raise GraphError(f"{self.label} takes no inputs; it starts a graph.")
+
+    def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
+        self.check_input_count(len(input_shapes))
+        return self.shape
+
+    def forward(self, inputs: Sequence[np.ndarray], training: bool) -> np.ndarray:
+        return inputs[0]
+
+    def backward(self, dy: np.ndarray) -> list[np.ndarray | None]:
+        return []
+
+    def get_config(self) -> dict[str, Any]:
+        return {"shape": list(self.shape), "name": self.name}
+
+
+class _ActivationMixin:
+    """Shared activation handling of Dense and Activation."""
+
+    _act: ActivationFunction
+    _z: np.ndarray | None
+    _y: np.ndarray | None
+    keep_preactivation: bool
+
+    @property
+    def activation_name(self) -> str:
+        """Canonical name of the activation this layer ends with."""
+        return self._act.name
+
+    @property
+    def preactivation(self) -> np.ndarray | None:
+        """Pre-activation values of the last forward pass when the model asked to
+        keep them (``keep_preactivation``), else possibly overwritten."""
+        return self._z
+
+    def _activate(self, z: np.ndarray, owns_z: bool) -> np.ndarray:
+        act = self._act
+        if act.name == "linear":
+            return z
+        if owns_z and act.grad_from_output and not self.keep_preactivation:
+            return act.forward(z, z)  # z is our buffer and backward needs only y
+        return act.forward(z, self._buffer("y", z.shape))  # type: ignore[attr-defined]
+
+    def _activation_backward(self, dy: np.ndarray) -> np.ndarray:
+        act = self._act
+        if act.name == "linear":
+            return dy
+        out = self._buffer("dz", self._y.shape)  # type: ignore[attr-defined,union-attr]
+        return act.backward(dy, self._z, self._y, out)
+
+
+def _make_activation(
+    activation: str, alpha: float | None, label: str
+) -> ActivationFunction:
+    try:
+        return get_activation(activation, alpha)
+    except ConfigError as exc:
+        raise ConfigError(f"{label}: {exc}") from None
+
+
+class Dense(_ActivationMixin, Layer):
+    """Fully connected layer ``y = act(x @ kernel + bias)``.
+
+    ``x`` is ``(batch, in)``, ``kernel`` is ``(in, units)`` (Keras layout), ``bias``
+    is ``(units,)``. ``l1``/``l2`` add ``l1*sum|kernel| + l2*sum(kernel**2)`` to
+    the training loss. ``alpha`` parameterises leaky_relu and elu.
+    """
+
+    type_name = "Dense"
+
+    def __init__(
+        self,
+        units: int,
+        activation: str = "linear",
+        use_bias: bool = True,
+        kernel_initializer: str = "glorot_uniform",
+        bias_initializer: str = "zeros",
+        l1: float = 0.0,
+        l2: float = 0.0,
+        alpha: float | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        label = self.label
+        self.units = _positive_int(units, "units", label)
+        self._act = _make_activation(activation, alpha, label)
+        self.activation = self._act.name
+        self.alpha = None if alpha is None else float(alpha)
+        self.use_bias = bool(use_bias)
+        for init in (kernel_initializer, bias_initializer):
+            try:
+                get_initializer(init)
+            except ConfigError as exc:
+                raise ConfigError(f"{label}: {exc}") from None
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.l1 = _nonnegative(l1, "l1", label)
+        self.l2 = _nonnegative(l2, "l2", label)
+        self._x: np.ndarray | None = None
+        self._z: np.ndarray | None = None
+        self._y: np.ndarray | None = None
+
+    def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
+        self.check_input_count(len(input_shapes))
+        shape = tuple(input_shapes[0])
+        if len(shape) != 1:
+            fix = ": insert Flatten." if len(shape) > 1 else "."
+            raise self.shape_error(
+                f"expects 1-D features but receives {format_shape(shape)}{fix}"
+            )
+        return (self.units,)
+
+    def param_shapes(self, input_shapes: Sequence[Shape]) -> dict[str, Shape]:
+        self.output_shape(input_shapes)
+        shapes = {"kernel": (int(input_shapes[0][0]), self.units)}
+        if self.use_bias:
+            shapes["bias"] = (self.units,)
+        return shapes
+
+    def init_params(self, input_shapes, rng):
+        shapes = self.param_shapes(input_shapes)
+        params = {
+            "kernel": initialize(
+                self.kernel_initializer, shapes["kernel"], rng, np.float64
+            )
+        }
+        if self.use_bias:
+            params["bias"] = initialize(
+                self.bias_initializer, shapes["bias"], rng, np.float64
+            )
+        return params
+
+    def forward(self, inputs: Sequence[np.ndarray], training: bool) -> np.ndarray:
+        x = inputs[0]
+        z = self._buffer("z", (x.shape[0], self.units))
+        np.matmul(x, self.params["kernel"], out=z)
+        if self.use_bias:
+            K.bias_add(z, self.params["bias"])
+        self._x, self._z = x, z
+        self._y = self._activate(z, owns_z=True)
+        return self._y
+
+    def backward(self, dy: np.ndarray) -> list[np.ndarray | None]:
+        return self.backward_from_preactivation(self._activation_backward(dy))
+
+    def backward_from_preactivation(self, dz: np.ndarray) -> list[np.ndarray | None]:
+        """Gradients given ``dz``, the gradient with respect to the pre-activation."""
+        x = self._x
+        np.matmul(x.T, dz, out=self.grads["kernel"])
+        if self.use_bias:
+            K.column_sum(dz, self.grads["bias"])
+        if not self.needs_input_grad:
+            return [None]
+        dx = self._buffer("dx", x.shape)
+        np.matmul(dz, self.params["kernel"].T, out=dx)
+        return [dx]
+
+    @property
+    def has_regularization(self) -> bool:
+        return self.l1 > 0 or self.l2 > 0
+
+    def regularization_loss(self) -> float:
+        w = self.params["kernel"]
+        loss = 0.0
+        if self.l1 > 0:
+            loss += self.l1 * float(np.abs(w).sum())
+        if self.l2 > 0:
+            loss += self.l2 * float(np.vdot(w, w))
+        return loss
+
+    def add_regularization_grads(self) -> None:
+        w, g = self.params["kernel"], self.grads["kernel"]
+        tmp = self._buffer("reg", w.shape)
+        if self.l1 > 0:
+            np.sign(w, out=tmp)
+            tmp *= self.l1
+            g += tmp
+        if self.l2 > 0:
+            np.multiply(w, 2 * self.l2, out=tmp)
+            g += tmp
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "units": self.units,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "bias_initializer": self.bias_initializer,
+            "l1": self.l1,
+            "l2": self.l2,
+            "alpha": self.alpha,
+            "name": self.name,
+        }
+
+
+class Activation(_ActivationMixin, Layer):
+    """Applies an activation elementwise (softmax: over the last axis)."""
+
+    type_name = "Activation"
+
+    def __init__(
+        self, activation: str, alpha: float | None = None, name: str | None = None
+    ) -> None:
+        super().__init__(name)
+        self._act = _make_activation(activation, alpha, self.label)
+        self.activation = self._act.name
+        self.alpha = None if alpha is None else float(alpha)
+        self._z: np.ndarray | None = None
+        self._y: np.ndarray | None = None
+
+    def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
+        self.check_input_count(len(input_shapes))
+        shape = tuple(input_shapes[0])
+        if self.activation == "softmax" and len(shape) == 0:
+            raise self.shape_error(
+                "(softmax) needs at least 1-D features to normalise over, but "
+                "receives scalars per sample."
+            )
+        return shape
+
+    def forward(self, inputs: Sequence[np.ndarray], training: bool) -> np.ndarray:
+        self._z = inputs[0]
+        self._y = self._activate(self._z, owns_z=False)
+        return self._y
+
+    def backward(self, dy: np.ndarray) -> list[np.ndarray | None]:
+        return [self._activation_backward(dy)]
+
+    def backward_from_preactivation(self, dz: np.ndarray) -> list[np.ndarray | None]:
+        """The gradient with respect to this layer's input is ``dz`` itself."""
+        return [dz]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"activation": self.activation, "alpha": self.alpha, "name": self.name}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each value with probability ``rate`` and
+    scale the rest by ``1 / (1 - rate)``; identity at inference.
+
+    The mask is drawn from ``self.rng`` (the model's generator).
+    """
+
+    type_name = "Dropout"
+
+    def __init__(self, rate: float, name: str | None = None) -> None:
+        super().__init__(name)
+        try:
+            r = float(rate)
+        except (TypeError, ValueError):
+            r = math.nan
+        if not 0.0 <= r < 1.0:
+            raise self.config_error(f"rate must be in [0, 1), got {rate!r}.")
+        self.rate = r
+        self._mask: np.ndarray | None = None
+
+    def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
+        self.check_input_count(len(input_shapes))
+        return tuple(input_shapes[0])
+
+    def forward(self, inputs: Sequence[np.ndarray], training: bool) -> np.ndarray:
+        x = inputs[0]
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        if self.rng is None:
+            raise GraphError(
+                f"{self.label} has no random generator: build the model first."
+            )
+        u = self._buffer("u", x.shape)
+        self.rng.random(dtype=self.dtype.type, out=u)
+        mask = self._buffer("mask", x.shape)
+        y = self._buffer("y", x.shape)
+        scale = 1.0 / (1.0 - self.rate)
+        K.dropout_forward(
+            x.reshape(-1),
+            u.reshape(-1),
+            self.rate,
+            scale,
+            mask.reshape(-1),
+            y.reshape(-1),
+        )
+        self._mask = mask
+        return y
+
+    def backward(self, dy: np.ndarray) -> list[np.ndarray | None]:
+        if self._mask is None:
+            return [dy]
+        dx = self._buffer("dx", dy.shape)
+        np.multiply(dy, self._mask, out=dx)
+        return [dx]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"rate": self.rate, "name": self.name}
+
+
+class Flatten(Layer):
+    """Flattens each sample to 1-D: ``(batch, *shape)`` -> ``(batch, prod(shape))``."""
+
+    type_name = "Flatten"
+
+    def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
+        self.check_input_count(len(input_shapes))
+        return (math.prod(input_shapes[0]),)
+
+    def forward(self, inputs: Sequence[np.ndarray], training: bool) -> np.ndarray:
+        x = inputs[0]
+        self._in_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy: np.ndarray) -> list[np.ndarray | None]:
+        return [dy.reshape(self._in_shape)]
+
+
+class Reshape(Layer):
+    """Reshapes each sample to ``target_shape`` (one ``-1`` is inferred)."""
+
+    type_name = "Reshape"
+
+    def __init__(self, target_shape: tuple[int, ...], name: str | None = None) -> None:
+        super().__init__(name)
+        shape = _shape_tuple(
+            target_shape, "target_shape", self.label, allow_minus_one=True
+        )
+        if shape.count(-1) > 1:
+            raise self.config_error(
+                f"target_shape {format_shape(shape)} has more than one -1."
+            )
+        self.target_shape = shape
+
+    def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
+        self.check_input_count(len(input_shapes))
+        size = math.prod(input_shapes[0])
+        known = math.prod(d for d in self.target_shape if d != -1)
+        if -1 in self.target_shape:
+            if size % known:
+                raise self.shape_error(
+                    f"cannot reshape {format_shape(input_shapes[0])} ({size} values) "
+                    f"into {format_shape(self.target_shape)}: {size} is not a "
+                    f"multiple of {known}."
+                )
+            return tuple(size // known if d == -1 else d for d in self.target_shape)
+        if known != size:
+            raise self.shape_error(
+                f"cannot reshape {format_shape(input_shapes[0])} ({size} values) into "
+                f"{format_shape(self.target_shape)} ({known} values)."
+            )
+        return self.target_shape
+
+    def forward(self, inputs: Sequence[np.ndarray], training: bool) -> np.ndarray:
+        x = inputs[0]
+        self._in_shape = x.shape
+        return x.reshape((x.shape[0], *self.target_shape))
+
+    def backward(self, dy: np.ndarray) -> list[np.ndarray | None]:
+        return [dy.reshape(self._in_shape)]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"target_shape": list(self.target_shape), "name": self.name}

@@ -1,0 +1,720 @@
+"""Optimizers: SGD, Adam, AdamW, RMSprop and Adagrad with PyTorch 2.x semantics.
+
+``optimizer.step(params, grads)`` updates every parameter array in place from its
+gradient; both dicts use the model's weight keys (``"dense_1/kernel"``) and must
+hold the same keys and shapes. State (moments, accumulators) is created on the
+first step for each key, in the parameter's dtype, and reused afterwards: a step
+allocates nothing. The fused updates live in ``_optim_kernels`` (one Numba pass per
+parameter when Numba is available, in-place NumPy otherwise).
+
+Every optimizer also clips gradients before its update, as the usual PyTorch
+recipe does: ``clipnorm`` rescales all gradients together when their global L2 norm
+exceeds it (``torch.nn.utils.clip_grad_norm_``), then ``clipvalue`` clamps each
+element to ``[-clipvalue, clipvalue]`` (``clip_grad_value_``). The gradient arrays
+passed in are never modified.
+
+``optimizer.lr`` may be changed between steps (that is how schedules apply, see
+``nndesk.engine.schedules``). ``get_state()``/``set_state()`` save and restore
+everything a step depends on besides the config, so a restored optimizer built
+with ``get(opt.name, **opt.get_config())`` continues bit-identically.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from . import _optim_kernels as K
+from ._lookup import canonical, construct
+from .errors import ConfigError, ShapeError
+
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Optimizer",
+    "RMSprop",
+    "get",
+]
+
+_EMPTY: dict[np.dtype, np.ndarray] = {}
+
+
+def _empty(dtype: np.dtype) -> np.ndarray:
+    """A zero-size placeholder for unused kernel arguments (one per dtype)."""
+    if dtype not in _EMPTY:
+        _EMPTY[dtype] = np.empty(0, dtype=dtype)
+    return _EMPTY[dtype]
+
+
+def _count(value: Any, optimizer: str, what: str) -> int:
+    """A saved step counter as an int; ConfigError for anything else."""
+    try:
+        arr = np.asarray(value)
+        count = int(arr)
+    except (TypeError, ValueError):
+        count = -1
+        arr = np.asarray(0.5)
+    if arr.ndim or count < 0 or count != arr:
+        raise ConfigError(
+            f"Optimizer '{optimizer}' state '{what}' must be a whole number >= 0, "
+            f"got {value!r}."
+        )
+    return count
+
+
+class _Plan:
+    """One parameter's kernel call: the function and its array arguments."""
+
+    __slots__ = ("args", "dtype", "fn", "g", "numba", "p")
+
+    def __init__(
+        self, p: np.ndarray, g: Any, numba: bool, fn: Any, args: tuple[Any, ...]
+    ) -> None:
+        self.p, self.g, self.numba, self.fn, self.args = p, g, numba, fn, args
+        self.dtype = p.dtype
+
+
+class Optimizer:
+    """Base class: key checks, clipping, lazily created state, save and restore.
+
+    Subclasses set ``name``, fill ``self.slots`` (names of the per-parameter state
+    arrays) in their constructor, point ``_kernel`` at their fused update and
+    implement ``_scalar_values`` (the kernel's scalar arguments).
+    """
+
+    name: ClassVar[str] = "optimizer"
+    _kernel: ClassVar[Any]
+
+    def __init__(
+        self,
+        lr: float,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
+        self.lr = lr
+        self.clipnorm = self._optional_positive("clipnorm", clipnorm)
+        self.clipvalue = self._optional_positive("clipvalue", clipvalue)
+        self.iterations = 0
+        self.slots: tuple[str, ...] = ()
+        self._state: dict[str, tuple[np.ndarray, ...]] = {}
+        self._scratch: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._plans: dict[str, _Plan] = {}
+        self._scalar_cache: dict[Any, tuple[Any, ...]] = {}
+
+    # --- learning rate -------------------------------------------------------------
+    @property
+    def lr(self) -> float:
+        """Learning rate used by the next ``step`` (settable between steps)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = self._non_negative("lr", value)
+
+    # --- stepping ------------------------------------------------------------------
+    def step(
+        self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]
+    ) -> None:
+        """Update every array of ``params`` in place from ``grads``.
+
+        Parameters
+        ----------
+        params
+            Weight key -> float array (float32 or float64), updated in place.
+        grads
+            Weight key -> gradient of the loss, same keys and shapes; not modified.
+
+        Raises
+        ------
+        ConfigError
+            When the key sets differ or a parameter is not a writable float array.
+        ShapeError
+            When a gradient (or restored state) does not match its parameter's shape.
+        """
+        if params.keys() != grads.keys():
+            self._key_error(params, grads)
+        numba = self._kernel.uses_numba
+        plans = self._plans
+        # Every parameter is checked before any is updated, so an error leaves
+        # all of them (and the state) as they were.
+        todo = []
+        for key, p in params.items():
+            g = grads[key]
+            plan = plans.get(key)
+            # The model passes the same arrays every step, so the checks and
+            # views are worked out once per key, not once per step.
+            if (
+                plan is None
+                or plan.p is not p
+                or plan.g is not g
+                or plan.numba != numba
+            ):
+                plan = self._plan(key, p, g, numba)
+            todo.append((key, plan))
+        self._scale = self._clip_scale(grads)
+        self._scalar_cache.clear()
+        self.iterations += 1
+        scalars = self._scalars
+        for key, plan in todo:
+            plan.fn(*plan.args, *scalars(plan.dtype, key))
+
+    def _plan(self, key: str, p: np.ndarray, g: Any, numba: bool) -> _Plan:
+        """Validate one parameter and lay out its kernel arguments."""
+        if not isinstance(g, np.ndarray) or g.shape != getattr(p, "shape", None):
+            raise ShapeError(
+                f"Optimizer '{self.name}': gradient '{key}' has shape "
+                f"{np.shape(g)} but the parameter has shape {np.shape(p)}."
+            )
+        state = self._prepare_state(key, p)
+        arrays = self._kernel_arrays(p, state)
+        if numba and p.flags.c_contiguous:
+            empty = _empty(p.dtype)
+            flat = [a.reshape(-1) for a in (p, g, *arrays)]
+            # Kernel.__call__ would look the implementation up on every call.
+            fn = self._kernel._resolve()
+            plan = _Plan(p, g, numba, fn, (*flat, empty, empty))
+            if not g.flags.c_contiguous:
+                plan.g = None  # flat is a copy then: rebuild the plan every step
+        else:
+            scratch = self._scratch.get(key)
+            if (
+                scratch is None
+                or scratch[0].shape != p.shape
+                or scratch[0].dtype != p.dtype
+            ):
+                scratch = (np.empty_like(p), np.empty_like(p))
+                self._scratch[key] = scratch
+            plan = _Plan(p, g, numba, self._kernel.fallback, (p, g, *arrays, *scratch))
+        self._plans[key] = plan
+        return plan
+
+    def _kernel_arrays(
+        self, p: np.ndarray, state: tuple[np.ndarray, ...]
+    ) -> tuple[np.ndarray, ...]:
+        """The state arrays in the kernel's argument order."""
+        return state
+
+    def _scalars(self, dtype: np.dtype, key: str) -> tuple[Any, ...]:
+        """The kernel's scalar arguments in ``dtype``, computed once per step."""
+        values = self._scalar_cache.get(dtype)
+        if values is None:
+            values = self._cast_scalars(dtype, key)
+            self._scalar_cache[dtype] = values
+        return values
+
+    def _cast_scalars(self, dtype: np.dtype, key: str) -> tuple[Any, ...]:
+        # Scalars in the array dtype keep a float32 kernel in float32.
+        clip = self.clipvalue if self.clipvalue is not None else 0.0
+        cast = dtype.type
+        return tuple(
+            v if isinstance(v, bool) else cast(v)
+            for v in self._scalar_values(key, self._scale, clip)
+        )
+
+    def _scalar_values(self, key: str, scale: float, clip: float) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def _clip_scale(self, grads: Mapping[str, np.ndarray]) -> float:
+        if self.clipnorm is None:
+            return 1.0
+        total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+        # torch.nn.utils.clip_grad_norm_: the 1e-6 keeps a zero norm finite.
+        return min(self.clipnorm / (total + 1e-6), 1.0)
+
+    # --- state -----------------------------------------------------------------------
+    def _initial_value(self, slot: str) -> float:
+        return 0.0
+
+    def _prepare_state(self, key: str, p: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Create the state for ``key`` or adapt restored state to the parameter."""
+        if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+            raise ConfigError(
+                f"Optimizer '{self.name}': parameter '{key}' must be a float array, "
+                f"got {getattr(p, 'dtype', type(p).__name__)}."
+            )
+        if not p.flags.writeable:
+            raise ConfigError(
+                f"Optimizer '{self.name}': parameter '{key}' is read-only and cannot "
+                "be updated in place."
+            )
+        old = self._state.get(key)
+        if old is None:
+            state = tuple(
+                np.full(p.shape, self._initial_value(s), dtype=p.dtype)
+                for s in self.slots
+            )
+        else:
+            for slot, a in zip(self.slots, old, strict=True):
+                if a.shape != p.shape:
+                    raise ShapeError(
+                        f"Optimizer '{self.name}': state '{key}/{slot}' has shape "
+                        f"{a.shape} but the parameter has shape {p.shape}."
+                    )
+            state = tuple(np.ascontiguousarray(a, dtype=p.dtype) for a in old)
+        self._state[key] = state
+        return state
+
+    def reset(self) -> None:
+        """Forget all state (moments, step counts), as a freshly built optimizer."""
+        self.iterations = 0
+        self._state.clear()
+        self._scratch.clear()
+        self._plans.clear()
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Everything a step depends on besides the config, as a flat dict.
+
+        Returns
+        -------
+        dict[str, np.ndarray]
+            ``"iterations"`` (0-d int64) and one copy per state array, keyed
+            ``"<weight key>/<slot>"`` (``"dense_1/kernel/m"``); fit for ``np.savez``.
+        """
+        out: dict[str, np.ndarray] = {
+            "iterations": np.array(self.iterations, dtype=np.int64)
+        }
+        for key, arrays in self._state.items():
+            for slot, a in zip(self.slots, arrays, strict=True):
+                out[f"{key}/{slot}"] = a.copy()
+            out.update(self._extra_state(key))
+        return out
+
+    def set_state(self, state: Mapping[str, np.ndarray]) -> None:
+        """Restore what ``get_state`` returned (replacing the current state).
+
+        Raises
+        ------
+        ConfigError
+            For a key that is not ``"iterations"`` or ``"<weight key>/<slot>"``
+            with a slot of this optimizer, or a weight key missing some slot.
+        """
+        if "iterations" not in state:
+            raise ConfigError(
+                f"Optimizer '{self.name}' state lacks 'iterations'; it was not "
+                "saved by get_state()."
+            )
+        extra = self._extra_slots()
+        per_key: dict[str, dict[str, np.ndarray]] = {}
+        for full, value in state.items():
+            if full == "iterations":
+                continue
+            key, _, slot = full.rpartition("/")
+            if not key or slot not in self.slots + extra:
+                valid = ", ".join(self.slots + extra) or "none"
+                raise ConfigError(
+                    f"Optimizer '{self.name}' state key '{full}' is not "
+                    f"'<weight key>/<slot>' with a slot of this optimizer ({valid})."
+                )
+            per_key.setdefault(key, {})[slot] = np.asarray(value)
+        restored: dict[str, tuple[np.ndarray, ...]] = {}
+        for key, slots in per_key.items():
+            missing = [s for s in self.slots + extra if s not in slots]
+            if missing:
+                raise ConfigError(
+                    f"Optimizer '{self.name}' state for '{key}' lacks "
+                    f"{', '.join(repr(f'{key}/{s}') for s in missing)}."
+                )
+            arrays = tuple(np.array(slots[s], copy=True) for s in self.slots)
+            for s, a in zip(self.slots, arrays, strict=True):
+                if a.dtype.kind != "f":
+                    raise ConfigError(
+                        f"Optimizer '{self.name}' state '{key}/{s}' must be a float "
+                        f"array, got {a.dtype}."
+                    )
+            if len({a.shape for a in arrays}) > 1:
+                raise ShapeError(
+                    f"Optimizer '{self.name}' state arrays for '{key}' have different "
+                    f"shapes {[a.shape for a in arrays]}."
+                )
+            restored[key] = arrays
+            self._restore_extra(key, slots)
+        self.iterations = _count(state["iterations"], self.name, "iterations")
+        self._state = restored
+        self._scratch.clear()
+        self._plans.clear()
+
+    def _extra_slots(self) -> tuple[str, ...]:
+        return ()
+
+    def _extra_state(self, key: str) -> dict[str, np.ndarray]:
+        return {}
+
+    def _restore_extra(self, key: str, slots: Mapping[str, np.ndarray]) -> None:
+        return None
+
+    # --- config ------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments (current ``lr``); ``get(name, **config)`` rebuilds."""
+        return {"lr": self.lr, "clipnorm": self.clipnorm, "clipvalue": self.clipvalue}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    # --- validation helpers ---------------------------------------------------------
+    def _non_negative(self, what: str, value: Any) -> float:
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"Optimizer '{self.name}': {what} must be a number, got {value!r}."
+            ) from None
+        if not (v >= 0.0 and math.isfinite(v)):
+            raise ConfigError(
+                f"Optimizer '{self.name}': {what} must be a finite number >= 0, "
+                f"got {value!r}."
+            )
+        return v
+
+    def _optional_positive(self, what: str, value: Any) -> float | None:
+        if value is None:
+            return None
+        v = self._non_negative(what, value)
+        if v == 0.0:
+            raise ConfigError(
+                f"Optimizer '{self.name}': {what} must be > 0 (or None for no "
+                "clipping), got 0."
+            )
+        return v
+
+    def _beta(self, what: str, value: Any) -> float:
+        v = self._non_negative(what, value)
+        if v >= 1.0:
+            raise ConfigError(
+                f"Optimizer '{self.name}': {what} must be in [0, 1), got {value!r}."
+            )
+        return v
+
+    def _key_error(self, params: Mapping[str, Any], grads: Mapping[str, Any]) -> None:
+        no_grad = [k for k in params if k not in grads]
+        no_param = [k for k in grads if k not in params]
+        if no_grad:
+            raise ConfigError(
+                f"Optimizer '{self.name}': parameter '{no_grad[0]}' has no gradient."
+            )
+        raise ConfigError(
+            f"Optimizer '{self.name}': gradient '{no_param[0]}' has no parameter."
+        )
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent as ``torch.optim.SGD`` (dampening 0).
+
+    ``g += weight_decay * p``; with momentum ``b = momentum * b + g`` and the step
+    uses ``b`` (or ``g + momentum * b`` with ``nesterov``); ``p -= lr * step``.
+    """
+
+    name = "sgd"
+    _kernel = K.sgd_update
+
+    def __init__(
+        self,
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
+        super().__init__(lr, clipnorm, clipvalue)
+        self.momentum = self._non_negative("momentum", momentum)
+        self.nesterov = bool(nesterov)
+        self.weight_decay = self._non_negative("weight_decay", weight_decay)
+        if self.nesterov and self.momentum == 0.0:
+            raise ConfigError("Optimizer 'sgd': nesterov needs a momentum > 0.")
+        self.slots = ("momentum",) if self.momentum else ()
+
+    def _kernel_arrays(
+        self, p: np.ndarray, state: tuple[np.ndarray, ...]
+    ) -> tuple[np.ndarray, ...]:
+        return state if state else (_empty(p.dtype),)
+
+    def _scalar_values(self, key: str, scale: float, clip: float) -> tuple[Any, ...]:
+        return (
+            self.lr,
+            self.momentum,
+            self.nesterov,
+            self.weight_decay,
+            scale,
+            clip,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+        }
+
+
+class Adam(Optimizer):
+    """Adam as ``torch.optim.Adam``; ``weight_decay`` is L2 added to the gradient.
+
+    ``m = b1*m + (1-b1)*g``, ``v = b2*v + (1-b2)*g**2`` and
+    ``p -= lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)``, with ``t``
+    counted per parameter (saved as ``"<key>/step"``).
+    """
+
+    name = "adam"
+    _kernel = K.adam_update
+    _decoupled: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
+        super().__init__(lr, clipnorm, clipvalue)
+        self.beta1 = self._beta("beta1", beta1)
+        self.beta2 = self._beta("beta2", beta2)
+        self.eps = self._non_negative("eps", eps)
+        self.weight_decay = self._non_negative("weight_decay", weight_decay)
+        self.slots = ("m", "v")
+        self._steps: dict[str, int] = {}
+
+    def _scalars(self, dtype: np.dtype, key: str) -> tuple[Any, ...]:
+        # Called once per key and step: count the key's step (torch keeps one
+        # per parameter), which the bias corrections depend on.
+        t = self._steps.get(key, 0) + 1
+        self._steps[key] = t
+        values = self._scalar_cache.get((dtype, t))
+        if values is None:
+            values = self._cast_scalars(dtype, key)
+            self._scalar_cache[(dtype, t)] = values
+        return values
+
+    def _scalar_values(self, key: str, scale: float, clip: float) -> tuple[Any, ...]:
+        t = self._steps[key]
+        lr, wd = self.lr, self.weight_decay
+        if self._decoupled:
+            l2, decay = 0.0, 1.0 - lr * wd
+        else:
+            l2, decay = wd, 1.0
+        return (
+            lr / (1.0 - self.beta1**t),  # step size
+            1.0 - self.beta1,
+            self.beta2,
+            1.0 - self.beta2,
+            math.sqrt(1.0 - self.beta2**t),
+            self.eps,
+            l2,
+            decay,
+            scale,
+            clip,
+        )
+
+    def reset(self) -> None:
+        super().reset()
+        self._steps.clear()
+
+    def _extra_slots(self) -> tuple[str, ...]:
+        return ("step",)
+
+    def _extra_state(self, key: str) -> dict[str, np.ndarray]:
+        return {f"{key}/step": np.array(self._steps.get(key, 0), dtype=np.int64)}
+
+    def _restore_extra(self, key: str, slots: Mapping[str, np.ndarray]) -> None:
+        self._steps[key] = _count(slots["step"], self.name, f"{key}/step")
+
+    def set_state(self, state: Mapping[str, np.ndarray]) -> None:
+        steps = dict(self._steps)
+        self._steps = {}
+        try:
+            super().set_state(state)
+        except Exception:
+            self._steps = steps
+            raise
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "lr": self.lr,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+        }
+
+
+class AdamW(Adam):
+    """AdamW as ``torch.optim.AdamW``: decoupled decay ``p *= 1 - lr * weight_decay``
+    before the Adam step (default ``weight_decay=0.01``)."""
+
+    name = "adamw"
+    _decoupled = True
+
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
+        super().__init__(lr, beta1, beta2, eps, weight_decay, clipnorm, clipvalue)
+
+
+class RMSprop(Optimizer):
+    """RMSprop as ``torch.optim.RMSprop``.
+
+    ``s = alpha*s + (1-alpha)*g**2``; ``centered`` also tracks ``a = mean(g)`` and
+    divides by ``sqrt(s - a**2) + eps`` instead of ``sqrt(s) + eps``; ``momentum``
+    accumulates ``b = momentum*b + g/denominator`` and steps by ``lr * b``.
+    """
+
+    name = "rmsprop"
+    _kernel = K.rmsprop_update
+
+    def __init__(
+        self,
+        lr: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        momentum: float = 0.0,
+        centered: bool = False,
+        weight_decay: float = 0.0,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
+        super().__init__(lr, clipnorm, clipvalue)
+        self.alpha = self._beta("alpha", alpha)
+        self.eps = self._non_negative("eps", eps)
+        self.momentum = self._non_negative("momentum", momentum)
+        self.centered = bool(centered)
+        self.weight_decay = self._non_negative("weight_decay", weight_decay)
+        self._used = (True, self.centered, self.momentum > 0.0)
+        self.slots = tuple(
+            s
+            for s, u in zip(
+                ("square_avg", "grad_avg", "momentum"), self._used, strict=True
+            )
+            if u
+        )
+
+    def _kernel_arrays(
+        self, p: np.ndarray, state: tuple[np.ndarray, ...]
+    ) -> tuple[np.ndarray, ...]:
+        it = iter(state)
+        return tuple(next(it) if used else _empty(p.dtype) for used in self._used)
+
+    def _scalar_values(self, key: str, scale: float, clip: float) -> tuple[Any, ...]:
+        return (
+            self.lr,
+            self.alpha,
+            1.0 - self.alpha,
+            self.eps,
+            self.weight_decay,
+            self.momentum,
+            self.centered,
+            scale,
+            clip,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "lr": self.lr,
+            "alpha": self.alpha,
+            "eps": self.eps,
+            "momentum": self.momentum,
+            "centered": self.centered,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+        }
+
+
+class Adagrad(Optimizer):
+    """Adagrad as ``torch.optim.Adagrad`` (no lr decay).
+
+    ``s += g**2`` (``s`` starts at ``initial_accumulator_value``) and
+    ``p -= lr * g / (sqrt(s) + eps)``.
+    """
+
+    name = "adagrad"
+    _kernel = K.adagrad_update
+
+    def __init__(
+        self,
+        lr: float = 0.01,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        weight_decay: float = 0.0,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
+        super().__init__(lr, clipnorm, clipvalue)
+        self.initial_accumulator_value = self._non_negative(
+            "initial_accumulator_value", initial_accumulator_value
+        )
+        self.eps = self._non_negative("eps", eps)
+        self.weight_decay = self._non_negative("weight_decay", weight_decay)
+        self.slots = ("sum",)
+
+    def _initial_value(self, slot: str) -> float:
+        return self.initial_accumulator_value
+
+    def _scalar_values(self, key: str, scale: float, clip: float) -> tuple[Any, ...]:
+        return (self.lr, self.eps, self.weight_decay, scale, clip)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "lr": self.lr,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+        }
+
+
+# --- registry ----------------------------------------------------------------------
+_CLASSES: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)
+}
+
+OPTIMIZERS: tuple[str, ...] = tuple(_CLASSES)
+"""Canonical optimizer names, in display order."""
+
+
+def get(name_or_obj: str | Optimizer, **kwargs: Any) -> Optimizer:
+    """An optimizer from its name (plus constructor arguments) or the object itself.
+
+    Parameters
+    ----------
+    name_or_obj
+        One of ``OPTIMIZERS`` (case-insensitive), or an ``Optimizer``, returned
+        unchanged.
+    **kwargs
+        Constructor arguments, e.g. ``get("adam", lr=1e-3, clipnorm=1.0)``.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name (the message lists the valid ones) or parameter.
+    """
+    if isinstance(name_or_obj, Optimizer):
+        if kwargs:
+            raise ConfigError(
+                f"Optimizer '{name_or_obj.name}' is already built; parameters "
+                f"{sorted(kwargs)} cannot be applied to it."
+            )
+        return name_or_obj
+    key = canonical(name_or_obj, OPTIMIZERS, {}, "optimizer")
+    return construct(_CLASSES[key], kwargs, f"Optimizer '{key}'")
