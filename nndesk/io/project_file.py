@@ -1,0 +1,515 @@
+"""The ``.nndesk`` network file: a zip of JSON and ``.npz`` members, saved atomically
+and read without trusting a byte of it.
+
+Layout (documented field by field in docs/file-format.md)::
+
+    metadata.json   {"format": "nndesk", "format_version": 1, "app_version": ...,
+                     "created": ISO 8601, "modified": ISO 8601}
+    graph.json      the document (nndesk.document.schema), with its own version
+    training.json   {"optimizer": name or null, "preprocessing": Scaler dict or null}
+    history.json    {"loss": [...], "val_loss": [...], ...} per-epoch metrics
+    weights.npz     np.savez of "<node_id>/<param>" -> float array
+    optimizer.npz   np.savez of "iterations" and "<node_id>/<param>/<slot>" arrays
+
+Saving validates everything first (so a file that was saved always loads), writes
+a temporary file next to the target, syncs it and renames it over the old file.
+Loading parses plain data, checks it against size limits before each allocation,
+migrates old graphs through the document schema, and checks every array against
+the shapes the graph implies. Nothing in a file is ever executed: node types come
+from the registry and arrays are loaded with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import stat
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from ..document import Document, GraphView
+from . import _archive
+from ._archive import ZipLimits, fail
+from ._members import (
+    FILE_FORMAT_VERSION,
+    FORMAT_NAME,
+    MAX_EDGES,
+    MAX_NODES,
+    ProjectMetadata,
+    app_version,
+    check_optimizer_name,
+    check_preprocessing,
+    history_to_json,
+    parse_graph,
+    parse_history,
+    parse_metadata,
+    parse_training,
+    utc_now,
+)
+from ._weights import check_optimizer_state, check_weights, expected_weight_shapes
+from .errors import FileFormatError, ProjectSaveError
+
+__all__ = [
+    "FILE_FORMAT_VERSION",
+    "MAX_EDGES",
+    "MAX_FILE_SIZE",
+    "MAX_NODES",
+    "MEMBERS",
+    "Project",
+    "ProjectMetadata",
+    "expected_weight_shapes",
+    "load_project",
+    "peek_project_metadata",
+    "save_project",
+]
+
+log = logging.getLogger(__name__)
+
+MEMBERS: tuple[str, ...] = (
+    "metadata.json",
+    "graph.json",
+    "training.json",
+    "history.json",
+    "weights.npz",
+    "optimizer.npz",
+)
+"""Every member a network file may hold, in the order nndesk writes them."""
+
+_REQUIRED = ("metadata.json", "graph.json")
+
+MAX_FILE_SIZE = 2 << 30
+"""Largest network file opened (2 GiB), and the cap on everything it unpacks to."""
+
+_MiB = 1 << 20
+_JSON_CAPS = {
+    "metadata.json": 64 << 10,
+    "graph.json": 4 * _MiB,
+    "training.json": 16 * _MiB,
+    "history.json": 16 * _MiB,
+}
+_MAX_JSON_DEPTH = 32
+_MAX_ARRAYS = 20_000
+_FILE_LIMITS = ZipLimits(
+    max_members=64,  # more than MEMBERS, so a stray member is named, not counted
+    max_directory_size=64 << 10,
+    max_member_size=MAX_FILE_SIZE,
+    max_total_size=MAX_FILE_SIZE,
+)
+_NPZ_LIMITS = ZipLimits(
+    max_members=_MAX_ARRAYS,
+    max_directory_size=8 * _MiB,
+    max_member_size=MAX_FILE_SIZE,
+    max_total_size=MAX_FILE_SIZE,
+)
+
+
+@dataclass(eq=False)
+class Project:
+    """Everything a network file holds.
+
+    Attributes
+    ----------
+    document : Document
+        The network and its settings (training settings included).
+    weights : dict[str, np.ndarray]
+        Parameters and BatchNorm running statistics keyed ``"<node_id>/<param>"``
+        (``"dense_1/kernel"``, ``"batchnorm_1/running_mean"``); float32 (or float64),
+        shapes as the graph implies. Empty for an untrained network.
+    optimizer_state : dict[str, np.ndarray]
+        ``Optimizer.get_state()``: ``"iterations"`` (0-d int64) and slots keyed
+        ``"<weight key>/<slot>"``; empty when there is none.
+    history : dict[str, list[float]]
+        Per-epoch metrics (``"loss"``, ``"val_loss"``, ``"accuracy"``, ...).
+    preprocessing : dict or None
+        ``Scaler.to_dict()`` of the feature scaling fitted on the training data.
+    optimizer_name : str or None
+        The optimizer that produced ``optimizer_state`` (the settings may have
+        changed since), so a trainer can tell whether the state still applies.
+    metadata : ProjectMetadata
+        App version and timestamps; ``save_project`` writes its own ``modified``.
+    """
+
+    document: Document = field(default_factory=Document)
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
+    optimizer_state: dict[str, np.ndarray] = field(default_factory=dict)
+    history: dict[str, list[float]] = field(default_factory=dict)
+    preprocessing: dict[str, Any] | None = None
+    optimizer_name: str | None = None
+    metadata: ProjectMetadata = field(default_factory=ProjectMetadata.new)
+
+
+# --- saving ----------------------------------------------------------------------------
+
+
+def save_project(path: str | os.PathLike[str], project: Project) -> None:
+    """Write ``project`` to ``path`` atomically.
+
+    Everything is checked and encoded in memory first; then a temporary file is
+    written in the same folder, flushed and synced, and renamed over ``path``. On
+    any failure the temporary file is removed and an existing file at ``path`` is
+    left untouched. A symbolic link at ``path`` is kept and its target replaced.
+    NaN or Inf weights are saved as they are (``load_project`` then refuses them
+    unless asked not to).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.nndesk`` file to write.
+    project : Project
+        What to save; it is not modified.
+
+    Raises
+    ------
+    ProjectSaveError
+        When the contents would not load back (weights that do not fit the graph,
+        a history that is not numbers, ...) or the file cannot be written (a
+        missing folder, no permission, a full disk), in one sentence.
+    """
+    name = Path(path).name
+    members = _encode(project, name)
+    target = Path(os.path.realpath(path))
+    _write_atomically(target, members, name)
+    log.info("Saved %s (%d weight arrays)", target, len(project.weights))
+
+
+def _encode(project: Project, name: str) -> list[tuple[str, bytes, int]]:
+    """Member name, bytes and zip method of each member, after every check."""
+    where = f"Cannot save {name}:"
+    doc = project.document
+    if not isinstance(doc, GraphView):
+        raise ProjectSaveError(f"{where} project.document is not a network document.")
+    weights = _arrays_to_save(project.weights, f"{where} project.weights")
+    state = _arrays_to_save(project.optimizer_state, f"{where} project.optimizer_state")
+    trainable = check_weights(
+        doc, weights, f"{where} project.weights", ProjectSaveError, allow_nonfinite=True
+    )
+    check_optimizer_state(
+        state,
+        trainable,
+        bool(weights),
+        f"{where} project.optimizer_state",
+        ProjectSaveError,
+        allow_nonfinite=True,
+    )
+    if not all(np.isfinite(a).all() for a in (*weights.values(), *state.values())):
+        log.warning("Saving %s with NaN or infinite weights (training diverged)", name)
+    training = {
+        "optimizer": check_optimizer_name(
+            project.optimizer_name, f"{where} project.optimizer_name", ProjectSaveError
+        ),
+        "preprocessing": check_preprocessing(
+            project.preprocessing, f"{where} project.preprocessing", ProjectSaveError
+        ),
+    }
+    history = history_to_json(project.history, f"{where} project.history")
+    now = utc_now()
+    metadata = {
+        "format": FORMAT_NAME,
+        "format_version": FILE_FORMAT_VERSION,
+        "app_version": app_version(),
+        "created": _created(project).isoformat(),
+        "modified": now.isoformat(),
+    }
+    deflated = zipfile.ZIP_DEFLATED
+    members = [
+        ("metadata.json", _json_bytes(metadata, where), deflated),
+        ("graph.json", _json_bytes(doc.to_dict(), where), deflated),
+        ("training.json", _json_bytes(training, where), deflated),
+        ("history.json", _json_bytes(history, where, compact=True), deflated),
+        # Float data barely compresses; stored members can be checked and read fast.
+        ("weights.npz", _npz_bytes(weights), zipfile.ZIP_STORED),
+        ("optimizer.npz", _npz_bytes(state), zipfile.ZIP_STORED),
+    ]
+    _check_within_limits(doc, members, len(weights), len(state), where)
+    return members
+
+
+def _check_within_limits(
+    doc: GraphView,
+    members: Sequence[tuple[str, bytes, int]],
+    n_weights: int,
+    n_state: int,
+    where: str,
+) -> None:
+    """Refuse to write what the loader's size limits would refuse to read."""
+    if len(doc.nodes) > MAX_NODES or len(doc.edges) > MAX_EDGES:
+        raise ProjectSaveError(
+            f"{where} the network has {len(doc.nodes):,} nodes and "
+            f"{len(doc.edges):,} edges; files hold at most {MAX_NODES:,} and "
+            f"{MAX_EDGES:,}."
+        )
+    if max(n_weights, n_state) > _MAX_ARRAYS:
+        raise ProjectSaveError(f"{where} more than {_MAX_ARRAYS:,} arrays to store.")
+    for member, data, _ in members:
+        cap = _JSON_CAPS.get(member, MAX_FILE_SIZE)
+        if len(data) > cap:
+            raise ProjectSaveError(
+                f"{where} its {member} would be {len(data):,} bytes; files hold at "
+                f"most {cap:,}."
+            )
+    total = sum(len(data) for _, data, _ in members)
+    if total > MAX_FILE_SIZE:
+        raise ProjectSaveError(
+            f"{where} the file would be {total:,} bytes; nndesk opens at most "
+            f"{MAX_FILE_SIZE:,}."
+        )
+
+
+def _created(project: Project) -> datetime:
+    created = getattr(project.metadata, "created", None)
+    return created if isinstance(created, datetime) else utc_now()
+
+
+def _arrays_to_save(arrays: Any, where: str) -> dict[str, np.ndarray]:
+    if not isinstance(arrays, Mapping):
+        raise ProjectSaveError(f"{where} must be a dict of arrays.")
+    out: dict[str, np.ndarray] = {}
+    for key, value in arrays.items():
+        if not isinstance(key, str):
+            raise ProjectSaveError(f"{where} has the key {key!r}, which is not text.")
+        if not isinstance(value, np.ndarray):
+            raise ProjectSaveError(
+                f"{where} has {key!r} as {type(value).__name__}, not a NumPy array."
+            )
+        out[key] = value
+    return out
+
+
+def _json_bytes(value: Any, where: str, compact: bool = False) -> bytes:
+    try:
+        if compact:
+            text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ProjectSaveError(
+            f"{where} some data cannot be written as JSON ({exc})."
+        ) from None
+    return text.encode("utf-8") + b"\n"
+
+
+def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    # Every key is "<node>/<param>[/<slot>]" or "iterations" (checked), so none can
+    # clash with np.savez's own parameter names, and no dtype is an object dtype.
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _write_atomically(
+    target: Path, members: Sequence[tuple[str, bytes, int]], name: str
+) -> None:
+    folder = target.parent
+    if target.is_dir():
+        raise ProjectSaveError(
+            f"Cannot save {name}: a folder of that name is in the way."
+        )
+    try:
+        fd, temp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=folder
+        )
+    except FileNotFoundError:
+        raise ProjectSaveError(
+            f"Cannot save {name}: the folder {folder} does not exist."
+        ) from None
+    except OSError as exc:
+        raise ProjectSaveError(f"Cannot save {name}: {exc.strerror or exc}.") from exc
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_zip(f, members)
+            f.flush()
+            os.fsync(f.fileno())
+        _set_mode(temp, target)
+        os.replace(temp, target)
+    except OSError as exc:
+        _remove(temp)
+        raise ProjectSaveError(f"Cannot save {name}: {exc.strerror or exc}.") from exc
+    except BaseException:
+        _remove(temp)
+        raise
+    _sync_folder(folder)
+
+
+def _write_zip(f: IO[bytes], members: Sequence[tuple[str, bytes, int]]) -> None:
+    stamp = datetime.now().timetuple()[:6]
+    with zipfile.ZipFile(f, "w") as archive:
+        for member, data, method in members:
+            info = zipfile.ZipInfo(member, date_time=stamp)
+            info.compress_type = method
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Read once at import, on the main thread: os.umask can only be read by setting it.
+_UMASK = _current_umask()
+
+
+def _set_mode(temp: str, target: Path) -> None:
+    """Give the new file the old file's permissions (mkstemp makes it private)."""
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mode = 0o666 & ~_UMASK
+    try:
+        os.chmod(temp, mode)
+    except OSError as exc:  # some network file systems refuse; the save still stands
+        log.debug("Could not set the mode of %s: %s", temp, exc)
+
+
+def _remove(temp: str) -> None:
+    try:
+        os.unlink(temp)
+    except OSError as exc:
+        log.warning("Could not remove the temporary file %s: %s", temp, exc)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); not every file system supports it."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        log.debug("Could not sync the folder %s: %s", folder, exc)
+    finally:
+        os.close(fd)
+
+
+# --- loading ---------------------------------------------------------------------------
+
+
+def load_project(
+    path: str | os.PathLike[str], *, allow_nonfinite: bool = False
+) -> Project:
+    """Read a network file, checking everything before it is used.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.nndesk`` file.
+    allow_nonfinite : bool
+        Accept NaN or Inf in the weights and optimizer state (a diverged training
+        saved as it was); by default they are refused.
+
+    Returns
+    -------
+    Project
+        The document (migrated to the current schema), weights and optimizer
+        state in native byte order, history, preprocessing and metadata.
+
+    Raises
+    ------
+    FileFormatError
+        One sentence naming the file and the cause, for anything that is not a
+        sound network file this version can read: a missing, empty or non-zip
+        file, a damaged or hostile archive, invalid JSON, a newer format, an
+        unknown node type, weights that do not fit the graph, ...
+    NonFiniteWeightsError
+        (a FileFormatError) for NaN or Inf arrays when ``allow_nonfinite`` is False.
+    """
+    name = Path(path).name
+    with _archive.open_checked_file(
+        Path(path), name, _FILE_LIMITS, MAX_FILE_SIZE
+    ) as zf:
+        metadata = _read_header(zf, name)
+        document = parse_graph(_read_json(zf, "graph.json", name), name)
+        training = parse_training(_read_json(zf, "training.json", name, {}), name)
+        history = parse_history(_read_json(zf, "history.json", name, {}), name)
+        weights = _read_arrays(zf, "weights.npz", name)
+        state = _read_arrays(zf, "optimizer.npz", name)
+    trainable = check_weights(
+        document, weights, f"{name}: weights.npz", FileFormatError, allow_nonfinite
+    )
+    check_optimizer_state(
+        state,
+        trainable,
+        bool(weights),
+        f"{name}: optimizer.npz",
+        FileFormatError,
+        allow_nonfinite,
+    )
+    log.info(
+        "Loaded %s (%d nodes, %d weight arrays)", name, len(document), len(weights)
+    )
+    return Project(
+        document=document,
+        weights=weights,
+        optimizer_state=state,
+        history=history,
+        preprocessing=training["preprocessing"],
+        optimizer_name=training["optimizer"],
+        metadata=metadata,
+    )
+
+
+def peek_project_metadata(path: str | os.PathLike[str]) -> ProjectMetadata:
+    """Read only ``metadata.json`` (for an Open Recent list): cheap, still checked.
+
+    Raises
+    ------
+    FileFormatError
+        As ``load_project`` for the archive and the metadata.
+    """
+    name = Path(path).name
+    with _archive.open_checked_file(
+        Path(path), name, _FILE_LIMITS, MAX_FILE_SIZE
+    ) as zf:
+        return _read_header(zf, name)
+
+
+def _read_header(archive: zipfile.ZipFile, name: str) -> ProjectMetadata:
+    """The metadata, after refusing foreign zips, newer formats, then (once the
+    version is known) stray or missing members."""
+    names = archive.namelist()
+    if "metadata.json" not in names:
+        raise fail(name, "is not an nndesk network file (it has no metadata.json).")
+    # A newer format may add members: its version must be read before names are judged.
+    metadata = parse_metadata(_read_json(archive, "metadata.json", name), name)
+    for member in names:
+        if member not in MEMBERS:
+            raise fail(name, f"holds the unexpected member {member!r}.")
+    for member in _REQUIRED:
+        if member not in names:
+            raise fail(name, f"is missing its {member}.")
+    return metadata
+
+
+def _read_json(
+    archive: zipfile.ZipFile, member: str, name: str, default: Any = None
+) -> Any:
+    if member not in archive.namelist():
+        return default
+    data = _archive.read_member(archive, member, name, _JSON_CAPS[member])
+    return _archive.parse_json(data, f"{name}: {member}", _MAX_JSON_DEPTH)
+
+
+def _read_arrays(
+    archive: zipfile.ZipFile, member: str, name: str
+) -> dict[str, np.ndarray]:
+    if member not in archive.namelist():
+        return {}
+    data = _archive.read_member(archive, member, name, MAX_FILE_SIZE)
+    arrays = _archive.read_npz(data, f"{name}: {member}", _NPZ_LIMITS)
+    # Arrays written on a big-endian machine load fine but in foreign byte order.
+    return {
+        k: a.astype(a.dtype.newbyteorder("="), copy=False) for k, a in arrays.items()
+    }
