@@ -362,7 +362,10 @@ def _v0_to_v1(data: dict[str, Any], source: str) -> dict[str, Any]:
         _check_keys(
             item, ("type", "params", "x", "y", "label"), ("type",), source, where
         )
-        params = dict(item.get("params", {}))
+        params = item.get("params", {})
+        if not isinstance(params, Mapping):
+            raise SchemaError(f"{source}: {where} 'params' must be an object.")
+        params = dict(params)
         if item["type"] == "Output" and loss is not None:
             params.setdefault("loss", loss)
         nodes.append(
@@ -374,8 +377,11 @@ def _v0_to_v1(data: dict[str, Any], source: str) -> dict[str, Any]:
                 "label": item.get("label"),
             }
         )
+    old_edges = data.get("edges", [])
+    if not isinstance(old_edges, list):
+        raise SchemaError(f"{source}: version 0 'edges' must be a list.")
     edges = []
-    for i, e in enumerate(data.get("edges", [])):
+    for i, e in enumerate(old_edges):
         if not (isinstance(e, list) and len(e) == 4):
             raise SchemaError(
                 f"{source}: version 0 edge {i} must be a list of 4 names."

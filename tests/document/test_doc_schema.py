@@ -329,3 +329,17 @@ def test_broken_version_0_data(change, message: str) -> None:
     with pytest.raises(SchemaError) as info:
         document_from_dict(data)
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"nodes": {"in": {"type": "Input", "params": [1, 2]}}}, "'params' must be an object"),
+        ({"nodes": {}, "edges": {"a": 1}}, "'edges' must be a list"),
+    ],
+)
+def test_v0_with_wrong_container_types_is_a_schema_error(patch, message) -> None:
+    data = {"version": 0, "nodes": {}, "edges": []}
+    data.update(patch)
+    with pytest.raises(SchemaError, match=message):
+        migrate(data, "old.json")
