@@ -1,0 +1,1 @@
+"""Package data of nndesk: example networks and other files read at run time."""

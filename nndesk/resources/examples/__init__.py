@@ -1,0 +1,1 @@
+"""Example network files (``*.nndesk``), written by ``python -m nndesk.training.examples``."""

@@ -1,0 +1,247 @@
+"""Training data from the network settings: load, check, split, scale, encode targets.
+
+The settings name the dataset (a spec string, relative paths relative to the project
+file's folder), the validation split and its seed, and the feature scaling. The
+scaler is fitted on the training split only; its statistics travel with the network
+(``Project.preprocessing``), so a loaded network scales raw inputs exactly as during
+training. Targets are encoded as the Output node's loss needs them: integer labels
+for sparse cross-entropy, one-hot for categorical, ``(n, 1)`` 0/1 for binary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..document.graph import GraphView
+from ..io.datasets import Dataset, Scaler, Splits, load_dataset
+from ..io.errors import DatasetError
+from .compile import CompiledNetwork, check_network
+from .errors import DataMismatchError
+
+__all__ = [
+    "PreparedData",
+    "check_dataset_fits",
+    "encode_targets",
+    "input_shape_update",
+    "load_settings_dataset",
+    "make_scaler",
+    "prepare_data",
+    "scale_inputs",
+    "split_dataset",
+]
+
+
+@dataclass(eq=False)
+class PreparedData:
+    """Arrays ready for the trainer, and how they were made.
+
+    Attributes
+    ----------
+    x_train : np.ndarray
+        ``(n_train, *input_shape)`` float32, scaled.
+    y_train : np.ndarray
+        Targets encoded for the loss (int64 ``(n,)`` or float32 ``(n, k)``).
+    x_val, y_val : np.ndarray or None
+        The validation split, or None when ``validation_split`` is 0.
+    dataset : Dataset
+        The whole dataset as loaded (raw features).
+    scaler : Scaler or None
+        The fitted feature scaler, None when ``scaling`` is ``"none"``.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray | None
+    y_val: np.ndarray | None
+    dataset: Dataset
+    scaler: Scaler | None = None
+
+    @property
+    def n_train(self) -> int:
+        """Number of training samples."""
+        return int(len(self.x_train))
+
+    @property
+    def n_val(self) -> int:
+        """Number of validation samples (0 without a validation split)."""
+        return 0 if self.x_val is None else int(len(self.x_val))
+
+    @property
+    def validation_data(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(x_val, y_val)`` or None."""
+        if self.x_val is None or self.y_val is None:
+            return None
+        return self.x_val, self.y_val
+
+    @property
+    def preprocessing(self) -> dict[str, Any] | None:
+        """``scaler.to_dict()`` for ``Project.preprocessing``, or None."""
+        return None if self.scaler is None else self.scaler.to_dict()
+
+
+def load_settings_dataset(
+    settings: Mapping[str, Any],
+    *,
+    spec: str | None = None,
+    target: str | int | None = None,
+    base_dir: str | Path | None = None,
+) -> Dataset:
+    """Load the dataset the settings (or an explicit ``spec``) name.
+
+    Parameters
+    ----------
+    settings : Mapping
+        Network settings (``dataset``, ``dataset_target``, ``seed``).
+    spec : str, optional
+        Overrides the ``dataset`` setting (the command line's ``--data``).
+    target : str or int, optional
+        CSV target column; default: the ``dataset_target`` setting when the spec is
+        the setting's own.
+    base_dir : str or Path, optional
+        Folder that relative paths are resolved against (the project file's).
+
+    Raises
+    ------
+    DatasetError
+        When no dataset is named, or it cannot be loaded (one sentence naming the
+        file, row, column or option).
+    """
+    chosen = spec if spec is not None else str(settings.get("dataset") or "")
+    if not chosen.strip():
+        raise DatasetError(
+            "No dataset is chosen: set one in the network settings or pass --data."
+        )
+    if target is None and spec is None and settings.get("dataset_target"):
+        target = str(settings["dataset_target"])
+    return load_dataset(
+        chosen,
+        target=target if target not in ("", None) else None,
+        seed=int(settings.get("seed", 0)),
+        base_dir=base_dir,
+    )
+
+
+def check_dataset_fits(view: GraphView, dataset: Dataset) -> None:
+    """Check that ``dataset`` fits the network: input shape, classes, task vs loss.
+
+    Raises
+    ------
+    DataMismatchError
+        One sentence per problem, joined (e.g. "Input 'input_1' has shape (2,) but
+        the dataset's samples have shape (28, 28): set the Input shape to (28, 28).").
+    """
+    problems = check_network(view, dataset)
+    if problems:
+        raise DataMismatchError(
+            f"The dataset '{dataset.name}' does not fit the network: "
+            + " ".join(p.message for p in problems)
+        )
+
+
+def input_shape_update(
+    view: GraphView, dataset: Dataset
+) -> tuple[str, tuple[int, ...]] | None:
+    """The Input node and the shape it needs for ``dataset``, or None if it fits.
+
+    The GUI applies it as an undoable ``set_param(node_id, "shape", shape)``.
+    """
+    want = tuple(int(d) for d in dataset.input_shape)
+    for node in view.nodes_of_type("Input"):
+        if tuple(node.params["shape"]) != want:
+            return node.id, want
+    return None
+
+
+def split_dataset(dataset: Dataset, settings: Mapping[str, Any]) -> Splits:
+    """Training and validation parts by the ``validation_split`` and ``seed`` settings.
+
+    The split is stratified for classification and the same for the same seed.
+    """
+    fraction = float(settings.get("validation_split", 0.0))
+    if fraction <= 0:
+        return Splits(train=dataset)
+    return dataset.split(val=fraction, seed=int(settings.get("seed", 0)))
+
+
+def make_scaler(
+    settings: Mapping[str, Any],
+    train_x: np.ndarray,
+    preprocessing: Mapping[str, Any] | None = None,
+) -> Scaler | None:
+    """The feature scaler: restored from ``preprocessing`` when given, else fitted
+    on ``train_x`` by the ``scaling`` setting (None for ``"none"``).
+
+    Statistics are per feature (per pixel for images).
+    """
+    if preprocessing:
+        return Scaler.from_dict(dict(preprocessing))
+    method = str(settings.get("scaling", "none"))
+    if method == "none":
+        return None
+    return Scaler(method).fit(train_x)
+
+
+def scale_inputs(
+    x: np.ndarray, preprocessing: Mapping[str, Any] | Scaler | None
+) -> np.ndarray:
+    """Raw features ``(n, *input_shape)`` scaled as during training (float32)."""
+    if preprocessing is None:
+        return np.asarray(x, dtype=np.float32)
+    scaler = (
+        preprocessing
+        if isinstance(preprocessing, Scaler)
+        else Scaler.from_dict(dict(preprocessing))
+    )
+    return scaler.transform(x)
+
+
+def prepare_data(
+    net: CompiledNetwork,
+    dataset: Dataset,
+    *,
+    preprocessing: Mapping[str, Any] | None = None,
+) -> PreparedData:
+    """Split, scale and encode ``dataset`` for training ``net``.
+
+    Parameters
+    ----------
+    net : CompiledNetwork
+        Gives the settings, the loss and the output width.
+    dataset : Dataset
+        Raw features and targets.
+    preprocessing : Mapping, optional
+        Stored scaler statistics (a loaded project); reused instead of refitting so
+        the trained weights keep seeing the inputs they were trained on.
+
+    Raises
+    ------
+    DataMismatchError
+        When the dataset does not fit the network.
+    DatasetError
+        When the split is impossible (too few samples).
+    """
+    check_dataset_fits(net.snapshot, dataset)
+    settings = net.settings
+    parts = split_dataset(dataset, settings)
+    scaler = make_scaler(settings, parts.train.x, preprocessing)
+
+    def encode(part: Dataset | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        if part is None:
+            return None, None
+        x = scale_inputs(part.x, scaler)
+        return x, part.targets_for(net.loss, n_outputs=net.output_units)
+
+    x_train, y_train = encode(parts.train)
+    x_val, y_val = encode(parts.val)
+    assert x_train is not None and y_train is not None
+    return PreparedData(x_train, y_train, x_val, y_val, dataset, scaler)
+
+
+def encode_targets(net: CompiledNetwork, dataset: Dataset) -> np.ndarray:
+    """``dataset``'s targets as ``net``'s loss needs them."""
+    return dataset.targets_for(net.loss, n_outputs=net.output_units)

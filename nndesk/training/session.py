@@ -1,0 +1,427 @@
+"""A network being trained: document, compiled model, data, history and scaler together.
+
+``TrainingSession`` is what the command line, the Python API and a GUI worker share:
+it compiles a document snapshot, takes over the weights, optimizer state, history
+and feature scaling of a saved project (or of the previous version of an edited
+network, by node id), loads the dataset the settings name, trains through a
+``Trainer``, predicts and evaluates on raw data, and turns the result back into a
+``Project`` to save.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..document.graph import Document, GraphView, Snapshot
+from ..engine.errors import NNDeskError
+from ..io.datasets import Dataset, format_spec, load_dataset, parse_spec
+from ..io.datasets.toy import GENERATORS
+from ..io.errors import DatasetError
+from ..io.project_file import Project, ProjectMetadata, load_project, save_project
+from .callbacks import Callback
+from .compile import (
+    CompiledNetwork,
+    compile_network,
+    complete_weights,
+    transfer_optimizer_state,
+    transfer_weights,
+)
+from .control import TrainingControl
+from .data import (
+    PreparedData,
+    check_dataset_fits,
+    encode_targets,
+    load_settings_dataset,
+    prepare_data,
+    scale_inputs,
+    split_dataset,
+)
+from .history import TrainingHistory
+from .trainer import TrainConfig, Trainer
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SPLITS", "TrainingSession"]
+
+SPLITS: tuple[str, ...] = ("all", "train", "val", "test")
+"""Parts of a dataset to evaluate: everything, the training or validation part of
+the settings' split, or the dataset's own test part (IDX folders, NPZ files)."""
+
+
+class TrainingSession:
+    """One network with everything it needs to train, predict and be saved.
+
+    Parameters
+    ----------
+    view : GraphView
+        The network (a Document is snapshotted; later edits do not reach the model).
+    weights : Mapping, optional
+        ``"<node_id>/<param>"`` -> array, e.g. a project's weights or the previous
+        model's ``get_weights()``; nodes whose shapes are unchanged keep them.
+    optimizer_state : Mapping, optional
+        ``Optimizer.get_state()`` of the same run; kept for the nodes that kept
+        their weights, when ``optimizer_name`` matches the settings' optimizer.
+    optimizer_name : str, optional
+        The optimizer that made ``optimizer_state`` (None: assume the settings').
+    history : Mapping, optional
+        Per-epoch history of earlier runs; training continues it.
+    preprocessing : Mapping, optional
+        Stored scaler statistics (``Scaler.to_dict()``).
+    base_dir : str or Path, optional
+        Folder that relative dataset paths are resolved against (the file's).
+    metadata : ProjectMetadata, optional
+        Kept so a saved file remembers when it was created.
+
+    Attributes
+    ----------
+    net : CompiledNetwork
+        The compiled model and the snapshot it came from.
+    history : TrainingHistory
+    preprocessing : dict or None
+    kept_nodes : list of str
+        Nodes whose weights came from ``weights``.
+    """
+
+    def __init__(
+        self,
+        view: GraphView,
+        *,
+        weights: Mapping[str, np.ndarray] | None = None,
+        optimizer_state: Mapping[str, np.ndarray] | None = None,
+        optimizer_name: str | None = None,
+        history: Mapping[str, Sequence[float]] | None = None,
+        preprocessing: Mapping[str, Any] | None = None,
+        base_dir: str | Path | None = None,
+        metadata: ProjectMetadata | None = None,
+    ) -> None:
+        self.net: CompiledNetwork = compile_network(view)
+        self.base_dir = Path(base_dir) if base_dir is not None else None
+        self.history = TrainingHistory(history)
+        self.preprocessing: dict[str, Any] | None = (
+            dict(preprocessing) if preprocessing else None
+        )
+        self.metadata = metadata
+        self.kept_nodes: list[str] = []
+        if weights:
+            self.kept_nodes = transfer_weights(weights, self.net.model)
+        if optimizer_state:
+            self._restore_optimizer(optimizer_state, optimizer_name)
+        self.trainer: Trainer | None = None
+        self.data: PreparedData | None = None
+
+    # --- construction -----------------------------------------------------------------
+    @classmethod
+    def from_project(
+        cls, project: Project, base_dir: str | Path | None = None
+    ) -> TrainingSession:
+        """A session holding everything a loaded ``Project`` holds."""
+        return cls(
+            project.document,
+            weights=project.weights,
+            optimizer_state=project.optimizer_state,
+            optimizer_name=project.optimizer_name,
+            history=project.history,
+            preprocessing=project.preprocessing,
+            base_dir=base_dir,
+            metadata=project.metadata,
+        )
+
+    @classmethod
+    def open(cls, path: str | Path) -> TrainingSession:
+        """Load a ``.nndesk`` file; relative dataset paths are relative to its folder.
+
+        Raises
+        ------
+        FileFormatError
+            For a missing, corrupt or incompatible file.
+        CompileError
+            For a network that cannot be compiled.
+        """
+        path = Path(path)
+        return cls.from_project(load_project(path), base_dir=path.resolve().parent)
+
+    def _restore_optimizer(
+        self, state: Mapping[str, np.ndarray], name: str | None
+    ) -> None:
+        wanted = str(self.net.settings["optimizer"])
+        if name is not None and name != wanted:
+            log.info(
+                "Optimizer state of %s dropped: the optimizer is now %s.", name, wanted
+            )
+            return
+        try:
+            transfer_optimizer_state(state, self.net.model, self.kept_nodes)
+        except NNDeskError as exc:
+            log.warning("Optimizer state dropped: %s", exc)
+            self.net.model.optimizer.reset()  # type: ignore[union-attr]
+
+    def recompiled(self, view: GraphView) -> TrainingSession:
+        """A session for an edited version of this network that keeps what still fits.
+
+        The GUI calls it when the user edits the graph while training is paused
+        (after stopping the old trainer): nodes whose weight shapes are unchanged keep
+        their weights and optimizer state, the history and feature scaling carry
+        over, new or reshaped nodes start from fresh weights.
+        """
+        optimizer = self.net.model.optimizer
+        return TrainingSession(
+            view,
+            weights=self.net.model.get_weights(),
+            optimizer_state=optimizer.get_state() if optimizer is not None else None,
+            optimizer_name=str(self.settings["optimizer"]),
+            history=self.history.as_dict(),
+            preprocessing=self.preprocessing,
+            base_dir=self.base_dir,
+            metadata=self.metadata,
+        )
+
+    # --- what it is -------------------------------------------------------------------
+    @property
+    def model(self) -> Any:
+        """The compiled engine ``Model`` (layers named by node id)."""
+        return self.net.model
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The document the model was compiled from."""
+        return self.net.snapshot
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        """The network settings."""
+        return self.net.settings
+
+    @property
+    def trained(self) -> bool:
+        """Whether the weights carry any training (loaded or done here)."""
+        return self.history.epochs > 0 or bool(self.kept_nodes)
+
+    # --- data -------------------------------------------------------------------------
+    def load_dataset(
+        self,
+        spec: str | None = None,
+        *,
+        target: str | int | None = None,
+        split: str | None = None,
+        relative_to: str | Path | None = None,
+    ) -> Dataset:
+        """The dataset named by ``spec``, or by the ``dataset`` setting.
+
+        Parameters
+        ----------
+        spec : str, optional
+            A dataset spec; its relative paths are relative to ``relative_to``
+            (default: the current folder). The ``dataset`` setting's relative
+            paths are relative to ``base_dir`` (the network file's folder).
+        target : str or int, optional
+            CSV target column (default for the setting: ``dataset_target``).
+        split : {"train", "test"}, optional
+            For datasets with their own parts (IDX folders, NPZ files): which part.
+
+        Raises
+        ------
+        DatasetError
+            When nothing is named, the spec is wrong, or the dataset has no such
+            part.
+        """
+        base = relative_to if spec is not None else self.base_dir
+        if split is None:
+            return load_settings_dataset(
+                self.settings, spec=spec, target=target, base_dir=base
+            )
+        chosen = spec if spec is not None else str(self.settings.get("dataset") or "")
+        if not chosen.strip():
+            return load_settings_dataset(self.settings)  # raises: nothing chosen
+        head, options = parse_spec(chosen)
+        if head in GENERATORS:
+            raise DatasetError(
+                f"The dataset '{chosen}' is generated and has no {split} part: pass "
+                "another dataset, or evaluate on the validation part."
+            )
+        options["split"] = split
+        if target is None and spec is None and self.settings.get("dataset_target"):
+            target = str(self.settings["dataset_target"])
+        return load_dataset(
+            format_spec(head, options),
+            target=target,
+            seed=int(self.settings.get("seed", 0)),
+            base_dir=base,
+        )
+
+    def prepare(self, dataset: Dataset) -> PreparedData:
+        """Split, scale and encode ``dataset`` for training.
+
+        The stored scaler is reused when it matches the ``scaling`` setting and the
+        dataset's sample shape (the weights were trained on inputs scaled that
+        way); otherwise a new one is fitted on the training part.
+        """
+        stored = self._usable_preprocessing(dataset)
+        data = prepare_data(self.net, dataset, preprocessing=stored)
+        self.preprocessing = data.preprocessing
+        self.data = data
+        return data
+
+    def _usable_preprocessing(self, dataset: Dataset) -> dict[str, Any] | None:
+        stored = self.preprocessing
+        if not stored:
+            return None
+        method = str(self.settings.get("scaling", "none"))
+        shape = tuple(int(d) for d in stored.get("input_shape", ()))
+        if stored.get("method") != method or shape != tuple(dataset.input_shape):
+            log.info("The stored feature scaling does not fit; fitting a new one.")
+            return None
+        return stored
+
+    # --- training ---------------------------------------------------------------------
+    def make_trainer(
+        self,
+        data: PreparedData,
+        *,
+        callbacks: Iterable[Callback] = (),
+        control: TrainingControl | None = None,
+        **overrides: Any,
+    ) -> Trainer:
+        """A ``Trainer`` for this session's model and history.
+
+        ``overrides`` replace ``TrainConfig`` fields (``epochs``, ``batch_size``,
+        ``learning_rate``, ``seed``...); None values are ignored.
+        """
+        config = TrainConfig.from_settings(self.settings, **overrides)
+        self.trainer = Trainer(
+            self.net.model,
+            data,
+            config,
+            callbacks=callbacks,
+            control=control,
+            history=self.history,
+            metrics=self.net.metrics,
+        )
+        return self.trainer
+
+    def fit(
+        self,
+        dataset: Dataset | None = None,
+        *,
+        epochs: int | None = None,
+        callbacks: Iterable[Callback] = (),
+        control: TrainingControl | None = None,
+        **overrides: Any,
+    ) -> TrainingHistory:
+        """Train on ``dataset`` (default: the one the settings name).
+
+        Returns
+        -------
+        TrainingHistory
+            The whole history, this run appended.
+        """
+        if dataset is None:
+            dataset = self.load_dataset()
+        data = self.prepare(dataset)
+        trainer = self.make_trainer(
+            data, callbacks=callbacks, control=control, epochs=epochs, **overrides
+        )
+        return trainer.run()
+
+    # --- inference --------------------------------------------------------------------
+    def scale(self, x: np.ndarray) -> np.ndarray:
+        """Raw features scaled as during training (float32)."""
+        return scale_inputs(x, self.preprocessing)
+
+    def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Network outputs for raw features ``x`` ``(n, *input_shape)``.
+
+        Returns
+        -------
+        np.ndarray
+            ``(n, units)`` float32: class probabilities for a softmax, the positive
+            class probability for a sigmoid, values for regression.
+        """
+        return np.asarray(self.net.model.predict(self.scale(x), batch_size=batch_size))
+
+    def part(self, dataset: Dataset, split: str) -> Dataset:
+        """The ``"all"``, ``"train"`` or ``"val"`` part of ``dataset`` by the settings'
+        split (``"test"`` parts come from ``load_dataset(split="test")``)."""
+        if split == "all" or split == "test":
+            return dataset
+        if split not in SPLITS:
+            raise DatasetError(
+                f"Unknown split '{split}'; valid splits are {', '.join(SPLITS)}."
+            )
+        parts = split_dataset(dataset, self.settings)
+        chosen = parts.train if split == "train" else parts.val
+        if chosen is None:
+            raise DatasetError(
+                "The settings hold no validation split (validation_split is 0), so "
+                "there is no 'val' part."
+            )
+        return chosen
+
+    def evaluate(self, dataset: Dataset, batch_size: int = 256) -> dict[str, float]:
+        """Loss and metrics of the network on ``dataset`` (raw features).
+
+        Raises
+        ------
+        DataMismatchError
+            When the dataset does not fit the network.
+        """
+        check_dataset_fits(self.net.snapshot, dataset)
+        y = encode_targets(self.net, dataset)
+        return self.net.model.evaluate(self.scale(dataset.x), y, batch_size=batch_size)
+
+    # --- saving -----------------------------------------------------------------------
+    def to_project(self, document: GraphView | None = None) -> Project:
+        """A ``Project`` of this session: document, weights (when trained),
+        optimizer state, history, feature scaling and metadata.
+
+        Parameters
+        ----------
+        document : GraphView, optional
+            The document to save (default: the compiled snapshot). The GUI passes
+            the live document, which may have been edited since: nodes the model
+            lacks, or whose shapes changed, get fresh weights
+            (``complete_weights``), nodes with unknown shapes none.
+        """
+        view = document if document is not None else self.net.snapshot
+        doc = view.copy() if isinstance(view, Document) else _as_document(view)
+        trained = self.trained
+        optimizer = self.net.model.optimizer
+        weights = self.net.model.get_weights() if trained else {}
+        stored = complete_weights(doc, weights, int(self.settings["seed"]))
+        # Moments belong to the weights they were made for: keep those of nodes
+        # whose arrays are the model's (a node reshaped since has fresh weights).
+        fresh = {
+            k.split("/", 1)[0]
+            for k, w in stored.items()
+            if k not in weights or weights[k].shape != w.shape
+        }
+        ours = {k.split("/", 1)[0] for k in stored} - fresh
+        state = optimizer.get_state() if trained and optimizer is not None else {}
+        state = {
+            k: v
+            for k, v in state.items()
+            if k == "iterations" or k.split("/", 1)[0] in ours
+        }
+        return Project(
+            document=doc,
+            weights=stored,
+            optimizer_state=state,
+            history=self.history.as_dict(),
+            preprocessing=self.preprocessing if trained else None,
+            optimizer_name=str(self.settings["optimizer"]) if trained else None,
+            metadata=self.metadata or ProjectMetadata.new(),
+        )
+
+    def save(self, path: str | Path) -> None:
+        """Save as a ``.nndesk`` file (atomically)."""
+        save_project(path, self.to_project())
+
+
+def _as_document(view: GraphView) -> Document:
+    if isinstance(view, Snapshot):
+        return view.to_document()
+    return Snapshot(view.nodes, view.edges, view.settings).to_document()

@@ -1,0 +1,15 @@
+"""Fixtures for the training tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from nndesk.engine import _kernels
+
+
+@pytest.fixture
+def numpy_kernels():
+    """Force the NumPy kernels (bit-identity tests compare runs on one path)."""
+    _kernels.set_numba_enabled(False)
+    yield
+    _kernels.set_numba_enabled(None)

@@ -1,0 +1,195 @@
+"""Document -> engine Model: node-id names, loss and optimizer, problems, weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from training_helpers import chain_document, spiral_document
+
+from nndesk.document import Document
+from nndesk.document.examples import EXAMPLES
+from nndesk.engine.optimizers import SGD, Adam
+from nndesk.training.compile import (
+    compile_network,
+    make_schedule,
+    transfer_optimizer_state,
+    transfer_weights,
+)
+from nndesk.training.errors import CompileError
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_every_example_compiles_with_layers_named_by_node_id(name):
+    doc = EXAMPLES[name].build()
+    net = compile_network(doc)
+    model = net.model
+    layer_nodes = [n.id for n in doc.nodes if n.spec.layer_type is not None]
+    assert sorted(layer.name for layer in model.layers) == sorted(layer_nodes)
+    for key in model.get_weights():
+        node_id, param = key.split("/")
+        assert doc.has_node(node_id) and param
+    (output,) = doc.nodes_of_type("Output")
+    assert net.loss == output.params["loss"]
+    assert net.prediction_id == doc.predecessors(output.id)[0]
+    assert model.input_shapes == [tuple(doc.node(net.input_id).params["shape"])]
+    assert model.optimizer.lr == doc.settings["learning_rate"]
+
+
+def test_compile_reads_loss_optimizer_and_metrics_from_the_document():
+    doc = spiral_document(
+        optimizer="sgd", learning_rate=0.3, metrics=("accuracy", "f1")
+    )
+    net = compile_network(doc)
+    assert isinstance(net.model.optimizer, SGD)
+    assert net.model.optimizer.lr == 0.3
+    assert net.metrics == ("accuracy", "f1")
+    assert net.is_classifier and net.output_units == 1
+    assert net.model.loss_functions[0].name == "binary_crossentropy"
+
+
+def test_huber_delta_comes_from_the_output_node():
+    doc = chain_document(
+        [("Dense", {"units": 1, "activation": "linear"})], "huber", input_shape=(1,)
+    )
+    (out,) = doc.nodes_of_type("Output")
+    doc.set_param(out.id, "delta", 0.25)
+    assert compile_network(doc).model.loss_functions[0].delta == 0.25
+
+
+def test_metrics_that_do_not_suit_the_loss_are_skipped():
+    doc = chain_document(
+        [("Dense", {"units": 1, "activation": "linear"})],
+        "mse",
+        input_shape=(1,),
+        metrics=("mae", "accuracy"),
+    )
+    assert compile_network(doc).metrics == ("mae",)
+
+
+def test_the_model_ignores_later_edits_of_the_document():
+    doc = spiral_document()
+    net = compile_network(doc)
+    doc.set_param("dense_1", "units", 32)
+    assert net.model.layer("dense_1").units == 8
+    assert net.snapshot.node("dense_1").params["units"] == 8
+
+
+def test_nodes_that_do_not_reach_the_output_are_left_out():
+    doc = spiral_document()
+    extra = doc.add_node("Dense", {"units": 5})
+    doc.connect("dense_1", "out", extra, "in")
+    net = compile_network(doc)
+    assert extra not in [layer.name for layer in net.model.layers]
+
+
+def test_merge_inputs_keep_the_edge_order():
+    doc = Document({"dataset": "moons:n=50"})
+    x = doc.add_node("Input", {"shape": (2,)})
+    a = doc.add_node("Dense", {"units": 3})
+    b = doc.add_node("Dense", {"units": 4})
+    cat = doc.add_node("Concatenate")
+    y = doc.add_node("Dense", {"units": 1, "activation": "sigmoid"})
+    out = doc.add_node("Output", {"loss": "binary_crossentropy"})
+    doc.connect(x, "out", a, "in")
+    doc.connect(x, "out", b, "in")
+    doc.connect(b, "out", cat, "in")
+    doc.connect(a, "out", cat, "in")
+    doc.connect(cat, "out", y, "in")
+    doc.connect(y, "out", out, "in")
+    model = compile_network(doc).model
+    assert model.inbound_names(cat) == [b, a]
+    assert model.output_shape_of(cat) == (7,)
+
+
+def test_a_broken_document_raises_one_error_listing_every_problem():
+    doc = Document()
+    x = doc.add_node("Input", {"shape": (28, 28)})
+    d = doc.add_node("Dense", {"units": 10, "activation": "softmax"})
+    doc.add_node("Dense", {"units": 3})  # no input
+    doc.connect(x, "out", d, "in")
+    with pytest.raises(CompileError) as info:
+        compile_network(doc)
+    message = str(info.value)
+    assert "problems" in message
+    assert "insert Flatten" in message
+    assert "no Output node" in message
+    assert "has no input" in message
+    assert "\n" not in message
+    assert len(info.value.problems) >= 3
+
+
+def test_make_schedule_follows_the_settings():
+    settings = dict(spiral_document().settings)
+    assert make_schedule(settings) is None
+    settings.update(lr_schedule="cosine", epochs=10, lr_min=0.001)
+    schedule = make_schedule(settings)
+    assert schedule(0, 0.1) == pytest.approx(0.1)
+    assert schedule(10, 0.1) == pytest.approx(0.001)
+    settings.update(lr_schedule="step", lr_step_size=3, lr_gamma=0.1)
+    assert make_schedule(settings)(3, 1.0) == pytest.approx(0.1)
+
+
+def test_transfer_keeps_the_weights_of_nodes_whose_shapes_did_not_change():
+    doc = spiral_document()
+    old = compile_network(doc).model
+    old.set_weights({k: np.full_like(v, 0.5) for k, v in old.get_weights().items()})
+    doc.set_param("dense_2", "units", 16)  # changes dense_2 and dense_3's kernel
+    new = compile_network(doc, seed=99).model
+    kept = transfer_weights(old.get_weights(), new)
+    assert kept == ["dense_1"]
+    w = new.get_weights()
+    assert np.all(w["dense_1/kernel"] == 0.5) and np.all(w["dense_1/bias"] == 0.5)
+    assert w["dense_2/kernel"].shape == (8, 16) and not np.all(
+        w["dense_2/kernel"] == 0.5
+    )
+    assert not np.all(w["dense_3/kernel"] == 0.5)
+
+
+def test_transfer_moves_batchnorm_state_with_its_node():
+    doc = chain_document(
+        [
+            ("Dense", {"units": 4}),
+            ("BatchNorm", {}),
+            ("Dense", {"units": 1, "activation": "sigmoid"}),
+        ],
+        "binary_crossentropy",
+        dataset="moons:n=40",
+    )
+    old = compile_network(doc).model
+    weights = old.get_weights()
+    weights["batchnorm_1/running_mean"][:] = 3.0
+    new = compile_network(doc, seed=5).model
+    assert "batchnorm_1" in transfer_weights(weights, new)
+    assert np.all(new.get_weights()["batchnorm_1/running_mean"] == 3.0)
+
+
+def test_transfer_of_optimizer_state_keeps_only_kept_nodes():
+    doc = spiral_document()
+    net = compile_network(doc)
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float32)
+    net.model.train_on_batch(x, y)
+    state = net.model.optimizer.get_state()
+    fresh = compile_network(doc)
+    transfer_optimizer_state(state, fresh.model, ["dense_1"])
+    got = fresh.model.optimizer.get_state()
+    assert isinstance(fresh.model.optimizer, Adam)
+    assert np.array_equal(got["dense_1/kernel/m"], state["dense_1/kernel/m"])
+    assert not any(k.startswith("dense_2/") for k in got)
+
+
+def test_complete_weights_fills_in_fresh_weights_reproducibly():
+    from nndesk.training.compile import complete_weights
+
+    doc = spiral_document()
+    weights = compile_network(doc).model.get_weights()
+    assert complete_weights(doc, {}) == {}
+    doc.set_param("dense_3", "units", 2)
+    a = complete_weights(doc, weights, seed=3)
+    b = complete_weights(doc, weights, seed=3)
+    assert a.keys() == weights.keys()
+    assert np.array_equal(a["dense_1/kernel"], weights["dense_1/kernel"])
+    assert (
+        a["dense_3/kernel"].shape == (8, 2) and a["dense_3/kernel"].dtype == np.float32
+    )
+    assert all(np.array_equal(a[k], b[k]) for k in a)
