@@ -117,9 +117,7 @@ def prepare_targets(model: Model, y: Any, n: int, what: str = "y") -> list[np.nd
     if len(names) == 1 and type(y) is np.ndarray and y.ndim > 0 and len(y) == n:
         if y.ndim == 1 and model.output_shapes[0] == (1,):
             y = y.reshape(-1, 1)
-        if y.dtype == np.bool_ or (
-            np.issubdtype(y.dtype, np.floating) and y.dtype != model.dtype
-        ):
+        if y.dtype != model.dtype and (y.dtype == np.bool_ or y.dtype.kind == "f"):
             y = y.astype(model.dtype)
         return [y]
     items = _split(names, y, what, "output")

@@ -102,7 +102,10 @@ class Kernel:
         self._impl = None
 
     def __call__(self, *args: Any) -> Any:
-        return self._resolve()(*args)
+        impl = self._impl
+        if impl is None:
+            impl = self._resolve()
+        return impl(*args)
 
 
 _registry: list[Kernel] = []

@@ -221,8 +221,32 @@ class Model:
             self.rng = np.random.default_rng(self.seed if seed is None else seed)
         for i, layer in enumerate(self.layers):
             layer.build(self._input_shapes_of(i), self.rng, self.dtype)
+        self._pack_parameters()
         self._finish_build()
         return self
+
+    def _pack_parameters(self) -> None:
+        """Move every parameter into one contiguous buffer, and every gradient into
+        another, as views in weight-key order.
+
+        The optimizer recognises the layout and updates all weights in one kernel
+        call instead of one per array, which is most of a small network's step.
+        Only ``build`` packs: layers built elsewhere (shared with another model)
+        keep the arrays that model knows.
+        """
+        refs = [(layer, k) for layer in self.layers for k in layer.params]
+        total = sum(layer.params[k].size for layer, k in refs)
+        flat_p = np.empty(total, dtype=self.dtype)
+        flat_g = np.zeros(total, dtype=self.dtype)
+        start = 0
+        for layer, k in refs:
+            p = layer.params[k]
+            stop = start + p.size
+            view = flat_p[start:stop].reshape(p.shape)
+            view[...] = p
+            layer.params[k] = view
+            layer.grads[k] = flat_g[start:stop].reshape(p.shape)
+            start = stop
 
     def _finish_build(self) -> None:
         self._param_refs: list[tuple[str, Layer, str]] = []
@@ -233,6 +257,7 @@ class Model:
             self._state_refs += [(f"{layer.name}/{k}", layer, k) for k in layer.state]
         self._reg_layers = [layer for layer in self.layers if layer.has_regularization]
         self._params = {key: layer.params[k] for key, layer, k in self._param_refs}
+        self._grads = {key: layer.grads[k] for key, layer, k in self._param_refs}
         self._requires_grad = []
         for layer, src in zip(self.layers, self._graph.sources, strict=True):
             upstream = any(self._requires_grad[j] for j in src)
@@ -566,8 +591,7 @@ class Model:
             self._backward(seeds, preact)
             for layer in self._reg_layers:
                 layer.add_regularization_grads()
-            grads = {key: layer.grads[k] for key, layer, k in self._param_refs}
-            self.optimizer.step(self._params, grads)  # type: ignore[union-attr]
+            self.optimizer.step(self._params, self._grads)  # type: ignore[union-attr]
         return total, parts, outs
 
     def _losses(

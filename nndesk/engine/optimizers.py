@@ -22,6 +22,7 @@ with ``get(opt.name, **opt.get_config())`` continues bit-identically.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -80,6 +81,68 @@ class _Plan:
         self.dtype = p.dtype
 
 
+def _span(arrays: list[np.ndarray]) -> np.ndarray | None:
+    """The 1-D array covering ``arrays`` when they lie back to back in one buffer,
+    in this order (as a model lays its weights out), else None."""
+    first = arrays[0]
+    dtype = first.dtype
+    addr = first.__array_interface__["data"][0]
+    total = 0
+    for a in arrays:
+        if (
+            a.dtype != dtype
+            or not a.flags.c_contiguous
+            or a.__array_interface__["data"][0] != addr + total * dtype.itemsize
+        ):
+            return None
+        total += a.size
+    root = first
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if root.dtype != dtype or not root.flags.c_contiguous:
+        return None
+    flat = root.reshape(-1)
+    offset, rest = divmod(addr - flat.__array_interface__["data"][0], dtype.itemsize)
+    if rest or offset < 0 or offset + total > flat.size:
+        return None
+    return flat[offset : offset + total]
+
+
+class _FusedPlan:
+    """One kernel call for all parameters, when they (and their gradients) are
+    views into one buffer each; ``fn`` is None when they are not, so the step
+    takes the per-key path without looking again."""
+
+    __slots__ = ("args", "dtype", "fn", "grads", "keys", "numba", "params")
+
+    def __init__(
+        self,
+        keys: tuple[str, ...],
+        params: list[Any],
+        grads: list[Any],
+        numba: bool,
+    ) -> None:
+        self.keys, self.params, self.grads, self.numba = keys, params, grads, numba
+        self.fn: Any = None
+        self.args: tuple[Any, ...] = ()
+        self.dtype: np.dtype | None = None
+
+    def matches(
+        self,
+        params: Mapping[str, np.ndarray],
+        grads: Mapping[str, np.ndarray],
+        numba: bool,
+    ) -> bool:
+        """True when ``params`` and ``grads`` hold the very arrays planned for."""
+        return (
+            numba == self.numba
+            and tuple(params) == self.keys
+            and tuple(grads) == self.keys
+            and all(map(operator.is_, params.values(), self.params))
+            and all(map(operator.is_, grads.values(), self.grads))
+        )
+
+
 class Optimizer:
     """Base class: key checks, clipping, lazily created state, save and restore.
 
@@ -105,6 +168,7 @@ class Optimizer:
         self._state: dict[str, tuple[np.ndarray, ...]] = {}
         self._scratch: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._plans: dict[str, _Plan] = {}
+        self._fused: _FusedPlan | None = None
         self._scalar_cache: dict[Any, tuple[Any, ...]] = {}
 
     # --- learning rate -------------------------------------------------------------
@@ -137,9 +201,18 @@ class Optimizer:
         ShapeError
             When a gradient (or restored state) does not match its parameter's shape.
         """
+        numba = self._kernel.uses_numba
+        fused = self._fused
+        if fused is None or not fused.matches(params, grads, numba):
+            fused = self._plan_fused(params, grads, numba)
+        if fused is not None and fused.fn is not None:
+            self._scale = self._clip_scale(grads)
+            self._scalar_cache.clear()
+            self.iterations += 1
+            fused.fn(*fused.args, *self._fused_scalars(fused.dtype, fused.keys))
+            return
         if params.keys() != grads.keys():
             self._key_error(params, grads)
-        numba = self._kernel.uses_numba
         plans = self._plans
         # Every parameter is checked before any is updated, so an error leaves
         # all of them (and the state) as they were.
@@ -163,6 +236,76 @@ class Optimizer:
         scalars = self._scalars
         for key, plan in todo:
             plan.fn(*plan.args, *scalars(plan.dtype, key))
+
+    def _plan_fused(
+        self,
+        params: Mapping[str, np.ndarray],
+        grads: Mapping[str, np.ndarray],
+        numba: bool,
+    ) -> _FusedPlan | None:
+        """Lay out the single-call update when every parameter, gradient and state
+        array can be a view into one buffer per kind; None for a key mismatch
+        (reported by the per-key path)."""
+        if not params or params.keys() != grads.keys():
+            self._fused = None
+            return None
+        keys = tuple(params)
+        ps, gs = list(params.values()), [grads[k] for k in keys]
+        plan = _FusedPlan(keys, ps, gs, numba)
+        self._fused = plan
+        packable = all(
+            isinstance(p, np.ndarray)
+            and isinstance(g, np.ndarray)
+            and p.dtype.kind == "f"
+            and p.flags.writeable
+            and g.shape == p.shape
+            and g.dtype == p.dtype
+            for p, g in zip(ps, gs, strict=True)
+        ) and self._steps_aligned(keys)
+        flat_p = _span(ps) if packable else None
+        flat_g = _span(gs) if flat_p is not None else None
+        if flat_p is None or flat_g is None or flat_p.base is flat_g.base:
+            return plan
+        # The state moves into one buffer per slot too; its per-key arrays become
+        # views, so get_state and set_state see the same keys and values.
+        states = [self._prepare_state(k, p) for k, p in zip(keys, ps, strict=True)]
+        dtype = flat_p.dtype
+        flat_state = []
+        for s in range(len(self.slots)):
+            buf = np.empty(flat_p.size, dtype=dtype)
+            start = 0
+            for state in states:
+                a = state[s]
+                buf[start : start + a.size] = a.reshape(-1)
+                start += a.size
+            flat_state.append(buf)
+        start = 0
+        for k, p in zip(keys, ps, strict=True):
+            self._state[k] = tuple(
+                buf[start : start + p.size].reshape(p.shape) for buf in flat_state
+            )
+            start += p.size
+        # Per-key plans hold the old state arrays.
+        self._plans.clear()
+        arrays = self._kernel_arrays(flat_p, tuple(flat_state))
+        if numba:
+            empty = _empty(dtype)
+            plan.fn = self._kernel._resolve()
+            plan.args = (flat_p, flat_g, *arrays, empty, empty)
+        else:
+            plan.fn = self._kernel.fallback
+            scratch = (np.empty_like(flat_p), np.empty_like(flat_p))
+            plan.args = (flat_p, flat_g, *arrays, *scratch)
+        plan.dtype = dtype
+        return plan
+
+    def _steps_aligned(self, keys: tuple[str, ...]) -> bool:
+        """True when one set of scalars serves every key (Adam counts per key)."""
+        return True
+
+    def _fused_scalars(self, dtype: np.dtype, keys: tuple[str, ...]) -> tuple[Any, ...]:
+        """The kernel's scalars for the single-call update of ``keys``."""
+        return self._scalars(dtype, keys[0])
 
     def _plan(self, key: str, p: np.ndarray, g: Any, numba: bool) -> _Plan:
         """Validate one parameter and lay out its kernel arguments."""
@@ -213,8 +356,10 @@ class Optimizer:
         clip = self.clipvalue if self.clipvalue is not None else 0.0
         cast = dtype.type
         return tuple(
-            v if isinstance(v, bool) else cast(v)
-            for v in self._scalar_values(key, self._scale, clip)
+            [
+                v if v.__class__ is bool else cast(v)
+                for v in self._scalar_values(key, self._scale, clip)
+            ]
         )
 
     def _scalar_values(self, key: str, scale: float, clip: float) -> tuple[Any, ...]:
@@ -266,6 +411,7 @@ class Optimizer:
         self._state.clear()
         self._scratch.clear()
         self._plans.clear()
+        self._fused = None
 
     def get_state(self) -> dict[str, np.ndarray]:
         """Everything a step depends on besides the config, as a flat dict.
@@ -338,6 +484,7 @@ class Optimizer:
         self._state = restored
         self._scratch.clear()
         self._plans.clear()
+        self._fused = None
 
     def _extra_slots(self) -> tuple[str, ...]:
         return ()
@@ -496,6 +643,18 @@ class Adam(Optimizer):
             values = self._cast_scalars(dtype, key)
             self._scalar_cache[(dtype, t)] = values
         return values
+
+    def _steps_aligned(self, keys: tuple[str, ...]) -> bool:
+        steps = self._steps
+        t = steps.get(keys[0], 0)
+        return all(steps.get(k, 0) == t for k in keys)
+
+    def _fused_scalars(self, dtype: np.dtype, keys: tuple[str, ...]) -> tuple[Any, ...]:
+        steps = self._steps
+        t = steps.get(keys[0], 0) + 1
+        for k in keys:
+            steps[k] = t
+        return self._cast_scalars(dtype, keys[0])
 
     def _scalar_values(self, key: str, scale: float, clip: float) -> tuple[Any, ...]:
         t = self._steps[key]

@@ -49,6 +49,11 @@ def _shape_tuple(value: object, what: str, label: str, allow_minus_one: bool) ->
     return tuple(int(d) for d in dims)
 
 
+# Layers up to this many multiply-adds per batch run in one compiled call when Numba
+# is on; past it BLAS wins.
+_SMALL_MACS = 4096
+
+
 def _nonnegative(value: object, what: str, label: str) -> float:
     try:
         v = float(value)  # type: ignore[arg-type]
@@ -176,6 +181,23 @@ class Dense(_ActivationMixin, Layer):
         self._x: np.ndarray | None = None
         self._z: np.ndarray | None = None
         self._y: np.ndarray | None = None
+        self._small = False
+        self._small_act = K.DENSE_ACTIVATIONS.get(self._act.name, -1)
+        self._macs_per_row = 0
+        self._no_bias = np.empty(0, dtype=self.dtype)
+        self._no_dx = np.empty((0, 0), dtype=self.dtype)
+
+    def build(
+        self,
+        input_shapes: Sequence[Shape],
+        rng: np.random.Generator,
+        dtype: np.dtype | type = np.float32,
+    ) -> None:
+        super().build(input_shapes, rng, dtype)
+        self._macs_per_row = self.input_shapes[0][0] * self.units
+        self._no_bias = np.empty(0, dtype=self.dtype)
+        self._no_dx = np.empty((0, 0), dtype=self.dtype)
+        self._small = False
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         self.check_input_count(len(input_shapes))
@@ -210,18 +232,59 @@ class Dense(_ActivationMixin, Layer):
     def forward(self, inputs: Sequence[np.ndarray], training: bool) -> np.ndarray:
         x = inputs[0]
         z = self._buffer("z", (x.shape[0], self.units))
+        self._x, self._z = x, z
+        if (
+            self._small_act >= 0
+            and x.shape[0] * self._macs_per_row <= _SMALL_MACS
+            and K.dense_forward.uses_numba
+        ):
+            # One compiled call for the whole layer (see _layer_kernels).
+            y = self._buffer("y", z.shape) if self.keep_preactivation else z
+            params = self.params
+            K.dense_forward(
+                x,
+                params["kernel"],
+                params.get("bias", self._no_bias),
+                z,
+                y,
+                self._small_act,
+            )
+            self._small = True
+            self._y = y
+            return y
+        self._small = False
         np.matmul(x, self.params["kernel"], out=z)
         if self.use_bias:
             K.bias_add(z, self.params["bias"])
-        self._x, self._z = x, z
         self._y = self._activate(z, owns_z=True)
         return self._y
 
     def backward(self, dy: np.ndarray) -> list[np.ndarray | None]:
+        if self._small:
+            return self._small_backward(dy, self._small_act)
         return self.backward_from_preactivation(self._activation_backward(dy))
+
+    def _small_backward(self, dy: np.ndarray, act: int) -> list[np.ndarray | None]:
+        x = self._x
+        grads = self.grads
+        dx = self._buffer("dx", x.shape) if self.needs_input_grad else self._no_dx
+        K.dense_backward(
+            dy,
+            self._y,
+            x,
+            self.params["kernel"],
+            grads["kernel"],
+            grads.get("bias", self._no_bias),
+            self._buffer("dz", dy.shape),
+            dx,
+            act,
+        )
+        return [dx] if self.needs_input_grad else [None]
 
     def backward_from_preactivation(self, dz: np.ndarray) -> list[np.ndarray | None]:
         """Gradients given ``dz``, the gradient with respect to the pre-activation."""
+        if self._small:
+            return self._small_backward(dz, 0)
         x = self._x
         np.matmul(x.T, dz, out=self.grads["kernel"])
         if self.use_bias:
