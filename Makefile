@@ -40,5 +40,8 @@ screenshots: $(VENV)/.installed-test
 	@scripts/system_deps.sh
 	$(PY) docs/screenshots.py
 
+package:
+	packaging/build.sh
+
 clean:
 	rm -rf build dist *.egg-info .pytest_cache

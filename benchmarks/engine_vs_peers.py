@@ -88,13 +88,13 @@ def gemm_ceiling(batch: int, reps: int = 200) -> float:
     rng = np.random.default_rng(0)
     f32 = np.float32
     acts = [rng.random((batch, s), dtype=f32) for s in SIZES]
-    ws = [rng.random((a, b), dtype=f32) for a, b in zip(SIZES, SIZES[1:])]
+    ws = [rng.random((a, b), dtype=f32) for a, b in zip(SIZES[:-1], SIZES[1:], strict=True)]
     outs = [np.empty((batch, s), f32) for s in SIZES[1:]]
     dws = [np.empty_like(w) for w in ws]
     dxs = [np.empty((batch, s), f32) for s in SIZES[1:-1]]
 
     def step() -> None:
-        for a, w, o in zip(acts, ws, outs):
+        for a, w, o in zip(acts, ws, outs, strict=True):
             np.matmul(a, w, out=o)
         for k in range(len(ws) - 1, -1, -1):
             np.matmul(acts[k].T, acts[k + 1], out=dws[k])
@@ -119,7 +119,7 @@ def time_torch(x, y, opt: str, batch: int, threads: int) -> float:
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     layers = []
-    for a, b in zip(SIZES, SIZES[1:]):
+    for a, b in zip(SIZES[:-1], SIZES[1:], strict=True):
         layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
     net = torch.nn.Sequential(*layers[:-1])
     if opt == "sgd_momentum":
