@@ -1,0 +1,136 @@
+"""The app's QActions with their standard shortcuts, created in one place for menus and toolbar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QUndoStack
+
+from .icons import make_icon
+from .theme import Theme
+
+StandardKey = QKeySequence.StandardKey
+
+
+class Actions(QObject):
+    """Every menu/toolbar action of the main window; the window connects them.
+
+    Attributes are named after what they do (``new``, ``open``, ``save``, ``undo`` ...).
+    Undo/Redo come from the ``QUndoStack`` so their text names the edit they revert.
+    """
+
+    def __init__(self, undo_stack: QUndoStack, parent: QObject) -> None:
+        super().__init__(parent)
+        self._icons: dict[QAction, str] = {}
+        self.new = self._make("&New", StandardKey.New, "new", "Start a new network")
+        self.open = self._make(
+            "&Open…", StandardKey.Open, "open", "Open a .nndesk file"
+        )
+        self.save = self._make("&Save", StandardKey.Save, "save", "Save the network")
+        self.save_as = self._make(
+            "Save &As…", StandardKey.SaveAs, None, "Save under a new name"
+        )
+        self.close = self._make("&Close", StandardKey.Close, None, "Close this network")
+        self.quit = self._make("&Quit", StandardKey.Quit, None, "Quit nndesk")
+        self.quit.setMenuRole(QAction.MenuRole.QuitRole)
+        self.clear_recent = self._make("Clear Recent Files", None, None, "")
+
+        self.undo = undo_stack.createUndoAction(self, "&Undo")
+        self.undo.setShortcuts(QKeySequence.keyBindings(StandardKey.Undo))
+        self._icons[self.undo] = "undo"
+        self.redo = undo_stack.createRedoAction(self, "&Redo")
+        self.redo.setShortcuts(QKeySequence.keyBindings(StandardKey.Redo))
+        self._icons[self.redo] = "redo"
+        self.cut = self._make("Cu&t", StandardKey.Cut, "cut", "Cut the selection")
+        self.copy = self._make("&Copy", StandardKey.Copy, "copy", "Copy the selection")
+        self.paste = self._make("&Paste", StandardKey.Paste, "paste", "Paste nodes")
+        self.duplicate = self._make(
+            "D&uplicate", QKeySequence("Ctrl+D"), "duplicate", "Duplicate the selection"
+        )
+        self.delete = self._make(
+            "&Delete",
+            StandardKey.Delete,
+            "delete",
+            "Delete the selected nodes and edges",
+        )
+        # Backspace deletes too: what Mac users and most node editors expect.
+        self.delete.setShortcuts(
+            _unique(
+                QKeySequence.keyBindings(StandardKey.Delete)
+                + [QKeySequence("Backspace")]
+            )
+        )
+        self.select_all = self._make("Select &All", StandardKey.SelectAll, None, "")
+
+        self.zoom_in = self._make("Zoom &In", StandardKey.ZoomIn, "zoom_in", "Zoom in")
+        self.zoom_out = self._make(
+            "Zoom &Out", StandardKey.ZoomOut, "zoom_out", "Zoom out"
+        )
+        self.fit = self._make(
+            "&Fit to View", QKeySequence("Ctrl+0"), "fit", "Show the whole network"
+        )
+        self.auto_layout = self._make(
+            "Auto &Layout",
+            QKeySequence("Ctrl+L"),
+            "layout",
+            "Arrange nodes left to right",
+        )
+        self.snap_to_grid = self._make(
+            "&Snap to Grid", QKeySequence("Ctrl+Shift+G"), "grid", "Snap dragged nodes"
+        )
+        self.snap_to_grid.setCheckable(True)
+        # Tab must keep moving focus between widgets, so this shortcut only works
+        # while the canvas has focus (the window gives the action to the view).
+        self.add_node = self._make(
+            "Add &Node…", QKeySequence("Tab"), None, "Search for a node type to add"
+        )
+        self.add_node.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.reset_layout = self._make("&Reset Window Layout", None, None, "")
+
+        self.help = self._make("nndesk &Help", StandardKey.HelpContents, None, "")
+        self.about = self._make("&About nndesk", None, "about", "")
+        self.about.setMenuRole(QAction.MenuRole.AboutRole)
+
+    def _make(
+        self,
+        text: str,
+        shortcut: QKeySequence | StandardKey | None,
+        icon: str | None,
+        tip: str,
+    ) -> QAction:
+        action = QAction(text, self)
+        if isinstance(shortcut, StandardKey):
+            action.setShortcuts(shortcut)
+        elif shortcut is not None:
+            action.setShortcut(shortcut)
+        if tip:
+            action.setStatusTip(tip)
+            shortcut_text = action.shortcut().toString(
+                QKeySequence.SequenceFormat.NativeText
+            )
+            action.setToolTip(f"{tip} ({shortcut_text})" if shortcut_text else tip)
+        self._icons[action] = icon or ""
+        return action
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Redraw the icons in the theme's text colour."""
+        for action, name in self._icons.items():
+            action.setIcon(make_icon(name, theme.text) if name else QIcon())
+
+    def edit_actions(self) -> tuple[QAction, ...]:
+        """Actions that act on the canvas selection (enabled with the canvas)."""
+        return (
+            self.cut,
+            self.copy,
+            self.paste,
+            self.duplicate,
+            self.delete,
+            self.select_all,
+        )
+
+
+def _unique(sequences: list[QKeySequence]) -> list[QKeySequence]:
+    seen: list[QKeySequence] = []
+    for seq in sequences:
+        if not seq.isEmpty() and seq not in seen:
+            seen.append(seq)
+    return seen

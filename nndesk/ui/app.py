@@ -1,0 +1,137 @@
+"""Starts the desktop app: the QApplication, theme, error hook and the main window."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from types import TracebackType
+
+log = logging.getLogger(__name__)
+
+ExceptHook = Callable[
+    [type[BaseException], BaseException, TracebackType | None], object
+]
+
+
+def error_sentence(exc: BaseException) -> str:
+    """One sentence for a user: nndesk errors speak for themselves, others get named."""
+    from nndesk.engine.errors import NNDeskError
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, NNDeskError) and text:
+        return text
+    detail = f": {text}" if text else ""
+    return (
+        f"Something went wrong ({type(exc).__name__}{detail}); details are in the log."
+    )
+
+
+def install_excepthook(show: Callable[[str], object]) -> ExceptHook:
+    """Route uncaught exceptions (also those raised in Qt slots) to the log and to
+    ``show(sentence)``; returns the previous hook so it can be restored."""
+    previous = sys.excepthook
+    busy = False
+
+    def hook(
+        kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        nonlocal busy
+        if issubclass(kind, KeyboardInterrupt):
+            previous(kind, exc, tb)
+            return
+        log.error(
+            "uncaught exception\n%s", "".join(traceback.format_exception(kind, exc, tb))
+        )
+        if busy:  # an error while showing an error: the log has it
+            return
+        busy = True
+        try:
+            show(error_sentence(exc))
+        except Exception:  # noqa: BLE001 - the hook must never raise
+            log.exception("could not show the error")
+        finally:
+            busy = False
+
+    sys.excepthook = hook
+    return previous
+
+
+def _configure_logging() -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=os.environ.get("NNDESK_LOG", "WARNING").upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+def run_app(args: list[str]) -> int:
+    """Open the main window and run the event loop.
+
+    Parameters
+    ----------
+    args : list of str
+        Command-line arguments after the program name: file names to open (the
+        first one is opened), or ``--self-test`` (see ``nndesk.ui.selftest``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    start = time.perf_counter()
+    _configure_logging()
+    self_test = "--self-test" in args
+    files = [a for a in args if not a.startswith("-")]
+    if self_test:
+        from .selftest import run_self_test
+
+        return run_self_test(files)
+
+    from PySide6.QtWidgets import QApplication
+
+    from nndesk import __version__
+
+    from .icons import app_icon
+    from .main_window import MainWindow
+    from .settings import APPLICATION, ORGANIZATION, AppSettings
+    from .theme import ThemeManager
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication([sys.argv[0] if sys.argv else "nndesk"])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationVersion(__version__)
+    app.setApplicationDisplayName("nndesk")
+    app.setDesktopFileName("nndesk")
+    app.setWindowIcon(app_icon())
+    # Fusion draws every widget from the palette, so the light and dark themes look
+    # the same on every platform.
+    app.setStyle("Fusion")
+
+    settings = AppSettings()
+    themes = ThemeManager(settings.theme_mode)
+    themes.apply()
+    window = MainWindow(settings, themes)
+    previous_hook = install_excepthook(window.show_error)
+    try:
+        if not files or not window.open_file(files[0]):
+            _show_default(window)
+        window.show()
+        log.info("window ready in %.2f s", time.perf_counter() - start)
+        return app.exec()
+    finally:
+        sys.excepthook = previous_hook
+
+
+def _show_default(window: object) -> None:
+    from nndesk.document.examples import DEFAULT_EXAMPLE, EXAMPLES
+
+    from .main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    window.set_document(EXAMPLES[DEFAULT_EXAMPLE].build())

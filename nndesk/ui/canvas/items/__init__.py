@@ -1,0 +1,1 @@
+"""Graphics items that display document nodes, ports and edges (display state only)."""

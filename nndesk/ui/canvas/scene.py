@@ -1,0 +1,407 @@
+"""The canvas scene: mirrors a Document through its events (node id → NodeItem)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QPointF, QRectF, QTimer, Signal
+from PySide6.QtWidgets import (
+    QGraphicsScene,
+    QGraphicsSceneContextMenuEvent,
+    QGraphicsSceneMouseEvent,
+    QWidget,
+)
+
+from nndesk.document import events as ev
+from nndesk.document.graph import Document, Edge
+from nndesk.document.validate import DatasetInfo
+
+from ..theme import LIGHT, Theme
+from .items.edge_item import EdgeItem
+from .items.node_item import NodeItem, NodeStatus
+from .items.port_item import PortItem
+from .status import GraphStatus, compute_status
+
+log = logging.getLogger(__name__)
+
+
+class SceneHandler(Protocol):
+    """Who the scene hands mouse events to first (the editor); True = consumed."""
+
+    def scene_mouse_press(self, event: QGraphicsSceneMouseEvent) -> bool: ...
+
+    def scene_mouse_move(self, event: QGraphicsSceneMouseEvent) -> bool: ...
+
+    def scene_mouse_release(self, event: QGraphicsSceneMouseEvent) -> bool: ...
+
+    def scene_mouse_moved(self, event: QGraphicsSceneMouseEvent) -> None: ...
+
+    def scene_mouse_released(self, event: QGraphicsSceneMouseEvent) -> None: ...
+
+    def scene_context_menu(self, event: QGraphicsSceneContextMenuEvent) -> bool: ...
+
+
+class CanvasScene(QGraphicsScene):
+    """Graphics items for one document, rebuilt from the document's events.
+
+    The document is the only truth: the scene never changes it. After every change
+    the scene re-runs shape inference and validation (coalesced: once per event-loop
+    turn, so a paste of 50 nodes costs one run) and shows the results on the items.
+
+    Signals
+    -------
+    sig_status_changed(GraphStatus)
+        Shape inference and validation ran; carries problems and per-node results.
+    """
+
+    sig_status_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # benchmarks/canvas_scale.py measured NoIndex and the BSP tree alike for zoom
+        # and pan on 500 nodes; without an index, moving nodes costs no rebuilds.
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self._doc: Document | None = None
+        self._nodes: dict[str, NodeItem] = {}
+        self._edges: dict[Edge, EdgeItem] = {}
+        self._theme = LIGHT
+        self._grid = 0.0
+        self.status = GraphStatus()
+        self.last_refresh_ms = 0.0
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self.refresh_status)
+        self.handler: SceneHandler | None = None
+        self._dataset: DatasetInfo | None = None
+
+    # -- mouse events go to the handler (gestures) first ---------------------------------
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.handler is not None and self.handler.scene_mouse_press(event):
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.handler is not None and self.handler.scene_mouse_move(event):
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+        if self.handler is not None:
+            self.handler.scene_mouse_moved(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.handler is not None and self.handler.scene_mouse_release(event):
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        if self.handler is not None:
+            self.handler.scene_mouse_released(event)
+
+    def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
+        if self.handler is not None and self.handler.scene_context_menu(event):
+            event.accept()
+            return
+        super().contextMenuEvent(event)
+
+    # -- document ----------------------------------------------------------------------
+
+    @property
+    def document(self) -> Document | None:
+        """The document shown, or None."""
+        return self._doc
+
+    def set_document(self, doc: Document | None) -> None:
+        """Show ``doc`` (replacing any previous one) and follow its events."""
+        if self._doc is not None:
+            self._subscribe(self._doc, connect=False)
+        self._refresh_timer.stop()
+        self._clear_items()
+        self._doc = doc
+        if doc is None:
+            self.status = GraphStatus()
+            return
+        for node in doc.nodes:
+            self._add_node_item(node.id)
+        for edge in doc.edges:
+            self._add_edge_item(edge)
+        self._subscribe(doc, connect=True)
+        self.refresh_status()
+
+    def _subscribe(self, doc: Document, connect: bool) -> None:
+        pairs = (
+            (doc.events.node_added, self._on_node_added),
+            (doc.events.node_removed, self._on_node_removed),
+            (doc.events.edge_added, self._on_edge_added),
+            (doc.events.edge_removed, self._on_edge_removed),
+            (doc.events.param_changed, self._on_param_changed),
+            (doc.events.node_moved, self._on_node_moved),
+            (doc.events.label_changed, self._on_label_changed),
+            (doc.events.changed, self._on_changed),
+        )
+        for signal, slot in pairs:
+            if connect:
+                signal.connect(slot)
+            else:
+                signal.disconnect(slot)
+
+    def _clear_items(self) -> None:
+        for item in self._edges.values():
+            self.removeItem(item)
+        for item in self._nodes.values():
+            self.removeItem(item)
+        self._edges.clear()
+        self._nodes.clear()
+
+    def set_dataset_info(self, dataset: DatasetInfo | None) -> None:
+        """The loaded dataset (input shape, task, classes) for validation."""
+        self._dataset = dataset
+        self.schedule_refresh()
+
+    # -- queries -----------------------------------------------------------------------
+
+    def node_item(self, node_id: str) -> NodeItem:
+        """The item showing ``node_id`` (KeyError if none: a programming error)."""
+        return self._nodes[node_id]
+
+    def node_items(self) -> list[NodeItem]:
+        """All node items in document order."""
+        return list(self._nodes.values())
+
+    def edge_item(self, edge: Edge) -> EdgeItem:
+        """The item showing ``edge``."""
+        return self._edges[edge]
+
+    def edge_items(self) -> list[EdgeItem]:
+        """All edge items."""
+        return list(self._edges.values())
+
+    def port_item(self, node_id: str, port: str, is_input: bool) -> PortItem:
+        """The port item of a node (KeyError if the port does not exist)."""
+        item = self._nodes[node_id].port_item(port, is_input)
+        if item is None:
+            raise KeyError(
+                f"{node_id} has no {'input' if is_input else 'output'} {port}"
+            )
+        return item
+
+    def selected_node_ids(self) -> list[str]:
+        """Ids of the selected nodes, in document order."""
+        return [n for n, item in self._nodes.items() if item.isSelected()]
+
+    def selected_edges(self) -> list[Edge]:
+        """The selected edges, in document order."""
+        doc_edges = self._doc.edges if self._doc is not None else ()
+        return [
+            e for e in doc_edges if e in self._edges and self._edges[e].isSelected()
+        ]
+
+    def select_nodes(self, node_ids: Iterable[str], clear: bool = True) -> None:
+        """Select these nodes (and, by default, nothing else); one selectionChanged."""
+        wanted = set(node_ids)
+        # Qt emits selectionChanged per item; listeners only need the end result.
+        with _signals_blocked(self):
+            if clear:
+                self.clearSelection()
+            for node_id in wanted:
+                item = self._nodes.get(node_id)
+                if item is not None:
+                    item.setSelected(True)
+        self.selectionChanged.emit()
+
+    def select_all(self) -> None:
+        """Select every node and edge; one selectionChanged."""
+        with _signals_blocked(self):
+            for item in (*self._nodes.values(), *self._edges.values()):
+                item.setSelected(True)
+        self.selectionChanged.emit()
+
+    def node_at(self, pos: QPointF) -> NodeItem | None:
+        """The topmost node item under a scene position."""
+        for item in self.items(pos):
+            if isinstance(item, NodeItem):
+                return item
+            if isinstance(item, PortItem):
+                return item.node_item
+        return None
+
+    def port_at(self, pos: QPointF) -> PortItem | None:
+        """The port item under a scene position (ports are checked by distance)."""
+        for item in self.items(pos):
+            if isinstance(item, PortItem):
+                return item
+        return None
+
+    def edge_at(self, pos: QPointF) -> EdgeItem | None:
+        """The document edge under a scene position."""
+        for item in self.items(pos):
+            if isinstance(item, EdgeItem) and item.edge is not None:
+                return item
+        return None
+
+    def nodes_rect(self, node_ids: Iterable[str] | None = None) -> QRectF:
+        """Scene rectangle covering the given nodes (default: all)."""
+        ids = list(self._nodes) if node_ids is None else list(node_ids)
+        rect = QRectF()
+        for node_id in ids:
+            item = self._nodes.get(node_id)
+            if item is not None:
+                rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    # -- view options ------------------------------------------------------------------
+
+    def set_theme(self, theme: Theme) -> None:
+        """Repaint every item in ``theme``."""
+        self._theme = theme
+        for item in self._nodes.values():
+            item.set_theme(theme)
+        for edge in self._edges.values():
+            edge.set_theme(theme)
+
+    @property
+    def theme(self) -> Theme:
+        """The theme items are painted in."""
+        return self._theme
+
+    def set_grid_snap(self, grid: float) -> None:
+        """Snap dragged nodes to multiples of ``grid`` scene units (0: off)."""
+        self._grid = float(grid)
+        snap = self._snap if self._grid > 0 else None
+        for item in self._nodes.values():
+            item.snap = snap
+
+    def _snap(self, pos: QPointF) -> QPointF:
+        g = self._grid
+        return QPointF(round(pos.x() / g) * g, round(pos.y() / g) * g)
+
+    def snap_point(self, pos: QPointF) -> QPointF:
+        """``pos`` on the grid when snapping is on, else unchanged."""
+        return self._snap(pos) if self._grid > 0 else QPointF(pos)
+
+    # -- event handlers (model → items) ------------------------------------------------
+
+    def _on_node_added(self, event: ev.NodeAdded) -> None:
+        self._add_node_item(event.node.id)
+        for edge in event.edges:
+            self._add_edge_item(edge)
+
+    def _on_node_removed(self, event: ev.NodeRemoved) -> None:
+        for edge in event.edges:
+            self._remove_edge_item(edge)
+        item = self._nodes.pop(event.node.id, None)
+        if item is not None:
+            self.removeItem(item)
+
+    def _on_edge_added(self, event: ev.EdgeAdded) -> None:
+        self._add_edge_item(event.edge)
+
+    def _on_edge_removed(self, event: ev.EdgeRemoved) -> None:
+        self._remove_edge_item(event.edge)
+
+    def _on_param_changed(self, event: ev.ParamChanged) -> None:
+        self._refresh_node_record(event.node_id)
+
+    def _on_label_changed(self, event: ev.LabelChanged) -> None:
+        self._refresh_node_record(event.node_id)
+
+    def _on_node_moved(self, event: ev.NodeMoved) -> None:
+        item = self._nodes.get(event.node_id)
+        if item is not None:
+            assert self._doc is not None
+            item.node = self._doc.node(event.node_id)
+            item.set_model_pos(event.new)
+
+    def _on_changed(self, _event: object) -> None:
+        self.schedule_refresh()
+
+    def _refresh_node_record(self, node_id: str) -> None:
+        item = self._nodes.get(node_id)
+        if item is not None and self._doc is not None:
+            item.set_node(self._doc.node(node_id))
+
+    def _add_node_item(self, node_id: str) -> NodeItem:
+        assert self._doc is not None
+        node = self._doc.node(node_id)
+        item = NodeItem(node, node.spec, self._theme)
+        item.snap = self._snap if self._grid > 0 else None
+        self.addItem(item)
+        self._nodes[node_id] = item
+        return item
+
+    def _add_edge_item(self, edge: Edge) -> EdgeItem:
+        src = self._nodes[edge.src_node].port_item(edge.src_port, False)
+        dst = self._nodes[edge.dst_node].port_item(edge.dst_port, True)
+        item = EdgeItem(edge, src, dst, self._theme)
+        label = self.status.edge_labels.get(edge)
+        if label:
+            item.set_label(label)
+        self.addItem(item)
+        self._edges[edge] = item
+        for port_item in (src, dst):
+            if port_item is not None:
+                port_item.node_item.edges.append(item)
+                port_item.set_connected(True)
+        if dst is not None and dst.multiple:
+            dst.node_item.refresh_texts()
+        return item
+
+    def _remove_edge_item(self, edge: Edge) -> None:
+        item = self._edges.pop(edge, None)
+        if item is None:
+            return
+        for port_item in (item.src, item.dst):
+            if port_item is None:
+                continue
+            node_item = port_item.node_item
+            if item in node_item.edges:
+                node_item.edges.remove(item)
+            still = any(
+                e.src is port_item or e.dst is port_item for e in node_item.edges
+            )
+            port_item.set_connected(still)
+        if item.dst is not None and item.dst.multiple:
+            item.dst.node_item.refresh_texts()
+        self.removeItem(item)
+
+    # -- shape inference ---------------------------------------------------------------
+
+    def schedule_refresh(self) -> None:
+        """Re-run shape inference once the current burst of events is over."""
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def flush(self) -> None:
+        """Run a pending refresh now (tests and code that reads the results)."""
+        if self._refresh_timer.isActive():
+            self._refresh_timer.stop()
+            self.refresh_status()
+
+    def refresh_status(self) -> None:
+        """Run shape inference and validation and show the results on the items."""
+        if self._doc is None:
+            return
+        start = time.perf_counter()
+        status = compute_status(self._doc, self._dataset)
+        self.status = status
+        for node_id, item in self._nodes.items():
+            item.set_status(status.nodes.get(node_id, NodeStatus()))
+        for edge, item in self._edges.items():
+            item.set_label(status.edge_labels.get(edge, ""))
+        self.last_refresh_ms = (time.perf_counter() - start) * 1000.0
+        log.debug("status refresh took %.1f ms", self.last_refresh_ms)
+        self.sig_status_changed.emit(status)
+
+
+@contextmanager
+def _signals_blocked(obj: QObject) -> Iterator[None]:
+    previous = obj.blockSignals(True)
+    try:
+        yield
+    finally:
+        obj.blockSignals(previous)

@@ -1,0 +1,713 @@
+"""The main window: wiring of the canvas, the docked panels, menus, toolbar and files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QShowEvent,
+    QUndoCommand,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QToolBar,
+    QWidget,
+)
+
+from nndesk import __version__
+from nndesk.document import events as ev
+from nndesk.document.examples import EXAMPLES
+from nndesk.document.graph import Document
+from nndesk.engine.errors import NNDeskError
+from nndesk.io.datasets import Dataset
+
+from .actions import Actions
+from .canvas.commands import MacroCommand, SetParamCommand, SetSettingCommand
+from .canvas.editor import CanvasEditor
+from .canvas.status import GraphStatus, format_count
+from .canvas.view import GRID_SIZE, PROJECT_SUFFIX, project_path_from_mime
+from .dataset_source import DatasetSource
+from .icons import app_icon
+from .panels.inspector import InspectorPanel
+from .panels.palette import PalettePanel
+from .panels.problems import ProblemsPanel
+from .project_io import (
+    FILE_FILTER,
+    Project,
+    carry_over,
+    load_network,
+    save_network,
+    with_suffix,
+)
+from .settings import THEME_MODES, AppSettings
+from .theme import Theme, ThemeManager
+
+log = logging.getLogger(__name__)
+
+UnsavedAnswer = str  # "save", "discard" or "cancel"
+DATASET_SETTINGS = ("dataset", "dataset_target", "seed")
+
+
+def ask_unsaved_dialog(parent: QWidget, name: str) -> UnsavedAnswer:
+    """Ask Save / Discard / Cancel about unsaved changes in ``name``."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Unsaved changes")
+    box.setText(f"Save the changes to {name}?")
+    box.setInformativeText("Your changes will be lost if you don't save them.")
+    box.setStandardButtons(
+        QMessageBox.StandardButton.Save
+        | QMessageBox.StandardButton.Discard
+        | QMessageBox.StandardButton.Cancel
+    )
+    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    answer = box.exec()
+    return {
+        QMessageBox.StandardButton.Save: "save",
+        QMessageBox.StandardButton.Discard: "discard",
+    }.get(QMessageBox.StandardButton(answer), "cancel")
+
+
+class MainWindow(QMainWindow):
+    """The nndesk window: canvas in the middle, panels docked around it.
+
+    Parameters
+    ----------
+    settings
+        Where window layout, recent files and view options persist (tests pass
+        ``AppSettings.at_path(tmp)``).
+    theme_manager
+        The theme source; a system-following one is made when omitted.
+
+    Attributes
+    ----------
+    ask_unsaved : callable(name) -> "save" | "discard" | "cancel"
+        Asked before unsaved changes would be lost; tests replace it.
+    notify_error : callable(message)
+        Shows a one-sentence error (a message box by default); tests replace it.
+
+    Signals
+    -------
+    project_source : callable() -> Project, or None
+        Supplies what Save writes (the training controller's ``project``, with
+        the weights it trained). When None, Save writes the document with the
+        weights and history of the file it was opened from.
+
+    Signals
+    -------
+    sig_document_replaced(Document)
+        New, Open or Close put another document in the window.
+    sig_project_opened(Project)
+        A file was opened; carries its weights, history and scaling (connect the
+        training controller's ``restore_project``). Sent after
+        ``sig_document_replaced``.
+    sig_dataset_changed(object)
+        The loaded dataset changed (a Dataset, or None).
+    """
+
+    sig_document_replaced = Signal(object)
+    sig_project_opened = Signal(object)
+    sig_dataset_changed = Signal(object)
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        theme_manager: ThemeManager | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("main_window")
+        self.settings = settings
+        self.theme_manager = theme_manager or ThemeManager(settings.theme_mode, self)
+        self.ask_unsaved: Callable[[str], UnsavedAnswer] = lambda name: (
+            ask_unsaved_dialog(self, name)
+        )
+        self.notify_error: Callable[[str], Any] = self._error_dialog
+        self.project_source: Callable[[], Project] | None = None
+        self._opened: Project | None = None
+        self.undo_stack = QUndoStack(self)
+        self.editor = CanvasEditor(self.undo_stack, self)
+        self.actions = Actions(self.undo_stack, self)
+        self.datasets = DatasetSource()
+        self.dataset: Dataset | None = None
+        self.dataset_error: str | None = None
+        self._doc: Document | None = None
+        self._path: Path | None = None
+        self.docks: dict[str, QDockWidget] = {}
+        self.setWindowIcon(app_icon())
+        self.setCentralWidget(self.editor.view)
+        self.setAcceptDrops(True)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+        )
+        self._make_panels()
+        self._make_menus()
+        self._make_toolbar()
+        self._make_status_bar()
+        self._connect()
+        self._apply_theme(self.theme_manager.theme)
+        self.actions.snap_to_grid.setChecked(settings.snap_to_grid)
+        self.resize(QSize(1280, 800))
+        self._default_dock_sizes()
+        self.settings.restore_window(self)
+        self.set_document(Document())
+
+    # -- building ------------------------------------------------------------------------
+
+    def _make_panels(self) -> None:
+        self.palette = PalettePanel()
+        self.inspector = InspectorPanel()
+        self.problems = ProblemsPanel()
+        area = Qt.DockWidgetArea
+        self.add_panel(self.palette, "Palette", "palette_dock", area.LeftDockWidgetArea)
+        self.add_panel(
+            self.inspector, "Inspector", "inspector_dock", area.RightDockWidgetArea
+        )
+        self.add_panel(
+            self.problems, "Problems", "problems_dock", area.BottomDockWidgetArea
+        )
+
+    def _default_dock_sizes(self) -> None:
+        # Logical pixels scaled by the font height, so 2x screens and large fonts fit.
+        em = self.fontMetrics().height()
+        horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+        self.resizeDocks(
+            [self.docks["palette_dock"], self.docks["inspector_dock"]],
+            [13 * em, 21 * em],
+            horizontal,
+        )
+        self.resizeDocks([self.docks["problems_dock"]], [8 * em], vertical)
+
+    def add_panel(
+        self,
+        widget: QWidget,
+        title: str,
+        object_name: str,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.BottomDockWidgetArea,
+        tabify_with: str | None = None,
+    ) -> QDockWidget:
+        """Dock ``widget`` as a movable, closable panel listed in View > Panels.
+
+        Other parts of the app (training, plots) add their panels here. The
+        ``object_name`` must be stable: the saved layout refers to it. A panel
+        added after the window restored its layout returns to its saved place.
+
+        Returns
+        -------
+        QDockWidget
+            The dock holding ``widget``.
+        """
+        dock = QDockWidget(title, self)
+        dock.setObjectName(object_name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        if tabify_with is not None and tabify_with in self.docks:
+            self.tabifyDockWidget(self.docks[tabify_with], dock)
+        self.docks[object_name] = dock
+        if hasattr(self, "panels_menu"):
+            self.panels_menu.addAction(dock.toggleViewAction())
+        self.restoreDockWidget(dock)
+        return dock
+
+    def _make_menus(self) -> None:
+        a = self.actions
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(a.new)
+        self.examples_menu = file_menu.addMenu("New from &Example")
+        for example in EXAMPLES.values():
+            action = self.examples_menu.addAction(example.title)
+            action.setStatusTip(example.description)
+            action.setToolTip(example.description)
+            action.triggered.connect(
+                lambda _=False, n=example.name: self.open_example(n)
+            )
+        file_menu.addAction(a.open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([a.save, a.save_as])
+        file_menu.addSeparator()
+        file_menu.addActions([a.close, a.quit])
+
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([a.undo, a.redo])
+        edit_menu.addSeparator()
+        edit_menu.addActions([a.cut, a.copy, a.paste, a.duplicate, a.delete])
+        edit_menu.addSeparator()
+        edit_menu.addActions([a.select_all, a.add_node])
+
+        view_menu = bar.addMenu("&View")
+        view_menu.addActions([a.zoom_in, a.zoom_out, a.fit])
+        view_menu.addSeparator()
+        view_menu.addActions([a.auto_layout, a.snap_to_grid])
+        view_menu.addSeparator()
+        self.panels_menu = view_menu.addMenu("&Panels")
+        for dock in self.docks.values():
+            self.panels_menu.addAction(dock.toggleViewAction())
+        self.theme_menu = view_menu.addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for mode in THEME_MODES:
+            action = self.theme_menu.addAction(mode.capitalize())
+            action.setCheckable(True)
+            action.setChecked(mode == self.theme_manager.mode)
+            action.setData(mode)
+            group.addAction(action)
+            self.theme_actions[mode] = action
+        group.triggered.connect(self._on_theme_chosen)
+        view_menu.addAction(a.reset_layout)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([a.help, a.about])
+        # The view holds add-node so its Tab shortcut only works on the canvas.
+        self.editor.view.addAction(a.add_node)
+
+    def _make_toolbar(self) -> None:
+        a = self.actions
+        toolbar = QToolBar("Main toolbar", self)
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        toolbar.addActions([a.new, a.open, a.save])
+        toolbar.addSeparator()
+        toolbar.addActions([a.undo, a.redo])
+        toolbar.addSeparator()
+        toolbar.addActions([a.duplicate, a.delete])
+        toolbar.addSeparator()
+        toolbar.addActions(
+            [a.zoom_in, a.zoom_out, a.fit, a.auto_layout, a.snap_to_grid]
+        )
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        self.toolbar = toolbar
+
+    def _make_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.dataset_label = QLabel(self)
+        self.params_label = QLabel(self)
+        self.zoom_label = QLabel(self)
+        for label in (self.dataset_label, self.params_label, self.zoom_label):
+            label.setContentsMargins(8, 0, 8, 0)
+            bar.addPermanentWidget(label)
+        self._on_zoom_changed(1.0)
+
+    def _connect(self) -> None:
+        a, editor = self.actions, self.editor
+        a.new.triggered.connect(self.new_document)
+        a.open.triggered.connect(lambda: self.open_file())
+        a.save.triggered.connect(self.save)
+        a.save_as.triggered.connect(lambda: self.save_as())
+        a.close.triggered.connect(self.close_document)
+        a.quit.triggered.connect(self.close)
+        a.clear_recent.triggered.connect(self.settings.clear_recent_files)
+        a.cut.triggered.connect(editor.cut_selection)
+        a.copy.triggered.connect(editor.copy_selection)
+        a.paste.triggered.connect(lambda: editor.paste())
+        a.duplicate.triggered.connect(editor.duplicate_selection)
+        a.delete.triggered.connect(editor.delete_selection)
+        a.select_all.triggered.connect(editor.select_all)
+        a.add_node.triggered.connect(self._on_add_node_action)
+        a.zoom_in.triggered.connect(editor.view.zoom_in)
+        a.zoom_out.triggered.connect(editor.view.zoom_out)
+        a.fit.triggered.connect(lambda: editor.view.fit_to_view())
+        a.auto_layout.triggered.connect(editor.auto_layout)
+        a.snap_to_grid.toggled.connect(self._on_snap_toggled)
+        a.reset_layout.triggered.connect(self.reset_layout)
+        a.help.triggered.connect(self.show_help)
+        a.about.triggered.connect(self.show_about)
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        editor.sig_message.connect(self._on_editor_message)
+        editor.sig_selection_changed.connect(self.inspector.show_selection)
+        editor.scene.sig_status_changed.connect(self._on_status_changed)
+        editor.view.sig_file_drop_requested.connect(self.open_file)
+        editor.view.sig_zoom_changed.connect(self._on_zoom_changed)
+        self.palette.sig_add_requested.connect(self._on_palette_add)
+        self.inspector.sig_param_edited.connect(editor.set_param)
+        self.inspector.sig_label_edited.connect(editor.set_label)
+        self.inspector.sig_setting_edited.connect(self.edit_setting)
+        self.problems.sig_node_activated.connect(editor.focus_node)
+        self.theme_manager.sig_theme_changed.connect(self._apply_theme)
+
+    # -- the document ----------------------------------------------------------------------
+
+    @property
+    def document(self) -> Document | None:
+        """The network shown."""
+        return self._doc
+
+    @property
+    def path(self) -> Path | None:
+        """The file the network was opened from or saved to (None: never saved)."""
+        return self._path
+
+    def set_document(self, doc: Document, path: Path | None = None) -> None:
+        """Show ``doc`` (from ``path``), with a fresh undo history and its dataset."""
+        if self._doc is not None:
+            self._doc.events.settings_changed.disconnect(self._on_settings_changed)
+        self._doc = doc
+        self._path = Path(path) if path is not None else None
+        self._opened = None
+        self.undo_stack.clear()
+        self.editor.set_document(doc)
+        self.inspector.set_document(doc)
+        doc.events.settings_changed.connect(self._on_settings_changed)
+        self.undo_stack.setClean()
+        self.setWindowModified(False)
+        self._update_title()
+        self.reload_dataset()
+        self.editor.view.fit_to_view()
+        # The viewport has its final size only once the window is laid out.
+        QTimer.singleShot(0, self._fit_view)
+        self.sig_document_replaced.emit(doc)
+
+    def _fit_view(self) -> None:
+        if self._doc is not None and self.editor.scene.document is self._doc:
+            self.editor.view.fit_to_view()
+
+    def display_name(self) -> str:
+        """The file name, or "Untitled" for a network never saved."""
+        return self._path.name if self._path is not None else "Untitled"
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.display_name()}[*] — nndesk")
+
+    def is_modified(self) -> bool:
+        """Whether there are unsaved changes."""
+        return not self.undo_stack.isClean()
+
+    def maybe_save(self) -> bool:
+        """Before unsaved changes would be lost: ask, and save if asked to.
+
+        Returns False when the user cancels (or saving fails): keep everything.
+        """
+        if not self.is_modified():
+            return True
+        answer = self.ask_unsaved(self.display_name())
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def new_document(self) -> bool:
+        """File > New: an empty network (after asking about unsaved changes)."""
+        if not self.maybe_save():
+            return False
+        self.set_document(Document())
+        return True
+
+    def open_example(self, name: str) -> bool:
+        """File > New from Example: a fresh copy of a built-in network."""
+        if not self.maybe_save():
+            return False
+        self.set_document(EXAMPLES[name].build())
+        return True
+
+    def close_document(self) -> bool:
+        """File > Close: leave an empty, untitled network."""
+        return self.new_document()
+
+    def open_file(self, path: str | Path | None = None) -> bool:
+        """Open a network file (asks for one when ``path`` is None)."""
+        if not self.maybe_save():
+            return False
+        if path is None:
+            start = str(self._path.parent) if self._path is not None else ""
+            chosen, _ = QFileDialog.getOpenFileName(
+                self, "Open network", start, FILE_FILTER
+            )
+            if not chosen:
+                return False
+            path = chosen
+        path = Path(path)
+        try:
+            project = load_network(path)
+        except NNDeskError as exc:
+            self.show_error(str(exc))
+            self.settings.remove_recent_file(path)
+            return False
+        self.set_document(project.document, path)
+        self._opened = project
+        self.sig_project_opened.emit(project)
+        self.settings.add_recent_file(path)
+        self.statusBar().showMessage(f"Opened {path.name}.", 5000)
+        return True
+
+    def save(self) -> bool:
+        """File > Save (Save As when the network has no file yet)."""
+        if self._path is None:
+            return self.save_as()
+        return self._write(self._path)
+
+    def save_as(self, path: str | Path | None = None) -> bool:
+        """File > Save As (asks for a name when ``path`` is None)."""
+        if path is None:
+            start = (
+                str(self._path)
+                if self._path is not None
+                else "network" + PROJECT_SUFFIX
+            )
+            chosen, _ = QFileDialog.getSaveFileName(
+                self, "Save network", start, FILE_FILTER
+            )
+            if not chosen:
+                return False
+            path = chosen
+        return self._write(with_suffix(path))
+
+    def _write(self, path: Path) -> bool:
+        assert self._doc is not None
+        try:
+            if self.project_source is not None:
+                project = self.project_source()
+            else:
+                project = carry_over(self._opened, self._doc)
+            save_network(path, project)
+        except NNDeskError as exc:
+            self.show_error(str(exc))
+            return False
+        moved = self._path is None or path.parent != self._path.parent
+        self._path = path
+        self.undo_stack.setClean()
+        self._update_title()
+        self.settings.add_recent_file(path)
+        self.statusBar().showMessage(f"Saved {path.name}.", 5000)
+        if moved:
+            self.reload_dataset()  # relative dataset paths follow the file
+        return True
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files()
+        for i, name in enumerate(files):
+            action = self.recent_menu.addAction(f"&{i + 1} {Path(name).name}")
+            action.setToolTip(name)
+            action.setStatusTip(name)
+            action.triggered.connect(lambda _=False, p=name: self.open_file(p))
+        if not files:
+            empty = self.recent_menu.addAction("No recent files")
+            empty.setEnabled(False)
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction(self.actions.clear_recent)
+
+    # -- dataset -----------------------------------------------------------------------------
+
+    def reload_dataset(self) -> Dataset | None:
+        """Load the dataset the settings name (cached); errors go to the status bar."""
+        doc = self._doc
+        if doc is None:
+            return None
+        base_dir = self._path.parent if self._path is not None else None
+        try:
+            dataset = self.datasets.load(doc.settings, base_dir)
+            self.dataset_error = None
+        except NNDeskError as exc:
+            dataset = None
+            self.dataset_error = str(exc)
+            self.statusBar().showMessage(str(exc), 10000)
+        changed = dataset is not self.dataset
+        self.dataset = dataset
+        self.editor.scene.set_dataset_info(dataset)
+        self._update_dataset_label()
+        if changed:
+            self.sig_dataset_changed.emit(dataset)
+        return dataset
+
+    def _update_dataset_label(self) -> None:
+        if self.dataset is not None:
+            ds = self.dataset
+            self.dataset_label.setText(f"Data: {ds.name} · {len(ds)} samples")
+            self.dataset_label.setToolTip(ds.summary())
+        elif self.dataset_error:
+            self.dataset_label.setText("Data: error")
+            self.dataset_label.setToolTip(self.dataset_error)
+        else:
+            self.dataset_label.setText("Data: none")
+            self.dataset_label.setToolTip("Choose a dataset in the network settings.")
+
+    def edit_setting(self, name: str, value: Any) -> bool:
+        """An edit of a network setting. Changing the dataset also sets the Input
+        node's shape to the new data's, in the same undo step."""
+        doc = self._doc
+        if doc is None:
+            return False
+        if name not in DATASET_SETTINGS or name == "seed":
+            return self.editor.set_setting(name, value)
+        trial = dict(doc.settings)
+        trial[name] = value
+        base_dir = self._path.parent if self._path is not None else None
+        try:
+            # Through the window's cache: the reload after the edit finds it there.
+            dataset = self.datasets.load(trial, base_dir)
+        except NNDeskError as exc:
+            self.editor.show_message(str(exc))
+            dataset = None
+        shape = dataset.input_shape if dataset is not None else None
+        inputs = [
+            n.id
+            for n in doc.nodes_of_type("Input")
+            if shape is not None and n.params["shape"] != shape
+        ]
+
+        def build(d: Document) -> QUndoCommand:
+            if not inputs:
+                return SetSettingCommand(d, name, value)
+            command = MacroCommand(f"Set {name.replace('_', ' ')}")
+            command.add(SetSettingCommand(d, name, value))
+            for node_id in inputs:
+                command.add(SetParamCommand(d, node_id, "shape", shape))
+            return command
+
+        if doc.settings.get(name) == value:
+            return True
+        return self.editor.push(build) is not None
+
+    def _on_settings_changed(self, event: ev.SettingsChanged) -> None:
+        if event.name in DATASET_SETTINGS:
+            self.reload_dataset()
+
+    # -- errors and messages ------------------------------------------------------------------
+
+    def show_error(self, message: str) -> None:
+        """Show one sentence: in the status bar and through ``notify_error``."""
+        log.warning("%s", message)
+        self.statusBar().showMessage(message, 10000)
+        self.notify_error(message)
+
+    def _error_dialog(self, message: str) -> None:
+        QMessageBox.warning(self, "nndesk", message)
+
+    def _on_editor_message(self, text: str) -> None:
+        if text:
+            self.statusBar().showMessage(text, 8000)
+        else:
+            self.statusBar().clearMessage()
+
+    def _on_status_changed(self, status: GraphStatus) -> None:
+        self.problems.set_problems(status.problems)
+        self.params_label.setText(format_count(status.total_params))
+        errors = sum(p.is_error for p in status.problems)
+        title = "Problems" if not errors else f"Problems ({errors})"
+        self.docks["problems_dock"].setWindowTitle(title)
+
+    def _on_zoom_changed(self, scale: float) -> None:
+        self.zoom_label.setText(f"{scale * 100:.0f}%")
+
+    # -- view ---------------------------------------------------------------------------------
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self.editor.scene.set_theme(theme)
+        self.editor.view.set_theme(theme)
+        self.palette.set_theme(theme)
+        self.actions.apply_theme(theme)
+
+    def _on_theme_chosen(self, action: QAction) -> None:
+        mode = str(action.data())
+        self.settings.theme_mode = mode
+        self.theme_manager.set_mode(mode)
+
+    def _on_snap_toggled(self, on: bool) -> None:
+        self.editor.scene.set_grid_snap(GRID_SIZE if on else 0.0)
+        self.settings.snap_to_grid = on
+
+    def _on_palette_add(self, type_name: str) -> None:
+        self.editor.add_node(type_name)
+        self.editor.view.setFocus()
+
+    def _on_add_node_action(self) -> None:
+        self.editor.open_search(self.editor.view.search_anchor())
+
+    def reset_layout(self) -> None:
+        """Put every panel back in its default place."""
+        area = Qt.DockWidgetArea
+        defaults = {
+            "palette_dock": area.LeftDockWidgetArea,
+            "inspector_dock": area.RightDockWidgetArea,
+        }
+        for name, dock in self.docks.items():
+            dock.setFloating(False)
+            self.addDockWidget(defaults.get(name, area.BottomDockWidgetArea), dock)
+            dock.show()
+        self.toolbar.show()
+        self.settings.clear_window()
+
+    def show_help(self) -> None:
+        """Help > nndesk Help: the essentials of the editor."""
+        QMessageBox.information(
+            self,
+            "nndesk help",
+            "<p><b>Build</b>: drag node types from the palette onto the canvas, or "
+            "press Tab on the canvas and type. Drag from an output port (right) to "
+            "an input port (left) to connect.</p>"
+            "<p><b>Edit</b>: select a node to edit it in the inspector; with nothing "
+            "selected the inspector shows the dataset and training settings.</p>"
+            "<p><b>Navigate</b>: wheel to zoom, middle button or Space+drag to pan, "
+            "Ctrl+0 to fit.</p>",
+        )
+
+    def show_about(self) -> None:
+        """Help > About."""
+        QMessageBox.about(
+            self,
+            "About nndesk",
+            f"<p><b>nndesk {__version__}</b></p>"
+            "<p>A desktop workbench for neural networks: design by drawing, "
+            "train in the background, watch it learn.</p>",
+        )
+
+    # -- window events ------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if project_path_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = project_path_from_mime(event.mimeData())
+        if path:
+            event.acceptProposedAction()
+            self.open_file(path)
+        else:
+            event.ignore()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.settings.save_window(self)
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop following the document (before the window is destroyed)."""
+        if self._doc is not None:
+            self._doc.events.settings_changed.disconnect(self._on_settings_changed)
+        self.editor.set_document(None)
+        self.inspector.set_document(None)
+        self.editor.popup.hide()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self._fit_view)
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)

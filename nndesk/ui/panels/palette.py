@@ -1,0 +1,187 @@
+"""The palette: node types from the registry, grouped by category, searchable, draggable."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLineEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nndesk.document.registry import CATEGORIES, REGISTRY
+
+from ..canvas.search_popup import spec_matches
+from ..canvas.view import NODE_MIME_TYPE
+from ..theme import LIGHT, Theme
+
+log = logging.getLogger(__name__)
+
+TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def category_icon(color: QColor, size: int = 12) -> QIcon:
+    """A small rounded swatch in a category's colour (drawn at 2x for high DPI)."""
+    ratio = 2
+    pixmap = QPixmap(size * ratio, size * ratio)
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(color)
+    painter.drawRoundedRect(1, 1, size - 2, size - 2, 3, 3)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class _PaletteTree(QTreeWidget):
+    """The tree of node types; drags carry the type name in NODE_MIME_TYPE."""
+
+    sig_activated = Signal(str)
+
+    def mimeTypes(self) -> list[str]:
+        return [NODE_MIME_TYPE]
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        # Drags use these actions too: copy only, or a canvas accepting a "move"
+        # would make the tree delete the dragged entry.
+        return Qt.DropAction.CopyAction
+
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
+        mime = QMimeData()
+        for item in items:
+            type_name = item.data(0, TYPE_ROLE)
+            if type_name:
+                mime.setData(NODE_MIME_TYPE, str(type_name).encode("utf-8"))
+                mime.setText(str(type_name))
+                break
+        return mime
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            item = self.currentItem()
+            if item is not None and item.data(0, TYPE_ROLE):
+                self.sig_activated.emit(str(item.data(0, TYPE_ROLE)))
+                event.accept()
+                return
+        super().keyPressEvent(event)
+
+
+class PalettePanel(QWidget):
+    """Lists every node type; drag one onto the canvas, or double-click to add it.
+
+    Signals
+    -------
+    sig_add_requested(str)
+        Double-click or Enter on a node type: add it at the canvas centre.
+    """
+
+    sig_add_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("palette_panel")
+        self._theme = LIGHT
+        self.search = QLineEdit(self)
+        self.search.setObjectName("palette_search")
+        self.search.setPlaceholderText("Search nodes…")
+        self.search.setClearButtonEnabled(True)
+        self.tree = _PaletteTree(self)
+        self.tree.setObjectName("palette_tree")
+        self.tree.setHeaderHidden(True)
+        self.tree.setRootIsDecorated(True)
+        self.tree.setIndentation(12)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setIconSize(QSize(12, 12))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree)
+        self._category_items: dict[str, QTreeWidgetItem] = {}
+        self._type_items: dict[str, QTreeWidgetItem] = {}
+        self._populate()
+        self.search.textChanged.connect(self._on_search_changed)
+        self.search.returnPressed.connect(self._on_search_return)
+        self.tree.itemDoubleClicked.connect(self._on_item_double_clicked)
+        self.tree.sig_activated.connect(self.sig_add_requested)
+
+    def _populate(self) -> None:
+        for category in CATEGORIES:
+            specs = [s for s in REGISTRY.values() if s.category == category]
+            if not specs:
+                continue
+            parent = QTreeWidgetItem(self.tree, [category])
+            parent.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            font = parent.font(0)
+            font.setBold(True)
+            parent.setFont(0, font)
+            self._category_items[category] = parent
+            for spec in specs:
+                item = QTreeWidgetItem(parent, [spec.title])
+                item.setData(0, TYPE_ROLE, spec.type_name)
+                item.setToolTip(0, f"<b>{spec.title}</b><br>{spec.description}")
+                item.setStatusTip(0, spec.description)
+                item.setFlags(
+                    Qt.ItemFlag.ItemIsEnabled
+                    | Qt.ItemFlag.ItemIsSelectable
+                    | Qt.ItemFlag.ItemIsDragEnabled
+                )
+                self._type_items[spec.type_name] = item
+        self.tree.expandAll()
+        self._apply_icons()
+
+    def set_theme(self, theme: Theme) -> None:
+        """Recolour the category swatches."""
+        self._theme = theme
+        self._apply_icons()
+
+    def _apply_icons(self) -> None:
+        for category, item in self._category_items.items():
+            item.setIcon(0, category_icon(self._theme.category_color(category)))
+
+    def type_item(self, type_name: str) -> QTreeWidgetItem:
+        """The tree row of a node type (tests and keyboard navigation)."""
+        return self._type_items[type_name]
+
+    def visible_types(self) -> list[str]:
+        """Node types the current search leaves visible, in display order."""
+        return [t for t, item in self._type_items.items() if not item.isHidden()]
+
+    def _on_search_changed(self, text: str) -> None:
+        first: QTreeWidgetItem | None = None
+        for parent in self._category_items.values():
+            any_visible = False
+            for i in range(parent.childCount()):
+                child = parent.child(i)
+                spec = REGISTRY[str(child.data(0, TYPE_ROLE))]
+                visible = spec_matches(spec, text)
+                child.setHidden(not visible)
+                if visible:
+                    any_visible = True
+                    first = first or child
+            parent.setHidden(not any_visible)
+        self.tree.expandAll()
+        if first is not None and text:
+            self.tree.setCurrentItem(first)
+
+    def _on_search_return(self) -> None:
+        item = self.tree.currentItem()
+        if item is not None and not item.isHidden() and item.data(0, TYPE_ROLE):
+            self.sig_add_requested.emit(str(item.data(0, TYPE_ROLE)))
+
+    def _on_item_double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        type_name = item.data(0, TYPE_ROLE)
+        if type_name:
+            self.sig_add_requested.emit(str(type_name))
