@@ -29,6 +29,7 @@ from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
 from . import schedules as schedules_mod
+from ._chain import DenseChain, plan_chain
 from ._data import check_batch_size, check_finite, prepare_inputs, prepare_targets
 from ._fit import run_fit
 from .callbacks import Callback, History
@@ -125,6 +126,11 @@ class Model:
         self.built = False
         self._fused: list[bool] = []
         self._grad_mode = ""
+        # The one-call training step of a plain Dense stack (see _chain), planned
+        # at the first step after compile or build.
+        self._chain: DenseChain | None = None
+        self._chain_planned = False
+        self._chain_pending = False  # layer caches predate the last chain step
         # A model made from layers that are already built (a sub-model sharing
         # weights with another) starts built instead of re-drawing its weights.
         if (
@@ -264,6 +270,7 @@ class Model:
             self._requires_grad.append(bool(layer.params) or upstream)
         self._grad_mode = ""
         self._inference_buffers: dict[tuple[int, int], np.ndarray] = {}
+        self._chain_planned = False
         self.built = True
         if self.optimizer is not None:
             self.optimizer.reset()
@@ -330,6 +337,7 @@ class Model:
             layer.keep_preactivation = fused
             self._fused.append(fused)
             log.debug("Output %d (%s): fused loss %s", k, layer.name, fused)
+        self._chain_planned = False
         self._ensure_built()
         return self
 
@@ -393,6 +401,7 @@ class Model:
 
     # --- forward and backward --------------------------------------------------------
     def _forward(self, xs: Sequence[np.ndarray], training: bool) -> list[np.ndarray]:
+        self._chain_pending = False
         values: list[Any] = [None] * len(self.layers)
         for k, i in enumerate(self._graph.input_positions):
             values[i] = xs[k]
@@ -477,6 +486,9 @@ class Model:
             raise ShapeError(
                 f"backward needs {len(self.outputs)} output gradient(s), got {len(dys)}."
             )
+        if self._chain_pending and self._chain is not None:
+            self._chain.restore_layers()
+            self._chain_pending = False
         self._set_grad_mode("inputs")
         seeds = {
             i: np.asarray(dy, dtype=self.dtype)
@@ -576,6 +588,24 @@ class Model:
     ) -> tuple[float, list[float], list[np.ndarray]]:
         """One optimizer step on a validated batch: (loss, per-output losses, outputs)."""
         self._set_grad_mode("train")
+        if not self._chain_planned:
+            self._chain = plan_chain(self)
+            self._chain_planned = True
+            log.debug("Model '%s': Dense-chain step %s", self.name, self._chain)
+        if self._chain is not None:
+            with np.errstate(**_QUIET):
+                done = self._chain.run(xs[0], ys[0])
+                if done is not None:
+                    total, out = done
+                    if not math.isfinite(total):
+                        raise NumericalError(
+                            f"The training loss became {total} (weights left "
+                            "unchanged): lower the learning rate, scale the inputs, "
+                            "or add gradient clipping."
+                        )
+                    self.optimizer.step(self._params, self._grads)  # type: ignore[union-attr]
+                    self._chain_pending = True
+                    return total, [total], [out]
         with np.errstate(**_QUIET):
             outs = self._forward(xs, True)
             parts, seeds, preact = self._losses(outs, ys, with_grads=True)

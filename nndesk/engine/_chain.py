@@ -1,0 +1,547 @@
+"""A whole training step for a plain stack of small Dense layers, in few calls.
+
+A model that is a chain ``Input -> Dense -> ... -> Dense`` with packed weights
+(``Model.build``), no regularisation, and a loss that is either the fused sigmoid +
+binary cross-entropy or mean squared error spends most of a small batch's step in
+per-call overhead: layer dispatch, loss checks, NumPy's cost per call. For such a
+model ``DenseChain.run`` computes forward pass, loss and every gradient in one
+compiled call with Numba, or in about five NumPy calls per layer without it, and
+writes the gradients into the model's packed gradient buffer, where the optimizer
+reads them. The layers' own caches (``preactivation``, the inputs ``backward``
+would use) are not refreshed by such a step.
+
+The NumPy route folds each bias into its kernel: the packed layout puts ``bias``
+right after ``kernel``, so the two form one ``(n_in + 1, n_out)`` matrix, and each
+layer's input buffer carries a column of ones. One product then gives
+``x @ kernel + bias`` and one gives both gradients.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._kernels import kernel
+from .layers.core import Dense, Input
+from .losses import BinaryCrossentropy, MeanSquaredError
+
+if TYPE_CHECKING:
+    from .model import Model
+
+# Per-layer multiply-adds per batch up to which the chain runs. The compiled loops
+# are plain triple loops (BLAS wins past a few thousand); the NumPy route uses
+# BLAS too, so only the ones-column copy of the input grows with size.
+NUMBA_MAX_MACS = 4096
+NUMPY_MAX_MACS = 1 << 16
+
+_ACTS = {"linear": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
+_BCE, _MSE = 0, 1
+# Status codes of the step kernels.
+_OK, _BAD_TARGET, _NOT_FINITE = 0, 2, 3
+# Bit pattern of 1.0: for an IEEE float read as an unsigned integer, values in
+# [+0, 1] are exactly the patterns <= this one (NaN, negatives and -0.0 are larger).
+_ONE_BITS = {
+    np.dtype(np.float32): (np.uint32, 0x3F800000),
+    np.dtype(np.float64): (np.uint64, 0x3FF0000000000000),
+}
+
+
+# --- the compiled step --------------------------------------------------------------
+def _chain_step_loop(x, y, P, G, meta, A, D, out_grad, kind, inv_n):
+    """Forward, loss and backward of a Dense stack on flat buffers.
+
+    ``meta[l]`` = (weight offset, n_in, n_out, has_bias, activation, input offset
+    in ``A``, output offset in ``A``, offset in ``D``); ``P``/``G`` are the packed
+    parameters and gradients, ``A`` the activations (``x`` first), ``D`` the
+    pre-activations and then their gradients. ``out_grad`` receives the loss
+    gradient with respect to the output (the logits for ``kind`` 0, BCE).
+    Returns ``(total, status)``; gradients are written only when status is 0.
+    """
+    rows, n0 = x.shape
+    for r in range(rows):
+        for i in range(n0):
+            A[r * n0 + i] = x[r, i]
+    n_layers = meta.shape[0]
+    last = n_layers - 1
+    for layer in range(n_layers):
+        w_off, n_in, n_out = meta[layer, 0], meta[layer, 1], meta[layer, 2]
+        has_bias, act = meta[layer, 3], meta[layer, 4]
+        a_in, a_out, d_off = meta[layer, 5], meta[layer, 6], meta[layer, 7]
+        for r in range(rows):
+            for j in range(n_out):
+                acc = 0.0
+                for i in range(n_in):
+                    acc += A[a_in + r * n_in + i] * P[w_off + i * n_out + j]
+                if has_bias:
+                    acc += P[w_off + n_in * n_out + j]
+                k = r * n_out + j
+                D[d_off + k] = acc
+                if layer == last and kind == 0:
+                    continue  # the loss turns the logits into probabilities
+                zi = D[d_off + k]
+                if act == 1:
+                    A[a_out + k] = zi - zi if zi < 0 else zi
+                elif act == 2:
+                    A[a_out + k] = math.tanh(zi)
+                elif act == 3:
+                    if zi >= 0:
+                        A[a_out + k] = 1 / (1 + math.exp(-zi))
+                    else:
+                        e = math.exp(zi)
+                        A[a_out + k] = e / (1 + e)
+                else:
+                    A[a_out + k] = zi
+    # Loss, its gradient, and the output layer's pre-activation gradient.
+    n_out, act = meta[last, 2], meta[last, 4]
+    a_out, d_off = meta[last, 6], meta[last, 7]
+    total = 0.0
+    if kind == 0:
+        for r in range(rows):
+            for j in range(n_out):
+                yi = y[r, j]
+                if not (yi >= 0 and yi <= 1):
+                    return 0.0, 2
+                k = r * n_out + j
+                zi = D[d_off + k]
+                e = math.exp(-abs(zi))
+                total += max(zi, 0.0) - zi * yi + math.log1p(e)
+                p = 1.0 / (1.0 + e) if zi >= 0 else e / (1.0 + e)
+                A[a_out + k] = p
+                out_grad[k] = (p - yi) * inv_n
+                D[d_off + k] = out_grad[k]
+    else:
+        two = 2.0 * inv_n
+        for r in range(rows):
+            for j in range(n_out):
+                yi = y[r, j]
+                if not abs(yi) < np.inf:
+                    return 0.0, 2
+                k = r * n_out + j
+                d = A[a_out + k] - yi
+                total += d * d
+                out_grad[k] = d * two
+    if not math.isfinite(total):
+        return total, 3
+    if kind == 1:
+        for k in range(rows * n_out):
+            d = out_grad[k]
+            yk = A[a_out + k]
+            if act == 1:
+                d = d if yk > 0 else 0.0
+            elif act == 2:
+                d = d * (1 - yk * yk)
+            elif act == 3:
+                d = d * yk * (1 - yk)
+            D[d_off + k] = d
+    for layer in range(last, -1, -1):
+        w_off, n_in, n_out = meta[layer, 0], meta[layer, 1], meta[layer, 2]
+        has_bias, a_in, d_off = meta[layer, 3], meta[layer, 5], meta[layer, 7]
+        for i in range(n_in):
+            for j in range(n_out):
+                acc = 0.0
+                for r in range(rows):
+                    acc += A[a_in + r * n_in + i] * D[d_off + r * n_out + j]
+                G[w_off + i * n_out + j] = acc
+        if has_bias:
+            for j in range(n_out):
+                acc = 0.0
+                for r in range(rows):
+                    acc += D[d_off + r * n_out + j]
+                G[w_off + n_in * n_out + j] = acc
+        if layer == 0:
+            break
+        # The input gradient, then through the previous layer's activation.
+        prev_act = meta[layer - 1, 4]
+        p_off = meta[layer - 1, 7]
+        for r in range(rows):
+            for i in range(n_in):
+                acc = 0.0
+                for j in range(n_out):
+                    acc += D[d_off + r * n_out + j] * P[w_off + i * n_out + j]
+                k = r * n_in + i
+                D[p_off + k] = acc
+                d = D[p_off + k]
+                yk = A[a_in + k]
+                if prev_act == 1:
+                    d = d if yk > 0 else 0.0
+                elif prev_act == 2:
+                    d = d * (1 - yk * yk)
+                elif prev_act == 3:
+                    d = d * yk * (1 - yk)
+                D[p_off + k] = d
+    return total, 0
+
+
+def _chain_step_unavailable(x, y, P, G, meta, A, D, out_grad, kind, inv_n):
+    raise RuntimeError("The compiled Dense-chain step runs only with Numba.")
+
+
+chain_step = kernel(_chain_step_loop, _chain_step_unavailable)
+
+
+# --- planning -----------------------------------------------------------------------
+class _Layer:
+    """One Dense layer of the chain: its packed views and activation."""
+
+    __slots__ = ("act", "bias", "gwb", "kernel", "n_in", "n_out", "offset", "wb")
+
+    def __init__(self, layer: Dense, flat_p: np.ndarray, flat_g: np.ndarray) -> None:
+        self.kernel = layer.params["kernel"]
+        self.n_in, self.n_out = self.kernel.shape
+        self.bias = bool(layer.use_bias)
+        self.act = _ACTS[layer.activation_name]
+        self.offset = _offset(self.kernel, flat_p)
+        rows = self.n_in + self.bias
+        stop = self.offset + rows * self.n_out
+        self.wb = flat_p[self.offset : stop].reshape(rows, self.n_out)
+        self.gwb = flat_g[self.offset : stop].reshape(rows, self.n_out)
+
+
+def _offset(a: np.ndarray, flat: np.ndarray) -> int:
+    start = a.__array_interface__["data"][0] - flat.__array_interface__["data"][0]
+    return start // a.itemsize
+
+
+def _packed_in_place(layer: Dense, flat_p: np.ndarray, flat_g: np.ndarray) -> bool:
+    """True when kernel (then bias) are contiguous views of the packed buffers."""
+    arrays = [(layer.params["kernel"], layer.grads["kernel"])]
+    if layer.use_bias:
+        arrays.append((layer.params["bias"], layer.grads["bias"]))
+    p0, g0 = arrays[0]
+    if _offset(p0, flat_p) != _offset(g0, flat_g):
+        return False
+    expected = _offset(p0, flat_p)
+    for p, g in arrays:
+        if (
+            p.base is not flat_p
+            or g.base is not flat_g
+            or not p.flags.c_contiguous
+            or not g.flags.c_contiguous
+            or _offset(p, flat_p) != expected
+            or _offset(g, flat_g) != expected
+        ):
+            return False
+        expected += p.size
+    return True
+
+
+def plan_chain(model: Model) -> DenseChain | None:
+    """The chain step for ``model``, or None when the model is not such a stack.
+
+    Called after ``compile`` (the loss decides); the result holds views of the
+    packed buffers, so a rebuild needs a new plan.
+    """
+    if len(model.inputs) != 1 or len(model.outputs) != 1 or not model.built:
+        return None
+    fn = model.loss_functions[0]
+    if type(fn) is BinaryCrossentropy and model._fused[0]:
+        kind = _BCE
+    elif type(fn) is MeanSquaredError:
+        kind = _MSE
+    else:
+        return None
+    layers = model.layers
+    sources = model._graph.sources
+    if not isinstance(layers[0], Input) or len(layers) < 2:
+        return None
+    for i, layer in enumerate(layers[1:], start=1):
+        if (
+            type(layer) is not Dense
+            or tuple(sources[i]) != (i - 1,)
+            or layer.activation_name not in _ACTS
+            or layer.has_regularization
+        ):
+            return None
+    if list(model._graph.output_positions) != [len(layers) - 1]:
+        return None
+    if any(len(model._graph.consumers[i]) != 1 for i in range(len(layers) - 1)):
+        return None
+    kernel0 = layers[1].params["kernel"]
+    flat_p, flat_g = kernel0.base, layers[1].grads["kernel"].base
+    if (
+        not isinstance(flat_p, np.ndarray)
+        or not isinstance(flat_g, np.ndarray)
+        or flat_p.ndim != 1
+        or flat_g.ndim != 1
+        or flat_p.dtype != model.dtype
+        or flat_g.dtype != model.dtype
+        or flat_p.size != flat_g.size
+    ):
+        return None
+    if not all(_packed_in_place(layer, flat_p, flat_g) for layer in layers[1:]):
+        return None
+    return DenseChain(model, kind, flat_p, flat_g)
+
+
+class _Buffers:
+    """Work arrays for one batch size."""
+
+    __slots__ = (
+        "A",
+        "D",
+        "dh",
+        "dz",
+        "grad",
+        "grad_flat",
+        "hv",
+        "ins",
+        "ins_t",
+        "mask",
+        "meta",
+        "ones",
+        "out",
+        "t",
+        "u",
+        "z",
+    )
+
+
+class DenseChain:
+    """The fast training step of one model (see the module docstring)."""
+
+    def __init__(
+        self, model: Model, kind: int, flat_p: np.ndarray, flat_g: np.ndarray
+    ) -> None:
+        self.model = model
+        self.kind = kind
+        self.loss = model.loss_functions[0]
+        self.dtype = model.dtype
+        self.flat_p, self.flat_g = flat_p, flat_g
+        self.layers = [_Layer(layer, flat_p, flat_g) for layer in model.layers[1:]]
+        self.n_in = self.layers[0].n_in
+        self.n_out = self.layers[-1].n_out
+        self.macs_per_row = max(c.n_in * c.n_out for c in self.layers)
+        self.kernel_t = [c.kernel.T for c in self.layers]
+        self._buffers: dict[tuple[int, bool], _Buffers] = {}
+        self._last: tuple[_Buffers, np.ndarray, bool] | None = None
+        self._one_bits = _ONE_BITS.get(self.dtype)
+
+    def run(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray] | None:
+        """Loss and gradients for one validated batch: ``(total, output)``, or None
+        when this batch is not for the chain (shapes, dtypes, size).
+
+        Raises
+        ------
+        DataError
+            For targets the loss cannot use.
+        """
+        n = x.shape[0]
+        if (
+            y.__class__ is not np.ndarray
+            or y.dtype != self.dtype
+            or y.shape != (n, self.n_out)
+            or not y.flags.c_contiguous
+            or x.ndim != 2
+            or x.dtype != self.dtype
+            or not x.flags.c_contiguous
+        ):
+            return None
+        numba = chain_step.uses_numba
+        limit = NUMBA_MAX_MACS if numba else NUMPY_MAX_MACS
+        if n * self.macs_per_row > limit:
+            return None
+        bufs = self._buffers.get((n, numba))
+        if bufs is None:
+            bufs = self._make_buffers(n, numba)
+        self._last = (bufs, x, numba)
+        if numba:
+            return self._run_numba(x, y, n, bufs)
+        return self._run_numpy(x, y, n, bufs)
+
+    # --- Numba ------------------------------------------------------------------------
+    def _run_numba(
+        self, x: np.ndarray, y: np.ndarray, n: int, b: _Buffers
+    ) -> tuple[float, np.ndarray]:
+        total, status = chain_step._impl(  # type: ignore[misc]
+            x,
+            y,
+            self.flat_p,
+            self.flat_g,
+            b.meta,
+            b.A,
+            b.D,
+            b.grad_flat,
+            self.kind,
+            1.0 / y.size,
+        )
+        if status == _BAD_TARGET:
+            self.loss._reject(y)
+        self._set_loss_cache(b.grad)
+        return total / y.size, b.out
+
+    # --- NumPy ------------------------------------------------------------------------
+    def _run_numpy(
+        self, x: np.ndarray, y: np.ndarray, n: int, b: _Buffers
+    ) -> tuple[float, np.ndarray]:
+        layers = self.layers
+        last = len(layers) - 1
+        dot = np.dot
+        first = layers[0]
+        if first.bias:
+            np.copyto(b.hv[0], x)
+            ins, ins_t = b.ins, b.ins_t
+        else:
+            ins, ins_t = [x, *b.ins[1:]], [x.T, *b.ins_t[1:]]
+        for k, c in enumerate(layers):
+            z = b.z[k]
+            dot(ins[k], c.wb, out=z)
+            if k < last:
+                _activate(c.act, z, b.hv[k + 1])
+        z, out, grad, t, u = b.z[last], b.out, b.grad, b.t, b.u
+        inv_n = 1.0 / y.size
+        if self.kind == _BCE:
+            if self._one_bits is not None:
+                kind, one = self._one_bits
+                if np.maximum.reduce(y.view(kind), axis=None) > one:
+                    self.loss._validate(y)  # raises unless the values were -0.0
+            else:
+                self.loss._validate(y)
+            # softplus(z) - z*y = logaddexp(-z*y, z - z*y): no cancellation when a
+            # confident prediction is right.
+            np.multiply(z, y, out=u)
+            np.subtract(z, u, out=t)
+            np.negative(u, out=u)
+            np.logaddexp(u, t, out=t)
+            total = float(np.vdot(t, b.ones))
+            # sigmoid(z) = 1 / (1 + exp(-z)): exp may overflow to inf, giving 0.
+            np.negative(z, out=out)
+            np.exp(out, out=out)
+            out += 1
+            np.reciprocal(out, out=out)
+            np.subtract(out, y, out=grad)
+            grad *= inv_n
+            if not math.isfinite(total):
+                return total * inv_n, out
+            dz = grad
+        else:
+            if out is not z:
+                _activate(layers[last].act, z, out)
+            np.subtract(out, y, out=grad)
+            total = float(np.vdot(grad, grad))
+            if not math.isfinite(total):
+                self.loss._validate(y)
+                return total * inv_n, out
+            grad *= 2 * inv_n
+            dz = _act_grad(layers[last].act, grad, out, b.dz[last], b.mask[last])
+        for k in range(last, -1, -1):
+            c = layers[k]
+            dot(ins_t[k], dz, out=c.gwb)
+            if k == 0:
+                break
+            dh = b.dh[k]
+            dot(dz, self.kernel_t[k], out=dh)
+            dz = _act_grad(layers[k - 1].act, dh, b.hv[k], b.dz[k - 1], b.mask[k - 1])
+        self._set_loss_cache(grad)
+        return total * inv_n, out
+
+    def restore_layers(self) -> None:
+        """Point each layer's backward caches at the last step's activations, so
+        ``Model.backward`` right after a chain step works as after a forward pass.
+
+        Pre-activations are not kept (``layer.preactivation`` is None then); the
+        chain's activations need only their outputs for the backward pass.
+        """
+        if self._last is None:
+            return
+        b, x, numba = self._last
+        n = x.shape[0]
+        layers = self.model.layers[1:]
+        for k, (layer, c) in enumerate(zip(layers, self.layers, strict=True)):
+            if numba:
+                a_in, a_out = int(b.meta[k, 5]), int(b.meta[k, 6])
+                x_k = b.A[a_in : a_in + n * c.n_in].reshape(n, c.n_in)
+                y_k = b.A[a_out : a_out + n * c.n_out].reshape(n, c.n_out)
+            else:
+                x_k = b.hv[k] if k or c.bias else x
+                y_k = b.hv[k + 1] if k + 1 < len(layers) else b.out
+            layer._x, layer._y, layer._z = x_k, y_k, None
+            layer._small = False
+
+    def _set_loss_cache(self, grad: np.ndarray) -> None:
+        # What the loss's own forward would have left for backward().
+        loss = self.loss
+        loss._cache = (grad,)
+        loss._cache_from_logits = self.kind == _BCE
+
+    def _make_buffers(self, n: int, numba: bool) -> _Buffers:
+        if len(self._buffers) > 8:
+            self._buffers.clear()
+        dt = self.dtype
+        b = _Buffers()
+        layers = self.layers
+        b.grad = np.empty((n, self.n_out), dt)
+        b.grad_flat = b.grad.reshape(-1)
+        if numba:
+            meta = np.empty((len(layers), 8), dtype=np.int64)
+            a_off = n * self.n_in
+            d_off = 0
+            a_in = 0
+            for k, c in enumerate(layers):
+                size = n * c.n_out
+                meta[k] = (c.offset, c.n_in, c.n_out, c.bias, c.act, a_in, a_off, d_off)
+                a_in = a_off
+                a_off += size
+                d_off += size
+            b.meta = meta
+            b.A = np.empty(a_off, dt)
+            b.D = np.empty(d_off, dt)
+            b.out = b.A[a_in:a_off].reshape(n, self.n_out)
+        else:
+            b.ins, b.ins_t, b.hv, b.z, b.dz, b.dh, b.mask = [], [], [], [], [], [], []
+            for c in layers:
+                buf = np.empty((n, c.n_in + c.bias), dt)
+                if c.bias:
+                    buf[:, -1] = 1
+                b.ins.append(buf)
+                b.ins_t.append(buf.T)
+                b.hv.append(buf[:, : c.n_in])
+                b.z.append(np.empty((n, c.n_out), dt))
+                b.dz.append(np.empty((n, c.n_out), dt))
+                b.dh.append(np.empty((n, c.n_in), dt))
+                b.mask.append(np.empty((n, c.n_out), bool))
+            last = layers[-1]
+            linear_mse = self.kind == _MSE and last.act == _ACTS["linear"]
+            b.out = b.z[-1] if linear_mse else np.empty((n, self.n_out), dt)
+            b.t = np.empty((n, self.n_out), dt)
+            b.u = np.empty((n, self.n_out), dt)
+            b.ones = np.ones((n, self.n_out), dt)
+        self._buffers[(n, numba)] = b
+        return b
+
+
+def _activate(act: int, z: np.ndarray, out: np.ndarray) -> None:
+    """``out = act(z)``; ``z`` may be overwritten."""
+    if act == 2:
+        np.tanh(z, out=out)
+    elif act == 1:
+        np.maximum(z, 0, out=out)
+    elif act == 3:
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        z += 1
+        np.reciprocal(z, out=out)
+    else:
+        np.copyto(out, z)
+
+
+def _act_grad(
+    act: int, dy: np.ndarray, y: np.ndarray, out: np.ndarray, mask: np.ndarray
+) -> np.ndarray:
+    """The pre-activation gradient from the output gradient ``dy`` and output
+    ``y``, in ``out`` (or ``dy`` itself for a linear layer)."""
+    if act == 2:
+        np.multiply(y, y, out=out)
+        np.subtract(1, out, out=out)
+        np.multiply(out, dy, out=out)
+    elif act == 1:
+        np.greater(y, 0, out=mask)
+        np.multiply(dy, mask, out=out)
+    elif act == 3:
+        np.subtract(1, y, out=out)
+        np.multiply(out, y, out=out)
+        np.multiply(out, dy, out=out)
+    else:
+        return dy
+    return out

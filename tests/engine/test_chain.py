@@ -1,0 +1,205 @@
+"""The whole-step fast path of plain Dense stacks against the layer-by-layer path.
+
+A model that qualifies (see nndesk/engine/_chain.py) must train exactly as it would
+layer by layer, on both kernel paths: same losses, logs, weights, optimizer state,
+gradients and errors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nndesk.engine import _chain, optimizers
+from nndesk.engine.errors import DataError, NumericalError
+from nndesk.engine.layers import Dense, Dropout, Input
+from nndesk.engine.model import Model
+
+# (hidden layers as (units, activation, bias), output activation, loss)
+NETS = [
+    ([(8, "tanh", True), (8, "tanh", True)], "sigmoid", "binary_crossentropy"),
+    ([(8, "relu", True), (4, "sigmoid", False)], "sigmoid", "binary_crossentropy"),
+    ([(5, "linear", False)], "sigmoid", "binary_crossentropy"),
+    ([(8, "tanh", True), (6, "relu", True)], "linear", "mse"),
+    ([(6, "sigmoid", True)], "tanh", "mse"),
+    ([], "relu", "mse"),
+]
+
+
+def _net(hidden, out_act, loss, dtype, n_out=1, metrics=()):
+    inp = Input((3,))
+    t = inp
+    for units, act, bias in hidden:
+        t = Dense(units, activation=act, use_bias=bias)(t)
+    model = Model(inp, Dense(n_out, activation=out_act)(t), seed=3, dtype=dtype)
+    model.compile(loss=loss, optimizer=optimizers.Adam(lr=0.02), metrics=metrics)
+    return model
+
+
+def _data(dtype, n, n_out=1, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)).astype(dtype)
+    y = (x[:, :n_out] * x[:, 1:2] > 0).astype(dtype)
+    return x, y
+
+
+@pytest.fixture
+def no_chain(monkeypatch):
+    def disable():
+        monkeypatch.setattr(_chain, "NUMBA_MAX_MACS", 0)
+        monkeypatch.setattr(_chain, "NUMPY_MAX_MACS", 0)
+
+    return disable
+
+
+def _train(model, x, y, batch):
+    logs = []
+    for step in range(12):
+        start = (step * batch) % len(x)
+        xb, yb = x[start : start + batch], y[start : start + batch]
+        logs.append(model.train_on_batch(xb, yb))
+    return logs
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("hidden", "out_act", "loss"), NETS)
+def test_chain_step_trains_exactly_like_the_layers(
+    kernel_path, no_chain, hidden, out_act, loss, dtype
+):
+    n_out = 2
+    metrics = ["accuracy"] if loss == "binary_crossentropy" else ["mae"]
+    x, y = _data(dtype, 25, n_out)
+    runs = []
+    for use_chain in (True, False):
+        if not use_chain:
+            no_chain()
+        model = _net(hidden, out_act, loss, dtype, n_out, metrics)
+        # Batches of 10 and the partial batch of 5 each get their buffers.
+        logs = _train(model, x, y, batch=10)
+        assert (model._chain is not None and model._chain._last is not None) == (
+            use_chain
+        )
+        runs.append((logs, model.get_weights(), model.optimizer.get_state(), model))
+    tol = 2e-5 if dtype == np.float32 else 1e-10
+    (logs_c, w_c, s_c, m_c), (logs_l, w_l, s_l, m_l) = runs
+    for a, b in zip(logs_c, logs_l, strict=True):
+        assert a.keys() == b.keys()
+        for key in a:
+            np.testing.assert_allclose(a[key], b[key], rtol=tol, atol=tol, err_msg=key)
+    for key in w_l:
+        np.testing.assert_allclose(w_c[key], w_l[key], rtol=tol, atol=tol, err_msg=key)
+    assert s_c.keys() == s_l.keys()
+    for key in s_l:
+        np.testing.assert_allclose(s_c[key], s_l[key], rtol=tol, atol=tol, err_msg=key)
+    for key, g in m_l.gradients().items():
+        np.testing.assert_allclose(
+            m_c.gradients()[key], g, rtol=tol, atol=tol, err_msg=key
+        )
+    # Input gradients right after a step use that step's activations in both.
+    dy = np.ones((10, n_out), dtype)  # the last step had 10 rows
+    np.testing.assert_allclose(
+        m_c.backward([dy])[0], m_l.backward([dy])[0], rtol=tol, atol=tol
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fit_uses_the_chain_and_matches_the_layers(kernel_path, no_chain, dtype):
+    x, y = _data(dtype, 37)
+    histories = []
+    for use_chain in (True, False):
+        if not use_chain:
+            no_chain()
+        model = _net(*NETS[0], dtype=dtype, metrics=["accuracy"])
+        history = model.fit(x, y, epochs=3, batch_size=8)
+        assert (model._chain._last is not None) == use_chain
+        histories.append((history.history, model.get_weights()))
+    tol = 2e-5 if dtype == np.float32 else 1e-10
+    for key in histories[1][0]:
+        np.testing.assert_allclose(
+            histories[0][0][key], histories[1][0][key], rtol=tol, err_msg=key
+        )
+    for key, w in histories[1][1].items():
+        np.testing.assert_allclose(histories[0][1][key], w, rtol=tol, atol=tol)
+
+
+def test_models_the_chain_does_not_cover():
+    def chain(*layers):
+        inp = Input((3,))
+        t = inp
+        for layer in layers:
+            t = layer(t)
+        return Model(inp, t, seed=0)
+
+    cases = [
+        (chain(Dense(4), Dropout(0.5), Dense(1, "sigmoid")), "binary_crossentropy"),
+        (chain(Dense(4), Dense(3, "softmax")), "categorical_crossentropy"),
+        (chain(Dense(4, l2=0.01), Dense(1)), "mse"),
+        (chain(Dense(1, "elu")), "mse"),
+        (chain(Dense(1, "sigmoid")), "mae"),
+        (chain(Dense(1, "tanh")), "binary_crossentropy"),  # not fused: no sigmoid
+    ]
+    for model, loss in cases:
+        model.compile(loss=loss, optimizer="sgd")
+        assert _chain.plan_chain(model) is None, model.layers
+    model = chain(Dense(4), Dense(1, "sigmoid"))
+    model.compile(loss="binary_crossentropy", optimizer="sgd")
+    assert _chain.plan_chain(model) is not None
+
+
+def test_oversized_batches_take_the_layer_path(kernel_path, monkeypatch):
+    model = _net(*NETS[0], dtype=np.float32)
+    x, y = _data(np.float32, 10)
+    model.train_on_batch(x, y)
+    assert model._chain._last is not None
+    model._chain._last = None
+    monkeypatch.setattr(_chain, "NUMBA_MAX_MACS", 8 * 8 * 9)
+    monkeypatch.setattr(_chain, "NUMPY_MAX_MACS", 8 * 8 * 9)
+    model.train_on_batch(x, y)
+    assert model._chain._last is None
+
+
+@pytest.mark.parametrize("loss", ["binary_crossentropy", "mse"])
+def test_chain_rejects_bad_data_like_the_layers(kernel_path, loss):
+    out_act = "sigmoid" if loss == "binary_crossentropy" else "linear"
+    model = _net([(4, "tanh", True)], out_act, loss, np.float32)
+    x, y = _data(np.float32, 6)
+    model.train_on_batch(x, y)
+    before = model.get_weights()
+    bad_x = x.copy()
+    bad_x[2, 1] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+        model.train_on_batch(bad_x, y)
+    bad_y = y.copy()
+    bad_y[3, 0] = np.nan
+    with pytest.raises(DataError, match="row 3"):
+        model.train_on_batch(x, bad_y)
+    if loss == "binary_crossentropy":
+        bad_y[3, 0] = 2.0
+        with pytest.raises(DataError, match=r"\[0, 1\]"):
+            model.train_on_batch(x, bad_y)
+        neg_zero = y.copy()
+        neg_zero[y == 0] = -0.0  # a valid 0 whose bits look out of range
+        assert np.isfinite(model.train_on_batch(x, neg_zero)["loss"])
+    else:
+        for name, w in model.get_weights().items():
+            np.testing.assert_array_equal(w, before[name])
+
+
+def test_diverging_chain_step_leaves_the_weights(kernel_path):
+    model = _net([(4, "linear", True)], "linear", "mse", np.float32)
+    x, y = _data(np.float32, 6)
+    before = model.get_weights()
+    with pytest.raises(NumericalError, match="weights left unchanged"):
+        model.train_on_batch(x * np.float32(1e30), y)
+    assert model._chain is not None
+    for name, w in model.get_weights().items():
+        np.testing.assert_array_equal(w, before[name])
+
+
+def test_bce_loss_stays_accurate_for_confident_right_predictions(kernel_path):
+    # softplus(z) - z*y cancels for large z and y = 1; the chain must not.
+    model = _net([], "sigmoid", "binary_crossentropy", np.float32)
+    x, y = _data(np.float32, 4)
+    model.set_weights({"dense_1/kernel": np.full((3, 1), 0.0), "dense_1/bias": [20.0]})
+    loss = model.train_on_batch(x, np.ones_like(y))["loss"]
+    np.testing.assert_allclose(loss, np.log1p(np.exp(-20.0)), rtol=1e-5)
