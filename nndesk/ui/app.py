@@ -99,6 +99,7 @@ def run_app(args: list[str]) -> int:
     from .main_window import MainWindow
     from .settings import APPLICATION, ORGANIZATION, AppSettings
     from .theme import ThemeManager
+    from .training.controller import attach_training
 
     app = QApplication.instance()
     if not isinstance(app, QApplication):
@@ -117,6 +118,9 @@ def run_app(args: list[str]) -> int:
     themes = ThemeManager(settings.theme_mode)
     themes.apply()
     window = MainWindow(settings, themes)
+    # Before a file is opened, so the opened project's weights and history reach
+    # the training panels; the controller stops its worker when the window closes.
+    window.training = attach_training(window)
     previous_hook = install_excepthook(window.show_error)
     try:
         if not files or not window.open_file(files[0]):

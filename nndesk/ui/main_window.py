@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -138,6 +138,8 @@ class MainWindow(QMainWindow):
         )
         self.notify_error: Callable[[str], Any] = self._error_dialog
         self.project_source: Callable[[], Project] | None = None
+        # The training controller (nndesk.ui.training), attached by run_app.
+        self.training: QObject | None = None
         self._opened: Project | None = None
         self.undo_stack = QUndoStack(self)
         self.editor = CanvasEditor(self.undo_stack, self)

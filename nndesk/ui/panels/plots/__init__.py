@@ -1,0 +1,1 @@
+"""Live pyqtgraph panels of training: curves, network, activations, boundary, histograms, evaluation."""

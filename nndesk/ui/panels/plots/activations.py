@@ -1,0 +1,186 @@
+"""Neuron activations per layer for one chosen sample, with the batch mean beside it.
+
+One small bar plot per layer (bars: the chosen sample, drawn as one filled step
+curve, which paints far faster than a bar item per unit; a step line: the mean
+over a fixed batch of training samples). Image inputs show the sample itself as a
+picture; other inputs show their feature values as bars. The output layer's title
+names the prediction and the true target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QSpinBox, QWidget
+
+from nndesk.ui.training.probes import ModelInfo, ProbeResult
+
+from .base import PlotPanel
+
+__all__ = ["ActivationsPanel"]
+
+_BAR = (31, 119, 180)
+_MEAN = (214, 39, 40)
+MAX_PLOTS_PER_ROW = 5
+
+
+class ActivationsPanel(PlotPanel):
+    """Per-layer activations of a chosen sample and the batch mean.
+
+    Signals
+    -------
+    sig_sample_requested(int)
+        The user chose another sample (index into the training data).
+    """
+
+    sig_sample_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Activations", parent)
+        self.sample_box = QSpinBox(self)
+        self.sample_box.setRange(0, 0)
+        self.sample_box.setToolTip(
+            "Index of the training sample whose activations are shown"
+        )
+        self.sample_box.setKeyboardTracking(False)
+        self.sample_box.valueChanged.connect(self._on_sample_box_value_changed)
+        self.caption = QLabel("", self)
+        self.controls.insertWidget(0, QLabel("Sample", self))
+        self.controls.insertWidget(1, self.sample_box)
+        self.controls.insertWidget(2, self.caption)
+        self.info: ModelInfo | None = None
+        self.probe: ProbeResult | None = None
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.bars: dict[str, pg.PlotDataItem] = {}
+        self.means: dict[str, pg.PlotDataItem] = {}
+        self.image: pg.ImageItem | None = None
+
+    # --- structure ---------------------------------------------------------------------
+    def set_structure(self, info: ModelInfo | None, n_samples: int = 0) -> None:
+        """Create one plot per column of ``info`` (and the input picture)."""
+        self.graphics.clear()
+        self.plots, self.bars, self.means, self.image = {}, {}, {}, None
+        self.info, self.probe = info, None
+        self.sample_box.setRange(0, max(0, n_samples - 1))
+        if info is None:
+            return
+        for k, column in enumerate(info.layers):
+            plot = self.graphics.addPlot(
+                row=k // MAX_PLOTS_PER_ROW, col=k % MAX_PLOTS_PER_ROW, title=column.name
+            )
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            self.plots[column.name] = plot
+            if k == 0 and info.is_image:
+                self.image = pg.ImageItem(axisOrder="row-major")
+                plot.addItem(self.image)
+                plot.invertY(True)
+                plot.setAspectLocked(True)
+                plot.hideAxis("left")
+                plot.hideAxis("bottom")
+                continue
+            units = column.units
+            plot.hideAxis("bottom")  # the unit index; hovering the network names units
+            edges = np.arange(units + 1) - 0.5
+            bar = plot.plot(
+                edges, np.zeros(units), stepMode="center", fillLevel=0,
+                pen=pg.mkPen(*_BAR, width=1), brush=pg.mkBrush(*_BAR, 170),
+            )  # fmt: skip
+            mean = plot.plot(
+                np.arange(units + 1) - 0.5, np.zeros(units), stepMode="center",
+                pen=pg.mkPen(*_MEAN, width=1.5), name="batch mean",
+            )  # fmt: skip
+            self.bars[column.name] = bar
+            self.means[column.name] = mean
+            plot.setXRange(-0.5, units - 0.5, padding=0.02)
+        self._apply_palette()
+
+    # --- data ---------------------------------------------------------------------------
+    @property
+    def sample_index(self) -> int:
+        """The chosen sample."""
+        return int(self.sample_box.value())
+
+    def set_probe(self, probe: ProbeResult) -> None:
+        """Show the activations in ``probe`` (kept by reference)."""
+        self.probe = probe
+        self.schedule_redraw()
+
+    def _on_sample_box_value_changed(self, value: int) -> None:
+        self.sig_sample_requested.emit(int(value))
+
+    def _redraw(self) -> None:
+        probe, info = self.probe, self.info
+        if probe is None or info is None:
+            return
+        first = info.layers[0].name
+        if self.image is not None:
+            self.image.setImage(_picture(probe.sample), autoLevels=True)
+        elif first in self.bars:
+            self._set_bars(first, probe.sample.reshape(-1), None)
+        for name, values in probe.activations.items():
+            if name in self.bars:
+                self._set_bars(name, values, probe.mean_activations.get(name))
+        self._caption(probe, info)
+
+    def _set_bars(self, name: str, values: np.ndarray, mean: np.ndarray | None) -> None:
+        values = np.nan_to_num(np.asarray(values, dtype=np.float64))
+        units = self.info.layer(name).units if self.info is not None else -1
+        if len(values) != units:
+            return
+        edges = np.arange(units + 1) - 0.5
+        self.bars[name].setData(edges, values, stepMode="center", fillLevel=0)
+        if mean is not None and len(mean) == len(values):
+            self.means[name].setData(edges, np.nan_to_num(mean), stepMode="center")
+
+    def _caption(self, probe: ProbeResult, info: ModelInfo) -> None:
+        out = probe.activations.get(info.output.name)
+        text = f"sample {probe.sample_index}"
+        if probe.target:
+            text += f" · true: {probe.target}"
+        if out is not None and out.size:
+            text += f" · predicted: {_prediction_text(out, info)}"
+        self.caption.setText(text)
+        plot = self.plots.get(info.output.name)
+        if plot is not None:
+            plot.setTitle(
+                f"{info.output.name}: {_prediction_text(out, info)}"
+                if out is not None
+                else info.output.name
+            )
+
+    def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
+        if self.probe is None:
+            return {}
+        columns: dict[str, Sequence[object] | np.ndarray] = {}
+        for name, values in self.probe.activations.items():
+            columns[f"{name}_sample{self.probe.sample_index}"] = values
+            mean = self.probe.mean_activations.get(name)
+            if mean is not None:
+                columns[f"{name}_batch_mean"] = mean
+        return columns
+
+
+def _picture(sample: np.ndarray) -> np.ndarray:
+    """A 2-D (or RGB) image of an image sample: ``(h, w)`` or ``(h, w, 3)``."""
+    if sample.ndim == 3 and sample.shape[-1] == 1:
+        return sample[..., 0]
+    return sample
+
+
+def _prediction_text(out: np.ndarray, info: ModelInfo) -> str:
+    out = np.asarray(out).reshape(-1)
+    if info.task != "classification":
+        return ", ".join(f"{v:.4g}" for v in out[:3])
+    names = info.class_names
+    if out.size == 1:
+        p = float(out[0])
+        label = 1 if p >= 0.5 else 0
+        name = names[label] if len(names) > label else str(label)
+        return f"{name} (p={max(p, 1 - p):.2f})"
+    label = int(out.argmax())
+    name = names[label] if label < len(names) else str(label)
+    return f"{name} (p={float(out[label]):.2f})"

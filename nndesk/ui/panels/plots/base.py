@@ -1,0 +1,344 @@
+"""What every live plot panel shares: coalesced redraws, palette colours, export actions.
+
+A panel stores the latest values it is given (cheap, on every signal) and marks
+itself dirty. One scheduler for all panels then redraws the dirty, visible ones on
+a QTimer, one panel per tick, so a single pass of the event loop never repaints
+every panel at once (the GUI stays responsive to input), and each panel at most
+``REDRAW_HZ`` times a second, less often when its redraw is slow: a panel may use
+about ``PANEL_SHARE`` of the GUI thread's time. A hidden panel redraws when shown.
+Plots and their items are created once; redraws call ``setData``/``setImage``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QPalette
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nndesk.engine.errors import NNDeskError
+
+from .export import export_png, export_svg, write_columns_csv
+
+log = logging.getLogger(__name__)
+
+__all__ = ["REDRAW_HZ", "GrowingBuffer", "PlotPanel", "diverging_lut", "style_plot"]
+
+REDRAW_HZ = 25
+"""Upper bound of redraws per second per panel."""
+
+PANEL_SHARE = 0.02
+"""Share of the GUI thread's time one panel's redraws (and paints) may take."""
+
+TICK_MS = 12
+"""Interval of the redraw scheduler's timer."""
+
+
+class _RedrawScheduler(QObject):
+    """Redraws dirty panels one per timer tick, each no sooner than it may."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self._queue: list[PlotPanel] = []
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    def add(self, panel: PlotPanel) -> None:
+        if panel not in self._queue:
+            self._queue.append(panel)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def discard(self, panel: PlotPanel) -> None:
+        if panel in self._queue:
+            self._queue.remove(panel)
+
+    def _on_timer_timeout(self) -> None:
+        now = time.perf_counter()
+        for panel in list(self._queue):
+            if not shiboken6.isValid(panel) or not panel.dirty:
+                self._queue.remove(panel)
+            elif not panel.isVisible():
+                self._queue.remove(panel)  # showEvent brings it back
+            elif now >= panel.next_redraw:
+                self._queue.remove(panel)
+                panel.flush()
+                break
+        if not self._queue:
+            self._timer.stop()
+
+
+_scheduler: _RedrawScheduler | None = None
+
+
+def _redraw_scheduler() -> _RedrawScheduler:
+    global _scheduler
+    if _scheduler is None or not shiboken6.isValid(_scheduler):
+        app = QCoreApplication.instance()
+        assert app is not None, "panels need a QApplication"
+        _scheduler = _RedrawScheduler(app)
+    return _scheduler
+
+
+class GrowingBuffer:
+    """A preallocated float64 array that doubles when full; ``view`` is the filled part.
+
+    Curves are fed views of it, so appending a point never reallocates the data
+    the plot already holds (amortised O(1) per point).
+    """
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._data = np.empty(max(1, int(capacity)), dtype=np.float64)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def view(self) -> np.ndarray:
+        """The filled part (a view, not a copy)."""
+        return self._data[: self._size]
+
+    def extend(self, values: Sequence[float] | np.ndarray) -> None:
+        """Append ``values`` (1-D)."""
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        need = self._size + values.size
+        if need > self._data.size:
+            capacity = self._data.size
+            while capacity < need:
+                capacity *= 2
+            grown = np.empty(capacity, dtype=np.float64)
+            grown[: self._size] = self._data[: self._size]
+            self._data = grown
+        self._data[self._size : need] = values
+        self._size = need
+
+    def append(self, value: float) -> None:
+        """Append one value."""
+        self.extend((value,))
+
+    def clear(self) -> None:
+        """Forget every value (the storage is kept)."""
+        self._size = 0
+
+
+def diverging_lut(n: int = 256) -> np.ndarray:
+    """A blue-white-orange lookup table ``(n, 4)`` uint8 for signed values.
+
+    Negative values are blue, zero is near white, positive values orange: the
+    colours of the TensorFlow Playground, readable on light and dark backgrounds.
+    """
+    cmap = pg.ColorMap(
+        [0.0, 0.5, 1.0],
+        [(8, 119, 189), (232, 234, 235), (245, 147, 34)],
+    )
+    return cmap.getLookupTable(0.0, 1.0, n, alpha=True)
+
+
+def style_plot(plot: pg.PlotItem, palette: QPalette) -> None:
+    """Axis and title colours from the widget palette (light or dark theme)."""
+    text = palette.color(QPalette.ColorRole.WindowText)
+    pen = pg.mkPen(QColor(text))
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.setPen(pen)
+        axis.setTextPen(pen)
+        # "loss (x0.001)" reads worse than plain 0.2, 0.4 ...
+        axis.enableAutoSIPrefix(False)
+    plot.titleLabel.setAttr("color", text.name())
+    if plot.titleLabel.text:
+        plot.titleLabel.setText(plot.titleLabel.text)
+    if plot.legend is not None:
+        plot.legend.setLabelTextColor(text)
+        for _, label in plot.legend.items:
+            label.setText(label.text)  # the new colour applies on the next setText
+        base = QColor(palette.color(QPalette.ColorRole.Base))
+        base.setAlpha(200)
+        plot.legend.setBrush(pg.mkBrush(base))
+
+
+class PlotPanel(QWidget):
+    """Base of the live plot panels.
+
+    Subclasses build their plots inside ``self.graphics`` (one GraphicsLayoutWidget,
+    so one export covers the whole panel), put optional controls in
+    ``self.controls`` (a row above the plots), keep data in ``set_*`` methods that
+    end with ``self.schedule_redraw()``, and implement ``_redraw`` and
+    ``csv_columns``.
+
+    Signals
+    -------
+    sig_redrawn
+        After each redraw (tests and benchmarks count them).
+    """
+
+    sig_redrawn = Signal()
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.side_share = (0.68, 0.32)
+        self._sized = False
+        self.redraw_count = 0
+        self.next_redraw = 0.0
+        self.redraw_seconds = 0.0  # smoothed cost of one redraw and its paint
+        self._dirty = False
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        # The scene's own "Export..." menu offers pyqtgraph's broken SVG exporter;
+        # the panel's Export button replaces it.
+        self.graphics.scene().contextMenu = []
+        self.controls = QHBoxLayout()
+        self.controls.setContentsMargins(4, 2, 4, 0)
+        self.controls.setSpacing(6)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(self.controls)
+        # Panels with a table or a list put it next to the plots in this splitter.
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.graphics)
+        layout.addWidget(self.splitter, 1)
+        self.export_button = self._make_export_button()
+        self._apply_palette()
+
+    # --- redraw scheduling -----------------------------------------------------------
+    def schedule_redraw(self) -> None:
+        """Redraw soon (coalesced: many calls before the redraw make one redraw)."""
+        self._dirty = True
+        _redraw_scheduler().add(self)
+
+    def flush(self) -> None:
+        """Redraw now if anything changed (tests, exports, screenshots)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        start = time.thread_time()
+        self._redraw()
+        if self.isVisible():
+            # Let the scene digest the changes and paint now, inside this call:
+            # the whole cost is measured, and left for later it would pile up
+            # with other panels' paints in one pass of the event loop. Auto-ranges
+            # are settled first, or the paint would change them and paint again.
+            scene = self.graphics.scene()
+            scene.prepareForPaint()
+            QCoreApplication.sendPostedEvents(scene, QEvent.Type.MetaCall)
+            self.graphics.viewport().repaint()
+        cost = time.thread_time() - start
+        self.redraw_seconds = (
+            cost if not self.redraw_count else (0.7 * self.redraw_seconds + 0.3 * cost)
+        )
+        self.next_redraw = time.perf_counter() + max(
+            1.0 / REDRAW_HZ, self.redraw_seconds / PANEL_SHARE
+        )
+        self.redraw_count += 1
+        self.sig_redrawn.emit()
+
+    @property
+    def dirty(self) -> bool:
+        """Whether data arrived since the last redraw."""
+        return self._dirty
+
+    def showEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._sized and self.splitter.count() > 1:
+            # A side table gets a third of the width the first time it is shown.
+            self._sized = True
+            width = max(self.width(), 300)
+            self.splitter.setSizes(
+                [int(width * self.side_share[0]), int(width * self.side_share[1])]
+            )
+        if self._dirty:
+            _redraw_scheduler().add(self)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+
+    def _redraw(self) -> None:
+        raise NotImplementedError
+
+    # --- appearance ----------------------------------------------------------------
+    def _apply_palette(self) -> None:
+        palette = self.palette()
+        self.graphics.setBackground(palette.color(QPalette.ColorRole.Base))
+        for item in self.graphics.ci.items:
+            if isinstance(item, pg.PlotItem):
+                style_plot(item, palette)
+
+    @property
+    def text_color(self) -> QColor:
+        """The palette's text colour (for labels drawn in the plots)."""
+        return self.palette().color(QPalette.ColorRole.WindowText)
+
+    # --- export --------------------------------------------------------------------
+    def csv_columns(self) -> Mapping[str, Sequence[object] | np.ndarray]:
+        """The plotted data by column name (ragged lengths allowed)."""
+        raise NotImplementedError
+
+    def export_png(self, path: str | Path) -> Path:
+        """Write the panel's plots to a PNG file."""
+        self.flush()
+        return export_png(self.graphics.ci, path)
+
+    def export_svg(self, path: str | Path) -> Path:
+        """Write the panel's plots to an SVG file (vector)."""
+        self.flush()
+        return export_svg(self.graphics.ci, path, title=self.title)
+
+    def export_csv(self, path: str | Path) -> Path:
+        """Write the panel's data to a CSV file."""
+        return write_columns_csv(path, self.csv_columns())
+
+    def _make_export_button(self) -> QToolButton:
+        button = QToolButton(self)
+        button.setText("Export")
+        button.setToolTip(f"Export the {self.title.lower()} as PNG, SVG or CSV")
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(button)
+        for label, kind in (
+            ("Image (PNG)…", "png"),
+            ("Vector image (SVG)…", "svg"),
+            ("Data (CSV)…", "csv"),
+        ):
+            action = QAction(label, menu)
+            action.setData(kind)
+            menu.addAction(action)
+        menu.triggered.connect(self._on_export_menu_triggered)
+        button.setMenu(menu)
+        self.controls.addStretch(1)
+        self.controls.addWidget(button)
+        return button
+
+    def _on_export_menu_triggered(self, action: QAction) -> None:
+        kind = str(action.data())
+        stem = self.title.lower().replace(" ", "_")
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Export {self.title}", f"{stem}.{kind}", f"{kind.upper()} (*.{kind})"
+        )
+        if not path:
+            return
+        try:
+            getattr(self, f"export_{kind}")(path)
+        except NNDeskError as exc:
+            log.warning("%s", exc)
+            QMessageBox.warning(self, f"Export {self.title}", str(exc))

@@ -1,0 +1,237 @@
+"""Decision boundary for 2-D inputs: the output over the input plane, with the data on top.
+
+The big map is the network's output on a grid of the plane (probability for one
+sigmoid output, the winning class shaded by confidence for several classes, the
+value for regression); the small maps beside it are each hidden unit's activation
+over the same grid, the picture the TensorFlow Playground made familiar. The grid
+values are computed in the worker; this panel only colours and shows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QLabel, QWidget
+
+from nndesk.ui.training.probes import MAX_HIDDEN_MAPS, GridResult, ModelInfo
+
+from .base import PlotPanel, diverging_lut
+
+__all__ = ["CLASS_COLORS", "BoundaryPanel", "class_shading"]
+
+CLASS_COLORS = np.array(
+    [
+        (8, 119, 189), (245, 147, 34), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+        (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+    ],
+    dtype=np.float64,
+)  # fmt: skip
+"""Colour of class k is ``CLASS_COLORS[k % 10]`` (class 0 blue, class 1 orange)."""
+
+MAX_POINTS = 2000
+MAPS_PER_ROW = 4
+MAPS_SHARE = 0.45
+"""Most of the panel's width the per-unit maps may take."""
+
+
+def class_shading(probs: np.ndarray) -> np.ndarray:
+    """RGB picture of class probabilities: the winner's colour, faded by uncertainty.
+
+    Parameters
+    ----------
+    probs : np.ndarray
+        ``(h, w, k)`` probabilities, ``k >= 2``.
+
+    Returns
+    -------
+    np.ndarray
+        ``(h, w, 3)`` uint8; white where the classes are equally likely.
+    """
+    k = probs.shape[-1]
+    winner = probs.argmax(axis=-1)
+    top = probs.max(axis=-1)
+    confidence = np.clip((top - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0)[..., None]
+    colors = CLASS_COLORS[winner % len(CLASS_COLORS)]
+    white = np.full(3, 245.0)
+    return (white * (1 - 0.8 * confidence) + colors * 0.8 * confidence).astype(np.uint8)
+
+
+class BoundaryPanel(PlotPanel):
+    """The output map with the data points, and small per-unit maps.
+
+    Call ``set_structure(info)``, ``set_points(x, y)`` once per dataset and
+    ``set_grid(grid)`` with each probe.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Decision boundary", parent)
+        self.note = QLabel("", self)
+        self.controls.insertWidget(0, self.note)
+        self.lut = diverging_lut()
+        self.plot = self.graphics.addPlot(row=0, col=0)
+        self.plot.setAspectLocked(True)
+        self.plot.setMenuEnabled(False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setZValue(-10)
+        self.plot.addItem(self.image)
+        self.points = pg.ScatterPlotItem(
+            size=6, pen=pg.mkPen(255, 255, 255, 200, width=1)
+        )
+        self.plot.addItem(self.points)
+        self.maps_layout = self.graphics.addLayout(row=0, col=1)
+        self.graphics.ci.layout.setColumnStretchFactor(0, 3)
+        self.graphics.ci.layout.setColumnStretchFactor(1, 2)
+        self.unit_maps: dict[str, list[pg.ImageItem]] = {}
+        self.info: ModelInfo | None = None
+        self.grid: GridResult | None = None
+        self._x: np.ndarray | None = None
+        self._y: np.ndarray | None = None
+        self._placed: tuple[float, ...] | None = None
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        # The unit maps would take all the width they can; the output map comes first.
+        self.maps_layout.setMaximumWidth(max(80.0, self.graphics.width() * MAPS_SHARE))
+
+    # --- structure ---------------------------------------------------------------------
+    def set_structure(self, info: ModelInfo | None) -> None:
+        """Prepare the maps for ``info`` (or say why there is no boundary to show)."""
+        self.info, self.grid, self._placed = info, None, None
+        self.maps_layout.clear()
+        self.unit_maps = {}
+        self.image.clear()
+        if info is None or not info.is_plane:
+            shape = (
+                "no network" if info is None else f"inputs of shape {info.input_shape}"
+            )
+            self.note.setText(f"A decision boundary needs 2-D inputs ({shape}).")
+            self.plot.hide()
+            return
+        self.note.setText("")
+        self.plot.show()
+        row = 0
+        for column in info.hidden:
+            count = min(column.units, MAX_HIDDEN_MAPS)
+            rows = -(-count // MAPS_PER_ROW)
+            self.maps_layout.addLabel(
+                column.name,
+                row=row,
+                col=0,
+                rowspan=rows,
+                angle=-90,
+                color=self.text_color.name(),
+            )
+            items = []
+            for k in range(count):
+                r, c = divmod(k, MAPS_PER_ROW)
+                box = self.maps_layout.addViewBox(
+                    row=row + r, col=c + 1, lockAspect=True
+                )
+                box.setMenuEnabled(False)
+                box.setMouseEnabled(False, False)
+                item = pg.ImageItem(axisOrder="row-major")
+                item.setLookupTable(self.lut)
+                box.addItem(item)
+                items.append(item)
+            self.unit_maps[column.name] = items
+            row += rows
+        self.schedule_redraw()
+
+    # --- data ---------------------------------------------------------------------------
+    def set_points(self, x: np.ndarray | None, y: np.ndarray | None) -> None:
+        """The data drawn over the map: ``x`` ``(n, 2)`` as the model sees it and ``y``
+        ``(n,)`` class indices (or values for regression); at most ``MAX_POINTS``."""
+        if x is None or y is None or x.ndim != 2 or x.shape[1] != 2:
+            self._x = self._y = None
+        else:
+            keep = np.linspace(0, len(x) - 1, min(len(x), MAX_POINTS)).astype(np.int64)
+            self._x, self._y = x[keep], np.asarray(y).reshape(len(y), -1)[keep]
+        self._draw_points()
+
+    def set_grid(self, grid: GridResult | None) -> None:
+        """Show a new grid of outputs (kept by reference)."""
+        if grid is None and self.grid is None:
+            return
+        self.grid = grid
+        self.schedule_redraw()
+
+    def _draw_points(self) -> None:
+        if self._x is None or self._y is None or self.info is None:
+            self.points.setData([], [])
+            return
+        if self.info.task == "classification":
+            labels = self._y.argmax(axis=1) if self._y.shape[1] > 1 else self._y[:, 0]
+            colors = CLASS_COLORS[labels.astype(np.int64) % len(CLASS_COLORS)]
+        else:
+            values = self._y[:, 0]
+            lo, hi = float(values.min()), float(values.max())
+            idx = ((values - lo) / ((hi - lo) or 1.0) * 255).astype(np.int64)
+            colors = self.lut[np.clip(idx, 0, 255), :3].astype(np.float64)
+        brushes = [pg.mkBrush(*c) for c in colors.astype(np.int64)]
+        self.points.setData(self._x[:, 0], self._x[:, 1], brush=brushes)
+
+    def _redraw(self) -> None:
+        grid = self.grid
+        if grid is None or self.info is None or not self.info.is_plane:
+            return
+        self._draw_output(grid)
+        for name, items in self.unit_maps.items():
+            maps = grid.hidden.get(name)
+            if maps is None:
+                continue
+            for item, values in zip(items, maps, strict=False):
+                m = float(np.nanmax(np.abs(values))) or 1.0
+                item.setImage(values, levels=(-m, m), autoLevels=False)
+        if self._placed != grid.extent:
+            self._place(grid.extent)
+
+    def _draw_output(self, grid: GridResult) -> None:
+        out = grid.output
+        if out.ndim == 3:
+            self.image.setImage(class_shading(out), autoLevels=False, levels=(0, 255))
+            return
+        self.image.setLookupTable(self.lut)
+        if self.info is not None and self.info.task == "classification":
+            self.image.setImage(out, levels=(0.0, 1.0), autoLevels=False)
+        else:
+            lo, hi = float(np.nanmin(out)), float(np.nanmax(out))
+            self.image.setImage(
+                out, levels=(lo, hi if hi > lo else lo + 1.0), autoLevels=False
+            )
+
+    def _place(self, extent: tuple[float, float, float, float]) -> None:
+        x0, x1, y0, y1 = extent
+        rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        self.image.setRect(rect)
+        for items in self.unit_maps.values():
+            for item in items:
+                if item.image is not None:
+                    item.setRect(rect)
+        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
+        self._placed = extent
+
+    # --- export ---------------------------------------------------------------------------
+    def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
+        """The grid (x, y, output per class) and the data points."""
+        columns: dict[str, Sequence[object] | np.ndarray] = {}
+        grid = self.grid
+        if grid is not None:
+            g = grid.output.shape[0]
+            x0, x1, y0, y1 = grid.extent
+            xx, yy = np.meshgrid(np.linspace(x0, x1, g), np.linspace(y0, y1, g))
+            columns["grid_x"] = xx.reshape(-1)
+            columns["grid_y"] = yy.reshape(-1)
+            out = grid.output.reshape(g * g, -1)
+            for k in range(out.shape[1]):
+                columns[f"output_{k}"] = out[:, k]
+        if self._x is not None and self._y is not None:
+            columns["point_x"] = self._x[:, 0]
+            columns["point_y"] = self._x[:, 1]
+            columns["point_target"] = (
+                self._y[:, 0] if self._y.shape[1] == 1 else self._y.argmax(axis=1)
+            )
+        return columns

@@ -1,0 +1,293 @@
+"""Evaluation plots: confusion matrix, per-class table and ROC curves, or, for regression,
+predicted against actual values with R², MAE and RMSE.
+
+The numbers come from the worker (``probes.evaluate_model``, built on
+``nndesk.engine.metrics``); the panel lays them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from nndesk.ui.training.probes import Evaluation
+
+from .base import PlotPanel, style_plot
+from .boundary import CLASS_COLORS
+
+__all__ = ["EvaluationPanel"]
+
+NARROW_WIDTH = 720
+"""Below this panel width the per-class table moves under the plots."""
+
+MAX_CELL_LABELS = 20
+"""Classes up to which the confusion matrix prints its counts in the cells."""
+
+_REPORT_COLUMNS = ("precision", "recall", "f1", "support")
+
+
+class EvaluationPanel(PlotPanel):
+    """Shows the latest ``Evaluation``; plots are rebuilt only when the task or the
+    classes change, and updated in place otherwise."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Evaluation", parent)
+        self.side_share = (0.74, 0.26)
+        self.summary = QLabel("No evaluation yet: train or press Evaluate.", self)
+        self.controls.insertWidget(0, self.summary)
+        self.table = QTableWidget(0, len(_REPORT_COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(list(_REPORT_COLUMNS))
+        self.table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.splitter.addWidget(self.table)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.evaluation: Evaluation | None = None
+        self._layout_key: tuple[object, ...] | None = None
+        self.cm_plot: pg.PlotItem | None = None
+        self.cm_image: pg.ImageItem | None = None
+        self.cm_labels: list[pg.TextItem] = []
+        self.roc_plot: pg.PlotItem | None = None
+        self.roc_curves: dict[str, pg.PlotDataItem] = {}
+        self.scatter_plot: pg.PlotItem | None = None
+        self.scatter: pg.ScatterPlotItem | None = None
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        # The per-class table needs about 300 px: in a narrow dock it goes below
+        # the plots instead of squeezing them.
+        wide = event.size().width() >= NARROW_WIDTH
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.splitter.orientation() != orientation:
+            self.splitter.setOrientation(orientation)
+            total = event.size().width() if wide else event.size().height()
+            share = self.side_share if wide else (0.62, 0.38)
+            self.splitter.setSizes([int(total * share[0]), int(total * share[1])])
+
+    def set_evaluation(self, evaluation: Evaluation | None) -> None:
+        """Show ``evaluation`` (kept by reference); None empties the plots (their
+        items stay, for the next evaluation of the same task)."""
+        self.evaluation = evaluation
+        if evaluation is None:
+            self._clear_content()
+            self.summary.setText("No evaluation yet: train or press Evaluate.")
+            return
+        self.schedule_redraw()
+
+    def prepare(self, task: str, class_names: tuple[str, ...]) -> None:
+        """Build the plots for a task and its classes ahead of the first evaluation
+        (building them costs a noticeable moment; better before training than in it)."""
+        key = (task, tuple(class_names))
+        if key != self._layout_key:
+            self._build(
+                Evaluation(split="", task=task, n=0, epoch=0, class_names=key[1])
+            )
+            self._layout_key = key
+            self._clear_content()
+
+    def _clear_content(self) -> None:
+        if self.cm_image is not None:
+            k = len(self._layout_key[1]) if self._layout_key else 0
+            self.cm_image.setImage(np.zeros((k, k)), levels=(0.0, 1.0))
+        for label in self.cm_labels:
+            label.setText("")
+        for curve in self.roc_curves.values():
+            curve.setData([], [])
+        if self.scatter is not None:
+            self.scatter.setData([], [])
+        for r in range(self.table.rowCount()):
+            for c in range(self.table.columnCount()):
+                item = self.table.item(r, c)
+                if item is not None:
+                    item.setText("")
+
+    # --- layout -----------------------------------------------------------------------------
+    def _build(self, ev: Evaluation) -> None:
+        self.graphics.clear()
+        self.cm_plot = self.cm_image = self.roc_plot = None
+        self.scatter_plot = self.scatter = None
+        self.cm_labels, self.roc_curves = [], {}
+        if ev.task == "classification":
+            self._build_classification(ev.class_names)
+            self.table.show()
+        else:
+            self._build_regression()
+            self.table.hide()
+        for item in self.graphics.ci.items:
+            if isinstance(item, pg.PlotItem):
+                style_plot(item, self.palette())
+
+    def _build_classification(self, names: Sequence[str]) -> None:
+        k = len(names)
+        plot = self.graphics.addPlot(row=0, col=0, title="Confusion matrix")
+        plot.setMenuEnabled(False)
+        plot.invertY(True)
+        plot.setAspectLocked(True)
+        plot.setLabel("left", "true class")
+        plot.setLabel("bottom", "predicted class")
+        ticks = [[(i, str(n)) for i, n in enumerate(names)]]
+        plot.getAxis("left").setTicks(ticks)
+        plot.getAxis("bottom").setTicks(ticks)
+        image = pg.ImageItem(axisOrder="row-major")
+        image.setLookupTable(pg.colormap.get("CET-L12").getLookupTable(0.0, 1.0, 256))
+        image.setImage(np.zeros((k, k)), levels=(0.0, 1.0))
+        image.setRect(-0.5, -0.5, k, k)
+        plot.addItem(image)
+        if k <= MAX_CELL_LABELS:
+            for i in range(k):
+                for j in range(k):
+                    label = pg.TextItem("", anchor=(0.5, 0.5), color=(20, 20, 20))
+                    label.setPos(j, i)
+                    plot.addItem(label)
+                    self.cm_labels.append(label)
+        self.cm_plot, self.cm_image = plot, image
+
+        roc = self.graphics.addPlot(row=0, col=1, title="ROC curves")
+        roc.setMenuEnabled(False)
+        roc.setLabel("bottom", "false positive rate")
+        roc.setLabel("left", "true positive rate")
+        roc.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
+        # Fixed ticks: automatic ones crowd into each other in a narrow dock.
+        rates = [[(v, f"{v:g}") for v in (0.0, 0.5, 1.0)]]
+        roc.getAxis("bottom").setTicks(rates)
+        roc.getAxis("left").setTicks(rates)
+        roc.addLegend(offset=(-10, -10), labelTextSize="8pt")
+        roc.plot(
+            [0, 1],
+            [0, 1],
+            pen=pg.mkPen(150, 150, 150, width=1, style=Qt.PenStyle.DashLine),
+        )
+        self.roc_plot = roc
+
+    def _build_regression(self) -> None:
+        plot = self.graphics.addPlot(row=0, col=0, title="Predicted vs actual")
+        plot.setMenuEnabled(False)
+        plot.setLabel("bottom", "actual")
+        plot.setLabel("left", "predicted")
+        plot.addItem(
+            pg.InfiniteLine(
+                angle=45, pen=pg.mkPen(150, 150, 150, style=Qt.PenStyle.DashLine)
+            )
+        )
+        self.scatter = pg.ScatterPlotItem(
+            size=4, pen=None, brush=pg.mkBrush(31, 119, 180, 140)
+        )
+        plot.addItem(self.scatter)
+        self.scatter_plot = plot
+
+    # --- drawing ----------------------------------------------------------------------------
+    def _redraw(self) -> None:
+        ev = self.evaluation
+        if ev is None:
+            return
+        key = (ev.task, tuple(ev.class_names))
+        if key != self._layout_key:
+            self._build(ev)
+            self._layout_key = key
+        where = f"{ev.split} data, {ev.n} samples, after epoch {ev.epoch + 1}"
+        if ev.task == "classification":
+            self._draw_classification(ev)
+            accuracy = ev.report["accuracy"] if ev.report else float("nan")
+            self.summary.setText(f"Accuracy {accuracy:.4f} on the {where}")
+        else:
+            self._draw_regression(ev)
+            self.summary.setText(
+                f"R² {ev.r2:.4f} · MAE {ev.mae:.4g} · RMSE {ev.rmse:.4g} on the {where}"
+            )
+
+    def _draw_classification(self, ev: Evaluation) -> None:
+        cm = ev.confusion
+        if cm is not None and self.cm_image is not None:
+            support = cm.sum(axis=1, keepdims=True)
+            share = np.divide(cm, support, out=np.zeros(cm.shape), where=support > 0)
+            self.cm_image.setImage(share, levels=(0.0, 1.0), autoLevels=False)
+            for label, count, fraction in zip(
+                self.cm_labels, cm.reshape(-1), share.reshape(-1), strict=False
+            ):
+                label.setText(str(int(count)))
+                label.setColor((250, 250, 250) if fraction > 0.55 else (20, 20, 20))
+        for k, (name, fpr, tpr, area) in enumerate(ev.roc):
+            curve = self.roc_curves.get(name)
+            if curve is None and self.roc_plot is not None:
+                color = CLASS_COLORS[k % len(CLASS_COLORS)].astype(int)
+                curve = self.roc_plot.plot(
+                    [], [], pen=pg.mkPen(*color, width=2), name=name
+                )
+                self.roc_curves[name] = curve
+            if curve is not None:
+                curve.setData(fpr, tpr)
+                # One curve (a binary classifier) needs no class name.
+                text = f"AUC {area:.3f}" if len(ev.roc) == 1 else f"{name} {area:.2f}"
+                curve.opts["name"] = text
+        if self.roc_plot is not None and self.roc_plot.legend is not None:
+            legend = self.roc_plot.legend
+            for sample, label in legend.items:
+                label.setText(sample.item.opts.get("name", ""))
+            legend.updateSize()
+        self._fill_table(ev)
+
+    def _fill_table(self, ev: Evaluation) -> None:
+        report = ev.report or {}
+        rows = [*ev.class_names, "macro avg", "weighted avg"]
+        self.table.setRowCount(len(rows))
+        self.table.setVerticalHeaderLabels(rows)
+        for r, name in enumerate(rows):
+            entry = report.get(name, {})
+            for c, key in enumerate(_REPORT_COLUMNS):
+                value = entry.get(key)
+                text = (
+                    ""
+                    if value is None
+                    else (str(int(value)) if key == "support" else f"{value:.3f}")
+                )
+                item = self.table.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem()
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                    self.table.setItem(r, c, item)
+                item.setText(text)
+
+    def _draw_regression(self, ev: Evaluation) -> None:
+        if self.scatter is None or ev.y_true is None or ev.y_pred is None:
+            return
+        self.scatter.setData(ev.y_true, ev.y_pred)
+
+    # --- export ------------------------------------------------------------------------------
+    def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
+        ev = self.evaluation
+        if ev is None:
+            return {}
+        if ev.task != "classification":
+            return {
+                "actual": ev.y_true if ev.y_true is not None else [],
+                "predicted": ev.y_pred if ev.y_pred is not None else [],
+            }
+        columns: dict[str, Sequence[object] | np.ndarray] = {
+            "true_class": list(ev.class_names)
+        }
+        if ev.confusion is not None:
+            for j, name in enumerate(ev.class_names):
+                columns[f"predicted_{name}"] = ev.confusion[:, j]
+        report = ev.report or {}
+        for key in _REPORT_COLUMNS:
+            columns[key] = [report.get(n, {}).get(key, "") for n in ev.class_names]
+        for name, fpr, tpr, area in ev.roc:
+            columns[f"roc_{name}_fpr"] = fpr
+            columns[f"roc_{name}_tpr"] = tpr
+            columns[f"roc_{name}_auc"] = [area]
+        return columns

@@ -1,0 +1,409 @@
+"""The network view: neurons by layer, weighted edges, biases, and values on hover.
+
+Columns are laid out left to right in topological order. A column of at most
+``WIDE_UNITS`` units shows one circle per neuron, filled by its bias; a wider
+column is a thin strip coloured by the biases. Between two narrow columns each
+weight is a line, orange for positive and blue for negative, thicker and more
+opaque the larger it is; the lines are grouped into a few buckets of equal pen
+(one curve item per bucket, drawn as disconnected pairs), so a layer pair costs a
+handful of items whatever its size. When either side is wide, the weight matrix
+is drawn as a heatmap tile instead, so a 784-256-128-10 network stays fluid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtWidgets import QWidget
+
+from nndesk.ui.training.probes import LayerInfo, ModelInfo
+
+from .base import PlotPanel, diverging_lut
+
+__all__ = ["WIDE_UNITS", "NetworkPanel"]
+
+WIDE_UNITS = 64
+"""Columns wider than this are drawn as strips, and their weights as heatmap tiles."""
+
+X_STEP = 6.0
+WIDE_STEP = 14.0
+RADIUS = 0.32
+WIDE_HEIGHT = 24.0
+STRIP_WIDTH = 0.7
+# Weight magnitude buckets (fraction of the pair's largest |w|): pen width, alpha.
+_LEVELS = ((0.25, 0.6, 70), (0.5, 1.2, 120), (0.75, 2.0, 180), (1.01, 3.0, 235))
+_POS = (245, 147, 34)
+_NEG = (8, 119, 189)
+_NEUTRAL = (150, 150, 150)
+HOVER_PIXELS = 6.0
+
+
+@dataclass
+class _Column:
+    info: LayerInfo
+    x: float
+    ys: np.ndarray  # neuron centres (narrow) or unit rows (wide), top to bottom
+    wide: bool
+    dots: pg.ScatterPlotItem | None = None
+    strip: pg.ImageItem | None = None
+    label: pg.TextItem | None = None
+
+    @property
+    def top(self) -> float:
+        return float(self.ys[0]) if len(self.ys) else 0.0
+
+    @property
+    def bottom(self) -> float:
+        return float(self.ys[-1]) if len(self.ys) else 0.0
+
+
+@dataclass
+class _Link:
+    src: _Column
+    dst: _Column
+    kernel: str | None
+    curves: list[pg.PlotCurveItem] = field(default_factory=list)
+    tile: pg.ImageItem | None = None
+    rect: QRectF | None = None
+    segments: np.ndarray | None = None  # (n_edges, 4) x0, y0, x1, y1 of every edge
+
+
+def _column_ys(units: int) -> tuple[np.ndarray, bool]:
+    if units > WIDE_UNITS:
+        return np.linspace(-WIDE_HEIGHT / 2, WIDE_HEIGHT / 2, units), True
+    return np.arange(units, dtype=np.float64) - (units - 1) / 2.0, False
+
+
+class NetworkPanel(PlotPanel):
+    """Neurons, weights and biases of the network, updated live.
+
+    Call ``set_structure(info)`` when the model changes and ``set_weights(weights)``
+    with each new copy of the weights; hovering shows a value in ``hover_text``.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Network", parent)
+        self.box = self.graphics.addViewBox()
+        self.box.invertY(True)
+        self.box.setAspectLocked(True)
+        self.box.setMenuEnabled(False)
+        self.lut = diverging_lut()
+        self.columns: dict[str, _Column] = {}
+        self.links: list[_Link] = []
+        self.weights: dict[str, np.ndarray] = {}
+        self.hover_text = ""
+        self.info: ModelInfo | None = None
+        self._hover_label = pg.TextItem(
+            "", anchor=(0, 1), fill=pg.mkBrush(40, 40, 40, 210)
+        )
+        self._hover_label.setColor(QColor(240, 240, 240))
+        self._hover_label.setZValue(100)
+        self._hover_label.hide()
+        self.box.addItem(self._hover_label, ignoreBounds=True)
+        self._mouse = pg.SignalProxy(
+            self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved
+        )
+
+    # --- structure ---------------------------------------------------------------------
+    def set_structure(self, info: ModelInfo | None) -> None:
+        """Build the items of a model's columns and links (removing the old ones)."""
+        for item in list(self.box.addedItems):
+            if item is not self._hover_label:
+                self.box.removeItem(item)
+        self.columns, self.links, self.info = {}, [], info
+        self.weights = {}
+        if info is None:
+            return
+        x = 0.0
+        for layer in info.layers:
+            if layer.inputs:
+                widest = max(self.columns[src].wide for src in layer.inputs)
+                x += WIDE_STEP if widest or layer.units > WIDE_UNITS else X_STEP
+            self.columns[layer.name] = self._make_column(layer, x)
+        top = min(c.top for c in self.columns.values()) - 0.8
+        for column in self.columns.values():
+            assert column.label is not None
+            column.label.setPos(column.x, top)
+        for layer in info.layers:
+            for src in layer.inputs:
+                kernel = layer.kernel if len(layer.inputs) == 1 else None
+                self.links.append(
+                    self._make_link(self.columns[src], self.columns[layer.name], kernel)
+                )
+        self._frame()
+        self.schedule_redraw()
+
+    def _make_column(self, layer: LayerInfo, x: float) -> _Column:
+        ys, wide = _column_ys(layer.units)
+        column = _Column(layer, x, ys, wide)
+        if wide:
+            column.strip = pg.ImageItem(axisOrder="row-major")
+            column.strip.setLookupTable(self.lut)
+            # An ImageItem can take its rectangle only once it holds an image.
+            column.strip.setImage(np.zeros((len(ys), 1)), levels=(-1.0, 1.0))
+            column.strip.setRect(
+                QRectF(x - STRIP_WIDTH / 2, ys[0], STRIP_WIDTH, ys[-1] - ys[0])
+            )
+            column.strip.setZValue(5)
+            self.box.addItem(column.strip)
+        else:
+            column.dots = pg.ScatterPlotItem(
+                x=np.full(len(ys), x), y=ys, size=2 * RADIUS, pxMode=False,
+                pen=pg.mkPen(90, 90, 90, 200, width=1), brush=pg.mkBrush(*_NEUTRAL),
+            )  # fmt: skip
+            column.dots.setZValue(10)
+            self.box.addItem(column.dots)
+        title = f"{layer.name}\n{layer.units}"
+        if layer.activation and layer.activation != "linear":
+            title += f" · {layer.activation}"
+        column.label = pg.TextItem(title, anchor=(0.5, 1.0), color=self.text_color)
+        self.box.addItem(column.label)
+        return column
+
+    def _make_link(self, src: _Column, dst: _Column, kernel: str | None) -> _Link:
+        link = _Link(src, dst, kernel)
+        x0, x1 = src.x + RADIUS * 1.2, dst.x - RADIUS * 1.2
+        if kernel is None:
+            # A connection without weights (into Add, Concatenate, Activation...).
+            link.curves.append(self._make_passage(src, dst, x0, x1))
+        elif src.wide or dst.wide:
+            top = min(src.top, dst.top, -WIDE_HEIGHT / 2)
+            bottom = max(src.bottom, dst.bottom, WIDE_HEIGHT / 2)
+            link.rect = QRectF(x0 + 0.4, top, (x1 - x0) - 0.8, bottom - top)
+            link.tile = pg.ImageItem(axisOrder="row-major")
+            link.tile.setLookupTable(self.lut)
+            link.tile.setImage(np.zeros((len(src.ys), len(dst.ys))), levels=(-1.0, 1.0))
+            link.tile.setRect(link.rect)
+            self.box.addItem(link.tile)
+        else:
+            a, b = np.meshgrid(src.ys, dst.ys, indexing="ij")  # kernel rows: src units
+            link.segments = np.column_stack(
+                [np.full(a.size, x0), a.reshape(-1), np.full(a.size, x1), b.reshape(-1)]
+            )
+            for sign in (_POS, _NEG):
+                for _, width, alpha in _LEVELS:
+                    curve = pg.PlotCurveItem(pen=pg.mkPen(*sign, alpha, width=width))
+                    self.box.addItem(curve)
+                    link.curves.append(curve)
+        return link
+
+    def _make_passage(
+        self, src: _Column, dst: _Column, x0: float, x1: float
+    ) -> pg.PlotCurveItem:
+        """Unit-to-unit lines for a weightless link; a dashed line when widths differ."""
+        pen = pg.mkPen(*_NEUTRAL, 130, width=1)
+        offset = 0
+        if dst.info.kind == "Concatenate":
+            for name in dst.info.inputs:
+                if name == src.info.name:
+                    break
+                offset += self.columns[name].info.units
+        n = len(src.ys)
+        if offset + n <= len(dst.ys):
+            xs = np.tile([x0, x1], n)
+            ys = np.column_stack([src.ys, dst.ys[offset : offset + n]]).reshape(-1)
+            curve = pg.PlotCurveItem(xs, ys, pen=pen, connect="pairs")
+        else:
+            y0 = (src.top + src.bottom) / 2
+            y1 = (dst.top + dst.bottom) / 2
+            curve = pg.PlotCurveItem(
+                [x0, x1], [y0, y1], pen=pg.mkPen(*_NEUTRAL, 160, width=2, dash=[4, 3])
+            )
+        self.box.addItem(curve)
+        return curve
+
+    def _frame(self) -> None:
+        """Show every column and its title."""
+        if not self.columns:
+            return
+        top = min(c.top for c in self.columns.values())
+        bottom = max(c.bottom for c in self.columns.values())
+        right = max(c.x for c in self.columns.values())
+        self.box.setRange(
+            xRange=(-X_STEP * 0.4, right + X_STEP * 0.4),
+            yRange=(top - 3.0, bottom + 1.0),
+            padding=0.02,
+        )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        # The aspect-locked box can fit the whole network only once it has a size.
+        self._frame()
+
+    # --- data ---------------------------------------------------------------------------
+    def set_weights(self, weights: Mapping[str, np.ndarray]) -> None:
+        """Show these weights (``"<layer>/<param>"`` -> array); kept by reference."""
+        self.weights = dict(weights)
+        self.schedule_redraw()
+
+    def _redraw(self) -> None:
+        for column in self.columns.values():
+            self._draw_column(column)
+        for link in self.links:
+            if link.kernel is None:
+                continue
+            kernel = self.weights.get(link.kernel)
+            if kernel is None or kernel.shape != (len(link.src.ys), len(link.dst.ys)):
+                continue
+            if link.tile is not None:
+                self._draw_tile(link, kernel)
+            else:
+                self._draw_edges(link, kernel)
+
+    def _draw_column(self, column: _Column) -> None:
+        key = column.info.bias
+        bias = self.weights.get(key) if key else None
+        if bias is not None and bias.size != len(column.ys):
+            bias = None
+        if column.strip is not None:
+            values = (
+                np.zeros((len(column.ys), 1)) if bias is None else bias.reshape(-1, 1)
+            )
+            m = _scale(values)
+            column.strip.setImage(values, levels=(-m, m), autoLevels=False)
+        elif column.dots is not None:
+            if bias is None:
+                column.dots.setBrush(pg.mkBrush(*_NEUTRAL))
+            else:
+                m = _scale(bias)
+                idx = np.clip(((bias / m + 1) / 2 * 255).astype(np.int64), 0, 255)
+                column.dots.setBrush([pg.mkBrush(*self.lut[i]) for i in idx])
+
+    def _draw_tile(self, link: _Link, kernel: np.ndarray) -> None:
+        m = _scale(kernel)
+        assert link.tile is not None
+        link.tile.setImage(kernel, levels=(-m, m), autoLevels=False)
+
+    def _draw_edges(self, link: _Link, kernel: np.ndarray) -> None:
+        assert link.segments is not None
+        w = kernel.reshape(-1)
+        rel = np.abs(w) / _scale(w)
+        level = np.searchsorted([lv[0] for lv in _LEVELS], rel, side="right")
+        level = np.minimum(level, len(_LEVELS) - 1)
+        k = 0
+        for positive in (True, False):
+            side = w >= 0 if positive else w < 0
+            for lv in range(len(_LEVELS)):
+                chosen = link.segments[side & (level == lv)]
+                curve = link.curves[k]
+                k += 1
+                if len(chosen) == 0:
+                    curve.setData([], [])
+                    continue
+                xs = chosen[:, [0, 2]].reshape(-1)
+                ys = chosen[:, [1, 3]].reshape(-1)
+                curve.setData(xs, ys, connect="pairs")
+
+    # --- hover ----------------------------------------------------------------------------
+    def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
+        pos = event[0]
+        if not self.box.sceneBoundingRect().contains(pos):
+            self._show_hover("", None)
+            return
+        point = self.box.mapSceneToView(pos)
+        self._show_hover(self.describe_at(point.x(), point.y()), point)
+
+    def describe_at(self, x: float, y: float) -> str:
+        """The text hovering at view coordinates ``(x, y)`` shows ("" for nothing)."""
+        pixel = self.box.viewPixelSize()
+        tol_x, tol_y = HOVER_PIXELS * pixel[0], HOVER_PIXELS * pixel[1]
+        for column in self.columns.values():
+            text = self._describe_column(column, x, y, tol_x)
+            if text:
+                return text
+        for link in self.links:
+            text = self._describe_link(link, x, y, tol_x, tol_y)
+            if text:
+                return text
+        return ""
+
+    def _describe_column(self, column: _Column, x: float, y: float, tol: float) -> str:
+        reach = STRIP_WIDTH / 2 if column.wide else RADIUS
+        if abs(x - column.x) > reach + tol or not len(column.ys):
+            return ""
+        i = int(np.argmin(np.abs(column.ys - y)))
+        spacing = (column.ys[-1] - column.ys[0]) / max(1, len(column.ys) - 1) or 1.0
+        if abs(column.ys[i] - y) > max(reach if not column.wide else spacing, tol):
+            return ""
+        text = f"{column.info.name} unit {i}"
+        key = column.info.bias
+        bias = self.weights.get(key) if key else None
+        if bias is not None and i < bias.size:
+            text += f": bias {float(bias.reshape(-1)[i]):+.4g}"
+        return text
+
+    def _describe_link(
+        self, link: _Link, x: float, y: float, tol_x: float, tol_y: float
+    ) -> str:
+        kernel = self.weights.get(link.kernel) if link.kernel else None
+        if kernel is None:
+            return ""
+        if link.rect is not None:
+            r = link.rect
+            if not r.contains(QPointF(x, y)):
+                return ""
+            i = min(
+                int((y - r.top()) / r.height() * kernel.shape[0]), kernel.shape[0] - 1
+            )
+            j = min(
+                int((x - r.left()) / r.width() * kernel.shape[1]), kernel.shape[1] - 1
+            )
+        else:
+            seg = link.segments
+            assert seg is not None
+            if not (seg[0, 0] <= x <= seg[0, 2]):
+                return ""
+            t = (x - seg[:, 0]) / (seg[:, 2] - seg[:, 0])
+            gap = np.abs(seg[:, 1] + t * (seg[:, 3] - seg[:, 1]) - y)
+            best = int(np.argmin(gap))
+            if gap[best] > max(tol_y, 0.08):
+                return ""
+            i, j = divmod(best, kernel.shape[1])
+        return (
+            f"{link.src.info.name}[{i}] → {link.dst.info.name}[{j}]: "
+            f"weight {float(kernel[i, j]):+.4g}"
+        )
+
+    def _show_hover(self, text: str, point: QPointF | None) -> None:
+        self.hover_text = text
+        if not text or point is None:
+            self._hover_label.hide()
+            return
+        self._hover_label.setText(text)
+        self._hover_label.setPos(point)
+        self._hover_label.show()
+
+    # --- export ---------------------------------------------------------------------------
+    def csv_columns(self) -> dict[str, np.ndarray]:
+        """One row per weight: layer, parameter, row, column (-1 for a vector), value."""
+        parts: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("layer", "param", "row", "col", "value")
+        }
+        for key, array in self.weights.items():
+            layer, _, param = key.partition("/")
+            flat = (
+                np.asarray(array).reshape(len(array), -1)
+                if array.ndim
+                else array.reshape(1, 1)
+            )
+            rows, cols = np.indices(flat.shape).reshape(2, -1)
+            if array.ndim < 2:
+                cols = np.full_like(cols, -1)
+            parts["layer"].append(np.full(rows.size, layer, dtype=object))
+            parts["param"].append(np.full(rows.size, param, dtype=object))
+            parts["row"].append(rows)
+            parts["col"].append(cols)
+            parts["value"].append(flat.reshape(-1).astype(np.float64))
+        return {k: np.concatenate(v) if v else np.array([]) for k, v in parts.items()}
+
+
+def _scale(values: np.ndarray) -> float:
+    """The largest finite |value| (1 when there is none), for symmetric colour levels."""
+    finite = np.abs(values[np.isfinite(values)])
+    m = float(finite.max()) if finite.size else 0.0
+    return m if m > 0 else 1.0

@@ -1,0 +1,148 @@
+"""The training dock: control buttons, learning rate and epochs, progress, latest results.
+
+The buttons show the training controller's actions (so menu, toolbar and panel stay
+in step); edits of the learning rate and epochs leave as signals, the controller
+turns them into undoable setting changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+__all__ = ["TrainingPanel"]
+
+_STATE_TEXT = {
+    "idle": "Ready",
+    "starting": "Starting…",
+    "running": "Training",
+    "paused": "Paused",
+    "stopping": "Stopping…",
+}
+
+
+class TrainingPanel(QWidget):
+    """Controls and progress of training.
+
+    Signals
+    -------
+    sig_learning_rate_edited(float)
+        The user set a learning rate (applied live while training runs).
+    sig_epochs_edited(int)
+        The user set the number of epochs per Train.
+    """
+
+    sig_learning_rate_edited = Signal(float)
+    sig_epochs_edited = Signal(int)
+
+    def __init__(
+        self, actions: Sequence[QAction], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        buttons = QGridLayout()
+        buttons.setSpacing(4)
+        self.buttons: dict[str, QToolButton] = {}
+        columns = 4
+        for k, action in enumerate(actions):
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            buttons.addWidget(button, k // columns, k % columns)
+            self.buttons[action.objectName()] = button
+
+        self.learning_rate = QDoubleSpinBox(self)
+        self.learning_rate.setDecimals(6)
+        self.learning_rate.setRange(1e-6, 10.0)
+        self.learning_rate.setStepType(
+            QAbstractSpinBox.StepType.AdaptiveDecimalStepType
+        )
+        self.learning_rate.setKeyboardTracking(False)
+        self.learning_rate.setToolTip(
+            "Step size of the optimizer; changes apply at the next batch"
+        )
+        self.learning_rate.valueChanged.connect(self._on_learning_rate_value_changed)
+        self.epochs = QSpinBox(self)
+        self.epochs.setRange(1, 1_000_000)
+        self.epochs.setKeyboardTracking(False)
+        self.epochs.setToolTip("Epochs each press of Train runs")
+        self.epochs.valueChanged.connect(self._on_epochs_value_changed)
+        form = QFormLayout()
+        form.addRow("Learning rate", self.learning_rate)
+        form.addRow("Epochs per run", self.epochs)
+
+        self.state = QLabel(_STATE_TEXT["idle"], self)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.results = QLabel("", self)
+        self.results.setWordWrap(True)
+        self.results.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        self.message = QLabel("", self)
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addLayout(form)
+        layout.addWidget(self.state)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.results)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+    # --- model -> widgets -----------------------------------------------------------------
+    def set_learning_rate(self, value: float) -> None:
+        """Show ``value`` without emitting an edit."""
+        with QSignalBlocker(self.learning_rate):
+            self.learning_rate.setValue(float(value))
+
+    def set_epochs(self, value: int) -> None:
+        """Show ``value`` without emitting an edit."""
+        with QSignalBlocker(self.epochs):
+            self.epochs.setValue(int(value))
+
+    def set_state(self, state: str) -> None:
+        """``"idle"``, ``"starting"``, ``"running"``, ``"paused"`` or ``"stopping"``."""
+        self.state.setText(_STATE_TEXT.get(state, state))
+
+    def set_progress(self, fraction: float, text: str) -> None:
+        """Progress through the run (0..1) and its caption."""
+        self.progress.setValue(int(round(max(0.0, min(1.0, fraction)) * 1000)))
+        self.progress.setFormat(text)
+
+    def set_results(self, text: str) -> None:
+        """The latest epoch's results."""
+        self.results.setText(text)
+
+    def set_message(self, text: str, error: bool = False) -> None:
+        """A sentence about the last run (an error in the palette's error colour)."""
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #d62728;" if error else "")
+
+    # --- widgets -> signals ------------------------------------------------------------------
+    def _on_learning_rate_value_changed(self, value: float) -> None:
+        self.sig_learning_rate_edited.emit(float(value))
+
+    def _on_epochs_value_changed(self, value: int) -> None:
+        self.sig_epochs_edited.emit(int(value))

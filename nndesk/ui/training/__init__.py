@@ -1,0 +1,1 @@
+"""Training in the desktop app: the controller that wires the worker thread to the panels."""

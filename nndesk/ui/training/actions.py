@@ -1,0 +1,111 @@
+"""The training QActions (menu, toolbar and the training panel share them) and their states."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QStyle
+
+__all__ = ["TrainingActions"]
+
+SP = QStyle.StandardPixmap
+
+
+class TrainingActions(QObject):
+    """Train, Pause, Resume, Step (batch, epoch), Stop, Reset weights, Evaluate.
+
+    ``update(state, trained)`` enables each one when it makes sense; the controller
+    connects their ``triggered`` signals.
+    """
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.train = self._make(
+            "train",
+            "&Train",
+            "F5",
+            SP.SP_MediaPlay,
+            "Train the network for the set number of epochs",
+        )
+        self.pause = self._make(
+            "pause", "&Pause", "F6", SP.SP_MediaPause, "Pause after the current batch"
+        )
+        self.resume = self._make(
+            "resume", "&Resume", "F7", SP.SP_MediaPlay, "Continue a paused training"
+        )
+        self.step_batch = self._make(
+            "step_batch",
+            "Step &Batch",
+            "F10",
+            SP.SP_MediaSkipForward,
+            "Train one batch, then pause",
+        )
+        self.step_epoch = self._make(
+            "step_epoch",
+            "Step &Epoch",
+            "Shift+F10",
+            SP.SP_MediaSeekForward,
+            "Train to the end of the epoch, then pause",
+        )
+        self.stop = self._make(
+            "stop",
+            "&Stop",
+            "Shift+F5",
+            SP.SP_MediaStop,
+            "Stop training after the current batch",
+        )
+        self.reset = self._make(
+            "reset",
+            "Reset &Weights",
+            None,
+            SP.SP_BrowserReload,
+            "Forget the trained weights and the history",
+        )
+        self.evaluate = self._make(
+            "evaluate",
+            "E&valuate",
+            None,
+            SP.SP_DialogApplyButton,
+            "Score the network on the validation data",
+        )
+        self.show_all = self._make("show_all", "Show All Training &Panels", None, None,
+                                   "Show every training panel side by side")  # fmt: skip
+        self.update("idle", trained=False)
+
+    def _make(
+        self, name: str, text: str, shortcut: str | None, icon: SP | None, tip: str
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if icon is not None:
+            action.setIcon(QApplication.style().standardIcon(icon))
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
+        return action
+
+    def controls(self) -> tuple[QAction, ...]:
+        """The actions of the training panel and toolbar, in display order."""
+        return (
+            self.train,
+            self.pause,
+            self.resume,
+            self.stop,
+            self.step_batch,
+            self.step_epoch,
+            self.reset,
+            self.evaluate,
+        )
+
+    def update(self, state: str, trained: bool) -> None:
+        """Enable what fits ``state`` (idle, starting, running, paused, stopping)."""
+        idle, paused, running = state == "idle", state == "paused", state == "running"
+        self.train.setEnabled(idle)
+        self.pause.setEnabled(running)
+        self.resume.setEnabled(paused)
+        self.step_batch.setEnabled(idle or paused)
+        self.step_epoch.setEnabled(idle or paused)
+        self.stop.setEnabled(running or paused or state == "starting")
+        self.reset.setEnabled(idle and trained)
+        self.evaluate.setEnabled(state in ("idle", "running", "paused"))

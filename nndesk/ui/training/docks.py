@@ -1,0 +1,256 @@
+"""The training views of the window: the training dock, the plot docks, the Training
+menu and toolbar, and the status-bar progress; and how data reaches them.
+
+``TrainingDocks`` owns the widgets and their layout; the controller decides what
+to show and calls ``show_structure``, ``show_probe``, ``show_progress`` and
+``show_epoch``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QProgressBar, QToolBar
+
+from nndesk.training.callbacks import format_duration
+
+from ..panels.plots.activations import ActivationsPanel
+from ..panels.plots.boundary import BoundaryPanel
+from ..panels.plots.evaluation import EvaluationPanel
+from ..panels.plots.histograms import HistogramsPanel
+from ..panels.plots.loss import CurvesPanel
+from ..panels.plots.network import NetworkPanel
+from ..panels.training_panel import TrainingPanel
+from .actions import TrainingActions
+from .probes import ModelInfo, ProbeResult
+
+if TYPE_CHECKING:
+    from ..main_window import MainWindow
+
+__all__ = ["PLOT_DOCKS", "TrainingDocks"]
+
+PLOT_DOCKS = (
+    "curves",
+    "boundary",
+    "network",
+    "activations",
+    "histograms",
+    "evaluation",
+)
+"""The plot docks, in the order "show all" lays them out."""
+
+_SKIP_RESULTS = ("epoch", "epochs", "batch", "batches", "size", "samples_per_sec",
+                 "eta", "epoch_time", "progress")  # fmt: skip
+
+
+class TrainingDocks(QObject):
+    """The panels, their docks, the Training menu and toolbar, the status progress.
+
+    Attributes
+    ----------
+    panel : TrainingPanel
+        Controls and progress.
+    curves, boundary, network, activations, histograms, evaluation
+        The plot panels.
+    docks : dict[str, QDockWidget]
+        ``"training"`` and the ``PLOT_DOCKS`` names.
+    info : ModelInfo or None
+        The structure the panels show.
+    """
+
+    def __init__(self, window: MainWindow, actions: TrainingActions) -> None:
+        super().__init__(window)
+        self.window = window
+        self.actions = actions
+        self.info: ModelInfo | None = None
+        self._points_key: tuple[int, int] | None = None
+        self._make_panels()
+        self._make_menu_and_toolbar()
+        self._make_status()
+        self.default_sizes()
+
+    # --- building ----------------------------------------------------------------------
+    def _make_panels(self) -> None:
+        w = self.window
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.panel = TrainingPanel(self.actions.controls())
+        self.curves = CurvesPanel()
+        self.boundary = BoundaryPanel()
+        self.network = NetworkPanel()
+        self.activations = ActivationsPanel()
+        self.histograms = HistogramsPanel()
+        self.evaluation = EvaluationPanel()
+        self.docks: dict[str, QDockWidget] = {}
+        self.docks["training"] = w.add_panel(
+            self.panel,
+            "Training",
+            "training_dock",
+            Qt.DockWidgetArea.RightDockWidgetArea,
+        )
+        for key, widget, title in (
+            ("curves", self.curves, "Learning Curves"),
+            ("boundary", self.boundary, "Decision Boundary"),
+            ("network", self.network, "Network"),
+        ):
+            self.docks[key] = w.add_panel(widget, title, f"{key}_dock", bottom)
+        for key, widget, title in (
+            ("activations", self.activations, "Activations"),
+            ("histograms", self.histograms, "Weight Histograms"),
+            ("evaluation", self.evaluation, "Evaluation"),
+        ):
+            self.docks[key] = w.add_panel(
+                widget, title, f"{key}_dock", bottom, tabify_with="network_dock"
+            )
+        self.docks["network"].raise_()
+
+    def _make_menu_and_toolbar(self) -> None:
+        a = self.actions
+        bar = self.window.menuBar()
+        menu = QMenu("T&raining", bar)
+        help_action = next(
+            (act for act in bar.actions() if act.text().replace("&", "") == "Help"),
+            None,
+        )
+        if help_action is None:
+            bar.addMenu(menu)
+        else:
+            bar.insertMenu(help_action, menu)
+        menu.addActions([a.train, a.pause, a.resume, a.stop])
+        menu.addSeparator()
+        menu.addActions([a.step_batch, a.step_epoch])
+        menu.addSeparator()
+        menu.addActions([a.evaluate, a.reset])
+        menu.addSeparator()
+        menu.addAction(a.show_all)
+        self.menu = menu
+        toolbar = QToolBar("Training toolbar", self.window)
+        toolbar.setObjectName("training_toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        toolbar.addActions(
+            [a.train, a.pause, a.resume, a.stop, a.step_batch, a.step_epoch]
+        )
+        self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        self.toolbar = toolbar
+
+    def _make_status(self) -> None:
+        bar = self.window.statusBar()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(32 * self.window.fontMetrics().averageCharWidth())
+        self.progress.setFormat("")
+        self.progress.hide()
+        self.speed_label = QLabel("")
+        self.speed_label.setContentsMargins(8, 0, 8, 0)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.speed_label)
+
+    # --- layout ----------------------------------------------------------------------------
+    def default_sizes(self) -> None:
+        """Give the plots a useful share of the window unless a saved layout exists."""
+        store = getattr(getattr(self.window, "settings", None), "store", None)
+        if store is not None and store.contains("window/state"):
+            return
+        w = self.window
+        vertical, horizontal = Qt.Orientation.Vertical, Qt.Orientation.Horizontal
+        w.resizeDocks([self.docks["curves"]], [int(w.height() * 0.42)], vertical)
+        # The training controls need little height; the inspector keeps the rest.
+        w.resizeDocks(
+            [self.docks["training"]], [self.panel.sizeHint().height()], vertical
+        )
+        plots = [self.docks[k] for k in ("curves", "boundary", "network")]
+        width = w.width()
+        shares = (0.36, 0.28, 0.36)
+        w.resizeDocks(plots, [int(width * s) for s in shares], horizontal)
+
+    def show_all(self) -> None:
+        """Show every plot panel at once, side by side in the bottom area."""
+        first = self.docks[PLOT_DOCKS[0]]
+        self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, first)
+        first.show()
+        for prev, key in zip(PLOT_DOCKS, PLOT_DOCKS[1:], strict=False):
+            dock = self.docks[key]
+            dock.setFloating(False)
+            self.window.splitDockWidget(
+                self.docks[prev], dock, Qt.Orientation.Horizontal
+            )
+            dock.show()
+
+    # --- data to the panels ---------------------------------------------------------------
+    def show_structure(self, info: ModelInfo, x: np.ndarray, y: np.ndarray) -> None:
+        """Rebuild the panels for a model (only when it changed) and its data."""
+        if info != self.info:
+            self.info = info
+            self.network.set_structure(info)
+            self.activations.set_structure(info, len(x))
+            self.boundary.set_structure(info)
+            self.histograms.set_structure(
+                [c.name for c in info.layers if c.kernel or c.bias]
+            )
+            self.evaluation.prepare(info.task, class_names_of(info))
+            self._points_key = None
+        key = (id(x), len(x))
+        if key != self._points_key:
+            self._points_key = key
+            self.boundary.set_points(x if info.is_plane else None, y)
+            self.activations.sample_box.setMaximum(max(0, len(x) - 1))
+
+    def show_probe(self, probe: ProbeResult) -> None:
+        """Hand a probe to every panel that shows part of it."""
+        self.network.set_weights(probe.weights)
+        self.activations.set_probe(probe)
+        self.boundary.set_grid(probe.grid)
+        self.histograms.set_histograms(probe.weight_hist, probe.grad_hist)
+
+    def show_progress(self, chunk: Mapping[str, Any]) -> None:
+        """Batch losses and progress: curves, progress bars, samples/s and ETA."""
+        self.curves.add_batches(chunk["steps"], chunk["losses"])
+        epoch, epochs = int(chunk.get("epoch", 0)), int(chunk.get("epochs", 0))
+        batch, batches = int(chunk.get("batch", 0)), int(chunk.get("batches", 0))
+        caption = f"Epoch {epoch + 1}/{epochs} · batch {batch + 1}/{batches}"
+        fraction = float(chunk.get("progress", 0.0))
+        self.progress.setValue(int(round(fraction * 1000)))
+        self.progress.setFormat(caption)
+        self.panel.set_progress(fraction, caption)
+        rate = float(chunk.get("samples_per_sec", 0.0))
+        eta = format_duration(float(chunk.get("eta", 0.0)))
+        self.speed_label.setText(f"{rate:,.0f} samples/s · ETA {eta}")
+
+    def show_epoch(self, logs: Mapping[str, Any]) -> None:
+        """An epoch's results: the curves and table, and the panel's summary line."""
+        epoch = int(logs["epoch"])
+        self.curves.add_epoch(epoch, logs)
+        parts = [f"epoch {epoch + 1}"]
+        parts += [
+            f"{k.replace('_', ' ')} {float(v):.4g}"
+            for k, v in logs.items()
+            if k not in _SKIP_RESULTS and isinstance(v, (int, float))
+        ]
+        self.panel.set_results(" · ".join(parts))
+
+    def set_running(self, running: bool) -> None:
+        """Show or hide the status-bar progress; bring the curves forward on start."""
+        self.progress.setVisible(running)
+        if running:
+            self.docks["curves"].raise_()
+        else:
+            self.speed_label.setText("")
+
+    def clear(self) -> None:
+        """Forget the results shown (after Reset weights or another network)."""
+        self.curves.clear()
+        self.evaluation.set_evaluation(None)
+        self.panel.set_message("")
+        self.panel.set_results("")
+        self.panel.set_progress(0.0, "")
+
+
+def class_names_of(info: ModelInfo) -> tuple[str, ...]:
+    """The classes an evaluation of ``info``'s model names (as ``evaluate_model`` does)."""
+    if info.task != "classification":
+        return ()
+    k = max(2, info.output.units)
+    names = info.class_names
+    return names if len(names) == k else tuple(str(i) for i in range(k))

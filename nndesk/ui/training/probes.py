@@ -1,0 +1,533 @@
+"""NumPy-only looks inside a training model for the live panels (no Qt here).
+
+The worker thread calls these between batches, on the model it trains, and sends
+the results (fresh arrays, never views of the model's buffers) to the GUI thread:
+
+- ``describe_model``: the layer columns the network view draws.
+- ``Prober.probe``: weights, weight and gradient histograms, the activations of one
+  sample and the mean over a fixed batch, and for 2-D inputs the model's output
+  (and each hidden unit's activation) over a grid of the input plane.
+- ``evaluate_model``: confusion matrix, per-class report and ROC curves, or the
+  predicted-vs-actual points with R², MAE and RMSE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nndesk.engine import metrics
+from nndesk.engine.model import Model
+
+__all__ = [
+    "PASS_THROUGH",
+    "Evaluation",
+    "GridResult",
+    "LayerInfo",
+    "ModelInfo",
+    "ProbeResult",
+    "Prober",
+    "describe_model",
+    "evaluate_model",
+    "histogram",
+]
+
+PASS_THROUGH = ("Flatten", "Reshape", "Dropout")
+"""Layer types the network view folds into their input (they only move values)."""
+
+HIST_BINS = 40
+HIST_SAMPLE = 50_000
+"""Largest number of values a histogram counts (a regular subsample beyond it)."""
+MAX_HIDDEN_MAPS = 16
+"""Per-unit decision maps shown per hidden layer (the first units)."""
+MAX_CURVE_POINTS = 300
+MAX_SCATTER_POINTS = 4000
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One column of the network view.
+
+    Attributes
+    ----------
+    name : str
+        Layer name (the node id).
+    kind : str
+        Engine layer type (``"Dense"``, ``"Input"``, ...).
+    units : int
+        Width of the output per sample (all axes flattened).
+    inputs : tuple of str
+        Names of the columns feeding it (pass-through layers skipped).
+    kernel, bias : str or None
+        Weight keys (``"<name>/kernel"``) of a Dense layer, else None.
+    activation : str or None
+        Activation name of a Dense or Activation layer.
+    is_output : bool
+        Whether it is the model's prediction.
+    """
+
+    name: str
+    kind: str
+    units: int
+    inputs: tuple[str, ...] = ()
+    kernel: str | None = None
+    bias: str | None = None
+    activation: str | None = None
+    is_output: bool = False
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the panels need to know about a model and its data.
+
+    Attributes
+    ----------
+    layers : tuple of LayerInfo
+        The displayed columns in topological order, the Input first.
+    input_shape : tuple of int
+        Per-sample input shape.
+    task : str
+        ``"classification"`` or ``"regression"``.
+    loss : str
+        Canonical loss name.
+    class_names : tuple of str
+        Class names (empty for regression).
+    """
+
+    layers: tuple[LayerInfo, ...]
+    input_shape: tuple[int, ...]
+    task: str = "classification"
+    loss: str = ""
+    class_names: tuple[str, ...] = ()
+
+    @property
+    def is_image(self) -> bool:
+        """Inputs are pictures: ``(h, w)`` or ``(h, w, 1|3)``."""
+        s = self.input_shape
+        return len(s) == 2 or (len(s) == 3 and s[-1] in (1, 3))
+
+    @property
+    def is_plane(self) -> bool:
+        """Inputs are points of a plane (a decision boundary can be drawn)."""
+        return self.input_shape == (2,)
+
+    @property
+    def output(self) -> LayerInfo:
+        """The prediction column."""
+        return self.layers[-1]
+
+    @property
+    def hidden(self) -> tuple[LayerInfo, ...]:
+        """Columns between the input and the prediction that compute something."""
+        return tuple(
+            layer
+            for layer in self.layers[1:]
+            if not layer.is_output and layer.units > 0
+        )
+
+    def layer(self, name: str) -> LayerInfo:
+        """The column called ``name`` (KeyError naming it otherwise)."""
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(f"The network view has no layer '{name}'.")
+
+
+def describe_model(
+    model: Model,
+    *,
+    task: str = "classification",
+    loss: str = "",
+    class_names: Sequence[str] = (),
+) -> ModelInfo:
+    """The columns of ``model`` as the network view draws them.
+
+    Pass-through layers (Flatten, Reshape, Dropout) are folded into the column
+    that feeds them; every other layer is a column.
+    """
+    alias: dict[str, str] = {}
+    columns: list[LayerInfo] = []
+    (output,) = model.output_names
+    for layer in model.layers:
+        name = str(layer.name)
+        inputs = tuple(dict.fromkeys(alias[src.name] for src in layer.inbound))  # type: ignore[index]
+        if layer.type_name in PASS_THROUGH and len(inputs) == 1 and name != output:
+            alias[name] = inputs[0]
+            continue
+        alias[name] = name
+        has_kernel = "kernel" in layer.params
+        columns.append(
+            LayerInfo(
+                name=name,
+                kind=layer.type_name,
+                units=int(np.prod(model.output_shape_of(name), dtype=np.int64)),
+                inputs=inputs,
+                kernel=f"{name}/kernel" if has_kernel else None,
+                bias=f"{name}/bias" if "bias" in layer.params else None,
+                activation=getattr(layer, "activation_name", None),
+                is_output=name == output,
+            )
+        )
+    return ModelInfo(
+        layers=tuple(columns),
+        input_shape=tuple(int(d) for d in model.input_shapes[0]),
+        task=task,
+        loss=loss,
+        class_names=tuple(str(c) for c in class_names),
+    )
+
+
+# --- probes -----------------------------------------------------------------------------
+
+
+def histogram(
+    values: np.ndarray, bins: int = HIST_BINS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of the finite ``values`` in ``bins`` equal bins over their range.
+
+    Beyond ``HIST_SAMPLE`` values, a regular subsample is counted (the counts are
+    then those of the subsample).
+
+    Returns
+    -------
+    edges : np.ndarray
+        ``(bins + 1,)`` float64.
+    counts : np.ndarray
+        ``(bins,)`` float64 (a constant array gets one bin of width 1e-3 around it).
+    """
+    flat = np.asarray(values).reshape(-1)
+    if flat.size > HIST_SAMPLE:
+        # A strided subsample keeps the shape of the distribution at a fraction
+        # of the cost (the worker probes between batches).
+        flat = flat[:: -(-flat.size // HIST_SAMPLE)]
+    flat = flat[np.isfinite(flat)]
+    if flat.size == 0:
+        return np.linspace(-1.0, 1.0, bins + 1), np.zeros(bins)
+    flat = flat.astype(np.float64, copy=False)
+    lo, hi = float(flat.min()), float(flat.max())
+    if hi - lo < 1e-12:
+        lo, hi = lo - 5e-4, hi + 5e-4
+    counts, edges = np.histogram(flat, bins=bins, range=(lo, hi))
+    return edges, counts.astype(np.float64)
+
+
+@dataclass
+class GridResult:
+    """The model over a grid of the input plane (2-D inputs).
+
+    Attributes
+    ----------
+    extent : tuple of float
+        ``(x_min, x_max, y_min, y_max)`` of the grid in model-input coordinates.
+    output : np.ndarray
+        ``(g, g)`` for one output (probability or value), ``(g, g, k)`` for k class
+        probabilities; row ``i`` is ``y`` index ``i``, column ``j`` is ``x`` index ``j``.
+    hidden : dict
+        Layer name -> ``(m, g, g)`` activations of its first ``m`` units.
+    """
+
+    extent: tuple[float, float, float, float]
+    output: np.ndarray
+    hidden: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class ProbeResult:
+    """One look at the model, sent from the worker to the panels.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch under way (0-based).
+    step : float
+        Position in epochs (``epoch + batches done / batches``).
+    weights : dict
+        ``"<layer>/<param>"`` -> a copy of every parameter and state array.
+    weight_hist, grad_hist : dict
+        Layer name -> ``(edges, counts)`` over all its parameters / gradients.
+    sample_index : int
+        Index (in the training data) of the probed sample.
+    sample : np.ndarray
+        That sample, ``input_shape``, as the model sees it.
+    activations, mean_activations : dict
+        Column name -> ``(units,)`` output for the sample / mean over the probe batch.
+    grid : GridResult or None
+        For 2-D inputs only.
+    target : str
+        The sample's true class name or value ("" when unknown).
+    """
+
+    epoch: int
+    step: float
+    weights: dict[str, np.ndarray]
+    weight_hist: dict[str, tuple[np.ndarray, np.ndarray]]
+    grad_hist: dict[str, tuple[np.ndarray, np.ndarray]]
+    sample_index: int
+    sample: np.ndarray
+    activations: dict[str, np.ndarray]
+    mean_activations: dict[str, np.ndarray]
+    grid: GridResult | None = None
+    target: str = ""
+
+
+class Prober:
+    """Runs probes on a live model from the thread that trains it.
+
+    Parameters
+    ----------
+    model : Model
+        The training model (built). A sub-model sharing its layers gives every
+        column's output in one forward pass; create the Prober before training
+        starts, because a model's construction hands its generator to the layers.
+    info : ModelInfo
+        From ``describe_model(model)``.
+    x : np.ndarray
+        ``(n, *input_shape)`` training inputs (as the model sees them).
+    y : np.ndarray, optional
+        Their targets as the loss takes them (to name a sample's true class).
+    grid_size : int
+        Points per side of the decision grid.
+    batch_size : int
+        Samples averaged for the batch-mean activations (a fixed, seeded choice).
+    seed : int
+        Chooses the probe batch.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        info: ModelInfo,
+        x: np.ndarray,
+        y: np.ndarray | None = None,
+        *,
+        grid_size: int = 64,
+        batch_size: int = 256,
+        seed: int = 0,
+    ) -> None:
+        self.model = model
+        self.info = info
+        self.x = x
+        self.y = y
+        self.names = [c.name for c in info.layers[1:]]
+        self._probe = Model(
+            inputs=model.inputs,
+            outputs=[model.layer(n) for n in self.names],
+            name="probe",
+            dtype=model.dtype,
+        )
+        rng = np.random.default_rng(seed)
+        count = min(len(x), int(batch_size))
+        self._batch = x[np.sort(rng.choice(len(x), size=count, replace=False))]
+        self.grid_size = int(grid_size)
+        self.extent: tuple[float, float, float, float] | None = None
+        self._grid: np.ndarray | None = None
+        if info.is_plane and len(x):
+            self.extent, self._grid = _plane_grid(x, self.grid_size, model.dtype)
+        self._param_layers = [layer for layer in model.layers if layer.params]
+
+    def probe(self, sample_index: int, epoch: int, step: float) -> ProbeResult:
+        """Everything the panels show, from the model's current weights.
+
+        Parameters
+        ----------
+        sample_index : int
+            Training sample whose activations to report (clipped to the data).
+        epoch : int
+            Current epoch, recorded in the result.
+        step : float
+            Current position in epochs, recorded in the result.
+        """
+        index = int(np.clip(sample_index, 0, max(0, len(self.x) - 1)))
+        sample = self.x[index : index + 1]
+        parts = [sample, self._batch]
+        if self._grid is not None:
+            parts.append(self._grid)
+        stacked = np.concatenate(parts).astype(self.model.dtype, copy=False)
+        outs = self._probe.forward(stacked, training=False)
+        n_batch = len(self._batch)
+        activations: dict[str, np.ndarray] = {}
+        means: dict[str, np.ndarray] = {}
+        grid_outs: dict[str, np.ndarray] = {}
+        for name, out in zip(self.names, outs, strict=True):
+            flat = out.reshape(len(stacked), -1)
+            activations[name] = flat[0].astype(np.float32)  # a copy
+            means[name] = (
+                flat[1 : 1 + n_batch].mean(axis=0, dtype=np.float64).astype(np.float32)
+            )
+            if self._grid is not None:
+                grid_outs[name] = flat[1 + n_batch :]
+        return ProbeResult(
+            epoch=int(epoch),
+            step=float(step),
+            weights=self.model.get_weights(),
+            weight_hist=self._histograms("params"),
+            grad_hist=self._histograms("grads"),
+            sample_index=index,
+            sample=np.array(sample[0], dtype=np.float32),
+            activations=activations,
+            mean_activations=means,
+            grid=self._grid_result(grid_outs) if grid_outs else None,
+            target=self._target_text(index),
+        )
+
+    def _target_text(self, index: int) -> str:
+        if self.y is None or index >= len(self.y):
+            return ""
+        row = np.asarray(self.y[index]).reshape(-1)
+        if self.info.task != "classification":
+            return ", ".join(f"{v:.4g}" for v in row)
+        label = int(row.argmax()) if row.size > 1 else int(round(float(row[0])))
+        names = self.info.class_names
+        return names[label] if label < len(names) else str(label)
+
+    def _histograms(self, which: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        out = {}
+        for layer in self._param_layers:
+            arrays = list(getattr(layer, which).values())
+            if arrays:
+                total = sum(a.size for a in arrays)
+                step = max(1, -(-total // HIST_SAMPLE))
+                # Subsample before joining: no copy of a large kernel per probe.
+                out[str(layer.name)] = histogram(
+                    np.concatenate([a.reshape(-1)[::step] for a in arrays])
+                )
+        return out
+
+    def _grid_result(self, outs: Mapping[str, np.ndarray]) -> GridResult:
+        g = self.grid_size
+        assert self.extent is not None
+        pred = outs[self.info.output.name]
+        output = pred.reshape(g, g) if pred.shape[1] == 1 else pred.reshape(g, g, -1)
+        hidden = {}
+        for column in self.info.hidden:
+            acts = outs[column.name][:, :MAX_HIDDEN_MAPS]
+            hidden[column.name] = np.ascontiguousarray(acts.T.reshape(-1, g, g))
+        return GridResult(self.extent, np.array(output, dtype=np.float32), hidden)
+
+
+def _plane_grid(
+    x: np.ndarray, size: int, dtype: np.dtype
+) -> tuple[tuple[float, float, float, float], np.ndarray]:
+    """A ``size`` x ``size`` grid over the data's bounding box plus a 10% margin."""
+    lo = x.min(axis=0).astype(np.float64)
+    hi = x.max(axis=0).astype(np.float64)
+    pad = np.maximum((hi - lo) * 0.1, 1e-3)
+    lo, hi = lo - pad, hi + pad
+    gx = np.linspace(lo[0], hi[0], size)
+    gy = np.linspace(lo[1], hi[1], size)
+    xx, yy = np.meshgrid(gx, gy)  # rows follow y, columns follow x
+    points = np.column_stack([xx.reshape(-1), yy.reshape(-1)]).astype(dtype)
+    return (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])), points
+
+
+# --- evaluation ---------------------------------------------------------------------------
+
+
+@dataclass
+class Evaluation:
+    """How well the model does on one split.
+
+    Classification fills ``confusion``, ``report`` and ``roc``; regression fills
+    ``y_true``/``y_pred`` (at most ``MAX_SCATTER_POINTS`` of them, first output) and
+    ``r2``, ``mae``, ``rmse`` (over every sample and output).
+    """
+
+    split: str
+    task: str
+    n: int
+    epoch: int
+    class_names: tuple[str, ...] = ()
+    confusion: np.ndarray | None = None
+    report: dict[str, Any] | None = None
+    roc: list[tuple[str, np.ndarray, np.ndarray, float]] = field(default_factory=list)
+    y_true: np.ndarray | None = None
+    y_pred: np.ndarray | None = None
+    r2: float | None = None
+    mae: float | None = None
+    rmse: float | None = None
+
+
+def evaluate_model(
+    model: Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    info: ModelInfo,
+    *,
+    split: str = "validation",
+    epoch: int = 0,
+) -> Evaluation:
+    """Predict ``x`` and score the predictions against ``y`` (encoded for the loss).
+
+    Parameters
+    ----------
+    model : Model
+        The model to evaluate (called from the thread that owns it).
+    x : np.ndarray
+        ``(n, *input_shape)`` inputs.
+    y : np.ndarray
+        Targets as the loss takes them: ``(n,)`` labels, ``(n, k)`` one-hot,
+        ``(n, 1)`` 0/1 for a sigmoid output, or ``(n, k)`` values for regression.
+    info : ModelInfo
+        Gives the task and class names.
+    """
+    pred = np.asarray(model.predict(x))
+    result = Evaluation(split=split, task=info.task, n=len(x), epoch=int(epoch))
+    if info.task != "classification":
+        return _regression(result, y, pred)
+    k = 2 if pred.ndim == 1 or pred.shape[1] == 1 else int(pred.shape[1])
+    names = (
+        info.class_names if len(info.class_names) == k else tuple(map(str, range(k)))
+    )
+    result.class_names = tuple(names)
+    result.confusion = metrics.confusion_matrix(y, pred, num_classes=k)
+    result.report = metrics.classification_report(
+        y, pred, num_classes=k, class_names=names
+    )
+    result.roc = _roc_curves(y, pred, names)
+    return result
+
+
+def _regression(result: Evaluation, y: np.ndarray, pred: np.ndarray) -> Evaluation:
+    yt = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    yp = np.asarray(pred, dtype=np.float64).reshape(len(pred), -1)
+    result.r2 = metrics.r2(yt, yp)
+    result.mae = metrics.mae(yt, yp)
+    result.rmse = metrics.rmse(yt, yp)
+    keep = _spread(len(yt), MAX_SCATTER_POINTS)
+    result.y_true = yt[keep, 0].copy()
+    result.y_pred = yp[keep, 0].copy()
+    return result
+
+
+def _roc_curves(
+    y: np.ndarray, pred: np.ndarray, names: Sequence[str]
+) -> list[tuple[str, np.ndarray, np.ndarray, float]]:
+    curves = []
+    if pred.ndim == 1 or pred.shape[1] == 1:
+        labels = np.asarray(y).reshape(-1)
+        if 0 < labels.sum() < labels.size:
+            fpr, tpr, _ = metrics.roc_curve(labels, pred.reshape(-1))
+            curves.append((names[1], *_thin(fpr, tpr), metrics.auc(fpr, tpr)))
+        return curves
+    true = np.asarray(y)
+    labels = true.argmax(axis=1) if true.ndim == 2 else true.reshape(-1)
+    for c, (fpr, tpr, _) in enumerate(metrics.roc_curve_ovr(labels, pred)):
+        positives = int(np.count_nonzero(labels == c))
+        if 0 < positives < labels.size:
+            curves.append((names[c], *_thin(fpr, tpr), metrics.auc(fpr, tpr)))
+    return curves
+
+
+def _spread(n: int, limit: int) -> np.ndarray:
+    """At most ``limit`` indices spread evenly over ``range(n)``, first and last kept."""
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, limit).round().astype(np.int64))
+
+
+def _thin(fpr: np.ndarray, tpr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keep = _spread(len(fpr), MAX_CURVE_POINTS)
+    return fpr[keep].copy(), tpr[keep].copy()

@@ -1,0 +1,467 @@
+"""The QThread bridge: a TrainingWorker runs the Qt-free Trainer in its own thread.
+
+The worker gets a ``TrainingJob`` (a frozen snapshot of the document, the dataset,
+the weights and history to continue from) and never touches a widget or the live
+document. It compiles the snapshot, trains with ``nndesk.training.Trainer`` under a
+``TrainingControl``, and reports through signals, always with fresh copies of
+arrays (the next batch mutates the model's own):
+
+- ``sig_started(StartInfo)``: the model's structure and the data, once.
+- ``sig_batch_logged(dict)``: progress and every batch loss since the last emit,
+  throttled by time (about ``BATCH_HZ`` per second).
+- ``sig_epoch_finished(dict)``: each epoch's logs, never throttled.
+- ``sig_probe_ready(ProbeResult)``: weights, histograms, activations, decision grid,
+  at an adaptive rate that keeps probing to a few percent of the time.
+- ``sig_evaluated(Evaluation)``: scores on the validation data, now and then.
+- ``sig_failed(str)``: one sentence for the user.
+- ``sig_finished(TrainingOutcome)``: always last; weights and history to keep.
+
+Connect them to bound slots of GUI-thread objects (a lambda would run in the
+worker's thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from nndesk.document.graph import Snapshot
+from nndesk.engine.callbacks import Callback
+from nndesk.engine.errors import NNDeskError
+from nndesk.io.datasets import Dataset
+from nndesk.training.compile import (
+    CompiledNetwork,
+    compile_network,
+    transfer_optimizer_state,
+    transfer_weights,
+)
+from nndesk.training.control import TrainingControl
+from nndesk.training.data import PreparedData, load_settings_dataset, prepare_data
+from nndesk.training.trainer import TrainConfig, Trainer
+
+from .training.probes import (
+    Evaluation,
+    ModelInfo,
+    Prober,
+    describe_model,
+    evaluate_model,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "BATCH_HZ",
+    "ReportingControl",
+    "StartInfo",
+    "TrainingJob",
+    "TrainingOutcome",
+    "TrainingWorker",
+    "describe_error",
+]
+
+BATCH_HZ = 10.0
+"""Most progress emits per second."""
+PROBE_MIN_INTERVAL = 0.25
+PROBE_MAX_SHARE = 0.03
+"""Probing may take at most this share of the training time."""
+EVAL_INTERVAL = 2.0
+MAX_EVAL_SAMPLES = 10_000
+
+
+class ReportingControl(TrainingControl):
+    """A TrainingControl that lets the worker report right before it blocks.
+
+    ``before_wait`` (set by the worker, called in its thread) runs when the trainer
+    asks for the next batch while paused, so the panels always show the exact state
+    training is paused in, whatever moment the pause arrived at.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.before_wait: Callable[[], None] | None = None
+
+    def wait_for_batch(self) -> bool:
+        # The check and the wait happen under the control's re-entrant lock, so no
+        # pause request can slip in between them and leave a pause unreported.
+        with self._cond:
+            hook = self.before_wait
+            if hook is not None and self.state == "paused":
+                hook()
+            return super().wait_for_batch()
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """What one training run starts from (built in the GUI thread, then read-only).
+
+    Attributes
+    ----------
+    snapshot : Snapshot
+        The frozen document to compile.
+    dataset : Dataset or None
+        The loaded dataset; None to load it in the worker from the settings.
+    base_dir : Path or None
+        Folder that relative dataset paths are resolved against.
+    weights, optimizer_state : Mapping or None
+        From an earlier run or a file; weights of unchanged nodes are kept.
+    optimizer_name : str or None
+        The optimizer ``optimizer_state`` belongs to (dropped if it differs).
+    history : Mapping or None
+        Earlier epochs; this run continues the count.
+    preprocessing : Mapping or None
+        Stored scaler statistics (None: fit on this run's training split).
+    data : PreparedData or None
+        The dataset already split, scaled and encoded for this snapshot (shared
+        read-only); None to prepare it in the worker.
+    epochs : int or None
+        Epochs to train (default: the ``epochs`` setting).
+    sample_index : int
+        The sample whose activations are probed.
+    """
+
+    snapshot: Snapshot
+    dataset: Dataset | None = None
+    base_dir: Path | None = None
+    weights: Mapping[str, np.ndarray] | None = None
+    optimizer_state: Mapping[str, np.ndarray] | None = None
+    optimizer_name: str | None = None
+    history: Mapping[str, list[float]] | None = None
+    preprocessing: Mapping[str, Any] | None = None
+    data: PreparedData | None = None
+    epochs: int | None = None
+    sample_index: int = 0
+
+
+@dataclass
+class StartInfo:
+    """Sent once the model is compiled and the data prepared.
+
+    ``x_train``/``y_train`` are the worker's own arrays: the GUI may read them but
+    must not write them.
+    """
+
+    info: ModelInfo
+    dataset: Dataset
+    x_train: np.ndarray
+    y_train: np.ndarray
+    n_val: int
+    kept: list[str]
+    first_epoch: int
+    last_epoch: int
+    preprocessing: dict[str, Any] | None
+
+
+@dataclass
+class TrainingOutcome:
+    """How a run ended and what to keep from it.
+
+    ``status`` is ``"completed"``, ``"stopped"``, ``"early_stopped"`` or
+    ``"failed"``; ``message`` is the failure sentence (empty otherwise). The
+    weights are None when the run failed before a model existed.
+    """
+
+    status: str
+    message: str = ""
+    weights: dict[str, np.ndarray] | None = None
+    optimizer_state: dict[str, np.ndarray] | None = None
+    optimizer_name: str | None = None
+    history: dict[str, list[float]] = field(default_factory=dict)
+    preprocessing: dict[str, Any] | None = None
+    snapshot: Snapshot | None = None
+
+
+def describe_error(exc: BaseException) -> str:
+    """One sentence for the user: nndesk errors speak for themselves, others are named."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, NNDeskError) and text:
+        return text
+    detail = f": {text}" if text else ""
+    return f"Training failed ({type(exc).__name__}{detail}); details are in the log."
+
+
+class TrainingWorker(QObject):
+    """Trains one ``TrainingJob`` when its thread starts (``run``), then finishes.
+
+    Parameters
+    ----------
+    job : TrainingJob
+        What to train.
+    control : TrainingControl
+        Shared with the GUI, which pauses, steps, stops and sets the learning rate
+        through it.
+    """
+
+    sig_started = Signal(object)
+    sig_batch_logged = Signal(object)
+    sig_epoch_finished = Signal(object)
+    sig_probe_ready = Signal(object)
+    sig_evaluated = Signal(object)
+    sig_failed = Signal(str)
+    sig_finished = Signal(object)
+
+    def __init__(self, job: TrainingJob, control: TrainingControl) -> None:
+        super().__init__()
+        self.job = job
+        self.control = control
+        self._lock = threading.Lock()
+        self._sample_index = int(job.sample_index)
+        self._evaluation_requested = False
+        self._epoch_stepping = False
+        self._kept: list[str] = []
+
+    # --- requests from the GUI thread (plain flags, read between batches) ------------------
+    def set_sample_index(self, index: int) -> None:
+        """Probe this training sample from now on."""
+        with self._lock:
+            self._sample_index = int(index)
+
+    def request_evaluation(self) -> None:
+        """Evaluate after the next batch."""
+        with self._lock:
+            self._evaluation_requested = True
+
+    def set_epoch_stepping(self, on: bool) -> None:
+        """Tell the worker a step-epoch request runs (report at its end, not per batch)."""
+        with self._lock:
+            self._epoch_stepping = bool(on)
+
+    def _take_flags(self) -> tuple[bool, bool]:
+        """(evaluation requested since the last call, stepping an epoch)."""
+        with self._lock:
+            asked, self._evaluation_requested = self._evaluation_requested, False
+            return asked, self._epoch_stepping
+
+    @property
+    def sample_index(self) -> int:
+        """The sample whose activations are probed."""
+        with self._lock:
+            return self._sample_index
+
+    # --- the worker thread -----------------------------------------------------------------
+    @Slot()
+    def run(self) -> None:
+        """Train the job; every outcome ends with ``sig_finished``."""
+        outcome = TrainingOutcome(status="failed", snapshot=self.job.snapshot)
+        try:
+            net, data, dataset = self._prepare()
+            outcome = self._train(net, data, dataset)
+        except Exception as exc:  # noqa: BLE001 - one sentence reaches the user
+            if not isinstance(exc, NNDeskError):
+                log.exception("training failed")
+            outcome.message = describe_error(exc)
+            self.sig_failed.emit(outcome.message)
+        finally:
+            self.sig_finished.emit(outcome)
+
+    def _prepare(self) -> tuple[CompiledNetwork, PreparedData, Dataset]:
+        job = self.job
+        dataset = job.dataset
+        if dataset is None:
+            dataset = load_settings_dataset(
+                job.snapshot.settings, base_dir=job.base_dir
+            )
+        net = compile_network(job.snapshot, dataset=dataset)
+        if job.weights:
+            kept = transfer_weights(job.weights, net.model)
+            same_optimizer = job.optimizer_name in (
+                None,
+                job.snapshot.settings["optimizer"],
+            )
+            if job.optimizer_state and same_optimizer:
+                transfer_optimizer_state(job.optimizer_state, net.model, kept)
+            self._kept = kept
+        data = job.data
+        if data is None:
+            data = prepare_data(net, dataset, preprocessing=job.preprocessing)
+        return net, data, dataset
+
+    def _train(
+        self, net: CompiledNetwork, data: PreparedData, dataset: Dataset
+    ) -> TrainingOutcome:
+        job = self.job
+        settings = job.snapshot.settings
+        info = describe_model(
+            net.model,
+            task=dataset.task,
+            loss=net.loss,
+            class_names=dataset.class_names or (),
+        )
+        prober = Prober(
+            net.model, info, data.x_train, data.y_train, seed=int(settings["seed"])
+        )
+        bridge = _Bridge(self, net, data, info, prober)
+        trainer = Trainer(
+            net.model,
+            data,
+            TrainConfig.from_settings(settings, epochs=job.epochs),
+            callbacks=[bridge],
+            control=self.control,
+            history=job.history,
+        )
+        first = trainer.epoch
+        bridge.epoch, bridge.step = first, float(first)
+        self.sig_started.emit(
+            StartInfo(
+                info=info,
+                dataset=dataset,
+                x_train=data.x_train,
+                y_train=data.y_train,
+                n_val=data.n_val,
+                kept=list(self._kept),
+                first_epoch=first,
+                last_epoch=first + int(job.epochs or settings["epochs"]),
+                preprocessing=data.preprocessing,
+            )
+        )
+        # No probe yet: the GUI's preview already shows the starting weights.
+        bridge._last_probe = time.perf_counter()
+        outcome = TrainingOutcome(status="failed", snapshot=job.snapshot)
+        if isinstance(self.control, ReportingControl):
+            self.control.before_wait = bridge.before_wait
+        try:
+            trainer.run(job.epochs)
+            outcome.status = trainer.status
+        except NNDeskError as exc:
+            outcome.message = describe_error(exc)
+            self.sig_failed.emit(outcome.message)
+        finally:
+            if isinstance(self.control, ReportingControl):
+                self.control.before_wait = None
+        try:
+            bridge.report(force_probe=True, evaluate=True)
+        except Exception:  # noqa: BLE001 - a last look must not lose the weights
+            log.exception("the final probe failed")
+        outcome.weights = net.model.get_weights()
+        optimizer = net.model.optimizer
+        outcome.optimizer_state = optimizer.get_state() if optimizer is not None else {}
+        outcome.optimizer_name = str(settings["optimizer"])
+        outcome.history = trainer.history.as_dict()
+        outcome.preprocessing = data.preprocessing
+        return outcome
+
+
+class _Bridge(Callback):
+    """Runs in the worker thread inside the trainer; turns hooks into throttled signals."""
+
+    def __init__(
+        self,
+        worker: TrainingWorker,
+        net: CompiledNetwork,
+        data: PreparedData,
+        info: ModelInfo,
+        prober: Prober,
+    ) -> None:
+        super().__init__()
+        self.worker = worker
+        self.net = net
+        self.data = data
+        self.info = info
+        self.prober = prober
+        self.steps: list[float] = []
+        self.losses: list[float] = []
+        self.progress: dict[str, Any] = {}
+        self.epoch = 0
+        self.step = 0.0
+        self._last_emit = 0.0
+        self._last_probe = 0.0
+        self._probe_interval = PROBE_MIN_INTERVAL
+        self._last_eval = time.perf_counter()
+        self._unreported = 0  # batches since the last forced report
+        self._eval_x, self._eval_y, self._eval_split = self._evaluation_data()
+
+    def _evaluation_data(self) -> tuple[np.ndarray, np.ndarray, str]:
+        data = self.data
+        if data.x_val is not None and data.y_val is not None:
+            return (
+                data.x_val[:MAX_EVAL_SAMPLES],
+                data.y_val[:MAX_EVAL_SAMPLES],
+                "validation",
+            )
+        return (
+            data.x_train[:MAX_EVAL_SAMPLES],
+            data.y_train[:MAX_EVAL_SAMPLES],
+            "training",
+        )
+
+    # --- hooks (worker thread) ----------------------------------------------------------------
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.epoch = int(epoch)
+
+    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs or {}
+        batches = max(1, int(logs.get("batches", 1)))
+        self.step = self.epoch + (batch + 1) / batches
+        self.steps.append(self.step)
+        self.losses.append(float(logs.get("loss", np.nan)))
+        self.progress = logs  # read (copied) only when emitted
+        self._unreported += 1
+        evaluate, _ = self.worker._take_flags()
+        if evaluate or time.perf_counter() - self._last_emit >= 1.0 / BATCH_HZ:
+            self.report(evaluate=evaluate)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        values = dict(logs or {})
+        values["epoch"] = int(epoch)
+        self._emit_batches()
+        self.worker.sig_epoch_finished.emit(values)
+        # A step-epoch request ends with the epoch; the pause after it reports.
+        self.worker.set_epoch_stepping(False)
+        evaluate, _ = self.worker._take_flags()
+        due = time.perf_counter() - self._last_eval >= EVAL_INTERVAL
+        self.report(evaluate=evaluate or due)
+
+    def before_wait(self) -> None:
+        """Called by ``ReportingControl`` when training is about to wait while paused."""
+        _, stepping_epoch = self.worker._take_flags()
+        if self._unreported and not stepping_epoch:
+            self.report(force_probe=True, evaluate=True)
+
+    # --- reporting ---------------------------------------------------------------------------
+    def _emit_batches(self) -> None:
+        if not self.steps:
+            return
+        chunk: dict[str, Any] = {
+            k: float(v) for k, v in self.progress.items() if isinstance(v, (int, float))
+        }
+        chunk["steps"] = np.asarray(self.steps, dtype=np.float64)
+        chunk["losses"] = np.asarray(self.losses, dtype=np.float64)
+        self.steps, self.losses = [], []
+        self._last_emit = time.perf_counter()
+        self.worker.sig_batch_logged.emit(chunk)
+
+    def report(self, force_probe: bool = False, evaluate: bool = False) -> None:
+        """Emit pending batch losses, and a probe and an evaluation when due."""
+        if force_probe:
+            self._unreported = 0
+        self._emit_batches()
+        now = time.perf_counter()
+        if force_probe or now - self._last_probe >= self._probe_interval:
+            started = time.perf_counter()
+            probe = self.prober.probe(self.worker.sample_index, self.epoch, self.step)
+            spent = time.perf_counter() - started
+            self._last_probe = time.perf_counter()
+            # Probe less often when probing is slow, so it stays a small share.
+            self._probe_interval = max(PROBE_MIN_INTERVAL, spent / PROBE_MAX_SHARE)
+            self.worker.sig_probe_ready.emit(probe)
+        if evaluate:
+            self.worker.sig_evaluated.emit(self.evaluate())
+
+    def evaluate(self) -> Evaluation:
+        """Score the model on the evaluation data now."""
+        self._last_eval = time.perf_counter()
+        return evaluate_model(
+            self.net.model,
+            self._eval_x,
+            self._eval_y,
+            self.info,
+            split=self._eval_split,
+            epoch=self.epoch,
+        )

@@ -1,0 +1,205 @@
+"""The training worker and its probes, without the window: same results as headless
+training, probes that match the model, and the thread bridge's signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QThread
+
+from nndesk.document.examples import (
+    residual_classifier,
+    sine_regression,
+    spiral_classifier,
+)
+from nndesk.training.compile import compile_network
+from nndesk.training.data import load_settings_dataset, prepare_data
+from nndesk.training.trainer import TrainConfig, Trainer
+from nndesk.ui.training.probes import Prober, describe_model, evaluate_model, histogram
+from nndesk.ui.workers import (
+    ReportingControl,
+    TrainingJob,
+    TrainingOutcome,
+    TrainingWorker,
+    describe_error,
+)
+
+pytestmark = pytest.mark.gui
+
+
+def prepared(doc):
+    dataset = load_settings_dataset(doc.settings)
+    net = compile_network(doc, dataset=dataset)
+    return net, prepare_data(net, dataset), dataset
+
+
+class Recorder:
+    """Collects what a worker emits (connected directly: no event loop needed)."""
+
+    def __init__(self, worker: TrainingWorker) -> None:
+        self.batches: list[dict] = []
+        self.epochs: list[dict] = []
+        self.probes: list = []
+        self.evaluations: list = []
+        self.failures: list[str] = []
+        self.finished: list[TrainingOutcome] = []
+        worker.sig_batch_logged.connect(self.batches.append)
+        worker.sig_epoch_finished.connect(self.epochs.append)
+        worker.sig_probe_ready.connect(self.probes.append)
+        worker.sig_evaluated.connect(self.evaluations.append)
+        worker.sig_failed.connect(self.failures.append)
+        worker.sig_finished.connect(self.finished.append)
+
+
+def test_gui_training_gives_the_same_weights_as_headless_training(qapp) -> None:
+    doc = spiral_classifier()
+    doc.set_setting("epochs", 4)
+    worker = TrainingWorker(TrainingJob(doc.snapshot()), ReportingControl())
+    seen = Recorder(worker)
+    worker.run()  # in this thread: the probes run between batches all the same
+    (outcome,) = seen.finished
+    assert outcome.status == "completed" and not seen.failures
+    assert len(seen.epochs) == 4 and seen.probes and seen.evaluations
+
+    net, data, _ = prepared(doc)
+    trainer = Trainer(net.model, data, TrainConfig.from_settings(doc.settings))
+    trainer.run()
+    expected = net.model.get_weights()
+    assert outcome.weights.keys() == expected.keys()
+    for key, value in expected.items():
+        np.testing.assert_array_equal(outcome.weights[key], value, err_msg=key)
+    assert outcome.history == trainer.history.as_dict()
+    losses = np.concatenate([b["losses"] for b in seen.batches])
+    assert len(losses) == 4 * 20
+
+
+def test_a_worker_continues_from_kept_weights_and_history(qapp) -> None:
+    doc = spiral_classifier()
+    doc.set_setting("epochs", 2)
+    first = TrainingWorker(TrainingJob(doc.snapshot()), ReportingControl())
+    a = Recorder(first)
+    first.run()
+    done = a.finished[0]
+    second = TrainingWorker(
+        TrainingJob(
+            doc.snapshot(), weights=done.weights, optimizer_state=done.optimizer_state,
+            optimizer_name=done.optimizer_name, history=done.history,
+            preprocessing=done.preprocessing,
+        ),
+        ReportingControl(),
+    )  # fmt: skip
+    b = Recorder(second)
+    second.run()
+    assert [e["epoch"] for e in b.epochs] == [2, 3]
+    assert len(b.finished[0].history["loss"]) == 4
+
+    # Four epochs at once give the same weights (the trainer's resumability, kept
+    # through the worker's weight and optimizer-state hand-over).
+    doc.set_setting("epochs", 4)
+    once = TrainingWorker(TrainingJob(doc.snapshot()), ReportingControl())
+    c = Recorder(once)
+    once.run()
+    for key, value in c.finished[0].weights.items():
+        np.testing.assert_array_equal(b.finished[0].weights[key], value, err_msg=key)
+
+
+def test_worker_failures_are_one_sentence_and_end_with_finished(qapp) -> None:
+    doc = spiral_classifier()
+    doc.set_setting("dataset", "nosuchgenerator:n=3")
+    worker = TrainingWorker(TrainingJob(doc.snapshot()), ReportingControl())
+    seen = Recorder(worker)
+    worker.run()
+    (message,) = seen.failures
+    assert "nosuchgenerator" in message and "\n" not in message
+    assert seen.finished[0].status == "failed" and seen.finished[0].weights is None
+
+
+def test_describe_error_names_unexpected_exceptions() -> None:
+    assert describe_error(KeyError("dense_9")) == (
+        "Training failed (KeyError: 'dense_9'); details are in the log."
+    )
+
+
+def test_a_thread_stepping_one_batch_reports_exactly_that_batch(qtbot) -> None:
+    doc = spiral_classifier()
+    control = ReportingControl()
+    control.step_batch()
+    worker = TrainingWorker(TrainingJob(doc.snapshot()), control)
+    seen = Recorder(worker)
+    thread = QThread()
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.sig_finished.connect(thread.quit)
+    thread.start()
+    try:
+        assert control.wait_until_waiting(timeout=20)
+        qtbot.waitUntil(lambda: sum(len(b["losses"]) for b in seen.batches) == 1)
+        assert seen.probes[-1].step == pytest.approx(1 / 20)
+        control.step_batch()
+        qtbot.waitUntil(lambda: sum(len(b["losses"]) for b in seen.batches) == 2)
+        assert control.wait_until_waiting(timeout=20)
+        qtbot.waitUntil(lambda: seen.probes[-1].step == pytest.approx(2 / 20))
+    finally:
+        with qtbot.waitSignal(thread.finished, timeout=20_000):
+            control.stop()
+    assert seen.finished[0].status == "stopped"
+    thread.wait()
+
+
+# --- probes ----------------------------------------------------------------------------------
+
+
+def test_describe_model_folds_pass_through_layers_and_keeps_merges() -> None:
+    net, data, dataset = prepared(residual_classifier())
+    info = describe_model(net.model, task=dataset.task, class_names=dataset.class_names)
+    names = [c.name for c in info.layers]
+    assert names[0] == "input_1" and info.output.is_output
+    add = info.layer("add_1")
+    assert add.kind == "Add" and set(add.inputs) == {"dense_1", "dense_2"}
+    assert add.kernel is None and info.layer("dense_2").kernel == "dense_2/kernel"
+    assert info.is_plane and not info.is_image
+
+
+def test_probe_values_match_the_model() -> None:
+    net, data, dataset = prepared(spiral_classifier())
+    info = describe_model(net.model, task=dataset.task, class_names=dataset.class_names)
+    prober = Prober(
+        net.model, info, data.x_train, data.y_train, grid_size=16, batch_size=50
+    )
+    probe = prober.probe(7, epoch=0, step=0.0)
+    out = net.model.predict(data.x_train[7:8])
+    np.testing.assert_allclose(probe.activations["dense_3"], out[0], rtol=1e-6)
+    np.testing.assert_array_equal(probe.sample, data.x_train[7])
+    assert probe.target == dataset.class_names[int(data.y_train[7, 0])]
+    x0, x1, y0, y1 = probe.grid.extent
+    corner = np.array([[x0, y0], [x1, y1]], dtype=np.float32)
+    ends = net.model.predict(corner)[:, 0]
+    np.testing.assert_allclose(probe.grid.output[[0, -1], [0, -1]], ends, rtol=1e-5)
+    assert probe.grid.hidden["dense_1"].shape == (8, 16, 16)
+    assert probe.weights.keys() == net.model.get_weights().keys()
+    edges, counts = probe.weight_hist["dense_1"]
+    assert counts.sum() == 2 * 8 + 8  # kernel and bias
+
+
+def test_histogram_handles_constant_and_non_finite_values() -> None:
+    edges, counts = histogram(np.array([1.0, 1.0, np.nan, np.inf]))
+    assert counts.sum() == 2 and edges[0] < 1.0 < edges[-1]
+    edges, counts = histogram(np.array([np.nan]))
+    assert counts.sum() == 0 and len(edges) == len(counts) + 1
+
+
+def test_evaluation_of_a_classifier_and_a_regression() -> None:
+    net, data, dataset = prepared(spiral_classifier())
+    info = describe_model(net.model, task=dataset.task, class_names=dataset.class_names)
+    ev = evaluate_model(net.model, data.x_val, data.y_val, info)
+    assert ev.confusion.shape == (2, 2) and ev.confusion.sum() == data.n_val
+    assert ev.report["accuracy"] == pytest.approx(np.trace(ev.confusion) / data.n_val)
+    (roc,) = ev.roc
+    assert roc[0] == dataset.class_names[1] and 0.0 <= roc[3] <= 1.0
+
+    net, data, dataset = prepared(sine_regression())
+    info = describe_model(net.model, task=dataset.task)
+    ev = evaluate_model(net.model, data.x_val, data.y_val, info)
+    pred = net.model.predict(data.x_val)
+    assert ev.mae == pytest.approx(float(np.mean(np.abs(pred - data.y_val))), rel=1e-5)
+    assert len(ev.y_true) == data.n_val and ev.confusion is None
