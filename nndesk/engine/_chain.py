@@ -19,15 +19,19 @@ layer's input buffer carries a column of ones. One product then gives
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._data import check_finite
 from ._kernels import kernel
 from .layers.core import Dense, Input
 from .losses import BinaryCrossentropy, MeanSquaredError
+from .optimizers import SGD, Adam, AdamW, Optimizer
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .model import Model
 
 # Per-layer multiply-adds per batch up to which the chain runs. The compiled loops
@@ -38,8 +42,12 @@ NUMPY_MAX_MACS = 1 << 16
 
 _ACTS = {"linear": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
 _BCE, _MSE = 0, 1
+# Optimizers whose update the compiled step runs itself (AdamW is an Adam).
+_OPT_CODES = {Adam: 1, AdamW: 1, SGD: 2}
+_N_SCALARS = 10  # the most scalars an update in the step takes (Adam's)
+_QUIET = {"all": "ignore"}
 # Status codes of the step kernels.
-_OK, _BAD_TARGET, _NOT_FINITE = 0, 2, 3
+_OK, _BAD_INPUT, _BAD_TARGET, _NOT_FINITE = 0, 1, 2, 3
 # Bit pattern of 1.0: for an IEEE float read as an unsigned integer, values in
 # [+0, 1] are exactly the patterns <= this one (NaN, negatives and -0.0 are larger).
 _ONE_BITS = {
@@ -49,22 +57,37 @@ _ONE_BITS = {
 
 
 # --- the compiled step --------------------------------------------------------------
-def _chain_step_loop(x, y, P, G, meta, A, D, out_grad, kind, inv_n):
-    """Forward, loss and backward of a Dense stack on flat buffers.
+def _chain_step_loop(x, y, P, G, meta, W, S, h):
+    """Forward, loss, backward and (optionally) the optimizer update of a Dense
+    stack on flat buffers, in one call: every argument is an array, since each
+    one costs dispatch time.
 
-    ``meta[l]`` = (weight offset, n_in, n_out, has_bias, activation, input offset
-    in ``A``, output offset in ``A``, offset in ``D``); ``P``/``G`` are the packed
-    parameters and gradients, ``A`` the activations (``x`` first), ``D`` the
-    pre-activations and then their gradients. ``out_grad`` receives the loss
-    gradient with respect to the output (the logits for ``kind`` 0, BCE).
-    Returns ``(total, status)``; gradients are written only when status is 0.
+    ``meta[l]`` for layer ``l`` = (weight offset, n_in, n_out, has_bias,
+    activation, input offset, output offset, pre-activation offset), offsets
+    into the work buffer ``W`` (activations, ``x`` first, then pre-activations
+    and their gradients). The last row is (loss kind, optimizer code, loss
+    gradient offset, scalar offset, first parameter, parameter count, 0, 0):
+    the loss gradient with respect to the output (the logits for BCE) goes to
+    ``W`` at its offset; optimizer 1 is Adam and 2 SGD on ``P``/``G`` over the
+    parameter range with state rows ``S``, 0 is none. ``h`` holds ``1 / size``
+    of the targets, then the optimizer's scalars, which are first stored into
+    ``W`` at the scalar offset so that they round to the parameter dtype as the
+    optimizer's own kernels receive them. Returns ``(total, status)``; status 1
+    is a non-finite input, 2 a bad target, 3 a non-finite loss, and gradients
+    and parameters are written only when status is 0.
     """
     rows, n0 = x.shape
+    n_layers = meta.shape[0] - 1
+    last = n_layers - 1
+    kind, opt = meta[n_layers, 0], meta[n_layers, 1]
+    og, sc = meta[n_layers, 2], meta[n_layers, 3]
+    inv_n = h[0]
     for r in range(rows):
         for i in range(n0):
-            A[r * n0 + i] = x[r, i]
-    n_layers = meta.shape[0]
-    last = n_layers - 1
+            v = x[r, i]
+            if not math.isfinite(v):
+                return 0.0, 1
+            W[r * n0 + i] = v
     for layer in range(n_layers):
         w_off, n_in, n_out = meta[layer, 0], meta[layer, 1], meta[layer, 2]
         has_bias, act = meta[layer, 3], meta[layer, 4]
@@ -73,26 +96,26 @@ def _chain_step_loop(x, y, P, G, meta, A, D, out_grad, kind, inv_n):
             for j in range(n_out):
                 acc = 0.0
                 for i in range(n_in):
-                    acc += A[a_in + r * n_in + i] * P[w_off + i * n_out + j]
+                    acc += W[a_in + r * n_in + i] * P[w_off + i * n_out + j]
                 if has_bias:
                     acc += P[w_off + n_in * n_out + j]
                 k = r * n_out + j
-                D[d_off + k] = acc
+                W[d_off + k] = acc
                 if layer == last and kind == 0:
                     continue  # the loss turns the logits into probabilities
-                zi = D[d_off + k]
+                zi = W[d_off + k]
                 if act == 1:
-                    A[a_out + k] = zi - zi if zi < 0 else zi
+                    W[a_out + k] = zi - zi if zi < 0 else zi
                 elif act == 2:
-                    A[a_out + k] = math.tanh(zi)
+                    W[a_out + k] = math.tanh(zi)
                 elif act == 3:
                     if zi >= 0:
-                        A[a_out + k] = 1 / (1 + math.exp(-zi))
+                        W[a_out + k] = 1 / (1 + math.exp(-zi))
                     else:
                         e = math.exp(zi)
-                        A[a_out + k] = e / (1 + e)
+                        W[a_out + k] = e / (1 + e)
                 else:
-                    A[a_out + k] = zi
+                    W[a_out + k] = zi
     # Loss, its gradient, and the output layer's pre-activation gradient.
     n_out, act = meta[last, 2], meta[last, 4]
     a_out, d_off = meta[last, 6], meta[last, 7]
@@ -104,13 +127,13 @@ def _chain_step_loop(x, y, P, G, meta, A, D, out_grad, kind, inv_n):
                 if not (yi >= 0 and yi <= 1):
                     return 0.0, 2
                 k = r * n_out + j
-                zi = D[d_off + k]
+                zi = W[d_off + k]
                 e = math.exp(-abs(zi))
                 total += max(zi, 0.0) - zi * yi + math.log1p(e)
                 p = 1.0 / (1.0 + e) if zi >= 0 else e / (1.0 + e)
-                A[a_out + k] = p
-                out_grad[k] = (p - yi) * inv_n
-                D[d_off + k] = out_grad[k]
+                W[a_out + k] = p
+                W[og + k] = (p - yi) * inv_n
+                W[d_off + k] = W[og + k]
     else:
         two = 2.0 * inv_n
         for r in range(rows):
@@ -119,22 +142,22 @@ def _chain_step_loop(x, y, P, G, meta, A, D, out_grad, kind, inv_n):
                 if not abs(yi) < np.inf:
                     return 0.0, 2
                 k = r * n_out + j
-                d = A[a_out + k] - yi
+                d = W[a_out + k] - yi
                 total += d * d
-                out_grad[k] = d * two
+                W[og + k] = d * two
     if not math.isfinite(total):
         return total, 3
     if kind == 1:
         for k in range(rows * n_out):
-            d = out_grad[k]
-            yk = A[a_out + k]
+            d = W[og + k]
+            yk = W[a_out + k]
             if act == 1:
                 d = d if yk > 0 else 0.0
             elif act == 2:
                 d = d * (1 - yk * yk)
             elif act == 3:
                 d = d * yk * (1 - yk)
-            D[d_off + k] = d
+            W[d_off + k] = d
     for layer in range(last, -1, -1):
         w_off, n_in, n_out = meta[layer, 0], meta[layer, 1], meta[layer, 2]
         has_bias, a_in, d_off = meta[layer, 3], meta[layer, 5], meta[layer, 7]
@@ -142,13 +165,13 @@ def _chain_step_loop(x, y, P, G, meta, A, D, out_grad, kind, inv_n):
             for j in range(n_out):
                 acc = 0.0
                 for r in range(rows):
-                    acc += A[a_in + r * n_in + i] * D[d_off + r * n_out + j]
+                    acc += W[a_in + r * n_in + i] * W[d_off + r * n_out + j]
                 G[w_off + i * n_out + j] = acc
         if has_bias:
             for j in range(n_out):
                 acc = 0.0
                 for r in range(rows):
-                    acc += D[d_off + r * n_out + j]
+                    acc += W[d_off + r * n_out + j]
                 G[w_off + n_in * n_out + j] = acc
         if layer == 0:
             break
@@ -159,22 +182,64 @@ def _chain_step_loop(x, y, P, G, meta, A, D, out_grad, kind, inv_n):
             for i in range(n_in):
                 acc = 0.0
                 for j in range(n_out):
-                    acc += D[d_off + r * n_out + j] * P[w_off + i * n_out + j]
+                    acc += W[d_off + r * n_out + j] * P[w_off + i * n_out + j]
                 k = r * n_in + i
-                D[p_off + k] = acc
-                d = D[p_off + k]
-                yk = A[a_in + k]
+                W[p_off + k] = acc
+                d = W[p_off + k]
+                yk = W[a_in + k]
                 if prev_act == 1:
                     d = d if yk > 0 else 0.0
                 elif prev_act == 2:
                     d = d * (1 - yk * yk)
                 elif prev_act == 3:
                     d = d * yk * (1 - yk)
-                D[p_off + k] = d
+                W[p_off + k] = d
+    if opt == 0:
+        return total, 0
+    for k in range(1, h.size):
+        W[sc + k - 1] = h[k]
+    lo, hi = meta[n_layers, 4], meta[n_layers, 4] + meta[n_layers, 5]
+    # The updates below repeat _optim_kernels' Adam and SGD loops operation by
+    # operation (same order, same dtypes), so they give the same bits.
+    if opt == 1:
+        step_size, w1, beta2, w2 = W[sc], W[sc + 1], W[sc + 2], W[sc + 3]
+        bc2_sqrt, eps, wd, decay = W[sc + 4], W[sc + 5], W[sc + 6], W[sc + 7]
+        scale, clip = W[sc + 8], W[sc + 9]
+        for i in range(lo, hi):
+            gi = G[i] * scale
+            if clip > 0:
+                gi = min(max(gi, -clip), clip)
+            if wd != 0:
+                gi += wd * P[i]
+            q = i - lo
+            mi = S[0, q] + w1 * (gi - S[0, q])
+            vi = beta2 * S[1, q] + w2 * (gi * gi)
+            S[0, q] = mi
+            S[1, q] = vi
+            P[i] = P[i] * decay - step_size * mi / (math.sqrt(vi) / bc2_sqrt + eps)
+    else:
+        lr, momentum, wd = W[sc], W[sc + 1], W[sc + 3]
+        nesterov = h[3] != 0
+        scale, clip = W[sc + 4], W[sc + 5]
+        for i in range(lo, hi):
+            gi = G[i] * scale
+            if clip > 0:
+                gi = min(max(gi, -clip), clip)
+            if wd != 0:
+                gi += wd * P[i]
+            if momentum != 0:
+                q = i - lo
+                b = momentum * S[0, q] + gi
+                S[0, q] = b
+                if nesterov:
+                    gi = gi + momentum * b
+                else:
+                    gi = b
+            P[i] -= lr * gi
     return total, 0
 
 
-def _chain_step_unavailable(x, y, P, G, meta, A, D, out_grad, kind, inv_n):
+def _chain_step_unavailable(x, y, P, G, meta, W, S, h):
     raise RuntimeError("The compiled Dense-chain step runs only with Numba.")
 
 
@@ -279,12 +344,11 @@ class _Buffers:
     """Work arrays for one batch size."""
 
     __slots__ = (
-        "A",
-        "D",
+        "W",
         "dh",
         "dz",
         "grad",
-        "grad_flat",
+        "h",
         "hv",
         "ins",
         "ins_t",
@@ -317,15 +381,36 @@ class DenseChain:
         self._buffers: dict[tuple[int, bool], _Buffers] = {}
         self._last: tuple[_Buffers, np.ndarray, bool] | None = None
         self._one_bits = _ONE_BITS.get(self.dtype)
+        # The chain's parameters: where they start in the packed buffer, how many.
+        self.p_start = self.layers[0].offset
+        last = self.layers[-1]
+        self.p_count = last.offset + (last.n_in + last.bias) * last.n_out - self.p_start
+        # The optimizer's single-call plan last seen, with what it allows:
+        # (plan, numba, update code for the compiled step, or 0).
+        self._opt_key: tuple[Any, bool] | None = None
+        self._opt_code = 0
+        self._no_state = np.empty((0, 0), self.dtype)
 
-    def run(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray] | None:
-        """Loss and gradients for one validated batch: ``(total, output)``, or None
-        when this batch is not for the chain (shapes, dtypes, size).
+    def run(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        optimizer: Optimizer,
+        params: Mapping[str, np.ndarray],
+        grads: Mapping[str, np.ndarray],
+        inputs_checked: bool = True,
+    ) -> tuple[float, np.ndarray] | None:
+        """One training step on a batch with checked shapes: ``(mean loss,
+        output)``, or None when this batch is not for the chain (shapes, dtypes,
+        size). ``optimizer`` has updated ``params`` (the model's) from ``grads``
+        when the loss is finite; otherwise nothing changed. ``inputs_checked``
+        False has the step check ``x`` for NaN/Inf (the compiled one does so as
+        it reads ``x``).
 
         Raises
         ------
         DataError
-            For targets the loss cannot use.
+            For NaN/Inf inputs or targets the loss cannot use.
         """
         n = x.shape[0]
         if (
@@ -345,29 +430,90 @@ class DenseChain:
         bufs = self._buffers.get((n, numba))
         if bufs is None:
             bufs = self._make_buffers(n, numba)
-        self._last = (bufs, x, numba)
+        plan = optimizer._fused
+        if (
+            self._opt_key is None
+            or plan is not self._opt_key[0]
+            or (numba is not self._opt_key[1])
+        ):
+            self._adopt(optimizer, params, grads, numba)
+        code = self._opt_code
+        if code > 0 and optimizer.clipnorm is not None:
+            code = 0  # the global norm needs every gradient first
         if numba:
-            return self._run_numba(x, y, n, bufs)
-        return self._run_numpy(x, y, n, bufs)
+            done = self._run_numba(x, y, bufs, optimizer, plan, code)
+        else:
+            if not inputs_checked:
+                check_finite(self.model, [x])
+            with np.errstate(**_QUIET):
+                done = self._run_numpy(x, y, n, bufs)
+        self._last = (bufs, x, numba)
+        if code <= 0 and math.isfinite(done[0]):
+            if code == 0:
+                optimizer._step_fused(plan, grads)  # type: ignore[arg-type]
+            else:
+                optimizer.step(params, grads)
+        return done
+
+    def _adopt(
+        self,
+        optimizer: Optimizer,
+        params: Mapping[str, np.ndarray],
+        grads: Mapping[str, np.ndarray],
+        numba: bool,
+    ) -> None:
+        """Work out how this step may update with ``optimizer``'s current plan:
+        code > 0 in the compiled step, 0 by the plan's own call, -1 through
+        ``optimizer.step`` (which checks everything and plans again)."""
+        plan = optimizer._fused
+        self._opt_key = (plan, numba)
+        self._opt_code = -1
+        if (
+            plan is None
+            or plan.fn is None
+            or plan.state is None
+            or not plan.matches(params, grads, numba)
+        ):
+            return
+        self._opt_code = 0
+        flat = plan.args[0]
+        if (
+            numba
+            and type(optimizer) in _OPT_CODES
+            and flat.base is self.flat_p
+            and _offset(flat, self.flat_p) == self.p_start
+            and flat.size == self.p_count
+        ):
+            self._opt_code = _OPT_CODES[type(optimizer)]
 
     # --- Numba ------------------------------------------------------------------------
     def _run_numba(
-        self, x: np.ndarray, y: np.ndarray, n: int, b: _Buffers
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        b: _Buffers,
+        optimizer: Optimizer,
+        plan: Any,
+        code: int,
     ) -> tuple[float, np.ndarray]:
+        meta = b.meta
+        if code > 0:
+            values = optimizer._advance_fused(plan)
+            b.h[1 : 1 + len(values)] = values
+            state = plan.state
+        else:
+            state = self._no_state
+        meta[-1, 1] = max(code, 0)
         total, status = chain_step._impl(  # type: ignore[misc]
-            x,
-            y,
-            self.flat_p,
-            self.flat_g,
-            b.meta,
-            b.A,
-            b.D,
-            b.grad_flat,
-            self.kind,
-            1.0 / y.size,
+            x, y, self.flat_p, self.flat_g, meta, b.W, state, b.h
         )
-        if status == _BAD_TARGET:
-            self.loss._reject(y)
+        if status != _OK:
+            if code > 0:
+                optimizer._undo_fused(plan)
+            if status == _BAD_INPUT:
+                check_finite(self.model, [x])
+            elif status == _BAD_TARGET:
+                self.loss._reject(y)
         self._set_loss_cache(b.grad)
         return total / y.size, b.out
 
@@ -451,8 +597,8 @@ class DenseChain:
         for k, (layer, c) in enumerate(zip(layers, self.layers, strict=True)):
             if numba:
                 a_in, a_out = int(b.meta[k, 5]), int(b.meta[k, 6])
-                x_k = b.A[a_in : a_in + n * c.n_in].reshape(n, c.n_in)
-                y_k = b.A[a_out : a_out + n * c.n_out].reshape(n, c.n_out)
+                x_k = b.W[a_in : a_in + n * c.n_in].reshape(n, c.n_in)
+                y_k = b.W[a_out : a_out + n * c.n_out].reshape(n, c.n_out)
             else:
                 x_k = b.hv[k] if k or c.bias else x
                 y_k = b.hv[k + 1] if k + 1 < len(layers) else b.out
@@ -471,12 +617,13 @@ class DenseChain:
         dt = self.dtype
         b = _Buffers()
         layers = self.layers
-        b.grad = np.empty((n, self.n_out), dt)
-        b.grad_flat = b.grad.reshape(-1)
         if numba:
-            meta = np.empty((len(layers), 8), dtype=np.int64)
+            # W: activations (x first), pre-activations, loss gradient, scalars.
+            n_layers = len(layers)
+            meta = np.zeros((n_layers + 1, 8), dtype=np.int64)
+            a_size = n * (self.n_in + sum(c.n_out for c in layers))
             a_off = n * self.n_in
-            d_off = 0
+            d_off = a_size
             a_in = 0
             for k, c in enumerate(layers):
                 size = n * c.n_out
@@ -484,11 +631,17 @@ class DenseChain:
                 a_in = a_off
                 a_off += size
                 d_off += size
+            og = d_off
+            sc = og + n * self.n_out
+            meta[n_layers] = (self.kind, 0, og, sc, self.p_start, self.p_count, 0, 0)
             b.meta = meta
-            b.A = np.empty(a_off, dt)
-            b.D = np.empty(d_off, dt)
-            b.out = b.A[a_in:a_off].reshape(n, self.n_out)
+            b.W = np.empty(sc + _N_SCALARS, dt)
+            b.out = b.W[a_in:a_off].reshape(n, self.n_out)
+            b.grad = b.W[og:sc].reshape(n, self.n_out)
+            b.h = np.zeros(1 + _N_SCALARS)
+            b.h[0] = 1.0 / (n * self.n_out)
         else:
+            b.grad = np.empty((n, self.n_out), dt)
             b.ins, b.ins_t, b.hv, b.z, b.dz, b.dh, b.mask = [], [], [], [], [], [], []
             for c in layers:
                 buf = np.empty((n, c.n_in + c.bias), dt)

@@ -584,28 +584,41 @@ class Model:
 
     # --- training ---------------------------------------------------------------------
     def _train_step(
-        self, xs: Sequence[np.ndarray], ys: Sequence[np.ndarray]
+        self,
+        xs: Sequence[np.ndarray],
+        ys: Sequence[np.ndarray],
+        inputs_checked: bool = True,
     ) -> tuple[float, list[float], list[np.ndarray]]:
-        """One optimizer step on a validated batch: (loss, per-output losses, outputs)."""
+        """One optimizer step on a validated batch: (loss, per-output losses, outputs).
+
+        ``inputs_checked`` False leaves the NaN/Inf check of ``xs`` to this step.
+        """
         self._set_grad_mode("train")
         if not self._chain_planned:
             self._chain = plan_chain(self)
             self._chain_planned = True
             log.debug("Model '%s': Dense-chain step %s", self.name, self._chain)
         if self._chain is not None:
-            with np.errstate(**_QUIET):
-                done = self._chain.run(xs[0], ys[0])
-                if done is not None:
-                    total, out = done
-                    if not math.isfinite(total):
-                        raise NumericalError(
-                            f"The training loss became {total} (weights left "
-                            "unchanged): lower the learning rate, scale the inputs, "
-                            "or add gradient clipping."
-                        )
-                    self.optimizer.step(self._params, self._grads)  # type: ignore[union-attr]
-                    self._chain_pending = True
-                    return total, [total], [out]
+            done = self._chain.run(
+                xs[0],
+                ys[0],
+                self.optimizer,  # type: ignore[arg-type]
+                self._params,
+                self._grads,
+                inputs_checked,
+            )
+            if done is not None:
+                total, out = done
+                if not math.isfinite(total):
+                    raise NumericalError(
+                        f"The training loss became {total} (weights left "
+                        "unchanged): lower the learning rate, scale the inputs, "
+                        "or add gradient clipping."
+                    )
+                self._chain_pending = True
+                return total, [total], [out]
+        if not inputs_checked:
+            check_finite(self, xs)
         with np.errstate(**_QUIET):
             outs = self._forward(xs, True)
             parts, seeds, preact = self._losses(outs, ys, with_grads=True)
@@ -684,9 +697,8 @@ class Model:
         """
         self._require_compiled()
         xs = prepare_inputs(self, x)
-        check_finite(self, xs)
         ys = prepare_targets(self, y, len(xs[0]))
-        total, parts, outs = self._train_step(xs, ys)
+        total, parts, outs = self._train_step(xs, ys, inputs_checked=False)
         logs = self._loss_logs(total, parts)
         if any(self.metric_functions):
             logs.update(self._metric_logs(ys, [o.copy() for o in outs]))

@@ -113,7 +113,7 @@ class _FusedPlan:
     views into one buffer each; ``fn`` is None when they are not, so the step
     takes the per-key path without looking again."""
 
-    __slots__ = ("args", "dtype", "fn", "grads", "keys", "numba", "params")
+    __slots__ = ("args", "dtype", "fn", "grads", "keys", "numba", "params", "state")
 
     def __init__(
         self,
@@ -126,6 +126,8 @@ class _FusedPlan:
         self.fn: Any = None
         self.args: tuple[Any, ...] = ()
         self.dtype: np.dtype | None = None
+        # (slots, size): row s is slot s of every parameter, in key order.
+        self.state: np.ndarray | None = None
 
     def matches(
         self,
@@ -206,10 +208,7 @@ class Optimizer:
         if fused is None or not fused.matches(params, grads, numba):
             fused = self._plan_fused(params, grads, numba)
         if fused is not None and fused.fn is not None:
-            self._scale = self._clip_scale(grads)
-            self._scalar_cache.clear()
-            self.iterations += 1
-            fused.fn(*fused.args, *self._fused_scalars(fused.dtype, fused.keys))
+            self._step_fused(fused, grads)
             return
         if params.keys() != grads.keys():
             self._key_error(params, grads)
@@ -236,6 +235,27 @@ class Optimizer:
         scalars = self._scalars
         for key, plan in todo:
             plan.fn(*plan.args, *scalars(plan.dtype, key))
+
+    def _step_fused(self, fused: _FusedPlan, grads: Mapping[str, np.ndarray]) -> None:
+        """The single-call update of a plan known to match ``grads`` (a model that
+        checked its own arrays calls this directly, skipping ``matches``)."""
+        self._scale = self._clip_scale(grads)
+        self._scalar_cache.clear()
+        self.iterations += 1
+        fused.fn(*fused.args, *self._fused_scalars(fused.dtype, fused.keys))
+
+    def _advance_fused(self, fused: _FusedPlan) -> tuple[Any, ...]:
+        """Count one single-call step done elsewhere (a model's compiled step) and
+        return its kernel scalars as Python numbers, uncast: no clipnorm."""
+        self._scale = 1.0
+        self._scalar_cache.clear()
+        self.iterations += 1
+        clip = self.clipvalue if self.clipvalue is not None else 0.0
+        return self._scalar_values(fused.keys[0], 1.0, clip)
+
+    def _undo_fused(self, fused: _FusedPlan) -> None:
+        """Take back ``_advance_fused`` when the step it was for did not happen."""
+        self.iterations -= 1
 
     def _plan_fused(
         self,
@@ -270,9 +290,10 @@ class Optimizer:
         # views, so get_state and set_state see the same keys and values.
         states = [self._prepare_state(k, p) for k, p in zip(keys, ps, strict=True)]
         dtype = flat_p.dtype
+        plan.state = np.empty((len(self.slots), flat_p.size), dtype=dtype)
         flat_state = []
         for s in range(len(self.slots)):
-            buf = np.empty(flat_p.size, dtype=dtype)
+            buf = plan.state[s]
             start = 0
             for state in states:
                 a = state[s]
@@ -648,6 +669,16 @@ class Adam(Optimizer):
         steps = self._steps
         t = steps.get(keys[0], 0)
         return all(steps.get(k, 0) == t for k in keys)
+
+    def _advance_fused(self, fused: _FusedPlan) -> tuple[Any, ...]:
+        keys = fused.keys
+        self._steps.update(dict.fromkeys(keys, self._steps.get(keys[0], 0) + 1))
+        return super()._advance_fused(fused)
+
+    def _undo_fused(self, fused: _FusedPlan) -> None:
+        keys = fused.keys
+        self._steps.update(dict.fromkeys(keys, self._steps[keys[0]] - 1))
+        super()._undo_fused(fused)
 
     def _fused_scalars(self, dtype: np.dtype, keys: tuple[str, ...]) -> tuple[Any, ...]:
         steps = self._steps

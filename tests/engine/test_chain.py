@@ -203,3 +203,108 @@ def test_bce_loss_stays_accurate_for_confident_right_predictions(kernel_path):
     model.set_weights({"dense_1/kernel": np.full((3, 1), 0.0), "dense_1/bias": [20.0]})
     loss = model.train_on_batch(x, np.ones_like(y))["loss"]
     np.testing.assert_allclose(loss, np.log1p(np.exp(-20.0)), rtol=1e-5)
+
+
+OPTIMIZERS = [
+    lambda: optimizers.Adam(lr=0.02),
+    lambda: optimizers.AdamW(lr=0.02, weight_decay=0.05, clipvalue=0.01),
+    lambda: optimizers.Adam(lr=0.02, weight_decay=0.01, clipnorm=0.05),
+    lambda: optimizers.SGD(lr=0.1),
+    lambda: optimizers.SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda: optimizers.SGD(lr=0.1, momentum=0.8, clipvalue=0.02),
+    lambda: optimizers.RMSprop(lr=0.01, momentum=0.5),
+]
+
+
+def _opt_run(make_opt, dtype, hidden, out_act, loss, steps=9):
+    x, y = _data(dtype, 25, 2)
+    model = _net(hidden, out_act, loss, dtype, n_out=2)
+    model.compile(loss=loss, optimizer=make_opt())
+    logs = []
+    for step in range(steps):
+        start = (step * 10) % len(x)
+        logs.append(model.train_on_batch(x[start : start + 10], y[start : start + 10]))
+        if step == 4:
+            model.optimizer.lr *= 0.5  # as a schedule would
+    return logs, model.get_weights(), model.optimizer.get_state(), model
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("make_opt", OPTIMIZERS)
+@pytest.mark.parametrize(("hidden", "out_act", "loss"), [NETS[0], NETS[3]])
+def test_update_inside_the_step_matches_the_optimizer(
+    kernel_path, no_chain, monkeypatch, make_opt, dtype, hidden, out_act, loss
+):
+    # The compiled step's own update (Adam, SGD) gives the very bits of the
+    # optimizer's kernel; the layer path agrees to rounding.
+    fused = _opt_run(make_opt, dtype, hidden, out_act, loss)
+    inside = _chain.chain_step.uses_numba and type(fused[3].optimizer) in (
+        optimizers.Adam,
+        optimizers.AdamW,
+        optimizers.SGD,
+    )
+    assert (fused[3]._chain._opt_code > 0) == inside
+    monkeypatch.setattr(_chain, "_OPT_CODES", {})
+    apart = _opt_run(make_opt, dtype, hidden, out_act, loss)
+    no_chain()
+    layers = _opt_run(make_opt, dtype, hidden, out_act, loss)
+    assert [a["loss"] for a in fused[0]] == [a["loss"] for a in apart[0]]
+    for key, w in apart[1].items():
+        np.testing.assert_array_equal(fused[1][key], w, err_msg=key)
+    assert fused[2].keys() == apart[2].keys() == layers[2].keys()
+    for key, s in apart[2].items():
+        np.testing.assert_array_equal(fused[2][key], s, err_msg=key)
+    tol = 2e-5 if dtype == np.float32 else 1e-10
+    for key, w in layers[1].items():
+        np.testing.assert_allclose(fused[1][key], w, rtol=tol, atol=tol, err_msg=key)
+    for key, s in layers[2].items():
+        np.testing.assert_allclose(fused[2][key], s, rtol=tol, atol=tol, err_msg=key)
+
+
+@pytest.mark.parametrize("make_opt", [OPTIMIZERS[0], OPTIMIZERS[4]])
+def test_state_saved_mid_training_resumes_exactly(kernel_path, make_opt):
+    x, y = _data(np.float32, 30)
+    model = _net(*NETS[0], dtype=np.float32)
+    model.compile(loss="binary_crossentropy", optimizer=make_opt())
+    for k in range(3):
+        model.train_on_batch(x[k * 10 : k * 10 + 10], y[k * 10 : k * 10 + 10])
+    weights, state = model.get_weights(), model.optimizer.get_state()
+    resumed = _net(*NETS[0], dtype=np.float32)
+    resumed.compile(loss="binary_crossentropy", optimizer=make_opt())
+    resumed.set_weights(weights)
+    resumed.optimizer.set_state(state)
+    for m in (model, resumed):
+        for k in range(4):
+            m.train_on_batch(x[k * 5 : k * 5 + 10], y[k * 5 : k * 5 + 10])
+    for key, w in model.get_weights().items():
+        np.testing.assert_array_equal(resumed.get_weights()[key], w, err_msg=key)
+    end = model.optimizer.get_state()
+    assert int(end["iterations"]) == 7
+    for key, s in end.items():
+        np.testing.assert_array_equal(resumed.optimizer.get_state()[key], s)
+
+
+@pytest.mark.parametrize("make_opt", [OPTIMIZERS[0], OPTIMIZERS[4]])
+def test_failed_steps_leave_the_optimizer_state(kernel_path, make_opt):
+    model = _net([(4, "linear", True)], "linear", "mse", np.float32)
+    model.compile(loss="mse", optimizer=make_opt())
+    x, y = _data(np.float32, 6)
+    model.train_on_batch(x, y)
+    model.train_on_batch(x, y)
+    before, state = model.get_weights(), model.optimizer.get_state()
+    bad_x = x.copy()
+    bad_x[1, 2] = np.inf
+    bad_y = y.copy()
+    bad_y[2, 0] = np.nan
+    with pytest.raises(DataError, match="NaN/Inf"):
+        model.train_on_batch(bad_x, y)
+    with pytest.raises(DataError):
+        model.train_on_batch(x, bad_y)
+    with pytest.raises(NumericalError):
+        model.train_on_batch(x * np.float32(1e30), y)
+    for key, w in model.get_weights().items():
+        np.testing.assert_array_equal(w, before[key], err_msg=key)
+    after = model.optimizer.get_state()
+    assert after.keys() == state.keys()
+    for key, s in state.items():
+        np.testing.assert_array_equal(after[key], s, err_msg=key)
