@@ -1,9 +1,15 @@
-"""Render the main window with an example network to PNG for the docs.
+"""Render the main window to PNG for the docs: the editor, and a trained spiral.
 
 Usage::
 
     .venv/bin/python docs/screenshots.py [--example residual] [--theme light]
         [--select dense_1] [--output docs/images/editor.png] [--size 1440x900]
+        [--training-output docs/images/training.png] [--epochs 300] [--seed 0]
+        [--only editor|training]
+
+The training shot attaches the training panels as the app does, trains the spiral
+example for ``--epochs`` epochs with the network seed ``--seed`` (so the picture
+comes out the same each time), waits for the run to end and grabs the window.
 
 With a display (or under Xvfb: ``Xvfb :99 -screen 0 1600x1000x24 &`` then
 ``DISPLAY=:99 QT_QPA_PLATFORM=xcb``) the real platform draws the window; without one
@@ -29,7 +35,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--select", default="", help="node id to select (inspector)")
     parser.add_argument("--output", type=Path, default=HERE / "images" / "editor.png")
     parser.add_argument("--size", default="1440x900", help="window size WxH")
+    parser.add_argument(
+        "--training-output", type=Path, default=HERE / "images" / "training.png"
+    )
+    parser.add_argument("--training-size", default="1600x1000", help="WxH")
+    parser.add_argument("--epochs", type=int, default=300, help="epochs to train")
+    parser.add_argument("--seed", type=int, default=0, help="the network's seed")
+    parser.add_argument("--only", choices=("editor", "training"), default=None)
     return parser.parse_args(argv)
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, height = (int(v) for v in text.lower().split("x"))
+    return width, height
+
+
+def _settle(app: object, rounds: int = 5) -> None:
+    for _ in range(rounds):
+        app.processEvents()  # type: ignore[attr-defined]
+
+
+def _save(app: object, window: object, output: Path) -> bool:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    image = window.grab()  # type: ignore[attr-defined]
+    if not image.save(str(output)):
+        sys.stderr.write(f"screenshots: cannot write {output}\n")
+        return False
+    sys.stdout.write(
+        f"wrote {output} ({image.width()}x{image.height()} px, "
+        f"platform {app.platformName()})\n"  # type: ignore[attr-defined]
+    )
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,45 +76,100 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QStandardPaths
     from PySide6.QtWidgets import QApplication
 
-    from nndesk.document.examples import EXAMPLES
     from nndesk.ui.icons import app_icon
-    from nndesk.ui.main_window import MainWindow
-    from nndesk.ui.settings import AppSettings
-    from nndesk.ui.theme import ThemeManager
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setStyle("Fusion")
     app.setWindowIcon(app_icon())
     QStandardPaths.setTestModeEnabled(True)
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    ok = True
     with tempfile.TemporaryDirectory(prefix="nndesk-shots-") as folder:
-        themes = ThemeManager(args.theme)
-        themes.apply()
-        window = MainWindow(AppSettings.at_path(Path(folder) / "s.ini"), themes)
-        window.set_document(EXAMPLES[args.example].build())
-        window.resize(width, height)
-        window.show()
-        for _ in range(5):
-            app.processEvents()
-        window.editor.view.fit_to_view()
-        if args.select:
-            window.editor.focus_node(args.select)
-        window.editor.scene.flush()
-        for _ in range(5):
-            app.processEvents()
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        image = window.grab()
-        if not image.save(str(args.output)):
-            sys.stderr.write(f"screenshots: cannot write {args.output}\n")
-            return 1
-        sys.stdout.write(
-            f"wrote {args.output} ({image.width()}x{image.height()} px, "
-            f"platform {app.platformName()})\n"
+        if args.only in (None, "editor"):
+            ok = render_editor(app, Path(folder) / "editor.ini", args) and ok
+        if args.only in (None, "training"):
+            ok = render_training(app, Path(folder) / "training.ini", args) and ok
+    return 0 if ok else 1
+
+
+def _window(settings_path: Path, theme: str) -> object:
+    from nndesk.ui.main_window import MainWindow
+    from nndesk.ui.settings import AppSettings
+    from nndesk.ui.theme import ThemeManager
+
+    themes = ThemeManager(theme)
+    themes.apply()
+    window = MainWindow(AppSettings.at_path(settings_path), themes)
+    window.ask_unsaved = lambda name: "discard"
+    return window
+
+
+def render_editor(app: object, settings_path: Path, args: argparse.Namespace) -> bool:
+    """The editor with ``args.example``, ``args.select`` selected."""
+    from nndesk.document.examples import EXAMPLES
+
+    window = _window(settings_path, args.theme)
+    window.set_document(EXAMPLES[args.example].build())
+    window.resize(*_size(args.size))
+    window.show()
+    _settle(app)
+    window.editor.view.fit_to_view()
+    if args.select:
+        window.editor.focus_node(args.select)
+    window.editor.scene.flush()
+    _settle(app)
+    ok = _save(app, window, args.output)
+    window.close()
+    return ok
+
+
+def render_training(app: object, settings_path: Path, args: argparse.Namespace) -> bool:
+    """The spiral example after ``args.epochs`` epochs, with the training panels."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from nndesk.document.examples import EXAMPLES
+    from nndesk.ui.training.controller import attach_training
+
+    window = _window(settings_path, args.theme)
+    window.resize(*_size(args.training_size))
+    controller = attach_training(window)  # before the document, as run_app does
+    doc = EXAMPLES["spiral"].build()
+    doc.set_setting("seed", args.seed)
+    doc.set_setting("epochs", args.epochs)
+    window.set_document(doc)
+    window.show()
+    _settle(app)
+    window.wait_for_dataset()
+    loop = QEventLoop()
+    controller.sig_run_finished.connect(loop.quit)
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    timer.start(300_000)
+    controller.train()
+    loop.exec()
+    finished = timer.isActive()
+    timer.stop()
+    if not finished or controller.last_error:
+        sys.stderr.write(
+            "screenshots: the training run did not finish"
+            f"{': ' + controller.last_error if controller.last_error else ''}\n"
         )
-        window.undo_stack.setClean()
         window.close()
-    return 0
+        return False
+    # Let the last probes and the curves' throttled redraw land.
+    deadline = QTimer()
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(loop.quit)
+    deadline.start(500)
+    loop.exec()
+    controller.curves.flush()  # its redraw is throttled: draw the last epochs now
+    window.editor.view.fit_to_view()
+    window.editor.scene.flush()
+    _settle(app)
+    ok = _save(app, window, args.training_output)
+    window.close()
+    return ok
 
 
 if __name__ == "__main__":

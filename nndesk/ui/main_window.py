@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEventLoop, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QToolBar,
     QWidget,
 )
@@ -40,7 +41,7 @@ from .canvas.commands import MacroCommand, SetParamCommand, SetSettingCommand
 from .canvas.editor import CanvasEditor
 from .canvas.status import GraphStatus, format_count
 from .canvas.view import GRID_SIZE, PROJECT_SUFFIX, project_path_from_mime
-from .dataset_source import DatasetSource
+from .dataset_source import DatasetKey, DatasetSource, dataset_key
 from .icons import app_icon
 from .panels.inspector import InspectorPanel
 from .panels.palette import PalettePanel
@@ -144,12 +145,18 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.editor = CanvasEditor(self.undo_stack, self)
         self.actions = Actions(self.undo_stack, self)
-        self.datasets = DatasetSource()
+        self.datasets = DatasetSource(self)
         self.dataset: Dataset | None = None
         self.dataset_error: str | None = None
+        self._reported_error: tuple[DatasetKey, str] | None = None
+        # (the dataset edit's undo step, the key of the data it waits for)
+        self._shape_follow_up: tuple[MacroCommand, DatasetKey] | None = None
         self._doc: Document | None = None
         self._path: Path | None = None
         self.docks: dict[str, QDockWidget] = {}
+        # Each panel's default place (area, dock it is tabbed with), for Reset Layout.
+        self._dock_places: dict[str, tuple[Qt.DockWidgetArea, str | None]] = {}
+        self._layout_restored = False
         self.setWindowIcon(app_icon())
         self.setCentralWidget(self.editor.view)
         self.setAcceptDrops(True)
@@ -167,7 +174,7 @@ class MainWindow(QMainWindow):
         self.actions.snap_to_grid.setChecked(settings.snap_to_grid)
         self.resize(QSize(1280, 800))
         self._default_dock_sizes()
-        self.settings.restore_window(self)
+        self._layout_restored = self.settings.restore_window(self)
         self.set_document(Document())
 
     # -- building ------------------------------------------------------------------------
@@ -181,8 +188,9 @@ class MainWindow(QMainWindow):
         self.add_panel(
             self.inspector, "Inspector", "inspector_dock", area.RightDockWidgetArea
         )
+        # Under the palette: the bottom area belongs to training and its plots.
         self.add_panel(
-            self.problems, "Problems", "problems_dock", area.BottomDockWidgetArea
+            self.problems, "Problems", "problems_dock", area.LeftDockWidgetArea
         )
 
     def _default_dock_sizes(self) -> None:
@@ -208,7 +216,8 @@ class MainWindow(QMainWindow):
 
         Other parts of the app (training, plots) add their panels here. The
         ``object_name`` must be stable: the saved layout refers to it. A panel
-        added after the window restored its layout returns to its saved place.
+        added after the window restored its layout returns to its saved place;
+        View > Reset Layout puts it back in ``area`` (tabbed with ``tabify_with``).
 
         Returns
         -------
@@ -227,9 +236,14 @@ class MainWindow(QMainWindow):
         if tabify_with is not None and tabify_with in self.docks:
             self.tabifyDockWidget(self.docks[tabify_with], dock)
         self.docks[object_name] = dock
+        self._dock_places[object_name] = (area, tabify_with)
         if hasattr(self, "panels_menu"):
             self.panels_menu.addAction(dock.toggleViewAction())
-        self.restoreDockWidget(dock)
+        if self.isVisible():
+            dock.show()  # a child added to a shown window starts hidden
+        if self._layout_restored:
+            # Only with a saved layout: without one, Qt's restore undoes the tabbing.
+            self.restoreDockWidget(dock)
         return dock
 
     def _make_menus(self) -> None:
@@ -308,6 +322,15 @@ class MainWindow(QMainWindow):
         self.dataset_label = QLabel(self)
         self.params_label = QLabel(self)
         self.zoom_label = QLabel(self)
+        # A busy bar (no known length: a file read reports no progress).
+        self.dataset_progress = QProgressBar(self)
+        self.dataset_progress.setRange(0, 0)
+        self.dataset_progress.setTextVisible(False)
+        self.dataset_progress.setMaximumWidth(6 * self.fontMetrics().height())
+        self.dataset_progress.setMaximumHeight(self.fontMetrics().height())
+        self.dataset_progress.setToolTip("Loading the dataset in the background.")
+        self.dataset_progress.hide()
+        bar.addPermanentWidget(self.dataset_progress)
         for label in (self.dataset_label, self.params_label, self.zoom_label):
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
@@ -349,6 +372,9 @@ class MainWindow(QMainWindow):
         self.inspector.sig_setting_edited.connect(self.edit_setting)
         self.problems.sig_node_activated.connect(editor.focus_node)
         self.theme_manager.sig_theme_changed.connect(self._apply_theme)
+        self.datasets.sig_loaded.connect(self._on_dataset_loaded)
+        self.datasets.sig_failed.connect(self._on_dataset_failed)
+        self.datasets.sig_busy_changed.connect(self._on_dataset_busy_changed)
 
     # -- the document ----------------------------------------------------------------------
 
@@ -369,6 +395,7 @@ class MainWindow(QMainWindow):
         self._doc = doc
         self._path = Path(path) if path is not None else None
         self._opened = None
+        self._shape_follow_up = None
         self.undo_stack.clear()
         self.editor.set_document(doc)
         self.inspector.set_document(doc)
@@ -512,29 +539,114 @@ class MainWindow(QMainWindow):
 
     # -- dataset -----------------------------------------------------------------------------
 
-    def reload_dataset(self) -> Dataset | None:
-        """Load the dataset the settings name (cached); errors go to the status bar."""
+    @property
+    def dataset_loading(self) -> bool:
+        """Whether the dataset the settings name is loading in the background."""
+        return self.datasets.busy
+
+    def _base_dir(self) -> Path | None:
+        return self._path.parent if self._path is not None else None
+
+    def reload_dataset(self, wait: bool = False) -> Dataset | None:
+        """Load the dataset the settings name (cached); errors go to ``show_error``.
+
+        Small datasets (generators, small files) load at once. A big file loads in
+        the background: this returns None, ``dataset`` is None and the status bar
+        shows a busy bar until ``sig_dataset_changed`` brings it. A newer reload
+        supersedes one under way.
+
+        Parameters
+        ----------
+        wait
+            Load a big dataset before returning (blocks the window meanwhile).
+        """
         doc = self._doc
         if doc is None:
             return None
-        base_dir = self._path.parent if self._path is not None else None
+        settings, base_dir = doc.settings, self._base_dir()
+        key = dataset_key(settings, base_dir)
+        source = self.datasets
         try:
-            dataset = self.datasets.load(doc.settings, base_dir)
-            self.dataset_error = None
+            if source.pending_key == key:
+                return self.wait_for_dataset() if wait else None
+            if wait or source.is_quick(settings, base_dir):
+                dataset = source.load_now(settings, base_dir)
+            else:
+                hit, dataset = source.cached(settings, base_dir)
+                if not hit:
+                    source.request(settings, base_dir)
+                    self._set_dataset(None, None)
+                    return None
         except NNDeskError as exc:
-            dataset = None
-            self.dataset_error = str(exc)
-            self.statusBar().showMessage(str(exc), 10000)
+            source.cancel()
+            self._dataset_failed(key, str(exc))
+            return None
+        source.cancel()  # whatever still loads is no longer what the settings name
+        self._set_dataset(dataset, None)
+        return dataset
+
+    def wait_for_dataset(self, timeout_ms: int = 60_000) -> Dataset | None:
+        """Wait (running the event loop) until a background load ends; the dataset.
+
+        For scripts, tests and the self-test; returns at once when nothing loads.
+        """
+        if self.datasets.busy:
+            loop = QEventLoop(self)
+            self.datasets.sig_busy_changed.connect(loop.quit)
+            QTimer.singleShot(timeout_ms, loop.quit)
+            if self.datasets.busy:
+                loop.exec()
+            self.datasets.sig_busy_changed.disconnect(loop.quit)
+        return self.dataset
+
+    def _set_dataset(self, dataset: Dataset | None, error: str | None) -> None:
         changed = dataset is not self.dataset
         self.dataset = dataset
+        self.dataset_error = error
+        if error is None:
+            self._reported_error = None
         self.editor.scene.set_dataset_info(dataset)
         self._update_dataset_label()
         if changed:
             self.sig_dataset_changed.emit(dataset)
-        return dataset
+
+    def _dataset_failed(self, key: DatasetKey, message: str) -> None:
+        self._set_dataset(None, message)
+        # The same failure found again (a reload after Save) is not news.
+        if self._reported_error != (key, message):
+            self._reported_error = (key, message)
+            self.show_error(message)
+
+    def _current_key(self) -> DatasetKey | None:
+        if self._doc is None:
+            return None
+        return dataset_key(self._doc.settings, self._base_dir())
+
+    def _on_dataset_loaded(self, key: DatasetKey, dataset: Dataset | None) -> None:
+        if key != self._current_key():
+            return
+        self._set_dataset(dataset, None)
+        follow_up, self._shape_follow_up = self._shape_follow_up, None
+        if follow_up is not None and follow_up[1] == key and dataset is not None:
+            self._follow_input_shape(follow_up[0], dataset.input_shape)
+        if dataset is not None:
+            self.statusBar().showMessage(f"Loaded {dataset.name}.", 3000)
+
+    def _on_dataset_failed(self, key: DatasetKey, message: str) -> None:
+        if key == self._current_key():
+            self._shape_follow_up = None
+            self._dataset_failed(key, message)
+
+    def _on_dataset_busy_changed(self, busy: bool) -> None:
+        self.dataset_progress.setVisible(busy)
+        self._update_dataset_label()
 
     def _update_dataset_label(self) -> None:
-        if self.dataset is not None:
+        if self.datasets.busy and self._doc is not None:
+            spec = str(self._doc.settings.get("dataset", ""))
+            self.dataset_label.setText(f"Data: loading {Path(spec).name}…")
+            self.dataset_label.setToolTip(f"Loading {spec} in the background.")
+        elif self.dataset is not None:
             ds = self.dataset
             self.dataset_label.setText(f"Data: {ds.name} · {len(ds)} samples")
             self.dataset_label.setToolTip(ds.summary())
@@ -547,30 +659,34 @@ class MainWindow(QMainWindow):
 
     def edit_setting(self, name: str, value: Any) -> bool:
         """An edit of a network setting. Changing the dataset also sets the Input
-        node's shape to the new data's, in the same undo step."""
+        node's shape to the new data's, in the same undo step.
+
+        A dataset that loads in the background gets its Input shape when it
+        arrives, added to the same undo step (or as a step of its own when other
+        edits came in between).
+        """
         doc = self._doc
         if doc is None:
             return False
         if name not in DATASET_SETTINGS or name == "seed":
             return self.editor.set_setting(name, value)
+        if doc.settings.get(name) == value:
+            return True
         trial = dict(doc.settings)
         trial[name] = value
-        base_dir = self._path.parent if self._path is not None else None
+        base_dir = self._base_dir()
+        at_hand = True
         try:
             # Through the window's cache: the reload after the edit finds it there.
             dataset = self.datasets.load(trial, base_dir)
-        except NNDeskError as exc:
-            self.editor.show_message(str(exc))
-            dataset = None
+            at_hand = dataset is not None or self.datasets.is_quick(trial, base_dir)
+        except NNDeskError:
+            dataset = None  # the reload after the edit reports it
         shape = dataset.input_shape if dataset is not None else None
-        inputs = [
-            n.id
-            for n in doc.nodes_of_type("Input")
-            if shape is not None and n.params["shape"] != shape
-        ]
+        inputs = self._inputs_to_reshape(shape)
 
         def build(d: Document) -> QUndoCommand:
-            if not inputs:
+            if not inputs and at_hand:
                 return SetSettingCommand(d, name, value)
             command = MacroCommand(f"Set {name.replace('_', ' ')}")
             command.add(SetSettingCommand(d, name, value))
@@ -578,9 +694,47 @@ class MainWindow(QMainWindow):
                 command.add(SetParamCommand(d, node_id, "shape", shape))
             return command
 
-        if doc.settings.get(name) == value:
-            return True
-        return self.editor.push(build) is not None
+        command = self.editor.push(build)
+        if command is not None and not at_hand and self.datasets.busy:
+            assert isinstance(command, MacroCommand)
+            self._shape_follow_up = (command, dataset_key(trial, base_dir))
+        return command is not None
+
+    def _inputs_to_reshape(self, shape: tuple[int, ...] | None) -> list[str]:
+        if shape is None or self._doc is None:
+            return []
+        return [
+            n.id for n in self._doc.nodes_of_type("Input") if n.params["shape"] != shape
+        ]
+
+    def _follow_input_shape(self, macro: MacroCommand, shape: tuple[int, ...]) -> None:
+        """Give the Input nodes the shape of data that arrived after the edit."""
+        doc, stack = self._doc, self.undo_stack
+        inputs = self._inputs_to_reshape(shape)
+        if doc is None or not inputs:
+            return
+        top = stack.command(stack.count() - 1) if stack.count() else None
+        if stack.index() != stack.count() or top is not macro:
+            # Other edits came in between: a step of its own, undone separately.
+            def build(d: Document) -> QUndoCommand:
+                command = MacroCommand("Set input shape")
+                for node_id in inputs:
+                    command.add(SetParamCommand(d, node_id, "shape", shape))
+                return command
+
+            self.editor.push(build)
+            return
+        was_clean = stack.isClean()
+        for node_id in inputs:
+            command = SetParamCommand(doc, node_id, "shape", shape)
+            try:
+                command.redo()
+            except NNDeskError as exc:
+                self.editor.show_message(str(exc))
+                continue
+            macro.add(command)
+        if was_clean:
+            stack.resetClean()  # the document changed after it was saved
 
     def _on_settings_changed(self, event: ev.SettingsChanged) -> None:
         if event.name in DATASET_SETTINGS:
@@ -638,16 +792,21 @@ class MainWindow(QMainWindow):
         self.editor.open_search(self.editor.view.search_anchor())
 
     def reset_layout(self) -> None:
-        """Put every panel back in its default place."""
-        area = Qt.DockWidgetArea
-        defaults = {
-            "palette_dock": area.LeftDockWidgetArea,
-            "inspector_dock": area.RightDockWidgetArea,
-        }
+        """Put every panel back in the place it was added in (View > Reset Layout)."""
+        # Re-adding in the order of creation rebuilds the same splits; tabs after.
         for name, dock in self.docks.items():
             dock.setFloating(False)
-            self.addDockWidget(defaults.get(name, area.BottomDockWidgetArea), dock)
+            self.addDockWidget(self._dock_places[name][0], dock)
             dock.show()
+        heads = []
+        for name, dock in self.docks.items():
+            head = self._dock_places[name][1]
+            if head is not None and head in self.docks:
+                self.tabifyDockWidget(self.docks[head], dock)
+                heads.append(self.docks[head])
+        for dock in heads:
+            dock.raise_()
+        self._default_dock_sizes()
         self.toolbar.show()
         self.settings.clear_window()
 
@@ -700,7 +859,10 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def shutdown(self) -> None:
-        """Stop following the document (before the window is destroyed)."""
+        """Stop following the document and wait for dataset loads (before the
+        window is destroyed)."""
+        self.datasets.shutdown()
+        self._shape_follow_up = None
         if self._doc is not None:
             self._doc.events.settings_changed.disconnect(self._on_settings_changed)
         self.editor.set_document(None)

@@ -154,6 +154,7 @@ class _SelfTest:
             window, controller = self._open_window(app)
             project = self._load(files)
             window.set_document(project.document)
+            window.wait_for_dataset()  # a big file loads in the background
             controller.restore_project(project)
             x = self._probe_inputs(window)
             before = controller.predict(x)

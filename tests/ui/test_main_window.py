@@ -49,7 +49,7 @@ def test_docks_are_movable_closable_and_listed(main_window: MainWindow) -> None:
     area = main_window.dockWidgetArea
     assert area(docks["palette_dock"]) == Qt.DockWidgetArea.LeftDockWidgetArea
     assert area(docks["inspector_dock"]) == Qt.DockWidgetArea.RightDockWidgetArea
-    assert area(docks["problems_dock"]) == Qt.DockWidgetArea.BottomDockWidgetArea
+    assert area(docks["problems_dock"]) == Qt.DockWidgetArea.LeftDockWidgetArea
     for dock in docks.values():
         features = dock.features()
         assert features & QDockWidget.DockWidgetFeature.DockWidgetClosable
@@ -68,6 +68,42 @@ def test_add_panel_docks_a_new_panel_at_the_bottom(main_window: MainWindow) -> N
     assert main_window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
     assert dock.toggleViewAction() in main_window.panels_menu.actions()
     assert main_window.docks["training_dock"] is dock
+
+
+def test_reset_layout_puts_each_panel_back_where_it_was_added(
+    main_window: MainWindow,
+) -> None:
+    area = Qt.DockWidgetArea
+    w = main_window
+    controls = w.add_panel(
+        QLabel("controls"), "Controls", "controls_dock", area.RightDockWidgetArea
+    )
+    plot = w.add_panel(QLabel("plot"), "Plot", "plot_dock")
+    other = w.add_panel(QLabel("other"), "Other", "other_dock", tabify_with="plot_dock")
+    assert w.tabifiedDockWidgets(plot) == [other]
+    # Scatter them: float one, move others to the wrong sides, close one.
+    controls.setFloating(True)
+    w.addDockWidget(area.TopDockWidgetArea, plot)
+    w.addDockWidget(area.LeftDockWidgetArea, other)
+    w.addDockWidget(area.BottomDockWidgetArea, w.docks["inspector_dock"])
+    w.docks["problems_dock"].close()
+    w.reset_layout()
+    expected = {
+        "palette_dock": area.LeftDockWidgetArea,
+        "problems_dock": area.LeftDockWidgetArea,
+        "inspector_dock": area.RightDockWidgetArea,
+        "controls_dock": area.RightDockWidgetArea,
+        "plot_dock": area.BottomDockWidgetArea,
+        "other_dock": area.BottomDockWidgetArea,
+    }
+    for name, where in expected.items():
+        dock = w.docks[name]
+        assert w.dockWidgetArea(dock) == where, name
+        assert not dock.isFloating() and not dock.isHidden(), name
+    assert w.tabifiedDockWidgets(plot) == [other]
+    # The controls sit under the inspector, not beside it.
+    inspector = w.docks["inspector_dock"]
+    assert controls.geometry().top() >= inspector.geometry().bottom()
 
 
 @pytest.mark.parametrize(
