@@ -20,7 +20,12 @@ of each kind and the median of the per-round ratios, and the longest tick gap of
 every round (worst and median). A short warm-up first keeps Numba's compilation
 out of the timings. The last line is one JSON object.
 
-Usage: ``python benchmarks/gui_training.py [--data DIR] [--rounds 5]``.
+With ``--trace`` every event the GUI thread handles for more than 4 ms is timed,
+and the ten longest of each window run are listed with, on Linux, how much of
+their time the thread ran and how much it waited for a CPU (the training thread
+and other processes compete for it).
+
+Usage: ``python benchmarks/gui_training.py [--data DIR] [--rounds 5] [--trace]``.
 """
 
 from __future__ import annotations
@@ -78,6 +83,54 @@ def warm_up(doc, dataset) -> None:
     net.model.predict(data.x_train[:300])
 
 
+def _thread_schedstat() -> tuple[float, float]:
+    """Seconds this thread ran and waited for a CPU (Linux; zeros elsewhere)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            ran, waited, _ = f.read().split()
+    except OSError:
+        return 0.0, 0.0
+    return int(ran) / 1e9, int(waited) / 1e9
+
+
+def make_tracing_app():
+    """A QApplication that records every event handled for more than 4 ms."""
+    from PySide6.QtWidgets import QApplication
+
+    class TracingApp(QApplication):
+        def __init__(self, args: list[str]) -> None:
+            super().__init__(args)
+            self.records: list[tuple[float, float, float, str]] = []
+            self._depth = 0
+
+        def notify(self, receiver, event) -> bool:  # noqa: N802 - Qt override
+            self._depth += 1
+            start = time.perf_counter()
+            ran, waited = _thread_schedstat()
+            try:
+                return super().notify(receiver, event)
+            finally:
+                self._depth -= 1
+                wall = time.perf_counter() - start
+                if wall > 0.004 and self._depth == 0:  # outermost events only
+                    ran2, waited2 = _thread_schedstat()
+                    name = type(receiver).__name__
+                    label = f"{name} {event.type().name}"
+                    self.records.append((wall, ran2 - ran, waited2 - waited, label))
+
+    return TracingApp(["gui_training"])
+
+
+def print_trace(app) -> None:
+    """The ten longest events of the last window run."""
+    records = sorted(getattr(app, "records", ()), reverse=True)[:10]
+    for wall, ran, waited, label in records:
+        print(
+            f"    {1000 * wall:6.1f} ms (ran {1000 * ran:5.1f}, waited for a CPU "
+            f"{1000 * waited:5.1f}) {label}"
+        )
+
+
 class Ticker:
     """Records the gaps between the ticks of a 10 ms QTimer on the GUI thread."""
 
@@ -122,6 +175,13 @@ def make_window(app, doc):
     window.show()
     training.show_all_panels()
     app.processEvents()
+    # The window may read a big dataset in a background thread: wait for it.
+    deadline = time.perf_counter() + 300
+    while training._dataset() is None:
+        if time.perf_counter() > deadline:
+            raise RuntimeError("the window did not load the dataset in 300 s")
+        app.processEvents()
+        time.sleep(0.02)
     training.refresh_preview()
     app.processEvents()
     return window, training
@@ -191,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rounds", type=int, default=5, help="headless+GUI pairs to run"
     )
+    parser.add_argument(
+        "--trace", action="store_true", help="list the longest GUI-thread events"
+    )
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(
@@ -204,7 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     from nndesk.document.examples import fashion_mnist_mlp
     from nndesk.io.datasets import load_dataset
 
-    app = QApplication.instance() or QApplication(["gui_training"])
+    app = QApplication.instance() or (
+        make_tracing_app() if args.trace else QApplication(["gui_training"])
+    )
     QStandardPaths.setTestModeEnabled(True)
     doc = fashion_mnist_mlp(str(args.data))
     doc.set_setting("epochs", 1)
@@ -219,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             f"round {k + 1} headless: {headless[-1]['samples_per_sec']:,.0f} samples/s",
             flush=True,
         )
+        if args.trace:
+            app.records.clear()
         gui.append(gui_epoch(app, window, training))
         g = gui[-1]
         print(
@@ -227,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{100 * g['gui_thread_cpu_share']:.0f}%, redraws {g['redraws']}",
             flush=True,
         )
+        if args.trace:
+            print_trace(app)
     window.close()
 
     best_headless = max(headless, key=lambda r: r["samples_per_sec"])

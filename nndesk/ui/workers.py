@@ -23,6 +23,7 @@ worker's thread).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -65,6 +66,7 @@ __all__ = [
     "TrainingOutcome",
     "TrainingWorker",
     "describe_error",
+    "lower_thread_priority",
 ]
 
 BATCH_HZ = 10.0
@@ -72,6 +74,8 @@ BATCH_HZ = 10.0
 PROBE_MIN_INTERVAL = 0.25
 PROBE_MAX_SHARE = 0.03
 """Probing may take at most this share of the training time."""
+WORKER_NICENESS = 10
+"""How much lower than the GUI thread's the training thread's CPU priority is."""
 EVAL_INTERVAL = 2.0
 MAX_EVAL_SAMPLES = 10_000
 
@@ -178,6 +182,26 @@ class TrainingOutcome:
     snapshot: Snapshot | None = None
 
 
+def lower_thread_priority(niceness: int) -> bool:
+    """Raise the calling thread's nice value by ``niceness`` (Linux; else a no-op).
+
+    The training thread then yields the CPU to the GUI thread whenever both want
+    it, so redraws are not queued behind training on a busy machine; when the GUI
+    thread idles, training still gets the whole core. Returns whether it applied.
+    """
+    if niceness <= 0 or not hasattr(os, "setpriority"):
+        return False
+    try:
+        # On Linux a thread id names the thread alone for PRIO_PROCESS.
+        tid = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + niceness))
+    except OSError as exc:
+        log.debug("could not lower the training thread's priority: %s", exc)
+        return False
+    return True
+
+
 def describe_error(exc: BaseException) -> str:
     """One sentence for the user: nndesk errors speak for themselves, others are named."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
@@ -250,6 +274,9 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         """Train the job; every outcome ends with ``sig_finished``."""
         outcome = TrainingOutcome(status="failed", snapshot=self.job.snapshot)
+        if threading.current_thread() is not threading.main_thread():
+            # Never the GUI thread (tests call run() directly in it).
+            lower_thread_priority(WORKER_NICENESS)
         try:
             net, data, dataset = self._prepare()
             outcome = self._train(net, data, dataset)

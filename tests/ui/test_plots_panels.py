@@ -15,7 +15,7 @@ from nndesk.engine import metrics
 from nndesk.ui.panels.plots.activations import ActivationsPanel
 from nndesk.ui.panels.plots.base import PlotPanel
 from nndesk.ui.panels.plots.boundary import BoundaryPanel, class_shading
-from nndesk.ui.panels.plots.evaluation import EvaluationPanel
+from nndesk.ui.panels.plots.evaluation import EvaluationPanel, thin_curve
 from nndesk.ui.panels.plots.export import ExportError, write_columns_csv
 from nndesk.ui.panels.plots.histograms import HistogramsPanel
 from nndesk.ui.panels.plots.loss import CurvesPanel
@@ -367,9 +367,13 @@ def test_evaluation_panel_shows_confusion_matrix_table_and_roc(
     assert panel.table.item(0, 0).text() == f"{ev.report['class 0']['precision']:.3f}"
     assert set(panel.roc_curves) == {"class 0", "class 1", "class 2"}
     image, curve = panel.cm_image, panel.roc_curves["class 1"]
-    panel.set_evaluation(classification_evaluation(3))
+    second = classification_evaluation(3)
+    panel.set_evaluation(second)
     panel.flush()
     assert panel.cm_image is image and panel.roc_curves["class 1"] is curve
+    # Only changed cells are rewritten: every label must still show its count.
+    counts = [int(label.toPlainText()) for label in panel.cm_labels]
+    assert counts == second.confusion.reshape(-1).tolist()
     assert "Accuracy" in panel.summary.text()
     rows = check_exports(panel, tmp_path)
     assert rows[0][0] == "true_class" and rows[1][0] == "class 0"
@@ -409,3 +413,18 @@ def test_export_errors_name_the_file(tmp_path: Path) -> None:
         write_columns_csv(tmp_path / "nope" / "a.csv", {"a": [1]})
     with pytest.raises(ExportError, match="empty"):
         write_columns_csv(tmp_path / "a.csv", {})
+
+
+def test_thin_curve_keeps_ends_and_shape_with_few_points() -> None:
+    x = np.sort(RNG.random(5000))
+    x[0], x[-1] = 0.0, 1.0
+    y = np.sqrt(x)
+    tx, ty = thin_curve(x, y, 200)
+    assert 2 < len(tx) <= 202
+    assert (tx[0], ty[0], tx[-1], ty[-1]) == (x[0], y[0], x[-1], y[-1])
+    assert np.all(np.diff(tx) > 0)
+    # Every dropped point lies within a step of 1/200 of the curve's length.
+    assert np.abs(np.interp(x, tx, ty) - y).max() < 2.0 / 200
+    short_x, short_y = thin_curve(x[:50], y[:50], 200)
+    np.testing.assert_array_equal(short_x, x[:50])
+    np.testing.assert_array_equal(short_y, y[:50])

@@ -3,6 +3,9 @@ training, probes that match the model, and the thread bridge's signals."""
 
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QThread
@@ -22,6 +25,7 @@ from nndesk.ui.workers import (
     TrainingOutcome,
     TrainingWorker,
     describe_error,
+    lower_thread_priority,
 )
 
 pytestmark = pytest.mark.gui
@@ -203,3 +207,23 @@ def test_evaluation_of_a_classifier_and_a_regression() -> None:
     pred = net.model.predict(data.x_val)
     assert ev.mae == pytest.approx(float(np.mean(np.abs(pred - data.y_val))), rel=1e-5)
     assert len(ev.y_true) == data.n_val and ev.confusion is None
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no thread priorities")
+def test_lower_thread_priority_touches_only_the_calling_thread() -> None:
+    main_before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: list[tuple[bool, int, int]] = []
+
+    def lower() -> None:
+        tid = threading.get_native_id()
+        before = os.getpriority(os.PRIO_PROCESS, tid)
+        applied = lower_thread_priority(3)
+        seen.append((applied, before, os.getpriority(os.PRIO_PROCESS, tid)))
+
+    thread = threading.Thread(target=lower)
+    thread.start()
+    thread.join()
+    applied, before, after = seen[0]
+    assert applied and after == min(19, before + 3)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_before
+    assert not lower_thread_priority(0)

@@ -57,12 +57,14 @@ class ActivationsPanel(PlotPanel):
         self.bars: dict[str, pg.PlotDataItem] = {}
         self.means: dict[str, pg.PlotDataItem] = {}
         self.image: pg.ImageItem | None = None
+        self._titles: dict[str, str] = {}  # the titles set, by plot
 
     # --- structure ---------------------------------------------------------------------
     def set_structure(self, info: ModelInfo | None, n_samples: int = 0) -> None:
         """Create one plot per column of ``info`` (and the input picture)."""
         self.graphics.clear()
         self.plots, self.bars, self.means, self.image = {}, {}, {}, None
+        self._titles = {}
         self.info, self.probe = info, None
         self.sample_box.setRange(0, max(0, n_samples - 1))
         if info is None:
@@ -146,11 +148,15 @@ class ActivationsPanel(PlotPanel):
         self.caption.setText(text)
         plot = self.plots.get(info.output.name)
         if plot is not None:
-            plot.setTitle(
+            title = (
                 f"{info.output.name}: {_prediction_text(out, info)}"
                 if out is not None
                 else info.output.name
             )
+            # A new title relayouts the whole scene: only when the text changes.
+            if title != self._titles.get(info.output.name):
+                self._titles[info.output.name] = title
+                plot.setTitle(title)
 
     def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
         if self.probe is None:

@@ -5,7 +5,7 @@ itself dirty. One scheduler for all panels then redraws the dirty, visible ones 
 a QTimer, one panel per tick, so a single pass of the event loop never repaints
 every panel at once (the GUI stays responsive to input), and each panel at most
 ``REDRAW_HZ`` times a second, less often when its redraw is slow: a panel may use
-about ``PANEL_SHARE`` of the GUI thread's time. A hidden panel redraws when shown.
+about ``PANEL_SHARE`` of the GUI thread's time, all panels together ``TOTAL_SHARE``. A hidden panel redraws when shown.
 Plots and their items are created once; redraws call ``setData``/``setImage``.
 """
 
@@ -46,6 +46,12 @@ REDRAW_HZ = 25
 PANEL_SHARE = 0.02
 """Share of the GUI thread's time one panel's redraws (and paints) may take."""
 
+TOTAL_SHARE = 0.12
+"""Share of the GUI thread's time the redraws of all panels together may take: after
+a redraw costing ``c`` seconds the next one (of any panel) waits ``c / TOTAL_SHARE``.
+Training competes with the GUI thread for the CPU, so this bounds what watching
+costs even when every panel is shown and a run lasts only seconds."""
+
 TICK_MS = 12
 """Interval of the redraw scheduler's timer."""
 
@@ -56,6 +62,7 @@ class _RedrawScheduler(QObject):
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
         self._queue: list[PlotPanel] = []
+        self._next_any = 0.0  # no redraw of any panel before this time
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
@@ -72,6 +79,8 @@ class _RedrawScheduler(QObject):
 
     def _on_timer_timeout(self) -> None:
         now = time.perf_counter()
+        if now < self._next_any:
+            return
         for panel in list(self._queue):
             if not shiboken6.isValid(panel) or not panel.dirty:
                 self._queue.remove(panel)
@@ -80,6 +89,9 @@ class _RedrawScheduler(QObject):
             elif now >= panel.next_redraw:
                 self._queue.remove(panel)
                 panel.flush()
+                self._next_any = (
+                    time.perf_counter() + panel.last_redraw_seconds / TOTAL_SHARE
+                )
                 break
         if not self._queue:
             self._timer.stop()
@@ -199,6 +211,7 @@ class PlotPanel(QWidget):
         self.redraw_count = 0
         self.next_redraw = 0.0
         self.redraw_seconds = 0.0  # smoothed cost of one redraw and its paint
+        self.last_redraw_seconds = 0.0  # the cost of the last one
         self._dirty = False
 
         self.graphics = pg.GraphicsLayoutWidget()
@@ -243,6 +256,7 @@ class PlotPanel(QWidget):
             QCoreApplication.sendPostedEvents(scene, QEvent.Type.MetaCall)
             self.graphics.viewport().repaint()
         cost = time.thread_time() - start
+        self.last_redraw_seconds = cost
         self.redraw_seconds = (
             cost if not self.redraw_count else (0.7 * self.redraw_seconds + 0.3 * cost)
         )

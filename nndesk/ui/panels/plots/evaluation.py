@@ -26,7 +26,7 @@ from nndesk.ui.training.probes import Evaluation
 from .base import PlotPanel, style_plot
 from .boundary import CLASS_COLORS
 
-__all__ = ["EvaluationPanel"]
+__all__ = ["ROC_DRAWN_POINTS", "EvaluationPanel", "thin_curve"]
 
 NARROW_WIDTH = 720
 """Below this panel width the per-class table moves under the plots."""
@@ -35,6 +35,10 @@ MAX_CELL_LABELS = 20
 """Classes up to which the confusion matrix prints its counts in the cells."""
 
 _REPORT_COLUMNS = ("precision", "recall", "f1", "support")
+
+
+ROC_DRAWN_POINTS = 400
+"""Points drawn per ROC curve (the CSV export keeps every point)."""
 
 
 class EvaluationPanel(PlotPanel):
@@ -60,6 +64,7 @@ class EvaluationPanel(PlotPanel):
         self.cm_plot: pg.PlotItem | None = None
         self.cm_image: pg.ImageItem | None = None
         self.cm_labels: list[pg.TextItem] = []
+        self._cm_shown: list[tuple[int, bool]] = []  # (count, light text) per label
         self.roc_plot: pg.PlotItem | None = None
         self.roc_curves: dict[str, pg.PlotDataItem] = {}
         self.scatter_plot: pg.PlotItem | None = None
@@ -104,6 +109,7 @@ class EvaluationPanel(PlotPanel):
             self.cm_image.setImage(np.zeros((k, k)), levels=(0.0, 1.0))
         for label in self.cm_labels:
             label.setText("")
+        self._cm_shown = []
         for curve in self.roc_curves.values():
             curve.setData([], [])
         if self.scatter is not None:
@@ -120,6 +126,7 @@ class EvaluationPanel(PlotPanel):
         self.cm_plot = self.cm_image = self.roc_plot = None
         self.scatter_plot = self.scatter = None
         self.cm_labels, self.roc_curves = [], {}
+        self._cm_shown = []
         if ev.task == "classification":
             self._build_classification(ev.class_names)
             self.table.show()
@@ -214,11 +221,21 @@ class EvaluationPanel(PlotPanel):
             support = cm.sum(axis=1, keepdims=True)
             share = np.divide(cm, support, out=np.zeros(cm.shape), where=support > 0)
             self.cm_image.setImage(share, levels=(0.0, 1.0), autoLevels=False)
-            for label, count, fraction in zip(
-                self.cm_labels, cm.reshape(-1), share.reshape(-1), strict=False
+            shown = self._cm_shown
+            for k, (label, count, fraction) in enumerate(
+                zip(self.cm_labels, cm.reshape(-1), share.reshape(-1), strict=False)
             ):
-                label.setText(str(int(count)))
-                label.setColor((250, 250, 250) if fraction > 0.55 else (20, 20, 20))
+                # A TextItem's setText relayouts its document (about 0.3 ms each):
+                # only the cells whose count or shade changed are touched.
+                state = (int(count), bool(fraction > 0.55))
+                if k < len(shown) and shown[k] == state:
+                    continue
+                label.setText(str(state[0]))
+                label.setColor((250, 250, 250) if state[1] else (20, 20, 20))
+                if k < len(shown):
+                    shown[k] = state
+                else:
+                    shown.append(state)
         for k, (name, fpr, tpr, area) in enumerate(ev.roc):
             curve = self.roc_curves.get(name)
             if curve is None and self.roc_plot is not None:
@@ -228,15 +245,20 @@ class EvaluationPanel(PlotPanel):
                 )
                 self.roc_curves[name] = curve
             if curve is not None:
-                curve.setData(fpr, tpr)
+                curve.setData(*thin_curve(fpr, tpr, ROC_DRAWN_POINTS))
                 # One curve (a binary classifier) needs no class name.
                 text = f"AUC {area:.3f}" if len(ev.roc) == 1 else f"{name} {area:.2f}"
                 curve.opts["name"] = text
         if self.roc_plot is not None and self.roc_plot.legend is not None:
             legend = self.roc_plot.legend
+            changed = False
             for sample, label in legend.items:
-                label.setText(sample.item.opts.get("name", ""))
-            legend.updateSize()
+                text = sample.item.opts.get("name", "")
+                if label.text != text:
+                    label.setText(text)
+                    changed = True
+            if changed:
+                legend.updateSize()
         self._fill_table(ev)
 
     def _fill_table(self, ev: Evaluation) -> None:
@@ -291,3 +313,38 @@ class EvaluationPanel(PlotPanel):
             columns[f"roc_{name}_tpr"] = tpr
             columns[f"roc_{name}_auc"] = [area]
         return columns
+
+
+def thin_curve(
+    x: np.ndarray, y: np.ndarray, max_points: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most about ``max_points`` points of a curve, spread evenly along its length.
+
+    Parameters
+    ----------
+    x, y : np.ndarray
+        ``(n,)`` float coordinates of a curve in the unit square (an ROC curve).
+    max_points : int
+        Roughly how many points to keep; the first and last are always kept.
+
+    Returns
+    -------
+    tuple of np.ndarray
+        The kept ``x`` and ``y``, ``(m,)`` with ``m <= max_points + 2``. A step
+        between kept points is at most ``1 / max_points`` of the curve's length,
+        below a pixel in a panel, while thousands of segments cost tens of
+        milliseconds of painting on the GUI thread.
+    """
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if x.size <= max_points + 2:
+        return x, y
+    step = np.abs(np.diff(x)) + np.abs(np.diff(y))
+    length = np.concatenate(([0.0], np.cumsum(step)))
+    total = length[-1]
+    if not np.isfinite(total) or total <= 0.0:
+        return x[[0, -1]], y[[0, -1]]
+    bins = np.floor(length * (max_points / total))
+    _, first = np.unique(bins, return_index=True)
+    keep = np.union1d(first, [x.size - 1])
+    return x[keep], y[keep]
