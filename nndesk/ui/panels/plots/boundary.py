@@ -94,8 +94,12 @@ class BoundaryPanel(PlotPanel):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
-        # The unit maps would take all the width they can; the output map comes first.
-        self.maps_layout.setMaximumWidth(max(80.0, self.graphics.width() * MAPS_SHARE))
+        # The unit maps would take all the width they can; the output map comes first
+        # and, its aspect being locked, needs about as much width as it has height
+        # (otherwise it shrinks to a small square in a tall, empty plot).
+        width, height = self.graphics.width(), self.graphics.height()
+        share = min(width * MAPS_SHARE, width - height)
+        self.maps_layout.setMaximumWidth(max(80.0, share))
 
     # --- structure ---------------------------------------------------------------------
     def set_structure(self, info: ModelInfo | None) -> None:

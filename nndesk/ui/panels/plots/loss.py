@@ -385,6 +385,12 @@ class CurvesPanel(PlotPanel):
 
     def _on_rows_inserted(self) -> None:
         self.table.scrollToBottom()
+        # Keep every column readable: the splitter may not squeeze the table below
+        # the width its (content-sized) columns need.
+        header = self.table.horizontalHeader()
+        frame = 2 * self.table.frameWidth()
+        scrollbar = self.table.verticalScrollBar().sizeHint().width()
+        self.table.setMinimumWidth(header.length() + frame + scrollbar)
 
     # --- export --------------------------------------------------------------------------
     def csv_columns(self) -> dict[str, np.ndarray | list[float]]:
