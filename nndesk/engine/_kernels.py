@@ -90,8 +90,12 @@ class Kernel:
                     # error_model="numpy": x / 0 gives inf/nan as in the NumPy
                     # fallbacks instead of raising, and without that check LLVM
                     # can vectorise loops that divide (6x on the Adam update).
+                    # cache=True: compiled kernels are kept on disk (beside the
+                    # module, or in Numba's user cache folder when that is read-only),
+                    # so only the first run on a machine pays ~1 s of compilation;
+                    # it was most of the app's start-up time.
                     self._jitted = njit(
-                        cache=False, fastmath=False, nogil=True, error_model="numpy"
+                        cache=True, fastmath=False, nogil=True, error_model="numpy"
                     )(self.loop)
                 self._impl = self._jitted
             else:
