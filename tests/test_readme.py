@@ -60,6 +60,12 @@ EXERCISED_BY: dict[str, list[str]] = {
     ".venv/bin/python benchmarks/canvas_scale.py": [
         "tests/test_readme.py::test_benchmarks_run"
     ],
+    ".venv/bin/python benchmarks/gui_training.py": [
+        "tests/test_readme.py::test_benchmarks_run"
+    ],
+    ".venv/bin/python benchmarks/startup.py": [
+        "tests/test_readme.py::test_benchmarks_run"
+    ],
 }
 RUN_HERE = "tests/test_readme.py::test_readme_command_line_tour_runs"
 IS_CI = "make test"  # .ci/run runs it; it runs every test, this module included
@@ -189,6 +195,8 @@ def test_benchmarks_run() -> None:
     runs = {
         "engine_vs_peers.py": ["--quick", "--threads", "1"],
         "canvas_scale.py": ["--nodes", "60", "--edges", "70"],
+        "gui_training.py": ["--rounds", "1"],
+        "startup.py": ["--runs", "1"],
     }
     for script, args in runs.items():
         result = subprocess.run(
