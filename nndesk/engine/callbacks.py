@@ -85,7 +85,8 @@ class EarlyStopping(Callback):
     mode
         ``"min"``, ``"max"``, or ``"auto"`` (max for accuracy-like names, else min).
     patience
-        Epochs without improvement tolerated before stopping.
+        Epochs in a row without improvement after which training stops (Keras's
+        meaning: patience 2, best at epoch 4, stop at the end of epoch 6).
     min_delta
         Smallest change that counts as an improvement.
     restore_best_weights
@@ -141,13 +142,13 @@ class EarlyStopping(Callback):
                 f"(they have {', '.join(sorted(logs)) or 'nothing'})."
             )
         value = float(logs[self.monitor])
-        if self._improved(value):
+        if math.isfinite(value) and self._improved(value):
             self.best, self.best_epoch, self._wait = value, epoch, 0
             if self.restore_best_weights and self.model is not None:
                 self._best_weights = self.model.get_weights()
             return
         self._wait += 1
-        if self._wait > self.patience and self.model is not None:
+        if self._wait >= max(self.patience, 1) and self.model is not None:
             self.stopped_epoch = epoch
             self.model.stop_training = True
             log.info(
