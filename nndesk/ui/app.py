@@ -9,6 +9,10 @@ import time
 import traceback
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
 
@@ -91,29 +95,12 @@ def run_app(args: list[str]) -> int:
 
         return run_self_test(files)
 
-    from PySide6.QtWidgets import QApplication
-
-    from nndesk import __version__
-
-    from .icons import app_icon
     from .main_window import MainWindow
-    from .settings import APPLICATION, ORGANIZATION, AppSettings
+    from .settings import AppSettings
     from .theme import ThemeManager
     from .training.controller import attach_training
 
-    app = QApplication.instance()
-    if not isinstance(app, QApplication):
-        app = QApplication([sys.argv[0] if sys.argv else "nndesk"])
-    app.setOrganizationName(ORGANIZATION)
-    app.setApplicationName(APPLICATION)
-    app.setApplicationVersion(__version__)
-    app.setApplicationDisplayName("nndesk")
-    app.setDesktopFileName("nndesk")
-    app.setWindowIcon(app_icon())
-    # Fusion draws every widget from the palette, so the light and dark themes look
-    # the same on every platform.
-    app.setStyle("Fusion")
-
+    app = make_application()
     settings = AppSettings()
     themes = ThemeManager(settings.theme_mode)
     themes.apply()
@@ -130,6 +117,30 @@ def run_app(args: list[str]) -> int:
         return app.exec()
     finally:
         sys.excepthook = previous_hook
+
+
+def make_application() -> QApplication:
+    """The QApplication (reused when one exists) with nndesk's names, icon and style."""
+    from PySide6.QtWidgets import QApplication
+
+    from nndesk import __version__
+
+    from .icons import app_icon
+    from .settings import APPLICATION, ORGANIZATION
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication([sys.argv[0] if sys.argv else "nndesk"])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationVersion(__version__)
+    app.setApplicationDisplayName("nndesk")
+    app.setDesktopFileName("nndesk")
+    app.setWindowIcon(app_icon())
+    # Fusion draws every widget from the palette, so the light and dark themes look
+    # the same on every platform.
+    app.setStyle("Fusion")
+    return app
 
 
 def _show_default(window: object) -> None:

@@ -24,16 +24,14 @@ import numpy as np
 from PySide6.QtCore import QEventLoop, QStandardPaths, QTimer
 from PySide6.QtWidgets import QApplication
 
-from nndesk import __version__
 from nndesk.document.graph import Document
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.project_file import Project, load_project, save_project
 from nndesk.training.examples import DEFAULT_EXAMPLE, load_example
 
-from .app import error_sentence, install_excepthook
-from .icons import app_icon
+from .app import error_sentence, install_excepthook, make_application
 from .main_window import MainWindow
-from .settings import APPLICATION, ORGANIZATION, AppSettings
+from .settings import AppSettings
 from .theme import ThemeManager
 from .training.controller import TrainingController, attach_training
 
@@ -179,16 +177,7 @@ class _SelfTest:
 
     def _application(self) -> QApplication:
         self.watchdog.step = "start Qt"
-        app = QApplication.instance()
-        if not isinstance(app, QApplication):
-            app = QApplication([sys.argv[0] if sys.argv else "nndesk"])
-        app.setOrganizationName(ORGANIZATION)
-        app.setApplicationName(APPLICATION)
-        app.setApplicationVersion(__version__)
-        app.setApplicationDisplayName("nndesk")
-        app.setDesktopFileName("nndesk")
-        app.setWindowIcon(app_icon())
-        app.setStyle("Fusion")
+        app = make_application()
         # Test mode keeps the user's settings and recent files untouched.
         QStandardPaths.setTestModeEnabled(True)
         return app
