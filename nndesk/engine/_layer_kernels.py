@@ -376,8 +376,22 @@ def _column_sum_loop(dz, out):
         out[j] = acc[j]
 
 
+# One ones-vector per (rows, dtype): a training run sees one or two batch sizes.
+_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
 def _column_sum_numpy(dz, out):
-    np.add.reduce(dz, axis=0, out=out)
+    if dz.dtype == out.dtype and dz.dtype.char in "fd" and out.flags.c_contiguous:
+        # ones @ dz is one BLAS GEMV, 2-4x faster than add.reduce on small batches.
+        key = (dz.shape[0], dz.dtype)
+        ones = _ONES.get(key)
+        if ones is None:
+            if len(_ONES) >= 32:  # many batch sizes: start over rather than grow
+                _ONES.clear()
+            ones = _ONES[key] = np.ones(dz.shape[0], dz.dtype)
+        np.dot(ones, dz, out=out)
+    else:
+        np.add.reduce(dz, axis=0, out=out)
 
 
 # Small batches spend most of their time in NumPy's per-call overhead (broadcasting

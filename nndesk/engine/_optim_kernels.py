@@ -117,11 +117,12 @@ def _adam_numpy(
     np.multiply(d, d, out=t2)
     t2 *= w2
     v += t2
+    # sqrt(v) / bc2 + eps == (sqrt(v) + eps * bc2) / bc2: folding bc2 into the two
+    # scalars (as torch's foreach Adam does) saves a pass; equal within rounding.
     np.sqrt(v, out=t2)
-    t2 /= bc2_sqrt
-    t2 += eps
+    t2 += eps * bc2_sqrt
     np.divide(m, t2, out=t2)
-    t2 *= step_size
+    t2 *= step_size * bc2_sqrt
     p -= t2
 
 

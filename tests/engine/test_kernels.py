@@ -180,3 +180,17 @@ def test_env_var_forces_numpy():
     )
     assert _python(code, NNDESK_NUMBA="0") == "False False"
     assert _python(code, NNDESK_NUMBA="1") == "True True"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_sum_numpy_paths(dtype):
+    # The GEMV path (matching dtypes), the reduce path (mixed dtypes) and a
+    # non-contiguous gradient all give the column sums.
+    rng = np.random.default_rng(2)
+    wide = rng.normal(size=(7, 12)).astype(dtype)
+    for dz in (wide, wide[:, 2:9], wide[::2]):
+        want = dz.astype(np.float64).sum(axis=0)
+        for out_dtype in (dtype, np.float64 if dtype == np.float32 else np.float32):
+            out = np.full(dz.shape[1], np.nan, out_dtype)
+            K.column_sum.fallback(dz, out)  # direct: a copy would be contiguous
+            np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
