@@ -22,11 +22,13 @@ worker's thread).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,7 @@ __all__ = [
     "TrainingWorker",
     "describe_error",
     "lower_thread_priority",
+    "short_gil_slices",
 ]
 
 BATCH_HZ = 10.0
@@ -76,6 +79,8 @@ PROBE_MAX_SHARE = 0.03
 """Probing may take at most this share of the training time."""
 WORKER_NICENESS = 10
 """How much lower than the GUI thread's the training thread's CPU priority is."""
+GIL_SWITCH_INTERVAL = 0.0005
+"""Seconds a thread may keep the GIL while another waits for it, during a run."""
 EVAL_INTERVAL = 2.0
 MAX_EVAL_SAMPLES = 10_000
 
@@ -202,6 +207,29 @@ def lower_thread_priority(niceness: int) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def short_gil_slices(interval: float = GIL_SWITCH_INTERVAL) -> Iterator[None]:
+    """Let threads hand the GIL over every ``interval`` seconds (at most) meanwhile.
+
+    Training releases the GIL inside its kernels but needs it between them, tens of
+    times a batch; a redrawing GUI thread holds it in Python code for milliseconds.
+    With Python's default 5 ms slices the training thread then waits up to 5 ms for
+    each of those moments and barely advances while panels redraw; short slices
+    keep it going (and the GUI thread waits less for the GIL the other way round).
+    The interval is process-wide: the previous one comes back afterwards, unless
+    someone else changed it meanwhile.
+    """
+    previous = sys.getswitchinterval()
+    wanted = min(previous, float(interval))
+    sys.setswitchinterval(wanted)
+    applied = sys.getswitchinterval()
+    try:
+        yield
+    finally:
+        if sys.getswitchinterval() == applied:
+            sys.setswitchinterval(previous)
+
+
 def describe_error(exc: BaseException) -> str:
     """One sentence for the user: nndesk errors speak for themselves, others are named."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
@@ -279,7 +307,8 @@ class TrainingWorker(QObject):
             lower_thread_priority(WORKER_NICENESS)
         try:
             net, data, dataset = self._prepare()
-            outcome = self._train(net, data, dataset)
+            with short_gil_slices():
+                outcome = self._train(net, data, dataset)
         except Exception as exc:  # noqa: BLE001 - one sentence reaches the user
             if not isinstance(exc, NNDeskError):
                 log.exception("training failed")

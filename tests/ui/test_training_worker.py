@@ -4,11 +4,12 @@ training, probes that match the model, and the thread bridge's signals."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QThread
+from PySide6.QtCore import Qt, QThread
 
 from nndesk.document.examples import (
     residual_classifier,
@@ -26,6 +27,7 @@ from nndesk.ui.workers import (
     TrainingWorker,
     describe_error,
     lower_thread_priority,
+    short_gil_slices,
 )
 
 pytestmark = pytest.mark.gui
@@ -227,3 +229,42 @@ def test_lower_thread_priority_touches_only_the_calling_thread() -> None:
     assert applied and after == min(19, before + 3)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_before
     assert not lower_thread_priority(0)
+
+
+def test_short_gil_slices_lower_the_switch_interval_and_put_it_back() -> None:
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        with short_gil_slices(0.001):
+            assert sys.getswitchinterval() == pytest.approx(0.001, abs=1e-5)
+        assert sys.getswitchinterval() == pytest.approx(0.005, abs=1e-5)
+        # Never longer than what is set already.
+        sys.setswitchinterval(0.0002)
+        with short_gil_slices(0.001):
+            assert sys.getswitchinterval() == pytest.approx(0.0002, abs=1e-5)
+        # A change made meanwhile by someone else is left alone.
+        sys.setswitchinterval(0.005)
+        with short_gil_slices(0.001):
+            sys.setswitchinterval(0.003)
+        assert sys.getswitchinterval() == pytest.approx(0.003, abs=1e-5)
+    finally:
+        sys.setswitchinterval(before)
+
+
+def test_a_worker_thread_trains_with_short_gil_slices_and_restores_them(qapp) -> None:
+    doc = spiral_classifier()
+    doc.set_setting("epochs", 1)
+    worker = TrainingWorker(TrainingJob(doc.snapshot()), ReportingControl())
+    seen: list[float] = []
+    # A direct connection runs the slot in the worker's thread, during training.
+    worker.sig_epoch_finished.connect(
+        lambda _logs: seen.append(sys.getswitchinterval()),
+        Qt.ConnectionType.DirectConnection,
+    )
+    before = sys.getswitchinterval()
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert seen and max(seen) <= min(before, 0.0005) + 1e-6
+    assert sys.getswitchinterval() == pytest.approx(before)
