@@ -160,6 +160,31 @@ class Loss:
         self._validate(y)
         raise DataError(f"Loss '{self.name}': y_true holds an invalid value.")
 
+    def _run_kernel(
+        self,
+        kernel: Any,
+        x: np.ndarray,
+        y_true: np.ndarray,
+        n: int,
+        x_shape: tuple[int, ...] = (-1,),
+        y_shape: tuple[int, ...] = (-1,),
+    ) -> float:
+        """Mean loss from a fused kernel ``(x, y, grad_out, 1/n) -> (sum, bad)``.
+
+        The kernel writes d(mean loss)/dx into ``grad_out`` (cached for the backward
+        pass) and returns the first invalid target's index in ``bad`` (or -1);
+        ``x_shape``/``y_shape`` are the flat views it takes.
+        """
+        x = np.ascontiguousarray(x)
+        grad = np.empty_like(x)
+        total, bad = kernel(
+            x.reshape(x_shape), y_true.reshape(y_shape), grad.reshape(x_shape), 1.0 / n
+        )
+        if bad >= 0:
+            self._reject(y_true)
+        self._cache = (grad,)
+        return total / n
+
     def _forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
         raise NotImplementedError
 
@@ -180,15 +205,7 @@ class MeanSquaredError(Loss):
     name = "mse"
 
     def _forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
-        pred = np.ascontiguousarray(y_pred)
-        grad = np.empty_like(pred)
-        total, bad = K.mse(
-            pred.reshape(-1), y_true.reshape(-1), grad.reshape(-1), 1.0 / pred.size
-        )
-        if bad >= 0:
-            self._reject(y_true)
-        self._cache = (grad,)
-        return total / pred.size
+        return self._run_kernel(K.mse, y_pred, y_true, y_pred.size)
 
     def _backward(self) -> np.ndarray:
         return self._cache[0]  # type: ignore[index]
@@ -312,15 +329,7 @@ class BinaryCrossentropy(_CrossEntropy):
         return grad.astype(y_pred.dtype, copy=False)
 
     def _forward_logits(self, logits: np.ndarray, y_true: np.ndarray) -> float:
-        z = np.ascontiguousarray(logits)
-        grad = np.empty_like(z)
-        total, bad = K.bce_logits(
-            z.reshape(-1), y_true.reshape(-1), grad.reshape(-1), 1.0 / z.size
-        )
-        if bad >= 0:
-            self._reject(y_true)
-        self._cache = (grad,)
-        return total / z.size
+        return self._run_kernel(K.bce_logits, logits, y_true, logits.size)
 
     def _backward_logits(self) -> np.ndarray:
         return self._cache[0]  # type: ignore[index]
@@ -373,17 +382,10 @@ class CategoricalCrossentropy(_CrossEntropy):
         return grad.astype(y_pred.dtype, copy=False)
 
     def _forward_logits(self, logits: np.ndarray, y_true: np.ndarray) -> float:
-        z = np.ascontiguousarray(logits)
-        grad = np.empty_like(z)
-        k = z.shape[-1]
-        n = _samples(z)
-        total, bad = K.cce_logits(
-            z.reshape(-1, k), y_true.reshape(-1, k), grad.reshape(-1, k), 1.0 / n
+        k = logits.shape[-1]
+        return self._run_kernel(
+            K.cce_logits, logits, y_true, _samples(logits), (-1, k), (-1, k)
         )
-        if bad >= 0:
-            self._reject(y_true)
-        self._cache = (grad,)
-        return total / n
 
     def _backward_logits(self) -> np.ndarray:
         return self._cache[0]  # type: ignore[index]
@@ -445,17 +447,10 @@ class SparseCategoricalCrossentropy(_CrossEntropy):
         return grad
 
     def _forward_logits(self, logits: np.ndarray, y_true: np.ndarray) -> float:
-        z = np.ascontiguousarray(logits)
-        grad = np.empty_like(z)
-        k = z.shape[-1]
-        n = _samples(z)
-        total, bad = K.sparse_logits(
-            z.reshape(-1, k), y_true.reshape(-1), grad.reshape(-1, k), 1.0 / n
+        k = logits.shape[-1]
+        return self._run_kernel(
+            K.sparse_logits, logits, y_true, _samples(logits), (-1, k), (-1,)
         )
-        if bad >= 0:
-            self._reject(y_true)
-        self._cache = (grad,)
-        return total / n
 
     def _backward_logits(self) -> np.ndarray:
         return self._cache[0]  # type: ignore[index]
