@@ -1,11 +1,13 @@
 """A whole training step for a plain stack of small Dense layers, in few calls.
 
 A model that is a chain ``Input -> Dense -> ... -> Dense`` with packed weights
-(``Model.build``), no regularisation, and a loss that is either the fused sigmoid +
-binary cross-entropy or mean squared error spends most of a small batch's step in
-per-call overhead: layer dispatch, loss checks, NumPy's cost per call. For such a
-model ``DenseChain.run`` computes forward pass, loss and every gradient in one
-compiled call with Numba, or in about five NumPy calls per layer without it, and
+(``Model.build``), no regularisation, and a loss that is the fused sigmoid + binary
+cross-entropy, mean squared error, or (NumPy route only) the fused softmax + sparse
+categorical cross-entropy spends much of a step in per-call overhead: layer
+dispatch, loss checks, NumPy's cost per call, which grows after large products have
+pushed NumPy's own code and data out of the caches. For such a model
+``DenseChain.run`` computes forward pass, loss and every gradient in one compiled
+call with Numba (small layers), or in about five NumPy calls per layer without it, and
 writes the gradients into the model's packed gradient buffer, where the optimizer
 reads them. The layers' own caches (``preactivation``, the inputs ``backward``
 would use) are not refreshed by such a step.
@@ -13,7 +15,9 @@ would use) are not refreshed by such a step.
 The NumPy route folds each bias into its kernel: the packed layout puts ``bias``
 right after ``kernel``, so the two form one ``(n_in + 1, n_out)`` matrix, and each
 layer's input buffer carries a column of ones. One product then gives
-``x @ kernel + bias`` and one gives both gradients.
+``x @ kernel + bias`` and one gives both gradients. The first layer's input is the
+batch itself; it is copied into such a buffer only while that copy is cheaper than
+a separate bias add and bias-gradient product (``NUMPY_FOLD_MAX``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,12 @@ import numpy as np
 from ._data import check_finite
 from ._kernels import kernel
 from .layers.core import Dense, Input
-from .losses import BinaryCrossentropy, MeanSquaredError
+from .losses import (
+    BinaryCrossentropy,
+    MeanSquaredError,
+    SparseCategoricalCrossentropy,
+    _check_label_range,
+)
 from .optimizers import SGD, Adam, AdamW, Optimizer
 
 if TYPE_CHECKING:
@@ -36,12 +45,18 @@ if TYPE_CHECKING:
 
 # Per-layer multiply-adds per batch up to which the chain runs. The compiled loops
 # are plain triple loops (BLAS wins past a few thousand); the NumPy route uses
-# BLAS too, so only the ones-column copy of the input grows with size.
+# BLAS for every product, so it runs at any size (the limit is for tests).
 NUMBA_MAX_MACS = 4096
-NUMPY_MAX_MACS = 1 << 16
+NUMPY_MAX_MACS = 1 << 62
+# Batch values (rows * inputs) up to which the first layer's input is copied next to
+# a ones column so its bias folds into the product (see the module docstring).
+NUMPY_FOLD_MAX = 1 << 12
 
 _ACTS = {"linear": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
-_BCE, _MSE = 0, 1
+# The output layer's softmax, which only the fused sparse cross-entropy takes.
+_SOFTMAX = 4
+_BCE, _MSE, _SCE = 0, 1, 2
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 # Optimizers whose update the compiled step runs itself (AdamW is an Adam).
 _OPT_CODES = {Adam: 1, AdamW: 1, SGD: 2}
 _N_SCALARS = 10  # the most scalars an update in the step takes (Adam's)
@@ -256,7 +271,7 @@ class _Layer:
         self.kernel = layer.params["kernel"]
         self.n_in, self.n_out = self.kernel.shape
         self.bias = bool(layer.use_bias)
-        self.act = _ACTS[layer.activation_name]
+        self.act = _ACTS.get(layer.activation_name, _SOFTMAX)
         self.offset = _offset(self.kernel, flat_p)
         rows = self.n_in + self.bias
         stop = self.offset + rows * self.n_out
@@ -305,6 +320,8 @@ def plan_chain(model: Model) -> DenseChain | None:
         kind = _BCE
     elif type(fn) is MeanSquaredError:
         kind = _MSE
+    elif type(fn) is SparseCategoricalCrossentropy and model._fused[0]:
+        kind = _SCE  # the fused output layer ends in softmax
     else:
         return None
     layers = model.layers
@@ -315,7 +332,10 @@ def plan_chain(model: Model) -> DenseChain | None:
         if (
             type(layer) is not Dense
             or tuple(sources[i]) != (i - 1,)
-            or layer.activation_name not in _ACTS
+            or (
+                layer.activation_name not in _ACTS
+                and not (kind == _SCE and i == len(layers) - 1)
+            )
             or layer.has_regularization
         ):
             return None
@@ -345,8 +365,10 @@ class _Buffers:
 
     __slots__ = (
         "W",
+        "base",
         "dh",
         "dz",
+        "fold0",
         "grad",
         "h",
         "hv",
@@ -355,10 +377,16 @@ class _Buffers:
         "mask",
         "meta",
         "ones",
+        "ones_k",
+        "ones_n",
         "out",
+        "pick",
+        "pick_idx",
+        "s",
         "t",
         "u",
         "z",
+        "zeros",
     )
 
 
@@ -412,18 +440,26 @@ class DenseChain:
         DataError
             For NaN/Inf inputs or targets the loss cannot use.
         """
-        n = x.shape[0]
-        if (
-            y.__class__ is not np.ndarray
-            or y.dtype != self.dtype
-            or y.shape != (n, self.n_out)
-            or not y.flags.c_contiguous
-            or x.ndim != 2
-            or x.dtype != self.dtype
-            or not x.flags.c_contiguous
-        ):
-            return None
         numba = chain_step.uses_numba
+        if numba and self.kind == _SCE:
+            return None  # the compiled step has no softmax
+        n = x.shape[0]
+        if self.kind == _SCE:
+            y_ok = (
+                y.__class__ is np.ndarray
+                and y.dtype.kind in "iu"
+                and y.shape == (n,)
+                and y.flags.c_contiguous
+            )
+        else:
+            y_ok = (
+                y.__class__ is np.ndarray
+                and y.dtype == self.dtype
+                and y.shape == (n, self.n_out)
+                and y.flags.c_contiguous
+            )
+        if not y_ok or x.ndim != 2 or x.dtype != self.dtype or not x.flags.c_contiguous:
+            return None
         limit = NUMBA_MAX_MACS if numba else NUMPY_MAX_MACS
         if n * self.macs_per_row > limit:
             return None
@@ -525,19 +561,28 @@ class DenseChain:
         last = len(layers) - 1
         dot = np.dot
         first = layers[0]
-        if first.bias:
+        if b.fold0:
             np.copyto(b.hv[0], x)
             ins, ins_t = b.ins, b.ins_t
         else:
             ins, ins_t = [x, *b.ins[1:]], [x.T, *b.ins_t[1:]]
         for k, c in enumerate(layers):
             z = b.z[k]
-            dot(ins[k], c.wb, out=z)
+            if k == 0 and not b.fold0 and first.bias:
+                dot(x, c.wb[:-1], out=z)
+                z += c.wb[-1]
+            else:
+                dot(ins[k], c.wb, out=z)
             if k < last:
-                _activate(c.act, z, b.hv[k + 1])
+                _activate(c.act, z, b.hv[k + 1], b.zeros[k])
         z, out, grad, t, u = b.z[last], b.out, b.grad, b.t, b.u
-        inv_n = 1.0 / y.size
-        if self.kind == _BCE:
+        if self.kind == _SCE:
+            total, inv_n = self._sparse_ce(z, y, n, b)
+            if not math.isfinite(total):
+                return total * inv_n, out
+            dz = grad
+        elif self.kind == _BCE:
+            inv_n = 1.0 / y.size
             if self._one_bits is not None:
                 kind, one = self._one_bits
                 if np.maximum.reduce(y.view(kind), axis=None) > one:
@@ -562,8 +607,9 @@ class DenseChain:
                 return total * inv_n, out
             dz = grad
         else:
+            inv_n = 1.0 / y.size
             if out is not z:
-                _activate(layers[last].act, z, out)
+                _activate(layers[last].act, z, out, b.zeros[last])
             np.subtract(out, y, out=grad)
             total = float(np.vdot(grad, grad))
             if not math.isfinite(total):
@@ -573,6 +619,10 @@ class DenseChain:
             dz = _act_grad(layers[last].act, grad, out, b.dz[last], b.mask[last])
         for k in range(last, -1, -1):
             c = layers[k]
+            if k == 0 and not b.fold0 and first.bias:
+                dot(x.T, dz, out=c.gwb[:-1])
+                dot(b.ones_n, dz, out=c.gwb[-1])
+                break
             dot(ins_t[k], dz, out=c.gwb)
             if k == 0:
                 break
@@ -581,6 +631,32 @@ class DenseChain:
             dz = _act_grad(layers[k - 1].act, dh, b.hv[k], b.dz[k - 1], b.mask[k - 1])
         self._set_loss_cache(grad)
         return total * inv_n, out
+
+    def _sparse_ce(
+        self, z: np.ndarray, labels: np.ndarray, n: int, b: _Buffers
+    ) -> tuple[float, float]:
+        """Softmax probabilities into ``b.out``, d mean-loss / d logits into
+        ``b.grad``: returns (sum of the per-sample losses, 1 / n)."""
+        k = self.n_out
+        # Negative labels are huge as unsigned integers: one reduction checks both
+        # ends of [0, k).
+        top = np.maximum.reduce(labels.view(_UNSIGNED[labels.itemsize]))
+        if top >= k:
+            _check_label_range(labels, k, self.loss.name)
+        inv_n = 1.0 / n
+        t, out, grad, s, pick = b.t, b.out, b.grad, b.s, b.pick
+        # log-sum-exp shifted by the row maximum: exp never overflows.
+        np.subtract(z, np.maximum.reduce(z, axis=1, keepdims=True), out=t)
+        np.exp(t, out=out)
+        np.dot(out, b.ones_k, out=s)
+        flat = np.add(b.base, labels, out=b.pick_idx, casting="unsafe")
+        np.take(t.reshape(-1), flat, out=pick)
+        out /= s[:, None]
+        np.log(s, out=s)
+        total = float(s.sum() - pick.sum())
+        np.multiply(out, inv_n, out=grad)
+        grad.reshape(-1)[flat] -= inv_n
+        return total, inv_n
 
     def restore_layers(self) -> None:
         """Point each layer's backward caches at the last step's activations, so
@@ -600,7 +676,7 @@ class DenseChain:
                 x_k = b.W[a_in : a_in + n * c.n_in].reshape(n, c.n_in)
                 y_k = b.W[a_out : a_out + n * c.n_out].reshape(n, c.n_out)
             else:
-                x_k = b.hv[k] if k or c.bias else x
+                x_k = b.hv[k] if k or b.fold0 else x
                 y_k = b.hv[k + 1] if k + 1 < len(layers) else b.out
             layer._x, layer._y, layer._z = x_k, y_k, None
             layer._small = False
@@ -609,7 +685,7 @@ class DenseChain:
         # What the loss's own forward would have left for backward().
         loss = self.loss
         loss._cache = (grad,)
-        loss._cache_from_logits = self.kind == _BCE
+        loss._cache_from_logits = self.kind != _MSE
 
     def _make_buffers(self, n: int, numba: bool) -> _Buffers:
         if len(self._buffers) > 8:
@@ -643,10 +719,16 @@ class DenseChain:
         else:
             b.grad = np.empty((n, self.n_out), dt)
             b.ins, b.ins_t, b.hv, b.z, b.dz, b.dh, b.mask = [], [], [], [], [], [], []
-            for c in layers:
-                buf = np.empty((n, c.n_in + c.bias), dt)
-                if c.bias:
-                    buf[:, -1] = 1
+            b.zeros = []
+            first = layers[0]
+            b.fold0 = first.bias and n * first.n_in <= NUMPY_FOLD_MAX
+            for k, c in enumerate(layers):
+                if k == 0 and not b.fold0:
+                    buf = np.empty((0, 0), dt)  # the batch itself is the input
+                else:
+                    buf = np.empty((n, c.n_in + c.bias), dt)
+                    if c.bias:
+                        buf[:, -1] = 1
                 b.ins.append(buf)
                 b.ins_t.append(buf.T)
                 b.hv.append(buf[:, : c.n_in])
@@ -654,22 +736,34 @@ class DenseChain:
                 b.dz.append(np.empty((n, c.n_out), dt))
                 b.dh.append(np.empty((n, c.n_in), dt))
                 b.mask.append(np.empty((n, c.n_out), bool))
+                # np.maximum against an array runs its SIMD loop; against the
+                # scalar 0 it is several times slower.
+                b.zeros.append(np.zeros((n, c.n_out), dt) if c.act == 1 else None)
             last = layers[-1]
             linear_mse = self.kind == _MSE and last.act == _ACTS["linear"]
             b.out = b.z[-1] if linear_mse else np.empty((n, self.n_out), dt)
             b.t = np.empty((n, self.n_out), dt)
             b.u = np.empty((n, self.n_out), dt)
             b.ones = np.ones((n, self.n_out), dt)
+            b.ones_n = np.ones(n, dt)
+            b.ones_k = np.ones(self.n_out, dt)
+            b.s = np.empty(n, dt)
+            b.pick = np.empty(n, dt)
+            b.base = np.arange(n, dtype=np.intp) * self.n_out
+            b.pick_idx = np.empty(n, np.intp)
         self._buffers[(n, numba)] = b
         return b
 
 
-def _activate(act: int, z: np.ndarray, out: np.ndarray) -> None:
-    """``out = act(z)``; ``z`` may be overwritten."""
+def _activate(
+    act: int, z: np.ndarray, out: np.ndarray, zeros: np.ndarray | None
+) -> None:
+    """``out = act(z)``; ``z`` may be overwritten; ``zeros`` is shaped like ``z``
+    for ReLU."""
     if act == 2:
         np.tanh(z, out=out)
     elif act == 1:
-        np.maximum(z, 0, out=out)
+        np.maximum(z, zeros, out=out)
     elif act == 3:
         np.negative(z, out=z)
         np.exp(z, out=z)

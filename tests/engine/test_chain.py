@@ -308,3 +308,93 @@ def test_failed_steps_leave_the_optimizer_state(kernel_path, make_opt):
     assert after.keys() == state.keys()
     for key, s in state.items():
         np.testing.assert_array_equal(after[key], s, err_msg=key)
+
+
+def _sparse_net(dtype, n_in=3, hidden=((8, "relu"), (6, "tanh")), classes=4):
+    inp = Input((n_in,))
+    t = inp
+    for units, act in hidden:
+        t = Dense(units, activation=act)(t)
+    model = Model(inp, Dense(classes, activation="softmax")(t), seed=5, dtype=dtype)
+    model.compile(
+        loss="sparse_categorical_crossentropy",
+        optimizer=optimizers.Adam(lr=0.02),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def _sparse_data(dtype, n, n_in=3, classes=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, n_in)).astype(dtype)
+    labels = np.argmax(x[:, :1] * rng.normal(size=(1, classes)), axis=1)
+    return x, labels.astype(np.int64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fold_first", [True, False])
+def test_sparse_softmax_chain_matches_the_layers(
+    no_chain, monkeypatch, dtype, fold_first
+):
+    # NumPy route only: the compiled step has no softmax and leaves it to the layers.
+    from nndesk.engine import _kernels
+
+    _kernels.set_numba_enabled(False)
+    monkeypatch.setattr(_chain, "NUMPY_FOLD_MAX", 1 << 20 if fold_first else 0)
+    x, labels = _sparse_data(dtype, 37)
+    runs = []
+    try:
+        for use_chain in (True, False):
+            if not use_chain:
+                no_chain()
+            model = _sparse_net(dtype)
+            history = model.fit(x, labels, epochs=3, batch_size=8)
+            assert (model._chain._last is not None) == use_chain
+            # An input gradient right after a step uses that step's activations.
+            dx = model.backward([np.ones((5, 4), dtype)])[0]
+            runs.append((history.history, model.get_weights(), model, dx))
+    finally:
+        _kernels.set_numba_enabled(None)
+    tol = 2e-5 if dtype == np.float32 else 1e-10
+    (h_c, w_c, m_c, dx_c), (h_l, w_l, m_l, dx_l) = runs
+    assert h_c.keys() == h_l.keys()
+    for key in h_l:
+        np.testing.assert_allclose(h_c[key], h_l[key], rtol=tol, err_msg=key)
+    for key in w_l:
+        np.testing.assert_allclose(w_c[key], w_l[key], rtol=tol, atol=tol, err_msg=key)
+    for key, g in m_l.gradients().items():
+        np.testing.assert_allclose(m_c.gradients()[key], g, rtol=tol, atol=tol)
+    np.testing.assert_allclose(dx_c, dx_l, rtol=tol, atol=tol)
+    np.testing.assert_allclose(
+        m_c.predict(x), m_l.predict(x), rtol=tol, atol=tol, err_msg="predict"
+    )
+
+
+@pytest.mark.parametrize("label_dtype", [np.int64, np.int32, np.uint8])
+def test_sparse_chain_rejects_labels_out_of_range(label_dtype):
+    from nndesk.engine import _kernels
+
+    _kernels.set_numba_enabled(False)
+    try:
+        model = _sparse_net(np.float32)
+        x, labels = _sparse_data(np.float32, 6)
+        model.train_on_batch(x, labels.astype(label_dtype))
+        assert model._chain._last is not None
+        before = model.get_weights()
+        for bad in (4, -1) if label_dtype != np.uint8 else (4, 255):
+            wrong = labels.astype(label_dtype)
+            wrong[3] = bad
+            with pytest.raises(DataError, match="row 3"):
+                model.train_on_batch(x, wrong)
+        for name, w in model.get_weights().items():
+            np.testing.assert_array_equal(w, before[name])
+    finally:
+        _kernels.set_numba_enabled(None)
+
+
+def test_sparse_chain_leaves_the_compiled_path_to_the_layers(kernel_path):
+    model = _sparse_net(np.float32)
+    assert _chain.plan_chain(model) is not None
+    x, labels = _sparse_data(np.float32, 6)
+    model.train_on_batch(x, labels)
+    assert (model._chain._last is not None) == (not kernel_path)
