@@ -361,7 +361,7 @@ def test_evaluation_panel_shows_confusion_matrix_table_and_roc(
     ev = classification_evaluation(3)
     panel.set_evaluation(ev)
     panel.flush()
-    counts = [int(label.toPlainText()) for label in panel.cm_labels]
+    counts = [int(text) for text in panel.cell_counts.texts()]
     assert counts == ev.confusion.reshape(-1).tolist()
     assert panel.table.rowCount() == 5  # 3 classes + macro + weighted
     assert panel.table.item(0, 0).text() == f"{ev.report['class 0']['precision']:.3f}"
@@ -371,9 +371,13 @@ def test_evaluation_panel_shows_confusion_matrix_table_and_roc(
     panel.set_evaluation(second)
     panel.flush()
     assert panel.cm_image is image and panel.roc_curves["class 1"] is curve
-    # Only changed cells are rewritten: every label must still show its count.
-    counts = [int(label.toPlainText()) for label in panel.cm_labels]
+    counts = [int(text) for text in panel.cell_counts.texts()]
     assert counts == second.confusion.reshape(-1).tolist()
+    # The counts are painted: hiding them changes the picture.
+    with_counts = panel.graphics.grab().toImage()
+    panel.cell_counts.set_counts(None, None)
+    assert panel.graphics.grab().toImage() != with_counts
+    panel.cell_counts.set_counts(second.confusion, None)
     assert "Accuracy" in panel.summary.text()
     rows = check_exports(panel, tmp_path)
     assert rows[0][0] == "true_class" and rows[1][0] == "class 0"

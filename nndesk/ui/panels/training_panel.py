@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["TrainingPanel"]
+__all__ = ["ProgressBar", "TrainingPanel"]
 
 _STATE_TEXT = {
     "idle": "Ready",
@@ -34,6 +34,26 @@ _STATE_TEXT = {
     "paused": "Paused",
     "stopping": "Stopping…",
 }
+
+
+class ProgressBar(QProgressBar):
+    """A progress bar that repaints with the next paint pass instead of at once.
+
+    ``QProgressBar.setValue`` repaints synchronously whenever the shown value
+    changes; during training that is a paint per batch report on the GUI thread,
+    which the training thread then waits for. ``show_value`` coalesces it.
+    """
+
+    def show_value(self, value: int, text: str) -> None:
+        """Show ``value`` (within the range) with the caption ``text``."""
+        if value == self.value() and text == self.format():
+            return
+        self.setUpdatesEnabled(False)  # setValue's repaint() becomes a no-op
+        try:
+            self.setValue(value)
+            self.setFormat(text)
+        finally:
+            self.setUpdatesEnabled(True)  # schedules an ordinary update()
 
 
 class TrainingPanel(QWidget):
@@ -87,7 +107,7 @@ class TrainingPanel(QWidget):
         form.addRow("Epochs per run", self.epochs)
 
         self.state = QLabel(_STATE_TEXT["idle"], self)
-        self.progress = QProgressBar(self)
+        self.progress = ProgressBar(self)
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setFormat("")
@@ -128,8 +148,7 @@ class TrainingPanel(QWidget):
 
     def set_progress(self, fraction: float, text: str) -> None:
         """Progress through the run (0..1) and its caption."""
-        self.progress.setValue(int(round(max(0.0, min(1.0, fraction)) * 1000)))
-        self.progress.setFormat(text)
+        self.progress.show_value(int(round(max(0.0, min(1.0, fraction)) * 1000)), text)
 
     def set_results(self, text: str) -> None:
         """The latest epoch's results."""

@@ -383,6 +383,7 @@ class TrainingController(QObject):
         if self._ignoring():
             return
         self.view.show_structure(start.info, start.x_train, start.y_train)
+        self.curves.begin_run(start.first_epoch, start.last_epoch)
         if start.kept and self.weights:
             fresh = [
                 c.name

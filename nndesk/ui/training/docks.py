@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QProgressBar, QToolBar
+from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QToolBar
 
 from nndesk.training.callbacks import format_duration
 
@@ -23,7 +23,7 @@ from ..panels.plots.evaluation import EvaluationPanel
 from ..panels.plots.histograms import HistogramsPanel
 from ..panels.plots.loss import CurvesPanel
 from ..panels.plots.network import NetworkPanel
-from ..panels.training_panel import TrainingPanel
+from ..panels.training_panel import ProgressBar, TrainingPanel
 from .actions import TrainingActions
 from .probes import ModelInfo, ProbeResult
 
@@ -137,15 +137,28 @@ class TrainingDocks(QObject):
 
     def _make_status(self) -> None:
         bar = self.window.statusBar()
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setMaximumWidth(32 * self.window.fontMetrics().averageCharWidth())
         self.progress.setFormat("")
         self.progress.hide()
         self.speed_label = QLabel("")
         self.speed_label.setContentsMargins(8, 0, 8, 0)
+        # A fixed size: the text changes ten times a second, and a label whose
+        # size may change makes the whole window lay itself out again each time.
+        widest = self.speed_label.fontMetrics().horizontalAdvance(
+            "9,999,999 samples/s · ETA 99:59:59"
+        )
+        self.speed_label.setFixedSize(
+            widest + 16 + 4, self.speed_label.sizeHint().height()
+        )
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.speed_label)
+        # Showing the progress bar must not make the status bar taller: that would
+        # resize, and repaint, every dock above it when a run starts.
+        bar.setMinimumHeight(
+            max(bar.sizeHint().height(), self.progress.sizeHint().height() + 4)
+        )
 
     # --- layout ----------------------------------------------------------------------------
     def default_sizes(self) -> None:
@@ -211,8 +224,7 @@ class TrainingDocks(QObject):
         batch, batches = int(chunk.get("batch", 0)), int(chunk.get("batches", 0))
         caption = f"Epoch {epoch + 1}/{epochs} · batch {batch + 1}/{batches}"
         fraction = float(chunk.get("progress", 0.0))
-        self.progress.setValue(int(round(fraction * 1000)))
-        self.progress.setFormat(caption)
+        self.progress.show_value(int(round(fraction * 1000)), caption)
         self.panel.set_progress(fraction, caption)
         rate = float(chunk.get("samples_per_sec", 0.0))
         eta = format_duration(float(chunk.get("eta", 0.0)))
@@ -237,6 +249,7 @@ class TrainingDocks(QObject):
             self.docks["curves"].raise_()
         else:
             self.speed_label.setText("")
+            self.curves.end_run()
 
     def clear(self) -> None:
         """Forget the results shown (after Reset weights or another network)."""

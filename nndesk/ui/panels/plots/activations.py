@@ -3,8 +3,8 @@
 One small bar plot per layer (bars: the chosen sample, drawn as one filled step
 curve, which paints far faster than a bar item per unit; a step line: the mean
 over a fixed batch of training samples). Image inputs show the sample itself as a
-picture; other inputs show their feature values as bars. The output layer's title
-names the prediction and the true target.
+picture; other inputs show their feature values as bars. The caption above the
+plots names the prediction and the true target.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QSpinBox, QWidget
 
 from nndesk.ui.training.probes import ModelInfo, ProbeResult
 
-from .base import PlotPanel
+from .base import PlotPanel, SteadyRange, steady_axis
 
 __all__ = ["ActivationsPanel"]
 
@@ -48,6 +48,10 @@ class ActivationsPanel(PlotPanel):
         self.sample_box.setKeyboardTracking(False)
         self.sample_box.valueChanged.connect(self._on_sample_box_value_changed)
         self.caption = QLabel("", self)
+        # Its text changes with every probe; its width must not move the plots.
+        self.caption.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        )
         self.controls.insertWidget(0, QLabel("Sample", self))
         self.controls.insertWidget(1, self.sample_box)
         self.controls.insertWidget(2, self.caption)
@@ -57,14 +61,14 @@ class ActivationsPanel(PlotPanel):
         self.bars: dict[str, pg.PlotDataItem] = {}
         self.means: dict[str, pg.PlotDataItem] = {}
         self.image: pg.ImageItem | None = None
-        self._titles: dict[str, str] = {}  # the titles set, by plot
+        self._ranges: dict[str, SteadyRange] = {}
 
     # --- structure ---------------------------------------------------------------------
     def set_structure(self, info: ModelInfo | None, n_samples: int = 0) -> None:
         """Create one plot per column of ``info`` (and the input picture)."""
         self.graphics.clear()
         self.plots, self.bars, self.means, self.image = {}, {}, {}, None
-        self._titles = {}
+        self._ranges = {}
         self.info, self.probe = info, None
         self.sample_box.setRange(0, max(0, n_samples - 1))
         if info is None:
@@ -85,6 +89,7 @@ class ActivationsPanel(PlotPanel):
                 plot.hideAxis("bottom")
                 continue
             units = column.units
+            steady_axis(plot.getAxis("left"))
             plot.hideAxis("bottom")  # the unit index; hovering the network names units
             edges = np.arange(units + 1) - 0.5
             bar = plot.plot(
@@ -97,6 +102,7 @@ class ActivationsPanel(PlotPanel):
             )  # fmt: skip
             self.bars[column.name] = bar
             self.means[column.name] = mean
+            self._ranges[column.name] = SteadyRange(plot, "y")
             plot.setXRange(-0.5, units - 0.5, padding=0.02)
         self._apply_palette()
 
@@ -135,8 +141,12 @@ class ActivationsPanel(PlotPanel):
             return
         edges = np.arange(units + 1) - 0.5
         self.bars[name].setData(edges, values, stepMode="center", fillLevel=0)
+        lo, hi = min(0.0, float(values.min())), max(0.0, float(values.max()))
         if mean is not None and len(mean) == len(values):
-            self.means[name].setData(edges, np.nan_to_num(mean), stepMode="center")
+            mean = np.nan_to_num(np.asarray(mean, dtype=np.float64))
+            self.means[name].setData(edges, mean, stepMode="center")
+            lo, hi = min(lo, float(mean.min())), max(hi, float(mean.max()))
+        self._ranges[name].fit(lo, hi)
 
     def _caption(self, probe: ProbeResult, info: ModelInfo) -> None:
         out = probe.activations.get(info.output.name)
@@ -146,17 +156,6 @@ class ActivationsPanel(PlotPanel):
         if out is not None and out.size:
             text += f" · predicted: {_prediction_text(out, info)}"
         self.caption.setText(text)
-        plot = self.plots.get(info.output.name)
-        if plot is not None:
-            title = (
-                f"{info.output.name}: {_prediction_text(out, info)}"
-                if out is not None
-                else info.output.name
-            )
-            # A new title relayouts the whole scene: only when the text changes.
-            if title != self._titles.get(info.output.name):
-                self._titles[info.output.name] = title
-                plot.setTitle(title)
 
     def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
         if self.probe is None:

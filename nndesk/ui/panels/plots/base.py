@@ -20,7 +20,7 @@ import numpy as np
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QPalette
+from PySide6.QtGui import QAction, QColor, QFontMetrics, QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -38,7 +38,15 @@ from .export import export_png, export_svg, write_columns_csv
 
 log = logging.getLogger(__name__)
 
-__all__ = ["REDRAW_HZ", "GrowingBuffer", "PlotPanel", "diverging_lut", "style_plot"]
+__all__ = [
+    "REDRAW_HZ",
+    "GrowingBuffer",
+    "PlotPanel",
+    "SteadyRange",
+    "diverging_lut",
+    "steady_axis",
+    "style_plot",
+]
 
 REDRAW_HZ = 25
 """Upper bound of redraws per second per panel."""
@@ -164,6 +172,63 @@ def diverging_lut(n: int = 256) -> np.ndarray:
     return cmap.getLookupTable(0.0, 1.0, n, alpha=True)
 
 
+def steady_axis(axis: pg.AxisItem, widest: str = "-0.000") -> None:
+    """Give a vertical axis a constant width, room for tick labels like ``widest``.
+
+    By default an axis resizes to its tick labels, and a resized axis lays out
+    its whole plot grid again; with live data the labels change on most redraws.
+    """
+    metrics = QFontMetrics(axis.style["tickFont"] or axis.font())
+    axis.setStyle(
+        autoExpandTextSpace=False,
+        tickTextWidth=metrics.horizontalAdvance(widest) + 2,
+    )
+
+
+class SteadyRange:
+    """One axis of a plot's view, kept still while the data stay well inside it.
+
+    Auto-range follows every change of the data, and each change lays out the
+    axis's tick labels anew, a good part of a live plot's redraw. This range moves
+    only when the data leave it or fill less than ``slack`` of it, and then frames
+    them with a ``margin`` (share of their span) on both sides.
+    """
+
+    def __init__(
+        self, plot: pg.PlotItem, axis: str, margin: float = 0.08, slack: float = 0.5
+    ) -> None:
+        self.view = plot.getViewBox()
+        self.axis = axis
+        self.margin, self.slack = float(margin), float(slack)
+        self.range: tuple[float, float] | None = None
+        self.view.enableAutoRange(axis=self._axis_id(), enable=False)
+
+    def _axis_id(self) -> int:
+        return pg.ViewBox.XAxis if self.axis == "x" else pg.ViewBox.YAxis
+
+    def fit(self, lo: float, hi: float) -> None:
+        """Make sure ``[lo, hi]`` is in view (a no-op while it comfortably is)."""
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            return
+        if hi - lo < 1e-12:
+            half = max(abs(hi), 1.0) * 0.05
+            lo, hi = lo - half, hi + half
+        now = self.range
+        if now is not None and now[0] <= lo and hi <= now[1]:
+            if hi - lo >= self.slack * (now[1] - now[0]):
+                return
+        pad = self.margin * (hi - lo)
+        self.range = (lo - pad, hi + pad)
+        if self.axis == "x":
+            self.view.setXRange(*self.range, padding=0)
+        else:
+            self.view.setYRange(*self.range, padding=0)
+
+    def reset(self) -> None:
+        """Frame the data afresh on the next ``fit``."""
+        self.range = None
+
+
 def style_plot(plot: pg.PlotItem, palette: QPalette) -> None:
     """Axis and title colours from the widget palette (light or dark theme)."""
     text = palette.color(QPalette.ColorRole.WindowText)
@@ -247,14 +312,15 @@ class PlotPanel(QWidget):
         start = time.thread_time()
         self._redraw()
         if self.isVisible():
-            # Let the scene digest the changes and paint now, inside this call:
-            # the whole cost is measured, and left for later it would pile up
-            # with other panels' paints in one pass of the event loop. Auto-ranges
-            # are settled first, or the paint would change them and paint again.
+            # Let the scene digest the changes now, inside this call: its queued
+            # update paints the changed parts of the view at once, so the whole
+            # cost is measured, and left for later it would pile up with other
+            # panels' paints in one pass of the event loop. (An explicit repaint
+            # after it would paint a second time.) Auto-ranges are settled first,
+            # or the paint would change them and paint again.
             scene = self.graphics.scene()
             scene.prepareForPaint()
             QCoreApplication.sendPostedEvents(scene, QEvent.Type.MetaCall)
-            self.graphics.viewport().repaint()
         cost = time.thread_time() - start
         self.last_redraw_seconds = cost
         self.redraw_seconds = (

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QResizeEvent
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -26,7 +26,7 @@ from nndesk.ui.training.probes import Evaluation
 from .base import PlotPanel, style_plot
 from .boundary import CLASS_COLORS
 
-__all__ = ["ROC_DRAWN_POINTS", "EvaluationPanel", "thin_curve"]
+__all__ = ["ROC_DRAWN_POINTS", "CellCounts", "EvaluationPanel", "thin_curve"]
 
 NARROW_WIDTH = 720
 """Below this panel width the per-class table moves under the plots."""
@@ -34,11 +34,69 @@ NARROW_WIDTH = 720
 MAX_CELL_LABELS = 20
 """Classes up to which the confusion matrix prints its counts in the cells."""
 
+SIDE_BY_SIDE_NAMES = 4
+"""Classes up to which the predicted-class axis prints names (else numbers)."""
+
 _REPORT_COLUMNS = ("precision", "recall", "f1", "support")
 
 
 ROC_DRAWN_POINTS = 400
 """Points drawn per ROC curve (the CSV export keeps every point)."""
+
+
+class CellCounts(pg.GraphicsObject):
+    """The counts printed in the cells of a ``k`` x ``k`` matrix image, one item.
+
+    Cell ``(i, j)`` is centred on ``(j, i)`` in its plot's coordinates. Its text is
+    drawn at a constant pixel size with the painter itself: a ``TextItem`` per cell
+    costs a document layout per changed count, a hundred per evaluation.
+    """
+
+    def __init__(self, k: int) -> None:
+        super().__init__()
+        self.k = int(k)
+        self.counts = np.zeros((self.k, self.k), dtype=np.int64)
+        self.light = np.zeros((self.k, self.k), dtype=bool)  # white text on dark
+        self.shown = False
+
+    def set_counts(self, counts: np.ndarray | None, light: np.ndarray | None) -> None:
+        """Show ``counts`` (``(k, k)``; None: nothing), light text where ``light``."""
+        if counts is None:
+            self.shown = False
+        else:
+            self.counts = np.asarray(counts, dtype=np.int64).reshape(self.k, self.k)
+            self.light = np.zeros_like(self.light) if light is None else light
+            self.shown = True
+        self.update()
+
+    def texts(self) -> list[str]:
+        """The text of every cell, row by row ("" when nothing is shown)."""
+        if not self.shown:
+            return [""] * (self.k * self.k)
+        return [str(int(c)) for c in self.counts.reshape(-1)]
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return QRectF(-0.5, -0.5, self.k, self.k)
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        if not self.shown:
+            return
+        to_device = painter.transform()
+        size = to_device.map(QPointF(1.0, 1.0)) - to_device.map(QPointF(0.0, 0.0))
+        w, h = abs(size.x()), abs(size.y())
+        if min(w, h) < 8:
+            return  # cells too small to hold a number
+        painter.save()
+        painter.resetTransform()  # text at a constant pixel size
+        colours = (QColor(20, 20, 20), QColor(250, 250, 250))
+        align = Qt.AlignmentFlag.AlignCenter
+        for i in range(self.k):
+            for j in range(self.k):
+                centre = to_device.map(QPointF(j, i))
+                painter.setPen(colours[int(self.light[i, j])])
+                cell = QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h)
+                painter.drawText(cell, align, str(int(self.counts[i, j])))
+        painter.restore()
 
 
 class EvaluationPanel(PlotPanel):
@@ -63,8 +121,7 @@ class EvaluationPanel(PlotPanel):
         self._layout_key: tuple[object, ...] | None = None
         self.cm_plot: pg.PlotItem | None = None
         self.cm_image: pg.ImageItem | None = None
-        self.cm_labels: list[pg.TextItem] = []
-        self._cm_shown: list[tuple[int, bool]] = []  # (count, light text) per label
+        self.cell_counts: CellCounts | None = None
         self.roc_plot: pg.PlotItem | None = None
         self.roc_curves: dict[str, pg.PlotDataItem] = {}
         self.scatter_plot: pg.PlotItem | None = None
@@ -107,9 +164,8 @@ class EvaluationPanel(PlotPanel):
         if self.cm_image is not None:
             k = len(self._layout_key[1]) if self._layout_key else 0
             self.cm_image.setImage(np.zeros((k, k)), levels=(0.0, 1.0))
-        for label in self.cm_labels:
-            label.setText("")
-        self._cm_shown = []
+        if self.cell_counts is not None:
+            self.cell_counts.set_counts(None, None)
         for curve in self.roc_curves.values():
             curve.setData([], [])
         if self.scatter is not None:
@@ -125,8 +181,7 @@ class EvaluationPanel(PlotPanel):
         self.graphics.clear()
         self.cm_plot = self.cm_image = self.roc_plot = None
         self.scatter_plot = self.scatter = None
-        self.cm_labels, self.roc_curves = [], {}
-        self._cm_shown = []
+        self.cell_counts, self.roc_curves = None, {}
         if ev.task == "classification":
             self._build_classification(ev.class_names)
             self.table.show()
@@ -147,19 +202,23 @@ class EvaluationPanel(PlotPanel):
         plot.setLabel("bottom", "predicted class")
         ticks = [[(i, str(n)) for i, n in enumerate(names)]]
         plot.getAxis("left").setTicks(ticks)
-        plot.getAxis("bottom").setTicks(ticks)
+        if k > SIDE_BY_SIDE_NAMES:
+            # Names side by side under narrow columns run into each other: the
+            # columns are numbered, in the order of the rows' names.
+            plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(k)]])
+            plot.getAxis("left").setTicks(
+                [[(i, f"{n} ({i})") for i, n in enumerate(names)]]
+            )
+        else:
+            plot.getAxis("bottom").setTicks(ticks)
         image = pg.ImageItem(axisOrder="row-major")
         image.setLookupTable(pg.colormap.get("CET-L12").getLookupTable(0.0, 1.0, 256))
         image.setImage(np.zeros((k, k)), levels=(0.0, 1.0))
         image.setRect(-0.5, -0.5, k, k)
         plot.addItem(image)
         if k <= MAX_CELL_LABELS:
-            for i in range(k):
-                for j in range(k):
-                    label = pg.TextItem("", anchor=(0.5, 0.5), color=(20, 20, 20))
-                    label.setPos(j, i)
-                    plot.addItem(label)
-                    self.cm_labels.append(label)
+            self.cell_counts = CellCounts(k)
+            plot.addItem(self.cell_counts)
         self.cm_plot, self.cm_image = plot, image
 
         roc = self.graphics.addPlot(row=0, col=1, title="ROC curves")
@@ -221,21 +280,8 @@ class EvaluationPanel(PlotPanel):
             support = cm.sum(axis=1, keepdims=True)
             share = np.divide(cm, support, out=np.zeros(cm.shape), where=support > 0)
             self.cm_image.setImage(share, levels=(0.0, 1.0), autoLevels=False)
-            shown = self._cm_shown
-            for k, (label, count, fraction) in enumerate(
-                zip(self.cm_labels, cm.reshape(-1), share.reshape(-1), strict=False)
-            ):
-                # A TextItem's setText relayouts its document (about 0.3 ms each):
-                # only the cells whose count or shade changed are touched.
-                state = (int(count), bool(fraction > 0.55))
-                if k < len(shown) and shown[k] == state:
-                    continue
-                label.setText(str(state[0]))
-                label.setColor((250, 250, 250) if state[1] else (20, 20, 20))
-                if k < len(shown):
-                    shown[k] = state
-                else:
-                    shown.append(state)
+            if self.cell_counts is not None:
+                self.cell_counts.set_counts(cm, share > 0.55)
         for k, (name, fpr, tpr, area) in enumerate(ev.roc):
             curve = self.roc_curves.get(name)
             if curve is None and self.roc_plot is not None:

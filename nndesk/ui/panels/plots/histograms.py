@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from .base import PlotPanel
+from .base import PlotPanel, SteadyRange
 
 __all__ = ["HistogramsPanel"]
 
@@ -32,12 +32,14 @@ class HistogramsPanel(PlotPanel):
         self.grad_curves: dict[str, pg.PlotDataItem] = {}
         self.weight_hist: dict[str, Histogram] = {}
         self.grad_hist: dict[str, Histogram] = {}
+        self._ranges: dict[int, SteadyRange] = {}  # by id of the curve
 
     def set_structure(self, layers: Sequence[str]) -> None:
         """One row of plots per layer name (the layers that have parameters)."""
         self.graphics.clear()
         self.weight_curves, self.grad_curves = {}, {}
         self.weight_hist, self.grad_hist = {}, {}
+        self._ranges = {}
         for row, name in enumerate(layers):
             for col, (kind, color, store) in enumerate(
                 (
@@ -55,6 +57,7 @@ class HistogramsPanel(PlotPanel):
                     [0.0, 1.0], [0.0], stepMode="center", fillLevel=0,
                     pen=pg.mkPen(*color, width=1), brush=pg.mkBrush(*color, 90),
                 )  # fmt: skip
+                self._ranges[id(store[name])] = SteadyRange(plot, "x")
         self._apply_palette()
 
     def set_histograms(
@@ -74,6 +77,7 @@ class HistogramsPanel(PlotPanel):
                 curve = curves.get(name)
                 if curve is not None and len(edges) == len(counts) + 1:
                     curve.setData(edges, counts, stepMode="center", fillLevel=0)
+                    self._ranges[id(curve)].fit(float(edges[0]), float(edges[-1]))
 
     def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
         columns: dict[str, Sequence[object] | np.ndarray] = {}

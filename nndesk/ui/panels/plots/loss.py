@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QHeaderView, QTableView, QWidget
 
 from nndesk.training.history import PROGRESS_KEYS
 
-from .base import GrowingBuffer, PlotPanel
+from .base import GrowingBuffer, PlotPanel, steady_axis
 
 __all__ = ["CurvesPanel", "EpochTableModel", "smooth_ema"]
 
@@ -214,6 +214,7 @@ class CurvesPanel(PlotPanel):
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
         self.graphics.ci.layout.setRowStretchFactor(1, 2)
         for plot in (self.loss_plot, self.metric_plot):
+            steady_axis(plot.getAxis("left"))
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
 
@@ -230,6 +231,7 @@ class CurvesPanel(PlotPanel):
             self.loss_plot, "validation loss", _COLORS["val"], 2, symbol=True
         )
         self.metric_curves: dict[str, pg.PlotDataItem] = {}
+        self._running = False
 
         self._batch_x = GrowingBuffer()
         self._batch_y = GrowingBuffer()
@@ -325,6 +327,23 @@ class CurvesPanel(PlotPanel):
         self.table_model.clear()
         self.schedule_redraw()
 
+    def begin_run(self, first: float, last: float) -> None:
+        """A run from epoch ``first`` to ``last`` starts: hold the layout still.
+
+        The epoch axis is fixed to ``[0, last]``, so the curves grow into a still
+        frame and the axis is not laid out anew on every redraw (its tick labels
+        are a good part of a redraw's cost); the table widens only after the run.
+        """
+        self._running = True
+        start = min(0.0, float(first))
+        self.loss_plot.setXRange(start, max(float(last), start + 1.0), padding=0.02)
+
+    def end_run(self) -> None:
+        """The run ended: the epoch axis follows the data again, the table widens."""
+        self._running = False
+        self.loss_plot.enableAutoRange(axis=pg.ViewBox.XAxis)
+        self._fit_table_width()
+
     # --- reading -----------------------------------------------------------------------
     def epoch_values(self, key: str) -> np.ndarray:
         """The finite per-epoch values of ``key`` held (a copy)."""
@@ -385,6 +404,12 @@ class CurvesPanel(PlotPanel):
 
     def _on_rows_inserted(self) -> None:
         self.table.scrollToBottom()
+        if not self._running:
+            # During a run a wider table would resize every dock of the window,
+            # and repaint them all, in the middle of training.
+            self._fit_table_width()
+
+    def _fit_table_width(self) -> None:
         # Keep every column readable: the splitter may not squeeze the table below
         # the width its (content-sized) columns need.
         header = self.table.horizontalHeader()
