@@ -8,9 +8,11 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from ui_helpers import OFFSCREEN_NOISE, drag, node_point, port_point, view_point
 
-from nndesk.document.graph import Edge
+from nndesk.document.graph import Document, Edge
 from nndesk.ui.canvas.editor import CanvasEditor
+from nndesk.ui.canvas.items.node_item import NodeItem
 from nndesk.ui.canvas.items.port_item import PortState
+from nndesk.ui.canvas.scene import BUILD_AT_ONCE
 from nndesk.ui.canvas.view import NODE_MIME_TYPE
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
@@ -578,3 +580,58 @@ def test_undo_in_the_middle_of_an_edge_drag_is_harmless(
     if editor.popup.isVisible():
         editor.popup.choose("Dense")  # the edge's node is gone: nothing to connect
     assert doc.to_dict() == before
+
+
+def long_chain(n: int) -> Document:
+    """Input followed by ``n - 1`` Dense layers, laid out in rows of 25."""
+    doc = Document({"dataset": "spiral:n=100"})
+    prev = doc.add_node("Input", {"shape": (4,)}, pos=(0.0, 0.0))
+    for i in range(1, n):
+        node = doc.add_node(
+            "Dense", {"units": 4}, pos=(220.0 * (i % 25), 110.0 * (i // 25))
+        )
+        doc.connect(prev, "out", node, "in")
+        prev = node
+    return doc
+
+
+def test_a_large_network_is_drawn_over_several_event_loop_turns(
+    qtbot, editor: CanvasEditor
+) -> None:
+    n = BUILD_AT_ONCE * 2
+    doc = long_chain(n)
+    editor.set_document(doc)
+    scene = editor.scene
+    assert scene.is_building and scene.items() == []  # the window stays responsive
+    assert not editor.view.viewport().updatesEnabled()
+    assert str(n) in editor.last_message
+    # Fitting does not wait for the items: the document knows where nodes are.
+    assert scene.nodes_rect().contains(
+        NodeItem.bounds_at(*doc.node(doc.node_ids[-1]).pos)
+    )
+    turns = 0
+    while scene.is_building:
+        QApplication.processEvents()
+        turns += 1
+    assert turns > 1
+    assert [i.node_id for i in scene.node_items()] == list(doc.node_ids)
+    assert {i.edge for i in scene.edge_items()} == set(doc.edges)
+    assert scene.node_item(doc.node_ids[-1]).text("shape").startswith("(4,)")
+    assert editor.view.viewport().updatesEnabled() and editor.last_message == ""
+
+
+def test_an_edit_while_drawing_finishes_the_drawing_first(editor: CanvasEditor) -> None:
+    doc = long_chain(BUILD_AT_ONCE * 2)
+    editor.set_document(doc)
+    QApplication.processEvents()  # one slice: part of the items exist
+    assert editor.scene.is_building
+    middle = doc.node_ids[len(doc) // 2]
+    editor.scene.select_nodes([middle])
+    assert editor.delete_selection()
+    scene = editor.scene
+    assert not scene.is_building and middle not in doc
+    assert [i.node_id for i in scene.node_items()] == list(doc.node_ids)
+    assert {i.edge for i in scene.edge_items()} == set(doc.edges)
+    editor.undo_stack.undo()
+    assert [i.node_id for i in scene.node_items()] == list(doc.node_ids)
+    assert {i.edge for i in scene.edge_items()} == set(doc.edges)

@@ -101,6 +101,7 @@ class CanvasEditor(QObject):
         self.popup.sig_chosen.connect(self._on_popup_chosen)
         self.popup.sig_cancelled.connect(self._on_popup_cancelled)
         self.scene.selectionChanged.connect(self._on_scene_selection_changed)
+        self.scene.sig_built.connect(self._on_scene_built)
 
     # -- document ----------------------------------------------------------------------
 
@@ -115,7 +116,18 @@ class CanvasEditor(QObject):
         self._doc = doc
         self._paste_count = 0
         self.scene.set_document(doc)
+        if self.scene.is_building:
+            # A large network is built a slice per event-loop turn; painting the
+            # growing picture after each slice would cost more than the slices.
+            self.view.viewport().setUpdatesEnabled(False)
+            self.show_message(f"Drawing {len(doc or ())} nodes…")
         self._on_scene_selection_changed()
+
+    def _on_scene_built(self) -> None:
+        viewport = self.view.viewport()
+        if not viewport.updatesEnabled():
+            viewport.setUpdatesEnabled(True)  # and paints
+            self.show_message("")
 
     def show_message(self, text: str) -> None:
         """Send a status text (empty clears it)."""

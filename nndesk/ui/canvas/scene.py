@@ -28,6 +28,13 @@ from .status import GraphStatus, compute_status
 
 log = logging.getLogger(__name__)
 
+BUILD_AT_ONCE = 150
+"""Documents with up to this many nodes get all their items in one go."""
+
+BUILD_SLICE_S = 0.015
+"""Seconds of item building per turn of the event loop for larger documents, so
+opening one never freezes the window for long (the rest follows on a timer)."""
+
 
 class SceneHandler(Protocol):
     """Who the scene hands mouse events to first (the editor); True = consumed."""
@@ -52,13 +59,20 @@ class CanvasScene(QGraphicsScene):
     the scene re-runs shape inference and validation (coalesced: once per event-loop
     turn, so a paste of 50 nodes costs one run) and shows the results on the items.
 
+    A large document's items are built a slice at a time between turns of the
+    event loop (``is_building``); any change of the document, and any query that
+    needs every item, first builds the rest at once.
+
     Signals
     -------
     sig_status_changed(GraphStatus)
         Shape inference and validation ran; carries problems and per-node results.
+    sig_built
+        Every item of the document shown exists (after ``set_document``).
     """
 
     sig_status_changed = Signal(object)
+    sig_built = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +92,10 @@ class CanvasScene(QGraphicsScene):
         self._refresh_timer.timeout.connect(self.refresh_status)
         self.handler: SceneHandler | None = None
         self._dataset: DatasetInfo | None = None
+        self._to_build: Iterator[None] | None = None
+        self._build_timer = QTimer(self)
+        self._build_timer.setInterval(0)
+        self._build_timer.timeout.connect(self._build_slice)
 
     # -- mouse events go to the handler (gestures) first ---------------------------------
 
@@ -121,17 +139,65 @@ class CanvasScene(QGraphicsScene):
         if self._doc is not None:
             self._subscribe(self._doc, connect=False)
         self._refresh_timer.stop()
+        self._build_timer.stop()
+        self._to_build = None
         self._clear_items()
         self._doc = doc
         if doc is None:
             self.status = GraphStatus()
             return
-        for node in doc.nodes:
-            self._add_node_item(node.id)
-        for edge in doc.edges:
-            self._add_edge_item(edge)
         self._subscribe(doc, connect=True)
-        self.refresh_status()
+        # Shape inference first: items are made with their final texts.
+        self._compute_status()
+        self._to_build = self._build_steps(doc.node_ids, doc.edges)
+        if len(doc) <= BUILD_AT_ONCE:
+            self.ensure_built()
+        else:
+            self._build_timer.start()  # shape inference was this turn's share
+
+    @property
+    def is_building(self) -> bool:
+        """Whether some items of the document are still to be made."""
+        return self._to_build is not None
+
+    def ensure_built(self) -> None:
+        """Make every item still missing now."""
+        steps = self._to_build
+        if steps is None:
+            return
+        self._build_timer.stop()
+        for _ in steps:
+            pass
+        self._finish_building()
+
+    def _build_steps(
+        self, node_ids: tuple[str, ...], edges: tuple[Edge, ...]
+    ) -> Iterator[None]:
+        # The document cannot change meanwhile without an event, and every event
+        # handler finishes the building first: the lists stay true.
+        for node_id in node_ids:
+            self._add_node_item(node_id)
+            yield
+        for edge in edges:
+            self._add_edge_item(edge)
+            yield
+
+    def _build_slice(self) -> None:
+        steps = self._to_build
+        if steps is None:
+            self._build_timer.stop()
+            return
+        deadline = time.perf_counter() + BUILD_SLICE_S
+        for _ in steps:
+            if time.perf_counter() >= deadline:
+                return
+        self._build_timer.stop()
+        self._finish_building()
+
+    def _finish_building(self) -> None:
+        self._to_build = None
+        self.sig_status_changed.emit(self.status)
+        self.sig_built.emit()
 
     def _subscribe(self, doc: Document, connect: bool) -> None:
         pairs = (
@@ -167,22 +233,29 @@ class CanvasScene(QGraphicsScene):
 
     def node_item(self, node_id: str) -> NodeItem:
         """The item showing ``node_id`` (KeyError if none: a programming error)."""
+        self.ensure_built()
         return self._nodes[node_id]
 
     def node_items(self) -> list[NodeItem]:
         """All node items in document order."""
-        return list(self._nodes.values())
+        self.ensure_built()
+        if self._doc is None:
+            return list(self._nodes.values())
+        return [self._nodes[n] for n in self._doc.node_ids if n in self._nodes]
 
     def edge_item(self, edge: Edge) -> EdgeItem:
         """The item showing ``edge``."""
+        self.ensure_built()
         return self._edges[edge]
 
     def edge_items(self) -> list[EdgeItem]:
         """All edge items."""
+        self.ensure_built()
         return list(self._edges.values())
 
     def port_item(self, node_id: str, port: str, is_input: bool) -> PortItem:
         """The port item of a node (KeyError if the port does not exist)."""
+        self.ensure_built()
         item = self._nodes[node_id].port_item(port, is_input)
         if item is None:
             raise KeyError(
@@ -203,6 +276,7 @@ class CanvasScene(QGraphicsScene):
 
     def select_nodes(self, node_ids: Iterable[str], clear: bool = True) -> None:
         """Select these nodes (and, by default, nothing else); one selectionChanged."""
+        self.ensure_built()
         wanted = set(node_ids)
         # Qt emits selectionChanged per item; listeners only need the end result.
         with _signals_blocked(self):
@@ -216,6 +290,7 @@ class CanvasScene(QGraphicsScene):
 
     def select_all(self) -> None:
         """Select every node and edge; one selectionChanged."""
+        self.ensure_built()
         with _signals_blocked(self):
             for item in (*self._nodes.values(), *self._edges.values()):
                 item.setSelected(True)
@@ -245,13 +320,21 @@ class CanvasScene(QGraphicsScene):
         return None
 
     def nodes_rect(self, node_ids: Iterable[str] | None = None) -> QRectF:
-        """Scene rectangle covering the given nodes (default: all)."""
-        ids = list(self._nodes) if node_ids is None else list(node_ids)
+        """Scene rectangle covering the given nodes (default: all), also those
+        whose items are still to be made (from their document positions)."""
+        doc = self._doc
+        if node_ids is None:
+            ids = list(doc.node_ids) if doc is not None else list(self._nodes)
+        else:
+            ids = list(node_ids)
         rect = QRectF()
         for node_id in ids:
             item = self._nodes.get(node_id)
             if item is not None:
                 rect = rect.united(item.sceneBoundingRect())
+            elif doc is not None and node_id in doc:
+                x, y = doc.node(node_id).pos
+                rect = rect.united(NodeItem.bounds_at(x, y))
         return rect
 
     # -- view options ------------------------------------------------------------------
@@ -287,11 +370,13 @@ class CanvasScene(QGraphicsScene):
     # -- event handlers (model → items) ------------------------------------------------
 
     def _on_node_added(self, event: ev.NodeAdded) -> None:
+        self.ensure_built()
         self._add_node_item(event.node.id)
         for edge in event.edges:
             self._add_edge_item(edge)
 
     def _on_node_removed(self, event: ev.NodeRemoved) -> None:
+        self.ensure_built()
         for edge in event.edges:
             self._remove_edge_item(edge)
         item = self._nodes.pop(event.node.id, None)
@@ -299,18 +384,23 @@ class CanvasScene(QGraphicsScene):
             self.removeItem(item)
 
     def _on_edge_added(self, event: ev.EdgeAdded) -> None:
+        self.ensure_built()
         self._add_edge_item(event.edge)
 
     def _on_edge_removed(self, event: ev.EdgeRemoved) -> None:
+        self.ensure_built()
         self._remove_edge_item(event.edge)
 
     def _on_param_changed(self, event: ev.ParamChanged) -> None:
+        self.ensure_built()
         self._refresh_node_record(event.node_id)
 
     def _on_label_changed(self, event: ev.LabelChanged) -> None:
+        self.ensure_built()
         self._refresh_node_record(event.node_id)
 
     def _on_node_moved(self, event: ev.NodeMoved) -> None:
+        self.ensure_built()
         item = self._nodes.get(event.node_id)
         if item is not None:
             assert self._doc is not None
@@ -328,7 +418,8 @@ class CanvasScene(QGraphicsScene):
     def _add_node_item(self, node_id: str) -> NodeItem:
         assert self._doc is not None
         node = self._doc.node(node_id)
-        item = NodeItem(node, node.spec, self._theme)
+        status = self.status.nodes.get(node_id, NodeStatus())
+        item = NodeItem(node, node.spec, self._theme, status)
         item.snap = self._snap if self._grid > 0 else None
         self.addItem(item)
         self._nodes[node_id] = item
@@ -383,19 +474,25 @@ class CanvasScene(QGraphicsScene):
             self.refresh_status()
 
     def refresh_status(self) -> None:
-        """Run shape inference and validation and show the results on the items."""
+        """Run shape inference and validation and show the results on the items
+        (those still to be made get them when they are made)."""
         if self._doc is None:
             return
-        start = time.perf_counter()
-        status = compute_status(self._doc, self._dataset)
-        self.status = status
+        status = self._compute_status()
         for node_id, item in self._nodes.items():
             item.set_status(status.nodes.get(node_id, NodeStatus()))
         for edge, item in self._edges.items():
             item.set_label(status.edge_labels.get(edge, ""))
+        if not self.is_building:  # else it is announced when the items are done
+            self.sig_status_changed.emit(status)
+
+    def _compute_status(self) -> GraphStatus:
+        assert self._doc is not None
+        start = time.perf_counter()
+        self.status = compute_status(self._doc, self._dataset)
         self.last_refresh_ms = (time.perf_counter() - start) * 1000.0
         log.debug("status refresh took %.1f ms", self.last_refresh_ms)
-        self.sig_status_changed.emit(status)
+        return self.status
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from ..theme import LIGHT, Theme
+from .scene import CanvasScene
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,9 @@ class CanvasView(QGraphicsView):
     def fit_to_view(self, rect: QRectF | None = None) -> None:
         """Show ``rect`` (default: every item) as large as fits, within zoom limits."""
         scene = self.scene()
-        if rect is None:
+        if rect is None and isinstance(scene, CanvasScene):
+            rect = scene.nodes_rect()  # also nodes whose items are still to come
+        elif rect is None:
             rect = scene.itemsBoundingRect() if scene is not None else QRectF()
         if rect.isEmpty():
             self.centerOn(0.0, 0.0)

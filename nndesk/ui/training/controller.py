@@ -194,7 +194,9 @@ class TrainingController(QObject):
             self._set_state("stopping")
         self._follow(doc)
         self._forget_training()
-        self.refresh_preview()
+        # Compiling a large network takes a while: not in the same turn of the
+        # event loop as the canvas's own start on it.
+        self._schedule_preview()
 
     def _on_window_dataset_changed(self, dataset: object) -> None:
         self._schedule_preview()

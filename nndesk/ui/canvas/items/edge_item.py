@@ -8,17 +8,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
-    QFont,
-    QFontMetricsF,
     QPainter,
     QPainterPath,
     QPainterPathStroker,
     QPen,
-    QStaticText,
-    QTransform,
 )
 from PySide6.QtWidgets import (
-    QApplication,
     QGraphicsItem,
     QStyleOptionGraphicsItem,
     QWidget,
@@ -27,6 +22,7 @@ from PySide6.QtWidgets import (
 from nndesk.document.graph import Edge
 
 from ...theme import LIGHT, Theme
+from .text_cache import canvas_fonts, metrics, static_text
 
 if TYPE_CHECKING:
     from .port_item import PortItem
@@ -36,15 +32,6 @@ HIT_WIDTH = 12.0
 LABEL_MIN_LOD = 0.5
 SMALL_LOD = 0.5
 THIN_LOD = 1.0
-
-
-def _static_text(text: str, font: QFont) -> QStaticText:
-    # Laid out once, drawn many times (cheaper than drawText per paint).
-    static = QStaticText(text)
-    static.setTextFormat(Qt.TextFormat.PlainText)
-    static.setPerformanceHint(QStaticText.PerformanceHint.AggressiveCaching)
-    static.prepare(QTransform(), font)
-    return static
 
 
 def cubic_path(start: QPointF, end: QPointF) -> QPainterPath:
@@ -80,15 +67,12 @@ class EdgeItem(QGraphicsItem):
         self.highlighted = False
         self._free_end = QPointF()
         self._path = QPainterPath()
-        self._hit = QPainterPath()
+        self._hit: QPainterPath | None = None
         self._bounds = QRectF()
         self._label_rect = QRectF()
-        font = QFont(QApplication.font())
-        size = font.pointSizeF()
-        if size > 0:
-            font.setPointSizeF(max(size - 1.5, 6.0))
-        self._font = font
-        self._static = _static_text("", font)
+        fonts = canvas_fonts()
+        self._font, self._font_key = fonts.edge, fonts.edge_key
+        self._static = static_text("", self._font, self._font_key)
         if edge is not None:
             self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
             self.setToolTip(str(edge))
@@ -100,7 +84,7 @@ class EdgeItem(QGraphicsItem):
         if text != self.label:
             self.prepareGeometryChange()
             self.label = text
-            self._static = _static_text(text, self._font)
+            self._static = static_text(text, self._font, self._font_key)
             self._layout_label()
             self.update()
 
@@ -131,22 +115,25 @@ class EdgeItem(QGraphicsItem):
         start, end = self.endpoints()
         self.prepareGeometryChange()
         self._path = cubic_path(start, end)
-        stroker = QPainterPathStroker()
-        stroker.setWidth(HIT_WIDTH)
-        self._hit = stroker.createStroke(self._path)
+        self._hit = None  # made when first asked for: most edges never are
         self._layout_label()
-        self._bounds = self._hit.boundingRect().united(self._label_rect)
 
     def _layout_label(self) -> None:
         if not self.label:
             self._label_rect = QRectF()
+            self._bounds = self._curve_bounds()
             return
-        metrics = QFontMetricsF(self._font)
-        w = metrics.horizontalAdvance(self.label) + 8.0
-        h = metrics.height() + 2.0
+        fm = metrics(self._font, self._font_key)
+        w = fm.horizontalAdvance(self.label) + 8.0
+        h = fm.height() + 2.0
         mid = self._path.pointAtPercent(0.5)
         self._label_rect = QRectF(mid.x() - w / 2, mid.y() - h - 3.0, w, h)
-        self._bounds = self._hit.boundingRect().united(self._label_rect)
+        self._bounds = self._curve_bounds().united(self._label_rect)
+
+    def _curve_bounds(self) -> QRectF:
+        # The curve's box grown by half the hit width holds the hit stroke too.
+        half = HIT_WIDTH / 2
+        return self._path.boundingRect().adjusted(-half, -half, half, half)
 
     def path(self) -> QPainterPath:
         """The curve in scene coordinates (the item sits at the origin)."""
@@ -156,6 +143,10 @@ class EdgeItem(QGraphicsItem):
         return self._bounds
 
     def shape(self) -> QPainterPath:
+        if self._hit is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(HIT_WIDTH)
+            self._hit = stroker.createStroke(self._path)
         return self._hit
 
     def paint(

@@ -10,16 +10,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
-    QFont,
-    QFontMetricsF,
     QPainter,
     QPainterPath,
     QPen,
     QStaticText,
-    QTransform,
 )
 from PySide6.QtWidgets import (
-    QApplication,
     QGraphicsItem,
     QStyleOptionGraphicsItem,
     QWidget,
@@ -30,6 +26,7 @@ from nndesk.document.registry import NodeSpec
 
 from ...theme import LIGHT, Theme
 from .port_item import PORT_RADIUS, PortItem
+from .text_cache import canvas_fonts, elided_text, metrics, static_text
 
 if TYPE_CHECKING:
     from .edge_item import EdgeItem
@@ -76,7 +73,13 @@ class NodeItem(QGraphicsItem):
     moves the picture; the editor turns the drag into a MoveNodesCommand on release.
     """
 
-    def __init__(self, node: Node, spec: NodeSpec, theme: Theme = LIGHT) -> None:
+    def __init__(
+        self,
+        node: Node,
+        spec: NodeSpec,
+        theme: Theme = LIGHT,
+        status: NodeStatus | None = None,
+    ) -> None:
         super().__init__()
         self.node_id = node.id
         self.spec = spec
@@ -114,10 +117,7 @@ class NodeItem(QGraphicsItem):
             body.adjusted(-2.5, -2.5, 2.5, 2.5), CORNER + 2, CORNER + 2
         )
         self._header = _header_path(body)
-        # Margins for the outline drawn outside the body and the port dots that
-        # stick out on both sides (the node paints its ports).
-        m, p = 3.0, PORT_DRAW_EXTENT
-        self._bounds = QRectF(-p, -m, NODE_WIDTH + 2 * p, self._height + 2 * m)
+        self._bounds = NodeItem.bounds_at(0.0, 0.0)
         self._body_rect = body
         self._header_rect = QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT)
         line1 = QRectF(
@@ -131,7 +131,10 @@ class NodeItem(QGraphicsItem):
         self._ports = [*self.inputs.values(), *self.outputs.values()]
         self._texts: dict[str, str] = {}
         self._static: dict[str, tuple[QPointF, QStaticText]] = {}
-        self._set_texts()
+        if status is not None and status != self.status:
+            self.set_status(status)  # lays out the texts
+        else:
+            self._set_texts()
         self.set_model_pos(node.pos)
 
     # -- model → display ---------------------------------------------------------------
@@ -178,13 +181,9 @@ class NodeItem(QGraphicsItem):
     # -- geometry ----------------------------------------------------------------------
 
     def _fonts(self) -> None:
-        base = QApplication.font()
-        self._title_font = QFont(base)
-        self._title_font.setBold(True)
-        self._small_font = QFont(base)
-        size = base.pointSizeF()
-        if size > 0:
-            self._small_font.setPointSizeF(max(size - 1.0, 6.0))
+        fonts = canvas_fonts()
+        self._title_font, self._small_font = fonts.title, fonts.small
+        self._title_key, self._small_key = fonts.title_key, fonts.small_key
 
     def _layout_ports(self) -> None:
         body_top = HEADER_HEIGHT
@@ -207,6 +206,14 @@ class NodeItem(QGraphicsItem):
         path.addRoundedRect(QRectF(0, 0, NODE_WIDTH, self._height), CORNER, CORNER)
         return path
 
+    @staticmethod
+    def bounds_at(x: float, y: float) -> QRectF:
+        """The scene rectangle a node item placed at ``(x, y)`` covers: its body,
+        with margins for the outline drawn outside it and the port dots that stick
+        out on both sides (the node paints its ports)."""
+        m, p = 3.0, PORT_DRAW_EXTENT
+        return QRectF(x - p, y - m, NODE_WIDTH + 2 * p, NODE_HEIGHT + 2 * m)
+
     def body_rect(self) -> QRectF:
         """The node's box in item coordinates."""
         return QRectF(0, 0, NODE_WIDTH, self._height)
@@ -215,14 +222,13 @@ class NodeItem(QGraphicsItem):
 
     def _set_texts(self) -> None:
         node = self.node
-        title_metrics = QFontMetricsF(self._title_font)
-        small_metrics = QFontMetricsF(self._small_font)
+        tf, tk = self._title_font, self._title_key
+        sf, sk = self._small_font, self._small_key
         width = NODE_WIDTH - 2 * PADDING
         title = self.spec.title
         ident = node.label or node.id
-        ident_width = min(small_metrics.horizontalAdvance(ident), width * 0.55)
+        ident_width = min(metrics(sf, sk).horizontalAdvance(ident), width * 0.55)
         title_width = width - ident_width - PADDING
-        elide = Qt.TextElideMode.ElideRight
         key = self.spec.key_param_text(node.params)
         status = self.status
         if status.problem and not status.waiting:
@@ -233,21 +239,21 @@ class NodeItem(QGraphicsItem):
             shape_line = status.shape_text
             if status.params_text:
                 shape_line += "  ·  " + status.params_text
-        self._texts = {
-            "title": title_metrics.elidedText(title, elide, title_width),
-            "ident": small_metrics.elidedText(ident, elide, width * 0.55),
-            "key": small_metrics.elidedText(key or self._fallback_key(), elide, width),
-            "shape": small_metrics.elidedText(shape_line, elide, width),
+        texts = {
+            "title": elided_text(title, tf, tk, title_width),
+            "ident": elided_text(ident, sf, sk, width * 0.55),
+            "key": elided_text(key or self._fallback_key(), sf, sk, width),
+            "shape": elided_text(shape_line, sf, sk, width),
         }
+        if texts == self._texts:
+            return
+        self._texts = texts
         # QStaticText keeps the laid-out glyphs: several times faster to draw than
         # drawText, which matters with hundreds of nodes on screen.
         self._static = {}
-        for part, text in self._texts.items():
-            font = self._title_font if part == "title" else self._small_font
-            static = QStaticText(text)
-            static.setTextFormat(Qt.TextFormat.PlainText)
-            static.setPerformanceHint(QStaticText.PerformanceHint.AggressiveCaching)
-            static.prepare(QTransform(), font)
+        for part, text in texts.items():
+            font, font_key = (tf, tk) if part == "title" else (sf, sk)
+            static = static_text(text, font, font_key)
             rect = self._rects["title" if part == "ident" else part]
             size = static.size()
             x = rect.right() - size.width() if part == "ident" else rect.left()

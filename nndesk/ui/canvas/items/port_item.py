@@ -75,7 +75,9 @@ class PortItem(QGraphicsItem):
 
     def scene_anchor(self) -> QPointF:
         """Where edges attach, in scene coordinates."""
-        return self.mapToScene(QPointF(0.0, 0.0))
+        # Nodes are never rotated or scaled: their position plus the port's offset
+        # is its scene position (mapToScene costs ~0.1 ms per call with 1000 items).
+        return self.node_item.pos() + self._centre
 
     def set_state(self, state: PortState) -> None:
         """Show the port as normal, compatible, refused or the drop target."""
