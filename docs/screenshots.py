@@ -30,9 +30,13 @@ HERE = Path(__file__).resolve().parent
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Render nndesk screenshots.")
-    parser.add_argument("--example", default="spiral", help="example network name")
+    parser.add_argument(
+        "--example", default="residual", help="example network name (editor)"
+    )
     parser.add_argument("--theme", default="light", choices=("light", "dark"))
-    parser.add_argument("--select", default="", help="node id to select (inspector)")
+    parser.add_argument(
+        "--select", default="dense_2", help="node id to select (inspector); '' none"
+    )
     parser.add_argument("--output", type=Path, default=HERE / "images" / "editor.png")
     parser.add_argument("--size", default="1440x900", help="window size WxH")
     parser.add_argument(

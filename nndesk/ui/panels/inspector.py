@@ -156,6 +156,12 @@ class ParamField:
             return check
         if spec.kind == "choice":
             combo = QComboBox(parent)
+            # Sized to a short name, not the longest one: the dock may be narrow,
+            # and the open list still shows every name in full.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(8)
             combo.addItems(list(spec.choices))
             combo.currentTextChanged.connect(self._emit)
             return combo
@@ -289,6 +295,8 @@ class InspectorPanel(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # Fields shrink to the dock's width (a sideways scroll would hide them).
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self._form_host)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)

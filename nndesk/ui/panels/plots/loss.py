@@ -204,7 +204,9 @@ class CurvesPanel(PlotPanel):
         self.loss_plot = self.graphics.addPlot(row=0, col=0)
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
-        self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt", colCount=2)
+        # One column of short names (the axis says "loss"): a wide legend in a
+        # narrow dock would run off the plot's left edge.
+        self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
         self.metric_plot = self.graphics.addPlot(row=1, col=0)
         self.metric_plot.setLabel("left", "metrics")
         self.metric_plot.setLabel("bottom", "epoch")
@@ -218,17 +220,15 @@ class CurvesPanel(PlotPanel):
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
 
-        self.batch_curve = self._curve(
-            self.loss_plot, "batch loss", _COLORS["batch"], 1
-        )
+        self.batch_curve = self._curve(self.loss_plot, "batch", _COLORS["batch"], 1)
         self.smooth_curve = self._curve(
-            self.loss_plot, "batch loss (smoothed)", _COLORS["smooth"], 2
+            self.loss_plot, "smoothed", _COLORS["smooth"], 2
         )
         self.epoch_curve = self._curve(
-            self.loss_plot, "epoch loss", _COLORS["loss"], 2, symbol=True
+            self.loss_plot, "epoch", _COLORS["loss"], 2, symbol=True
         )
         self.val_curve = self._curve(
-            self.loss_plot, "validation loss", _COLORS["val"], 2, symbol=True
+            self.loss_plot, "validation", _COLORS["val"], 2, symbol=True
         )
         self.metric_curves: dict[str, pg.PlotDataItem] = {}
         self._running = False
@@ -415,7 +415,10 @@ class CurvesPanel(PlotPanel):
         header = self.table.horizontalHeader()
         frame = 2 * self.table.frameWidth()
         scrollbar = self.table.verticalScrollBar().sizeHint().width()
-        self.table.setMinimumWidth(header.length() + frame + scrollbar)
+        # ... but not below half the panel: the curves need room too (the table
+        # scrolls sideways then).
+        wanted = header.length() + frame + scrollbar
+        self.table.setMinimumWidth(min(wanted, max(120, self.width() // 2)))
 
     # --- export --------------------------------------------------------------------------
     def csv_columns(self) -> dict[str, np.ndarray | list[float]]:
