@@ -25,13 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from . import losses as losses_mod
-from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
 from . import schedules as schedules_mod
 from ._chain import DenseChain, plan_chain
 from ._data import check_batch_size, check_finite, prepare_inputs, prepare_targets
 from ._fit import run_fit
+from ._outputs import fuse_losses, resolve_losses, resolve_metrics
+from ._weights import assign_weights, pack_parameters
 from .callbacks import Callback, History
 from .errors import ConfigError, GraphError, NumericalError, ShapeError
 from .graph import trace_graph
@@ -227,32 +227,11 @@ class Model:
             self.rng = np.random.default_rng(self.seed if seed is None else seed)
         for i, layer in enumerate(self.layers):
             layer.build(self._input_shapes_of(i), self.rng, self.dtype)
-        self._pack_parameters()
+        # Only build packs: layers built elsewhere (shared with another model)
+        # keep the arrays that model knows.
+        pack_parameters(self.layers, self.dtype)
         self._finish_build()
         return self
-
-    def _pack_parameters(self) -> None:
-        """Move every parameter into one contiguous buffer, and every gradient into
-        another, as views in weight-key order.
-
-        The optimizer recognises the layout and updates all weights in one kernel
-        call instead of one per array, which is most of a small network's step.
-        Only ``build`` packs: layers built elsewhere (shared with another model)
-        keep the arrays that model knows.
-        """
-        refs = [(layer, k) for layer in self.layers for k in layer.params]
-        total = sum(layer.params[k].size for layer, k in refs)
-        flat_p = np.empty(total, dtype=self.dtype)
-        flat_g = np.zeros(total, dtype=self.dtype)
-        start = 0
-        for layer, k in refs:
-            p = layer.params[k]
-            stop = start + p.size
-            view = flat_p[start:stop].reshape(p.shape)
-            view[...] = p
-            layer.params[k] = view
-            layer.grads[k] = flat_g[start:stop].reshape(p.shape)
-            start = stop
 
     def _finish_build(self) -> None:
         self._param_refs: list[tuple[str, Layer, str]] = []
@@ -315,82 +294,19 @@ class Model:
         ConfigError
             For unknown names or a loss list that does not match the outputs.
         """
-        self.loss_functions = self._resolve_losses(loss)
+        self.loss_functions = resolve_losses(loss, self.output_names)
         self.optimizer = optimizers_mod.get(optimizer)
-        self.metric_functions = self._resolve_metrics(metrics)
+        self.metric_functions = resolve_metrics(metrics, self.output_names)
         if isinstance(lr_schedule, str):
             lr_schedule = schedules_mod.get(lr_schedule)
         if lr_schedule is not None and not callable(lr_schedule):
             raise ConfigError("lr_schedule must be a schedule name or a callable.")
         self.lr_schedule = lr_schedule
         self._base_lr = float(self.optimizer.lr)
-        self._fused = []
-        for k, (i, fn) in enumerate(
-            zip(self._graph.output_positions, self.loss_functions, strict=True)
-        ):
-            layer = self.layers[i]
-            fused = (
-                fn.fuses_with is not None
-                and getattr(layer, "activation_name", None) == fn.fuses_with
-                and not self._graph.consumers[i]
-            )
-            layer.keep_preactivation = fused
-            self._fused.append(fused)
-            log.debug("Output %d (%s): fused loss %s", k, layer.name, fused)
+        self._fused = fuse_losses(self)
         self._chain_planned = False
         self._ensure_built()
         return self
-
-    def _resolve_losses(self, loss: Any) -> list[Any]:
-        n = len(self.outputs)
-        if isinstance(loss, Mapping):
-            unknown = set(loss) - set(self.output_names)
-            missing = [name for name in self.output_names if name not in loss]
-            if unknown or missing:
-                raise ConfigError(
-                    f"The losses must be keyed by the output names "
-                    f"{', '.join(self.output_names)}; got {', '.join(map(str, loss))}."
-                )
-            items = [loss[name] for name in self.output_names]
-        elif isinstance(loss, (list, tuple)):
-            if len(loss) != n:
-                raise ConfigError(
-                    f"The model has {n} output(s) but compile received "
-                    f"{len(loss)} losses."
-                )
-            items = list(loss)
-        else:
-            items = [loss] * n
-        # A fresh object per output when a name is given: losses cache between
-        # forward and backward.
-        return [losses_mod.get(item) for item in items]
-
-    def _resolve_metrics(
-        self, metrics: Sequence[Any] | Mapping[str, Sequence[Any]]
-    ) -> list[list[tuple[str, Callable[..., float]]]]:
-        """One list of (log name, function) per output."""
-        if isinstance(metrics, Mapping):
-            unknown = set(metrics) - set(self.output_names)
-            if unknown:
-                raise ConfigError(
-                    f"Metrics are keyed by output names ({', '.join(self.output_names)})"
-                    f"; '{sorted(unknown)[0]}' is not one."
-                )
-            per_output = [list(metrics.get(name, ())) for name in self.output_names]
-        elif isinstance(metrics, str):
-            per_output = [[metrics]] * len(self.outputs)
-        else:
-            per_output = [list(metrics)] * len(self.outputs)
-        return [[self._resolve_metric(m) for m in ms] for ms in per_output]
-
-    @staticmethod
-    def _resolve_metric(metric: Any) -> tuple[str, Callable[..., float]]:
-        fn = metrics_mod.get(metric)
-        if isinstance(metric, str):
-            for name in metrics_mod.METRICS:
-                if metrics_mod.get(name) is fn:
-                    return name, fn
-        return str(getattr(fn, "name", getattr(fn, "__name__", "metric"))), fn
 
     def _require_compiled(self) -> None:
         if self.optimizer is None or not self.loss_functions:
@@ -539,34 +455,7 @@ class Model:
         self._ensure_built()
         targets = {key: layer.params[k] for key, layer, k in self._param_refs}
         targets.update({key: layer.state[k] for key, layer, k in self._state_refs})
-        if strict:
-            unknown = [k for k in weights if k not in targets]
-            missing = [k for k in targets if k not in weights]
-            if unknown:
-                raise ConfigError(
-                    f"set_weights: model '{self.name}' has no weight "
-                    f"'{unknown[0]}' (it has {', '.join(targets)})."
-                )
-            if missing:
-                raise ConfigError(
-                    f"set_weights: weight '{missing[0]}' is missing "
-                    f"({len(missing)} missing in all)."
-                )
-        pending = []
-        for key, value in weights.items():
-            if key not in targets:
-                continue
-            arr = np.asarray(value)
-            if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-                raise ConfigError(f"set_weights: '{key}' holds {arr.dtype} values.")
-            if arr.shape != targets[key].shape:
-                raise ShapeError(
-                    f"set_weights: '{key}' has shape {targets[key].shape} in the "
-                    f"model but {arr.shape} in the weights."
-                )
-            pending.append((targets[key], arr))
-        for target, arr in pending:
-            target[...] = arr
+        assign_weights(self.name, targets, weights, strict)
 
     def count_params(self) -> int:
         """Total number of scalars: trainable parameters plus running statistics."""

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -15,7 +15,6 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QShowEvent,
-    QUndoCommand,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
@@ -30,18 +29,15 @@ from PySide6.QtWidgets import (
 )
 
 from nndesk import __version__
-from nndesk.document import events as ev
 from nndesk.document.examples import EXAMPLES
 from nndesk.document.graph import Document
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
 
 from .actions import Actions
-from .canvas.commands import MacroCommand, SetParamCommand, SetSettingCommand
 from .canvas.editor import CanvasEditor
 from .canvas.status import GraphStatus, format_count
 from .canvas.view import GRID_SIZE, PROJECT_SUFFIX, project_path_from_mime
-from .dataset_source import DatasetKey, DatasetSource, dataset_key
 from .icons import app_icon
 from .panels.inspector import InspectorPanel
 from .panels.palette import PalettePanel
@@ -56,11 +52,11 @@ from .project_io import (
 )
 from .settings import THEME_MODES, AppSettings
 from .theme import Theme, ThemeManager
+from .window_dataset import WindowDataset
 
 log = logging.getLogger(__name__)
 
 UnsavedAnswer = str  # "save", "discard" or "cancel"
-DATASET_SETTINGS = ("dataset", "dataset_target", "seed")
 
 
 def ask_unsaved_dialog(parent: QWidget, name: str) -> UnsavedAnswer:
@@ -100,6 +96,9 @@ class MainWindow(QMainWindow):
         Asked before unsaved changes would be lost; tests replace it.
     notify_error : callable(message)
         Shows a one-sentence error (a message box by default); tests replace it.
+    window_dataset : WindowDataset
+        Keeps the dataset the network's settings name loaded; ``datasets`` is its
+        ``DatasetSource``.
 
     Signals
     -------
@@ -145,12 +144,8 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.editor = CanvasEditor(self.undo_stack, self)
         self.actions = Actions(self.undo_stack, self)
-        self.datasets = DatasetSource(self)
-        self.dataset: Dataset | None = None
-        self.dataset_error: str | None = None
-        self._reported_error: tuple[DatasetKey, str] | None = None
-        # (the dataset edit's undo step, the key of the data it waits for)
-        self._shape_follow_up: tuple[MacroCommand, DatasetKey] | None = None
+        self.window_dataset = WindowDataset(self.editor, self)
+        self.datasets = self.window_dataset.source
         self._doc: Document | None = None
         self._path: Path | None = None
         self.docks: dict[str, QDockWidget] = {}
@@ -372,8 +367,10 @@ class MainWindow(QMainWindow):
         self.inspector.sig_setting_edited.connect(self.edit_setting)
         self.problems.sig_node_activated.connect(editor.focus_node)
         self.theme_manager.sig_theme_changed.connect(self._apply_theme)
-        self.datasets.sig_loaded.connect(self._on_dataset_loaded)
-        self.datasets.sig_failed.connect(self._on_dataset_failed)
+        self.window_dataset.sig_changed.connect(self.sig_dataset_changed)
+        self.window_dataset.sig_status_changed.connect(self._update_dataset_label)
+        self.window_dataset.sig_loaded.connect(self._on_dataset_loaded)
+        self.window_dataset.sig_error.connect(self.show_error)
         self.datasets.sig_busy_changed.connect(self._on_dataset_busy_changed)
 
     # -- the document ----------------------------------------------------------------------
@@ -390,16 +387,13 @@ class MainWindow(QMainWindow):
 
     def set_document(self, doc: Document, path: Path | None = None) -> None:
         """Show ``doc`` (from ``path``), with a fresh undo history and its dataset."""
-        if self._doc is not None:
-            self._doc.events.settings_changed.disconnect(self._on_settings_changed)
         self._doc = doc
         self._path = Path(path) if path is not None else None
         self._opened = None
-        self._shape_follow_up = None
         self.undo_stack.clear()
         self.editor.set_document(doc)
         self.inspector.set_document(doc)
-        doc.events.settings_changed.connect(self._on_settings_changed)
+        self.window_dataset.set_document(doc, self._base_dir())
         self.undo_stack.setClean()
         self.setWindowModified(False)
         self._update_title()
@@ -513,14 +507,12 @@ class MainWindow(QMainWindow):
         except NNDeskError as exc:
             self.show_error(str(exc))
             return False
-        moved = self._path is None or path.parent != self._path.parent
         self._path = path
         self.undo_stack.setClean()
         self._update_title()
         self.settings.add_recent_file(path)
         self.statusBar().showMessage(f"Saved {path.name}.", 5000)
-        if moved:
-            self.reload_dataset()  # relative dataset paths follow the file
+        self.window_dataset.set_base_dir(path.parent)  # relative paths follow
         return True
 
     def _fill_recent_menu(self) -> None:
@@ -540,9 +532,19 @@ class MainWindow(QMainWindow):
     # -- dataset -----------------------------------------------------------------------------
 
     @property
+    def dataset(self) -> Dataset | None:
+        """The dataset the settings name (None: none chosen, loading, or failed)."""
+        return self.window_dataset.dataset
+
+    @property
+    def dataset_error(self) -> str | None:
+        """Why the dataset the settings name did not load (one sentence), or None."""
+        return self.window_dataset.error
+
+    @property
     def dataset_loading(self) -> bool:
         """Whether the dataset the settings name is loading in the background."""
-        return self.datasets.busy
+        return self.window_dataset.loading
 
     def _base_dir(self) -> Path | None:
         return self._path.parent if self._path is not None else None
@@ -560,185 +562,32 @@ class MainWindow(QMainWindow):
         wait
             Load a big dataset before returning (blocks the window meanwhile).
         """
-        doc = self._doc
-        if doc is None:
-            return None
-        settings, base_dir = doc.settings, self._base_dir()
-        key = dataset_key(settings, base_dir)
-        source = self.datasets
-        try:
-            if source.pending_key == key:
-                return self.wait_for_dataset() if wait else None
-            if wait or source.is_quick(settings, base_dir):
-                dataset = source.load_now(settings, base_dir)
-            else:
-                hit, dataset = source.cached(settings, base_dir)
-                if not hit:
-                    source.request(settings, base_dir)
-                    self._set_dataset(None, None)
-                    return None
-        except NNDeskError as exc:
-            source.cancel()
-            self._dataset_failed(key, str(exc))
-            return None
-        source.cancel()  # whatever still loads is no longer what the settings name
-        self._set_dataset(dataset, None)
-        return dataset
+        return self.window_dataset.reload(wait)
 
     def wait_for_dataset(self, timeout_ms: int = 60_000) -> Dataset | None:
         """Wait (running the event loop) until a background load ends; the dataset.
 
         For scripts, tests and the self-test; returns at once when nothing loads.
         """
-        if self.datasets.busy:
-            loop = QEventLoop(self)
-            self.datasets.sig_busy_changed.connect(loop.quit)
-            QTimer.singleShot(timeout_ms, loop.quit)
-            if self.datasets.busy:
-                loop.exec()
-            self.datasets.sig_busy_changed.disconnect(loop.quit)
-        return self.dataset
+        return self.window_dataset.wait(timeout_ms)
 
-    def _set_dataset(self, dataset: Dataset | None, error: str | None) -> None:
-        changed = dataset is not self.dataset
-        self.dataset = dataset
-        self.dataset_error = error
-        if error is None:
-            self._reported_error = None
-        self.editor.scene.set_dataset_info(dataset)
-        self._update_dataset_label()
-        if changed:
-            self.sig_dataset_changed.emit(dataset)
+    def edit_setting(self, name: str, value: Any) -> bool:
+        """An edit of a network setting. Changing the dataset also sets the Input
+        node's shape to the new data's, in the same undo step (see
+        ``WindowDataset.edit_setting``)."""
+        return self.window_dataset.edit_setting(name, value)
 
-    def _dataset_failed(self, key: DatasetKey, message: str) -> None:
-        self._set_dataset(None, message)
-        # The same failure found again (a reload after Save) is not news.
-        if self._reported_error != (key, message):
-            self._reported_error = (key, message)
-            self.show_error(message)
-
-    def _current_key(self) -> DatasetKey | None:
-        if self._doc is None:
-            return None
-        return dataset_key(self._doc.settings, self._base_dir())
-
-    def _on_dataset_loaded(self, key: DatasetKey, dataset: Dataset | None) -> None:
-        if key != self._current_key():
-            return
-        self._set_dataset(dataset, None)
-        follow_up, self._shape_follow_up = self._shape_follow_up, None
-        if follow_up is not None and follow_up[1] == key and dataset is not None:
-            self._follow_input_shape(follow_up[0], dataset.input_shape)
-        if dataset is not None:
-            self.statusBar().showMessage(f"Loaded {dataset.name}.", 3000)
-
-    def _on_dataset_failed(self, key: DatasetKey, message: str) -> None:
-        if key == self._current_key():
-            self._shape_follow_up = None
-            self._dataset_failed(key, message)
+    def _on_dataset_loaded(self, dataset: Dataset) -> None:
+        self.statusBar().showMessage(f"Loaded {dataset.name}.", 3000)
 
     def _on_dataset_busy_changed(self, busy: bool) -> None:
         self.dataset_progress.setVisible(busy)
         self._update_dataset_label()
 
     def _update_dataset_label(self) -> None:
-        if self.datasets.busy and self._doc is not None:
-            spec = str(self._doc.settings.get("dataset", ""))
-            self.dataset_label.setText(f"Data: loading {Path(spec).name}…")
-            self.dataset_label.setToolTip(f"Loading {spec} in the background.")
-        elif self.dataset is not None:
-            ds = self.dataset
-            self.dataset_label.setText(f"Data: {ds.name} · {len(ds)} samples")
-            self.dataset_label.setToolTip(ds.summary())
-        elif self.dataset_error:
-            self.dataset_label.setText("Data: error")
-            self.dataset_label.setToolTip(self.dataset_error)
-        else:
-            self.dataset_label.setText("Data: none")
-            self.dataset_label.setToolTip("Choose a dataset in the network settings.")
-
-    def edit_setting(self, name: str, value: Any) -> bool:
-        """An edit of a network setting. Changing the dataset also sets the Input
-        node's shape to the new data's, in the same undo step.
-
-        A dataset that loads in the background gets its Input shape when it
-        arrives, added to the same undo step (or as a step of its own when other
-        edits came in between).
-        """
-        doc = self._doc
-        if doc is None:
-            return False
-        if name not in DATASET_SETTINGS or name == "seed":
-            return self.editor.set_setting(name, value)
-        if doc.settings.get(name) == value:
-            return True
-        trial = dict(doc.settings)
-        trial[name] = value
-        base_dir = self._base_dir()
-        at_hand = True
-        try:
-            # Through the window's cache: the reload after the edit finds it there.
-            dataset = self.datasets.load(trial, base_dir)
-            at_hand = dataset is not None or self.datasets.is_quick(trial, base_dir)
-        except NNDeskError:
-            dataset = None  # the reload after the edit reports it
-        shape = dataset.input_shape if dataset is not None else None
-        inputs = self._inputs_to_reshape(shape)
-
-        def build(d: Document) -> QUndoCommand:
-            if not inputs and at_hand:
-                return SetSettingCommand(d, name, value)
-            command = MacroCommand(f"Set {name.replace('_', ' ')}")
-            command.add(SetSettingCommand(d, name, value))
-            for node_id in inputs:
-                command.add(SetParamCommand(d, node_id, "shape", shape))
-            return command
-
-        command = self.editor.push(build)
-        if command is not None and not at_hand and self.datasets.busy:
-            assert isinstance(command, MacroCommand)
-            self._shape_follow_up = (command, dataset_key(trial, base_dir))
-        return command is not None
-
-    def _inputs_to_reshape(self, shape: tuple[int, ...] | None) -> list[str]:
-        if shape is None or self._doc is None:
-            return []
-        return [
-            n.id for n in self._doc.nodes_of_type("Input") if n.params["shape"] != shape
-        ]
-
-    def _follow_input_shape(self, macro: MacroCommand, shape: tuple[int, ...]) -> None:
-        """Give the Input nodes the shape of data that arrived after the edit."""
-        doc, stack = self._doc, self.undo_stack
-        inputs = self._inputs_to_reshape(shape)
-        if doc is None or not inputs:
-            return
-        top = stack.command(stack.count() - 1) if stack.count() else None
-        if stack.index() != stack.count() or top is not macro:
-            # Other edits came in between: a step of its own, undone separately.
-            def build(d: Document) -> QUndoCommand:
-                command = MacroCommand("Set input shape")
-                for node_id in inputs:
-                    command.add(SetParamCommand(d, node_id, "shape", shape))
-                return command
-
-            self.editor.push(build)
-            return
-        was_clean = stack.isClean()
-        for node_id in inputs:
-            command = SetParamCommand(doc, node_id, "shape", shape)
-            try:
-                command.redo()
-            except NNDeskError as exc:
-                self.editor.show_message(str(exc))
-                continue
-            macro.add(command)
-        if was_clean:
-            stack.resetClean()  # the document changed after it was saved
-
-    def _on_settings_changed(self, event: ev.SettingsChanged) -> None:
-        if event.name in DATASET_SETTINGS:
-            self.reload_dataset()
+        text, tooltip = self.window_dataset.describe()
+        self.dataset_label.setText(text)
+        self.dataset_label.setToolTip(tooltip)
 
     # -- errors and messages ------------------------------------------------------------------
 
@@ -861,10 +710,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop following the document and wait for dataset loads (before the
         window is destroyed)."""
-        self.datasets.shutdown()
-        self._shape_follow_up = None
-        if self._doc is not None:
-            self._doc.events.settings_changed.disconnect(self._on_settings_changed)
+        self.window_dataset.shutdown()
         self.editor.set_document(None)
         self.inspector.set_document(None)
         self.editor.popup.hide()
