@@ -47,27 +47,9 @@ def assign_weights(
     weights: Mapping[str, Any],
     strict: bool,
 ) -> None:
-    """Copy ``weights`` into ``targets`` by key, all or nothing (``set_weights``).
-
-    Parameters
-    ----------
-    model_name
-        Named in error messages.
-    targets
-        Weight key -> the model's live array (parameter or state).
-    weights
-        Weight key -> array-like; cast to each target's dtype on copy.
-    strict
-        When true, unknown and missing keys are errors; when false they are
-        skipped.
-
-    Raises
-    ------
-    ConfigError
-        For unknown or missing keys (strict) or a value that is not numeric.
-    ShapeError
-        When an array's shape differs from its target's; nothing is copied then.
-    """
+    """Copy ``weights`` into ``targets`` (weight key -> the model's live array) by
+    key, all or nothing; ``Model.set_weights`` documents the rules and errors, and
+    ``model_name`` is named in them."""
     if strict:
         unknown = [k for k in weights if k not in targets]
         missing = [k for k in targets if k not in weights]
