@@ -635,3 +635,13 @@ def test_an_edit_while_drawing_finishes_the_drawing_first(editor: CanvasEditor) 
     editor.undo_stack.undo()
     assert [i.node_id for i in scene.node_items()] == list(doc.node_ids)
     assert {i.edge for i in scene.edge_items()} == set(doc.edges)
+
+
+def test_closing_a_network_while_it_is_drawn_leaves_the_canvas_painting(
+    editor: CanvasEditor,
+) -> None:
+    editor.set_document(long_chain(BUILD_AT_ONCE * 2))
+    assert editor.scene.is_building and not editor.view.viewport().updatesEnabled()
+    editor.set_document(None)
+    assert not editor.scene.is_building and editor.scene.items() == []
+    assert editor.view.viewport().updatesEnabled() and editor.last_message == ""

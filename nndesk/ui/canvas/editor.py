@@ -121,6 +121,8 @@ class CanvasEditor(QObject):
             # growing picture after each slice would cost more than the slices.
             self.view.viewport().setUpdatesEnabled(False)
             self.show_message(f"Drawing {len(doc or ())} nodes…")
+        else:
+            self._on_scene_built()  # a build this replaced may have been unfinished
         self._on_scene_selection_changed()
 
     def _on_scene_built(self) -> None:
