@@ -600,9 +600,13 @@ def test_a_large_network_is_drawn_over_several_event_loop_turns(
 ) -> None:
     n = BUILD_AT_ONCE * 2
     doc = long_chain(n)
+    statuses: list[object] = []
+    editor.scene.sig_status_changed.connect(statuses.append)
     editor.set_document(doc)
     scene = editor.scene
     assert scene.is_building and scene.items() == []  # the window stays responsive
+    # Shape inference ran first: the problems list need not wait for the items.
+    assert len(statuses) == 1 and statuses[0] is scene.status
     assert not editor.view.viewport().updatesEnabled()
     assert str(n) in editor.last_message
     # Fitting does not wait for the items: the document knows where nodes are.

@@ -154,6 +154,7 @@ class CanvasScene(QGraphicsScene):
             self.ensure_built()
         else:
             self._build_timer.start()  # shape inference was this turn's share
+        self.sig_status_changed.emit(self.status)  # problems need no items
 
     @property
     def is_building(self) -> bool:
@@ -196,7 +197,6 @@ class CanvasScene(QGraphicsScene):
 
     def _finish_building(self) -> None:
         self._to_build = None
-        self.sig_status_changed.emit(self.status)
         self.sig_built.emit()
 
     def _subscribe(self, doc: Document, connect: bool) -> None:
@@ -483,8 +483,7 @@ class CanvasScene(QGraphicsScene):
             item.set_status(status.nodes.get(node_id, NodeStatus()))
         for edge, item in self._edges.items():
             item.set_label(status.edge_labels.get(edge, ""))
-        if not self.is_building:  # else it is announced when the items are done
-            self.sig_status_changed.emit(status)
+        self.sig_status_changed.emit(status)
 
     def _compute_status(self) -> GraphStatus:
         assert self._doc is not None
