@@ -54,7 +54,7 @@ class ActivationsPanel(PlotPanel):
         )
         self.controls.insertWidget(0, QLabel("Sample", self))
         self.controls.insertWidget(1, self.sample_box)
-        self.controls.insertWidget(2, self.caption)
+        self.controls.insertWidget(2, self.caption, 1)  # the room up to Export
         self.info: ModelInfo | None = None
         self.probe: ProbeResult | None = None
         self.plots: dict[str, pg.PlotItem] = {}
@@ -156,6 +156,7 @@ class ActivationsPanel(PlotPanel):
         if out is not None and out.size:
             text += f" · predicted: {_prediction_text(out, info)}"
         self.caption.setText(text)
+        self.caption.setToolTip(text)  # in a narrow dock the label cuts it short
 
     def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
         if self.probe is None:
