@@ -649,3 +649,25 @@ def test_closing_a_network_while_it_is_drawn_leaves_the_canvas_painting(
     editor.set_document(None)
     assert not editor.scene.is_building and editor.scene.items() == []
     assert editor.view.viewport().updatesEnabled() and editor.last_message == ""
+
+
+def test_document_changes_while_drawing_keep_the_scene_true(
+    editor: CanvasEditor,
+) -> None:
+    doc = long_chain(BUILD_AT_ONCE * 2)
+    editor.set_document(doc)
+    QApplication.processEvents()  # one slice: the last nodes are not drawn yet
+    scene = editor.scene
+    last = doc.node_ids[-1]
+    assert scene.is_building and last not in scene._nodes
+    doc.remove_node(last)  # straight through the document: no query came first
+    assert not scene.is_building
+    extra = doc.add_node("Dense", {"units": 3}, pos=(0.0, -200.0))
+    doc.connect(doc.node_ids[0], "out", extra, "in")
+    assert [i.node_id for i in scene.node_items()] == list(doc.node_ids)
+    assert sorted(map(str, (i.edge for i in scene.edge_items()))) == sorted(
+        map(str, doc.edges)
+    )
+    assert len(scene.items()) == len({*scene.node_items(), *scene.edge_items()}) + sum(
+        len(i.inputs) + len(i.outputs) for i in scene.node_items()
+    )

@@ -162,20 +162,30 @@ class CanvasScene(QGraphicsScene):
         return self._to_build is not None
 
     def ensure_built(self) -> None:
-        """Make every item still missing now."""
-        steps = self._to_build
-        if steps is None:
+        """Make every item still missing now.
+
+        Event handlers call this after the document changed, so the rest is made
+        from the document as it is now, not from the lists the slices follow.
+        """
+        if self._to_build is None:
             return
         self._build_timer.stop()
-        for _ in steps:
-            pass
+        self._to_build = None
+        doc = self._doc
+        assert doc is not None
+        for node_id in doc.node_ids:
+            if node_id not in self._nodes:
+                self._add_node_item(node_id)
+        for edge in doc.edges:
+            if edge not in self._edges:
+                self._add_edge_item(edge)
         self._finish_building()
 
     def _build_steps(
         self, node_ids: tuple[str, ...], edges: tuple[Edge, ...]
     ) -> Iterator[None]:
-        # The document cannot change meanwhile without an event, and every event
-        # handler finishes the building first: the lists stay true.
+        # Slices run between events only, and the first event after a change
+        # finishes the building (ensure_built): these lists stay true meanwhile.
         for node_id in node_ids:
             self._add_node_item(node_id)
             yield
@@ -370,10 +380,12 @@ class CanvasScene(QGraphicsScene):
     # -- event handlers (model → items) ------------------------------------------------
 
     def _on_node_added(self, event: ev.NodeAdded) -> None:
-        self.ensure_built()
-        self._add_node_item(event.node.id)
+        self.ensure_built()  # which may have made the node's items already
+        if event.node.id not in self._nodes:
+            self._add_node_item(event.node.id)
         for edge in event.edges:
-            self._add_edge_item(edge)
+            if edge not in self._edges:
+                self._add_edge_item(edge)
 
     def _on_node_removed(self, event: ev.NodeRemoved) -> None:
         self.ensure_built()
@@ -384,8 +396,9 @@ class CanvasScene(QGraphicsScene):
             self.removeItem(item)
 
     def _on_edge_added(self, event: ev.EdgeAdded) -> None:
-        self.ensure_built()
-        self._add_edge_item(event.edge)
+        self.ensure_built()  # which may have made the edge's item already
+        if event.edge not in self._edges:
+            self._add_edge_item(event.edge)
 
     def _on_edge_removed(self, event: ev.EdgeRemoved) -> None:
         self.ensure_built()
