@@ -29,6 +29,8 @@ import numpy as np
 
 from ._data import check_finite
 from ._kernels import kernel
+from ._layer_kernels import _act_grad, _act_value
+from ._optim_kernels import _adam_step, _grad_in, _momentum_step
 from .layers.core import Dense, Input
 from .losses import (
     BinaryCrossentropy,
@@ -118,19 +120,7 @@ def _chain_step_loop(x, y, P, G, meta, W, S, h):
                 W[d_off + k] = acc
                 if layer == last and kind == 0:
                     continue  # the loss turns the logits into probabilities
-                zi = W[d_off + k]
-                if act == 1:
-                    W[a_out + k] = zi - zi if zi < 0 else zi
-                elif act == 2:
-                    W[a_out + k] = math.tanh(zi)
-                elif act == 3:
-                    if zi >= 0:
-                        W[a_out + k] = 1 / (1 + math.exp(-zi))
-                    else:
-                        e = math.exp(zi)
-                        W[a_out + k] = e / (1 + e)
-                else:
-                    W[a_out + k] = zi
+                W[a_out + k] = _act_value(W[d_off + k], act)
     # Loss, its gradient, and the output layer's pre-activation gradient.
     n_out, act = meta[last, 2], meta[last, 4]
     a_out, d_off = meta[last, 6], meta[last, 7]
@@ -164,15 +154,7 @@ def _chain_step_loop(x, y, P, G, meta, W, S, h):
         return total, 3
     if kind == 1:
         for k in range(rows * n_out):
-            d = W[og + k]
-            yk = W[a_out + k]
-            if act == 1:
-                d = d if yk > 0 else 0.0
-            elif act == 2:
-                d = d * (1 - yk * yk)
-            elif act == 3:
-                d = d * yk * (1 - yk)
-            W[d_off + k] = d
+            W[d_off + k] = _act_grad(W[og + k], W[a_out + k], act)
     for layer in range(last, -1, -1):
         w_off, n_in, n_out = meta[layer, 0], meta[layer, 1], meta[layer, 2]
         has_bias, a_in, d_off = meta[layer, 3], meta[layer, 5], meta[layer, 7]
@@ -200,56 +182,41 @@ def _chain_step_loop(x, y, P, G, meta, W, S, h):
                     acc += W[d_off + r * n_out + j] * P[w_off + i * n_out + j]
                 k = r * n_in + i
                 W[p_off + k] = acc
-                d = W[p_off + k]
-                yk = W[a_in + k]
-                if prev_act == 1:
-                    d = d if yk > 0 else 0.0
-                elif prev_act == 2:
-                    d = d * (1 - yk * yk)
-                elif prev_act == 3:
-                    d = d * yk * (1 - yk)
-                W[p_off + k] = d
+                W[p_off + k] = _act_grad(W[p_off + k], W[a_in + k], prev_act)
     if opt == 0:
         return total, 0
     for k in range(1, h.size):
         W[sc + k - 1] = h[k]
     lo, hi = meta[n_layers, 4], meta[n_layers, 4] + meta[n_layers, 5]
-    # The updates below repeat _optim_kernels' Adam and SGD loops operation by
-    # operation (same order, same dtypes), so they give the same bits.
+    # The optimizers' own per-element steps (same order, same dtypes): the same bits.
     if opt == 1:
         step_size, w1, beta2, w2 = W[sc], W[sc + 1], W[sc + 2], W[sc + 3]
         bc2_sqrt, eps, wd, decay = W[sc + 4], W[sc + 5], W[sc + 6], W[sc + 7]
         scale, clip = W[sc + 8], W[sc + 9]
         for i in range(lo, hi):
-            gi = G[i] * scale
-            if clip > 0:
-                gi = min(max(gi, -clip), clip)
-            if wd != 0:
-                gi += wd * P[i]
+            gi = _grad_in(G[i], P[i], scale, clip, wd)
             q = i - lo
-            mi = S[0, q] + w1 * (gi - S[0, q])
-            vi = beta2 * S[1, q] + w2 * (gi * gi)
-            S[0, q] = mi
-            S[1, q] = vi
-            P[i] = P[i] * decay - step_size * mi / (math.sqrt(vi) / bc2_sqrt + eps)
+            P[i], S[0, q], S[1, q] = _adam_step(
+                P[i],
+                gi,
+                S[0, q],
+                S[1, q],
+                step_size,
+                w1,
+                beta2,
+                w2,
+                bc2_sqrt,
+                eps,
+                decay,
+            )
     else:
         lr, momentum, wd = W[sc], W[sc + 1], W[sc + 3]
         nesterov = h[3] != 0
         scale, clip = W[sc + 4], W[sc + 5]
         for i in range(lo, hi):
-            gi = G[i] * scale
-            if clip > 0:
-                gi = min(max(gi, -clip), clip)
-            if wd != 0:
-                gi += wd * P[i]
+            gi = _grad_in(G[i], P[i], scale, clip, wd)
             if momentum != 0:
-                q = i - lo
-                b = momentum * S[0, q] + gi
-                S[0, q] = b
-                if nesterov:
-                    gi = gi + momentum * b
-                else:
-                    gi = b
+                S[0, i - lo], gi = _momentum_step(gi, S[0, i - lo], momentum, nesterov)
             P[i] -= lr * gi
     return total, 0
 
@@ -258,7 +225,11 @@ def _chain_step_unavailable(x, y, P, G, meta, W, S, h):
     raise RuntimeError("The compiled Dense-chain step runs only with Numba.")
 
 
-chain_step = kernel(_chain_step_loop, _chain_step_unavailable)
+chain_step = kernel(
+    _chain_step_loop,
+    _chain_step_unavailable,
+    (_act_value, _act_grad, _grad_in, _momentum_step, _adam_step),
+)
 
 
 # --- planning -----------------------------------------------------------------------

@@ -16,13 +16,18 @@ with the same signature and the same in-place effects::
         x *= a
 
     scale = kernel(_scale_loop, _scale_numpy)
+
+A loop may call small per-element functions shared with other loops; they are
+passed as ``helpers`` and compiled (inlined) with it, since Numba cannot call a
+plain Python function.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Sequence
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -65,12 +70,40 @@ def set_numba_enabled(enabled: bool | None) -> None:
     reset_kernels()
 
 
+_jitted_helpers: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+
+def _with_helpers(
+    loop: Callable[..., Any], helpers: Sequence[Callable[..., Any]], njit: Any
+) -> Callable[..., Any]:
+    """``loop`` seeing each helper's compiled version under the helper's name."""
+    if not helpers:
+        return loop
+    env = dict(loop.__globals__)
+    for helper in helpers:
+        jitted = _jitted_helpers.get(helper)
+        if jitted is None:
+            jitted = _jitted_helpers[helper] = njit(inline="always")(helper)
+        env[helper.__name__] = jitted
+    fn = types.FunctionType(
+        loop.__code__, env, loop.__name__, loop.__defaults__, loop.__closure__
+    )
+    fn.__qualname__, fn.__module__ = loop.__qualname__, loop.__module__
+    return fn
+
+
 class Kernel:
     """A callable that picks the Numba or the NumPy implementation on first call."""
 
-    def __init__(self, loop: Callable[..., Any], fallback: Callable[..., Any]) -> None:
+    def __init__(
+        self,
+        loop: Callable[..., Any],
+        fallback: Callable[..., Any],
+        helpers: Sequence[Callable[..., Any]] = (),
+    ) -> None:
         self.loop = loop
         self.fallback = fallback
+        self.helpers = tuple(helpers)
         self._impl: Callable[..., Any] | None = None
         # The Numba dispatcher outlives reset(): switching paths back and forth
         # (as the tests do) must not recompile.
@@ -96,7 +129,7 @@ class Kernel:
                     # it was most of the app's start-up time.
                     self._jitted = njit(
                         cache=True, fastmath=False, nogil=True, error_model="numpy"
-                    )(self.loop)
+                    )(_with_helpers(self.loop, self.helpers, njit))
                 self._impl = self._jitted
             else:
                 self._impl = self.fallback
@@ -115,9 +148,14 @@ class Kernel:
 _registry: list[Kernel] = []
 
 
-def kernel(loop: Callable[..., Any], fallback: Callable[..., Any]) -> Kernel:
-    """Declare a kernel from a Numba-compatible loop and its NumPy fallback."""
-    k = Kernel(loop, fallback)
+def kernel(
+    loop: Callable[..., Any],
+    fallback: Callable[..., Any],
+    helpers: Sequence[Callable[..., Any]] = (),
+) -> Kernel:
+    """Declare a kernel from a Numba-compatible loop and its NumPy fallback;
+    ``helpers`` are the module-level functions the loop calls."""
+    k = Kernel(loop, fallback, helpers)
     _registry.append(k)
     return k
 

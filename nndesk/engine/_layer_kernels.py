@@ -426,6 +426,32 @@ all_finite = kernel(_all_finite_loop, _all_finite_numpy)
 DENSE_ACTIVATIONS = {"linear": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
 
 
+def _act_value(z, act):
+    """Activation code ``act`` (DENSE_ACTIVATIONS) at the pre-activation ``z``."""
+    if act == 1:
+        # NaN < 0 is false, so NaN passes through as in np.maximum.
+        return z - z if z < 0 else z
+    if act == 2:
+        return math.tanh(z)
+    if act == 3:
+        if z >= 0:
+            return 1 / (1 + math.exp(-z))
+        e = math.exp(z)
+        return e / (1 + e)
+    return z
+
+
+def _act_grad(d, y, act):
+    """``d`` through activation code ``act``, given its output ``y``."""
+    if act == 1:
+        return d if y > 0 else 0.0
+    if act == 2:
+        return d * (1 - y * y)
+    if act == 3:
+        return d * y * (1 - y)
+    return d
+
+
 def _dense_forward_loop(x, w, b, z, y, act):
     """``z = x @ w + b`` (``b`` empty for no bias) and ``y = act(z)``; ``y`` may
     be ``z``."""
@@ -439,20 +465,7 @@ def _dense_forward_loop(x, w, b, z, y, act):
             if b.size > 0:
                 acc += b[j]
             z[r, j] = acc
-            zi = z[r, j]
-            if act == 1:
-                # NaN < 0 is false, so NaN passes through as in np.maximum.
-                y[r, j] = zi - zi if zi < 0 else zi
-            elif act == 2:
-                y[r, j] = math.tanh(zi)
-            elif act == 3:
-                if zi >= 0:
-                    y[r, j] = 1 / (1 + math.exp(-zi))
-                else:
-                    e = math.exp(zi)
-                    y[r, j] = e / (1 + e)
-            else:
-                y[r, j] = zi
+            y[r, j] = _act_value(z[r, j], act)
 
 
 def _dense_forward_numpy(x, w, b, z, y, act):
@@ -477,14 +490,7 @@ def _dense_backward_loop(dy, y, x, w, gw, gb, dz, dx, act):
     n_in = x.shape[1]
     for r in range(rows):
         for j in range(n_out):
-            d = dy[r, j]
-            if act == 1:
-                d = d if y[r, j] > 0 else 0.0
-            elif act == 2:
-                d = d * (1 - y[r, j] * y[r, j])
-            elif act == 3:
-                d = d * y[r, j] * (1 - y[r, j])
-            dz[r, j] = d
+            dz[r, j] = _act_grad(dy[r, j], y[r, j], act)
     for i in range(n_in):
         for j in range(n_out):
             acc = 0.0
@@ -522,5 +528,5 @@ def _dense_backward_numpy(dy, y, x, w, gw, gb, dz, dx, act):
         np.matmul(dz, w.T, out=dx)
 
 
-dense_forward = kernel(_dense_forward_loop, _dense_forward_numpy)
-dense_backward = kernel(_dense_backward_loop, _dense_backward_numpy)
+dense_forward = kernel(_dense_forward_loop, _dense_forward_numpy, (_act_value,))
+dense_backward = kernel(_dense_backward_loop, _dense_backward_numpy, (_act_grad,))

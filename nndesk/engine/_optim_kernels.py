@@ -36,22 +36,39 @@ def _effective_grad_numpy(p, g, t1, t2, scale, clip, wd):
     return t1
 
 
+# --- per-element steps shared by the compiled loops (and the Dense-chain step) ------
+def _grad_in(g, p, scale, clip, wd):
+    """The gradient an update uses: ``g * scale``, clamped to ``[-clip, clip]`` when
+    ``clip > 0``, plus the L2 term ``wd * p``."""
+    gi = g * scale
+    if clip > 0:
+        gi = min(max(gi, -clip), clip)
+    if wd != 0:
+        gi += wd * p
+    return gi
+
+
+def _momentum_step(gi, b, momentum, nesterov):
+    """SGD momentum: ``(new buffer, direction to step along)``."""
+    # buf starts at zero, so the first step gives buf = g as torch's clone.
+    b = momentum * b + gi
+    return b, (gi + momentum * b if nesterov else b)
+
+
+def _adam_step(p, gi, m, v, step_size, w1, beta2, w2, bc2_sqrt, eps, decay):
+    """One Adam update of one value: ``(p, m, v)`` after it."""
+    # m += (1 - beta1) * (g - m) is torch's lerp_; w1 = 1 - beta1, w2 = 1 - beta2.
+    mi = m + w1 * (gi - m)
+    vi = beta2 * v + w2 * (gi * gi)
+    return p * decay - step_size * mi / (math.sqrt(vi) / bc2_sqrt + eps), mi, vi
+
+
 # --- SGD (with momentum and Nesterov) ----------------------------------------------
 def _sgd_loop(p, g, buf, t1, t2, lr, momentum, nesterov, wd, scale, clip):
     for i in range(p.size):
-        gi = g[i] * scale
-        if clip > 0:
-            gi = min(max(gi, -clip), clip)
-        if wd != 0:
-            gi += wd * p[i]
+        gi = _grad_in(g[i], p[i], scale, clip, wd)
         if momentum != 0:
-            # buf starts at zero, so the first step gives buf = g as torch's clone.
-            b = momentum * buf[i] + gi
-            buf[i] = b
-            if nesterov:
-                gi = gi + momentum * b
-            else:
-                gi = b
+            buf[i], gi = _momentum_step(gi, buf[i], momentum, nesterov)
         p[i] -= lr * gi
 
 
@@ -78,7 +95,7 @@ def _sgd_numpy(p, g, buf, t1, t2, lr, momentum, nesterov, wd, scale, clip):
     p -= d
 
 
-sgd_update = kernel(_sgd_loop, _sgd_numpy)
+sgd_update = kernel(_sgd_loop, _sgd_numpy, (_grad_in, _momentum_step))
 
 
 # --- Adam / AdamW ---------------------------------------------------------------------
@@ -86,17 +103,10 @@ def _adam_loop(
     p, g, m, v, t1, t2, step_size, w1, beta2, w2, bc2_sqrt, eps, wd, decay, scale, clip
 ):
     for i in range(p.size):
-        gi = g[i] * scale
-        if clip > 0:
-            gi = min(max(gi, -clip), clip)
-        if wd != 0:
-            gi += wd * p[i]
-        # m += (1 - beta1) * (g - m) is torch's lerp_; w1 = 1 - beta1, w2 = 1 - beta2.
-        mi = m[i] + w1 * (gi - m[i])
-        vi = beta2 * v[i] + w2 * (gi * gi)
-        m[i] = mi
-        v[i] = vi
-        p[i] = p[i] * decay - step_size * mi / (math.sqrt(vi) / bc2_sqrt + eps)
+        gi = _grad_in(g[i], p[i], scale, clip, wd)
+        p[i], m[i], v[i] = _adam_step(
+            p[i], gi, m[i], v[i], step_size, w1, beta2, w2, bc2_sqrt, eps, decay
+        )
 
 
 def _adam_numpy(
@@ -126,7 +136,7 @@ def _adam_numpy(
     p -= t2
 
 
-adam_update = kernel(_adam_loop, _adam_numpy)
+adam_update = kernel(_adam_loop, _adam_numpy, (_grad_in, _adam_step))
 
 
 # --- RMSprop ----------------------------------------------------------------------
@@ -134,11 +144,7 @@ def _rmsprop_loop(
     p, g, sq, gavg, buf, t1, t2, lr, alpha, w, eps, wd, momentum, centered, scale, clip
 ):
     for i in range(p.size):
-        gi = g[i] * scale
-        if clip > 0:
-            gi = min(max(gi, -clip), clip)
-        if wd != 0:
-            gi += wd * p[i]
+        gi = _grad_in(g[i], p[i], scale, clip, wd)
         s = alpha * sq[i] + w * (gi * gi)
         sq[i] = s
         if centered:
@@ -189,17 +195,13 @@ def _rmsprop_numpy(
     p -= d
 
 
-rmsprop_update = kernel(_rmsprop_loop, _rmsprop_numpy)
+rmsprop_update = kernel(_rmsprop_loop, _rmsprop_numpy, (_grad_in,))
 
 
 # --- Adagrad ----------------------------------------------------------------------
 def _adagrad_loop(p, g, acc, t1, t2, lr, eps, wd, scale, clip):
     for i in range(p.size):
-        gi = g[i] * scale
-        if clip > 0:
-            gi = min(max(gi, -clip), clip)
-        if wd != 0:
-            gi += wd * p[i]
+        gi = _grad_in(g[i], p[i], scale, clip, wd)
         a = acc[i] + gi * gi
         acc[i] = a
         p[i] -= lr * gi / (math.sqrt(a) + eps)
@@ -216,7 +218,7 @@ def _adagrad_numpy(p, g, acc, t1, t2, lr, eps, wd, scale, clip):
     p -= d
 
 
-adagrad_update = kernel(_adagrad_loop, _adagrad_numpy)
+adagrad_update = kernel(_adagrad_loop, _adagrad_numpy, (_grad_in,))
 
 
 # --- fused losses -------------------------------------------------------------------
