@@ -43,6 +43,12 @@ class _Parser(argparse.ArgumentParser):
 # --- the parser ----------------------------------------------------------------------
 
 
+def _add_split_option(p: argparse.ArgumentParser, text: str) -> None:
+    p.add_argument(
+        "--split", choices=("all", "train", "val", "test"), default="all", help=text
+    )
+
+
 def _add_data_options(p: argparse.ArgumentParser, required: bool = False) -> None:
     p.add_argument(
         "--data",
@@ -101,11 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="FILE", help="a .nndesk network file")
     _add_data_options(p)
-    p.add_argument(
-        "--split",
-        choices=("all", "train", "val", "test"),
-        default="all",
-        help="all of the dataset (default), the training or validation part of the "
+    _add_split_option(
+        p,
+        "all of the dataset (default), the training or validation part of the "
         "settings' split, or the dataset's own test part (IDX folders, NPZ files)",
     )
 
@@ -117,12 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="FILE", help="a .nndesk network file")
     _add_data_options(p)
-    p.add_argument(
-        "--split",
-        choices=("all", "train", "val", "test"),
-        default="all",
-        help="which part of the dataset (see 'nndesk evaluate --help')",
-    )
+    _add_split_option(p, "which part of the dataset (see 'nndesk evaluate --help')")
     p.add_argument(
         "--out", metavar="FILE", required=True, help="the CSV file ('-': stdout)"
     )

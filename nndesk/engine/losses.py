@@ -288,6 +288,11 @@ class _CrossEntropy(Loss):
     def get_config(self) -> dict[str, Any]:
         return {"from_logits": self.from_logits}
 
+    def _validate(self, y: np.ndarray) -> None:
+        # Binary and one-hot targets: 0/1 or soft labels (sparse labels override).
+        _check_finite(y, self.name)
+        _check_unit_range(y, self.name)
+
     def _check_probabilities(self, p: np.ndarray) -> None:
         lo, hi = float(p.min()), float(p.max())
         if lo < 0.0 or hi > 1.0:
@@ -306,10 +311,6 @@ class BinaryCrossentropy(_CrossEntropy):
 
     name = "binary_crossentropy"
     activation = "sigmoid"
-
-    def _validate(self, y: np.ndarray) -> None:
-        _check_finite(y, self.name)
-        _check_unit_range(y, self.name)
 
     def _forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
         self._validate(y_true)
@@ -361,10 +362,6 @@ class CategoricalCrossentropy(_CrossEntropy):
                 "use sparse_categorical_crossentropy or one-hot encode them."
             )
         return super()._targets(y_pred, y_true)
-
-    def _validate(self, y: np.ndarray) -> None:
-        _check_finite(y, self.name)
-        _check_unit_range(y, self.name)
 
     def _forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
         self._validate(y_true)
