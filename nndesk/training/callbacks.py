@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..engine.callbacks import Callback
+from .history import PROGRESS_KEYS
 
 __all__ = [
     "Callback",
@@ -65,18 +66,7 @@ def format_duration(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-_SKIP = (
-    "epoch",
-    "epochs",
-    "batch",
-    "batches",
-    "size",
-    "samples_per_sec",
-    "eta",
-    "epoch_time",
-    "progress",
-    "lr",
-)
+_SKIP = (*PROGRESS_KEYS, "lr")
 
 
 def format_epoch_line(epoch: int, logs: dict[str, Any]) -> str:

@@ -54,7 +54,7 @@ from .training.probes import (
     Evaluation,
     ModelInfo,
     Prober,
-    describe_model,
+    describe_network,
     evaluate_model,
 )
 
@@ -344,12 +344,7 @@ class TrainingWorker(QObject):
     ) -> TrainingOutcome:
         job = self.job
         settings = job.snapshot.settings
-        info = describe_model(
-            net.model,
-            task=dataset.task,
-            loss=net.loss,
-            class_names=dataset.class_names or (),
-        )
+        info = describe_network(net, dataset)
         prober = Prober(
             net.model, info, data.x_train, data.y_train, seed=int(settings["seed"])
         )

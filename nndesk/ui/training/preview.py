@@ -26,7 +26,7 @@ from .probes import (
     ModelInfo,
     Prober,
     ProbeResult,
-    describe_model,
+    describe_network,
     evaluate_model,
 )
 
@@ -80,12 +80,7 @@ class Preview:
         if weights:
             transfer_weights(weights, net.model)
         data = self.prepared(net, dataset, preprocessing)
-        info = describe_model(
-            net.model,
-            task=dataset.task,
-            loss=net.loss,
-            class_names=dataset.class_names or (),
-        )
+        info = describe_network(net, dataset)
         prober = Prober(
             net.model,
             info,

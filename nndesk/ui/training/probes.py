@@ -21,6 +21,8 @@ import numpy as np
 
 from nndesk.engine import metrics
 from nndesk.engine.model import Model
+from nndesk.io.datasets import Dataset
+from nndesk.training.compile import CompiledNetwork
 
 __all__ = [
     "PASS_THROUGH",
@@ -134,6 +136,16 @@ class ModelInfo:
             if layer.name == name:
                 return layer
         raise KeyError(f"The network view has no layer '{name}'.")
+
+
+def describe_network(net: CompiledNetwork, dataset: Dataset) -> ModelInfo:
+    """``describe_model`` of a compiled network for the dataset it trains on."""
+    return describe_model(
+        net.model,
+        task=dataset.task,
+        loss=net.loss,
+        class_names=dataset.class_names or (),
+    )
 
 
 def describe_model(

@@ -295,12 +295,7 @@ class NodeItem(QGraphicsItem):
         # The view does not save painter state per item (it is faster), so each
         # paint sets the hints it needs.
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        if problem:
-            border = style.error if status.severity == "error" else style.warning
-        elif selected:
-            border = style.selected
-        else:
-            border = style.border
+        border = self._border(style, selected, problem)
         # Fill and outline in one call each: two antialiased paths per node. The
         # header's outline also draws the line under it.
         painter.setPen(border)
@@ -317,19 +312,19 @@ class NodeItem(QGraphicsItem):
             port.paint_on(painter, self.theme)
         self._paint_texts(painter, style, problem, lod >= DETAIL_MIN_LOD)
 
+    def _border(self, style: _NodeStyle, selected: bool, problem: bool) -> QPen:
+        """Outline pen: the problem's colour, else the selection's, else plain."""
+        if problem:
+            return style.error if self.status.severity == "error" else style.warning
+        return style.selected if selected else style.border
+
     def _paint_small(
         self, painter: QPainter, style: _NodeStyle, selected: bool, problem: bool
     ) -> None:
         # Zoomed far out a node is a few pixels: plain rectangles without
         # antialiasing cost a fraction of rounded paths, and nothing is lost.
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        if problem:
-            border = style.error if self.status.severity == "error" else style.warning
-        elif selected:
-            border = style.selected
-        else:
-            border = style.border
-        painter.setPen(border)
+        painter.setPen(self._border(style, selected, problem))
         painter.setBrush(style.fill)
         painter.drawRect(self._body_rect)
         painter.setPen(Qt.PenStyle.NoPen)
