@@ -29,7 +29,7 @@ import numpy as np
 
 from ._data import check_finite
 from ._kernels import kernel
-from ._layer_kernels import _act_grad, _act_value
+from ._layer_kernels import _act_grad, _act_value, _sigmoid
 from ._optim_kernels import _adam_step, _grad_in, _momentum_step
 from .layers.core import Dense, Input
 from .losses import (
@@ -228,7 +228,7 @@ def _chain_step_unavailable(x, y, P, G, meta, W, S, h):
 chain_step = kernel(
     _chain_step_loop,
     _chain_step_unavailable,
-    (_act_value, _act_grad, _grad_in, _momentum_step, _adam_step),
+    (_sigmoid, _act_value, _act_grad, _grad_in, _momentum_step, _adam_step),
 )
 
 

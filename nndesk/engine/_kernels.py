@@ -19,7 +19,9 @@ with the same signature and the same in-place effects::
 
 A loop may call small per-element functions shared with other loops; they are
 passed as ``helpers`` and compiled (inlined) with it, since Numba cannot call a
-plain Python function.
+plain Python function. Numba's disk cache notices changes of the loop's own file
+only: after editing a helper that lives in another module, delete the
+``__pycache__/*.nbi`` files (or touch the loop's file).
 """
 
 from __future__ import annotations
@@ -73,23 +75,30 @@ def set_numba_enabled(enabled: bool | None) -> None:
 _jitted_helpers: dict[Callable[..., Any], Callable[..., Any]] = {}
 
 
+def _rebind(fn: Callable[..., Any], names: dict[str, Any]) -> Callable[..., Any]:
+    """``fn`` seeing ``names`` as globals (the compiled helpers) over its module's."""
+    if not names:
+        return fn
+    copy = types.FunctionType(
+        fn.__code__, {**fn.__globals__, **names}, fn.__name__, fn.__defaults__
+    )
+    copy.__qualname__, copy.__module__ = fn.__qualname__, fn.__module__
+    return copy
+
+
 def _with_helpers(
     loop: Callable[..., Any], helpers: Sequence[Callable[..., Any]], njit: Any
 ) -> Callable[..., Any]:
-    """``loop`` seeing each helper's compiled version under the helper's name."""
-    if not helpers:
-        return loop
-    env = dict(loop.__globals__)
+    """``loop`` seeing each helper's compiled version under the helper's name; a
+    helper may call the helpers listed before it."""
+    names: dict[str, Any] = {}
     for helper in helpers:
         jitted = _jitted_helpers.get(helper)
         if jitted is None:
-            jitted = _jitted_helpers[helper] = njit(inline="always")(helper)
-        env[helper.__name__] = jitted
-    fn = types.FunctionType(
-        loop.__code__, env, loop.__name__, loop.__defaults__, loop.__closure__
-    )
-    fn.__qualname__, fn.__module__ = loop.__qualname__, loop.__module__
-    return fn
+            jitted = njit(inline="always")(_rebind(helper, names))
+            _jitted_helpers[helper] = jitted
+        names[helper.__name__] = jitted
+    return _rebind(loop, names)
 
 
 class Kernel:

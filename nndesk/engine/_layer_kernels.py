@@ -164,14 +164,17 @@ tanh_backward = kernel(_tanh_backward_loop, _tanh_backward_numpy)
 
 
 # --- sigmoid -------------------------------------------------------------------------
+def _sigmoid(z):
+    """The logistic function of one value; exp never overflows."""
+    if z >= 0:
+        return 1 / (1 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1 + e)
+
+
 def _sigmoid_forward_loop(z, out):
     for i in range(out.size):
-        zi = z[i]
-        if zi >= 0:
-            out[i] = 1 / (1 + math.exp(-zi))
-        else:
-            e = math.exp(zi)
-            out[i] = e / (1 + e)
+        out[i] = _sigmoid(z[i])
 
 
 def _sigmoid_forward_numpy(z, out):
@@ -192,7 +195,7 @@ def _sigmoid_backward_numpy(dy, y, out):
     np.multiply(out, dy, out=out)
 
 
-sigmoid_forward = kernel(_sigmoid_forward_loop, _sigmoid_forward_numpy)
+sigmoid_forward = kernel(_sigmoid_forward_loop, _sigmoid_forward_numpy, (_sigmoid,))
 sigmoid_backward = kernel(_sigmoid_backward_loop, _sigmoid_backward_numpy)
 
 
@@ -243,11 +246,7 @@ def _silu_forward_numpy(z, out):
 def _silu_backward_loop(dy, z, out):
     for i in range(out.size):
         zi = z[i]
-        if zi >= 0:
-            s = 1 / (1 + math.exp(-zi))
-        else:
-            e = math.exp(zi)
-            s = e / (1 + e)
+        s = _sigmoid(zi)
         out[i] = dy[i] * s * (1 + zi * (1 - s))
 
 
@@ -258,7 +257,7 @@ def _silu_backward_numpy(dy, z, out):
 
 
 silu_forward = kernel(_silu_forward_loop, _silu_forward_numpy)
-silu_backward = kernel(_silu_backward_loop, _silu_backward_numpy)
+silu_backward = kernel(_silu_backward_loop, _silu_backward_numpy, (_sigmoid,))
 
 
 # --- softplus -------------------------------------------------------------------------
@@ -275,13 +274,7 @@ def _softplus_forward_numpy(z, out):
 
 def _softplus_backward_loop(dy, z, out):
     for i in range(out.size):
-        zi = z[i]
-        if zi >= 0:
-            s = 1 / (1 + math.exp(-zi))
-        else:
-            e = math.exp(zi)
-            s = e / (1 + e)
-        out[i] = dy[i] * s
+        out[i] = dy[i] * _sigmoid(z[i])
 
 
 def _softplus_backward_numpy(dy, z, out):
@@ -290,7 +283,9 @@ def _softplus_backward_numpy(dy, z, out):
 
 
 softplus_forward = kernel(_softplus_forward_loop, _softplus_forward_numpy)
-softplus_backward = kernel(_softplus_backward_loop, _softplus_backward_numpy)
+softplus_backward = kernel(
+    _softplus_backward_loop, _softplus_backward_numpy, (_sigmoid,)
+)
 
 
 # --- softmax over the last axis of a 2-D (rows, n) array -------------------------------
@@ -434,10 +429,7 @@ def _act_value(z, act):
     if act == 2:
         return math.tanh(z)
     if act == 3:
-        if z >= 0:
-            return 1 / (1 + math.exp(-z))
-        e = math.exp(z)
-        return e / (1 + e)
+        return _sigmoid(z)
     return z
 
 
@@ -528,5 +520,7 @@ def _dense_backward_numpy(dy, y, x, w, gw, gb, dz, dx, act):
         np.matmul(dz, w.T, out=dx)
 
 
-dense_forward = kernel(_dense_forward_loop, _dense_forward_numpy, (_act_value,))
+dense_forward = kernel(
+    _dense_forward_loop, _dense_forward_numpy, (_sigmoid, _act_value)
+)
 dense_backward = kernel(_dense_backward_loop, _dense_backward_numpy, (_act_grad,))
