@@ -29,3 +29,8 @@ class NumericalError(NNDeskError, ArithmeticError):
 
 class GraphError(NNDeskError, ValueError):
     """A model graph that cannot be executed: a cycle, a dangling input, ..."""
+
+
+class ResourceError(NNDeskError, MemoryError):
+    """A plan that needs more memory than this process can use; the message names
+    the node or file, the estimate and the memory available."""
