@@ -7,8 +7,11 @@
 - ``Trainer`` runs epochs and batches under a thread-safe ``TrainingControl``
   (pause, resume, step, stop, learning rate), with callbacks, schedules, early
   stopping and a resumable ``TrainingHistory``.
-- ``TrainingSession`` ties it together with ``.nndesk`` projects (the command line,
-  the Python API and the GUI worker use it).
+- ``TrainingSession`` is the one owner of a trained network (compiled model,
+  weights, optimizer state, history, feature scaling) and ties it to ``.nndesk``
+  projects: the command line, the Python API (``nndesk.load``) and the window's
+  training worker all train through it; ``capture()`` copies its state into a
+  ``TrainedState`` (the window takes one between two batches to save mid-run).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from .data import PreparedData, load_settings_dataset, prepare_data
 from .early_stopping import EarlyStopping
 from .errors import CompileError, DataMismatchError
 from .history import TrainingHistory
-from .session import TrainingSession
+from .session import TrainedState, TrainingSession
 from .trainer import TrainConfig, Trainer
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "PreparedData",
     "ProgressPrinter",
     "TrainConfig",
+    "TrainedState",
     "Trainer",
     "TrainingControl",
     "TrainingHistory",

@@ -1,17 +1,28 @@
-"""A network being trained: document, compiled model, data, history and scaler together.
+"""The one owner of a trained network: model, weights, optimizer state, history, scaling.
 
-``TrainingSession`` is what the command line, the Python API and a GUI worker share:
-it compiles a document snapshot, takes over the weights, optimizer state, history
-and feature scaling of a saved project (or of the previous version of an edited
-network, by node id), loads the dataset the settings name, trains through a
-``Trainer``, predicts and evaluates on raw data, and turns the result back into a
-``Project`` to save.
+``TrainingSession`` is what the command line (``nndesk train|evaluate|predict``), the
+Python API (``nndesk.load``) and the window's training worker all train through: it
+compiles a document snapshot, takes over the weights, optimizer state, history and
+feature scaling of a saved project (or of the previous version of an edited
+network, by node id: ``recompiled``), loads the dataset the settings name, prepares
+it (the one place that decides whether a stored scaler is reused), trains through a
+``Trainer`` (with the network's metrics, so a bad early-stopping setting fails
+before the first epoch), predicts and evaluates on raw data, and turns the result
+back into a ``Project`` to save.
+
+``capture()`` copies everything the session holds into a ``TrainedState``; the
+window's worker takes one between two batches when asked, so a file saved while a
+run is running or paused holds exactly the state of one batch boundary. The
+history then holds the finished epochs only: a partial epoch's batches are in the
+weights and the optimizer state (its ``iterations`` count them) but not in the
+history, and training that file again starts that epoch's index afresh.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +57,106 @@ from .trainer import TrainConfig, Trainer
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SPLITS", "TrainingSession"]
+__all__ = ["SPLITS", "TrainedState", "TrainingSession"]
 
 SPLITS: tuple[str, ...] = ("all", "train", "val", "test")
 """Parts of a dataset to evaluate: everything, the training or validation part of
 the settings' split, or the dataset's own test part (IDX folders, NPZ files)."""
+
+# Settings after whose change a stored feature scaling no longer applies: the
+# scaler was fitted on another dataset, target or method.
+_SCALING_SETTINGS: tuple[str, ...] = ("dataset", "dataset_target", "scaling")
+# Settings that change how a dataset is split, scaled or encoded.
+_DATA_SETTINGS: tuple[str, ...] = ("validation_split", "seed", "scaling")
+
+
+@dataclass(frozen=True, eq=False)
+class TrainedState:
+    """Copies of everything a trained network is, taken at one moment.
+
+    Made by ``TrainingSession.capture`` (between two batches when a run is under
+    way); nothing in it is shared with the live model, so it may cross threads.
+
+    Attributes
+    ----------
+    snapshot : Snapshot
+        The document the model was compiled from.
+    weights : dict[str, np.ndarray]
+        ``"<node_id>/<param>"`` -> array, every layer of the model.
+    optimizer_state : dict[str, np.ndarray]
+        ``Optimizer.get_state()`` (``"iterations"`` counts every batch trained).
+    optimizer_name : str
+        The optimizer the state belongs to.
+    history : dict[str, list[float]]
+        Every finished epoch.
+    preprocessing : dict or None
+        The feature scaling (``Scaler.to_dict()``).
+    trained : bool
+        Whether the weights carry any training; untrained states save no weights.
+    """
+
+    snapshot: Snapshot
+    weights: dict[str, np.ndarray]
+    optimizer_state: dict[str, np.ndarray]
+    optimizer_name: str
+    history: dict[str, list[float]]
+    preprocessing: dict[str, Any] | None
+    trained: bool
+
+    @property
+    def epochs(self) -> int:
+        """Finished epochs in the history."""
+        return TrainingHistory(self.history).epochs
+
+    def to_project(
+        self,
+        document: GraphView | None = None,
+        metadata: ProjectMetadata | None = None,
+    ) -> Project:
+        """A ``Project`` of this state: document, weights (when trained), optimizer
+        state, history, feature scaling and metadata.
+
+        Parameters
+        ----------
+        document : GraphView, optional
+            The document to save (default: the compiled snapshot). The window
+            passes its live document, which may have been edited since: nodes the
+            model lacks, or whose shapes changed, get fresh weights
+            (``complete_weights``), nodes with unknown shapes none.
+        metadata : ProjectMetadata, optional
+            Kept from the file the network came from (default: new).
+        """
+        view = document if document is not None else self.snapshot
+        doc = view.copy() if isinstance(view, Document) else _as_document(view)
+        trained = self.trained
+        weights = self.weights if trained else {}
+        seed = int(self.snapshot.settings["seed"])
+        stored = complete_weights(doc, weights, seed)
+        # Moments belong to the weights they were made for: keep those of nodes
+        # whose arrays are the model's (a node reshaped since has fresh weights).
+        fresh = {
+            k.split("/", 1)[0]
+            for k, w in stored.items()
+            if k not in weights or weights[k].shape != w.shape
+        }
+        ours = {k.split("/", 1)[0] for k in stored} - fresh
+        state = self.optimizer_state if trained else {}
+        state = {
+            k: v
+            for k, v in state.items()
+            if k == "iterations" or k.split("/", 1)[0] in ours
+        }
+        return Project(
+            document=doc,
+            weights=stored,
+            optimizer_state=state,
+            history={k: list(v) for k, v in self.history.items()},
+            preprocessing=dict(self.preprocessing)
+            if trained and self.preprocessing
+            else None,
+            optimizer_name=self.optimizer_name if trained else None,
+            metadata=metadata or ProjectMetadata.new(),
+        )
 
 
 class TrainingSession:
@@ -113,6 +219,8 @@ class TrainingSession:
             self._restore_optimizer(optimizer_state, optimizer_name)
         self.trainer: Trainer | None = None
         self.data: PreparedData | None = None
+        self._data_key: tuple[Any, ...] | None = None
+        self._fitted_here = False  # whether self.data's scaler was fitted by prepare
 
     # --- construction -----------------------------------------------------------------
     @classmethod
@@ -160,24 +268,66 @@ class TrainingSession:
             log.warning("Optimizer state dropped: %s", exc)
             self.net.model.optimizer.reset()  # type: ignore[union-attr]
 
+    @classmethod
+    def from_state(
+        cls,
+        state: TrainedState,
+        view: GraphView | None = None,
+        *,
+        base_dir: str | Path | None = None,
+        metadata: ProjectMetadata | None = None,
+    ) -> TrainingSession:
+        """A session for ``view`` (default: the state's own snapshot) that keeps what
+        still fits of ``state``.
+
+        Nodes whose weight shapes are unchanged keep their weights and optimizer
+        state; new or reshaped nodes start from fresh weights; the history carries
+        over. The feature scaling carries over unless ``view`` names another
+        dataset, target column or scaling method than the state's snapshot (then
+        the next ``prepare`` fits a new one). An untrained state carries nothing
+        but its history, so the result is the seeded initialisation of ``view``.
+        """
+        target = state.snapshot if view is None else view
+        old, new = state.snapshot.settings, target.settings
+        keeps_scaling = all(old.get(k) == new.get(k) for k in _SCALING_SETTINGS)
+        trained = state.trained
+        return cls(
+            target,
+            weights=state.weights if trained else None,
+            optimizer_state=state.optimizer_state if trained else None,
+            optimizer_name=state.optimizer_name,
+            history=state.history,
+            preprocessing=state.preprocessing if keeps_scaling else None,
+            base_dir=base_dir,
+            metadata=metadata,
+        )
+
     def recompiled(self, view: GraphView) -> TrainingSession:
         """A session for an edited version of this network that keeps what still fits.
 
-        The GUI calls it when the user edits the graph while training is paused
-        (after stopping the old trainer): nodes whose weight shapes are unchanged keep
-        their weights and optimizer state, the history and feature scaling carry
-        over, new or reshaped nodes start from fresh weights.
+        The window calls it for every edit of the network outside a run (its
+        preview, and the next run, use the result; this session stays as it is, so
+        undoing the edit brings its weights back): see ``from_state``.
+        """
+        return TrainingSession.from_state(
+            self.capture(), view, base_dir=self.base_dir, metadata=self.metadata
+        )
+
+    def capture(self) -> TrainedState:
+        """Copies of the weights, optimizer state, history and scaling, now.
+
+        Call it from the thread that trains (or while nothing trains): the model's
+        arrays change with every batch.
         """
         optimizer = self.net.model.optimizer
-        return TrainingSession(
-            view,
+        return TrainedState(
+            snapshot=self.net.snapshot,
             weights=self.net.model.get_weights(),
-            optimizer_state=optimizer.get_state() if optimizer is not None else None,
+            optimizer_state=optimizer.get_state() if optimizer is not None else {},
             optimizer_name=str(self.settings["optimizer"]),
             history=self.history.as_dict(),
-            preprocessing=self.preprocessing,
-            base_dir=self.base_dir,
-            metadata=self.metadata,
+            preprocessing=dict(self.preprocessing) if self.preprocessing else None,
+            trained=self.trained,
         )
 
     # --- what it is -------------------------------------------------------------------
@@ -198,8 +348,11 @@ class TrainingSession:
 
     @property
     def trained(self) -> bool:
-        """Whether the weights carry any training (loaded or done here)."""
-        return self.history.epochs > 0 or bool(self.kept_nodes)
+        """Whether the weights carry any training (loaded, carried over or done
+        here, a partial first epoch included)."""
+        optimizer = self.net.model.optimizer
+        stepped = optimizer is not None and optimizer.iterations > 0
+        return self.history.epochs > 0 or bool(self.kept_nodes) or stepped
 
     # --- data -------------------------------------------------------------------------
     def load_dataset(
@@ -253,18 +406,62 @@ class TrainingSession:
             base_dir=base,
         )
 
-    def prepare(self, dataset: Dataset) -> PreparedData:
-        """Split, scale and encode ``dataset`` for training.
+    def prepare(
+        self, dataset: Dataset, *, reuse: TrainingSession | None = None
+    ) -> PreparedData:
+        """Split, scale and encode ``dataset`` for training (kept as ``data``).
 
         The stored scaler is reused when it matches the ``scaling`` setting and the
         dataset's sample shape (the weights were trained on inputs scaled that
-        way); otherwise a new one is fitted on the training part.
+        way); otherwise a new one is fitted on the training part. This is the one
+        place that rule is written (``from_state`` drops a scaler whose dataset,
+        target or method setting changed).
+
+        Parameters
+        ----------
+        dataset : Dataset
+            Raw features and targets.
+        reuse : TrainingSession, optional
+            Another session of the same network (e.g. before an edit): its
+            prepared data is taken as it is when it came from the same dataset
+            with the same split, scaling and target encoding, so a large dataset
+            is not prepared twice. The arrays are shared read-only.
+
+        Raises
+        ------
+        DataMismatchError
+            When the dataset does not fit the network.
         """
         stored = self._usable_preprocessing(dataset)
+        key = self._key_of(dataset)
+        for source in (self, reuse):
+            shared = source.data if source is not None else None
+            if source is None or shared is None or shared.dataset is not dataset:
+                continue
+            same_scaling = (
+                stored == shared.preprocessing
+                if stored is not None
+                else source._fitted_here
+            )
+            if source._data_key == key and same_scaling:
+                self._adopt(shared, key, source._fitted_here)
+                return shared
         data = prepare_data(self.net, dataset, preprocessing=stored)
-        self.preprocessing = data.preprocessing
-        self.data = data
+        self._adopt(data, key, stored is None)
         return data
+
+    def _adopt(self, data: PreparedData, key: tuple[Any, ...], fitted: bool) -> None:
+        self.data, self._data_key, self._fitted_here = data, key, fitted
+        self.preprocessing = data.preprocessing
+
+    def _key_of(self, dataset: Dataset) -> tuple[Any, ...]:
+        settings = self.settings
+        return (
+            id(dataset),
+            self.net.loss,
+            self.net.output_units,
+            *(settings.get(name) for name in _DATA_SETTINGS),
+        )
 
     def _usable_preprocessing(self, dataset: Dataset) -> dict[str, Any] | None:
         stored = self.preprocessing
@@ -375,46 +572,8 @@ class TrainingSession:
 
     # --- saving -----------------------------------------------------------------------
     def to_project(self, document: GraphView | None = None) -> Project:
-        """A ``Project`` of this session: document, weights (when trained),
-        optimizer state, history, feature scaling and metadata.
-
-        Parameters
-        ----------
-        document : GraphView, optional
-            The document to save (default: the compiled snapshot). The GUI passes
-            the live document, which may have been edited since: nodes the model
-            lacks, or whose shapes changed, get fresh weights
-            (``complete_weights``), nodes with unknown shapes none.
-        """
-        view = document if document is not None else self.net.snapshot
-        doc = view.copy() if isinstance(view, Document) else _as_document(view)
-        trained = self.trained
-        optimizer = self.net.model.optimizer
-        weights = self.net.model.get_weights() if trained else {}
-        stored = complete_weights(doc, weights, int(self.settings["seed"]))
-        # Moments belong to the weights they were made for: keep those of nodes
-        # whose arrays are the model's (a node reshaped since has fresh weights).
-        fresh = {
-            k.split("/", 1)[0]
-            for k, w in stored.items()
-            if k not in weights or weights[k].shape != w.shape
-        }
-        ours = {k.split("/", 1)[0] for k in stored} - fresh
-        state = optimizer.get_state() if trained and optimizer is not None else {}
-        state = {
-            k: v
-            for k, v in state.items()
-            if k == "iterations" or k.split("/", 1)[0] in ours
-        }
-        return Project(
-            document=doc,
-            weights=stored,
-            optimizer_state=state,
-            history=self.history.as_dict(),
-            preprocessing=self.preprocessing if trained else None,
-            optimizer_name=str(self.settings["optimizer"]) if trained else None,
-            metadata=self.metadata or ProjectMetadata.new(),
-        )
+        """A ``Project`` of this session (see ``TrainedState.to_project``)."""
+        return self.capture().to_project(document, metadata=self.metadata)
 
     def save(self, path: str | Path) -> None:
         """Save as a ``.nndesk`` file (atomically)."""
