@@ -7,8 +7,10 @@ for the others):
 - the RAM the system says is available now (``MemAvailable`` in ``/proc/meminfo``);
 - the process's address-space limit (``RLIMIT_AS``, as set by ``ulimit -v`` or
   ``prlimit --as``), less what the process has already mapped;
-- the memory limit of the process's cgroup (v2 ``memory.max`` or v1
-  ``memory.limit_in_bytes``), less what the cgroup already uses.
+- the memory limit of the process's cgroup and of every cgroup above it (v2
+  ``memory.max``, v1 ``memory.limit_in_bytes`` or its hierarchical limit), less
+  what the cgroup already uses; page cache the kernel can drop (``inactive_file``)
+  does not count as used.
 
 Only a share of it (``SAFE_SHARE``) is handed out, so that a refusal comes before
 the machine starts swapping or NumPy fails half-way through an allocation.
@@ -58,6 +60,14 @@ class MemoryBudget:
     def safe(self) -> int | None:
         """The bytes one plan may take: ``SAFE_SHARE`` of ``usable``."""
         return None if self.usable is None else int(self.usable * SAFE_SHARE)
+
+    def plus(self, held: int) -> MemoryBudget:
+        """This budget with ``held`` bytes added back: for judging a whole plan of
+        which ``held`` bytes are already allocated (and so missing from ``usable``).
+        """
+        if self.usable is None:
+            return self
+        return MemoryBudget(self.usable + max(0, int(held)), self.limit)
 
 
 def format_bytes(n: float) -> str:
@@ -130,30 +140,81 @@ def _address_space_left() -> int | None:
     return max(0, int(soft) - _mapped_bytes())
 
 
+def _stat(path: Path) -> dict[str, int]:
+    """A cgroup ``memory.stat`` file as name -> value."""
+    out: dict[str, int] = {}
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        name, _, value = line.partition(" ")
+        if value.strip().isdigit():
+            out[name] = int(value)
+    return out
+
+
+def _room(limit: int | None, used: int | None, reclaimable: int) -> int | None:
+    if limit is None or not 0 < limit < _UNLIMITED:
+        return None
+    return max(0, limit - max(0, (used or 0) - reclaimable))
+
+
+def _cgroup_v2_left(folder: Path, root: Path) -> int | None:
+    """The least room under ``memory.max`` of ``folder`` and its ancestors."""
+    rooms = []
+    while True:
+        stat = _stat(folder / "memory.stat")
+        room = _room(
+            _read_int(folder / "memory.max"),
+            _read_int(folder / "memory.current"),
+            stat.get("inactive_file", 0),
+        )
+        if room is not None:
+            rooms.append(room)
+        if folder == root or root not in folder.parents:
+            break
+        folder = folder.parent
+    return min(rooms) if rooms else None
+
+
+def _cgroup_v1_left(folder: Path) -> int | None:
+    stat = _stat(folder / "memory.stat")
+    limit = _read_int(folder / "memory.limit_in_bytes")
+    hierarchical = stat.get("hierarchical_memory_limit")
+    if hierarchical is not None and 0 < hierarchical < (limit or _UNLIMITED):
+        limit = hierarchical
+    return _room(
+        limit,
+        _read_int(folder / "memory.usage_in_bytes"),
+        stat.get("total_inactive_file", stat.get("inactive_file", 0)),
+    )
+
+
 def _cgroup_left() -> int | None:
-    """What the process's cgroup (v2, else v1) still allows, or None."""
+    """What the process's cgroups (v2 and v1) still allow, or None."""
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
     except OSError:
         return None
     root = Path("/sys/fs/cgroup")
+    # Hybrid systems mount the v2 hierarchy under "unified".
+    v2_root = root if (root / "cgroup.controllers").exists() else root / "unified"
+    rooms = []
     for line in lines:
         parts = line.split(":", 2)
         if len(parts) != 3:
             continue
         controllers, rel = parts[1], parts[2].lstrip("/")
         if controllers == "":  # v2 unified hierarchy
-            limit = _read_int(root / rel / "memory.max")
-            used = _read_int(root / rel / "memory.current") or 0
+            room = _cgroup_v2_left(v2_root / rel, v2_root)
         elif "memory" in controllers.split(","):
-            base = root / "memory" / rel
-            limit = _read_int(base / "memory.limit_in_bytes")
-            used = _read_int(base / "memory.usage_in_bytes") or 0
+            room = _cgroup_v1_left(root / "memory" / rel)
         else:
             continue
-        if limit is not None and 0 < limit < _UNLIMITED:
-            return max(0, limit - used)
-    return None
+        if room is not None:
+            rooms.append(room)
+    return min(rooms) if rooms else None
 
 
 def memory_budget() -> MemoryBudget:
@@ -171,7 +232,14 @@ def memory_budget() -> MemoryBudget:
     return MemoryBudget(int(n), what)
 
 
-def check_fits(needed: int, what: str, budget: MemoryBudget | None = None) -> None:
+def check_fits(
+    needed: int,
+    what: str,
+    budget: MemoryBudget | None = None,
+    *,
+    verb: str = "needs",
+    purpose: str = "",
+) -> None:
     """Refuse a plan that needs more than ``SAFE_SHARE`` of the usable memory.
 
     Parameters
@@ -184,6 +252,10 @@ def check_fits(needed: int, what: str, budget: MemoryBudget | None = None) -> No
         of memory, but only 4.1 GB is available (the address-space limit)."
     budget : MemoryBudget, optional
         The budget to compare with (default: ``memory_budget()`` now).
+    verb : str, optional
+        The verb after ``what`` ("needs"; "makes this network need").
+    purpose : str, optional
+        Said after "of memory", with its leading space: " to train at batch size 32".
 
     Raises
     ------
@@ -197,6 +269,6 @@ def check_fits(needed: int, what: str, budget: MemoryBudget | None = None) -> No
     if safe is None or needed <= safe:
         return
     raise ResourceError(
-        f"{what} needs about {format_bytes(needed)} of memory, but only "
-        f"{format_bytes(budget.usable or 0)} is available ({budget.limit})."
+        f"{what} {verb} about {format_bytes(needed)} of memory{purpose}, but only "
+        f"{format_bytes(budget.usable or 0)} is available (the {budget.limit})."
     )
