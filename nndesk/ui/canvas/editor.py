@@ -83,8 +83,8 @@ class CanvasEditor(QObject):
         self.view = CanvasView(self.scene)
         self.popup = NodeSearchPopup(self.view)
         self.last_message = ""
-        # How context menus run (modal); tests replace it to pick an entry.
-        self.exec_menu: Callable[[QMenu, QPoint], object] = QMenu.exec
+        # How context menus run (modal); tests may replace it to pick an entry.
+        self.exec_menu: Callable[[QMenu, QPoint], object] = _exec_menu
         self._doc: Document | None = None
         self._interaction: Interaction | None = None
         self._insert_target: EdgeItem | None = None
@@ -693,6 +693,7 @@ class CanvasEditor(QObject):
         _add(menu, "Paste Here", lambda: self.paste(scene_pos))
         _add(menu, "Auto Layout", self.auto_layout)
         self.exec_menu(menu, event.screenPos())
+        menu.deleteLater()  # parented to the view: each right-click would keep one
         event.accept()
         return True
 
@@ -764,6 +765,12 @@ def _shift_as_control(event: QGraphicsSceneMouseEvent) -> None:
 def _passes_through(spec: NodeSpec) -> bool:
     """Whether a node of this type can sit inside an edge (one input, one output)."""
     return bool(spec.inputs) and bool(spec.outputs)
+
+
+def _exec_menu(menu: QMenu, screen_pos: QPoint) -> object:
+    # Bound call: PySide6 6.11 rejects the unbound QMenu.exec(menu, pos) with a
+    # TypeError (it tries the exec(actions, pos) overload), issue 10.
+    return menu.exec(screen_pos)
 
 
 def _add(menu: QMenu, text: str, slot: Callable[[], object]) -> QAction:
