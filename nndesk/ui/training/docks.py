@@ -252,9 +252,17 @@ class TrainingDocks(QObject):
             self.curves.end_run()
 
     def clear(self) -> None:
-        """Forget the results shown (after Reset weights or another network)."""
+        """Forget the network and the results shown (after Reset weights or another
+        network): every panel is empty until ``show_structure`` draws a network."""
+        self.info = None
+        self._points_key = None
+        self.network.set_structure(None)
+        self.activations.set_structure(None)
+        self.boundary.set_structure(None)
+        self.boundary.set_points(None, None)
+        self.histograms.set_structure([])
+        self.evaluation.reset()
         self.curves.clear()
-        self.evaluation.set_evaluation(None)
         self.panel.set_message("")
         self.panel.set_results("")
         self.panel.set_progress(0.0, "")

@@ -154,10 +154,11 @@ class Preview:
 
     # --- questions -------------------------------------------------------------------------
     def probe(self, sample_index: int, epoch: int) -> ProbeResult | None:
-        """A probe of the preview model (None without one)."""
+        """A probe of the preview model (None without one); it carries no gradients
+        (the preview never trains: the panels keep the last run's)."""
         if self.prober is None:
             return None
-        return self.prober.probe(sample_index, epoch, float(epoch))
+        return self.prober.probe(sample_index, epoch, float(epoch), gradients=False)
 
     def evaluate(self, epoch: int) -> Evaluation | None:
         """Scores on the validation data (training data without a split)."""

@@ -259,7 +259,8 @@ class ProbeResult:
     weights : dict
         ``"<layer>/<param>"`` -> a copy of every parameter and state array.
     weight_hist, grad_hist : dict
-        Layer name -> ``(edges, counts)`` over all its parameters / gradients.
+        Layer name -> ``(edges, counts)`` over all its parameters / gradients
+        (``grad_hist`` is empty when the model computed no gradients).
     sample_index : int
         Index (in the training data) of the probed sample.
     sample : np.ndarray
@@ -340,7 +341,9 @@ class Prober:
             self.extent, self._grid = _plane_grid(x, self.grid_size, model.dtype)
         self._param_layers = [layer for layer in model.layers if layer.params]
 
-    def probe(self, sample_index: int, epoch: int, step: float) -> ProbeResult:
+    def probe(
+        self, sample_index: int, epoch: int, step: float, gradients: bool = True
+    ) -> ProbeResult:
         """Everything the panels show, from the model's current weights.
 
         Parameters
@@ -351,6 +354,9 @@ class Prober:
             Current epoch, recorded in the result.
         step : float
             Current position in epochs, recorded in the result.
+        gradients : bool
+            Whether the model's gradients are real (it trains); False for a model
+            that never ran backward, whose zero gradients would mean nothing.
         """
         index = int(np.clip(sample_index, 0, max(0, len(self.x) - 1)))
         sample = self.x[index : index + 1]
@@ -376,7 +382,7 @@ class Prober:
             step=float(step),
             weights=self.model.get_weights(),
             weight_hist=self._histograms("params"),
-            grad_hist=self._histograms("grads"),
+            grad_hist=self._histograms("grads") if gradients else {},
             sample_index=index,
             sample=np.array(sample[0], dtype=np.float32),
             activations=activations,

@@ -70,6 +70,8 @@ class ActivationsPanel(PlotPanel):
         self.plots, self.bars, self.means, self.image = {}, {}, {}, None
         self._ranges = {}
         self.info, self.probe = info, None
+        self.caption.setText("")
+        self.caption.setToolTip("")
         self.sample_box.setRange(0, max(0, n_samples - 1))
         if info is None:
             return

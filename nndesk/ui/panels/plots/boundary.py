@@ -109,11 +109,14 @@ class BoundaryPanel(PlotPanel):
         self.unit_maps = {}
         self.image.clear()
         if info is None or not info.is_plane:
-            shape = (
-                "no network" if info is None else f"inputs of shape {info.input_shape}"
+            self.note.setText(
+                "No network to show."
+                if info is None
+                else "A decision boundary needs 2-D inputs "
+                f"(inputs of shape {info.input_shape})."
             )
-            self.note.setText(f"A decision boundary needs 2-D inputs ({shape}).")
             self.plot.hide()
+            self._draw_points()
             return
         self.note.setText("")
         self.plot.show()

@@ -149,6 +149,17 @@ class EvaluationPanel(PlotPanel):
             return
         self.schedule_redraw()
 
+    def reset(self) -> None:
+        """Forget the plots of the network shown (another network comes, or none)."""
+        self.evaluation = None
+        self._layout_key = None
+        self.graphics.clear()
+        self.cm_plot = self.cm_image = self.roc_plot = None
+        self.scatter_plot = self.scatter = None
+        self.cell_counts, self.roc_curves = None, {}
+        self.table.setRowCount(0)
+        self.summary.setText("No evaluation yet: train or press Evaluate.")
+
     def prepare(self, task: str, class_names: tuple[str, ...]) -> None:
         """Build the plots for a task and its classes ahead of the first evaluation
         (building them costs a noticeable moment; better before training than in it)."""

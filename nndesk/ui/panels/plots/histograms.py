@@ -63,9 +63,14 @@ class HistogramsPanel(PlotPanel):
     def set_histograms(
         self, weights: Mapping[str, Histogram], gradients: Mapping[str, Histogram]
     ) -> None:
-        """New ``layer -> (edges, counts)`` for the weights and the gradients."""
+        """New ``layer -> (edges, counts)`` for the weights and the gradients.
+
+        Empty ``gradients`` (a look at a model that is not training) keep the
+        last gradients shown: they are still the latest real ones.
+        """
         self.weight_hist = dict(weights)
-        self.grad_hist = dict(gradients)
+        if gradients:
+            self.grad_hist = dict(gradients)
         self.schedule_redraw()
 
     def _redraw(self) -> None:

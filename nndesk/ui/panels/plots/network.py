@@ -117,6 +117,7 @@ class NetworkPanel(PlotPanel):
                 self.box.removeItem(item)
         self.columns, self.links, self.info = {}, [], info
         self.weights = {}
+        self._show_hover("", None)
         if info is None:
             return
         x = 0.0
