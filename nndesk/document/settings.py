@@ -6,15 +6,20 @@ for "no node selected" from ``SETTINGS``. The loss is not a setting: it belongs 
 the Output node (``Output.loss``), next to the prediction it scores, so there is one
 place to change it.
 
-Names of optimizers, schedules and metrics come from the engine.
+Names of optimizers, schedules and metrics come from the engine, and so do the
+optimizer options: every constructor argument of an engine optimizer (momentum,
+betas, epsilon, weight decay, clipping...) is a setting of the same name, and
+``optimizer_options`` says which of them the chosen optimizer reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from types import MappingProxyType
 from typing import Any
 
+from ..engine import losses, optimizers
 from ..engine.metrics import METRICS
 from ..engine.optimizers import OPTIMIZERS
 from ..engine.schedules import SCHEDULES
@@ -86,6 +91,110 @@ SETTINGS: tuple[ParamSpec, ...] = (
         help="Step size of the optimizer (Adam: about 0.001; SGD: about 0.01-0.1).",
     ),
     ParamSpec(
+        "momentum",
+        "float",
+        0.0,
+        min=0.0,
+        max=1.0,
+        max_inclusive=False,
+        help="SGD and RMSprop: the fraction of the previous update kept in the next "
+        "(torch's momentum); 0 turns momentum off, 0.9 is usual.",
+    ),
+    ParamSpec(
+        "nesterov",
+        "bool",
+        False,
+        label="Nesterov",
+        help="SGD: Nesterov momentum, which steps with the gradient plus momentum "
+        "times the new velocity; needs a momentum above 0.",
+    ),
+    ParamSpec(
+        "beta1",
+        "float",
+        0.9,
+        min=0.0,
+        max=1.0,
+        max_inclusive=False,
+        help="Adam and AdamW: decay rate of the running mean of the gradient.",
+    ),
+    ParamSpec(
+        "beta2",
+        "float",
+        0.999,
+        min=0.0,
+        max=1.0,
+        max_inclusive=False,
+        help="Adam and AdamW: decay rate of the running mean of the squared gradient.",
+    ),
+    ParamSpec(
+        "alpha",
+        "float",
+        0.99,
+        min=0.0,
+        max=1.0,
+        max_inclusive=False,
+        label="RMSprop alpha",
+        help="RMSprop: decay rate of the running mean of the squared gradient.",
+    ),
+    ParamSpec(
+        "centered",
+        "bool",
+        False,
+        help="RMSprop: divide by the running variance of the gradient (mean of the "
+        "squares minus the square of the mean) instead of the mean of the squares.",
+    ),
+    ParamSpec(
+        "initial_accumulator_value",
+        "float",
+        0.0,
+        min=0.0,
+        label="initial accumulator",
+        help="Adagrad: the starting value of the sum of squared gradients.",
+    ),
+    ParamSpec(
+        "eps",
+        "float",
+        None,
+        min=0.0,
+        optional=True,
+        label="epsilon",
+        help="Adam, AdamW, RMSprop and Adagrad: added to the denominator so it is "
+        "never 0. Empty: the optimizer's default (1e-8; Adagrad 1e-10).",
+    ),
+    ParamSpec(
+        "weight_decay",
+        "float",
+        None,
+        min=0.0,
+        optional=True,
+        label="weight decay",
+        help="L2 penalty added to the gradient as weight_decay * weight (AdamW: "
+        "decoupled, the weights shrink by lr * weight_decay each step). Empty: the "
+        "optimizer's default (0; AdamW 0.01).",
+    ),
+    ParamSpec(
+        "clipnorm",
+        "float",
+        None,
+        min=0.0,
+        min_inclusive=False,
+        optional=True,
+        label="clip norm",
+        help="Every optimizer: when the L2 norm of all gradients together exceeds "
+        "this, scale them down to it before the update. Empty: no clipping.",
+    ),
+    ParamSpec(
+        "clipvalue",
+        "float",
+        None,
+        min=0.0,
+        min_inclusive=False,
+        optional=True,
+        label="clip value",
+        help="Every optimizer: clamp each gradient element to [-clipvalue, "
+        "clipvalue] (after the norm clipping). Empty: no clipping.",
+    ),
+    ParamSpec(
         "batch_size",
         "int",
         32,
@@ -102,6 +211,13 @@ SETTINGS: tuple[ParamSpec, ...] = (
         help="Passes over the training data.",
     ),
     ParamSpec(
+        "shuffle",
+        "bool",
+        True,
+        help="Draw a new order of the training samples every epoch (from the "
+        "seed and the epoch number).",
+    ),
+    ParamSpec(
         "seed",
         "int",
         0,
@@ -115,7 +231,8 @@ SETTINGS: tuple[ParamSpec, ...] = (
         "multichoice",
         (),
         choices=METRICS,
-        help="Metrics computed each epoch besides the loss.",
+        help="Metrics computed each epoch besides the loss and the default "
+        "metrics (accuracy for a cross-entropy loss).",
     ),
     ParamSpec(
         "lr_schedule",
@@ -198,3 +315,51 @@ def get_setting_spec(name: str) -> ParamSpec:
 def default_settings() -> dict[str, Any]:
     """A fresh dict of every setting at its default."""
     return {s.name: s.default for s in SETTINGS}
+
+
+@cache
+def optimizer_options(name: str) -> tuple[str, ...]:
+    """The settings optimizer ``name`` reads besides the learning rate.
+
+    They are the engine optimizer's constructor arguments (its ``get_config()``
+    keys), each a setting of the same name.
+
+    Examples
+    --------
+    >>> optimizer_options("sgd")
+    ('momentum', 'nesterov', 'weight_decay', 'clipnorm', 'clipvalue')
+    """
+    return tuple(k for k in optimizers.get(name).get_config() if k != "lr")
+
+
+def optimizer_default(name: str, option: str) -> Any:
+    """The engine's default for ``option`` of optimizer ``name`` (e.g. AdamW's
+    weight decay, 0.01), which an empty optional setting stands for."""
+    return optimizers.get(name).get_config()[option]
+
+
+def optimizer_arguments(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of the settings' optimizer: ``lr`` and its options.
+
+    Options left empty (None) are left out, so the engine's default applies; a file
+    written before the options existed therefore trains as it did.
+    """
+    name = str(settings["optimizer"])
+    arguments: dict[str, Any] = {"lr": float(settings["learning_rate"])}
+    for option in optimizer_options(name):
+        value = settings.get(option)
+        if value is not None:
+            arguments[option] = value
+    return arguments
+
+
+def is_classification_loss(loss: str) -> bool:
+    """Whether ``loss`` scores classes: the cross-entropies, which pair with a
+    sigmoid or softmax output."""
+    return losses.get(loss).fuses_with is not None
+
+
+def default_metrics(loss: str) -> tuple[str, ...]:
+    """The metrics every network with this loss computes, chosen or not: accuracy
+    for a cross-entropy loss, none for a regression loss."""
+    return ("accuracy",) if is_classification_loss(loss) else ()

@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from ..engine import losses
+from ..engine import losses, optimizers
+from ..engine.errors import ConfigError
 from ..engine.layers.base import format_shape
+from .settings import default_metrics, optimizer_arguments
 from .shapes import ShapeReport, final_activation, infer_shapes
 from .view import GraphView
 
@@ -174,7 +176,7 @@ def _settings_problems(view: GraphView) -> list[Problem]:
                 )
             )
         base = monitor.removeprefix("val_")
-        if base != "loss" and base not in s["metrics"]:
+        if base != "loss" and base not in (*s["metrics"], *_default_metrics(view)):
             problems.append(
                 Problem(
                     None,
@@ -182,7 +184,16 @@ def _settings_problems(view: GraphView) -> list[Problem]:
                     "metrics: add it to the metrics or watch the loss.",
                 )
             )
+    try:
+        optimizers.get(str(s["optimizer"]), **optimizer_arguments(s))
+    except ConfigError as exc:  # options that contradict each other (Nesterov)
+        problems.append(Problem(None, f"Network settings: {exc}"))
     return problems + _metric_problems(view)
+
+
+def _default_metrics(view: GraphView) -> tuple[str, ...]:
+    outputs = view.nodes_of_type("Output")
+    return default_metrics(str(outputs[0].params["loss"])) if len(outputs) == 1 else ()
 
 
 def _metric_problems(view: GraphView) -> list[Problem]:

@@ -1,8 +1,9 @@
 """Compile a document snapshot into an engine Model whose layers are named by node id.
 
 Compilation reads the graph (through the registry's ``build_layer``), the Output
-node's loss and the network settings (optimizer, learning rate, metrics), and returns
-a compiled, built ``Model``. Weight keys are ``"<node_id>/<param>"``, so weights move
+node's loss and the network settings (the optimizer with its learning rate and
+options, the metrics), and returns a compiled, built ``Model``. A cross-entropy
+loss always brings accuracy along (``default_metrics``), chosen or not. Weight keys are ``"<node_id>/<param>"``, so weights move
 between a document's successive versions by node id: ``transfer_weights`` keeps the
 weights of every node whose parameter shapes did not change.
 """
@@ -17,6 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..document.graph import GraphView, Snapshot
+from ..document.settings import (
+    default_metrics,
+    is_classification_loss,
+    optimizer_arguments,
+)
 from ..document.shapes import infer_shapes
 from ..document.validate import Problem, validate
 from ..engine import losses, optimizers, schedules
@@ -65,7 +71,8 @@ class CompiledNetwork:
     loss : str
         Canonical loss name of the Output node.
     metrics : tuple of str
-        The settings' metrics the model computes (those that suit the loss).
+        The metrics the model computes: the loss's default metrics, then the
+        settings' metrics that suit the loss.
     """
 
     model: Model
@@ -84,7 +91,7 @@ class CompiledNetwork:
     @property
     def is_classifier(self) -> bool:
         """Whether the loss scores classes (a cross-entropy)."""
-        return losses.get(self.loss).fuses_with is not None
+        return is_classification_loss(self.loss)
 
     @property
     def output_units(self) -> int:
@@ -217,9 +224,11 @@ def _make_loss(name: str, params: Mapping[str, Any]) -> losses.Loss:
 
 
 def _suitable_metrics(loss: str, chosen: Any) -> tuple[str, ...]:
-    classifier = losses.get(loss).fuses_with is not None
-    kept = []
+    classifier = is_classification_loss(loss)
+    kept = list(default_metrics(loss))
     for name in chosen:
+        if name in kept:
+            continue
         if (name in REGRESSION_METRICS) == classifier:
             log.warning(
                 "Metric %s does not suit the loss %s; it is skipped.", name, loss
@@ -230,10 +239,19 @@ def _suitable_metrics(loss: str, chosen: Any) -> tuple[str, ...]:
 
 
 def make_optimizer(settings: Mapping[str, Any]) -> optimizers.Optimizer:
-    """The optimizer the settings name, at the settings' learning rate."""
-    return optimizers.get(
-        str(settings["optimizer"]), lr=float(settings["learning_rate"])
-    )
+    """The optimizer the settings name, with their learning rate and options.
+
+    Every option the optimizer has (momentum, Nesterov, betas, epsilon, weight
+    decay, clipnorm, clipvalue...) comes from the setting of the same name; an
+    empty optional setting leaves the engine's default (see
+    ``nndesk.document.settings.optimizer_arguments``).
+
+    Raises
+    ------
+    ConfigError
+        For options the optimizer refuses together (Nesterov without momentum).
+    """
+    return optimizers.get(str(settings["optimizer"]), **optimizer_arguments(settings))
 
 
 def make_schedule(settings: Mapping[str, Any]) -> schedules.Schedule | None:

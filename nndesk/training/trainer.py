@@ -101,6 +101,7 @@ class TrainConfig:
             schedule=make_schedule(settings),
             early_stopping_patience=int(settings["early_stopping_patience"]),
             early_stopping_metric=str(settings["early_stopping_metric"]),
+            shuffle=bool(settings["shuffle"]),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(config, **given) if given else config

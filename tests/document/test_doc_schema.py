@@ -17,7 +17,7 @@ from nndesk.document import (
     document_to_dict,
 )
 from nndesk.document.schema import MIGRATIONS, data_version, migrate
-from nndesk.document.settings import default_settings
+from nndesk.document.settings import default_settings, optimizer_arguments
 
 
 def saved() -> dict[str, Any]:
@@ -343,3 +343,56 @@ def test_v0_with_wrong_container_types_is_a_schema_error(patch, message) -> None
     data.update(patch)
     with pytest.raises(SchemaError, match=message):
         migrate(data, "old.json")
+
+
+def test_optimizer_options_round_trip_through_the_file() -> None:
+    doc = make_chain()
+    changes = {
+        "optimizer": "rmsprop",
+        "momentum": 0.5,
+        "centered": True,
+        "alpha": 0.95,
+        "eps": 1e-7,
+        "weight_decay": 0.001,
+        "clipnorm": 1.0,
+        "clipvalue": 0.25,
+        "shuffle": False,
+    }
+    for name, value in changes.items():
+        doc.set_setting(name, value)
+    data = json.loads(json.dumps(doc.to_dict()))
+    assert {k: data["settings"][k] for k in changes} == changes
+    back = document_from_dict(data)
+    assert {k: back.settings[k] for k in changes} == changes
+    doc.set_setting("clipnorm", None)  # empty: no clipping, saved as null
+    data = json.loads(json.dumps(doc.to_dict()))
+    assert data["settings"]["clipnorm"] is None
+    assert document_from_dict(data).settings["clipnorm"] is None
+
+
+def test_a_file_without_the_optimizer_options_gets_the_engine_defaults() -> None:
+    """Settings as files held them before the options existed: every option is at
+    its default, and the empty ones leave the optimizer's own default."""
+    data = saved()
+    old_names = (
+        "dataset dataset_target validation_split scaling optimizer learning_rate "
+        "batch_size epochs seed metrics lr_schedule lr_step_size lr_gamma lr_min "
+        "early_stopping_patience early_stopping_metric"
+    ).split()
+    data["settings"] = {k: data["settings"][k] for k in old_names}
+    data["settings"]["optimizer"] = "adamw"
+    doc = document_from_dict(data)
+    assert doc.settings["weight_decay"] is None and doc.settings["eps"] is None
+    assert doc.settings["shuffle"] is True
+    assert optimizer_arguments(doc.settings) == {
+        "lr": data["settings"]["learning_rate"],
+        "beta1": 0.9,
+        "beta2": 0.999,
+    }
+
+
+def test_a_bad_optimizer_option_in_a_file_is_refused() -> None:
+    data = saved()
+    data["settings"]["momentum"] = -0.5
+    with pytest.raises(SchemaError, match="momentum must be a number ≥ 0 and < 1"):
+        document_from_dict(data)

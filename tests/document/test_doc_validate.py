@@ -82,14 +82,18 @@ def test_early_stopping_settings() -> None:
     doc = ready(make_chain())
     doc.set_setting("early_stopping_patience", 3)
     doc.set_setting("validation_split", 0.0)
-    doc.set_setting("early_stopping_metric", "val_accuracy")
+    doc.set_setting("early_stopping_metric", "val_f1")
     assert messages(validate(doc)) == [
-        "Early stopping watches val_accuracy but the validation split is 0: set a "
+        "Early stopping watches val_f1 but the validation split is 0: set a "
         "validation split or watch a training metric.",
-        "Early stopping watches val_accuracy but accuracy is not among the metrics: add "
+        "Early stopping watches val_f1 but f1 is not among the metrics: add "
         "it to the metrics or watch the loss.",
     ]
-    doc.set_setting("metrics", ("accuracy",))
+    doc.set_setting("metrics", ("f1",))
+    doc.set_setting("early_stopping_metric", "f1")
+    assert validate(doc) == []
+    # A cross-entropy loss computes accuracy without choosing it.
+    doc.set_setting("metrics", ())
     doc.set_setting("early_stopping_metric", "accuracy")
     assert validate(doc) == []
     doc.set_setting("early_stopping_patience", 0)  # off: nothing to check

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from training_helpers import chain_document, spiral_document
 
 from nndesk.document import Document
 from nndesk.document.examples import EXAMPLES
-from nndesk.engine.optimizers import SGD, Adam
+from nndesk.document.settings import (
+    get_setting_spec,
+    optimizer_default,
+    optimizer_options,
+)
+from nndesk.engine import optimizers
+from nndesk.engine.optimizers import OPTIMIZERS, SGD, Adam
+from nndesk.io.project_file import load_project
 from nndesk.training.compile import (
     compile_network,
     make_schedule,
@@ -16,6 +25,7 @@ from nndesk.training.compile import (
     transfer_weights,
 )
 from nndesk.training.errors import CompileError
+from nndesk.training.trainer import TrainConfig
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
@@ -193,3 +203,143 @@ def test_complete_weights_fills_in_fresh_weights_reproducibly():
         a["dense_3/kernel"].shape == (8, 2) and a["dense_3/kernel"].dtype == np.float32
     )
     assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+# --- every optimizer option, from the settings to the engine ------------------------
+
+# A value other than the engine's default for every option of every optimizer.
+_OPTION_VALUES = {
+    "momentum": 0.9,
+    "nesterov": True,
+    "beta1": 0.8,
+    "beta2": 0.99,
+    "alpha": 0.9,
+    "centered": True,
+    "initial_accumulator_value": 0.1,
+    "eps": 1e-6,
+    "weight_decay": 0.05,
+    "clipnorm": 2.0,
+    "clipvalue": 0.5,
+}
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "option"),
+    [(name, option) for name in OPTIMIZERS for option in optimizer_options(name)],
+)
+def test_each_optimizer_setting_reaches_the_engine_optimizer(optimizer, option):
+    value = _OPTION_VALUES[option]
+    assert value != optimizer_default(optimizer, option)
+    settings = {"optimizer": optimizer, option: value}
+    if option == "nesterov":
+        settings["momentum"] = 0.5  # Nesterov needs momentum
+    doc = spiral_document(**settings)
+    config = compile_network(doc).model.optimizer.get_config()
+    assert config[option] == value
+    # the other options stay at the engine's defaults
+    for other in optimizer_options(optimizer):
+        if other not in settings:
+            assert config[other] == optimizer_default(optimizer, other), other
+
+
+def test_every_engine_optimizer_argument_is_a_setting():
+    for name in OPTIMIZERS:
+        for option in optimizer_options(name):
+            spec = get_setting_spec(option)
+            default = optimizer_default(name, option)
+            # the setting's default is the engine's, or empty for "the engine's"
+            assert spec.default == default or (spec.optional and spec.default is None)
+            assert spec.is_valid(default), (name, option)
+
+
+def test_the_options_change_the_update():
+    """SGD with momentum takes a different second step than plain SGD."""
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float32)
+    results = []
+    for momentum in (0.0, 0.9):
+        net = compile_network(
+            spiral_document(optimizer="sgd", learning_rate=0.1, momentum=momentum)
+        )
+        net.model.train_on_batch(x, y)
+        net.model.train_on_batch(x, y)
+        results.append(net.model.get_weights())
+    assert any(not np.array_equal(results[0][k], results[1][k]) for k in results[0])
+
+
+def test_nesterov_without_momentum_is_a_problem_before_compiling():
+    doc = spiral_document(optimizer="sgd", nesterov=True)
+    with pytest.raises(CompileError, match="nesterov needs a momentum > 0"):
+        compile_network(doc)
+    doc.set_setting("momentum", 0.9)
+    assert compile_network(doc).model.optimizer.nesterov is True
+
+
+def test_settings_without_the_options_build_the_engine_defaults():
+    """A document from before the options existed trains as it did: the optimizer
+    is exactly ``optimizers.get(name, lr=...)``, AdamW's weight decay included."""
+    for name in OPTIMIZERS:
+        doc = spiral_document(optimizer=name, learning_rate=0.02)
+        built = compile_network(doc).model.optimizer
+        assert built.get_config() == optimizers.get(name, lr=0.02).get_config()
+    adamw = compile_network(spiral_document(optimizer="adamw")).model.optimizer
+    assert adamw.weight_decay == 0.01
+
+
+def test_shuffle_setting_reaches_the_training_config():
+    doc = spiral_document()
+    assert TrainConfig.from_settings(doc.settings).shuffle is True
+    doc.set_setting("shuffle", False)
+    assert TrainConfig.from_settings(doc.settings).shuffle is False
+
+
+# --- accuracy by default -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("layers", "loss"),
+    [
+        ([("Dense", {"units": 1, "activation": "sigmoid"})], "binary_crossentropy"),
+        (
+            [("Dense", {"units": 3, "activation": "softmax"})],
+            "categorical_crossentropy",
+        ),
+        (
+            [("Dense", {"units": 3, "activation": "softmax"})],
+            "sparse_categorical_crossentropy",
+        ),
+    ],
+)
+def test_a_classifier_built_from_the_palette_reports_accuracy(layers, loss):
+    doc = chain_document(layers, loss, input_shape=(2,))
+    assert doc.settings["metrics"] == ()
+    net = compile_network(doc)
+    assert net.metrics == ("accuracy",)
+    x = np.random.default_rng(1).normal(size=(8, 2)).astype(np.float32)
+    y = np.arange(8) % (2 if loss == "binary_crossentropy" else 3)
+    if loss == "categorical_crossentropy":
+        y = np.eye(3, dtype=np.float32)[y]
+    logs = net.model.evaluate(x, y.astype(np.float32))
+    assert 0.0 <= logs["accuracy"] <= 1.0
+
+
+def test_regression_gets_no_default_metric_and_accuracy_is_not_doubled():
+    reg = chain_document(
+        [("Dense", {"units": 1, "activation": "linear"})], "mse", input_shape=(1,)
+    )
+    assert compile_network(reg).metrics == ()
+    doc = spiral_document(metrics=("f1", "accuracy"))
+    assert compile_network(doc).metrics == ("accuracy", "f1")
+
+
+def test_a_file_from_before_the_options_trains_with_the_old_optimizer():
+    """tests/io/data/spiral_v1.nndesk was written before the optimizer options
+    were settings: it gets exactly the optimizer it had, with the same slots."""
+    project = load_project(Path(__file__).parents[1] / "io/data/spiral_v1.nndesk")
+    doc = project.document
+    assert all(doc.settings[o] is None for o in ("eps", "weight_decay", "clipnorm"))
+    net = compile_network(doc)
+    expected = optimizers.get("adam", lr=doc.settings["learning_rate"])
+    assert net.model.optimizer.get_config() == expected.get_config()
+    saved_slots = {k.rsplit("/", 1)[1] for k in project.optimizer_state if "/" in k}
+    assert set(net.model.optimizer.slots) <= saved_slots
