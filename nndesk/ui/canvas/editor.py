@@ -678,15 +678,14 @@ class CanvasEditor(QObject):
     def scene_context_menu(self, event: QGraphicsSceneContextMenuEvent) -> bool:
         if self._doc is None:
             return False
-        node = self.scene.node_at(event.scenePos())
-        if node is not None and not node.isSelected():
-            self.scene.select_nodes([node.node_id])
-        menu = QMenu(self.view)
         scene_pos = event.scenePos()
+        self._select_under(scene_pos)
+        menu = QMenu(self.view)
         view_pos = self.view.mapFromScene(scene_pos)
-        if self.scene.selectedItems():
+        if self.scene.selected_node_ids():
             _add(menu, "Duplicate", self.duplicate_selection)
             _add(menu, "Copy", self.copy_selection)
+        if self.scene.selectedItems():
             _add(menu, "Delete", self.delete_selection)
             menu.addSeparator()
         _add(menu, "Add Node…", lambda: self.open_search(view_pos))
@@ -696,6 +695,19 @@ class CanvasEditor(QObject):
         menu.deleteLater()  # parented to the view: each right-click would keep one
         event.accept()
         return True
+
+    def _select_under(self, scene_pos: QPointF) -> None:
+        # A right-click acts on what is under it: select that node or edge unless
+        # it is already part of the selection.
+        node = self.scene.node_at(scene_pos)
+        if node is not None:
+            if not node.isSelected():
+                self.scene.select_nodes([node.node_id])
+            return
+        edge = self.scene.edge_at(scene_pos)
+        if edge is not None and not edge.isSelected():
+            self.scene.clearSelection()
+            edge.setSelected(True)
 
     def _edge_under_lone_dragged_node(self) -> EdgeItem | None:
         doc = self._doc
