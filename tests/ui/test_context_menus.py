@@ -19,7 +19,7 @@ if __name__ == "__main__":  # the subprocess: the platform comes from its env
     sys.path.insert(0, str(Path(__file__).parent))
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu
@@ -152,16 +152,12 @@ def make_editor() -> CanvasEditor:
     return editor
 
 
-def test_right_clicks_open_working_menus_offscreen(
-    qtbot, editor: CanvasEditor
-) -> None:
+def test_right_clicks_open_working_menus_offscreen(qtbot, editor: CanvasEditor) -> None:
     result = run_scenario(editor)
     check(result)
 
 
-def test_right_click_keeps_a_selection_it_is_on(
-    qtbot, editor: CanvasEditor
-) -> None:
+def test_right_click_keeps_a_selection_it_is_on(qtbot, editor: CanvasEditor) -> None:
     editor.select_all()
     entries = answered(editor, None, empty_point(editor))
     assert entries is not None and "Delete" not in entries  # the click deselected
