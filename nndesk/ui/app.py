@@ -25,13 +25,13 @@ def error_sentence(exc: BaseException) -> str:
     """One sentence for a user: nndesk errors speak for themselves, others get named."""
     from nndesk.engine.errors import NNDeskError
 
+    from .log_file import details_hint
+
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     if isinstance(exc, NNDeskError) and text:
         return text
     detail = f": {text}" if text else ""
-    return (
-        f"Something went wrong ({type(exc).__name__}{detail}); details are in the log."
-    )
+    return f"Something went wrong ({type(exc).__name__}{detail}); {details_hint()}."
 
 
 def install_excepthook(show: Callable[[str], object]) -> ExceptHook:
@@ -95,12 +95,15 @@ def run_app(args: list[str]) -> int:
 
         return run_self_test(files)
 
+    from .log_file import install_log_file, remove_log_file
     from .main_window import MainWindow
     from .settings import AppSettings
     from .theme import ThemeManager
     from .training.controller import attach_training
 
     app = make_application()
+    log_path = install_log_file()
+    log.info("nndesk started; log file %s", log_path)
     settings = AppSettings()
     themes = ThemeManager(settings.theme_mode)
     themes.apply()
@@ -117,6 +120,7 @@ def run_app(args: list[str]) -> int:
         return app.exec()
     finally:
         sys.excepthook = previous_hook
+        remove_log_file()
 
 
 def make_application() -> QApplication:

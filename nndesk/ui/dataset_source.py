@@ -29,6 +29,8 @@ from nndesk.io.datasets import (
     parse_spec,
 )
 
+from .log_file import details_hint
+
 log = logging.getLogger(__name__)
 
 DatasetKey = tuple[Any, ...]
@@ -135,7 +137,7 @@ class DatasetWorker(QObject):
             self.sig_failed.emit(
                 self.request_id,
                 f"Loading the dataset '{name}' failed ({type(exc).__name__}); "
-                "details are in the log.",
+                f"{details_hint()}.",
             )
         else:
             self.sig_loaded.emit(self.request_id, dataset)
