@@ -66,13 +66,15 @@ def test_keras_style_archive_with_splits(tmp_path: Path) -> None:
         x_train=rng.integers(0, 255, (5, 3, 3), dtype=np.uint8),
         y_train=np.array([0, 1, 2, 3, 4], dtype=np.uint8),
         x_test=rng.integers(0, 255, (2, 3, 3), dtype=np.uint8),
-        y_test=np.array([9, 8], dtype=np.uint8),
+        y_test=np.array([2, 1], dtype=np.uint8),
     )
     train = read_npz(tmp_path / "k.npz")
     test = read_npz(tmp_path / "k.npz", split="test")
     assert len(train) == 5 and len(test) == 2
     assert test.name == "k.npz (test)" and test.source.endswith("k.npz:split=test")
-    np.testing.assert_array_equal(test.y, [9, 8])
+    np.testing.assert_array_equal(test.y, [2, 1])
+    # Both parts take their class names from all the labels, so indices agree.
+    assert train.class_names == test.class_names == ["0", "1", "2", "3", "4"]
 
 
 def test_object_arrays_are_refused(tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ regression.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -17,15 +19,29 @@ import numpy as np
 from ..errors import DatasetError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .preprocess import Scaler
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CLASSIFICATION", "REGRESSION", "TASKS", "Dataset", "Splits"]
+__all__ = [
+    "CLASSIFICATION",
+    "MAX_CLASSES",
+    "REGRESSION",
+    "TASKS",
+    "Dataset",
+    "Splits",
+]
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 TASKS = (CLASSIFICATION, REGRESSION)
+
+MAX_CLASSES = 100_000
+"""Most classes a classification dataset may have (class names, or the largest
+label + 1 when there are no names). Labels size lists and one-hot arrays, so a
+hostile label such as 2**62 must be refused before anything is sized by it."""
 
 # Loss name -> target encoding. The names are the engine's canonical loss names.
 _LOSS_ENCODINGS = {
@@ -297,6 +313,29 @@ class Dataset:
         DatasetError
             For fractions out of range or too few samples to split.
         """
+        train_idx, val_idx, test_idx = self.split_indices(val, test, seed, stratify)
+        val_part = self.subset(val_idx, f"{self.name} (val)") if len(val_idx) else None
+        test_part = self.subset(test_idx, f"{self.name} (test)") if len(test_idx) else None
+        return Splits(self.subset(train_idx, f"{self.name} (train)"), val_part, test_part)
+
+    def split_indices(
+        self, val: float = 0.2, test: float = 0.0, seed: int = 0, stratify: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The sample indices of the parts :meth:`split` makes, without copying data.
+
+        Parameters are those of :meth:`split`.
+
+        Returns
+        -------
+        (train, val, test) : tuple of np.ndarray
+            int64 indices into this dataset, in the order :meth:`split` puts the
+            samples; a part that is not asked for is empty.
+
+        Raises
+        ------
+        DatasetError
+            For fractions out of range or too few samples to split.
+        """
         n_val, n_test = _part_sizes(len(self), val, test, self.name)
         rng = np.random.default_rng(seed)
         if stratify and self.task == CLASSIFICATION:
@@ -305,12 +344,8 @@ class Dataset:
             order = rng.permutation(len(self))
             parts = [order[:n_val], order[n_val : n_val + n_test]]
             parts.append(order[n_val + n_test :])
-        val_idx, test_idx, train_idx = parts
-        return Splits(
-            train=self.subset(train_idx, f"{self.name} (train)"),
-            val=self.subset(val_idx, f"{self.name} (val)") if n_val else None,
-            test=self.subset(test_idx, f"{self.name} (test)") if n_test else None,
-        )
+        val_idx, test_idx, train_idx = (np.asarray(p, dtype=np.int64) for p in parts)
+        return train_idx, val_idx, test_idx
 
     def _require_classification(self, what: str) -> None:
         if self.task != CLASSIFICATION:
@@ -350,7 +385,51 @@ class Splits:
         return Splits(**scaled), scaler
 
 
+# --- files -------------------------------------------------------------------------
+# Errors of os.stat that mean "there is no such file here", including names the
+# file system refuses outright (a 10,000-character name is ENAMETOOLONG, not a
+# crash); anything else (no permission) is a file that cannot be read.
+_NO_SUCH_FILE = (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP)
+
+
+def stat_path(path: Path, where: str) -> os.stat_result | None:
+    """``os.stat(path)``, or None when there is no such file (or no such name).
+
+    Parameters
+    ----------
+    path : Path
+    where : str
+        How the message names the path ("Dataset file data/x.npz").
+
+    Raises
+    ------
+    DatasetError
+        When the path exists but cannot be examined (no permission).
+    """
+    try:
+        return os.stat(path)
+    except (OSError, ValueError) as exc:  # ValueError: an embedded NUL byte
+        if isinstance(exc, ValueError) or exc.errno in _NO_SUCH_FILE:
+            return None
+        raise DatasetError(f"{where} cannot be read: {exc.strerror or exc}.") from None
+
+
 # --- validation helpers --------------------------------------------------------
+def class_names_from_labels(y: np.ndarray, name: str) -> list[str]:
+    """The default class names ``"0" .. str(max label)`` that labels ``y`` imply.
+
+    For readers whose parts share classes (an archive's train and test labels), so
+    every part gets the same names.
+
+    Raises
+    ------
+    DatasetError
+        For labels that are not whole numbers, are negative, or imply more classes
+        than there are labels or than ``MAX_CLASSES``.
+    """
+    return _as_labels(y, None, name)[1]
+
+
 def _as_features(x: np.ndarray, name: str) -> np.ndarray:
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
@@ -397,21 +476,79 @@ def _as_labels(
         raise DatasetError(
             f"Dataset '{name}' class labels have dtype {arr.dtype}; integers are needed."
         )
-    labels = arr.astype(np.int64)
-    if class_names is None:
-        top = int(labels.max()) if labels.size else -1
-        class_names = [str(i) for i in range(max(top + 1, 1))]
+    if class_names is not None:
+        names = _checked_names(class_names, name)
+        _check_label_range(arr, len(names), name)
+    else:
+        names = [str(i) for i in range(_inferred_class_count(arr, name))]
+    # The range is checked, so the cast can neither wrap (uint64) nor be undefined
+    # (floats beyond int64).
+    return arr.astype(np.int64), names
+
+
+def _checked_names(class_names: Sequence[str], name: str) -> list[str]:
+    if len(class_names) > MAX_CLASSES:
+        raise DatasetError(
+            f"Dataset '{name}' has {len(class_names):,} class names; nndesk reads at "
+            f"most {MAX_CLASSES:,} classes."
+        )
     names = [str(s) for s in class_names]
     if len(names) == 0:
         raise DatasetError(f"Dataset '{name}' has an empty list of class names.")
-    bad_mask = (labels < 0) | (labels >= len(names))
+    return names
+
+
+def _check_label_range(arr: np.ndarray, n_classes: int, name: str) -> None:
+    """Refuse the first label outside ``0 .. n_classes - 1``."""
+    if arr.size == 0:
+        return
+    bad_mask = (arr < 0) | (arr >= n_classes)
     if bad_mask.any():
         bad = int(np.argmax(bad_mask))
         raise DatasetError(
-            f"Dataset '{name}' class label at index {bad} is {labels[bad]}, outside "
-            f"0..{len(names) - 1} for {len(names)} classes."
+            f"Dataset '{name}' class label at index {bad} is {_label_text(arr[bad])}, "
+            f"outside 0..{n_classes - 1} for {n_classes} classes."
         )
-    return labels, names
+
+
+def _inferred_class_count(arr: np.ndarray, name: str) -> int:
+    """The class count labels imply without names: the largest label + 1.
+
+    Checked against the sample count and ``MAX_CLASSES`` before any list is sized
+    by it (an NPZ label of 2**62 once asked for a list of 2**62 names).
+    """
+    if arr.size == 0:
+        return 1
+    low = int(np.argmin(arr))
+    if arr[low] < 0:
+        raise DatasetError(
+            f"Dataset '{name}' class label at index {low} is "
+            f"{_label_text(arr[low])}; class labels are indices from 0."
+        )
+    top = int(np.argmax(arr))
+    count = int(arr[top]) + 1
+    cap = min(MAX_CLASSES, len(arr))
+    if count > cap:
+        why = (
+            f"nndesk reads at most {MAX_CLASSES:,} classes"
+            if count > MAX_CLASSES
+            else f"there are only {len(arr):,} samples, and a dataset has no more "
+            "classes than samples"
+        )
+        raise DatasetError(
+            f"Dataset '{name}' class label at index {top} is "
+            f"{_label_text(arr[top])}, which implies {count:,} classes, but {why}; "
+            "store class names with the data if the labels are right."
+        )
+    return max(count, 1)
+
+
+def _label_text(value: np.generic) -> str:
+    """A label as the user wrote it: ``3`` for 3.0, ``-1`` for int64(-1)."""
+    number = float(value) if np.asarray(value).dtype.kind == "f" else int(value)
+    if isinstance(number, float) and number.is_integer() and abs(number) < 2**63:
+        return str(int(number))
+    return str(number)
 
 
 def _as_regression_targets(y: np.ndarray, name: str) -> np.ndarray:

@@ -5,7 +5,11 @@ big-endian uint32 per dimension, then the values, big-endian. The header is
 checked against the size of the file *before* anything large is allocated: a raw
 file must hold exactly the bytes its header describes, and a gzip file cannot hold
 more than deflate's maximum ratio (1032:1) allows, so a 1 KB file claiming 10^9
-images is refused at once; gzip data is then read in bounded chunks.
+images is refused at once. A header that is consistent but large (a 1 MB gzip of
+zeros holding a million images) is refused when the prepared data (the raw bytes
+plus the float32 images) would not fit in the memory available
+(``nndesk.engine.memory.check_fits``), before anything is decompressed. Data is
+then read in bounded chunks into one buffer of the declared size.
 
 :func:`load_idx` turns an image file and its label file into a Dataset: images
 ``(n, rows, cols)`` uint8 become float32 in [0, 1] (divided by 255), labels become
@@ -18,14 +22,19 @@ import gzip
 import logging
 import math
 import os
+import stat
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
+from ...engine.memory import MemoryBudget, check_fits
 from ..errors import DatasetError
-from .base import CLASSIFICATION, Dataset
+from .base import CLASSIFICATION, Dataset, stat_path
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +44,7 @@ __all__ = [
     "IDX_SPLITS",
     "load_idx",
     "read_idx_file",
+    "read_idx_header",
     "write_idx_file",
 ]
 
@@ -56,8 +66,38 @@ _PREFIXES = {"train": ("train",), "test": ("t10k", "test")}
 
 
 # --- one file ----------------------------------------------------------------------
-def read_idx_file(path: str | Path) -> np.ndarray:
+@dataclass(frozen=True)
+class _Header:
+    """An IDX header checked against the size of its file."""
+
+    dtype: np.dtype
+    dims: tuple[int, ...]
+
+    @property
+    def count(self) -> int:
+        return math.prod(self.dims)
+
+    @property
+    def payload(self) -> int:
+        return self.count * self.dtype.itemsize
+
+    @property
+    def loaded_size(self) -> int:
+        """Bytes ``read_idx_file`` holds at its peak: the raw data, plus a native
+        copy when the values need a byte swap."""
+        return self.payload * (1 if self.dtype.itemsize == 1 else 2)
+
+
+def read_idx_file(
+    path: str | Path, *, budget: MemoryBudget | None = None
+) -> np.ndarray:
     """Read one IDX file (raw or gzip-compressed, detected from its content).
+
+    Parameters
+    ----------
+    path : str or Path
+    budget : MemoryBudget, optional
+        The memory the data may use (default: ``memory_budget()`` now).
 
     Returns
     -------
@@ -70,10 +110,34 @@ def read_idx_file(path: str | Path) -> np.ndarray:
     DatasetError
         For a missing file, a bad magic number or type code, a header whose shape
         does not match the data, or a damaged gzip stream.
+    ResourceError
+        When the data would not fit in the memory available.
     """
     path = Path(path)
-    if not path.is_file():
-        what = "is a folder, not an IDX file" if path.is_dir() else "does not exist"
+    with _opened(path) as (stream, header):
+        check_fits(header.loaded_size, f"The data in {path.name}", budget)
+        return _read_data(path, stream, header)
+
+
+def read_idx_header(path: str | Path) -> tuple[np.dtype, tuple[int, ...]]:
+    """The dtype and shape an IDX file's header declares, checked against the size
+    of the file, without reading its data.
+
+    Raises
+    ------
+    DatasetError
+        As :func:`read_idx_file` does for the header.
+    """
+    with _opened(Path(path)) as (_stream, header):
+        return header.dtype, header.dims
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[tuple[BinaryIO, _Header]]:
+    """The file's data stream, positioned after a header that passed the checks."""
+    info = stat_path(path, f"IDX file {path}")
+    if info is None or stat.S_ISDIR(info.st_mode):
+        what = "does not exist" if info is None else "is a folder, not an IDX file"
         raise DatasetError(f"IDX file {path} {what}.")
     try:
         with open(path, "rb") as raw:
@@ -82,8 +146,9 @@ def read_idx_file(path: str | Path) -> np.ndarray:
             raw.seek(0)
             if compressed:
                 with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                    return _read_stream(path, stream, size, compressed=True)
-            return _read_stream(path, raw, size, compressed=False)
+                    yield stream, _checked_header(path, stream, size, compressed=True)
+            else:
+                yield raw, _checked_header(path, raw, size, compressed=False)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DatasetError(f"{path.name} is a damaged gzip file ({exc}).") from None
     except OSError as exc:
@@ -92,37 +157,49 @@ def read_idx_file(path: str | Path) -> np.ndarray:
         ) from None
 
 
-def _read_stream(
+def _checked_header(
     path: Path, stream: BinaryIO, file_size: int, compressed: bool
-) -> np.ndarray:
+) -> _Header:
     dtype, dims = _read_header(path, stream)
+    header = _Header(dtype, dims)
     header_bytes = 4 + 4 * len(dims)
-    payload = math.prod(dims) * dtype.itemsize
-    shape_text = " x ".join(str(d) for d in dims) or "scalar"
-    claim = f"its header claims {shape_text} {dtype.name} values ({payload:,} bytes)"
     if compressed:
         limit = file_size * _GZIP_MAX_RATIO + 1024
-        if header_bytes + payload > limit:
+        if header_bytes + header.payload > limit:
             raise DatasetError(
-                f"{path.name}: {claim}, more than a {file_size:,}-byte gzip file can hold."
+                f"{path.name}: {_claim(header)}, more than a {file_size:,}-byte gzip "
+                "file can hold."
             )
-    elif header_bytes + payload != file_size:
+    elif header_bytes + header.payload != file_size:
         raise DatasetError(
-            f"{path.name}: {claim} but the file holds {file_size - header_bytes:,} "
-            "data bytes."
+            f"{path.name}: {_claim(header)} but the file holds "
+            f"{file_size - header_bytes:,} data bytes."
         )
-    data = _read_exact(stream, payload)
-    if len(data) < payload:
+    return header
+
+
+def _claim(header: _Header) -> str:
+    shape_text = " x ".join(str(d) for d in header.dims) or "scalar"
+    return (
+        f"its header claims {shape_text} {header.dtype.name} values "
+        f"({header.payload:,} bytes)"
+    )
+
+
+def _read_data(path: Path, stream: BinaryIO, header: _Header) -> np.ndarray:
+    data = np.empty(header.payload, dtype=np.uint8)
+    got = _read_into(stream, memoryview(data))
+    if got < header.payload:
         raise DatasetError(
-            f"{path.name}: {claim} but the file holds only {len(data):,} data bytes."
+            f"{path.name}: {_claim(header)} but the file holds only {got:,} data bytes."
         )
     if stream.read(1):
         raise DatasetError(
-            f"{path.name}: {claim} but the file holds more data than that."
+            f"{path.name}: {_claim(header)} but the file holds more data than that."
         )
-    array = np.frombuffer(data, dtype=dtype).reshape(dims)
+    array = data.view(header.dtype).reshape(header.dims)
     # uint8 needs no byte swap, so copy=False keeps the 47 MB of MNIST images uncopied.
-    return array.astype(dtype.newbyteorder("="), copy=False)
+    return array.astype(header.dtype.newbyteorder("="), copy=False)
 
 
 def _read_header(path: Path, stream: BinaryIO) -> tuple[np.dtype, tuple[int, ...]]:
@@ -151,15 +228,16 @@ def _read_header(path: Path, stream: BinaryIO) -> tuple[np.dtype, tuple[int, ...
     return np.dtype(_DTYPES[code]), dims
 
 
-def _read_exact(stream: BinaryIO, n: int) -> bytearray:
-    """Read up to ``n`` bytes in chunks, so memory follows the data actually there."""
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = stream.read(min(_CHUNK, n - len(buf)))
+def _read_into(stream: BinaryIO, buffer: memoryview) -> int:
+    """Fill ``buffer`` from ``stream`` in chunks; the number of bytes read."""
+    got, n = 0, len(buffer)
+    while got < n:
+        chunk = stream.read(min(_CHUNK, n - got))
         if not chunk:
             break
-        buf += chunk
-    return buf
+        buffer[got : got + len(chunk)] = chunk
+        got += len(chunk)
+    return got
 
 
 def write_idx_file(
@@ -205,6 +283,7 @@ def load_idx(
     *,
     split: str | None = None,
     class_names: tuple[str, ...] | list[str] | None = None,
+    budget: MemoryBudget | None = None,
 ) -> Dataset:
     """Load MNIST-style images and labels from a folder or one image/label file.
 
@@ -223,6 +302,10 @@ def load_idx(
     class_names : sequence of str, optional
         Override the class names. By default a path containing "fashion" gets the
         Fashion-MNIST names, anything else the digits "0".."9".
+    budget : MemoryBudget, optional
+        The memory the data may use (default: ``memory_budget()`` now). The
+        prepared size (raw bytes, float32 images, int64 labels) is checked against
+        it from the headers, before any data is decompressed.
 
     Returns
     -------
@@ -235,17 +318,20 @@ def load_idx(
     DatasetError
         For missing files, corrupt headers, image/label count mismatches or labels
         outside the class range.
+    ResourceError
+        When the prepared data would not fit in the memory available.
     """
     path = Path(path)
     if split is not None and split not in IDX_SPLITS:
         raise DatasetError(
             f"Unknown split {split!r} for {path}; valid splits are {', '.join(IDX_SPLITS)}."
         )
-    if not path.exists():
+    info = stat_path(path, f"Dataset path {path}")
+    if info is None:
         raise DatasetError(f"Dataset path {path} does not exist.")
     names = list(class_names) if class_names is not None else _default_names(path)
     notes: list[str] = []
-    if path.is_dir():
+    if stat.S_ISDIR(info.st_mode):
         split, pairs = _folder_pairs(path, split, notes)
         label = f"{path.name} ({split})"
         source = f"{path}:split={split}"
@@ -256,7 +342,10 @@ def load_idx(
             )
         pairs = [_file_pair(path)]
         label, source = pairs[0][0].name, str(path)
-    xs, ys = zip(*(_read_pair(img, lab, names) for img, lab in pairs), strict=True)
+    check_fits(_prepared_size(pairs), f"The data in {label}", budget)
+    xs, ys = zip(
+        *(_read_pair(img, lab, names, budget) for img, lab in pairs), strict=True
+    )
     x = xs[0] if len(xs) == 1 else np.concatenate(xs)
     y = ys[0] if len(ys) == 1 else np.concatenate(ys)
     return Dataset(
@@ -359,11 +448,24 @@ def _file_pair(path: Path) -> tuple[Path, Path]:
     return (images, other) if images is not None else (other, path)
 
 
+def _prepared_size(pairs: list[tuple[Path, Path]]) -> int:
+    """Peak bytes of loading ``pairs``, from their headers: each file as read, the
+    float32 images and int64 labels made from them, the Dataset's finiteness mask,
+    and one more copy of the images and labels when several pairs are joined."""
+    raw = prepared = 0
+    for images_path, labels_path in pairs:
+        images = _Header(*read_idx_header(images_path))
+        labels = _Header(*read_idx_header(labels_path))
+        raw += images.loaded_size + labels.loaded_size
+        prepared += images.count * (4 + 1) + labels.count * 8
+    return raw + prepared * (2 if len(pairs) > 1 else 1)
+
+
 def _read_pair(
-    images_path: Path, labels_path: Path, names: list[str]
+    images_path: Path, labels_path: Path, names: list[str], budget: MemoryBudget | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    images = read_idx_file(images_path)
-    labels = read_idx_file(labels_path)
+    images = read_idx_file(images_path, budget=budget)
+    labels = read_idx_file(labels_path, budget=budget)
     if images.ndim != 3:
         raise DatasetError(
             f"{images_path.name} holds an array of shape {images.shape}; images of shape "

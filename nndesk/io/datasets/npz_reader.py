@@ -6,27 +6,115 @@ optionally ``class_names`` and ``feature_names`` (1-D string arrays) and ``task`
 ``x_test``/``y_test`` are read too, choosing the part with ``split``. Without a
 ``task`` entry, integer or boolean ``y`` means classification and float ``y``
 regression. Values are cast to float32 as they are (no scaling).
+
+The archive is read as if an enemy wrote it, and nothing is allocated from a size
+that has not been checked: the zip directory's entry count is read from the end
+record before ``zipfile`` parses the directory; each ``.npy`` header is parsed on its
+own (bounded length, no objects) and the bytes it declares must equal the member's
+uncompressed size in the zip directory, which in turn cannot exceed what deflate can
+expand the compressed bytes to; the memory the prepared dataset needs is checked
+against the memory available (``nndesk.engine.memory.check_fits``); only then is
+each array filled from the member in bounded chunks, with zip's CRC check at its
+end. Every failure of ``zipfile``, ``zlib`` or NumPy's header parser becomes one
+``DatasetError`` naming the file and member.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import stat
+import struct
 import tempfile
+import tokenize
+import warnings
 import zipfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
+from ...engine.memory import MemoryBudget, check_fits
 from ..errors import DatasetError
-from .base import CLASSIFICATION, REGRESSION, TASKS, Dataset
+from .base import (
+    CLASSIFICATION,
+    REGRESSION,
+    TASKS,
+    Dataset,
+    class_names_from_labels,
+    stat_path,
+)
 
-__all__ = ["read_npz", "save_npz"]
+__all__ = ["MAX_NPZ_MEMBERS", "read_npz", "save_npz"]
 
 _SPLITS = ("train", "test")
 
+MAX_NPZ_MEMBERS = 1000
+"""Most entries an .npz dataset's zip directory may list (a dataset uses up to 9)."""
+
+# Everything zipfile, zlib and NumPy's header parser raise on malformed input.
+# NotImplementedError (an unknown compression method) and zipfile's "password
+# required" are RuntimeErrors; a damaged header can fail numpy's tokenizer.
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    struct.error,
+    RuntimeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    TypeError,
+    SyntaxError,
+    RecursionError,
+    tokenize.TokenError,
+)
+_NPY_MAGIC = b"\x93NUMPY"
+_MAX_NPY_HEADER = 10_000  # numpy's own default limit on a header's length
+_DEFLATE_MAX_RATIO = 1032  # deflate expands at most about 1032:1
+_CHUNK = 1 << 22
+_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_EOCD = struct.Struct("<4s4H2LH")  # end of central directory record
+_EOCD_SIG = b"PK\x05\x06"
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
+_ZIP64_LOCATOR_SIG = b"PK\x06\x07"
+_ZIP64_EOCD_SIG = b"PK\x06\x06"
+_MAX_COMMENT = 0xFFFF
+
+
+@dataclass(frozen=True)
+class _Member:
+    """One ``.npy`` member whose header passed the checks."""
+
+    key: str
+    info: zipfile.ZipInfo
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    fortran_order: bool
+    header_size: int
+
+    @property
+    def count(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.count * self.dtype.itemsize
+
 
 def read_npz(
-    path: str | Path, *, split: str | None = None, task: str | None = None
+    path: str | Path,
+    *,
+    split: str | None = None,
+    task: str | None = None,
+    budget: MemoryBudget | None = None,
 ) -> Dataset:
     """Read a dataset from the .npz archive ``path``.
 
@@ -38,6 +126,8 @@ def read_npz(
         Giving it for an archive with plain ``x``/``y`` is an error.
     task : {"classification", "regression"}, optional
         Overrides the task stored in or guessed from the archive.
+    budget : MemoryBudget, optional
+        The memory the data may use (default: ``memory_budget()`` now).
 
     Returns
     -------
@@ -46,16 +136,18 @@ def read_npz(
     Raises
     ------
     DatasetError
-        For a missing or corrupt file, object (pickled) arrays, missing keys, bad
-        shapes or dtypes, or labels out of range.
+        For a missing or corrupt file (naming the member), a malformed .npy header,
+        a header that declares more data than its member holds, object (pickled)
+        arrays, missing keys, bad shapes or dtypes, or labels out of range.
+    ResourceError
+        When the prepared data would not fit in the memory available.
     """
     path = Path(path)
     if task is not None and task not in TASKS:
         raise DatasetError(
             f"Unknown task {task!r}; valid tasks are {', '.join(TASKS)}."
         )
-    arrays = _load(path)
-    x_key, y_key = _keys(path, arrays, split)
+    arrays, (x_key, y_key) = _load(path, split, budget)
     x = arrays[x_key]
     y = arrays[y_key]
     stored_task = _text(path, arrays, "task")
@@ -81,6 +173,8 @@ def read_npz(
     class_names = _names(path, arrays, "class_names")
     if task == REGRESSION:
         class_names = None
+    elif class_names is None and x_key != "x":
+        class_names = _shared_class_names(path, arrays)
     feature_names = _names(path, arrays, "feature_names")
     part = "" if x_key == "x" else f" ({x_key.split('_')[1]})"
     return Dataset(
@@ -120,43 +214,291 @@ def save_npz(dataset: Dataset, path: str | Path) -> None:
         raise
 
 
-def _load(path: Path) -> dict[str, np.ndarray]:
-    if not path.exists():
+def _load(
+    path: Path, split: str | None, budget: MemoryBudget | None
+) -> tuple[dict[str, np.ndarray], tuple[str, str]]:
+    """The arrays a dataset needs and its (x, y) keys, read after every check."""
+    info = stat_path(path, f"Dataset file {path}")
+    if info is None:
         raise DatasetError(f"Dataset file {path} does not exist.")
+    if stat.S_ISDIR(info.st_mode):
+        raise DatasetError(f"Dataset path {path} is a folder, not an .npz archive.")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
+        fp = open(path, "rb")
+    except OSError as exc:
+        raise DatasetError(
+            f"Dataset file {path} cannot be read: {exc.strerror or exc}."
+        ) from None
+    with fp:
+        _refuse_single_npy(path, fp)
+        _check_entry_count(path, fp, os.fstat(fp.fileno()).st_size)
+        try:
+            archive = zipfile.ZipFile(fp)
+        except _READ_ERRORS as exc:
             raise DatasetError(
-                f"{path.name} is a single .npy array, not an .npz archive with x and y."
+                f"{path.name} is not a readable .npz archive ({_reason(exc)})."
+            ) from None
+        with archive:
+            members = _members(path, archive)
+            keys = _keys(path, members, split)
+            wanted = _wanted(members, keys)
+            check_fits(
+                _prepared_size(members, keys, wanted),
+                f"The data in {path.name}",
+                budget,
             )
-        with loaded as npz:
-            return {key: _array(path, npz, key) for key in npz.files}
+            arrays = {key: _read_array(path, archive, members[key]) for key in wanted}
+    return arrays, keys
+
+
+def _refuse_single_npy(path: Path, fp: IO[bytes]) -> None:
+    if fp.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
+        fp.seek(0)
+        return
+    fp.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            version = np.lib.format.read_magic(fp)
+            _shape, _order, dtype = _read_header(fp, version)
+    except _READ_ERRORS as exc:
+        raise DatasetError(
+            f"{path.name} is not a readable .npz archive (a single .npy array with a "
+            f"malformed header: {_reason(exc)})."
+        ) from None
+    if dtype.hasobject:
+        # NumPy's loader once answered this; the message stays what it was.
+        raise DatasetError(
+            f"{path.name} is not a readable .npz archive (a single .npy array of "
+            "Python objects, which nndesk does not load)."
+        )
+    raise DatasetError(
+        f"{path.name} is a single .npy array, not an .npz archive with x and y."
+    )
+
+
+def _check_entry_count(path: Path, fp: IO[bytes], size: int) -> None:
+    """Refuse a zip directory of more than ``MAX_NPZ_MEMBERS`` entries before
+    ``zipfile`` builds an object for each of them."""
+    tail_size = min(size, _EOCD.size + _MAX_COMMENT)
+    fp.seek(size - tail_size)
+    tail = fp.read(tail_size)
+    fp.seek(0)
+    at = tail.rfind(_EOCD_SIG)
+    if at < 0 or at + _EOCD.size > len(tail):
+        return  # not a zip: zipfile says so in its own words
+    count = _EOCD.unpack_from(tail, at)[4]
+    record = size - tail_size + at
+    if count == 0xFFFF and record >= _ZIP64_LOCATOR.size:
+        fp.seek(record - _ZIP64_LOCATOR.size)
+        sig, _disk, offset, _disks = _ZIP64_LOCATOR.unpack(fp.read(_ZIP64_LOCATOR.size))
+        if sig == _ZIP64_LOCATOR_SIG and offset + _ZIP64_EOCD.size <= size:
+            fp.seek(offset)
+            raw = fp.read(_ZIP64_EOCD.size)
+            if raw[:4] == _ZIP64_EOCD_SIG:
+                count = _ZIP64_EOCD.unpack(raw)[6]
+        fp.seek(0)
+    if count > MAX_NPZ_MEMBERS:
+        raise DatasetError(
+            f"{path.name} lists {count:,} zip entries; an .npz dataset may hold at "
+            f"most {MAX_NPZ_MEMBERS:,}."
+        )
+
+
+def _members(path: Path, archive: zipfile.ZipFile) -> dict[str, _Member]:
+    """Every ``.npy`` member with a checked header, by key (name without .npy)."""
+    members: dict[str, _Member] = {}
+    for info in archive.infolist():
+        name = info.filename
+        if not name.endswith(".npy") or name.endswith("/"):
+            continue  # not an array; np.load would hand it out as raw bytes
+        key = name[: -len(".npy")]
+        if key in members:
+            raise DatasetError(
+                f"{path.name} is corrupt: it holds two members {name!r}."
+            )
+        members[key] = _member(path, archive, info, key)
+    return members
+
+
+def _member(
+    path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str
+) -> _Member:
+    _check_zip_entry(path, info)
+    where = f"{path.name} member {info.filename!r}"
+    try:
+        with archive.open(info) as stream, warnings.catch_warnings():
+            # numpy parses the header with ast.literal_eval, which warns about odd
+            # escapes in a damaged header; the error that follows is what matters.
+            warnings.simplefilter("ignore")
+            magic = stream.read(len(_NPY_MAGIC))
+            if magic != _NPY_MAGIC:
+                raise DatasetError(
+                    f"{where} is not a .npy array (it does not start with the .npy "
+                    "magic bytes)."
+                )
+            version = (stream.read(1) or b"\x00")[0], (stream.read(1) or b"\x00")[0]
+            shape, fortran_order, dtype = _read_header(stream, version)
+            header_size = stream.tell()
     except DatasetError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    except _READ_ERRORS as exc:
         raise DatasetError(
-            f"{path.name} is not a readable .npz archive ({exc})."
+            f"{where} has a malformed .npy header ({_reason(exc)})."
         ) from None
+    member = _Member(key, info, dtype, shape, fortran_order, header_size)
+    _check_declared_size(path, member)
+    return member
 
 
-def _array(path: Path, npz: np.lib.npyio.NpzFile, key: str) -> np.ndarray:
-    try:
-        return npz[key]
-    except ValueError:
+def _check_zip_entry(path: Path, info: zipfile.ZipInfo) -> None:
+    """What the zip directory says about a member, before any byte of it is read."""
+    where = f"{path.name} member {info.filename!r}"
+    if info.flag_bits & 0x1:
+        raise DatasetError(f"{where} is encrypted, which nndesk does not read.")
+    if info.compress_type not in _METHODS:
+        raise DatasetError(
+            f"{where} is corrupt or uses zip compression method {info.compress_type}, "
+            "which nndesk does not read (only stored and deflated members)."
+        )
+    if (
+        info.compress_type == zipfile.ZIP_STORED
+        and info.file_size != info.compress_size
+    ):
+        raise DatasetError(
+            f"{where} is corrupt: the zip directory gives it {info.file_size:,} bytes "
+            f"stored in {info.compress_size:,}."
+        )
+    if info.file_size > _DEFLATE_MAX_RATIO * info.compress_size + 1024:
+        raise DatasetError(
+            f"{where} is corrupt: the zip directory claims {info.file_size:,} bytes "
+            f"from {info.compress_size:,} compressed bytes, more than deflate can "
+            "produce."
+        )
+
+
+def _read_header(
+    stream: IO[bytes], version: tuple[int, int]
+) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """Shape, order and dtype of a .npy header (format 1.0 or 2.0), checked."""
+    if version == (1, 0):
+        header = np.lib.format.read_array_header_1_0(stream, _MAX_NPY_HEADER)
+    elif version == (2, 0):
+        header = np.lib.format.read_array_header_2_0(stream, _MAX_NPY_HEADER)
+    else:
+        raise ValueError(f".npy format {version[0]}.{version[1]} is not read")
+    shape, fortran_order, dtype = header
+    if any(d < 0 for d in shape):
+        raise ValueError(f"the shape {_shape_text(shape)} has a negative dimension")
+    return tuple(int(d) for d in shape), bool(fortran_order), dtype
+
+
+def _check_declared_size(path: Path, member: _Member) -> None:
+    where = f"{path.name} array '{member.key}'"
+    dtype = member.dtype
+    if dtype.hasobject:
         # NumPy refuses object arrays without allow_pickle; unpickling could run code.
         raise DatasetError(
-            f"{path.name} array '{key}' holds Python objects (pickled data), which "
-            "nndesk does not load; store numbers and strings only."
-        ) from None
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+            f"{where} holds Python objects (pickled data), which nndesk does not "
+            "load; store numbers and strings only."
+        )
+    if (
+        dtype.fields is not None
+        or dtype.subdtype is not None
+        or dtype.kind not in ("biufcUS")
+    ):
         raise DatasetError(
-            f"{path.name} array '{key}' cannot be read ({exc})."
+            f"{where} has dtype {dtype}; nndesk reads arrays of numbers and strings "
+            "only."
+        )
+    held = member.info.file_size - member.header_size
+    # Python integers: a hostile shape cannot overflow into a plausible size.
+    if member.nbytes != held:
+        raise DatasetError(
+            f"{where} declares shape {_shape_text(member.shape)} of {dtype} "
+            f"({member.nbytes:,} bytes) but its member holds {max(held, 0):,} bytes."
+        )
+
+
+def _wanted(members: dict[str, _Member], keys: tuple[str, str]) -> list[str]:
+    """The members a dataset is made of: x, y, its descriptions, and for a split
+    archive without class names the other split's labels (to share class names)."""
+    wanted = [
+        *keys,
+        *(k for k in ("task", "class_names", "feature_names") if k in members),
+    ]
+    if keys[0] != "x" and "class_names" not in members:
+        wanted += [
+            f"y_{s}" for s in _SPLITS if f"y_{s}" in members and f"y_{s}" != keys[1]
+        ]
+    return wanted
+
+
+def _prepared_size(
+    members: dict[str, _Member], keys: tuple[str, str], wanted: Iterable[str]
+) -> int:
+    """Bytes of the arrays as read plus the float32 features, the targets as
+    int64 (or float32) and the finiteness masks the Dataset builds from them."""
+    x, y = members[keys[0]], members[keys[1]]
+    raw = sum(members[k].nbytes for k in wanted)
+    return raw + x.count * (4 + 1) + y.count * (8 + 1)
+
+
+def _read_array(path: Path, archive: zipfile.ZipFile, member: _Member) -> np.ndarray:
+    """The array of a checked member, filled in bounded chunks (CRC checked)."""
+    flat = np.empty(member.count, dtype=member.dtype)
+    view = memoryview(flat.view(np.uint8)) if member.nbytes else memoryview(b"")
+    got = 0
+    try:
+        with archive.open(member.info) as stream:
+            stream.read(member.header_size)
+            while got < member.nbytes:
+                chunk = stream.read(min(_CHUNK, member.nbytes - got))
+                if not chunk:
+                    break
+                view[got : got + len(chunk)] = chunk
+                got += len(chunk)
+            extra = stream.read(1)  # reaching the end runs zip's CRC check
+    except _READ_ERRORS as exc:
+        raise DatasetError(
+            f"{path.name} is corrupt: member {member.info.filename!r} cannot be read "
+            f"({_reason(exc)})."
         ) from None
+    if got != member.nbytes or extra:
+        raise DatasetError(
+            f"{path.name} is corrupt: member {member.info.filename!r} holds "
+            f"{'fewer' if got < member.nbytes else 'more'} bytes than its header "
+            "declares."
+        )
+    if member.fortran_order:
+        return flat.reshape(member.shape[::-1]).transpose()
+    return flat.reshape(member.shape)
 
 
-def _keys(
-    path: Path, arrays: dict[str, np.ndarray], split: str | None
-) -> tuple[str, str]:
+def _shared_class_names(path: Path, arrays: dict[str, np.ndarray]) -> list[str] | None:
+    """Class names from the labels of every split, so train and test agree."""
+    labels = [arrays[f"y_{s}"] for s in _SPLITS if f"y_{s}" in arrays]
+    if any(y.dtype.kind not in "biu" or y.ndim != 1 for y in labels):
+        return None  # the Dataset reports what is wrong with the labels it gets
+    return class_names_from_labels(np.concatenate(labels), path.name)
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    if len(shape) <= 8:
+        return str(shape)
+    return f"({', '.join(map(str, shape[:4]))}, ... {len(shape)} dimensions)"
+
+
+def _reason(exc: BaseException) -> str:
+    # The tokenizer's error is a (message, position) pair; the message is the news.
+    first = exc.args[0] if isinstance(exc, tokenize.TokenError) and exc.args else exc
+    text = str(first).strip().rstrip(".")
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return text or type(exc).__name__
+
+
+def _keys(path: Path, arrays: dict[str, _Member], split: str | None) -> tuple[str, str]:
     if split is not None and split not in _SPLITS:
         raise DatasetError(
             f"Unknown split {split!r} for {path.name}; valid splits are {', '.join(_SPLITS)}."
