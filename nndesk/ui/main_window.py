@@ -369,6 +369,7 @@ class MainWindow(QMainWindow):
         self.theme_manager.sig_theme_changed.connect(self._apply_theme)
         self.window_dataset.sig_changed.connect(self.sig_dataset_changed)
         self.window_dataset.sig_status_changed.connect(self._update_dataset_label)
+        self.window_dataset.sig_status_changed.connect(self._show_problems)
         self.window_dataset.sig_loaded.connect(self._on_dataset_loaded)
         self.window_dataset.sig_error.connect(self.show_error)
         self.datasets.sig_busy_changed.connect(self._on_dataset_busy_changed)
@@ -607,9 +608,14 @@ class MainWindow(QMainWindow):
             self.statusBar().clearMessage()
 
     def _on_status_changed(self, status: GraphStatus) -> None:
-        self.problems.set_problems(status.problems)
         self.params_label.setText(format_count(status.total_params))
-        errors = sum(p.is_error for p in status.problems)
+        self._show_problems()
+
+    def _show_problems(self) -> None:
+        # The graph's problems and the dataset's (a file that failed to load).
+        problems = self.editor.scene.status.problems + self.window_dataset.problems()
+        self.problems.set_problems(problems)
+        errors = sum(p.is_error for p in problems)
         title = "Problems" if not errors else f"Problems ({errors})"
         self.docks["problems_dock"].setWindowTitle(title)
 

@@ -18,6 +18,7 @@ from PySide6.QtGui import QUndoCommand
 
 from nndesk.document import events as ev
 from nndesk.document.graph import Document
+from nndesk.document.validate import Problem
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
 
@@ -165,6 +166,10 @@ class WindowDataset(QObject):
                 loop.exec()
             self.source.sig_busy_changed.disconnect(loop.quit)
         return self.dataset
+
+    def problems(self) -> tuple[Problem, ...]:
+        """The Problems-list entry of a dataset that failed to load (else none)."""
+        return (Problem(None, self.error),) if self.error else ()
 
     def describe(self) -> tuple[str, str]:
         """The status-bar text and its tooltip for what is loaded (or loading)."""

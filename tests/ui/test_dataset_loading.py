@@ -140,6 +140,55 @@ def test_a_background_failure_reaches_the_user_as_one_sentence(
     assert not w.dataset_progress.isVisible()
 
 
+def problem_texts(window: MainWindow) -> list[str]:
+    return window.problems.messages()
+
+
+def test_a_dataset_that_fails_shows_in_problems_with_the_readers_sentence(
+    qtbot, main_window: MainWindow, tmp_path: Path
+) -> None:
+    w = main_window
+    assert problem_texts(w) == []
+    assert "ready to train" in w.problems.summary.text()
+    missing = tmp_path / "missing.csv"
+    w.edit_setting("dataset", str(missing))
+    message = w.dataset_error
+    assert message == f"Dataset file {missing} does not exist."
+    assert problem_texts(w) == [message]
+    assert "ready to train" not in w.problems.summary.text()
+    assert w.problems.summary.text().startswith("1 error")
+    assert w.docks["problems_dock"].windowTitle() == "Problems (1)"
+    # An edit of the network recomputes the graph's problems: the dataset's stay.
+    dense = next(n for n in w.document.nodes if n.type_name == "Dense").id
+    with qtbot.waitSignal(w.editor.scene.sig_status_changed):
+        w.editor.set_param(dense, "units", 9)
+    assert problem_texts(w) == [message]
+    # A dataset that loads takes the entry away; undo brings the failure back.
+    csv = write_csv(tmp_path / "good.csv", rows=40, features=2)
+    w.edit_setting("dataset", str(csv))
+    assert w.dataset is not None and problem_texts(w) == []
+    assert "ready to train" in w.problems.summary.text()
+    assert w.docks["problems_dock"].windowTitle() == "Problems"
+    w.undo_stack.undo()
+    assert problem_texts(w) == [message]
+
+
+def test_a_background_failure_shows_in_problems_and_a_new_network_clears_it(
+    qtbot, main_window: MainWindow, tmp_path: Path
+) -> None:
+    w = main_window
+    force_background(w)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,label\n1,2,0\n3,oops,1\n", encoding="utf-8")
+    w.edit_setting("dataset", str(bad))
+    assert w.dataset_loading and problem_texts(w) == []  # nothing known yet
+    qtbot.waitUntil(lambda: w.dataset_error is not None, timeout=LOAD_TIMEOUT)
+    assert problem_texts(w) == [w.dataset_error]
+    assert "bad.csv" in w.dataset_error
+    w.new_document()
+    assert all("bad.csv" not in m for m in problem_texts(w))
+
+
 def test_synchronous_callers_can_wait(
     qtbot, main_window: MainWindow, tmp_path: Path
 ) -> None:
