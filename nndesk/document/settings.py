@@ -363,3 +363,38 @@ def default_metrics(loss: str) -> tuple[str, ...]:
     """The metrics every network with this loss computes, chosen or not: accuracy
     for a cross-entropy loss, none for a regression loss."""
     return ("accuracy",) if is_classification_loss(loss) else ()
+
+
+_SCHEDULE_OPTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        CONSTANT_LR: (),
+        "step": ("lr_step_size", "lr_gamma"),
+        "exponential": ("lr_gamma",),
+        "cosine": ("lr_min",),
+    }
+)
+"""The settings each learning-rate schedule reads (besides the learning rate)."""
+
+
+def inactive_settings(settings: Mapping[str, Any]) -> frozenset[str]:
+    """The settings that have no effect given the others, which forms hide.
+
+    Options of the optimizers not chosen, options of the schedules not chosen, and
+    the early-stopping metric while early stopping is off. Their values stay in the
+    document (and the file), so choosing the optimizer again brings them back.
+
+    Examples
+    --------
+    >>> sorted(inactive_settings({**default_settings(), "optimizer": "sgd"}))[:4]
+    ['alpha', 'beta1', 'beta2', 'centered']
+    """
+    chosen = str(settings["optimizer"])
+    every_option = {o for name in OPTIMIZERS for o in optimizer_options(name)}
+    inactive = every_option - set(optimizer_options(chosen))
+    schedule = str(settings["lr_schedule"])
+    if schedule in _SCHEDULE_OPTIONS:
+        every_schedule_option = {o for opts in _SCHEDULE_OPTIONS.values() for o in opts}
+        inactive |= every_schedule_option - set(_SCHEDULE_OPTIONS[schedule])
+    if int(settings["early_stopping_patience"]) == 0:
+        inactive.add("early_stopping_metric")
+    return frozenset(inactive)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
 from ui_helpers import OFFSCREEN_NOISE
 
 from nndesk.document.registry import REGISTRY
 from nndesk.document.settings import SETTINGS
 from nndesk.ui.main_window import MainWindow
-from nndesk.ui.panels.inspector import MultiChoiceButton
+from nndesk.ui.panels.inspector import MultiChoiceButton, NumberEdit
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
 
@@ -38,12 +38,12 @@ def test_one_selected_node_shows_its_parameters(main_window: MainWindow) -> None
     spec = REGISTRY["Dense"]
     assert list(inspector.fields) == [p.name for p in spec.params]
     units = inspector.fields["units"].widget
-    assert isinstance(units, QSpinBox)
-    assert units.minimum() == 1 and units.value() == 8
+    assert isinstance(units, NumberEdit)
+    assert units.spec.min == 1 and units.text() == "8"
     assert isinstance(inspector.fields["activation"].widget, QComboBox)
     assert isinstance(inspector.fields["use_bias"].widget, QCheckBox)
-    assert isinstance(inspector.fields["l2"].widget, QDoubleSpinBox)
-    assert isinstance(inspector.fields["alpha"].widget, QLineEdit)  # optional float
+    assert isinstance(inspector.fields["l2"].widget, NumberEdit)
+    assert isinstance(inspector.fields["alpha"].widget, NumberEdit)  # optional float
     assert "output units" in units.toolTip().lower()
     select(main_window, "dense_1", "dense_2")
     assert inspector.node_id is None and "2 nodes" in inspector.title.text()
@@ -68,7 +68,7 @@ def test_editing_units_updates_the_document_and_the_node(
     doc = main_window.document
     select(main_window, "dense_1")
     box = main_window.inspector.fields["units"].widget
-    assert isinstance(box, QSpinBox)
+    assert isinstance(box, NumberEdit)
     box.setFocus()
     box.selectAll()
     qtbot.keyClicks(box, "12")
@@ -80,14 +80,14 @@ def test_editing_units_updates_the_document_and_the_node(
     assert main_window.undo_stack.count() == 1
     main_window.undo_stack.undo()
     assert doc.node("dense_1").params["units"] == 8
-    assert box.value() == 8  # model → widget, without pushing a new command
+    assert box.text() == "8"  # model → widget, without pushing a new command
     assert main_window.undo_stack.count() == 1
 
 
 def test_spin_arrows_merge_into_one_undo_step(qtbot, main_window: MainWindow) -> None:
     select(main_window, "dense_2")
     box = main_window.inspector.fields["units"].widget
-    assert isinstance(box, QSpinBox)
+    assert isinstance(box, NumberEdit)
     for _ in range(4):
         box.stepUp()
     assert main_window.document.node("dense_2").params["units"] == 12
@@ -173,7 +173,7 @@ def test_settings_edits_push_commands(qtbot, main_window: MainWindow) -> None:
     optimizer.setCurrentText("sgd")
     assert doc.settings["optimizer"] == "sgd"
     rate = fields["learning_rate"].widget
-    assert isinstance(rate, QDoubleSpinBox)
+    assert isinstance(rate, NumberEdit)
     rate.setFocus()
     rate.selectAll()
     qtbot.keyClicks(rate, "0.0005")

@@ -4,22 +4,21 @@ or the network settings when nothing is selected."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QAction, QDoubleValidator
+from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QFrame,
     QLabel,
     QLineEdit,
     QMenu,
     QScrollArea,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -28,44 +27,99 @@ from PySide6.QtWidgets import (
 from nndesk.document import events as ev
 from nndesk.document.graph import Document
 from nndesk.document.params import ParamSpec
-from nndesk.document.settings import SETTINGS
+from nndesk.document.settings import (
+    SETTINGS,
+    inactive_settings,
+    optimizer_default,
+    optimizer_options,
+)
 from nndesk.engine.errors import NNDeskError
+
+from ..theme import DARK, LIGHT
 
 log = logging.getLogger(__name__)
 
-INT_LIMIT = 2**31 - 1
 LOSS_PARAM = "loss"
-FLOAT_LIMIT = 1e12
+_STEP_KEYS = {
+    Qt.Key.Key_Up: 1,
+    Qt.Key.Key_Down: -1,
+    Qt.Key.Key_PageUp: 10,
+    Qt.Key.Key_PageDown: -10,
+}
 
 
-class FloatSpinBox(QDoubleSpinBox):
-    """A double spin box that shows ``0.001`` or ``1e-05`` rather than fixed decimals."""
+class NumberEdit(QLineEdit):
+    """A number field that never changes what was typed.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    The text is checked by the field's ParamSpec when the edit is committed (Enter or
+    focus out): a value outside the range stays as typed and is marked invalid,
+    instead of being clamped or replaced as a spin box would. Up/Down (and Page
+    Up/Down, ten steps) step a valid value within the range, as a spin box does, and
+    commit it (``sig_stepped``).
+    """
+
+    sig_stepped = Signal()
+
+    def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setDecimals(12)
-        self.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.spec = spec
 
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.6g}"
-
-    def valueFromText(self, text: str) -> float:
+    def stepBy(self, steps: int) -> None:
+        """Step the current value ``steps`` times (ints by 1, floats by a tenth of
+        their leading digit); nothing happens when the text is not a valid value or
+        the step would leave the range."""
         try:
-            return float(text.strip())
-        except ValueError:
-            return self.value()
+            value = self.spec.parse(self.text())
+        except NNDeskError:
+            return
+        if value is None:  # optional and empty: nothing to step from
+            return
+        stepped = _stepped(self.spec, value, steps)
+        if stepped is None:
+            return
+        self.setText(number_text(stepped))
+        self.sig_stepped.emit()
 
-    def validate(self, text: str, pos: int) -> object:
-        stripped = text.strip()
-        if stripped in ("", "-", "+", ".", "-.", "e", "E") or stripped.endswith(
-            ("e", "E", "e-", "E-", "e+", "E+")
-        ):
-            return QDoubleValidator.State.Intermediate, text, pos
-        try:
-            float(stripped)
-        except ValueError:
-            return QDoubleValidator.State.Invalid, text, pos
-        return QDoubleValidator.State.Acceptable, text, pos
+    def stepUp(self) -> None:
+        """One step up."""
+        self.stepBy(1)
+
+    def stepDown(self) -> None:
+        """One step down."""
+        self.stepBy(-1)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        steps = _STEP_KEYS.get(Qt.Key(event.key()))
+        if steps is None:
+            super().keyPressEvent(event)
+            return
+        self.stepBy(steps)
+        event.accept()
+
+
+def number_text(value: Any) -> str:
+    """A number as the field shows it: every digit that matters (``0.00012345678``,
+    ``1e-05``), so showing a value and committing it again changes nothing."""
+    if value is None:
+        return ""
+    return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+def _stepped(spec: ParamSpec, value: float, steps: int) -> float | int | None:
+    if spec.kind == "int":
+        candidate: float | int = int(value) + steps
+    else:
+        size = 10.0 ** (math.floor(math.log10(abs(value))) - 1) if value else 0.1
+        candidate = float(f"{value + steps * size:.12g}")
+    # Clamp to an inclusive bound (a spin box stops there); an exclusive one
+    # refuses the step.
+    if spec.min is not None and candidate < spec.min and spec.min_inclusive:
+        candidate = type(candidate)(spec.min)
+    if spec.max is not None and candidate > spec.max and spec.max_inclusive:
+        candidate = type(candidate)(spec.max)
+    if candidate == value or not spec.is_valid(candidate):
+        return None
+    return candidate
 
 
 class MultiChoiceButton(QToolButton):
@@ -111,7 +165,10 @@ class ParamField:
 
     ``on_edit(value)`` is called with the widget's value when the user commits an
     edit (the form turns it into a command). ``show(value)`` puts a document value
-    into the widget without calling ``on_edit``.
+    into the widget without calling ``on_edit``. Text that the spec refuses (a
+    number out of range, a malformed shape) is not applied: the field gets a red
+    frame, and the reason is shown under it (``error``) and as its tooltip, until
+    a valid value is committed or the document's value is shown again.
     """
 
     def __init__(
@@ -127,29 +184,28 @@ class ParamField:
         self.widget = self._make(parent)
         self.widget.setObjectName(f"field_{spec.name}")
         tip = spec.help + (f" Accepts {spec.describe()}." if spec.help else "")
-        self.widget.setToolTip(tip.strip())
+        self._tooltip = tip.strip()
+        self.widget.setToolTip(self._tooltip)
         self.widget.setAccessibleName(spec.label)
+        self.error = QLabel(parent)
+        self.error.setObjectName(f"error_{spec.name}")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        # The row holds the widget with the reason for a refusal under it.
+        self.row = QWidget(parent)
+        box = QVBoxLayout(self.row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addWidget(self.widget)
+        box.addWidget(self.error)
 
     def _make(self, parent: QWidget) -> QWidget:
         spec = self.spec
-        if spec.kind == "int" and not spec.optional:
-            box = QSpinBox(parent)
-            box.setRange(
-                _int_bound(spec.min, -INT_LIMIT), _int_bound(spec.max, INT_LIMIT)
-            )
-            box.setKeyboardTracking(False)
-            box.setAccelerated(True)
-            box.valueChanged.connect(self._emit)
-            return box
-        if spec.kind == "float" and not spec.optional:
-            fbox = FloatSpinBox(parent)
-            fbox.setRange(
-                spec.min if spec.min is not None else -FLOAT_LIMIT,
-                spec.max if spec.max is not None else FLOAT_LIMIT,
-            )
-            fbox.setKeyboardTracking(False)
-            fbox.valueChanged.connect(self._emit)
-            return fbox
+        if spec.kind in ("int", "float"):
+            number = NumberEdit(spec, parent)
+            number.editingFinished.connect(self._commit_text)
+            number.sig_stepped.connect(self._commit_text)
+            return number
         if spec.kind == "bool":
             check = QCheckBox(parent)
             check.toggled.connect(self._emit)
@@ -169,18 +225,30 @@ class ParamField:
             button = MultiChoiceButton(spec.choices, parent)
             button.sig_changed.connect(self._emit)
             return button
-        # shape, str and optional numbers: text parsed by the spec on commit.
+        # shape and str: text parsed by the spec on commit.
         edit = QLineEdit(parent)
-        if spec.optional:
-            edit.setPlaceholderText("default")
         edit.editingFinished.connect(self._commit_text)
         return edit
 
+    @property
+    def is_invalid(self) -> bool:
+        """Whether the field shows text the spec refused."""
+        return not self.error.isHidden()
+
+    def set_placeholder(self, text: str) -> None:
+        """What an empty optional field shows (e.g. the default it stands for)."""
+        if isinstance(self.widget, QLineEdit):
+            self.widget.setPlaceholderText(text)
+
     def value(self) -> Any:
-        """The widget's current value (text kinds: parsed by the spec)."""
+        """The widget's current value (text kinds: parsed by the spec).
+
+        Raises
+        ------
+        ParamError
+            When the text does not give a valid value.
+        """
         w = self.widget
-        if isinstance(w, QSpinBox | QDoubleSpinBox):
-            return w.value()
         if isinstance(w, QCheckBox):
             return w.isChecked()
         if isinstance(w, QComboBox):
@@ -200,14 +268,10 @@ class ParamField:
             return None
 
     def show(self, value: Any) -> None:
-        """Display a document value; never calls back."""
+        """Display a document value (clearing a refusal); never calls back."""
         w = self.widget
         with QSignalBlocker(w):
-            if isinstance(w, QSpinBox):
-                w.setValue(int(value))
-            elif isinstance(w, QDoubleSpinBox):
-                w.setValue(float(value))
-            elif isinstance(w, QCheckBox):
+            if isinstance(w, QCheckBox):
                 w.setChecked(bool(value))
             elif isinstance(w, QComboBox):
                 w.setCurrentText(str(value))
@@ -215,32 +279,50 @@ class ParamField:
                 w.set_values(tuple(value))
             else:
                 assert isinstance(w, QLineEdit)
-                text = value if self.spec.kind == "str" else self.spec.format(value)
+                if isinstance(w, NumberEdit):
+                    text = number_text(value)
+                elif self.spec.kind == "str":
+                    text = value
+                else:
+                    text = self.spec.format(value)
                 w.setText(text)
                 w.setCursorPosition(0)  # long specs and paths: show their start
-                w.setStyleSheet("")
+        self._mark_valid()
 
     def _emit(self, *_args: object) -> None:
         self._on_edit(self.value())
 
     def _commit_text(self) -> None:
-        assert isinstance(self.widget, QLineEdit)
         try:
             value = self.value()
         except NNDeskError as exc:
-            self.widget.setStyleSheet(
-                "QLineEdit { border: 1px solid palette(bright-text); }"
-            )
+            self._mark_invalid(str(exc))
             self._on_invalid(str(exc))
             return
-        self.widget.setStyleSheet("")
+        self._mark_valid()
         self._on_edit(value)
 
+    def _mark_invalid(self, reason: str) -> None:
+        color = _error_color(self.widget)
+        self.widget.setStyleSheet(f"QLineEdit {{ border: 2px solid {color}; }}")
+        self.widget.setToolTip(reason)
+        self.error.setStyleSheet(f"QLabel {{ color: {color}; }}")
+        self.error.setText(reason)
+        self.error.show()
 
-def _int_bound(value: float | None, fallback: int) -> int:
-    if value is None:
-        return fallback
-    return int(max(-INT_LIMIT, min(INT_LIMIT, value)))
+    def _mark_valid(self) -> None:
+        if self.error.isHidden():
+            return
+        self.widget.setStyleSheet("")
+        self.widget.setToolTip(self._tooltip)
+        self.error.hide()
+        self.error.setText("")
+
+
+def _error_color(widget: QWidget) -> str:
+    """The theme's error colour for the widget's palette (light or dark)."""
+    dark = widget.palette().color(widget.backgroundRole()).lightness() < 128
+    return (DARK if dark else LIGHT).error
 
 
 class InspectorPanel(QWidget):
@@ -401,7 +483,11 @@ class InspectorPanel(QWidget):
             )
             if spec.name == "dataset_target":
                 self._add_loss_field()
-        self.help.setText("Hover a field for its meaning.")
+        self._update_settings_rows()
+        self.help.setText(
+            "Hover a field for its meaning. Only the options of the chosen optimizer "
+            "and schedule are shown."
+        )
 
     def _add_loss_field(self) -> None:
         # The loss belongs to the Output node (next to the prediction it scores),
@@ -430,13 +516,35 @@ class InspectorPanel(QWidget):
         self, spec: ParamSpec, value: Any, on_edit: Callable[[Any], None]
     ) -> None:
         field = ParamField(spec, on_edit, self._show_invalid, self._form_host)
+        if spec.optional:
+            field.set_placeholder("default")
         field.show(value)
         self.fields[spec.name] = field
         label = QLabel(spec.label, self._form_host)
         label.setToolTip(field.widget.toolTip())
         label.setBuddy(field.widget)
-        self._form.addRow(label, field.widget)
+        self._form.addRow(label, field.row)
         field.widget.installEventFilter(self)
+
+    def is_field_shown(self, name: str) -> bool:
+        """Whether the form shows the row of ``name`` (settings that have no effect
+        under the others, such as another optimizer's options, are hidden)."""
+        return name in self.fields and self._form.isRowVisible(self.fields[name].row)
+
+    def _update_settings_rows(self) -> None:
+        """Show the settings that act under the current ones, with the defaults the
+        chosen optimizer gives its empty options."""
+        assert self._doc is not None
+        settings = self._doc.settings
+        inactive = inactive_settings(settings)
+        optimizer = str(settings["optimizer"])
+        for name, field in self.fields.items():
+            self._form.setRowVisible(field.row, name not in inactive)
+            if field.spec.optional and name in optimizer_options(optimizer):
+                default = optimizer_default(optimizer, name)
+                field.set_placeholder(
+                    "off" if default is None else f"default: {number_text(default)}"
+                )
 
     def eventFilter(self, watched: Any, event: Any) -> bool:
         # Focusing a field shows its help text in the help label.
@@ -513,6 +621,7 @@ class InspectorPanel(QWidget):
     def _on_settings_changed(self, event: ev.SettingsChanged) -> None:
         if self._node_id is None and event.name in self.fields:
             self.fields[event.name].show(event.new)
+            self._update_settings_rows()
 
     def _on_node_removed(self, event: ev.NodeRemoved) -> None:
         if event.node.id == self._node_id:
