@@ -4,6 +4,8 @@ Rules, in the order they apply:
 
 - Text is UTF-8 (a byte-order mark is ignored). The delimiter is ``,`` unless the
   first line has no comma but a tab or a semicolon (or ``delimiter=`` is given).
+- At most ``MAX_COLUMNS`` columns: the first row is counted before any other row
+  is parsed, so a file a million columns wide is refused at once.
 - Blank lines are skipped. Every other row must have as many fields as the first.
 - Header: the first row is a header when its cells are not numbers in at least
   half of the columns whose data rows are (mostly) numbers. ``header=True/False``
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -32,13 +35,17 @@ from typing import TextIO
 import numpy as np
 
 from ..errors import DatasetError
-from .base import CLASSIFICATION, REGRESSION, TASKS, Dataset
+from .base import CLASSIFICATION, REGRESSION, TASKS, Dataset, stat_path
 
 log = logging.getLogger(__name__)
 
-__all__ = ["read_csv"]
+__all__ = ["MAX_COLUMNS", "read_csv"]
+
+MAX_COLUMNS = 100_000
+"""Most columns a CSV file may have (features plus the target)."""
 
 _HEADER_SAMPLE = 50  # data rows looked at to decide whether row 1 is a header
+_SNIFF = 1 << 16  # characters of the first line looked at to guess the delimiter
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -131,12 +138,10 @@ def read_csv(
     if not table.data:
         raise DatasetError(f"{table.path.name} has a header row but no data rows.")
     t = _target_index(table, target)
-    columns = list(zip(*table.data, strict=True))
     feature_idx = [j for j in range(n_cols) if j != t]
-    x = np.empty((len(table.data), len(feature_idx)), dtype=np.float32)
-    for out_j, j in enumerate(feature_idx):
-        x[:, out_j] = _numeric_column(table, j, columns[j])
-    y, class_names, task_found = _target(table, t, columns[t], task, max_classes)
+    x = _features(table, t, feature_idx)
+    target_cells = [row[t] for row in table.data]
+    y, class_names, task_found = _target(table, t, target_cells, task, max_classes)
     names = [_feature_name(table, j) for j in feature_idx]
     log.debug(
         "read %s: %d rows, %d features, %s", table.path, len(x), x.shape[1], task_found
@@ -163,20 +168,30 @@ def _is_blank(row: list[str]) -> bool:
 
 
 def _read_rows(path: Path, delimiter: str | None) -> _Table:
-    if not path.exists():
+    info = stat_path(path, f"Dataset file {path}")
+    if info is None:
         raise DatasetError(f"Dataset file {path} does not exist.")
-    if path.is_dir():
+    if stat.S_ISDIR(info.st_mode):
         raise DatasetError(f"Dataset path {path} is a folder, not a CSV file.")
     reader = None
     try:
         with _open(path) as f:
-            first = f.readline()
+            first = f.readline(_SNIFF)
             while first and not first.strip():
-                first = f.readline()
+                first = f.readline(_SNIFF)
             delim = delimiter or _guess_delimiter(first)
             f.seek(0)
             reader = csv.reader(f, delimiter=delim)
-            rows = [row for row in reader if not _is_blank(row)]
+            rows: list[list[str]] = []
+            for row in reader:
+                if _is_blank(row):
+                    continue
+                if not rows and len(row) > MAX_COLUMNS:
+                    raise DatasetError(
+                        f"{path.name} has {len(row):,} columns in its first row; "
+                        f"nndesk reads at most {MAX_COLUMNS:,}."
+                    )
+                rows.append(row)
     except UnicodeDecodeError as exc:
         raise DatasetError(
             f"{path.name} is not UTF-8 text (byte {exc.start} cannot be decoded)."
@@ -223,6 +238,15 @@ def _is_number(cell: str) -> bool:
     return True
 
 
+def _all_numbers(cells: Sequence[Sequence[str]]) -> bool:
+    """Whether every cell of a block parses as a float (one NumPy call when so)."""
+    try:
+        np.array(cells, dtype=np.float64)
+    except ValueError:
+        return False
+    return True
+
+
 def _has_header(rows: list[list[str]], forced: bool | None) -> bool:
     if forced is not None:
         return forced
@@ -230,11 +254,16 @@ def _has_header(rows: list[list[str]], forced: bool | None) -> bool:
     if not sample:
         # A single row is a header exactly when it is not all numbers.
         return not all(_is_number(c) for c in first)
-    numeric_columns = [
-        j
-        for j in range(len(first))
-        if sum(_is_number(r[j]) for r in sample) * 2 > len(sample)
-    ]
+    if _all_numbers(sample):  # the common case, without a Python loop per cell
+        numeric_columns = list(range(len(first)))
+    else:
+        numeric_columns = [
+            j
+            for j in range(len(first))
+            if sum(_is_number(r[j]) for r in sample) * 2 > len(sample)
+        ]
+    if _all_numbers([first]):
+        return False
     texts = sum(not _is_number(first[j]) for j in numeric_columns)
     # At least half, not just one: a single typo in the first data row should be
     # reported as a bad cell, not silently swallowed as a header.
@@ -280,6 +309,29 @@ def _feature_name(table: _Table, j: int) -> str:
     if table.header is not None and table.header[j].strip():
         return table.header[j].strip()
     return f"column {j + 1}"
+
+
+def _features(table: _Table, t: int, feature_idx: list[int]) -> np.ndarray:
+    """The feature columns as float32 ``(n, len(feature_idx))``.
+
+    All cells are converted in one NumPy call; only when that fails (or finds a
+    NaN, Inf or huge value) are the columns examined one by one to name the first
+    bad cell.
+    """
+    data = table.data
+    try:
+        values = np.array([row[:t] + row[t + 1 :] for row in data], dtype=np.float64)
+    except ValueError:
+        values = None
+    if values is not None:
+        values = values.reshape(len(data), len(feature_idx))
+        bad = ~np.isfinite(values) | (np.abs(values) > _FLOAT32_MAX)
+        if not bad.any():
+            return values.astype(np.float32)
+    x = np.empty((len(data), len(feature_idx)), dtype=np.float32)
+    for out_j, j in enumerate(feature_idx):
+        x[:, out_j] = _numeric_column(table, j, [row[j] for row in data])
+    return x
 
 
 def _numeric_column(table: _Table, j: int, cells: Sequence[str]) -> np.ndarray:
