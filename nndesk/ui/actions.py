@@ -21,6 +21,10 @@ class Actions(QObject):
     def __init__(self, undo_stack: QUndoStack, parent: QObject) -> None:
         super().__init__(parent)
         self._icons: dict[QAction, str] = {}
+        self._tips: dict[QAction, str] = {}
+        # Every action's key sequences on this platform, best first; an action
+        # keeps only those no other action has ahead of it (_assign_shortcuts).
+        self._bindings: dict[QAction, list[QKeySequence]] = {}
         self.new = self._make("&New", StandardKey.New, "new", "Start a new network")
         self.open = self._make(
             "&Open…", StandardKey.Open, "open", "Open a .nndesk file"
@@ -35,10 +39,10 @@ class Actions(QObject):
         self.clear_recent = self._make("Clear Recent Files", None, None, "")
 
         self.undo = undo_stack.createUndoAction(self, "&Undo")
-        self.undo.setShortcuts(QKeySequence.keyBindings(StandardKey.Undo))
+        self._bindings[self.undo] = _bindings(StandardKey.Undo)
         self._icons[self.undo] = "undo"
         self.redo = undo_stack.createRedoAction(self, "&Redo")
-        self.redo.setShortcuts(QKeySequence.keyBindings(StandardKey.Redo))
+        self._bindings[self.redo] = _bindings(StandardKey.Redo)
         self._icons[self.redo] = "redo"
         self.cut = self._make("Cu&t", StandardKey.Cut, "cut", "Cut the selection")
         self.copy = self._make("&Copy", StandardKey.Copy, "copy", "Copy the selection")
@@ -53,12 +57,7 @@ class Actions(QObject):
             "Delete the selected nodes and edges",
         )
         # Backspace deletes too: what Mac users and most node editors expect.
-        self.delete.setShortcuts(
-            _unique(
-                QKeySequence.keyBindings(StandardKey.Delete)
-                + [QKeySequence("Backspace")]
-            )
-        )
+        self._bindings[self.delete].append(QKeySequence("Backspace"))
         self.select_all = self._make("Select &All", StandardKey.SelectAll, None, "")
 
         self.zoom_in = self._make("Zoom &In", StandardKey.ZoomIn, "zoom_in", "Zoom in")
@@ -89,6 +88,7 @@ class Actions(QObject):
         self.help = self._make("nndesk &Help", StandardKey.HelpContents, None, "")
         self.about = self._make("&About nndesk", None, "about", "")
         self.about.setMenuRole(QAction.MenuRole.AboutRole)
+        self._assign_shortcuts()
 
     def _make(
         self,
@@ -99,17 +99,50 @@ class Actions(QObject):
     ) -> QAction:
         action = QAction(text, self)
         if isinstance(shortcut, StandardKey):
-            action.setShortcuts(shortcut)
+            self._bindings[action] = _bindings(shortcut)
         elif shortcut is not None:
-            action.setShortcut(shortcut)
+            self._bindings[action] = [shortcut]
         if tip:
             action.setStatusTip(tip)
+            self._tips[action] = tip
+        self._icons[action] = icon or ""
+        return action
+
+    def _assign_shortcuts(self) -> None:
+        """Give each key sequence to one action: the one that lists it earliest.
+
+        The platform's standard bindings overlap: on Linux, Delete is [Del, Ctrl+D]
+        while Duplicate is Ctrl+D, and Qt fires neither action for a sequence two
+        enabled actions share (issue 19). A sequence stays with the action that has
+        it as its first choice (ties: the action made first) and is dropped from
+        the others, so Delete keeps Del and Backspace here.
+        """
+        owner: dict[str, tuple[int, int]] = {}
+        actions = list(self._bindings)
+        for order, action in enumerate(actions):
+            for rank, seq in enumerate(self._bindings[action]):
+                key = seq.toString()
+                owner[key] = min(owner.get(key, (rank, order)), (rank, order))
+        for order, action in enumerate(actions):
+            owned = [
+                seq
+                for rank, seq in enumerate(self._bindings[action])
+                if owner[seq.toString()] == (rank, order)
+            ]
+            action.setShortcuts(owned)
+        for action, tip in self._tips.items():
             shortcut_text = action.shortcut().toString(
                 QKeySequence.SequenceFormat.NativeText
             )
             action.setToolTip(f"{tip} ({shortcut_text})" if shortcut_text else tip)
-        self._icons[action] = icon or ""
-        return action
+
+    def shortcut_owners(self) -> dict[str, QAction]:
+        """Each key sequence (portable text) bound here, with the action it fires."""
+        return {
+            seq.toString(): action
+            for action in self._bindings
+            for seq in action.shortcuts()
+        }
 
     def apply_theme(self, theme: Theme) -> None:
         """Redraw the icons in the theme's text colour."""
@@ -128,9 +161,10 @@ class Actions(QObject):
         )
 
 
-def _unique(sequences: list[QKeySequence]) -> list[QKeySequence]:
+def _bindings(key: StandardKey) -> list[QKeySequence]:
+    """The running platform's sequences for a standard key, without repeats."""
     seen: list[QKeySequence] = []
-    for seq in sequences:
+    for seq in QKeySequence.keyBindings(key):
         if not seq.isEmpty() and seq not in seen:
             seen.append(seq)
     return seen
