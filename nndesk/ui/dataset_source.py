@@ -12,6 +12,8 @@ request superseded theirs.
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +30,7 @@ from nndesk.io.datasets import (
     load_dataset,
     parse_spec,
 )
+from nndesk.io.datasets.base import stat_path
 
 from .log_file import details_hint
 
@@ -79,23 +82,25 @@ def load_settings(settings: Mapping[str, Any], base_dir: Path | None) -> Dataset
     return dataset
 
 
-def _size_on_disk(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
+def _size_on_disk(path: Path, info: os.stat_result) -> int:
+    if not stat.S_ISDIR(info.st_mode):
+        return info.st_size
     return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
 
 
-def _find_file(head: str, base_dir: Path | None) -> Path | None:
-    # The same places load_dataset looks in; a miss means it fails at once.
+def _find_file(head: str, base_dir: Path | None) -> tuple[Path, os.stat_result] | None:
+    # The same places load_dataset looks in; a miss means it fails at once. A name
+    # the file system refuses (too long) is no file, as for the readers.
     path = Path(head).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
-    if path.exists():
-        return path
+    candidates = [path]
     if not any(sep in head for sep in ("/", "\\")) and not head.startswith("."):
-        for folder in data_search_path():
-            if (folder / head).exists():
-                return folder / head
+        candidates += [folder / head for folder in data_search_path()]
+    for candidate in candidates:
+        info = stat_path(candidate, "Dataset path")
+        if info is not None:
+            return candidate, info
     return None
 
 
@@ -218,11 +223,11 @@ class DatasetSource(QObject):
             except ValueError:
                 return True  # refused at once with a sentence
             return n <= self.quick_samples
-        path = _find_file(head, base_dir)
         try:
-            return path is None or _size_on_disk(path) <= self.quick_bytes
-        except OSError:
-            return True
+            found = _find_file(head, base_dir)
+            return found is None or _size_on_disk(*found) <= self.quick_bytes
+        except (OSError, DatasetError):
+            return True  # refused at once with a sentence
 
     def cached(
         self, settings: Mapping[str, Any], base_dir: Path | None
@@ -306,6 +311,12 @@ class DatasetSource(QObject):
         if self._latest is not None:
             self._latest = None
             self.sig_busy_changed.emit(False)
+
+    def alias(self, key: DatasetKey, new_key: DatasetKey) -> None:
+        """Keep the dataset cached under ``key`` under ``new_key`` too (the same
+        data, named from another folder)."""
+        if key in self._cache:
+            self._store(new_key, self._cache[key])
 
     def forget(self) -> None:
         """Forget the cached datasets (files may have changed)."""

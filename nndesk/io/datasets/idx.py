@@ -376,7 +376,7 @@ def _find(folder: Path, split: str, kind: str) -> Path | None:
         for sep in ("-", "."):
             for ext in (".gz", ""):
                 candidate = folder / f"{prefix}-{kind}{sep}idx{rank}-ubyte{ext}"
-                if candidate.is_file():
+                if _is_file(candidate):
                     return candidate
     return None
 
@@ -419,6 +419,13 @@ def _folder_pairs(
     return split, pairs
 
 
+def _is_file(path: Path) -> bool:
+    # A partner's name is the file's plus ".gz": it may be one the file system
+    # refuses (too long), which is no file.
+    info = stat_path(path, f"IDX file {path}")
+    return info is not None and stat.S_ISREG(info.st_mode)
+
+
 def _file_pair(path: Path) -> tuple[Path, Path]:
     name = path.name
     for img_part, lab_part in (
@@ -438,7 +445,7 @@ def _file_pair(path: Path) -> tuple[Path, Path]:
         )
     stem = partner[:-3] if partner.endswith(".gz") else partner
     other = next(
-        (path.parent / c for c in (stem + ".gz", stem) if (path.parent / c).is_file()),
+        (path.parent / c for c in (stem + ".gz", stem) if _is_file(path.parent / c)),
         None,
     )
     if other is None:

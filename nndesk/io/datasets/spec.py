@@ -11,19 +11,25 @@ A spec is ``HEAD`` or ``HEAD:key=value,key=value``, where HEAD is
 Relative paths are resolved against ``base_dir`` (e.g. the folder of the network
 file); a bare name that is no generator and no file there is looked up in the data
 folders of :func:`data_search_path`. Options may not contain ``,``, ``=`` or ``:``.
-Every dataset made here gets a canonical spec in ``Dataset.source``.
+Every dataset made here gets a canonical spec in ``Dataset.source``. When the
+network file moves to another folder, :func:`rebase_spec` rewrites a relative path
+so that it names the same file from there.
+
+A name the file system refuses (too long, a NUL byte) is a file that does not
+exist, as everywhere in the readers (``base.stat_path``).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import DatasetError
-from .base import TASKS, Dataset
+from .base import TASKS, Dataset, stat_path
 from .csv_reader import read_csv
 from .idx import IDX_SPLITS, load_idx
 from .npz_reader import read_npz
@@ -35,6 +41,7 @@ __all__ = [
     "format_spec",
     "load_dataset",
     "parse_spec",
+    "rebase_spec",
 ]
 
 DATA_PATH_ENV = "NNDESK_DATA"
@@ -44,6 +51,7 @@ _OPTIONS_RE = re.compile(rf"^{_OPTION}(,{_OPTION})*$")
 _CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 _DELIMITERS = {"comma": ",", "tab": "\t", "semicolon": ";", "space": " ", "pipe": "|"}
 _BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+_SHOWN_PATH = 160  # longer paths are cut short in messages
 # Options each file kind accepts (generators take their registry parameters + seed).
 _FILE_OPTIONS = {
     "csv": ("target", "task", "header", "delimiter", "max_classes"),
@@ -114,7 +122,59 @@ def data_search_path() -> list[Path]:
     ]
     checkout = Path(__file__).resolve().parents[3]
     folders.append(checkout.parent / "shared" / "data")
-    return [f for f in folders if f.is_dir()]
+    return [f for f in folders if _is_dir(f)]
+
+
+def rebase_spec(spec: str, old_dir: str | Path | None, new_dir: str | Path) -> str:
+    """The spec that names, from ``new_dir``, the file ``spec`` names from ``old_dir``.
+
+    A relative dataset path is relative to the network file's folder; when the
+    file is saved in another folder (Save As), the path is rewritten so the same
+    dataset keeps loading. Generators, absolute paths (``~`` included) and bare
+    names that are no file in ``old_dir`` (names looked up in the data folders)
+    stay as they are; options are kept. Nothing is read but the folders' links.
+
+    Parameters
+    ----------
+    spec : str
+        A dataset spec (see the module docstring); "" stays "".
+    old_dir : str or Path or None
+        The folder relative paths were relative to (None: the current folder, as
+        for a network never saved).
+    new_dir : str or Path
+        The folder they are to be relative to.
+
+    Returns
+    -------
+    str
+        The rebased spec (``spec`` itself when nothing changes).
+
+    Examples
+    --------
+    >>> rebase_spec("../bad/good.csv:target=y", "/w/net", "/w/net/deep/er")
+    '../../../bad/good.csv:target=y'
+    >>> rebase_spec("spiral:n=100", "/a", "/b")
+    'spiral:n=100'
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        return spec
+    try:
+        head, options = parse_spec(spec)
+    except DatasetError:
+        return spec  # a broken spec says so when it is loaded
+    path = Path(head)
+    if head in GENERATORS or path.expanduser().is_absolute():
+        return spec
+    old = Path(old_dir) if old_dir is not None else Path.cwd()
+    old, new = _real(old), _real(Path(new_dir))
+    if old == new or (_is_bare(head) and not _is_entry(old / path)):
+        return spec
+    target = _real(old / path.parent) / path.name
+    try:
+        moved = os.path.relpath(target, new)
+    except ValueError:  # another drive (Windows): only an absolute path reaches it
+        moved = str(target)
+    return format_spec(moved, options)
 
 
 def load_dataset(
@@ -168,7 +228,7 @@ def load_dataset(
     _merge_options(options, extra, spec)
     _check_options(kind, options, spec)
     dataset = _read(kind, path, options)
-    if kind == "idx" and path.is_dir() and "split" not in options:
+    if kind == "idx" and _is_dir(path) and "split" not in options:
         # Record the split load_idx chose, so the spec keeps meaning the same data.
         options["split"] = dataset.source.rpartition(":split=")[2]
     try:
@@ -194,27 +254,67 @@ def _generated(name: str, options: dict[str, str], seed: SeedLike) -> Dataset:
 
 
 # --- files ----------------------------------------------------------------------------
+def _shown(text: str | Path) -> str:
+    """A path or name for a message: a very long one is cut in the middle."""
+    text = str(text)
+    if len(text) <= _SHOWN_PATH:
+        return text
+    half = _SHOWN_PATH // 2
+    return f"{text[:half]}…{text[-half:]} ({len(text):,} characters)"
+
+
+def _exists(path: Path) -> bool:
+    return stat_path(path, f"Dataset path {_shown(path)}") is not None
+
+
+def _is_entry(path: Path) -> bool:
+    try:
+        return _exists(path)
+    except DatasetError:
+        return True  # there, but not to be examined: it is still that entry
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        info = stat_path(path, f"Dataset path {_shown(path)}")
+    except DatasetError:
+        return False  # a folder that cannot be examined is no data folder
+    return info is not None and stat.S_ISDIR(info.st_mode)
+
+
+def _is_bare(head: str) -> bool:
+    """A name without a folder part, which may also name a data folder's entry."""
+    return not any(sep in head for sep in ("/", "\\")) and not head.startswith(".")
+
+
+def _real(path: Path) -> Path:
+    # Through links, as the file system walks "..": a relative path from one real
+    # folder to another then lands where it should.
+    return Path(os.path.realpath(path.expanduser()))
+
+
 def _resolve(head: str, base_dir: str | Path | None) -> Path:
     path = Path(head).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
-    if path.exists():
+    if _exists(path):
         return path
-    bare = not any(sep in head for sep in ("/", "\\")) and not head.startswith(".")
+    bare = _is_bare(head)
     if bare:
         for folder in data_search_path():
-            if (folder / head).exists():
+            if _exists(folder / head):
                 return folder / head
     if bare and not Path(head).suffix:
         raise DatasetError(
-            f"Unknown dataset '{head}': valid generators are {', '.join(GENERATORS)}; "
-            "anything else must be a path to a .csv, .npz or MNIST IDX file or folder."
+            f"Unknown dataset '{_shown(head)}': valid generators are "
+            f"{', '.join(GENERATORS)}; anything else must be a path to a .csv, .npz "
+            "or MNIST IDX file or folder."
         )
-    raise DatasetError(f"Dataset file {path} does not exist.")
+    raise DatasetError(f"Dataset file {_shown(path)} does not exist.")
 
 
 def _file_kind(path: Path) -> str:
-    if path.is_dir():
+    if _is_dir(path):
         return "idx"
     suffix = path.suffix.lower()
     if suffix == ".npz":
