@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..document.graph import GraphView
+from ..engine.memory import check_fits
 from ..io.datasets import Dataset, Scaler, Splits, load_dataset
 from ..io.errors import DatasetError
 from .compile import CompiledNetwork, check_network
@@ -33,6 +34,7 @@ __all__ = [
     "prepare_data",
     "scale_inputs",
     "split_dataset",
+    "split_order",
 ]
 
 
@@ -47,7 +49,9 @@ class PreparedData:
     y_train : np.ndarray
         Targets encoded for the loss (int64 ``(n,)`` or float32 ``(n, k)``).
     x_val, y_val : np.ndarray or None
-        The validation split, or None when ``validation_split`` is 0.
+        The validation split, or None when ``validation_split`` is 0. With a
+        validation split, ``x_train`` and ``x_val`` (and ``y_train`` and ``y_val``)
+        are views of one array, the training rows first.
     dataset : Dataset
         The whole dataset as loaded (raw features).
     scaler : Scaler or None
@@ -208,12 +212,18 @@ def prepare_data(
 ) -> PreparedData:
     """Split, scale and encode ``dataset`` for training ``net``.
 
+    The features are held once: one copy in split order (the training part, then
+    the validation part) that is scaled in place, with ``x_train`` and ``x_val``
+    views of it. Without a validation split or scaling no copy is made at all
+    (``x_train`` is ``dataset.x``). The values are those of splitting with
+    ``Dataset.split`` and scaling each part with ``Scaler.transform``.
+
     Parameters
     ----------
     net : CompiledNetwork
         Gives the settings, the loss and the output width.
     dataset : Dataset
-        Raw features and targets.
+        Raw features and targets; left unchanged.
     preprocessing : Mapping, optional
         Stored scaler statistics (a loaded project); reused instead of refitting so
         the trained weights keep seeing the inputs they were trained on.
@@ -224,22 +234,65 @@ def prepare_data(
         When the dataset does not fit the network.
     DatasetError
         When the split is impossible (too few samples).
+    ResourceError
+        When the prepared copy would not fit in the memory this process can use.
     """
     check_dataset_fits(net.snapshot, dataset)
     settings = net.settings
-    parts = split_dataset(dataset, settings)
-    scaler = make_scaler(settings, parts.train.x, preprocessing)
+    order, n_train = split_order(dataset, settings)
+    y = dataset.targets_for(net.loss, n_outputs=net.output_units)
+    if order is None:
+        x = dataset.x
+    else:
+        _check_copy_fits(dataset, dataset.x.nbytes)
+        x = np.take(dataset.x, order, axis=0)
+        y = np.take(y, order, axis=0)
+    scaler = make_scaler(settings, x[:n_train], preprocessing)
+    if scaler is not None:
+        if order is None:
+            _check_copy_fits(dataset, dataset.x.nbytes)
+            x = scaler.transform(x)
+        else:
+            scaler.transform(x, out=x)
+    x = np.asarray(x, dtype=np.float32)
+    has_val = n_train < len(x)
+    return PreparedData(
+        x[:n_train] if has_val else x,
+        y[:n_train] if has_val else y,
+        x[n_train:] if has_val else None,
+        y[n_train:] if has_val else None,
+        dataset,
+        scaler,
+    )
 
-    def encode(part: Dataset | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-        if part is None:
-            return None, None
-        x = scale_inputs(part.x, scaler)
-        return x, part.targets_for(net.loss, n_outputs=net.output_units)
 
-    x_train, y_train = encode(parts.train)
-    x_val, y_val = encode(parts.val)
-    assert x_train is not None and y_train is not None
-    return PreparedData(x_train, y_train, x_val, y_val, dataset, scaler)
+def split_order(
+    dataset: Dataset, settings: Mapping[str, Any]
+) -> tuple[np.ndarray | None, int]:
+    """The sample order of the prepared data and the size of its training part.
+
+    Returns
+    -------
+    (order, n_train) : tuple
+        ``order`` lists the training part's sample indices and then the validation
+        part's, as :func:`split_dataset` makes them (None without a validation
+        split: every sample trains, in the dataset's order).
+    """
+    fraction = float(settings.get("validation_split", 0.0))
+    if fraction <= 0:
+        return None, len(dataset)
+    train, val, _ = dataset.split_indices(
+        val=fraction, seed=int(settings.get("seed", 0))
+    )
+    return np.concatenate([train, val]), len(train)
+
+
+def _check_copy_fits(dataset: Dataset, nbytes: int) -> None:
+    check_fits(
+        int(nbytes),
+        f"Preparing dataset '{dataset.name}' for training",
+        purpose=" for its split and scaled copy",
+    )
 
 
 def encode_targets(net: CompiledNetwork, dataset: Dataset) -> np.ndarray:

@@ -336,6 +336,33 @@ class Dataset:
         DatasetError
             For fractions out of range or too few samples to split.
         """
+        train_idx, val_idx, test_idx = self.split_indices(val, test, seed, stratify)
+        parts = {"train": train_idx, "val": val_idx, "test": test_idx}
+        return Splits(
+            **{
+                key: self.subset(idx, f"{self.name} ({key})") if len(idx) else None
+                for key, idx in parts.items()
+            }
+        )
+
+    def split_indices(
+        self, val: float = 0.2, test: float = 0.0, seed: int = 0, stratify: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The sample indices of the parts :meth:`split` makes, without copying data.
+
+        Parameters are those of :meth:`split`.
+
+        Returns
+        -------
+        (train, val, test) : tuple of np.ndarray
+            int64 indices into this dataset, in the order :meth:`split` puts the
+            samples; a part that is not asked for is empty.
+
+        Raises
+        ------
+        DatasetError
+            For fractions out of range or too few samples to split.
+        """
         n_val, n_test = _part_sizes(len(self), val, test, self.name)
         rng = np.random.default_rng(seed)
         if stratify and self.task == CLASSIFICATION:
