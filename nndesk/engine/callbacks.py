@@ -91,6 +91,12 @@ class EarlyStopping(Callback):
         Smallest change that counts as an improvement.
     restore_best_weights
         Put back the weights of the best epoch when stopping or at the end.
+
+    Notes
+    -----
+    ``get_state()`` and ``set_state()`` carry the callback from one ``fit`` to the
+    next (a training run continued later): the best value and epoch, the epochs
+    waited and the best weights survive the next ``on_train_begin``.
     """
 
     _MAX_NAMES = ("accuracy", "acc", "auc", "precision", "recall", "f1", "r2")
@@ -121,8 +127,71 @@ class EarlyStopping(Callback):
         self.stopped_epoch: int | None = None
         self._wait = 0
         self._best_weights: dict[str, np.ndarray] | None = None
+        self._carried = False
+
+    @property
+    def wait(self) -> int:
+        """Epochs in a row without improvement so far."""
+        return self._wait
+
+    @property
+    def best_weights(self) -> dict[str, np.ndarray] | None:
+        """The weights of the best epoch (what ``on_train_end`` puts back), if kept."""
+        return self._best_weights
+
+    def get_state(self) -> dict[str, Any]:
+        """What the callback has seen, as plain values.
+
+        Returns
+        -------
+        dict
+            ``monitor``; ``best`` (a float, None before any finite improvement);
+            ``best_epoch`` (-1 before it); ``wait`` (epochs without improvement);
+            ``stopped_epoch`` (the epoch it stopped training at, or None).
+        """
+        found = self.best_epoch >= 0 and math.isfinite(self.best)
+        return {
+            "monitor": self.monitor,
+            "best": float(self.best) if found else None,
+            "best_epoch": int(self.best_epoch) if found else -1,
+            "wait": int(self._wait),
+            "stopped_epoch": self.stopped_epoch,
+        }
+
+    def set_state(
+        self,
+        state: dict[str, Any],
+        best_weights: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        """Carry on from ``get_state()`` of an earlier run (and its best weights).
+
+        ``stopped_epoch`` is not carried: the run that carries on has not stopped.
+        The next ``on_train_begin`` keeps this state instead of starting afresh, so
+        a run continued later stops and restores exactly as one long run would.
+
+        Raises
+        ------
+        ConfigError
+            When ``state`` watched another metric.
+        """
+        if state.get("monitor") != self.monitor:
+            raise ConfigError(
+                f"EarlyStopping watches '{self.monitor}' but the state to carry on "
+                f"from watched {state.get('monitor')!r}."
+            )
+        best = state.get("best")
+        none = math.inf if self.mode == "min" else -math.inf
+        self.best = none if best is None else float(best)
+        self.best_epoch = int(state.get("best_epoch", -1)) if best is not None else -1
+        self._wait = int(state.get("wait", 0))
+        self.stopped_epoch = None  # the run carried on has not stopped (yet)
+        self._best_weights = None if best_weights is None else dict(best_weights)
+        self._carried = True
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        if self._carried:
+            self._carried = False
+            return
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch = -1
         self.stopped_epoch = None

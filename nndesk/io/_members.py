@@ -42,8 +42,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FILE_FORMAT_VERSION = 1
-"""Version of the container layout (``metadata.json`` ``format_version``)."""
+FILE_FORMAT_VERSION = 2
+"""Newest version of the container layout (``metadata.json`` ``format_version``)
+this build reads and writes: 2 adds the run state (``run_state.json`` and
+``run_state.npz``); a file without one is written as version 1."""
 
 FORMAT_NAME = "nndesk"
 """The ``format`` value of ``metadata.json``; tells a network file from a foreign zip."""

@@ -10,6 +10,8 @@ Layout (documented field by field in docs/file-format.md)::
     history.json    {"loss": [...], "val_loss": [...], ...} per-epoch metrics
     weights.npz     np.savez of "<node_id>/<param>" -> float array
     optimizer.npz   np.savez of "iterations" and "<node_id>/<param>/<slot>" arrays
+    run_state.json  (format 2) what continuing the run exactly needs (nndesk.io.run_state)
+    run_state.npz   (format 2) its weight sets: "resume/<key>" and "best/<key>" arrays
 
 Saving validates everything first (so a file that was saved always loads), writes
 a temporary file next to the target, syncs it and renames it over the old file.
@@ -57,6 +59,7 @@ from ._members import (
 )
 from ._weights import check_optimizer_state, check_weights, expected_weight_shapes
 from .errors import FileFormatError, ProjectSaveError
+from .run_state import run_state_from_members, run_state_to_members
 
 __all__ = [
     "FILE_FORMAT_VERSION",
@@ -81,8 +84,14 @@ MEMBERS: tuple[str, ...] = (
     "history.json",
     "weights.npz",
     "optimizer.npz",
+    "run_state.json",
+    "run_state.npz",
 )
 """Every member a network file may hold, in the order nndesk writes them."""
+
+_RUN_MEMBERS = ("run_state.json", "run_state.npz")
+# The first format version that may hold each member (format 1 has the others).
+_SINCE = {"run_state.json": 2, "run_state.npz": 2}
 
 _REQUIRED = ("metadata.json", "graph.json")
 
@@ -95,6 +104,7 @@ _JSON_CAPS = {
     "graph.json": 4 * _MiB,
     "training.json": 16 * _MiB,
     "history.json": 16 * _MiB,
+    "run_state.json": 64 << 10,
 }
 _MAX_JSON_DEPTH = 32
 _MAX_ARRAYS = 20_000
@@ -136,6 +146,10 @@ class Project:
         changed since), so a trainer can tell whether the state still applies.
     metadata : ProjectMetadata
         App version and timestamps; ``save_project`` writes its own ``modified``.
+    run_state : dict or None
+        ``Trainer.run_state()`` of the run that made the weights: what continuing
+        it exactly needs (layout in ``nndesk.io.run_state``); None when there is
+        none (an untrained network, a file of format 1).
     """
 
     document: Document = field(default_factory=Document)
@@ -145,6 +159,7 @@ class Project:
     preprocessing: dict[str, Any] | None = None
     optimizer_name: str | None = None
     metadata: ProjectMetadata = field(default_factory=ProjectMetadata.new)
+    run_state: dict[str, Any] | None = None
 
 
 # --- saving ----------------------------------------------------------------------------
@@ -211,10 +226,20 @@ def _encode(project: Project, name: str) -> list[tuple[str, bytes, int]]:
         ),
     }
     history = history_to_json(project.history, f"{where} project.history")
+    run: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None
+    if project.run_state is not None:
+        run = run_state_to_members(
+            project.run_state,
+            doc,
+            weights,
+            f"{where} project.run_state",
+            ProjectSaveError,
+        )
     now = utc_now()
     metadata = {
         "format": FORMAT_NAME,
-        "format_version": FILE_FORMAT_VERSION,
+        # The oldest format that holds everything, so older nndesk opens what it can.
+        "format_version": FILE_FORMAT_VERSION if run is not None else 1,
         "app_version": app_version(),
         "created": _created(project).isoformat(),
         "modified": now.isoformat(),
@@ -229,7 +254,13 @@ def _encode(project: Project, name: str) -> list[tuple[str, bytes, int]]:
         ("weights.npz", _npz_bytes(weights), zipfile.ZIP_STORED),
         ("optimizer.npz", _npz_bytes(state), zipfile.ZIP_STORED),
     ]
-    _check_within_limits(doc, members, len(weights), len(state), where)
+    n_run = 0
+    if run is not None:
+        plain, arrays = run
+        members.append(("run_state.json", _json_bytes(plain, where), deflated))
+        members.append(("run_state.npz", _npz_bytes(arrays), zipfile.ZIP_STORED))
+        n_run = len(arrays)
+    _check_within_limits(doc, members, len(weights), max(len(state), n_run), where)
     return members
 
 
@@ -436,6 +467,8 @@ def load_project(
         history = parse_history(_read_json(zf, "history.json", name, {}), name)
         weights = _read_arrays(zf, "weights.npz", name)
         state = _read_arrays(zf, "optimizer.npz", name)
+        run_json = _read_json(zf, "run_state.json", name)
+        run_arrays = _read_arrays(zf, "run_state.npz", name)
     trainable = check_weights(
         document, weights, f"{name}: weights.npz", FileFormatError, allow_nonfinite
     )
@@ -447,6 +480,17 @@ def load_project(
         FileFormatError,
         allow_nonfinite,
     )
+    run_state = None
+    if run_json is not None:
+        run_state = run_state_from_members(
+            run_json,
+            run_arrays,
+            document,
+            weights,
+            name,
+            FileFormatError,
+            allow_nonfinite,
+        )
     log.info(
         "Loaded %s (%d nodes, %d weight arrays)", name, len(document), len(weights)
     )
@@ -458,6 +502,7 @@ def load_project(
         preprocessing=training["preprocessing"],
         optimizer_name=training["optimizer"],
         metadata=metadata,
+        run_state=run_state,
     )
 
 
@@ -483,13 +528,19 @@ def _read_header(archive: zipfile.ZipFile, name: str) -> ProjectMetadata:
     if "metadata.json" not in names:
         raise fail(name, "is not an nndesk network file (it has no metadata.json).")
     # A newer format may add members: its version must be read before names are judged.
-    metadata = parse_metadata(_read_json(archive, "metadata.json", name), name)
+    raw = _read_json(archive, "metadata.json", name)
+    metadata = parse_metadata(raw, name)
+    version = int(raw["format_version"])  # checked by parse_metadata
     for member in names:
-        if member not in MEMBERS:
+        if member not in MEMBERS or version < _SINCE.get(member, 1):
             raise fail(name, f"holds the unexpected member {member!r}.")
     for member in _REQUIRED:
         if member not in names:
             raise fail(name, f"is missing its {member}.")
+    present = [m for m in _RUN_MEMBERS if m in names]
+    if len(present) == 1:
+        other = next(m for m in _RUN_MEMBERS if m not in names)
+        raise fail(name, f"has {present[0]} but not {other}.")
     return metadata
 
 

@@ -53,6 +53,7 @@ from .data import (
     split_dataset,
 )
 from .history import TrainingHistory
+from .run_state import weights_sha256
 from .trainer import TrainConfig, Trainer
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,9 @@ class TrainedState:
         The feature scaling (``Scaler.to_dict()``).
     trained : bool
         Whether the weights carry any training; untrained states save no weights.
+    run_state : dict or None
+        ``Trainer.run_state()``: what continuing the run exactly needs besides the
+        above (early stopping, a learning rate changed mid-run).
     """
 
     snapshot: Snapshot
@@ -102,6 +106,7 @@ class TrainedState:
     history: dict[str, list[float]]
     preprocessing: dict[str, Any] | None
     trained: bool
+    run_state: dict[str, Any] | None = None
 
     @property
     def epochs(self) -> int:
@@ -156,7 +161,16 @@ class TrainedState:
             else None,
             optimizer_name=self.optimizer_name if trained else None,
             metadata=metadata or ProjectMetadata.new(),
+            run_state=self._run_state_for(stored) if trained else None,
         )
+
+    def _run_state_for(self, stored: Mapping[str, np.ndarray]) -> dict[str, Any] | None:
+        # A run state belongs to the weights it was taken with: not to a document
+        # edited since (some nodes got fresh weights).
+        run = self.run_state
+        if run is None or weights_sha256(stored) != run["weights_sha256"]:
+            return None
+        return run
 
 
 class TrainingSession:
@@ -182,6 +196,9 @@ class TrainingSession:
         Folder that relative dataset paths are resolved against (the file's).
     metadata : ProjectMetadata, optional
         Kept so a saved file remembers when it was created.
+    run_state : Mapping, optional
+        ``Trainer.run_state()`` of the run that made ``weights``
+        (``Project.run_state``); the next trainer carries on with it.
 
     Attributes
     ----------
@@ -204,6 +221,7 @@ class TrainingSession:
         preprocessing: Mapping[str, Any] | None = None,
         base_dir: str | Path | None = None,
         metadata: ProjectMetadata | None = None,
+        run_state: Mapping[str, Any] | None = None,
     ) -> None:
         self.net: CompiledNetwork = compile_network(view)
         self.base_dir = Path(base_dir) if base_dir is not None else None
@@ -218,6 +236,7 @@ class TrainingSession:
         if optimizer_state:
             self._restore_optimizer(optimizer_state, optimizer_name)
         self.trainer: Trainer | None = None
+        self.run_state = dict(run_state) if run_state else None
         self.data: PreparedData | None = None
         self._data_key: tuple[Any, ...] | None = None
         self._fitted_here = False  # whether self.data's scaler was fitted by prepare
@@ -237,6 +256,7 @@ class TrainingSession:
             preprocessing=project.preprocessing,
             base_dir=base_dir,
             metadata=project.metadata,
+            run_state=project.run_state,
         )
 
     @classmethod
@@ -300,6 +320,7 @@ class TrainingSession:
             preprocessing=state.preprocessing if keeps_scaling else None,
             base_dir=base_dir,
             metadata=metadata,
+            run_state=state.run_state if trained else None,
         )
 
     def recompiled(self, view: GraphView) -> TrainingSession:
@@ -328,6 +349,9 @@ class TrainingSession:
             history=self.history.as_dict(),
             preprocessing=dict(self.preprocessing) if self.preprocessing else None,
             trained=self.trained,
+            run_state=(
+                self.trainer.run_state() if self.trainer is not None else self.run_state
+            ),
         )
 
     # --- what it is -------------------------------------------------------------------
@@ -489,6 +513,8 @@ class TrainingSession:
         ``learning_rate``, ``seed``...); None values are ignored.
         """
         config = TrainConfig.from_settings(self.settings, **overrides)
+        if self.trainer is not None:  # the run state of the last run goes on
+            self.run_state = self.trainer.run_state()
         self.trainer = Trainer(
             self.net.model,
             data,
@@ -497,6 +523,7 @@ class TrainingSession:
             control=control,
             history=self.history,
             metrics=self.net.metrics,
+            run_state=self.run_state,
         )
         return self.trainer
 

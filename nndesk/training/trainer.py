@@ -17,9 +17,12 @@ Logs the callbacks receive:
   ``lr``, ``epoch_time``, ``samples_per_sec``, ``eta``, ``epochs``.
 
 Epoch numbers are absolute: a network trained for 5 epochs and trained again starts
-at epoch 5. Because the shuffle and dropout of epoch ``e`` depend only on
-``(seed, e)``, training 3 epochs, saving, loading and training 2 more gives the same
-weights, bit for bit, as training 5 epochs at once.
+at epoch 5. The shuffle and dropout of epoch ``e`` depend only on ``(seed, e)``, and
+the rest of what a run depends on travels in its run state (``run_state()``: early
+stopping's best value, best epoch, wait and best weights, the weights to go on from
+when early stopping put the best ones back, a learning rate changed mid-run). So
+training 3 epochs, saving (weights, optimizer state, history, run state), loading
+and training 2 more gives the same weights, bit for bit, as 5 epochs at once.
 
 The model is used only by the thread that calls ``run``; other threads talk to the
 trainer through its ``TrainingControl``. A GUI worker copies weights out in its
@@ -46,6 +49,8 @@ from .control import TrainingControl
 from .data import PreparedData
 from .early_stopping import EarlyStopping, early_stopping_from_settings
 from .history import TrainingHistory
+from .memory import check_training_memory
+from .run_state import carry_on, checked_run_state, same_weights, weights_sha256
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +245,7 @@ class _Steering(Callback):
             eta=self._eta(self._epoch_samples),
             progress=done / run_total if run_total else 1.0,
         )
+        self.t._partial = batch + 1
         self.t.control.batch_done(epoch_ended=batch == self.batches - 1)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -254,6 +260,11 @@ class _Steering(Callback):
         )
         self.t.history.append(logs)
         self.t.last_logs = dict(logs)
+        self.t._partial = 0
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        # Runs before early stopping's own on_train_end puts the best weights back.
+        self.t._keep_live_weights()
 
 
 class Trainer:
@@ -282,6 +293,12 @@ class Trainer:
     guard_weights : bool
         Keep two weight copies per batch so a diverged step can be undone
         (``NumericalError`` then restores the last finite weights).
+    run_state : Mapping, optional
+        ``run_state()`` of the trainer that made the model's weights (e.g.
+        ``Project.run_state`` of a loaded file), so the next run goes on exactly
+        as that trainer's would have. It applies only to the weights it was
+        taken with, at the epoch it was taken at; otherwise the run starts from
+        the model as it is (see ``nndesk.training.run_state.carry_on``).
 
     Attributes
     ----------
@@ -304,11 +321,21 @@ class Trainer:
         history: Mapping[str, Sequence[float]] | None = None,
         metrics: Sequence[str] | None = None,
         guard_weights: bool = True,
+        run_state: Mapping[str, Any] | None = None,
     ) -> None:
         if model.optimizer is None:
             raise ConfigError("The model is not compiled: compile it before training.")
         if int(config.batch_size) < 1:
             raise ConfigError(f"The batch size must be >= 1, got {config.batch_size}.")
+        # Before the weight copies and the first batch (issue 10).
+        check_training_memory(
+            model,
+            model.optimizer,
+            int(config.batch_size),
+            data=data,
+            guard_weights=guard_weights,
+            early_stopping=int(config.early_stopping_patience) > 0,
+        )
         self.model = model
         self.data = data
         self.config = config
@@ -326,11 +353,72 @@ class Trainer:
         self.early_stopping: EarlyStopping | None = None
         self._guard = _WeightGuard(model) if guard_weights else None
         self._steering: _Steering | None = None
+        self._carried = None if run_state is None else checked_run_state(run_state)
+        self._live: dict[str, np.ndarray] | None = None  # before a restore
+        self._partial = 0  # batches applied in the unfinished epoch
+        self._running = False
 
     @property
     def epoch(self) -> int:
         """The number of epochs recorded so far (the next epoch's index)."""
         return self.history.epochs
+
+    def run_state(self) -> dict[str, Any] | None:
+        """What the next run depends on besides weights, optimizer state and history.
+
+        Save it with the weights it belongs to (``Project.run_state``) and hand it
+        to the trainer that continues (``Trainer(..., run_state=...)``). Between
+        runs it is the state the last run ended with (None before any run unless
+        one was given); during a run (from the training thread, between batches,
+        e.g. through ``TrainingControl.call_between_batches``) it is the state at
+        that batch.
+
+        Returns
+        -------
+        dict or None
+            The layout of ``nndesk.io.run_state``: ``epoch``, ``batch`` (batches
+            of an unfinished epoch already applied), ``learning_rate``,
+            ``learning_rate_setting``, ``weights_sha256`` (of
+            ``model.get_weights()`` now), ``early_stopping`` (``get_state()`` of
+            the callback, or None), ``resume_weights`` and ``best_weights`` (weight
+            dicts, empty when they are the model's weights). Arrays are copies.
+        """
+        if self._running:
+            return self._capture()
+        if self._carried is None:
+            return None
+        state = dict(self._carried)
+        for name in ("resume_weights", "best_weights"):
+            state[name] = {k: a.copy() for k, a in state[name].items()}
+        return state
+
+    def _capture(self) -> dict[str, Any]:
+        weights = self.model.get_weights()
+        live = self._live
+        es = self.early_stopping
+        best = es.best_weights if es is not None else None
+        return {
+            "epoch": self.history.epochs,
+            "batch": self._partial,
+            "learning_rate": float(self.base_lr),
+            "learning_rate_setting": float(self.config.learning_rate),
+            "weights_sha256": weights_sha256(weights),
+            "early_stopping": es.get_state() if es is not None else None,
+            "resume_weights": (
+                live if live is not None and not same_weights(live, weights) else {}
+            ),
+            "best_weights": (
+                {k: a.copy() for k, a in best.items()}
+                if best is not None and not same_weights(best, weights)
+                else {}
+            ),
+        }
+
+    def _keep_live_weights(self) -> None:
+        """Copy the weights before early stopping puts the best ones back."""
+        es = self.early_stopping
+        if es is not None and es.best_weights is not None:
+            self._live = self.model.get_weights()
 
     def _apply_lr(self, epoch: int) -> None:
         schedule = self.config.schedule
@@ -381,7 +469,9 @@ class Trainer:
             hooks.append(self.early_stopping)
         hooks += self.callbacks
         self.status = "idle"
+        self._carry_on(first)
         try:
+            self._running = True
             self.model.fit(
                 self.data.x_train,
                 self.data.y_train,
@@ -394,11 +484,15 @@ class Trainer:
             )
         except _StopRequested:
             self.status = "stopped"
+            self._keep_live_weights()
             for cb in hooks[1:]:
                 cb.on_train_end(dict(self.last_logs))
             return self.history
         except NumericalError as exc:
             self._recover(exc, steering)
+        finally:
+            self._running = False
+            self._carried = self._capture()
         if (
             self.early_stopping is not None
             and self.early_stopping.stopped_epoch is not None
@@ -407,6 +501,22 @@ class Trainer:
         else:
             self.status = "completed" if not self.model.stop_training else "stopped"
         return self.history
+
+    def _carry_on(self, first: int) -> None:
+        """Put the carried run state into the model, early stopping and the rate."""
+        carried, self._carried = self._carried, None
+        self._live, self._partial = None, 0
+        if carried is None:
+            return
+        lr = carry_on(
+            carried,
+            self.model,
+            first,
+            float(self.config.learning_rate),
+            self.early_stopping,
+        )
+        if lr is not None:
+            self.base_lr = lr
 
     def _recover(self, exc: NumericalError, steering: _Steering) -> None:
         restored = self._guard.restore() if self._guard is not None else False

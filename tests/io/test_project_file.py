@@ -19,6 +19,7 @@ from make_sample_files import (
     sample_document,
     sample_project,
 )
+from test_project_file_run_state import sample_project_with_run_state
 
 import nndesk
 from nndesk.document import Document
@@ -35,6 +36,7 @@ from nndesk.io import (
     project_file,
     save_project,
 )
+from nndesk.io.run_state import RUN_STATE_KEYS, WEIGHT_SETS
 
 
 def assert_same_project(a: Project, b: Project) -> None:
@@ -127,15 +129,17 @@ def test_saving_does_not_modify_the_project(tmp_path: Path) -> None:
 
 
 def test_written_layout_is_the_documented_one(tmp_path: Path) -> None:
-    save_project(tmp_path / "s.nndesk", sample_project())
+    save_project(tmp_path / "s.nndesk", sample_project_with_run_state())
     with zipfile.ZipFile(tmp_path / "s.nndesk") as archive:
         infos = archive.infolist()
         assert [i.filename for i in infos] == list(project_file.MEMBERS)
         kinds = {i.filename: i.compress_type for i in infos}
         meta = json.loads(archive.read("metadata.json"))
         training = json.loads(archive.read("training.json"))
-    assert kinds["weights.npz"] == kinds["optimizer.npz"] == zipfile.ZIP_STORED
-    assert kinds["graph.json"] == zipfile.ZIP_DEFLATED
+        run = json.loads(archive.read("run_state.json"))
+    stored = ("weights.npz", "optimizer.npz", "run_state.npz")
+    assert {kinds[m] for m in stored} == {zipfile.ZIP_STORED}
+    assert kinds["graph.json"] == kinds["run_state.json"] == zipfile.ZIP_DEFLATED
     assert set(meta) == {
         "format",
         "format_version",
@@ -144,7 +148,35 @@ def test_written_layout_is_the_documented_one(tmp_path: Path) -> None:
         "modified",
     }
     assert meta["format"] == "nndesk" and meta["format_version"] == FILE_FORMAT_VERSION
+    assert FILE_FORMAT_VERSION == 2
     assert set(training) == {"optimizer", "preprocessing"}
+    assert set(run) == set(RUN_STATE_KEYS)
+
+
+def test_a_file_without_a_run_state_is_written_as_format_1(tmp_path: Path) -> None:
+    """So an nndesk that reads format 1 only still opens it."""
+    save_project(tmp_path / "s.nndesk", sample_project())
+    with zipfile.ZipFile(tmp_path / "s.nndesk") as archive:
+        names = archive.namelist()
+        meta = json.loads(archive.read("metadata.json"))
+    assert names == list(project_file.MEMBERS[:6]) and meta["format_version"] == 1
+    assert load_project(tmp_path / "s.nndesk").run_state is None
+
+
+def test_the_run_state_round_trips(tmp_path: Path) -> None:
+    project = sample_project_with_run_state()
+    save_project(tmp_path / "r.nndesk", project)
+    loaded = load_project(tmp_path / "r.nndesk").run_state
+    original = project.run_state
+    assert {k: v for k, v in loaded.items() if k not in WEIGHT_SETS} == {
+        k: v for k, v in original.items() if k not in WEIGHT_SETS
+    }
+    assert loaded["best_weights"] == {}
+    resume = original["resume_weights"]
+    assert list(loaded["resume_weights"]) == list(resume)
+    for key, array in loaded["resume_weights"].items():
+        assert array.dtype == resume[key].dtype
+        assert array.tobytes() == resume[key].tobytes()
 
 
 # --- old versions and the documented format ----------------------------------------------

@@ -397,7 +397,7 @@ def test_newer_file_format(path: Path, members: dict[str, bytes]) -> None:
     meta["something_new"] = True
     write_members(path, with_member(members, "metadata.json", json_bytes(meta)))
     assert load_error(path) == (
-        "spiral.nndesk was made by a newer nndesk (format 3; this build reads up to 1): "
+        "spiral.nndesk was made by a newer nndesk (format 3; this build reads up to 2): "
         "update nndesk to open it."
     )
     with pytest.raises(FileFormatError, match=r"newer nndesk \(format 3;"):
