@@ -314,29 +314,6 @@ class Dataset:
             For fractions out of range or too few samples to split.
         """
         train_idx, val_idx, test_idx = self.split_indices(val, test, seed, stratify)
-        val_part = self.subset(val_idx, f"{self.name} (val)") if len(val_idx) else None
-        test_part = self.subset(test_idx, f"{self.name} (test)") if len(test_idx) else None
-        return Splits(self.subset(train_idx, f"{self.name} (train)"), val_part, test_part)
-
-    def split_indices(
-        self, val: float = 0.2, test: float = 0.0, seed: int = 0, stratify: bool = True
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The sample indices of the parts :meth:`split` makes, without copying data.
-
-        Parameters are those of :meth:`split`.
-
-        Returns
-        -------
-        (train, val, test) : tuple of np.ndarray
-            int64 indices into this dataset, in the order :meth:`split` puts the
-            samples; a part that is not asked for is empty.
-
-        Raises
-        ------
-        DatasetError
-            For fractions out of range or too few samples to split.
-        """
-        train_idx, val_idx, test_idx = self.split_indices(val, test, seed, stratify)
         parts = {"train": train_idx, "val": val_idx, "test": test_idx}
         return Splits(
             **{
