@@ -4,20 +4,58 @@ The GUI thread calls the request methods (``pause``, ``resume``, ``step_batch``,
 ``step_epoch``, ``stop``, ``set_lr``); the thread that trains calls
 ``wait_for_batch`` before every batch and ``batch_done`` after it. While paused,
 ``wait_for_batch`` blocks on a condition variable (no polling) until a request
-wakes it.
+wakes it. ``call_between_batches(fn)`` has the training thread run ``fn`` at the
+next batch boundary (a paused trainer wakes for it, runs it and waits again), e.g.
+to copy the weights of a running model consistently.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from ..engine.errors import ConfigError
 
 State = Literal["running", "paused", "stopping"]
 
-__all__ = ["State", "TrainingControl"]
+__all__ = ["BatchBoundaryCall", "State", "TrainingControl"]
+
+
+class BatchBoundaryCall:
+    """A function the training thread runs between two batches, and its result."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._fn = fn
+        self._done = threading.Event()
+        self._result: Any = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        """Run the function (in the training thread) and keep what it gave."""
+        try:
+            self._result = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the call ran; False when ``timeout`` seconds pass first."""
+        return self._done.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        """Whether the call ran."""
+        return self._done.is_set()
+
+    def result(self) -> Any:
+        """What the function returned (re-raises what it raised); call after
+        ``wait`` returned True."""
+        if self._error is not None:
+            raise self._error
+        return self._result
 
 
 class TrainingControl:
@@ -56,6 +94,7 @@ class TrainingControl:
         self._epoch_grant = False
         self._pending_lr: float | None = None
         self._waiting = False
+        self._calls: list[BatchBoundaryCall] = []
 
     # --- requests (any thread) -------------------------------------------------------
     def pause(self) -> None:
@@ -114,6 +153,27 @@ class TrainingControl:
             self._pending_lr = value
             self._cond.notify_all()
 
+    def call_between_batches(self, fn: Callable[[], Any]) -> BatchBoundaryCall:
+        """Have the training thread run ``fn`` before its next batch (or, paused,
+        right away) and go on as before; wait on the returned call for the result.
+
+        Nothing runs it when no training thread uses this control: the caller
+        should then run ``fn`` itself (see ``serve_calls``).
+        """
+        call = BatchBoundaryCall(fn)
+        with self._cond:
+            self._calls.append(call)
+            self._cond.notify_all()
+        return call
+
+    def serve_calls(self) -> None:
+        """Run the pending ``call_between_batches`` functions in this thread (the
+        training thread calls it between batches and once more when it ends)."""
+        with self._cond:
+            calls, self._calls = self._calls, []
+        for call in calls:
+            call.run()
+
     def reset(self) -> None:
         """Forget every request (before reusing this control for a new run)."""
         with self._cond:
@@ -159,13 +219,19 @@ class TrainingControl:
     # --- the training thread ----------------------------------------------------------
     def wait_for_batch(self) -> bool:
         """Block while paused without a step grant; True to run the batch, False
-        when training should stop."""
+        when training should stop. Pending ``call_between_batches`` functions run
+        here, also while paused."""
+        self.serve_calls()
         with self._cond:
             if not self._may_run():
                 self._waiting = True
                 self._cond.notify_all()
                 try:
-                    self._cond.wait_for(self._may_run)
+                    while not self._may_run():
+                        self._cond.wait_for(lambda: self._calls or self._may_run())
+                        # The lock is re-entrant: the calls run under it, which
+                        # keeps the pause from changing meanwhile.
+                        self.serve_calls()
                 finally:
                     self._waiting = False
                     self._cond.notify_all()

@@ -10,7 +10,7 @@ from ..engine.errors import DataError, NNDeskError
 if TYPE_CHECKING:
     from ..document.validate import Problem
 
-__all__ = ["CompileError", "DataMismatchError"]
+__all__ = ["CompileError", "DataMismatchError", "TrainingStateError"]
 
 
 class CompileError(NNDeskError, ValueError):
@@ -40,3 +40,8 @@ class CompileError(NNDeskError, ValueError):
 
 class DataMismatchError(DataError):
     """A dataset that does not fit the network (input shape, classes, task)."""
+
+
+class TrainingStateError(NNDeskError):
+    """The trained state cannot be had right now (e.g. a run does not reach the end
+    of a batch in time to be copied)."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -42,6 +42,7 @@ from .icons import app_icon
 from .panels.inspector import InspectorPanel
 from .panels.palette import PalettePanel
 from .panels.problems import ProblemsPanel
+from .panels.summary import SummaryPanel
 from .project_io import (
     FILE_FILTER,
     Project,
@@ -57,6 +58,20 @@ from .window_dataset import WindowDataset
 log = logging.getLogger(__name__)
 
 UnsavedAnswer = str  # "save", "discard" or "cancel"
+
+
+class TrainingPart(Protocol):
+    """What the window asks of the part that trains its network
+    (``nndesk.ui.training.TrainingController``)."""
+
+    def project(self) -> Project | None:
+        """What Save writes: the document with the trained state the window shows
+        (a running run's too); None when there is none to add."""
+        ...
+
+    def shutdown(self) -> bool:
+        """Stop training and wait for it (the window is closing)."""
+        ...
 
 
 def ask_unsaved_dialog(parent: QWidget, name: str) -> UnsavedAnswer:
@@ -102,10 +117,13 @@ class MainWindow(QMainWindow):
 
     Signals
     -------
-    project_source : callable() -> Project, or None
-        Supplies what Save writes (the training controller's ``project``, with
-        the weights it trained). When None, Save writes the document with the
-        weights and history of the file it was opened from.
+    project_source : callable() -> Project or None, or None
+        Supplies what Save writes (the training part's ``project``, with the
+        trained state). When it is None or gives None, Save writes the document
+        with the weights and history of the file it was opened from.
+    training : TrainingPart or None
+        The part that trains the network (``attach_training``): it says what Save
+        writes and is stopped when the window closes.
 
     Signals
     -------
@@ -117,11 +135,14 @@ class MainWindow(QMainWindow):
         ``sig_document_replaced``.
     sig_dataset_changed(object)
         The loaded dataset changed (a Dataset, or None).
+    sig_shown()
+        The window was shown for the first time (it has its real size).
     """
 
     sig_document_replaced = Signal(object)
     sig_project_opened = Signal(object)
     sig_dataset_changed = Signal(object)
+    sig_shown = Signal()
 
     def __init__(
         self,
@@ -137,10 +158,12 @@ class MainWindow(QMainWindow):
             ask_unsaved_dialog(self, name)
         )
         self.notify_error: Callable[[str], Any] = self._error_dialog
-        self.project_source: Callable[[], Project] | None = None
-        # The training controller (nndesk.ui.training), attached by run_app.
-        self.training: QObject | None = None
+        self.project_source: Callable[[], Project | None] | None = None
+        self.training: TrainingPart | None = None
         self._opened: Project | None = None
+        # Changes the undo stack does not hold (training): unsaved all the same.
+        self._trained_since_save = False
+        self._shown_once = False
         self.undo_stack = QUndoStack(self)
         self.editor = CanvasEditor(self.undo_stack, self)
         self.actions = Actions(self.undo_stack, self)
@@ -187,6 +210,17 @@ class MainWindow(QMainWindow):
         self.add_panel(
             self.problems, "Problems", "problems_dock", area.LeftDockWidgetArea
         )
+        # A tab behind the inspector (View > Panels > Summary brings it forward).
+        self.summary = SummaryPanel()
+        summary_dock = self.add_panel(
+            self.summary,
+            "Summary",
+            "summary_dock",
+            area.RightDockWidgetArea,
+            tabify_with="inspector_dock",
+        )
+        summary_dock.visibilityChanged.connect(self.summary.set_in_view)
+        self.docks["inspector_dock"].raise_()
 
     def _default_dock_sizes(self) -> None:
         # Logical pixels scaled by the font height, so 2x screens and large fonts fit.
@@ -392,8 +426,10 @@ class MainWindow(QMainWindow):
         self._path = Path(path) if path is not None else None
         self._opened = None
         self.undo_stack.clear()
+        self._trained_since_save = False
         self.editor.set_document(doc)
         self.inspector.set_document(doc)
+        self.summary.set_document(doc)
         self.window_dataset.set_document(doc, self._base_dir())
         self.undo_stack.setClean()
         self.setWindowModified(False)
@@ -416,8 +452,20 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.display_name()}[*] — nndesk")
 
     def is_modified(self) -> bool:
-        """Whether there are unsaved changes."""
-        return not self.undo_stack.isClean()
+        """Whether there are unsaved changes (edits, or training since the save)."""
+        return self._trained_since_save or not self.undo_stack.isClean()
+
+    def mark_modified(self) -> None:
+        """Note a change the undo stack does not hold: training changed the weights
+        (the title shows [*]; New, Open, Close and Quit ask first)."""
+        if not self._trained_since_save:
+            self._trained_since_save = True
+            self.setWindowModified(True)
+
+    def attach_training(self, part: TrainingPart) -> None:
+        """Let ``part`` supply what Save writes and stop it when the window closes."""
+        self.training = part
+        self.project_source = part.project
 
     def maybe_save(self) -> bool:
         """Before unsaved changes would be lost: ask, and save if asked to.
@@ -500,16 +548,18 @@ class MainWindow(QMainWindow):
     def _write(self, path: Path) -> bool:
         assert self._doc is not None
         try:
-            if self.project_source is not None:
-                project = self.project_source()
-            else:
+            project = self.project_source() if self.project_source else None
+            if project is None:
                 project = carry_over(self._opened, self._doc)
+            project = self.window_dataset.rebased(project, path.parent)
             save_network(path, project)
         except NNDeskError as exc:
             self.show_error(str(exc))
             return False
         self._path = path
+        self._trained_since_save = False
         self.undo_stack.setClean()
+        self.setWindowModified(False)
         self._update_title()
         self.settings.add_recent_file(path)
         self.statusBar().showMessage(f"Saved {path.name}.", 5000)
@@ -706,6 +756,8 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # Ask first (Save copies a running run's state); stop training only if the
+        # window really closes.
         if not self.maybe_save():
             event.ignore()
             return
@@ -714,16 +766,22 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def shutdown(self) -> None:
-        """Stop following the document and wait for dataset loads (before the
-        window is destroyed)."""
+        """Stop training, stop following the document and wait for dataset loads
+        (before the window is destroyed)."""
+        if self.training is not None:
+            self.training.shutdown()
         self.window_dataset.shutdown()
         self.editor.set_document(None)
         self.inspector.set_document(None)
+        self.summary.set_document(None)
         self.editor.popup.hide()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         QTimer.singleShot(0, self._fit_view)
+        if not self._shown_once:
+            self._shown_once = True
+            self.sig_shown.emit()
 
     def _on_clean_changed(self, clean: bool) -> None:
-        self.setWindowModified(not clean)
+        self.setWindowModified(not clean or self._trained_since_save)

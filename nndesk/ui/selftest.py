@@ -241,7 +241,7 @@ class _SelfTest:
         if controller.last_error:
             raise SelfTestFailure(f"Training failed: {controller.last_error}")
         losses = controller.history.get("loss", [])
-        if len(losses) != epochs_before + 1 or not controller.weights:
+        if len(losses) != epochs_before + 1 or not controller.trained:
             raise SelfTestFailure(
                 f"Training ran {len(losses) - epochs_before} epochs instead of 1."
             )
@@ -255,10 +255,12 @@ class _SelfTest:
         self.watchdog.step = "save the trained network"
         path = self.folder / "self-test.nndesk"
         saved = controller.project()
+        if saved is None:
+            raise SelfTestFailure("The trained network had nothing to save.")
         save_project(path, saved)
         # An empty network in between: whatever predicts next comes from the file.
         window.set_document(Document())
-        if controller.weights:
+        if controller.trained:
             raise SelfTestFailure("A new network kept the trained weights.")
         self.watchdog.step = "reopen the saved network"
         project = load_project(path)

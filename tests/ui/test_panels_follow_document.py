@@ -124,7 +124,7 @@ def test_an_opened_file_is_drawn_with_its_weights(
     assert trained.open_example("xor")
     wait_drawn(qtbot, training, [n.id for n in xor_network().nodes][:-1])
     train(qtbot, trained, training, 3)
-    saved = {k: v.copy() for k, v in training.weights.items()}
+    saved = training.session.model.get_weights()
     path = tmp_path / "xor.nndesk"
     assert trained.save_as(path)
     assert trained.open_example("spiral")

@@ -56,7 +56,7 @@ def test_train_button_trains_the_spiral_and_the_curves_follow(
     training.curves.flush()
     assert training.curves.epoch_curve.getData()[0] is not None
     assert training.state == "idle" and not training.view.progress.isVisible()
-    assert training.weights is not None
+    assert training.trained and training.session.history.epochs == 15
     assert training.actions.reset.isEnabled()
     assert main_window.errors == []
 
@@ -139,8 +139,9 @@ def test_nan_loss_stops_with_a_message_and_finite_weights(
     assert "epoch 1" in message and "batch" in message
     assert "lower the learning rate" in message
     assert training.panel.message.text() == message
-    assert training.weights is not None
-    assert all(np.isfinite(w).all() for w in training.weights.values())
+    assert training.trained
+    weights = training.session.model.get_weights()
+    assert all(np.isfinite(w).all() for w in weights.values())
     # The app keeps working: fresh weights and a sane learning rate train again.
     training.actions.reset.trigger()
     assert main_window.edit_setting("learning_rate", 0.01)
@@ -190,7 +191,7 @@ def test_editing_while_paused_keeps_the_weights_of_unchanged_nodes(
     assert "dense_2, dense_3" in training.panel.message.text()
     with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
         training.stop()
-    assert training.weights["dense_2/kernel"].shape == (8, 6)
+    assert training.session.model.get_weights()["dense_2/kernel"].shape == (8, 6)
     assert main_window.errors == []
 
 
@@ -222,10 +223,11 @@ def test_save_after_training_and_reopen_shows_history_and_same_predictions(
     path = tmp_path / "spiral.nndesk"
     assert main_window.save_as(path)  # File > Save As: the window asks the trainer
     saved = load_project(path)
-    assert saved.history == history and saved.weights.keys() == training.weights.keys()
+    assert saved.history == history
+    assert saved.weights.keys() == training.session.model.get_weights().keys()
 
     main_window.set_document(spiral_classifier())  # something else in between
-    assert training.history == {} and training.weights is None
+    assert training.history == {} and training.session is None
     assert len(training.curves.epoch_values("loss")) == 0
 
     assert main_window.open_file(path)  # File > Open
@@ -245,7 +247,7 @@ def test_saving_after_an_edit_keeps_the_weights_that_still_fit(
 ) -> None:
     set_epochs(main_window, 2)
     run_to_end(qtbot, training)
-    trained = training.weights
+    trained = training.session.model.get_weights()
     assert main_window.editor.set_param("dense_2", "units", 5)
     path = tmp_path / "edited.nndesk"
     assert main_window.save_as(path)
@@ -254,24 +256,54 @@ def test_saving_after_an_edit_keeps_the_weights_that_still_fit(
     np.testing.assert_array_equal(
         saved.weights["dense_1/kernel"], trained["dense_1/kernel"]
     )
-    assert saved.optimizer_state == {}
+    # The reshaped nodes are saved as the window shows them, and reopen so.
+    shown = training.preview.session.model.get_weights()
+    for key, value in shown.items():
+        np.testing.assert_array_equal(saved.weights[key], value, err_msg=key)
+    # Moments belong to the weights they were made for: dense_1's are kept.
+    nodes = {k.split("/", 1)[0] for k in saved.optimizer_state if k != "iterations"}
+    assert nodes == {"dense_1"} and int(saved.optimizer_state["iterations"]) == 40
     assert main_window.errors == []
 
 
-def test_reset_weights_starts_over_from_the_seeded_initialisation(
-    qtbot, main_window: MainWindow, training: TrainingController
+def test_reset_weights_is_undoable_and_starts_over_from_the_seeded_initialisation(
+    qtbot, main_window: MainWindow, training: TrainingController, tmp_path: Path
 ) -> None:
     set_epochs(main_window, 3)
     run_to_end(qtbot, training)
     assert training.actions.reset.isEnabled()
+    trained = training.session.capture()
+    assert main_window.save_as(tmp_path / "trained.nndesk")
+    assert not main_window.is_modified()  # so the Reset alone makes it modified
     training.actions.reset.trigger()
-    assert training.weights is None and training.history == {}
+    assert training.session is None and training.history == {}
+    assert main_window.is_modified() and main_window.undo_stack.canUndo()
     assert training.curves.batch_count == 0
     fresh = compile_network(main_window.document).model.get_weights()
     np.testing.assert_array_equal(
         training.network.weights["dense_1/kernel"], fresh["dense_1/kernel"]
     )
     assert not training.actions.reset.isEnabled()
+
+    # Ctrl+Z brings back the weights, the optimizer state and the history.
+    main_window.actions.undo.trigger()
+    back = training.session.capture()
+    assert back.history == trained.history
+    for key, value in trained.weights.items():
+        np.testing.assert_array_equal(back.weights[key], value, err_msg=key)
+    for key, value in trained.optimizer_state.items():
+        np.testing.assert_array_equal(back.optimizer_state[key], value, err_msg=key)
+    assert len(training.curves.epoch_values("loss")) == 3
+    np.testing.assert_array_equal(
+        training.network.weights["dense_1/kernel"], trained.weights["dense_1/kernel"]
+    )
+    assert training.actions.reset.isEnabled()
+    # Redo resets again; training then starts from the seeded initialisation.
+    main_window.actions.redo.trigger()
+    assert training.session is None
+    set_epochs(main_window, 1)
+    run_to_end(qtbot, training)
+    assert training.session.history.epochs == 1
 
 
 def test_early_stopping_ends_the_run_and_says_so(

@@ -18,9 +18,10 @@ from nndesk.document.examples import (
 )
 from nndesk.training.compile import compile_network
 from nndesk.training.data import load_settings_dataset, prepare_data
+from nndesk.training.session import TrainingSession
 from nndesk.training.trainer import TrainConfig, Trainer
 from nndesk.ui.training.probes import Prober, describe_model, evaluate_model, histogram
-from nndesk.ui.workers import (
+from nndesk.ui.training.worker import (
     ReportingControl,
     TrainingJob,
     TrainingOutcome,
@@ -60,7 +61,7 @@ class Recorder:
 def test_gui_training_gives_the_same_weights_as_headless_training(qapp) -> None:
     doc = spiral_classifier()
     doc.set_setting("epochs", 4)
-    worker = TrainingWorker(TrainingJob(doc.snapshot()), ReportingControl())
+    worker = TrainingWorker(TrainingJob(TrainingSession(doc)), ReportingControl())
     seen = Recorder(worker)
     worker.run()  # in this thread: the probes run between batches all the same
     (outcome,) = seen.finished
@@ -71,10 +72,12 @@ def test_gui_training_gives_the_same_weights_as_headless_training(qapp) -> None:
     trainer = Trainer(net.model, data, TrainConfig.from_settings(doc.settings))
     trainer.run()
     expected = net.model.get_weights()
-    assert outcome.weights.keys() == expected.keys()
+    assert outcome.state.weights.keys() == expected.keys()
     for key, value in expected.items():
-        np.testing.assert_array_equal(outcome.weights[key], value, err_msg=key)
-    assert outcome.history == trainer.history.as_dict()
+        np.testing.assert_array_equal(outcome.state.weights[key], value, err_msg=key)
+    assert outcome.state.history == trainer.history.as_dict()
+    # The outcome hands back the very session the worker trained.
+    assert outcome.session.history.as_dict() == trainer.history.as_dict()
     losses = np.concatenate([b["losses"] for b in seen.batches])
     assert len(losses) == 4 * 20
 
@@ -82,42 +85,61 @@ def test_gui_training_gives_the_same_weights_as_headless_training(qapp) -> None:
 def test_a_worker_continues_from_kept_weights_and_history(qapp) -> None:
     doc = spiral_classifier()
     doc.set_setting("epochs", 2)
-    first = TrainingWorker(TrainingJob(doc.snapshot()), ReportingControl())
+    first = TrainingWorker(TrainingJob(TrainingSession(doc)), ReportingControl())
     a = Recorder(first)
     first.run()
     done = a.finished[0]
-    second = TrainingWorker(
-        TrainingJob(
-            doc.snapshot(), weights=done.weights, optimizer_state=done.optimizer_state,
-            optimizer_name=done.optimizer_name, history=done.history,
-            preprocessing=done.preprocessing,
-        ),
-        ReportingControl(),
-    )  # fmt: skip
+    # The same session trains on: weights, optimizer state, history and scaling
+    # are its own, nothing is handed over by hand.
+    second = TrainingWorker(TrainingJob(done.session), ReportingControl())
     b = Recorder(second)
     second.run()
+    assert b.finished[0].session is done.session
     assert [e["epoch"] for e in b.epochs] == [2, 3]
-    assert len(b.finished[0].history["loss"]) == 4
+    assert len(b.finished[0].state.history["loss"]) == 4
 
-    # Four epochs at once give the same weights (the trainer's resumability, kept
-    # through the worker's weight and optimizer-state hand-over).
+    # Four epochs at once give the same weights (the trainer's resumability).
     doc.set_setting("epochs", 4)
-    once = TrainingWorker(TrainingJob(doc.snapshot()), ReportingControl())
+    once = TrainingWorker(TrainingJob(TrainingSession(doc)), ReportingControl())
     c = Recorder(once)
     once.run()
-    for key, value in c.finished[0].weights.items():
-        np.testing.assert_array_equal(b.finished[0].weights[key], value, err_msg=key)
+    for key, value in c.finished[0].state.weights.items():
+        np.testing.assert_array_equal(
+            b.finished[0].state.weights[key], value, err_msg=key
+        )
+
+
+def test_optimizer_state_that_does_not_fit_is_reset_and_training_continues(
+    qapp,
+) -> None:
+    """As on the command line: a stored optimizer state that does not fit the
+    network is dropped (fresh moments) instead of failing the run."""
+    doc = spiral_classifier()
+    doc.set_setting("epochs", 1)
+    trained = TrainingSession(doc)
+    trained.fit()
+    state = trained.model.optimizer.get_state()
+    state["dense_1/kernel/m"] = np.zeros((3, 3), dtype=np.float32)  # wrong shape
+    session = TrainingSession(
+        doc, weights=trained.model.get_weights(), optimizer_state=state
+    )
+    assert int(session.model.optimizer.get_state()["iterations"]) == 0
+    worker = TrainingWorker(TrainingJob(session), ReportingControl())
+    seen = Recorder(worker)
+    worker.run()
+    assert not seen.failures and seen.finished[0].status == "completed"
+    assert int(seen.finished[0].state.optimizer_state["iterations"]) == 20
 
 
 def test_worker_failures_are_one_sentence_and_end_with_finished(qapp) -> None:
     doc = spiral_classifier()
     doc.set_setting("dataset", "nosuchgenerator:n=3")
-    worker = TrainingWorker(TrainingJob(doc.snapshot()), ReportingControl())
+    worker = TrainingWorker(TrainingJob(TrainingSession(doc)), ReportingControl())
     seen = Recorder(worker)
     worker.run()
     (message,) = seen.failures
     assert "nosuchgenerator" in message and "\n" not in message
-    assert seen.finished[0].status == "failed" and seen.finished[0].weights is None
+    assert seen.finished[0].status == "failed" and seen.finished[0].state is None
 
 
 def test_describe_error_names_unexpected_exceptions() -> None:
@@ -130,7 +152,7 @@ def test_a_thread_stepping_one_batch_reports_exactly_that_batch(qtbot) -> None:
     doc = spiral_classifier()
     control = ReportingControl()
     control.step_batch()
-    worker = TrainingWorker(TrainingJob(doc.snapshot()), control)
+    worker = TrainingWorker(TrainingJob(TrainingSession(doc)), control)
     seen = Recorder(worker)
     thread = QThread()
     worker.moveToThread(thread)
@@ -254,7 +276,7 @@ def test_short_gil_slices_lower_the_switch_interval_and_put_it_back() -> None:
 def test_a_worker_thread_trains_with_short_gil_slices_and_restores_them(qapp) -> None:
     doc = spiral_classifier()
     doc.set_setting("epochs", 1)
-    worker = TrainingWorker(TrainingJob(doc.snapshot()), ReportingControl())
+    worker = TrainingWorker(TrainingJob(TrainingSession(doc)), ReportingControl())
     seen: list[float] = []
     # A direct connection runs the slot in the worker's thread, during training.
     worker.sig_epoch_finished.connect(

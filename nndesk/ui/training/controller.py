@@ -4,77 +4,146 @@
 the plot docks, and a progress bar in the status bar, and returns the
 ``TrainingController`` that runs one ``TrainingWorker`` at a time in a QThread.
 
-The controller keeps what training produced (weights, optimizer state, history,
-feature scaling) between runs; each run continues from it. Editing the network
-while training is paused or stopped is allowed: the next run compiles the edited
-network and keeps the weights of every node whose shapes did not change.
+The controller keeps no trained state of its own: ``session``, a
+``nndesk.training.TrainingSession``, owns it (weights, optimizer state, history,
+feature scaling, compiled model), as it does for the command line and the API.
+A run trains that session in the worker's thread; meanwhile the controller asks
+the worker for copies of its state between two batches (to save, predict or show
+a paused run). Editing the network while training is paused or stopped is
+allowed: the next run trains ``session.recompiled(document)``, which keeps the
+weights of every node whose shapes did not change.
+
+The window it works for is a ``TrainingHost``: a small declared interface, so the
+controller neither probes the window nor handles its events. The window asks the
+controller (a ``nndesk.ui.main_window.TrainingPart``) for what Save writes and to
+stop when it closes.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from PySide6.QtCore import (
     QCoreApplication,
-    QEvent,
     QObject,
     Qt,
     QThread,
     QTimer,
     Signal,
+    SignalInstance,
 )
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from nndesk.document import events as ev
 from nndesk.document.graph import Document
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
-from nndesk.io.project_file import Project, expected_weight_shapes
+from nndesk.io.project_file import Project
+from nndesk.training.errors import TrainingStateError
+from nndesk.training.session import TrainedState, TrainingSession
 
-from ..workers import (
+from .actions import TrainingActions
+from .docks import TrainingDocks
+from .preview import Preview, Source
+from .probes import Evaluation, ProbeResult
+from .worker import (
     ReportingControl,
     StartInfo,
     TrainingJob,
     TrainingOutcome,
     TrainingWorker,
 )
-from .actions import TrainingActions
-from .docks import TrainingDocks
-from .preview import Preview
-from .probes import Evaluation, ProbeResult
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..dataset_source import DatasetSource
+    from ..main_window import MainWindow, TrainingPart
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TrainingController", "attach_training"]
+__all__ = [
+    "ResetWeightsCommand",
+    "TrainingController",
+    "TrainingHost",
+    "attach_training",
+]
 
 # Settings whose change does not alter the model a paused run trains.
 _LIVE_SETTINGS = ("learning_rate", "epochs")
-# Settings after whose change the stored feature scaling no longer applies.
-_SCALING_SETTINGS = ("dataset", "dataset_target", "scaling")
 PREVIEW_DELAY_MS = 250
 STOP_TIMEOUT_MS = 60_000
+CAPTURE_TIMEOUT_S = 60.0
+"""Longest wait for a running worker to reach a batch boundary (one batch)."""
+
+
+class TrainingHost(Protocol):
+    """What the training controller needs from the window it works for.
+
+    ``nndesk.ui.main_window.MainWindow`` is one; the training docks add their
+    panels, menu and toolbar to it as a QMainWindow.
+    """
+
+    sig_document_replaced: SignalInstance  # (Document): New, Open, Close
+    sig_project_opened: SignalInstance  # (Project): after sig_document_replaced
+    sig_dataset_changed: SignalInstance  # (Dataset or None)
+    sig_shown: SignalInstance  # the window was shown for the first time
+    undo_stack: QUndoStack
+    datasets: DatasetSource
+
+    @property
+    def document(self) -> Document | None: ...
+
+    @property
+    def path(self) -> Path | None: ...
+
+    @property
+    def dataset(self) -> Dataset | None: ...
+
+    def edit_setting(self, name: str, value: Any) -> bool: ...
+
+    def show_error(self, message: str) -> None: ...
+
+    def mark_modified(self) -> None: ...
+
+    def attach_training(self, part: TrainingPart) -> None: ...
 
 
 def attach_training(window: MainWindow) -> TrainingController:
     """Add training to ``window``: menu, toolbar, docks, status-bar progress.
 
-    The window must offer ``add_panel``, ``document``, ``path``, ``dataset``,
-    ``edit_setting``, ``show_error``, ``sig_document_replaced`` and
-    ``sig_dataset_changed`` (``nndesk.ui.main_window.MainWindow`` does).
-
     Returns
     -------
     TrainingController
-        Call its ``shutdown()`` before the window goes away (closing the window
-        does it too, after the unsaved-changes question).
+        Attached to the window (``window.training``): the window asks it for what
+        Save writes, and to stop before it closes.
     """
     return TrainingController(window)
+
+
+class ResetWeightsCommand(QUndoCommand):
+    """Reset Weights as an undoable step: undo brings the trained session back
+    (weights, optimizer state, history, scaling), redo forgets it again."""
+
+    def __init__(
+        self, controller: TrainingController, kept: TrainingSession | None
+    ) -> None:
+        super().__init__("Reset Weights")
+        self._controller = controller
+        self._kept = kept
+
+    def redo(self) -> None:
+        self._controller.adopt_session(None)
+        self._controller.panel.set_message(
+            "Weights reset: the next run starts from fresh weights (Undo brings "
+            "them back)."
+        )
+
+    def undo(self) -> None:
+        self._controller.adopt_session(self._kept)
+        self._controller.panel.set_message("The trained weights are back.")
 
 
 class TrainingController(QObject):
@@ -92,12 +161,10 @@ class TrainingController(QObject):
 
     Attributes
     ----------
-    weights, optimizer_state : dict or None
-        What the last run (or the opened file) left; None before any training.
-    history : dict
-        Per-epoch values of every run so far.
-    preprocessing : dict or None
-        The feature scaling fitted on the training data.
+    session : TrainingSession or None
+        The owner of the trained state: what the last run (or the opened file)
+        left; None before any training (the seeded initialisation). A worker
+        trains it while a run is under way.
     last_error : str
         The sentence of the last failure ("" after a clean run).
     last_epoch_logs : dict
@@ -110,14 +177,11 @@ class TrainingController(QObject):
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
-        self.window = window
+        host: TrainingHost = window
+        self.window = host
         self.control = ReportingControl()
         self.state = "idle"
-        self.weights: dict[str, np.ndarray] | None = None
-        self.optimizer_state: dict[str, np.ndarray] | None = None
-        self.optimizer_name: str | None = None
-        self.history: dict[str, list[float]] = {}
-        self.preprocessing: dict[str, Any] | None = None
+        self.session: TrainingSession | None = None
         self.last_error = ""
         self.last_outcome: TrainingOutcome | None = None
         self.last_epoch_logs: dict[str, Any] = {}
@@ -132,7 +196,6 @@ class TrainingController(QObject):
         self._stale = False
         self._closing = False
         self._sample_index = 0
-        self._shown = False
 
         self.actions = TrainingActions(self)
         self.view = TrainingDocks(window, self.actions)
@@ -146,11 +209,11 @@ class TrainingController(QObject):
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(PREVIEW_DELAY_MS)
         self._preview_timer.timeout.connect(self.refresh_preview)
-        window.installEventFilter(self)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        self._follow(window.document)
+        host.attach_training(self)
+        self._follow(host.document)
         self.refresh_preview()
 
     def _connect(self) -> None:
@@ -168,12 +231,57 @@ class TrainingController(QObject):
         self.panel.sig_epochs_edited.connect(self._on_panel_epochs_edited)
         self.activations.sig_sample_requested.connect(self._on_sample_requested)
         w.sig_document_replaced.connect(self._on_window_document_replaced)
-        # Save writes what training produced; Open hands the file's back.
-        if hasattr(w, "project_source"):
-            w.project_source = self.project
-        if hasattr(w, "sig_project_opened"):
-            w.sig_project_opened.connect(self.restore_project)
+        w.sig_project_opened.connect(self.restore_project)
         w.sig_dataset_changed.connect(self._on_window_dataset_changed)
+        w.sig_shown.connect(self._on_window_shown)
+
+    # --- what it holds ----------------------------------------------------------------------
+    @property
+    def is_active(self) -> bool:
+        """Whether a worker thread exists (starting, running, paused or stopping)."""
+        return self._thread is not None
+
+    @property
+    def trained(self) -> bool:
+        """Whether the kept state carries any training (outside a run)."""
+        return self.session is not None and self.session.trained
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """A copy of the history of every finished run (the session's)."""
+        return self.session.history.as_dict() if self.session is not None else {}
+
+    def current_state(self) -> TrainedState | None:
+        """A copy of the trained state the window shows now: a running or paused
+        run's as of its last finished batch (taken by the worker between two
+        batches; the run goes on), else the session's. None before any training.
+
+        Raises
+        ------
+        TrainingStateError
+            When a running worker does not reach a batch boundary in time.
+        """
+        if self._worker is not None and self._thread is not None:
+            return self._capture_running(self._worker.job.session, self._thread)
+        return self.session.capture() if self.session is not None else None
+
+    def _capture_running(
+        self, session: TrainingSession, thread: QThread
+    ) -> TrainedState:
+        call = self.control.call_between_batches(session.capture)
+        deadline = time.monotonic() + CAPTURE_TIMEOUT_S
+        while not call.wait(0.05):
+            if thread.isFinished():
+                # The worker is done with the session: the GUI thread may read it.
+                return session.capture()
+            if time.monotonic() > deadline:
+                raise TrainingStateError(
+                    f"The training run did not reach the end of a batch within "
+                    f"{CAPTURE_TIMEOUT_S:g} s, so its state could not be copied."
+                )
+        state = call.result()
+        assert isinstance(state, TrainedState)
+        return state
 
     # --- the document -----------------------------------------------------------------------
     def _follow(self, doc: Document | None) -> None:
@@ -193,13 +301,18 @@ class TrainingController(QObject):
             self.control.stop()
             self._set_state("stopping")
         self._follow(doc)
-        self._forget_training()
+        self.session = None
+        self._forget_shown()
         # Compiling a large network takes a while: not in the same turn of the
         # event loop as the canvas's own start on it.
         self._schedule_preview()
 
     def _on_window_dataset_changed(self, dataset: object) -> None:
         self._schedule_preview()
+
+    def _on_window_shown(self) -> None:
+        # Sizes from the window's real first size (it is resized after building).
+        self.view.default_sizes()
 
     def _on_document_changed(self, event: ev.DocumentEvent) -> None:
         if event.kind in ("node_moved", "label_changed"):
@@ -211,35 +324,52 @@ class TrainingController(QObject):
                     self.control.set_lr(float(event.new))
             elif event.name == "epochs":
                 self.panel.set_epochs(int(event.new))
-            if event.name in _SCALING_SETTINGS:
-                self.preprocessing = None
             if event.name in _LIVE_SETTINGS:
                 return
         if self._thread is not None:
             self._stale = True
         self._schedule_preview()
 
-    def _forget_training(self) -> None:
-        self.weights = self.optimizer_state = None
-        self.optimizer_name = None
-        self.history = {}
-        self.preprocessing = None
+    def _forget_shown(self) -> None:
         self.last_probe = None
         self.last_error = ""
         # The preview keeps its prepared data: the dataset did not change, and
         # preparing a large one again would freeze the window for seconds.
-        self.preview.forget_weights()
+        self.preview.release()
         self.view.clear()
         self._update_actions()
 
-    # --- requests -----------------------------------------------------------------------------
-    @property
-    def is_active(self) -> bool:
-        """Whether a worker thread exists (starting, running, paused or stopping)."""
-        return self._thread is not None
+    def adopt_session(self, session: TrainingSession | None) -> None:
+        """Make ``session`` the owner of the trained state (None: untrained), and
+        show it. A run under way is stopped and its result dropped first (Undo or
+        Redo of Reset Weights during a run)."""
+        if self._thread is not None:
+            self._abandon_run()
+        self.session = session
+        self._forget_shown()
+        if session is not None and session.history.epochs:
+            self.curves.set_history(session.history.as_dict())
+        self.refresh_preview()
 
+    def _abandon_run(self) -> None:
+        """Stop the run, wait for its thread and drop its result (nothing it
+        reports afterwards reaches the panels)."""
+        thread, worker = self._thread, self._worker
+        self._discard = True
+        self._pending = None
+        if worker is not None:
+            for signal, slot in self._worker_slots(worker):
+                signal.disconnect(slot)
+        self.control.stop()
+        if thread is not None:
+            thread.finished.disconnect(self._on_thread_finished)
+            if not thread.wait(STOP_TIMEOUT_MS):
+                log.error("the training thread did not stop in %d ms", STOP_TIMEOUT_MS)
+        self._on_thread_finished()
+
+    # --- requests -----------------------------------------------------------------------------
     def train(self) -> None:
-        """Train ``epochs`` more epochs (continuing from the kept weights)."""
+        """Train ``epochs`` more epochs (continuing from the kept state)."""
         self._request("run")
 
     def step_batch(self) -> None:
@@ -261,7 +391,7 @@ class TrainingController(QObject):
             self._set_state("paused")
 
     def stop(self) -> None:
-        """End the run after the current batch; weights and history are kept."""
+        """End the run after the current batch; the trained state is kept."""
         if self._thread is None:
             return
         self._pending = None
@@ -276,7 +406,7 @@ class TrainingController(QObject):
             return
         if self.state == "stopping" or self._stale:
             # The run in flight trains an older network (or is ending): finish it,
-            # then start again from its weights.
+            # then start again from its state.
             self._pending = mode
             if self.state != "stopping":
                 self.control.stop()
@@ -295,23 +425,20 @@ class TrainingController(QObject):
             self._set_state("paused")
 
     def reset_weights(self) -> None:
-        """Forget the trained weights, optimizer state and history (when idle)."""
-        if self._thread is not None:
+        """Forget the trained weights, optimizer state and history (when idle), as
+        one step on the window's undo stack."""
+        if self._thread is not None or not self.trained:
             return
-        self._forget_training()
-        self.panel.set_message("Weights reset: the next run starts from fresh weights.")
-        self.refresh_preview()
+        self.window.undo_stack.push(ResetWeightsCommand(self, self.session))
 
     def evaluate(self) -> None:
         """Score the network on the validation data and show it in the Evaluation panel."""
         if self.state == "running" and self._worker is not None:
             self._worker.request_evaluation()
             return
-        self._sync_preview_weights()
         try:
-            result = self.preview.evaluate(
-                self._epoch_count() - 1 if self.history else 0
-            )
+            self._show_current()
+            result = self.preview.evaluate(max(0, self._epoch_count() - 1))
         except NNDeskError as exc:
             self._fail(str(exc))
             return
@@ -331,32 +458,24 @@ class TrainingController(QObject):
             return
         self.last_error = ""
         self.panel.set_message("")
-        snapshot = doc.snapshot()
         dataset = self._dataset()
-        data = None
-        if dataset is not None:
-            try:
-                self.preview.update(snapshot, dataset, self.weights, self.preprocessing)
-                data = self.preview.data
-            except NNDeskError as exc:
-                self._fail(str(exc))
-                return
+        try:
+            session = self.preview.update(
+                self.session, doc.snapshot(), dataset, self._base_dir()
+            )
+        except NNDeskError as exc:
+            self._fail(str(exc))
+            return
+        # From here on the worker's thread owns the session.
+        self.preview.release()
+        session.base_dir = self._base_dir()
         self.control.reset()
         if mode == "step_batch":
             self.control.step_batch()
         elif mode == "step_epoch":
             self.control.step_epoch()
         job = TrainingJob(
-            snapshot=snapshot,
-            dataset=dataset,
-            base_dir=self._base_dir(),
-            weights=self.weights,
-            optimizer_state=self.optimizer_state,
-            optimizer_name=self.optimizer_name,
-            history=self.history,
-            preprocessing=self.preprocessing,
-            data=data,
-            sample_index=self._sample_index,
+            session=session, dataset=dataset, sample_index=self._sample_index
         )
         worker = TrainingWorker(job, self.control)
         worker.set_epoch_stepping(mode == "step_epoch")
@@ -366,13 +485,8 @@ class TrainingController(QObject):
         thread.started.connect(worker.run)
         # Direct: quit must reach the thread even while the GUI thread waits for it.
         worker.sig_finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.sig_started.connect(self._on_worker_started)
-        worker.sig_batch_logged.connect(self._on_worker_batch_logged)
-        worker.sig_epoch_finished.connect(self._on_worker_epoch_finished)
-        worker.sig_probe_ready.connect(self._on_worker_probe_ready)
-        worker.sig_evaluated.connect(self._on_worker_evaluated)
-        worker.sig_failed.connect(self._on_worker_failed)
-        worker.sig_finished.connect(self._on_worker_finished)
+        for signal, slot in self._worker_slots(worker):
+            signal.connect(slot)
         thread.finished.connect(self._on_thread_finished)
         self._worker, self._thread = worker, thread
         self._stale = self._discard = False
@@ -381,12 +495,23 @@ class TrainingController(QObject):
         self._set_state("running" if mode == "run" else "paused")
         thread.start()
 
+    def _worker_slots(self, worker: TrainingWorker) -> list[tuple[SignalInstance, Any]]:
+        return [
+            (worker.sig_started, self._on_worker_started),
+            (worker.sig_batch_logged, self._on_worker_batch_logged),
+            (worker.sig_epoch_finished, self._on_worker_epoch_finished),
+            (worker.sig_probe_ready, self._on_worker_probe_ready),
+            (worker.sig_evaluated, self._on_worker_evaluated),
+            (worker.sig_failed, self._on_worker_failed),
+            (worker.sig_finished, self._on_worker_finished),
+        ]
+
     def _on_worker_started(self, start: StartInfo) -> None:
         if self._ignoring():
             return
         self.view.show_structure(start.info, start.x_train, start.y_train)
         self.curves.begin_run(start.first_epoch, start.last_epoch)
-        if start.kept and self.weights:
+        if start.kept:
             fresh = [
                 c.name
                 for c in start.info.layers
@@ -399,12 +524,16 @@ class TrainingController(QObject):
                 )
 
     def _on_worker_batch_logged(self, chunk: dict[str, Any]) -> None:
-        if not self._ignoring():
-            self.view.show_progress(chunk)
+        if self._ignoring():
+            return
+        # Every batch changes the weights the file would hold.
+        self.window.mark_modified()
+        self.view.show_progress(chunk)
 
     def _on_worker_epoch_finished(self, logs: dict[str, Any]) -> None:
         if self._ignoring():
             return
+        self.window.mark_modified()
         self.last_epoch_logs = dict(logs)
         self.view.show_epoch(logs)
         self.sig_epoch_finished.emit(int(logs["epoch"]))
@@ -428,10 +557,11 @@ class TrainingController(QObject):
 
     def _on_thread_finished(self) -> None:
         thread, worker, outcome = self._thread, self._worker, self._outcome
+        if thread is None:
+            return  # already handled (a run abandoned and waited for)
         self._thread = self._worker = None
-        if thread is not None:
-            thread.wait()
-            thread.deleteLater()
+        thread.wait()
+        thread.deleteLater()
         if worker is not None:
             worker.deleteLater()
         discard, self._discard = self._discard, False
@@ -451,12 +581,8 @@ class TrainingController(QObject):
 
     def _keep(self, outcome: TrainingOutcome) -> None:
         self.last_outcome = outcome
-        if outcome.weights is not None:
-            self.weights = outcome.weights
-            self.optimizer_state = outcome.optimizer_state
-            self.optimizer_name = outcome.optimizer_name
-            self.history = outcome.history
-            self.preprocessing = outcome.preprocessing
+        if outcome.state is not None:
+            self.session = outcome.session
         if outcome.status == "early_stopped":
             self.panel.set_message(
                 "Early stopping ended the run and restored the best weights."
@@ -482,7 +608,7 @@ class TrainingController(QObject):
         self.sig_state_changed.emit(state)
 
     def _update_actions(self) -> None:
-        self.actions.update(self.state, trained=bool(self.weights or self.history))
+        self.actions.update(self.state, trained=self.trained)
 
     def _show_probe(self, probe: ProbeResult) -> None:
         self.last_probe = probe
@@ -492,12 +618,13 @@ class TrainingController(QObject):
         """Show every training panel at once, side by side in the bottom area."""
         self.view.show_all()
 
+    # --- the preview ----------------------------------------------------------------------------
     def _schedule_preview(self) -> None:
         if not self._closing:
             self._preview_timer.start()
 
     def refresh_preview(self) -> None:
-        """Recompile the document in the GUI thread and show it with the kept weights
+        """Show the document as it is now with the trained state in the panels
         (skipped while a worker runs: its probes feed the panels then)."""
         self._preview_timer.stop()
         doc = self.window.document
@@ -507,9 +634,7 @@ class TrainingController(QObject):
         if dataset is None:
             return
         try:
-            self.preview.update(
-                doc.snapshot(), dataset, self._current_weights(), self.preprocessing
-            )
+            self._show_current(dataset)
         except NNDeskError as exc:
             log.debug("no preview: %s", exc)
             return
@@ -519,28 +644,39 @@ class TrainingController(QObject):
         probe = self.preview.probe(self._sample_index, max(0, self._epoch_count() - 1))
         if probe is not None:
             self._show_probe(probe)
-        if self.history and not self.curves.table_model.rows():
-            self.curves.set_history(self.history)
+        history = self.history
+        if history and not self.curves.table_model.rows():
+            self.curves.set_history(history)
 
-    def _current_weights(self) -> dict[str, np.ndarray] | None:
-        # A paused run holds newer weights than the last finished one.
-        if self._thread is not None and self.last_probe is not None:
-            return self.last_probe.weights
-        return self.weights
+    def _show_current(self, dataset: Dataset | None = None) -> None:
+        """Put the state the window shows into the preview (a paused run's copy,
+        or the session's), for the document as it is now.
 
-    def _sync_preview_weights(self) -> None:
-        if self.preview.net is None:
-            self.refresh_preview()
-        weights = self._current_weights()
-        if weights:
-            self.preview.set_weights(weights)
+        Raises
+        ------
+        NNDeskError
+            When the network does not compile or the data does not fit.
+        """
+        doc = self.window.document
+        if doc is None:
+            return
+        source: Source = self.session
+        if self._thread is not None:
+            source = self.current_state()
+        self.preview.update(
+            source, doc.snapshot(), dataset or self._dataset(), self._base_dir()
+        )
 
     def _on_sample_requested(self, index: int) -> None:
         self._sample_index = int(index)
         if self.state == "running" and self._worker is not None:
             self._worker.set_sample_index(index)
             return
-        self._sync_preview_weights()
+        try:
+            self._show_current()
+        except NNDeskError as exc:
+            log.debug("no preview: %s", exc)
+            return
         probe = self.preview.probe(index, max(0, self._epoch_count() - 1))
         if probe is not None:
             self._show_probe(probe)
@@ -562,74 +698,86 @@ class TrainingController(QObject):
         doc = self.window.document
         if doc is None:
             return None
-        source = getattr(self.window, "datasets", None)
-        if source is None:
-            return self.window.dataset
         try:
-            return source.load(doc.settings, self._base_dir())
+            return self.window.datasets.load(doc.settings, self._base_dir())
         except NNDeskError:
             return None
 
     def _epoch_count(self) -> int:
-        return len(self.history.get("loss", ()))
+        if self.last_probe is not None and self._thread is not None:
+            return self.last_probe.epoch + 1
+        return self.session.history.epochs if self.session is not None else 0
 
     # --- files -------------------------------------------------------------------------------------
-    def project(self) -> Project:
-        """The window's network with what training produced, ready for ``save_project``
-        (the window's ``project_source``).
+    def project(self) -> Project | None:
+        """What File > Save writes: the window's document with the trained state it
+        shows, at any moment (the window's ``TrainingPart``).
 
-        A file holds weights for every layer or for none: after an edit that changed
-        some shapes, the weights are those the network has now (trained ones where
-        the shapes still fit, fresh ones elsewhere), or none when it does not
-        compile. During a run the latest weights are saved without optimizer state
-        (the worker's is not at hand).
+        A running or paused run is copied at a batch boundary (it goes on): its
+        weights, optimizer state, history of the finished epochs and scaling. An
+        edited network is saved with the weights it has now (trained ones where the
+        shapes still fit, the preview's fresh ones elsewhere). None when there is
+        no trained state to add (the window then keeps the file's own).
+
+        Raises
+        ------
+        TrainingStateError
+            When a running worker does not reach a batch boundary in time.
         """
-        doc = self.window.document if self.window.document is not None else Document()
-        weights = dict(self._current_weights() or {})
-        state = dict(self.optimizer_state or {}) if self._thread is None else {}
-        fits = expected_weight_shapes(doc)
-        if weights and {k: np.shape(v) for k, v in weights.items()} != fits:
-            state = {}
-            weights = {}
-            self.refresh_preview()
-            net = self.preview.net
-            if net is not None and net.snapshot.same_content(doc):
-                self._sync_preview_weights()
-                weights = net.model.get_weights()
-        return Project(
-            document=doc,
-            weights=weights,
-            optimizer_state=state,
-            history={k: list(v) for k, v in self.history.items()},
-            preprocessing=self.preprocessing,
-            optimizer_name=self.optimizer_name,
-        )
+        doc = self.window.document
+        if doc is None:
+            return None
+        if self._thread is not None:
+            state = self.current_state()
+            metadata = self._worker.job.session.metadata if self._worker else None
+            return state.to_project(doc, metadata) if state is not None else None
+        try:
+            self._show_current()
+            shown = self.preview.session
+        except NNDeskError:
+            shown = None  # does not compile: keep what still fits of the session
+        if shown is not None and shown.snapshot.same_content(doc):
+            return shown.to_project(doc)
+        if self.session is not None:
+            return self.session.to_project(doc)
+        return None
 
     def restore_project(self, project: Project) -> None:
-        """Take over the weights, optimizer state, history and scaling of an opened file
-        (call right after the window shows ``project.document``)."""
+        """Take over the trained state of an opened file (call right after the
+        window shows ``project.document``)."""
         if self._thread is not None and not self._discard:
             log.warning("restore_project while training: ignored")
             return
-        self.weights = dict(project.weights) or None
-        self.optimizer_state = dict(project.optimizer_state) or None
-        self.optimizer_name = project.optimizer_name
-        self.history = {k: list(v) for k, v in project.history.items()}
-        self.preprocessing = project.preprocessing
-        self.curves.set_history(self.history)
+        try:
+            self.session = TrainingSession.from_project(
+                project, base_dir=self._base_dir()
+            )
+        except NNDeskError as exc:
+            # A file saved mid-edit: the window saves its weights as they are.
+            log.info("the opened network does not compile: %s", exc)
+            self.session = None
+        self.curves.set_history({k: list(v) for k, v in project.history.items()})
         self._update_actions()
         self.refresh_preview()
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """Predictions of the current network for raw inputs ``(n, *input_shape)``."""
-        self._sync_preview_weights()
+        """Predictions of the network the window shows for raw inputs
+        ``(n, *input_shape)`` (a running run's as of its last finished batch)."""
+        doc = self.window.document
+        if self._thread is not None or doc is None:
+            state = self.current_state()
+            if state is None:
+                raise TrainingStateError("There is no network to predict with.")
+            return TrainingSession.from_state(state).predict(np.asarray(x))
+        self._show_current()
         return self.preview.predict(x)
 
     # --- shutting down -------------------------------------------------------------------------------
     def shutdown(self, timeout_ms: int = STOP_TIMEOUT_MS) -> bool:
         """Stop training and wait for the worker's thread to end (idempotent).
 
-        The main window calls it when it closes, after the unsaved-changes question.
+        The main window calls it when it closes, after the unsaved-changes question
+        (whose Save copied a running run's state first).
 
         Returns
         -------
@@ -648,28 +796,3 @@ class TrainingController(QObject):
         if not finished:
             log.error("the training thread did not stop within %d ms", timeout_ms)
         return bool(finished)
-
-    request_stop_and_wait = shutdown
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if (
-            watched is self.window
-            and event.type() == QEvent.Type.Show
-            and not self._shown
-        ):
-            # Sizes from the window's real first size (it is resized after building).
-            self._shown = True
-            self.view.default_sizes()
-        if (
-            watched is self.window
-            and event.type() == QEvent.Type.Close
-            and isinstance(event, QCloseEvent)
-            and not self._closing
-        ):
-            # Let the window ask about unsaved changes first; stop training only if
-            # it really closes.
-            self.window.closeEvent(event)
-            if event.isAccepted():
-                self.shutdown()
-            return True
-        return super().eventFilter(watched, event)

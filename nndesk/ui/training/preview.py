@@ -1,25 +1,28 @@
-"""A GUI-thread copy of the network to look at while no worker trains it (no Qt here).
+"""What the panels look at outside a run: the trained state, for the document as it is now.
 
 Between runs (and while a run is paused) the panels still answer questions: the
 network view shows the current weights, the activations panel follows the chosen
 sample, Evaluate scores the model, and ``predict`` answers tests and scripts. The
-preview compiles the document itself, loads the kept weights into it, and keeps
-the prepared data (split, scaled, encoded) so a worker can share it read-only.
+preview holds no trained state of its own: it holds a ``TrainingSession`` derived
+from the one that owns the trained state (the controller's, or a copy a paused
+worker took between two batches), recompiled for the current document when it was
+edited (``TrainingSession.recompiled`` keeps what still fits), and a prober over
+that session's prepared data. No Qt here.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
 
 import numpy as np
 
 from nndesk.document.graph import Snapshot
 from nndesk.engine.errors import ConfigError
 from nndesk.io.datasets import Dataset
-from nndesk.training.compile import CompiledNetwork, compile_network, transfer_weights
-from nndesk.training.data import PreparedData, prepare_data, scale_inputs
+from nndesk.training.compile import CompiledNetwork
+from nndesk.training.data import PreparedData
+from nndesk.training.session import TrainedState, TrainingSession
 
 from .probes import (
     Evaluation,
@@ -32,41 +35,55 @@ from .probes import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Preview"]
+__all__ = ["Preview", "Source"]
 
-# Settings that change how the data is split, scaled or encoded.
-_DATA_SETTINGS = ("validation_split", "seed", "scaling")
+Source = TrainingSession | TrainedState | None
+"""Where the preview's weights come from: the owning session, a copy of a paused
+run's state, or nothing (the seeded initialisation)."""
 
 
 class Preview:
-    """The network compiled in the GUI thread, with its prepared data and a prober.
+    """A session for the document shown, its prepared data and a prober.
 
     Attributes
     ----------
-    net : CompiledNetwork or None
-        The last network that compiled.
-    data : PreparedData or None
-        Its prepared data.
+    session : TrainingSession or None
+        The session the panels look at (None before a network compiled, and
+        while a worker trains: then the worker has it).
     info : ModelInfo or None
-        Its columns, for the panels.
+        Its columns, for the panels (None without data).
+    data : PreparedData or None
+        The data last prepared (kept while a worker trains, read-only).
     """
 
     def __init__(self) -> None:
-        self.net: CompiledNetwork | None = None
-        self.data: PreparedData | None = None
+        self.session: TrainingSession | None = None
         self.info: ModelInfo | None = None
         self.prober: Prober | None = None
-        self._data_key: tuple[Any, ...] | None = None
-        self._source: tuple[Any, Any, Any] | None = None
+        self.data: PreparedData | None = None
+        self._source: Source = None  # what the session shown was derived from
+        self._dataset: Dataset | None = None
+
+    @property
+    def net(self) -> CompiledNetwork | None:
+        """The compiled network of the session shown."""
+        return self.session.net if self.session is not None else None
 
     def update(
         self,
+        source: Source,
         snapshot: Snapshot,
-        dataset: Dataset,
-        weights: Mapping[str, np.ndarray] | None,
-        preprocessing: Mapping[str, Any] | None,
-    ) -> None:
-        """Compile ``snapshot``, load ``weights`` (by node id) and prepare the data.
+        dataset: Dataset | None,
+        base_dir: Path | None = None,
+    ) -> TrainingSession:
+        """Show ``source`` for ``snapshot``: the owning session itself when it was
+        compiled from the same document, else a session recompiled from it; with
+        ``dataset``, its prepared data and a prober too.
+
+        Returns
+        -------
+        TrainingSession
+            The session shown.
 
         Raises
         ------
@@ -74,83 +91,45 @@ class Preview:
             When the network does not compile or the data does not fit it; the
             previous state is kept then.
         """
-        if self._is_current(snapshot, dataset, weights, preprocessing):
-            return
-        net = compile_network(snapshot, dataset=dataset)
-        if weights:
-            transfer_weights(weights, net.model)
-        data = self.prepared(net, dataset, preprocessing)
-        info = describe_network(net, dataset)
-        prober = Prober(
-            net.model,
-            info,
-            data.x_train,
-            data.y_train,
-            seed=int(snapshot.settings["seed"]),
+        session = self.session
+        current = (
+            session is not None
+            and self._source is source
+            and self._dataset is dataset
+            and session.snapshot.same_content(snapshot)
+            and (dataset is None or self.info is not None)
         )
-        self.net, self.data, self.info, self.prober = net, data, info, prober
-        self._source = (dataset, weights, preprocessing)
+        if current and session is not None:
+            return session
+        session = _derive(source, snapshot, base_dir)
+        info = prober = None
+        if dataset is not None:
+            data = session.prepare(dataset, reuse=self.session)
+            info = describe_network(session.net, dataset)
+            prober = Prober(
+                session.model,
+                info,
+                data.x_train,
+                data.y_train,
+                seed=int(snapshot.settings["seed"]),
+            )
+            self.data = data
+        self.session, self.info, self.prober = session, info, prober
+        self._source, self._dataset = source, dataset
+        return session
 
-    def _is_current(
-        self,
-        snapshot: Snapshot,
-        dataset: Dataset,
-        weights: Mapping[str, np.ndarray] | None,
-        preprocessing: Mapping[str, Any] | None,
-    ) -> bool:
-        """Whether the preview already shows exactly this (nothing to recompile)."""
-        if self.net is None or self._source is None:
-            return False
-        old_dataset, old_weights, old_preprocessing = self._source
-        return (
-            old_dataset is dataset
-            and old_weights is weights
-            and old_preprocessing is preprocessing
-            and self.net.snapshot.same_content(snapshot)
-        )
-
-    def prepared(
-        self,
-        net: CompiledNetwork,
-        dataset: Dataset,
-        preprocessing: Mapping[str, Any] | None,
-    ) -> PreparedData:
-        """The data prepared for ``net``, reused while nothing it depends on changed."""
-        settings = net.settings
-        key = (
-            id(dataset),
-            net.loss,
-            net.output_units,
-            *(settings[name] for name in _DATA_SETTINGS),
-        )
-        cached = self.data
-        if (
-            cached is not None
-            and key == self._data_key
-            and cached.dataset is dataset
-            and (preprocessing is None or preprocessing == cached.preprocessing)
-        ):
-            return cached
-        data = prepare_data(net, dataset, preprocessing=preprocessing)
-        self._data_key = key
-        return data
-
-    def set_weights(self, weights: Mapping[str, np.ndarray]) -> None:
-        """Load ``weights`` (by node id) into the preview model."""
-        if self.net is not None and weights:
-            transfer_weights(weights, self.net.model)
-            self._source = None  # no longer the weights it was built with
+    def release(self) -> TrainingSession | None:
+        """Hand the session over (to a worker that trains it); the panels keep
+        showing what they show, the prepared data stays cached."""
+        session = self.session
+        self.session = self.info = self.prober = None
+        self._source = self._dataset = None
+        return session
 
     def clear(self) -> None:
-        """Forget the network and the data."""
-        self.forget_weights()
+        """Forget the session and the data."""
+        self.release()
         self.data = None
-        self._data_key = None
-
-    def forget_weights(self) -> None:
-        """Forget the network (and so its weights); the prepared data stays cached."""
-        self.net = self.info = self.prober = None
-        self._source = None
 
     # --- questions -------------------------------------------------------------------------
     def probe(self, sample_index: int, epoch: int) -> ProbeResult | None:
@@ -161,15 +140,17 @@ class Preview:
         return self.prober.probe(sample_index, epoch, float(epoch), gradients=False)
 
     def evaluate(self, epoch: int) -> Evaluation | None:
-        """Scores on the validation data (training data without a split)."""
-        if self.net is None or self.data is None or self.info is None:
+        """Scores on all of the validation data (training data without a split):
+        the samples ``nndesk evaluate --split val`` scores."""
+        session, info = self.session, self.info
+        if session is None or info is None or session.data is None:
             return None
-        data = self.data
+        data = session.data
         if data.x_val is not None and data.y_val is not None:
             x, y, split = data.x_val, data.y_val, "validation"
         else:
             x, y, split = data.x_train, data.y_train, "training"
-        return evaluate_model(self.net.model, x, y, self.info, split=split, epoch=epoch)
+        return evaluate_model(session.model, x, y, info, split=split, epoch=epoch)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predictions for raw inputs ``(n, *input_shape)``, scaled as in training.
@@ -179,9 +160,20 @@ class Preview:
         ConfigError
             When there is no compiled network to predict with.
         """
-        if self.net is None or self.data is None:
+        if self.session is None:
             raise ConfigError(
                 "There is no network to predict with: fix its problems first."
             )
-        scaled = scale_inputs(np.asarray(x), self.data.scaler)
-        return np.asarray(self.net.model.predict(scaled))
+        return self.session.predict(np.asarray(x))
+
+
+def _derive(
+    source: Source, snapshot: Snapshot, base_dir: Path | None
+) -> TrainingSession:
+    if isinstance(source, TrainingSession):
+        if source.snapshot.same_content(snapshot):
+            return source
+        return source.recompiled(snapshot)
+    if isinstance(source, TrainedState):
+        return TrainingSession.from_state(source, snapshot, base_dir=base_dir)
+    return TrainingSession(snapshot, base_dir=base_dir)

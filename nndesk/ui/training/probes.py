@@ -450,7 +450,9 @@ class Evaluation:
 
     Classification fills ``confusion``, ``report`` and ``roc``; regression fills
     ``y_true``/``y_pred`` (at most ``MAX_SCATTER_POINTS`` of them, first output) and
-    ``r2``, ``mae``, ``rmse`` (over every sample and output).
+    ``r2``, ``mae``, ``rmse`` (over every sample and output). ``n`` samples were
+    scored: the first ``n`` of the split's ``total`` when a live evaluation
+    subsamples for speed (``total`` 0 or ``n``: all of them).
     """
 
     split: str
@@ -458,6 +460,7 @@ class Evaluation:
     n: int
     epoch: int
     class_names: tuple[str, ...] = ()
+    total: int = 0
     confusion: np.ndarray | None = None
     report: dict[str, Any] | None = None
     roc: list[tuple[str, np.ndarray, np.ndarray, float]] = field(default_factory=list)
@@ -476,6 +479,7 @@ def evaluate_model(
     *,
     split: str = "validation",
     epoch: int = 0,
+    total: int | None = None,
 ) -> Evaluation:
     """Predict ``x`` and score the predictions against ``y`` (encoded for the loss).
 
@@ -490,9 +494,18 @@ def evaluate_model(
         ``(n, 1)`` 0/1 for a sigmoid output, or ``(n, k)`` values for regression.
     info : ModelInfo
         Gives the task and class names.
+    total : int, optional
+        The size of the split ``x`` was taken from (default: ``len(x)``).
     """
     pred = np.asarray(model.predict(x))
-    result = Evaluation(split=split, task=info.task, n=len(x), epoch=int(epoch))
+    n = len(x)
+    result = Evaluation(
+        split=split,
+        task=info.task,
+        n=n,
+        epoch=int(epoch),
+        total=n if total is None else int(total),
+    )
     if info.task != "classification":
         return _regression(result, y, pred)
     k = 2 if pred.ndim == 1 or pred.shape[1] == 1 else int(pred.shape[1])

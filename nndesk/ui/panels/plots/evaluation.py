@@ -274,7 +274,12 @@ class EvaluationPanel(PlotPanel):
         if key != self._layout_key:
             self._build(ev)
             self._layout_key = key
-        where = f"{ev.split} data, {ev.n} samples, after epoch {ev.epoch + 1}"
+        count = (
+            f"first {ev.n:,} of {ev.total:,} samples"
+            if ev.total > ev.n
+            else f"{ev.n:,} samples"
+        )
+        where = f"{ev.split} data, {count}, after epoch {ev.epoch + 1}"
         if ev.task == "classification":
             self._draw_classification(ev)
             accuracy = ev.report["accuracy"] if ev.report else float("nan")

@@ -1,10 +1,15 @@
-"""The QThread bridge: a TrainingWorker runs the Qt-free Trainer in its own thread.
+"""The QThread bridge: a TrainingWorker trains a ``TrainingSession`` in its own thread.
 
-The worker gets a ``TrainingJob`` (a frozen snapshot of the document, the dataset,
-the weights and history to continue from) and never touches a widget or the live
-document. It compiles the snapshot, trains with ``nndesk.training.Trainer`` under a
-``TrainingControl``, and reports through signals, always with fresh copies of
-arrays (the next batch mutates the model's own):
+The worker gets a ``TrainingJob``: the session to train (the one owner of the
+trained state, compiled in the GUI thread from a snapshot of the document, with
+whatever it carries over) and the dataset. It never touches a widget or the live
+document. It prepares the data through the session (which decides about a stored
+scaler), trains through ``TrainingSession.make_trainer`` under a
+``ReportingControl`` exactly as the command line does, and reports through
+signals, always with fresh copies of arrays (the next batch mutates the model's
+own). While the thread runs, the session belongs to it: the GUI thread asks for a
+copy of its state through the control (``capture_state``), which the worker takes
+between two batches and goes on.
 
 - ``sig_started(StartInfo)``: the model's structure and the data, once.
 - ``sig_batch_logged(dict)``: progress and every batch loss since the last emit,
@@ -14,7 +19,7 @@ arrays (the next batch mutates the model's own):
   at an adaptive rate that keeps probing to a few percent of the time.
 - ``sig_evaluated(Evaluation)``: scores on the validation data, now and then.
 - ``sig_failed(str)``: one sentence for the user.
-- ``sig_finished(TrainingOutcome)``: always last; weights and history to keep.
+- ``sig_finished(TrainingOutcome)``: always last; the session, back to the GUI.
 
 Connect them to bound slots of GUI-thread objects (a lambda would run in the
 worker's thread).
@@ -28,29 +33,21 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from nndesk.document.graph import Snapshot
 from nndesk.engine.callbacks import Callback
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
-from nndesk.training.compile import (
-    CompiledNetwork,
-    compile_network,
-    transfer_optimizer_state,
-    transfer_weights,
-)
 from nndesk.training.control import TrainingControl
-from nndesk.training.data import PreparedData, load_settings_dataset, prepare_data
-from nndesk.training.trainer import TrainConfig, Trainer
+from nndesk.training.data import PreparedData
+from nndesk.training.session import TrainedState, TrainingSession
 
-from .training.probes import (
+from .probes import (
     Evaluation,
     ModelInfo,
     Prober,
@@ -83,6 +80,8 @@ GIL_SWITCH_INTERVAL = 0.0005
 """Seconds a thread may keep the GIL while another waits for it, during a run."""
 EVAL_INTERVAL = 2.0
 MAX_EVAL_SAMPLES = 10_000
+"""Live evaluations during a run score at most this many samples (the first ones
+of the validation data, and the Evaluation panel says so); Evaluate scores all."""
 
 
 class ReportingControl(TrainingControl):
@@ -90,7 +89,8 @@ class ReportingControl(TrainingControl):
 
     ``before_wait`` (set by the worker, called in its thread) runs when the trainer
     asks for the next batch while paused, so the panels always show the exact state
-    training is paused in, whatever moment the pause arrived at.
+    training is paused in, whatever moment the pause arrived at. Copies of the
+    trained state are asked for with ``call_between_batches(session.capture)``.
     """
 
     def __init__(self) -> None:
@@ -109,42 +109,23 @@ class ReportingControl(TrainingControl):
 
 @dataclass(frozen=True)
 class TrainingJob:
-    """What one training run starts from (built in the GUI thread, then read-only).
+    """What one training run starts from (built in the GUI thread).
 
     Attributes
     ----------
-    snapshot : Snapshot
-        The frozen document to compile.
+    session : TrainingSession
+        The network to train, with the weights, optimizer state, history and
+        scaling it carries; it belongs to the worker's thread until the run ends.
     dataset : Dataset or None
         The loaded dataset; None to load it in the worker from the settings.
-    base_dir : Path or None
-        Folder that relative dataset paths are resolved against.
-    weights, optimizer_state : Mapping or None
-        From an earlier run or a file; weights of unchanged nodes are kept.
-    optimizer_name : str or None
-        The optimizer ``optimizer_state`` belongs to (dropped if it differs).
-    history : Mapping or None
-        Earlier epochs; this run continues the count.
-    preprocessing : Mapping or None
-        Stored scaler statistics (None: fit on this run's training split).
-    data : PreparedData or None
-        The dataset already split, scaled and encoded for this snapshot (shared
-        read-only); None to prepare it in the worker.
     epochs : int or None
         Epochs to train (default: the ``epochs`` setting).
     sample_index : int
         The sample whose activations are probed.
     """
 
-    snapshot: Snapshot
+    session: TrainingSession
     dataset: Dataset | None = None
-    base_dir: Path | None = None
-    weights: Mapping[str, np.ndarray] | None = None
-    optimizer_state: Mapping[str, np.ndarray] | None = None
-    optimizer_name: str | None = None
-    history: Mapping[str, list[float]] | None = None
-    preprocessing: Mapping[str, Any] | None = None
-    data: PreparedData | None = None
     epochs: int | None = None
     sample_index: int = 0
 
@@ -170,21 +151,19 @@ class StartInfo:
 
 @dataclass
 class TrainingOutcome:
-    """How a run ended and what to keep from it.
+    """How a run ended, and the session it trained.
 
     ``status`` is ``"completed"``, ``"stopped"``, ``"early_stopped"`` or
-    ``"failed"``; ``message`` is the failure sentence (empty otherwise). The
-    weights are None when the run failed before a model existed.
+    ``"failed"``; ``message`` is the failure sentence (empty otherwise).
+    ``session`` is the job's session, with this run's training in it (back in
+    the GUI thread's hands once the thread has ended); ``state`` is a copy of it
+    taken at the end, or None when the run failed before training began.
     """
 
     status: str
+    session: TrainingSession
     message: str = ""
-    weights: dict[str, np.ndarray] | None = None
-    optimizer_state: dict[str, np.ndarray] | None = None
-    optimizer_name: str | None = None
-    history: dict[str, list[float]] = field(default_factory=dict)
-    preprocessing: dict[str, Any] | None = None
-    snapshot: Snapshot | None = None
+    state: TrainedState | None = None
 
 
 def lower_thread_priority(niceness: int) -> bool:
@@ -267,7 +246,6 @@ class TrainingWorker(QObject):
         self._sample_index = int(job.sample_index)
         self._evaluation_requested = False
         self._epoch_stepping = False
-        self._kept: list[str] = []
 
     # --- requests from the GUI thread (plain flags, read between batches) ------------------
     def set_sample_index(self, index: int) -> None:
@@ -301,61 +279,45 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         """Train the job; every outcome ends with ``sig_finished``."""
-        outcome = TrainingOutcome(status="failed", snapshot=self.job.snapshot)
+        outcome = TrainingOutcome(status="failed", session=self.job.session)
         if threading.current_thread() is not threading.main_thread():
             # Never the GUI thread (tests call run() directly in it).
             lower_thread_priority(WORKER_NICENESS)
         try:
-            net, data, dataset = self._prepare()
+            data, dataset = self._prepare()
             with short_gil_slices():
-                outcome = self._train(net, data, dataset)
+                self._train(data, dataset, outcome)
         except Exception as exc:  # noqa: BLE001 - one sentence reaches the user
             if not isinstance(exc, NNDeskError):
                 log.exception("training failed")
             outcome.message = describe_error(exc)
             self.sig_failed.emit(outcome.message)
         finally:
+            # Copies asked for after the last batch are answered from the end state.
+            self.control.serve_calls()
             self.sig_finished.emit(outcome)
 
-    def _prepare(self) -> tuple[CompiledNetwork, PreparedData, Dataset]:
-        job = self.job
-        dataset = job.dataset
+    def _prepare(self) -> tuple[PreparedData, Dataset]:
+        session, dataset = self.job.session, self.job.dataset
         if dataset is None:
-            dataset = load_settings_dataset(
-                job.snapshot.settings, base_dir=job.base_dir
-            )
-        net = compile_network(job.snapshot, dataset=dataset)
-        if job.weights:
-            kept = transfer_weights(job.weights, net.model)
-            same_optimizer = job.optimizer_name in (
-                None,
-                job.snapshot.settings["optimizer"],
-            )
-            if job.optimizer_state and same_optimizer:
-                transfer_optimizer_state(job.optimizer_state, net.model, kept)
-            self._kept = kept
-        data = job.data
-        if data is None:
-            data = prepare_data(net, dataset, preprocessing=job.preprocessing)
-        return net, data, dataset
+            dataset = session.load_dataset()
+        return session.prepare(dataset), dataset
 
     def _train(
-        self, net: CompiledNetwork, data: PreparedData, dataset: Dataset
-    ) -> TrainingOutcome:
-        job = self.job
-        settings = job.snapshot.settings
-        info = describe_network(net, dataset)
+        self, data: PreparedData, dataset: Dataset, outcome: TrainingOutcome
+    ) -> None:
+        job, session = self.job, self.job.session
+        info = describe_network(session.net, dataset)
         prober = Prober(
-            net.model, info, data.x_train, data.y_train, seed=int(settings["seed"])
+            session.model,
+            info,
+            data.x_train,
+            data.y_train,
+            seed=int(session.settings["seed"]),
         )
-        bridge = _Bridge(self, net, data, info, prober)
-        trainer = Trainer(
-            net.model,
-            data,
-            TrainConfig.from_settings(settings, epochs=job.epochs),
-            callbacks=[bridge],
-            control=self.control,
-            history=job.history,
+        bridge = _Bridge(self, session, data, info, prober)
+        trainer = session.make_trainer(
+            data, callbacks=[bridge], control=self.control, epochs=job.epochs
         )
         first = trainer.epoch
         bridge.epoch, bridge.step = first, float(first)
@@ -366,15 +328,14 @@ class TrainingWorker(QObject):
                 x_train=data.x_train,
                 y_train=data.y_train,
                 n_val=data.n_val,
-                kept=list(self._kept),
+                kept=list(session.kept_nodes),
                 first_epoch=first,
-                last_epoch=first + int(job.epochs or settings["epochs"]),
-                preprocessing=data.preprocessing,
+                last_epoch=first + int(trainer.config.epochs),
+                preprocessing=session.preprocessing,
             )
         )
         # No probe yet: the GUI's preview already shows the starting weights.
         bridge._last_probe = time.perf_counter()
-        outcome = TrainingOutcome(status="failed", snapshot=job.snapshot)
         if isinstance(self.control, ReportingControl):
             self.control.before_wait = bridge.before_wait
         try:
@@ -390,13 +351,7 @@ class TrainingWorker(QObject):
             bridge.report(force_probe=True, evaluate=True)
         except Exception:  # noqa: BLE001 - a last look must not lose the weights
             log.exception("the final probe failed")
-        outcome.weights = net.model.get_weights()
-        optimizer = net.model.optimizer
-        outcome.optimizer_state = optimizer.get_state() if optimizer is not None else {}
-        outcome.optimizer_name = str(settings["optimizer"])
-        outcome.history = trainer.history.as_dict()
-        outcome.preprocessing = data.preprocessing
-        return outcome
+        outcome.state = session.capture()
 
 
 class _Bridge(Callback):
@@ -405,14 +360,14 @@ class _Bridge(Callback):
     def __init__(
         self,
         worker: TrainingWorker,
-        net: CompiledNetwork,
+        session: TrainingSession,
         data: PreparedData,
         info: ModelInfo,
         prober: Prober,
     ) -> None:
         super().__init__()
         self.worker = worker
-        self.net = net
+        self.session = session
         self.data = data
         self.info = info
         self.prober = prober
@@ -426,21 +381,19 @@ class _Bridge(Callback):
         self._probe_interval = PROBE_MIN_INTERVAL
         self._last_eval = time.perf_counter()
         self._unreported = 0  # batches since the last forced report
-        self._eval_x, self._eval_y, self._eval_split = self._evaluation_data()
+        self._eval_x, self._eval_y, self._eval_split, self._eval_total = (
+            self._evaluation_data()
+        )
 
-    def _evaluation_data(self) -> tuple[np.ndarray, np.ndarray, str]:
+    def _evaluation_data(self) -> tuple[np.ndarray, np.ndarray, str, int]:
+        """The first ``MAX_EVAL_SAMPLES`` of the validation data (training data
+        without a split), its name and its whole size."""
         data = self.data
         if data.x_val is not None and data.y_val is not None:
-            return (
-                data.x_val[:MAX_EVAL_SAMPLES],
-                data.y_val[:MAX_EVAL_SAMPLES],
-                "validation",
-            )
-        return (
-            data.x_train[:MAX_EVAL_SAMPLES],
-            data.y_train[:MAX_EVAL_SAMPLES],
-            "training",
-        )
+            x, y, split = data.x_val, data.y_val, "validation"
+        else:
+            x, y, split = data.x_train, data.y_train, "training"
+        return x[:MAX_EVAL_SAMPLES], y[:MAX_EVAL_SAMPLES], split, len(x)
 
     # --- hooks (worker thread) ----------------------------------------------------------------
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -509,10 +462,11 @@ class _Bridge(Callback):
         """Score the model on the evaluation data now."""
         self._last_eval = time.perf_counter()
         return evaluate_model(
-            self.net.model,
+            self.session.model,
             self._eval_x,
             self._eval_y,
             self.info,
             split=self._eval_split,
             epoch=self.epoch,
+            total=self._eval_total,
         )
