@@ -75,6 +75,16 @@ _READ_ERRORS = (
     RecursionError,
     tokenize.TokenError,
 )
+# The subset that means the zip data itself is damaged (not the .npy header in it).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    struct.error,
+    RuntimeError,
+)
 _NPY_MAGIC = b"\x93NUMPY"
 _MAX_NPY_HEADER = 10_000  # numpy's own default limit on a header's length
 _DEFLATE_MAX_RATIO = 1032  # deflate expands at most about 1032:1
@@ -231,7 +241,7 @@ def _load(
         ) from None
     with fp:
         _refuse_single_npy(path, fp)
-        _check_entry_count(path, fp, os.fstat(fp.fileno()).st_size)
+        count = _entry_count(path, fp, os.fstat(fp.fileno()).st_size)
         try:
             archive = zipfile.ZipFile(fp)
         except _READ_ERRORS as exc:
@@ -239,6 +249,12 @@ def _load(
                 f"{path.name} is not a readable .npz archive ({_reason(exc)})."
             ) from None
         with archive:
+            if len(archive.infolist()) != count:
+                raise DatasetError(
+                    f"{path.name} is not a readable .npz archive (its zip directory "
+                    f"holds {len(archive.infolist())} entries but its end record "
+                    f"says {count})."
+                )
             members = _members(path, archive)
             keys = _keys(path, members, split)
             wanted = _wanted(members, keys)
@@ -277,16 +293,16 @@ def _refuse_single_npy(path: Path, fp: IO[bytes]) -> None:
     )
 
 
-def _check_entry_count(path: Path, fp: IO[bytes], size: int) -> None:
-    """Refuse a zip directory of more than ``MAX_NPZ_MEMBERS`` entries before
-    ``zipfile`` builds an object for each of them."""
+def _entry_count(path: Path, fp: IO[bytes], size: int) -> int | None:
+    """The entry count of the zip end record (None without one), refused past
+    ``MAX_NPZ_MEMBERS`` before ``zipfile`` builds an object for each entry."""
     tail_size = min(size, _EOCD.size + _MAX_COMMENT)
     fp.seek(size - tail_size)
     tail = fp.read(tail_size)
     fp.seek(0)
     at = tail.rfind(_EOCD_SIG)
     if at < 0 or at + _EOCD.size > len(tail):
-        return  # not a zip: zipfile says so in its own words
+        return None  # not a zip: zipfile says so in its own words
     count = _EOCD.unpack_from(tail, at)[4]
     record = size - tail_size + at
     if count == 0xFFFF and record >= _ZIP64_LOCATOR.size:
@@ -303,6 +319,7 @@ def _check_entry_count(path: Path, fp: IO[bytes], size: int) -> None:
             f"{path.name} lists {count:,} zip entries; an .npz dataset may hold at "
             f"most {MAX_NPZ_MEMBERS:,}."
         )
+    return count
 
 
 def _members(path: Path, archive: zipfile.ZipFile) -> dict[str, _Member]:
@@ -342,6 +359,8 @@ def _member(
             header_size = stream.tell()
     except DatasetError:
         raise
+    except _ZIP_ERRORS as exc:
+        raise _corrupt(path, info, exc) from None
     except _READ_ERRORS as exc:
         raise DatasetError(
             f"{where} has a malformed .npy header ({_reason(exc)})."
@@ -460,10 +479,7 @@ def _read_array(path: Path, archive: zipfile.ZipFile, member: _Member) -> np.nda
                 got += len(chunk)
             extra = stream.read(1)  # reaching the end runs zip's CRC check
     except _READ_ERRORS as exc:
-        raise DatasetError(
-            f"{path.name} is corrupt: member {member.info.filename!r} cannot be read "
-            f"({_reason(exc)})."
-        ) from None
+        raise _corrupt(path, member.info, exc) from None
     if got != member.nbytes or extra:
         raise DatasetError(
             f"{path.name} is corrupt: member {member.info.filename!r} holds "
@@ -473,6 +489,13 @@ def _read_array(path: Path, archive: zipfile.ZipFile, member: _Member) -> np.nda
     if member.fortran_order:
         return flat.reshape(member.shape[::-1]).transpose()
     return flat.reshape(member.shape)
+
+
+def _corrupt(path: Path, info: zipfile.ZipInfo, exc: BaseException) -> DatasetError:
+    return DatasetError(
+        f"{path.name} is corrupt: member {info.filename!r} cannot be read "
+        f"({_reason(exc)})."
+    )
 
 
 def _shared_class_names(path: Path, arrays: dict[str, np.ndarray]) -> list[str] | None:
