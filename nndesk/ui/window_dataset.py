@@ -9,6 +9,7 @@ the widgets (status label, busy bar, error dialog) and connects them.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from nndesk.document.graph import Document
 from nndesk.document.validate import Problem
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
+from nndesk.io.datasets.spec import rebase_spec
+from nndesk.io.project_file import Project
 
 from .canvas.commands import MacroCommand, SetParamCommand, SetSettingCommand
 from .canvas.editor import CanvasEditor
@@ -99,11 +102,42 @@ class WindowDataset(QObject):
         self._shape_follow_up = None
         doc.events.settings_changed.connect(self._on_settings_changed)
 
+    def rebased(self, project: Project, base_dir: Path) -> Project:
+        """``project`` as it is saved in ``base_dir``: a relative dataset path is
+        rewritten to name the same file from there (``rebase_spec``); the shown
+        document is left as it is until ``set_base_dir``."""
+        spec = project.document.settings.get("dataset", "")
+        moved = rebase_spec(spec, self._base_dir, base_dir)
+        if moved == spec:
+            return project
+        doc = project.document.copy()
+        doc.set_setting("dataset", moved)
+        return dataclasses.replace(project, document=doc)
+
     def set_base_dir(self, base_dir: Path | None) -> None:
-        """The network file moved to ``base_dir``: relative dataset paths follow."""
-        if base_dir != self._base_dir:
-            self._base_dir = base_dir
+        """The network file moved to ``base_dir`` (it was saved there): a relative
+        dataset path is rewritten to name the same file from there, as ``rebased``
+        wrote it, and the data already loaded is kept.
+
+        The rewrite is no edit (no undo step): the network names the same data.
+        """
+        doc, old_dir = self._doc, self._base_dir
+        if base_dir == old_dir:
+            return
+        self._base_dir = base_dir
+        if doc is None or base_dir is None:
             self.reload()
+            return
+        spec = doc.settings.get("dataset", "")
+        moved = rebase_spec(spec, old_dir, base_dir)
+        if moved == spec:
+            self.reload()  # a bare name may find another file in the new folder
+            return
+        settings = {**doc.settings, "dataset": moved}
+        self.source.alias(
+            dataset_key(doc.settings, old_dir), dataset_key(settings, base_dir)
+        )
+        doc.set_setting("dataset", moved)  # reloads: found under its new key
 
     def shutdown(self) -> None:
         """Wait for background loads and stop following the document."""
