@@ -150,3 +150,18 @@ def test_optimizer_options_typed_in_the_inspector_reach_the_engine(
     field = inspector.fields["momentum"]
     type_into(qtbot, field, "1", Qt.Key.Key_Return)
     assert field.is_invalid and doc.settings["momentum"] == 0.9
+
+
+def test_nesterov_without_momentum_is_listed_in_problems(
+    main_window: MainWindow,
+) -> None:
+    inspector = main_window.inspector
+    settings_field(main_window, "optimizer").widget.setCurrentText("sgd")
+    inspector.fields["nesterov"].widget.click()
+    main_window.editor.scene.flush()
+    assert any(
+        "nesterov needs a momentum" in m for m in main_window.problems.messages()
+    )
+    main_window.undo_stack.undo()
+    main_window.editor.scene.flush()
+    assert not any("nesterov" in m for m in main_window.problems.messages())
