@@ -137,8 +137,17 @@ def _open(path: str) -> Any:
     return TrainingSession.open(path)
 
 
+def _require_data(session: Any, args: argparse.Namespace) -> None:
+    # The library's sentence names no flag (the window shows it too); here there is one.
+    if args.data is None and not str(session.settings.get("dataset") or "").strip():
+        raise UsageError(
+            "No dataset is chosen: the network's settings name none; pass --data SPEC"
+        )
+
+
 def _dataset(session: Any, args: argparse.Namespace) -> Any:
     split = getattr(args, "split", "all")
+    _require_data(session, args)
     dataset = session.load_dataset(
         args.data, target=args.target, split="test" if split == "test" else None
     )
@@ -196,6 +205,7 @@ def cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
         raise UsageError(
             f"cannot save to {target}: the folder {target.parent} does not exist"
         )
+    _require_data(session, args)
     dataset = session.load_dataset(args.data, target=args.target)
     print(dataset.summary(), file=out)
     callbacks = (

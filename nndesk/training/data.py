@@ -118,7 +118,8 @@ def load_settings_dataset(
     chosen = spec if spec is not None else str(settings.get("dataset") or "")
     if not chosen.strip():
         raise DatasetError(
-            "No dataset is chosen: set one in the network settings or pass --data."
+            # No command-line flag here: the window shows it too (the CLI adds one).
+            "No dataset is chosen: set one in the network settings."
         )
     if target is None and spec is None and settings.get("dataset_target"):
         target = str(settings["dataset_target"])

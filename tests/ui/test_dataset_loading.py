@@ -274,3 +274,22 @@ def test_fashion_mnist_loads_while_the_window_keeps_responding(
     gaps = np.diff(ticks)
     # The event loop kept turning while the files were read.
     assert blocked < 0.2 and len(ticks) > 5 and gaps.max() < 0.5, (blocked, gaps.max())
+
+
+def test_training_without_a_dataset_says_so_without_naming_a_flag(
+    qtbot, main_window: MainWindow
+) -> None:
+    from nndesk.ui.training.controller import attach_training
+
+    w = main_window
+    training = attach_training(w)
+    assert w.edit_setting("dataset", "")
+    qtbot.waitUntil(
+        lambda: w.problems.messages()
+        == ["No dataset is chosen: set one in the network settings."]
+    )
+    training.actions.train.trigger()
+    qtbot.waitUntil(lambda: bool(w.errors) and training.state == "idle", timeout=20_000)
+    for message in [*w.errors, *w.problems.messages()]:
+        assert "--" not in message and "pass " not in message, message
+    assert w.errors[-1].startswith("No dataset is chosen")
