@@ -52,6 +52,9 @@ EXERCISED_BY: dict[str, list[str]] = {
     "make test-fast": [
         "tests/test_readme.py::test_make_test_fast_runs_the_suite_without_slow"
     ],
+    "source .venv/bin/activate": [
+        "tests/test_readme.py::test_activating_the_environment_puts_nndesk_on_the_path"
+    ],
     "make lint": [
         "tests/test_architecture.py::test_import_contracts_hold",
         "tests/test_readme.py::test_ruff_finds_nothing",
@@ -158,6 +161,31 @@ def test_readme_command_line_tour_runs(tmp_path: Path) -> None:
     with open(tmp_path / "predictions.csv", newline="") as f:
         rows = list(csv.reader(f))
     assert len(rows) == 1 + 400  # a header, then every sample of the spiral
+
+
+def test_activating_the_environment_puts_nndesk_on_the_path() -> None:
+    """After ``make run``, ``source .venv/bin/activate`` (as the README says) makes
+    ``nndesk`` and ``python`` the environment's, from a PATH that has neither."""
+    assert (REPO / ".venv" / "bin" / "activate").is_file()
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PATH")}
+    env["PATH"] = "/usr/bin:/bin"
+    script = (
+        "command -v nndesk && exit 3; source .venv/bin/activate && nndesk --version "
+        "&& python -c 'import nndesk, sys; print(sys.prefix)'"
+    )
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    version, prefix = result.stdout.split()[-2:]
+    assert version[0].isdigit()
+    assert Path(prefix).resolve() == (REPO / ".venv").resolve()
 
 
 def test_make_test_fast_runs_the_suite_without_slow() -> None:
