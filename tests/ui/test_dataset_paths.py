@@ -151,3 +151,29 @@ def test_the_source_answers_for_a_name_too_long_without_raising(work: Path) -> N
         assert source.is_quick(settings, work)
         assert source.is_quick(settings, None)
         assert source.cached(settings, work) == (False, None)
+
+
+def test_a_trained_network_saved_elsewhere_predicts_the_same_after_reopening(
+    qtbot, main_window: MainWindow, work: Path
+) -> None:
+    from nndesk.ui.training.controller import attach_training
+
+    w = main_window
+    training = attach_training(w)
+    write_csv(work / "bad" / "many.csv", rows=200)
+    assert w.edit_setting("dataset", "../bad/many.csv")
+    assert w.edit_setting("scaling", "standard")
+    assert w.edit_setting("epochs", 3)
+    with qtbot.waitSignal(training.sig_run_finished, timeout=30_000):
+        training.actions.train.trigger()
+    x = np.random.default_rng(1).normal(size=(50, 2)).astype(np.float32) * 3 + 1
+    before = training.predict(x)
+    target = work / "net" / "deep" / "er" / "trained.nndesk"
+    assert w.save_as(target)
+    assert saved_spec(target) == "../../../bad/many.csv"
+    np.testing.assert_array_equal(training.predict(x), before)
+    assert w.save()  # saved again from the rebased setting
+    assert load_project(target).preprocessing is not None
+    assert w.open_example("xor") and w.open_file(target)
+    assert w.dataset is not None and w.errors == []
+    np.testing.assert_array_equal(training.predict(x), before)
