@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "MODEL_NAME",
     "REGRESSION_METRICS",
     "CompiledNetwork",
     "check_network",
@@ -44,9 +45,13 @@ __all__ = [
     "complete_weights",
     "make_optimizer",
     "make_schedule",
+    "summary_model",
     "transfer_optimizer_state",
     "transfer_weights",
 ]
+
+MODEL_NAME = "network"
+"""The name of every compiled model (the title of its summary)."""
 
 REGRESSION_METRICS: tuple[str, ...] = ("mse", "mae", "rmse", "r2")
 """Metrics that score values; the others score classes."""
@@ -169,7 +174,7 @@ def compile_network(
     model = Model(
         inputs=layers[input_id],
         outputs=layers[prediction_id],
-        name="network",
+        name=MODEL_NAME,
         seed=int(settings["seed"] if seed is None else seed),
         dtype=dtype,
     )
@@ -188,6 +193,31 @@ def compile_network(
         prediction_id=prediction_id,
         loss=loss_name,
         metrics=metrics,
+    )
+
+
+def summary_model(view: GraphView) -> Model:
+    """The engine model of a network, neither built nor compiled: for its summary.
+
+    ``summary_model(doc).summary()`` gives the rows of ``nndesk summary`` (the
+    compiled model's) without drawing a weight, so a network too large to train
+    still shows its layers, shapes and parameter counts.
+
+    Raises
+    ------
+    CompileError
+        Listing every problem of the network, as ``compile_network``.
+    """
+    snap = _frozen(view)
+    problems = check_network(snap)
+    if problems:
+        raise CompileError(problems)
+    (output,) = snap.nodes_of_type("Output")
+    (prediction_id,) = snap.predecessors(output.id)
+    layers = _build_layers(snap, prediction_id)
+    (input_id,) = [n for n, layer in layers.items() if not layer.inbound]
+    return Model(
+        inputs=layers[input_id], outputs=layers[prediction_id], name=MODEL_NAME
     )
 
 
