@@ -214,6 +214,21 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_weights():
     assert not _same_weights(net.model.get_weights(), snapshots[history.epochs - 1])
 
 
+def test_early_stopping_set_state_keeps_its_values_through_train_begin():
+    es = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+    weights = {"dense_1/bias": np.ones(2, np.float32)}
+    state = {"monitor": "val_loss", "best": 0.5, "best_epoch": 2, "wait": 1,
+             "stopped_epoch": 3}  # fmt: skip
+    es.set_state(state, weights)
+    es.on_train_begin()
+    assert es.get_state() == dict(state, stopped_epoch=None)
+    assert es.best_weights == weights
+    es.on_train_begin()  # a second fit without a carried state starts afresh
+    assert es.get_state()["best"] is None and es.wait == 0
+    with pytest.raises(ConfigError, match="watched 'loss'"):
+        es.set_state(dict(state, monitor="loss"))
+
+
 def test_early_stopping_monitor_must_be_logged():
     with pytest.raises(ConfigError, match="no validation data"):
         early_stopping_from_settings(
