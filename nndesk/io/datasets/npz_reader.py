@@ -549,8 +549,7 @@ def _text(path: Path, arrays: dict[str, np.ndarray], key: str) -> str | None:
     value = arrays[key]
     if value.ndim != 0 or value.dtype.kind not in "US":
         raise DatasetError(f"{path.name} entry '{key}' must be a single string.")
-    item = value.item()
-    return item.decode("utf-8") if isinstance(item, bytes) else str(item)
+    return _strings(path, key, value)[0]
 
 
 def _names(path: Path, arrays: dict[str, np.ndarray], key: str) -> list[str] | None:
@@ -559,6 +558,28 @@ def _names(path: Path, arrays: dict[str, np.ndarray], key: str) -> list[str] | N
     value = arrays[key]
     if value.ndim != 1 or value.dtype.kind not in "US":
         raise DatasetError(f"{path.name} entry '{key}' must be a 1-D array of strings.")
-    return [
-        v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in value.tolist()
-    ]
+    return _strings(path, key, value)
+
+
+def _strings(path: Path, key: str, value: np.ndarray) -> list[str]:
+    """The texts of a string array, refusing bytes that are not text.
+
+    UTF-32 code points past U+10FFFF (a byte-swapped header makes them) would
+    crash the conversion to Python strings, so they are checked first.
+    """
+    flat = np.ascontiguousarray(value.reshape(-1))
+    if flat.dtype.kind == "U" and flat.dtype.itemsize:
+        codes = flat.astype(flat.dtype.newbyteorder("=")).view(np.uint32)
+        if (codes > 0x10FFFF).any():
+            raise DatasetError(
+                f"{path.name} entry '{key}' holds characters that are not Unicode."
+            )
+    try:
+        return [
+            v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in flat.tolist()
+        ]
+    except UnicodeDecodeError as exc:
+        raise DatasetError(
+            f"{path.name} entry '{key}' holds bytes that are not UTF-8 text "
+            f"(byte {exc.start} of one of its strings)."
+        ) from None
