@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from training_helpers import SHARED_DATA, Runner, spiral_document
@@ -209,3 +211,118 @@ def test_saving_an_edited_document_keeps_what_still_fits(tmp_path):
 
     save_project(tmp_path / "edited.nndesk", project)
     assert load_project(tmp_path / "edited.nndesk").document == doc
+
+
+# --- the one owner of the trained state -------------------------------------------------
+
+
+def test_capture_is_a_copy_that_saves_as_the_session_does(tmp_path):
+    session = TrainingSession(spiral_document(scaling="standard"))
+    session.fit(epochs=2)
+    state = session.capture()
+    assert state.trained and state.epochs == 2
+    assert state.preprocessing == session.preprocessing
+    session.fit(epochs=1)  # the copy does not move with the model
+    assert state.epochs == 2
+    assert not np.array_equal(
+        state.weights["dense_1/kernel"], session.model.get_weights()["dense_1/kernel"]
+    )
+    from nndesk.io.project_file import save_project
+
+    save_project(tmp_path / "state.nndesk", state.to_project())
+    reopened = TrainingSession.open(tmp_path / "state.nndesk")
+    again = TrainingSession.from_state(state)
+    raw = load_dataset("spiral:n=50,seed=3").x
+    assert np.array_equal(reopened.predict(raw), again.predict(raw))
+    assert reopened.history.as_dict() == state.history
+
+
+def test_a_stopped_first_epoch_counts_as_trained():
+    """A run stopped inside its first epoch changed the weights: it is saved."""
+    session = TrainingSession(spiral_document())
+    data = session.prepare(session.load_dataset())
+    control = TrainingControl()
+    for _ in range(3):
+        control.step_batch()
+    trainer = session.make_trainer(data, control=control, epochs=5)
+    runner = Runner(trainer.run)
+    assert control.wait_until_waiting(20)
+    control.stop()
+    runner.join(20)
+    assert session.history.epochs == 0 and session.trained
+    project = session.to_project()
+    assert int(project.optimizer_state["iterations"]) == 3
+    assert project.weights and project.preprocessing is None
+
+
+def test_recompiled_drops_a_scaler_fitted_for_another_dataset():
+    doc = spiral_document(scaling="standard")
+    session = TrainingSession(doc)
+    session.fit(epochs=1)
+    doc.set_setting("learning_rate", 0.05)
+    assert session.recompiled(doc).preprocessing == session.preprocessing
+    doc.set_setting("dataset", "spiral:n=240,noise=0.2")
+    edited = session.recompiled(doc)
+    assert edited.preprocessing is None and edited.trained
+    assert edited.history.epochs == 1
+
+
+def test_an_untrained_state_carries_no_weights():
+    doc = spiral_document()
+    fresh = TrainingSession(doc).capture()
+    assert not fresh.trained
+    doc.set_param("dense_2", "units", 6)
+    session = TrainingSession.from_state(fresh, doc)
+    assert not session.trained and session.kept_nodes == []
+    expected = TrainingSession(doc).model.get_weights()
+    for key, value in expected.items():
+        assert np.array_equal(session.model.get_weights()[key], value), key
+
+
+def test_prepare_reuses_the_prepared_data_of_the_same_network():
+    doc = spiral_document(scaling="minmax")
+    first = TrainingSession(doc)
+    dataset = first.load_dataset()
+    data = first.prepare(dataset)
+    assert first.prepare(dataset) is data  # nothing changed: the same arrays
+    doc.set_setting("learning_rate", 0.05)
+    second = first.recompiled(doc)
+    assert second.prepare(dataset, reuse=first) is data
+    doc.set_setting("validation_split", 0.3)
+    third = first.recompiled(doc)
+    assert third.prepare(dataset, reuse=first) is not data
+    assert third.data.n_val == 60
+
+
+def test_calls_between_batches_run_in_the_training_thread_and_training_goes_on():
+    session = TrainingSession(spiral_document())
+    data = session.prepare(session.load_dataset())
+    control = TrainingControl()
+    trainer = session.make_trainer(data, control=control, epochs=200)
+    runner = Runner(trainer.run)
+    try:
+        seen: list[str] = []
+        call = control.call_between_batches(
+            lambda: seen.append(threading.current_thread().name) or session.capture()
+        )
+        assert call.wait(20)
+        state = call.result()
+        assert len(seen) == 1 and seen[0] != threading.current_thread().name
+        assert int(state.optimizer_state["iterations"]) >= 0
+        # Paused: the call wakes the trainer, runs, and the pause holds.
+        control.pause()
+        assert control.wait_until_waiting(20)
+        iterations = session.model.optimizer.iterations
+        call = control.call_between_batches(session.capture)
+        assert call.wait(20)
+        assert int(call.result().optimizer_state["iterations"]) == iterations
+        assert control.wait_until_waiting(20) and control.state == "paused"
+        assert session.model.optimizer.iterations == iterations
+        failing = control.call_between_batches(lambda: 1 / 0)
+        assert failing.wait(20)
+        with pytest.raises(ZeroDivisionError):
+            failing.result()
+    finally:
+        control.stop()
+        runner.join(20)
+    assert trainer.status == "stopped"
