@@ -43,7 +43,7 @@ from nndesk.document.graph import Document
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
 from nndesk.io.project_file import Project
-from nndesk.training.errors import TrainingStateError
+from nndesk.training.errors import CompileError, TrainingStateError
 from nndesk.training.session import TrainedState, TrainingSession
 
 from .actions import TrainingActions
@@ -463,6 +463,16 @@ class TrainingController(QObject):
             session = self.preview.update(
                 self.session, doc.snapshot(), dataset, self._base_dir()
             )
+        except CompileError as exc:
+            # The Problems panel lists them already: no dialog repeating every
+            # problem at each press of Train (found by random input, issue 19).
+            count = len(exc.problems)
+            message = (
+                f"The network has {count} problems; the Problems panel lists them."
+            )
+            self.last_error = str(exc) if count == 1 else message
+            self.panel.set_message(self.last_error, error=True)
+            return
         except NNDeskError as exc:
             self._fail(str(exc))
             return

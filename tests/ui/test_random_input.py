@@ -1,0 +1,486 @@
+"""Seeded random input on the real window never breaks it (issue 19).
+
+Run as a script, this file starts the app as ``nndesk`` does (``run_app``: log file,
+excepthook, training attached) and drives it with random input chosen by a seeded
+``numpy.random.Generator``: every shortcut the window has, clicks, double-clicks,
+drags, wheel turns and typing into the focused widget, through the window system
+(QTest events on the QWindow, so Qt routes them to the widget under the cursor,
+makes context menus and respects modality). A second timer answers what the input
+opens: it counts error dialogs, closes every other modal dialog with Escape and
+closes menus after a few events. After the given time it checks that the window
+answers (a round trip through the event loop within a second) and presses Ctrl+Q,
+answering Discard to the save question.
+
+The test runs it in a subprocess under Xvfb (xcb), offscreen where Xvfb is
+missing, with HOME, the XDG folders and the working directory in a temporary
+folder, Qt's own (non-native) file dialogs, and the log file in that folder. It
+passes when no error dialog appeared, nothing reached the log, the window answered
+and Ctrl+Q quit. ``python tests/ui/test_random_input.py --seed N --seconds S``
+runs other seeds by hand (it prints the result as JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import shiboken6
+from PySide6 import QtCore, QtGui, QtTest, QtWidgets
+
+SEED_IN_SUITE = 1
+SECONDS_IN_SUITE = 30.0
+INPUT_INTERVAL_MS = 15
+GUARD_INTERVAL_MS = 60
+MENU_EVENTS = 3  # random events a popup menu gets before it is closed
+TYPED = "abcdefxyz0123456789.-e_ /"
+
+pytestmark = [pytest.mark.gui]
+
+
+# -- the test ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_random_input_never_breaks_the_window(tmp_path: Path) -> None:
+    from real_display import run_script, xvfb_available
+
+    platform = "xcb" if xvfb_available() else "offscreen"
+    args = ["--seed", str(SEED_IN_SUITE), "--seconds", str(SECONDS_IN_SUITE)]
+    done = run_script(Path(__file__), args, platform, tmp_path, timeout=300)
+    assert done.stdout.strip(), done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["platform"] == platform
+    assert result["events"] > 300, result  # the driver really ran
+    assert result["error_dialogs"] == [], result["error_dialogs"]
+    assert result["log"] == "", result["log"]
+    assert result["final_round_trip_s"] < 1.0
+    assert result["quit_by_ctrl_q"], result
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+# -- what the seeds found, one targeted test each -------------------------------------
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support")
+def test_train_on_a_network_with_problems_refuses_without_a_dialog(
+    qtbot, main_window
+) -> None:
+    # Seeds 1 and 2: every F5 on a half-built network opened a dialog repeating
+    # every problem ("The network has 27 problems: ..."), the Problems panel's list.
+    from nndesk.ui.training.controller import attach_training
+
+    training = getattr(main_window, "training", None) or attach_training(main_window)
+    for x in (0.0, 400.0):
+        main_window.editor.add_node("Dense", QtCore.QPointF(x, 600.0))
+    training.actions.train.trigger()
+    assert main_window.errors == []
+    assert training.state == "idle"
+    words = training.last_error.split()
+    assert words[:3] == ["The", "network", "has"] and int(words[3]) >= 2
+    assert training.last_error.endswith("problems; the Problems panel lists them.")
+
+
+# -- the driver (runs in the subprocess) ---------------------------------------------
+
+
+class _Bridge(QtCore.QObject):
+    sig_ping = QtCore.Signal(object)
+
+    def answer(self, event: threading.Event) -> None:
+        event.set()
+
+
+class Pinger:
+    """Measures round trips through the GUI event loop from another thread."""
+
+    def __init__(self) -> None:
+        self.bridge = _Bridge()
+        self.bridge.sig_ping.connect(
+            self.bridge.answer, QtCore.Qt.ConnectionType.QueuedConnection
+        )
+        self.worst = 0.0
+        self.slow: list[tuple[float, float]] = []  # (when, seconds) over 0.5 s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def round_trip(self, timeout: float = 10.0) -> float:
+        """Seconds until the GUI thread ran a queued call (``timeout`` if never)."""
+        done = threading.Event()
+        start = time.perf_counter()
+        self.bridge.sig_ping.emit(done)
+        done.wait(timeout)
+        return time.perf_counter() - start
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            when = time.monotonic()
+            took = self.round_trip()
+            self.worst = max(self.worst, took)
+            if took > 0.5:
+                self.slow.append((when, took))
+
+    def stop(self) -> None:
+        # No join: the thread may be waiting for this (the GUI) thread's loop.
+        self._stop.set()
+
+
+class RandomDriver:
+    """Sends random input to the main window, answers dialogs, then quits."""
+
+    def __init__(self, seed: int, seconds: float) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.seconds = seconds
+        self.window: Any = None
+        self.phase = "start"
+        self.counts: Counter[str] = Counter()
+        self.shortcuts_sent: Counter[str] = Counter()
+        self.error_dialogs: list[str] = []
+        self.closes_refused = 0
+        self.quit_by_ctrl_q = False
+        self.final_round_trip = float("nan")
+        self.pinger = Pinger()
+        self._menu_events = 0
+        self.history: list[tuple[float, str]] = []  # (when, what) for slow turns
+        self._input = QtCore.QTimer()
+        self._input.setInterval(INPUT_INTERVAL_MS)
+        self._input.timeout.connect(self._on_input)
+        self._guard = QtCore.QTimer()
+        self._guard.setInterval(GUARD_INTERVAL_MS)
+        self._guard.timeout.connect(self._on_guard)
+        self._end = 0.0
+        self._shortcuts: list[tuple[str, Any]] = []
+
+    # -- setup ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        from nndesk.ui.main_window import MainWindow
+
+        found = [
+            w for w in QtWidgets.QApplication.topLevelWidgets()
+            if isinstance(w, MainWindow)
+        ]  # fmt: skip
+        assert len(found) == 1, found
+        self.window = found[0]
+        self.window.installEventFilter(CloseFilter(self, self.window))
+        self._shortcuts = self._collect_shortcuts()
+        self.window.activateWindow()
+        self.phase = "random"
+        self._end = time.monotonic() + self.seconds
+        self.pinger.start()
+        self._input.start()
+        self._guard.start()
+
+    def _collect_shortcuts(self) -> list[tuple[str, Any]]:
+        keys: dict[str, Any] = {}
+        for action in self.window.findChildren(QtGui.QAction):
+            if action is self.window.actions.quit:
+                continue  # Ctrl+Q ends the run: pressed at the end
+            if not any(
+                isinstance(w, QtWidgets.QWidget) for w in action.associatedObjects()
+            ):
+                continue
+            for seq in action.shortcuts():
+                keys[seq.toString()] = seq[0]
+        for text in ("Left", "Shift+Right", "Up", "Down", "Esc", "Space", "Tab",
+                     "Return", "Del", "Backspace"):  # fmt: skip
+            keys.setdefault(text, QtGui.QKeySequence(text)[0])
+        return sorted(keys.items())
+
+    # -- random input ------------------------------------------------------------------
+
+    def _on_input(self) -> None:
+        if self.phase != "random":
+            return
+        if time.monotonic() >= self._end:
+            self._begin_quit()
+            return
+        if QtWidgets.QApplication.activeModalWidget() is not None:
+            return  # the guard answers it
+        kind = self.rng.choice(
+            ["shortcut", "click", "double", "drag", "wheel", "type"],
+            p=[0.22, 0.3, 0.06, 0.14, 0.1, 0.18],
+        )
+        choice = self._choose(str(kind))
+        # Each event runs from a fresh single-shot timer, so an event that opens a
+        # modal loop (a menu, a dialog, a drag) does not stop the input timer.
+        QtCore.QTimer.singleShot(0, choice)
+
+    def _choose(self, kind: str):
+        popup = QtWidgets.QApplication.activePopupWidget()
+        target = popup if popup is not None else self.window
+        handle = target.windowHandle()
+        self.counts[kind] += 1
+        self.history.append((time.monotonic(), kind))
+        if kind == "shortcut":
+            name, combo = self._shortcuts[self.rng.integers(len(self._shortcuts))]
+            self.shortcuts_sent[name] += 1
+            self.history[-1] = (self.history[-1][0], f"key {name}")
+            key, mods = combo.key(), combo.keyboardModifiers()
+            return lambda: _alive(handle) and QtTest.QTest.keyClick(handle, key, mods)
+        if kind == "type":
+            text = "".join(self.rng.choice(list(TYPED), self.rng.integers(1, 6)))
+
+            def type_text() -> None:
+                widget = QtWidgets.QApplication.focusWidget()
+                if (
+                    widget is not None
+                    and QtWidgets.QApplication.activeModalWidget() is None
+                ):
+                    QtTest.QTest.keyClicks(widget, text)
+                    if self.rng.random() < 0.3:
+                        QtTest.QTest.keyClick(widget, QtCore.Qt.Key.Key_Return)
+
+            return type_text
+        point = self._point(target)
+        mods = self._modifiers()
+        under = target.childAt(point)
+        self.history[-1] = (self.history[-1][0], f"{kind} {type(under).__name__}")
+        if kind == "wheel":
+            delta = QtCore.QPoint(0, int(self.rng.choice([-240, -120, 120, 240])))
+            return lambda: (
+                _alive(handle)
+                and QtTest.QTest.wheelEvent(
+                    handle, point, delta, QtCore.QPoint(0, 0), mods
+                )
+            )
+        button = self._button()
+        if kind == "click":
+            return lambda: (
+                _alive(handle) and QtTest.QTest.mouseClick(handle, button, mods, point)
+            )
+        if kind == "double":
+            return lambda: (
+                _alive(handle) and QtTest.QTest.mouseDClick(handle, button, mods, point)
+            )
+        end = self._point(target)
+
+        def drag() -> None:
+            if not _alive(handle):
+                return
+            QtTest.QTest.mousePress(handle, button, mods, point)
+            for i in range(1, 6):
+                if not _alive(handle):
+                    return
+                QtTest.QTest.mouseMove(handle, point + (end - point) * (i / 5))
+            if _alive(handle):
+                QtTest.QTest.mouseRelease(handle, button, mods, end)
+
+        return drag
+
+    def _point(self, target: Any) -> Any:
+        if target is self.window and self.rng.random() < 0.4:
+            aimed = self._point_on_canvas_item()
+            if aimed is not None:
+                return aimed
+        w, h = max(target.width(), 1), max(target.height(), 1)
+        return QtCore.QPoint(int(self.rng.integers(w)), int(self.rng.integers(h)))
+
+    def _point_on_canvas_item(self) -> Any:
+        # Aim at nodes and ports often: uniform points rarely hit a port.
+        editor = self.window.editor
+        items = editor.scene.node_items()
+        if not items:
+            return None
+        rect = items[self.rng.integers(len(items))].sceneBoundingRect()
+        x = rect.left() + (self.rng.random() * 1.2 - 0.1) * rect.width()
+        y = rect.top() + (self.rng.random() * 1.2 - 0.1) * rect.height()
+        view_point = editor.view.mapFromScene(QtCore.QPointF(x, y))
+        viewport = editor.view.viewport()
+        if not viewport.rect().contains(view_point):
+            return None
+        return viewport.mapTo(self.window, view_point)
+
+    def _modifiers(self) -> Any:
+        mod = QtCore.Qt.KeyboardModifier
+        r = self.rng.random()
+        if r < 0.8:
+            return mod.NoModifier
+        return mod.ShiftModifier if r < 0.9 else mod.ControlModifier
+
+    def _button(self) -> Any:
+        button = QtCore.Qt.MouseButton
+        r = self.rng.random()
+        if r < 0.75:
+            return button.LeftButton
+        return button.RightButton if r < 0.93 else button.MiddleButton
+
+    # -- dialogs and menus ---------------------------------------------------------
+
+    def _on_guard(self) -> None:
+        modal = QtWidgets.QApplication.activeModalWidget()
+        if modal is not None:
+            self._answer(modal)
+            return
+        popup = QtWidgets.QApplication.activePopupWidget()
+        if popup is None:
+            self._menu_events = 0
+            if QtWidgets.QApplication.activeWindow() is None:
+                # With no window manager a click does not activate the window,
+                # and a closed floating panel leaves none active: do what a
+                # window manager does on a click.
+                self.counts["activations"] += 1
+                self.window.activateWindow()
+            return
+        self._menu_events += 1
+        if self._menu_events > MENU_EVENTS or self.phase != "random":
+            QtTest.QTest.keyClick(popup, QtCore.Qt.Key.Key_Escape)
+            self.counts["menus_closed"] += 1
+            if popup.isVisible() and self._menu_events > MENU_EVENTS + 3:
+                popup.close()
+
+    def _answer(self, modal: Any) -> None:
+        box = QtWidgets.QMessageBox
+        if isinstance(modal, box):
+            if modal.property("nndesk_counted") is None:
+                modal.setProperty("nndesk_counted", True)
+                if modal.windowTitle() == "Unsaved changes":
+                    self.counts["save_questions"] += 1
+                elif modal.icon() in (box.Icon.Warning, box.Icon.Critical):
+                    self.error_dialogs.append(f"{modal.windowTitle()}: {modal.text()}")
+                else:
+                    self.counts["message_boxes"] += 1
+            if self.phase == "quit" and modal.windowTitle() == "Unsaved changes":
+                modal.button(box.StandardButton.Discard).click()
+                return
+        else:
+            name = type(modal).__name__
+            if modal.property("nndesk_counted") is None:
+                modal.setProperty("nndesk_counted", True)
+                self.counts[f"dialog:{name}"] += 1
+        QtTest.QTest.keyClick(modal, QtCore.Qt.Key.Key_Escape)
+        if modal.isVisible():
+            modal.close()
+
+    # -- the end -------------------------------------------------------------------
+
+    def _begin_quit(self) -> None:
+        self.phase = "settle"
+        self._input.stop()
+        # Let the guard close what is open, then check the window answers.
+        QtCore.QTimer.singleShot(1000, self._quit)
+
+    def _quit(self) -> None:
+        if (
+            QtWidgets.QApplication.activeModalWidget() is not None
+            or QtWidgets.QApplication.activePopupWidget() is not None
+        ):
+            QtCore.QTimer.singleShot(200, self._quit)
+            return
+        self.pinger.stop()
+        # The round trip is timed from another thread while this one runs its loop.
+        thread = threading.Thread(target=self._time_round_trip, daemon=True)
+        thread.start()
+        self._wait_for_round_trip()
+
+    def _time_round_trip(self) -> None:
+        self.final_round_trip = self.pinger.round_trip()
+
+    def _wait_for_round_trip(self) -> None:
+        if self.final_round_trip != self.final_round_trip:  # NaN: not yet
+            QtCore.QTimer.singleShot(20, self._wait_for_round_trip)
+            return
+        self.phase = "quit"
+        self.window.activateWindow()
+        QtTest.QTest.keyClick(
+            self.window.windowHandle(),
+            QtCore.Qt.Key.Key_Q,
+            QtCore.Qt.KeyboardModifier.ControlModifier,
+        )
+        # Ctrl+Q must have quit within 20 s (a run stops, the question is answered).
+        QtCore.QTimer.singleShot(20_000, self._quit_failed)
+
+    def _quit_failed(self) -> None:
+        self.counts["quit_timed_out"] += 1
+        QtWidgets.QApplication.exit(3)
+
+    def on_window_closed(self) -> None:
+        if self.phase == "quit":
+            self.quit_by_ctrl_q = True
+
+
+def _alive(handle: Any) -> bool:
+    # A menu's window can be gone by the time the event is sent.
+    return handle is not None and shiboken6.isValid(handle) and handle.isVisible()
+
+
+class CloseFilter(QtCore.QObject):
+    """Refuses to close the window during random input (Ctrl+Q and File > Quit
+    belong to the end), and notes the close at the end."""
+
+    def __init__(self, driver: RandomDriver, parent: QtCore.QObject) -> None:
+        super().__init__(parent)
+        self.driver = driver
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.Close:
+            if self.driver.phase != "quit":
+                self.driver.closes_refused += 1
+                event.ignore()
+                return True
+            self.driver.on_window_closed()
+        return False
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=SEED_IN_SUITE)
+    parser.add_argument("--seconds", type=float, default=SECONDS_IN_SUITE)
+    args = parser.parse_args()
+    log_dir = Path.cwd() / "logs"
+    os.environ["NNDESK_LOG_DIR"] = str(log_dir)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from nndesk.ui.app import make_application, run_app
+
+    app = make_application()
+    # Qt's own dialogs: a native one could block on a platform service forever.
+    app.setAttribute(QtCore.Qt.ApplicationAttribute.AA_DontUseNativeDialogs, True)
+    driver = RandomDriver(args.seed, args.seconds)
+    QtCore.QTimer.singleShot(0, driver.start)
+    started = time.monotonic()
+    code = run_app([])
+    log_path = log_dir / "nndesk.log"
+    log_text = log_path.read_text(encoding="utf-8") if log_path.exists() else ""
+    result = {
+        "platform": app.platformName(),
+        "seed": args.seed,
+        "seconds": round(time.monotonic() - started, 1),
+        "exit_code": code,
+        "events": sum(
+            driver.counts[k]
+            for k in ("shortcut", "click", "double", "drag", "wheel", "type")
+        ),
+        "counts": dict(driver.counts),
+        "shortcuts": dict(driver.shortcuts_sent),
+        "error_dialogs": driver.error_dialogs,
+        "log": log_text,
+        "closes_refused": driver.closes_refused,
+        "worst_round_trip_s": round(driver.pinger.worst, 3),
+        "slow_round_trips": [
+            {
+                "seconds": round(took, 2),
+                "after": [w for t, w in driver.history if when - 2.0 <= t <= when],
+            }
+            for when, took in driver.pinger.slow
+        ],
+        "final_round_trip_s": round(driver.final_round_trip, 3),
+        "quit_by_ctrl_q": driver.quit_by_ctrl_q,
+    }
+    print(json.dumps(result))
+    ok = code == 0 and driver.quit_by_ctrl_q
+    return 0 if ok and not driver.error_dialogs and not log_text else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
