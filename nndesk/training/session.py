@@ -31,6 +31,7 @@ import numpy as np
 from ..document.graph import Document, GraphView, Snapshot
 from ..engine.errors import NNDeskError
 from ..io.datasets import Dataset, format_spec, load_dataset, parse_spec
+from ..io.datasets.spec import rebase_spec
 from ..io.datasets.toy import GENERATORS
 from ..io.errors import DatasetError
 from ..io.project_file import Project, ProjectMetadata, load_project, save_project
@@ -603,8 +604,19 @@ class TrainingSession:
         return self.capture().to_project(document, metadata=self.metadata)
 
     def save(self, path: str | Path) -> None:
-        """Save as a ``.nndesk`` file (atomically)."""
-        save_project(path, self.to_project())
+        """Save as a ``.nndesk`` file (atomically).
+
+        A relative dataset path is saved relative to the file's folder: saved in
+        another folder than ``base_dir`` (``nndesk train --out``, ``save(path)``
+        of the API), it is rewritten to name the same file from there.
+        """
+        project = self.to_project()  # a copy of the document
+        spec = str(project.document.settings.get("dataset") or "")
+        folder = Path(path).resolve().parent
+        project.document.set_setting(
+            "dataset", rebase_spec(spec, self.base_dir, folder)
+        )
+        save_project(path, project)
 
 
 def _as_document(view: GraphView) -> Document:
