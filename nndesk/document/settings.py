@@ -282,6 +282,15 @@ SETTINGS: tuple[ParamSpec, ...] = (
         "metric; 0 turns early stopping off.",
     ),
     ParamSpec(
+        "early_stopping_min_delta",
+        "float",
+        0.0,
+        min=0.0,
+        label="early-stopping min delta",
+        help="The least change of the monitored metric that counts as an "
+        "improvement (0: any change).",
+    ),
+    ParamSpec(
         "early_stopping_metric",
         "choice",
         "val_loss",
@@ -380,7 +389,7 @@ def inactive_settings(settings: Mapping[str, Any]) -> frozenset[str]:
     """The settings that have no effect given the others, which forms hide.
 
     Options of the optimizers not chosen, options of the schedules not chosen, and
-    the early-stopping metric while early stopping is off. Their values stay in the
+    the early-stopping metric and min delta while early stopping is off. Their values stay in the
     document (and the file), so choosing the optimizer again brings them back.
 
     Examples
@@ -396,5 +405,5 @@ def inactive_settings(settings: Mapping[str, Any]) -> frozenset[str]:
         every_schedule_option = {o for opts in _SCHEDULE_OPTIONS.values() for o in opts}
         inactive |= every_schedule_option - set(_SCHEDULE_OPTIONS[schedule])
     if int(settings["early_stopping_patience"]) == 0:
-        inactive.add("early_stopping_metric")
+        inactive |= {"early_stopping_metric", "early_stopping_min_delta"}
     return frozenset(inactive)

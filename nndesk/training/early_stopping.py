@@ -33,7 +33,8 @@ def early_stopping_from_settings(
     Parameters
     ----------
     settings : Mapping
-        ``early_stopping_patience`` (0: off) and ``early_stopping_metric``.
+        ``early_stopping_patience`` (0: off), ``early_stopping_metric`` and
+        ``early_stopping_min_delta`` (0 when absent).
     has_validation : bool
         Whether validation data exists (``val_*`` metrics need it).
     metrics : sequence of str
@@ -60,4 +61,9 @@ def early_stopping_from_settings(
             f"Early stopping watches {monitor} but {base} is not computed: add it to "
             "the metrics or watch the loss."
         )
-    return EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)
+    return EarlyStopping(
+        monitor=monitor,
+        patience=patience,
+        min_delta=float(settings.get("early_stopping_min_delta", 0.0)),
+        restore_best_weights=True,
+    )

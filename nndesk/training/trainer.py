@@ -79,6 +79,8 @@ class TrainConfig:
         0 turns early stopping off.
     early_stopping_metric : str
         The epoch-log key early stopping watches.
+    early_stopping_min_delta : float
+        The least change of the watched value that counts as an improvement.
     shuffle : bool
         Draw a new sample order every epoch.
     """
@@ -90,6 +92,7 @@ class TrainConfig:
     schedule: Schedule | None = None
     early_stopping_patience: int = 0
     early_stopping_metric: str = "val_loss"
+    early_stopping_min_delta: float = 0.0
     shuffle: bool = True
 
     @classmethod
@@ -106,6 +109,7 @@ class TrainConfig:
             schedule=make_schedule(settings),
             early_stopping_patience=int(settings["early_stopping_patience"]),
             early_stopping_metric=str(settings["early_stopping_metric"]),
+            early_stopping_min_delta=float(settings["early_stopping_min_delta"]),
             shuffle=bool(settings["shuffle"]),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -116,6 +120,7 @@ class TrainConfig:
         return {
             "early_stopping_patience": self.early_stopping_patience,
             "early_stopping_metric": self.early_stopping_metric,
+            "early_stopping_min_delta": self.early_stopping_min_delta,
         }
 
 

@@ -24,6 +24,7 @@ from nndesk.training.compile import (
     transfer_optimizer_state,
     transfer_weights,
 )
+from nndesk.training.early_stopping import early_stopping_from_settings
 from nndesk.training.errors import CompileError
 from nndesk.training.trainer import TrainConfig
 
@@ -343,3 +344,18 @@ def test_a_file_from_before_the_options_trains_with_the_old_optimizer():
     assert net.model.optimizer.get_config() == expected.get_config()
     saved_slots = {k.rsplit("/", 1)[1] for k in project.optimizer_state if "/" in k}
     assert set(net.model.optimizer.slots) <= saved_slots
+
+
+def test_early_stopping_min_delta_reaches_the_callback():
+    doc = spiral_document(early_stopping_patience=3, early_stopping_min_delta=0.01)
+    config = TrainConfig.from_settings(doc.settings)
+    callback = early_stopping_from_settings(
+        config.as_settings(), has_validation=True, metrics=("accuracy",)
+    )
+    assert callback is not None
+    assert (callback.patience, callback.min_delta) == (3, 0.01)
+    # a change smaller than min_delta is no improvement
+    callback.on_train_begin()
+    callback.on_epoch_end(0, {"val_loss": 1.0})
+    callback.on_epoch_end(1, {"val_loss": 0.995})
+    assert callback.wait == 1 and callback.best == 1.0
