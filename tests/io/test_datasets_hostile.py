@@ -450,6 +450,19 @@ def test_a_wide_file_within_the_cap_reads(tmp_path: Path) -> None:
     assert data.x[1, 0] == 1.0 and data.x[2, 19_998] == (2 + 19_998) % 3
 
 
+def test_a_csv_too_big_to_parse_in_the_budget_is_refused_unparsed(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("0,1,2,3,4,5,6,7,8,9\n" * 100_000)
+    message = refusal(lambda: read_csv(path, budget=_SMALL), ResourceError)
+    assert message == (
+        "Reading long.csv needs about 88.0 MB of memory, but only 67.1 MB is "
+        "available (the test budget)."
+    )
+    assert read_csv(path, budget=MemoryBudget(1 << 30, "test")).x.shape == (100_000, 9)
+
+
 # --- names the file system refuses ------------------------------------------------------
 @pytest.mark.parametrize("reader", [read_csv, read_npz, read_idx_file, load_idx])
 def test_a_name_too_long_for_the_file_system_does_not_exist(

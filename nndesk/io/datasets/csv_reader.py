@@ -34,6 +34,7 @@ from typing import TextIO
 
 import numpy as np
 
+from ...engine.memory import MemoryBudget, check_fits
 from ..errors import DatasetError
 from .base import CLASSIFICATION, REGRESSION, TASKS, Dataset, stat_path
 
@@ -46,6 +47,8 @@ MAX_COLUMNS = 100_000
 
 _HEADER_SAMPLE = 50  # data rows looked at to decide whether row 1 is a header
 _SNIFF = 1 << 16  # characters of the first line looked at to guess the delimiter
+_COUNT_CHUNK = 1 << 22
+_BYTES_PER_CELL = 49 + 3 * 8 + 8 + 4 + 1  # see _parse_size
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -91,6 +94,7 @@ def read_csv(
     header: bool | None = None,
     delimiter: str | None = None,
     max_classes: int = 20,
+    budget: MemoryBudget | None = None,
 ) -> Dataset:
     """Read ``path`` into a Dataset (see the module docstring for the rules).
 
@@ -109,6 +113,9 @@ def read_csv(
         Field delimiter; guessed from the first line when omitted.
     max_classes : int
         Most distinct whole-number target values still taken as classes.
+    budget : MemoryBudget, optional
+        The memory parsing may use (default: ``memory_budget()`` now); the
+        estimate counts the file's cells before any row is parsed.
 
     Returns
     -------
@@ -121,12 +128,14 @@ def read_csv(
     DatasetError
         For a missing or unreadable file, a ragged row, a bad cell (naming row and
         column), an unknown target column, or a target that does not fit ``task``.
+    ResourceError
+        When the parsed table would not fit in the memory available.
     """
     if task is not None and task not in TASKS:
         raise DatasetError(
             f"Unknown task {task!r}; valid tasks are {', '.join(TASKS)}."
         )
-    table = _read_rows(Path(path), delimiter)
+    table = _read_rows(Path(path), delimiter, budget)
     _check_ragged(table)
     table.header = table.rows[0] if _has_header(table.rows, header) else None
     n_cols = len(table.rows[0])
@@ -167,7 +176,9 @@ def _is_blank(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
 
-def _read_rows(path: Path, delimiter: str | None) -> _Table:
+def _read_rows(
+    path: Path, delimiter: str | None, budget: MemoryBudget | None
+) -> _Table:
     info = stat_path(path, f"Dataset file {path}")
     if info is None:
         raise DatasetError(f"Dataset file {path} does not exist.")
@@ -180,6 +191,7 @@ def _read_rows(path: Path, delimiter: str | None) -> _Table:
             while first and not first.strip():
                 first = f.readline(_SNIFF)
             delim = delimiter or _guess_delimiter(first)
+            check_fits(_parse_size(path, delim), f"Reading {path.name}", budget)
             f.seek(0)
             reader = csv.reader(f, delimiter=delim)
             rows: list[list[str]] = []
@@ -208,6 +220,22 @@ def _read_rows(path: Path, delimiter: str | None) -> _Table:
     if not rows:
         raise DatasetError(f"{path.name} is empty.")
     return _Table(path, delim, rows)
+
+
+def _parse_size(path: Path, delimiter: str) -> int:
+    """Bytes the parsed table takes at its peak, from a count of the file's cells.
+
+    Each cell becomes a Python string (49 bytes plus its text) held in a row list,
+    a feature row and a column (8 bytes each), then float64, float32 and a mask
+    byte: about 80 bytes per cell besides its text, the file's size.
+    """
+    sep = delimiter.encode("utf-8")
+    cells = size = 1
+    with open(path, "rb") as f:
+        while chunk := f.read(_COUNT_CHUNK):
+            cells += chunk.count(sep) + chunk.count(b"\n")
+            size += len(chunk)
+    return cells * _BYTES_PER_CELL + size
 
 
 def _guess_delimiter(line: str) -> str:
