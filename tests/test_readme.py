@@ -69,6 +69,9 @@ EXERCISED_BY: dict[str, list[str]] = {
     ".venv/bin/python benchmarks/startup.py": [
         "tests/test_readme.py::test_benchmarks_run"
     ],
+    ".venv/bin/python benchmarks/memory_peak.py": [
+        "tests/test_readme.py::test_benchmarks_run"
+    ],
 }
 RUN_HERE = "tests/test_readme.py::test_readme_command_line_tour_runs"
 IS_CI = "make test"  # .ci/run runs it; it runs every test, this module included
@@ -225,6 +228,7 @@ def test_benchmarks_run() -> None:
         "canvas_scale.py": ["--nodes", "60", "--edges", "70"],
         "gui_training.py": ["--rounds", "1"],
         "startup.py": ["--runs", "1"],
+        "memory_peak.py": [],
     }
     for script, args in runs.items():
         result = subprocess.run(

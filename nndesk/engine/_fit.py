@@ -94,8 +94,13 @@ def _fit_epoch(
     order = model.rng.permutation(n) if shuffle else None
     sums = [0.0] * (len(model.outputs) + 1)
     seen = 0
-    keep_preds = any(model.metric_functions)
-    kept: list[list[np.ndarray]] = []
+    # The epoch's predictions, for the metrics: written in place batch by batch
+    # rather than kept per batch and joined (which held them twice).
+    preds = (
+        [np.empty((n, *s), dtype=model.dtype) for s in model.output_shapes]
+        if any(model.metric_functions)
+        else None
+    )
     batch_logs: dict[str, float] = {}
     for b, start in enumerate(range(0, n, batch_size)):
         stop = min(start + batch_size, n)
@@ -113,20 +118,20 @@ def _fit_epoch(
         sums[0] += m * total
         for k, part in enumerate(parts):
             sums[k + 1] += m * part
+        if preds is not None:
+            for k, o in enumerate(outs):
+                preds[k][seen : seen + m] = o
         seen += m
-        if keep_preds:
-            kept.append([o.copy() for o in outs])
         batch_logs = {"size": float(m), **model._loss_logs(total, parts)}
         for cb in cbs:
             cb.on_batch_end(b, batch_logs)
         if model.stop_training:
             break
     logs = model._loss_logs(sums[0] / seen, [v / seen for v in sums[1:]])
-    if kept:
+    if preds is not None and seen:
         if order is None:
             y_seen = [a[:seen] for a in ys]
         else:
             y_seen = [a[order[:seen]] for a in ys]
-        preds = [np.concatenate([p[k] for p in kept]) for k in range(len(ys))]
-        logs.update(model._metric_logs(y_seen, preds))
+        logs.update(model._metric_logs(y_seen, [p[:seen] for p in preds]))
     return logs
