@@ -30,6 +30,7 @@ from ..engine.layers import Layer
 from ..engine.model import Model
 from ..io.project_file import expected_weight_shapes
 from .errors import CompileError
+from .memory import check_training_memory
 
 if TYPE_CHECKING:
     from ..document.validate import DatasetInfo
@@ -161,6 +162,9 @@ def compile_network(
     CompileError
         Listing every problem of the network (shape errors, missing connections,
         loss vs output, data vs network).
+    ResourceError
+        When building and training it would need more memory than this process
+        can use (``nndesk.training.memory``); nothing is allocated then.
     """
     snap = _frozen(view)
     problems = check_network(snap, dataset)
@@ -180,9 +184,17 @@ def compile_network(
     )
     loss_name = str(output.params["loss"])
     metrics = _suitable_metrics(loss_name, settings["metrics"])
+    optimizer = make_optimizer(settings)
+    # Before compile builds the weights: refuse what cannot fit (issue 10).
+    check_training_memory(
+        model,
+        optimizer,
+        int(settings["batch_size"]),
+        early_stopping=int(settings["early_stopping_patience"]) > 0,
+    )
     model.compile(
         loss=_make_loss(loss_name, output.params),
-        optimizer=make_optimizer(settings),
+        optimizer=optimizer,
         metrics=list(metrics),
     )
     return CompiledNetwork(
