@@ -128,6 +128,7 @@ class WindowDataset(QObject):
         if doc is None or base_dir is None:
             self.reload()
             return
+        self._rebase_undo_steps(old_dir, base_dir)
         spec = doc.settings.get("dataset", "")
         moved = rebase_spec(spec, old_dir, base_dir)
         if moved == spec:
@@ -138,6 +139,28 @@ class WindowDataset(QObject):
             dataset_key(doc.settings, old_dir), dataset_key(settings, base_dir)
         )
         doc.set_setting("dataset", moved)  # reloads: found under its new key
+
+    def _rebase_undo_steps(self, old_dir: Path | None, base_dir: Path) -> None:
+        """Dataset paths in the undo history name the same files from ``base_dir``
+        (undo and redo after Save As would otherwise set paths of the old folder)."""
+
+        def rewrite(value: Any) -> Any:
+            return (
+                rebase_spec(value, old_dir, base_dir)
+                if isinstance(value, str)
+                else value
+            )
+
+        def visit(command: QUndoCommand) -> None:
+            if isinstance(command, MacroCommand):
+                for child in command.commands:
+                    visit(child)
+            elif isinstance(command, SetSettingCommand) and command.name == "dataset":
+                command.map_values(rewrite)
+
+        stack = self.editor.undo_stack
+        for i in range(stack.count()):
+            visit(stack.command(i))
 
     def shutdown(self) -> None:
         """Wait for background loads and stop following the document."""

@@ -120,6 +120,10 @@ def test_undo_after_save_as_still_edits_the_dataset(
     assert w.document.settings["dataset"] == before
     assert w.dataset is not None and w.dataset_error is None
     assert w.is_modified()
+    w.undo_stack.redo()  # the step's path was rebased with the file
+    assert w.document.settings["dataset"] == "../../bad/good.csv"
+    assert w.dataset is not None and w.dataset_error is None
+    assert w.errors == []
 
 
 LONG = "d" * 5000
@@ -177,3 +181,27 @@ def test_a_trained_network_saved_elsewhere_predicts_the_same_after_reopening(
     assert w.open_example("xor") and w.open_file(target)
     assert w.dataset is not None and w.errors == []
     np.testing.assert_array_equal(training.predict(x), before)
+
+
+def test_undo_and_redo_after_save_as_set_paths_of_the_new_folder(
+    main_window: MainWindow, work: Path
+) -> None:
+    w = main_window
+    three = work / "bad" / "three.csv"
+    three.write_text(
+        "a,b,c,label\n" + "\n".join(f"{i},{i % 3},{i % 5},{i % 2}" for i in range(20)),
+        encoding="utf-8",
+    )
+    assert w.edit_setting("dataset", "../bad/good.csv")
+    assert w.edit_setting("dataset", "../bad/three.csv")  # Input shape follows
+    inputs = [n for n in w.document.nodes if n.type_name == "Input"]
+    assert inputs[0].params["shape"] == (3,)
+    assert w.save_as(work / "net" / "deep" / "er" / "m.nndesk")
+    assert w.document.settings["dataset"] == "../../../bad/three.csv"
+    w.undo_stack.undo()
+    assert w.document.settings["dataset"] == "../../../bad/good.csv"
+    assert w.dataset is not None and w.dataset.input_shape == (2,)
+    w.undo_stack.redo()
+    assert w.document.settings["dataset"] == "../../../bad/three.csv"
+    assert w.dataset is not None and w.dataset.input_shape == (3,)
+    assert w.errors == [] and w.dataset_error is None

@@ -9,7 +9,7 @@ auto layout) are MacroCommands, so one undo step reverts them all.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
@@ -255,6 +255,12 @@ class SetSettingCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._doc.set_setting(self.name, self._old)
+
+    def map_values(self, rewrite: Callable[[Any], Any]) -> None:
+        """Rewrite the value this step sets and the one it restores (a relative
+        dataset path after the network file moved to another folder)."""
+        self.value = rewrite(self.value)
+        self._old = rewrite(self._old)
 
 
 class PasteCommand(QUndoCommand):
