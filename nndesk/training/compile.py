@@ -3,9 +3,10 @@
 Compilation reads the graph (through the registry's ``build_layer``), the Output
 node's loss and the network settings (the optimizer with its learning rate and
 options, the metrics), and returns a compiled, built ``Model``. A cross-entropy
-loss always brings accuracy along (``default_metrics``), chosen or not. Weight keys are ``"<node_id>/<param>"``, so weights move
-between a document's successive versions by node id: ``transfer_weights`` keeps the
-weights of every node whose parameter shapes did not change.
+loss always brings accuracy along (``default_metrics``), chosen or not. Weight keys
+are ``"<node_id>/<param>"``, so weights move between a document's successive
+versions by node id: ``transfer_weights`` keeps the weights of every node whose
+parameter shapes did not change.
 """
 
 from __future__ import annotations
