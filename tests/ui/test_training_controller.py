@@ -330,3 +330,17 @@ def test_evaluate_fills_the_evaluation_panel(
     assert ev.confusion.sum() == 80
     training.evaluation.flush()
     assert "Accuracy" in training.evaluation.summary.text()
+
+
+def test_a_bad_early_stopping_setting_fails_before_the_first_epoch(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    assert main_window.edit_setting("early_stopping_patience", 2)
+    assert main_window.edit_setting("early_stopping_metric", "val_mae")
+    training.actions.train.trigger()
+    qtbot.waitUntil(lambda: training.state == "idle", timeout=RUN_TIMEOUT)
+    message = training.last_error
+    assert "mae" in message and "\n" not in message
+    assert training.panel.message.text() == message
+    assert training.curves.batch_count == 0 and not training.history
+    assert not training.trained
