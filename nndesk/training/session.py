@@ -14,8 +14,8 @@ back into a ``Project`` to save.
 window's worker takes one between two batches when asked, so a file saved while a
 run is running or paused holds exactly the state of one batch boundary. The
 history then holds the finished epochs only: a partial epoch's batches are in the
-weights and the optimizer state (its ``iterations`` count them) but not in the
-history, and training that file again starts that epoch's index afresh.
+weights, the optimizer state (its ``iterations`` count them) and the run state
+(its ``batch``), not in the history.
 """
 
 from __future__ import annotations
