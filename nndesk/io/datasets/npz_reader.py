@@ -249,7 +249,7 @@ def _load(
                 f"{path.name} is not a readable .npz archive ({_reason(exc)})."
             ) from None
         with archive:
-            if len(archive.infolist()) != count:
+            if count is not None and len(archive.infolist()) != count:
                 raise DatasetError(
                     f"{path.name} is not a readable .npz archive (its zip directory "
                     f"holds {len(archive.infolist())} entries but its end record "
@@ -312,7 +312,7 @@ def _entry_count(path: Path, fp: IO[bytes], size: int) -> int | None:
             fp.seek(offset)
             raw = fp.read(_ZIP64_EOCD.size)
             if raw[:4] == _ZIP64_EOCD_SIG:
-                count = _ZIP64_EOCD.unpack(raw)[6]
+                count = _ZIP64_EOCD.unpack(raw)[7]  # entries in total
         fp.seek(0)
     if count > MAX_NPZ_MEMBERS:
         raise DatasetError(
