@@ -9,21 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QLabel,
     QProgressBar,
     QSizePolicy,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
+
+from nndesk.document.settings import get_setting_spec
+
+from .inspector import ParamField
 
 __all__ = ["ProgressBar", "TrainingPanel"]
 
@@ -86,25 +87,29 @@ class TrainingPanel(QWidget):
             buttons.addWidget(button, k // columns, k % columns)
             self.buttons[action.objectName()] = button
 
-        self.learning_rate = QDoubleSpinBox(self)
-        self.learning_rate.setDecimals(6)
-        self.learning_rate.setRange(1e-6, 10.0)
-        self.learning_rate.setStepType(
-            QAbstractSpinBox.StepType.AdaptiveDecimalStepType
+        # The same checked number fields as the inspector's: a refused value (a
+        # negative rate, 0 epochs) stays as typed, marked, and is not applied.
+        self.lr_field = ParamField(
+            get_setting_spec("learning_rate"),
+            self._on_learning_rate_entered,
+            self._on_field_refused,
+            self,
         )
-        self.learning_rate.setKeyboardTracking(False)
+        self.learning_rate = self.lr_field.widget
         self.learning_rate.setToolTip(
             "Step size of the optimizer; changes apply at the next batch"
         )
-        self.learning_rate.valueChanged.connect(self._on_learning_rate_value_changed)
-        self.epochs = QSpinBox(self)
-        self.epochs.setRange(1, 1_000_000)
-        self.epochs.setKeyboardTracking(False)
+        self.epochs_field = ParamField(
+            get_setting_spec("epochs"),
+            self._on_epochs_entered,
+            self._on_field_refused,
+            self,
+        )
+        self.epochs = self.epochs_field.widget
         self.epochs.setToolTip("Epochs each press of Train runs")
-        self.epochs.valueChanged.connect(self._on_epochs_value_changed)
         form = QFormLayout()
-        form.addRow("Learning rate", self.learning_rate)
-        form.addRow("Epochs per run", self.epochs)
+        form.addRow("Learning rate", self.lr_field.row)
+        form.addRow("Epochs per run", self.epochs_field.row)
 
         self.state = QLabel(_STATE_TEXT["idle"], self)
         self.progress = ProgressBar(self)
@@ -134,13 +139,11 @@ class TrainingPanel(QWidget):
     # --- model -> widgets -----------------------------------------------------------------
     def set_learning_rate(self, value: float) -> None:
         """Show ``value`` without emitting an edit."""
-        with QSignalBlocker(self.learning_rate):
-            self.learning_rate.setValue(float(value))
+        self.lr_field.show(float(value))
 
     def set_epochs(self, value: int) -> None:
         """Show ``value`` without emitting an edit."""
-        with QSignalBlocker(self.epochs):
-            self.epochs.setValue(int(value))
+        self.epochs_field.show(int(value))
 
     def set_state(self, state: str) -> None:
         """``"idle"``, ``"starting"``, ``"running"``, ``"paused"`` or ``"stopping"``."""
@@ -160,8 +163,12 @@ class TrainingPanel(QWidget):
         self.message.setStyleSheet("color: #d62728;" if error else "")
 
     # --- widgets -> signals ------------------------------------------------------------------
-    def _on_learning_rate_value_changed(self, value: float) -> None:
+    def _on_learning_rate_entered(self, value: float) -> None:
         self.sig_learning_rate_edited.emit(float(value))
 
-    def _on_epochs_value_changed(self, value: int) -> None:
+    def _on_epochs_entered(self, value: int) -> None:
         self.sig_epochs_edited.emit(int(value))
+
+    def _on_field_refused(self, reason: str) -> None:
+        # The field shows the reason under itself; nothing reaches the document.
+        pass
