@@ -68,8 +68,9 @@ class Dataset:
     task : str
         ``"classification"`` or ``"regression"``.
     class_names : list of str, optional
-        One name per class; defaults to ``"0" .. str(max label)`` for classification
-        and is None for regression.
+        One name per class (at most ``MAX_CLASSES``); defaults to
+        ``"0" .. str(max label)`` for classification, which needs the largest label
+        below both the sample count and ``MAX_CLASSES``, and is None for regression.
     feature_names : list of str, optional
         One name per feature column for tabular data, None otherwise.
     name : str
