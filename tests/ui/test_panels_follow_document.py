@@ -177,3 +177,21 @@ def test_reset_weights_forgets_the_gradients_and_redraws_fresh_weights(
     assert not np.array_equal(training.network.weights[key], trained_weights[key])
     assert training.histograms.grad_hist == {}
     assert training.histograms.weight_hist
+
+
+def test_new_during_a_run_empties_the_panels_and_the_old_run_draws_nothing(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    w = main_window
+    wait_drawn(qtbot, training, spiral_layers(w))
+    assert w.edit_setting("epochs", 500)
+    training.actions.train.trigger()
+    qtbot.waitUntil(lambda: training.curves.batch_count > 30, timeout=RUN_TIMEOUT)
+    w.questions.answer = "discard"
+    assert w.new_document()
+    assert_every_panel_empty(training)
+    qtbot.waitUntil(lambda: not training.is_active, timeout=RUN_TIMEOUT)
+    qtbot.waitUntil(lambda: training.state == "idle", timeout=RUN_TIMEOUT)
+    training.refresh_preview()
+    assert_every_panel_empty(training)
+    assert w.errors == []
