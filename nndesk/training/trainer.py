@@ -305,6 +305,13 @@ class Trainer:
         taken with, at the epoch it was taken at; otherwise the run starts from
         the model as it is (see ``nndesk.training.run_state.carry_on``).
 
+    Raises
+    ------
+    ResourceError
+        When training at this batch size, with this data, would need more memory
+        than this process can use (``nndesk.training.memory``), before anything
+        is allocated for the run.
+
     Attributes
     ----------
     history : TrainingHistory
