@@ -248,7 +248,11 @@ class TrainingController(QObject):
 
     @property
     def history(self) -> dict[str, list[float]]:
-        """A copy of the history of every finished run (the session's)."""
+        """A copy of the history the window shows: every finished epoch (during a
+        run, as of its last finished batch)."""
+        if self._thread is not None:
+            state = self.current_state()
+            return state.history if state is not None else {}
         return self.session.history.as_dict() if self.session is not None else {}
 
     def current_state(self) -> TrainedState | None:
@@ -654,9 +658,10 @@ class TrainingController(QObject):
         probe = self.preview.probe(self._sample_index, max(0, self._epoch_count() - 1))
         if probe is not None:
             self._show_probe(probe)
-        history = self.history
-        if history and not self.curves.table_model.rows():
-            self.curves.set_history(history)
+        shown = self.preview.session
+        if shown is not None and shown.history.epochs:
+            if not self.curves.table_model.rows():
+                self.curves.set_history(shown.history.as_dict())
 
     def _show_current(self, dataset: Dataset | None = None) -> None:
         """Put the state the window shows into the preview (a paused run's copy,
