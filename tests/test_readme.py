@@ -226,7 +226,7 @@ def test_benchmarks_run() -> None:
     runs = {
         "engine_vs_peers.py": ["--quick", "--threads", "1"],
         "canvas_scale.py": ["--nodes", "60", "--edges", "70"],
-        "gui_training.py": ["--rounds", "1"],
+        "gui_training.py": ["--rounds", "1", "--seconds", "2"],
         "startup.py": ["--runs", "1"],
         "memory_peak.py": [],
     }
