@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..engine._kernels import numba_enabled
+from ..engine.layers import Layer
 from ..engine.memory import MemoryBudget, check_fits, format_bytes, memory_budget
 from ..engine.model import Model
 from ..engine.optimizers import Optimizer
@@ -152,10 +153,10 @@ def _rows(batch: int, n: int | None) -> int:
     return batch + n % batch
 
 
-def _describe(layer: object, params: int) -> str:
+def _describe(layer: Layer, params: int) -> str:
     """``"Dense, 1,000,000 units"``, or the type and its parameter count."""
-    type_name = type(layer).type_name  # type: ignore[attr-defined]
-    units = layer.get_config().get("units")  # type: ignore[attr-defined]
+    type_name = layer.type_name
+    units = layer.get_config().get("units")
     if isinstance(units, int):
         return f"{type_name}, {units:,} units"
     if params:
