@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from ui_helpers import OFFSCREEN_NOISE
 
 from nndesk.document.examples import sine_regression, spiral_classifier
@@ -111,7 +112,10 @@ def test_learning_rate_changes_while_training(
     set_epochs(main_window, 500)
     training.actions.train.trigger()
     qtbot.waitUntil(lambda: training.curves.batch_count > 20, timeout=RUN_TIMEOUT)
-    training.panel.learning_rate.setValue(0.002)  # as if typed in the panel
+    field = training.panel.learning_rate
+    field.selectAll()
+    qtbot.keyClicks(field, "0.002")  # typed in the panel, then Enter
+    qtbot.keyClick(field, Qt.Key.Key_Return)
     assert main_window.document.settings["learning_rate"] == 0.002
     qtbot.waitUntil(
         lambda: any(
@@ -344,3 +348,29 @@ def test_a_bad_early_stopping_setting_fails_before_the_first_epoch(
     assert training.panel.message.text() == message
     assert training.curves.batch_count == 0 and not training.history
     assert not training.trained
+
+
+def test_undoing_reset_during_a_run_stops_it_and_brings_the_weights_back(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    set_epochs(main_window, 2)
+    run_to_end(qtbot, training)
+    trained = training.session.capture()
+    training.actions.reset.trigger()
+    set_epochs(main_window, 500)
+    training.actions.train.trigger()
+    qtbot.waitUntil(lambda: training.curves.batch_count > 10, timeout=RUN_TIMEOUT)
+    thread = training._thread
+    # Undo the epochs edit, then the reset: the run of the fresh weights ends.
+    main_window.undo_stack.undo()
+    assert training.state == "running"
+    main_window.undo_stack.undo()
+    assert thread.isFinished() and training.state == "idle"
+    back = training.session.capture()
+    assert back.history == trained.history
+    for key, value in trained.weights.items():
+        np.testing.assert_array_equal(back.weights[key], value, err_msg=key)
+    qtbot.wait(100)  # nothing the stopped run still had queued reaches the panels
+    assert len(training.curves.epoch_values("loss")) == 2
+    assert training.curves.batch_count == 0  # no batch of the stopped run shows
+    assert main_window.errors == []
