@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import (
@@ -36,7 +36,6 @@ from PySide6.QtCore import (
     Signal,
     SignalInstance,
 )
-from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from nndesk.document import events as ev
 from nndesk.document.graph import Document
@@ -47,7 +46,9 @@ from nndesk.training.errors import CompileError, TrainingStateError
 from nndesk.training.session import TrainedState, TrainingSession
 
 from .actions import TrainingActions
+from .commands import ResetWeightsCommand
 from .docks import TrainingDocks
+from .host import TrainingHost
 from .preview import Preview, Source
 from .probes import Evaluation, ProbeResult
 from .worker import (
@@ -59,17 +60,11 @@ from .worker import (
 )
 
 if TYPE_CHECKING:
-    from ..dataset_source import DatasetSource
-    from ..main_window import MainWindow, TrainingPart
+    from ..main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "ResetWeightsCommand",
-    "TrainingController",
-    "TrainingHost",
-    "attach_training",
-]
+__all__ = ["TrainingController", "attach_training"]
 
 # Settings whose change does not alter the model a paused run trains.
 _LIVE_SETTINGS = ("learning_rate", "epochs")
@@ -77,38 +72,6 @@ PREVIEW_DELAY_MS = 250
 STOP_TIMEOUT_MS = 60_000
 CAPTURE_TIMEOUT_S = 60.0
 """Longest wait for a running worker to reach a batch boundary (one batch)."""
-
-
-class TrainingHost(Protocol):
-    """What the training controller needs from the window it works for.
-
-    ``nndesk.ui.main_window.MainWindow`` is one; the training docks add their
-    panels, menu and toolbar to it as a QMainWindow.
-    """
-
-    sig_document_replaced: SignalInstance  # (Document): New, Open, Close
-    sig_project_opened: SignalInstance  # (Project): after sig_document_replaced
-    sig_dataset_changed: SignalInstance  # (Dataset or None)
-    sig_shown: SignalInstance  # the window was shown for the first time
-    undo_stack: QUndoStack
-    datasets: DatasetSource
-
-    @property
-    def document(self) -> Document | None: ...
-
-    @property
-    def path(self) -> Path | None: ...
-
-    @property
-    def dataset(self) -> Dataset | None: ...
-
-    def edit_setting(self, name: str, value: Any) -> bool: ...
-
-    def show_error(self, message: str) -> None: ...
-
-    def mark_modified(self) -> None: ...
-
-    def attach_training(self, part: TrainingPart) -> None: ...
 
 
 def attach_training(window: MainWindow) -> TrainingController:
@@ -121,29 +84,6 @@ def attach_training(window: MainWindow) -> TrainingController:
         Save writes, and to stop before it closes.
     """
     return TrainingController(window)
-
-
-class ResetWeightsCommand(QUndoCommand):
-    """Reset Weights as an undoable step: undo brings the trained session back
-    (weights, optimizer state, history, scaling), redo forgets it again."""
-
-    def __init__(
-        self, controller: TrainingController, kept: TrainingSession | None
-    ) -> None:
-        super().__init__("Reset Weights")
-        self._controller = controller
-        self._kept = kept
-
-    def redo(self) -> None:
-        self._controller.adopt_session(None)
-        self._controller.panel.set_message(
-            "Weights reset: the next run starts from fresh weights (Undo brings "
-            "them back)."
-        )
-
-    def undo(self) -> None:
-        self._controller.adopt_session(self._kept)
-        self._controller.panel.set_message("The trained weights are back.")
 
 
 class TrainingController(QObject):
@@ -183,7 +123,6 @@ class TrainingController(QObject):
         self.state = "idle"
         self.session: TrainingSession | None = None
         self.last_error = ""
-        self.last_outcome: TrainingOutcome | None = None
         self.last_epoch_logs: dict[str, Any] = {}
         self.preview = Preview()
         self.last_probe: ProbeResult | None = None
@@ -594,7 +533,6 @@ class TrainingController(QObject):
             self.sig_run_finished.emit(outcome)
 
     def _keep(self, outcome: TrainingOutcome) -> None:
-        self.last_outcome = outcome
         if outcome.state is not None:
             self.session = outcome.session
         if outcome.status == "early_stopped":
