@@ -31,7 +31,7 @@ from ..engine.layers import Layer
 from ..engine.model import Model
 from ..io.project_file import expected_weight_shapes
 from .errors import CompileError
-from .memory import check_training_memory
+from .memory import check_fresh_weights, check_training_memory
 
 if TYPE_CHECKING:
     from ..document.validate import DatasetInfo
@@ -384,6 +384,12 @@ def complete_weights(
     -------
     dict[str, np.ndarray]
         ``"<node_id>/<param>"`` -> array, in node order; empty when ``weights`` is.
+
+    Raises
+    ------
+    ResourceError
+        When the fresh weights would not fit in memory (a node edited to 1,000,000
+        units); nothing is drawn then.
     """
     if not weights:
         return {}
@@ -391,13 +397,21 @@ def complete_weights(
     report = infer_shapes(view)
     out: dict[str, np.ndarray] = {}
     dtype = next(iter(weights.values())).dtype
-    for index, (node_id, keys) in enumerate(_by_node(expected).items()):
-        if all(k in weights and np.shape(weights[k]) == expected[k] for k in keys):
+    groups = _by_node(expected)
+    redraw: dict[str, Layer] = {}
+    for node_id, keys in groups.items():
+        if not all(k in weights and np.shape(weights[k]) == expected[k] for k in keys):
+            node = view.node(node_id)
+            layer = node.spec.build_layer(node.params, node.id)
+            assert layer is not None  # only layer nodes have expected weights
+            redraw[node_id] = layer
+    sizes = {n: sum(int(np.prod(expected[k])) for k in groups[n]) for n in redraw}
+    check_fresh_weights([(redraw[n], sizes[n]) for n in redraw], dtype.itemsize)
+    for index, (node_id, keys) in enumerate(groups.items()):
+        if node_id not in redraw:
             out.update({k: np.asarray(weights[k]) for k in keys})
             continue
-        node = view.node(node_id)
-        layer = node.spec.build_layer(node.params, node.id)
-        assert layer is not None  # only layer nodes have expected weights
+        layer = redraw.pop(node_id)  # freed after its weights are copied
         rng = np.random.default_rng([seed, index])
         layer.build(list(report[node_id].input_shapes), rng, dtype)
         fresh = {**layer.params, **layer.state}

@@ -58,6 +58,7 @@ __all__ = [
     "EVAL_BATCH",
     "MemoryEstimate",
     "NodeMemory",
+    "check_fresh_weights",
     "check_training_memory",
     "describe_estimate",
     "estimate_training_memory",
@@ -337,4 +338,44 @@ def describe_estimate(estimate: MemoryEstimate) -> str:
     return (
         f"peak {format_bytes(estimate.peak)} (build {format_bytes(estimate.build)}, "
         f"train {format_bytes(estimate.train)}, data {format_bytes(estimate.data)})"
+    )
+
+
+def check_fresh_weights(
+    fresh: Sequence[tuple[Layer, int]],
+    itemsize: int,
+    budget: MemoryBudget | None = None,
+) -> None:
+    """Refuse to draw fresh weights (for a file) that would not fit in memory.
+
+    Saving a trained network whose nodes were edited draws fresh weights for the
+    nodes whose shapes changed (``compile.complete_weights``): each is drawn in
+    float64 (16 bytes per parameter, one node at a time), then kept, and encoded
+    for the file (``2 * itemsize`` bytes per parameter).
+
+    Parameters
+    ----------
+    fresh : sequence of (Layer, int)
+        The unbuilt layers (named by node id) that need fresh weights, with their
+        parameter and state counts.
+    itemsize : int
+        Bytes per value of the weights (4 for float32).
+    budget : MemoryBudget, optional
+        What this process can use (default: ``memory_budget()`` now).
+
+    Raises
+    ------
+    ResourceError
+        Naming the largest such node, the estimate and the memory available.
+    """
+    if not fresh:
+        return
+    layer, count = max(fresh, key=lambda pair: pair[1])
+    needed = 2 * itemsize * sum(n for _, n in fresh) + _DRAW_BYTES * count
+    check_fits(
+        needed,
+        f"Node '{layer.name}' ({_describe(layer, count)})",
+        memory_budget() if budget is None else budget,
+        verb="needs",
+        purpose=" for fresh weights to save",
     )

@@ -381,3 +381,33 @@ def test_the_api_raises_the_nndesk_error_under_an_address_space_limit(tmp_path):
     assert outcome["message"].endswith("(the address-space limit).")
     assert elapsed < 10.0
     assert issubclass(ResourceError, NNDeskError)
+
+
+# --- saving an edited network ---------------------------------------------------------
+
+
+def test_saving_fresh_weights_too_large_for_memory_is_refused(budget):
+    from nndesk.training.compile import complete_weights
+
+    doc = mlp_document([16, 16])
+    weights = compile_network(doc).model.get_weights()
+    doc.set_param("dense_2", "units", HUGE)
+    budget(2 * 10**8)
+    before = rss()
+    start = time.perf_counter()
+    with pytest.raises(ResourceError) as info:
+        complete_weights(doc, weights)
+    assert time.perf_counter() - start < 2.0
+    assert rss() - before < 50 * 2**20
+    # dense_2 (17 million parameters) and dense_3 (10 million) need fresh weights.
+    assert str(info.value) == (
+        "Node 'dense_2' (Dense, 1,000,000 units) needs about 488.0 MB of memory for "
+        "fresh weights to save, but only 200.0 MB is available (the address-space "
+        "limit)."
+    )
+    # Fresh weights that fit are drawn as before; unchanged nodes keep their arrays.
+    doc.set_param("dense_2", "units", 32)
+    out = complete_weights(doc, weights)
+    assert out["dense_1/kernel"] is weights["dense_1/kernel"]
+    assert out["dense_2/kernel"].shape == (16, 32)
+    assert out["dense_3/kernel"].shape == (32, 10)
