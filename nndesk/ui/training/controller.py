@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import (
     QCoreApplication,
+    QEvent,
     QObject,
     Qt,
     QThread,
@@ -297,17 +298,16 @@ class TrainingController(QObject):
     def _abandon_run(self) -> None:
         """Stop the run, wait for its thread and drop its result (nothing it
         reports afterwards reaches the panels)."""
-        thread, worker = self._thread, self._worker
+        thread = self._thread
         self._discard = True
         self._pending = None
-        if worker is not None:
-            for signal, slot in self._worker_slots(worker):
-                signal.disconnect(slot)
         self.control.stop()
         if thread is not None:
             thread.finished.disconnect(self._on_thread_finished)
             if not thread.wait(STOP_TIMEOUT_MS):
                 log.error("the training thread did not stop in %d ms", STOP_TIMEOUT_MS)
+        # What the worker queued before it ended arrives now, while it is ignored.
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
         self._on_thread_finished()
 
     # --- requests -----------------------------------------------------------------------------
