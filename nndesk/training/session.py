@@ -109,6 +109,26 @@ class TrainedState:
     trained: bool
     run_state: dict[str, Any] | None = None
 
+    @classmethod
+    def from_project(cls, project: Project) -> TrainedState:
+        """The state a loaded ``Project`` holds, without compiling its network
+        (for a file saved while its network had problems: its weights stay at
+        hand until the network compiles again, see ``TrainingSession.from_state``).
+        """
+        doc = project.document
+        return cls(
+            snapshot=doc.snapshot(),
+            weights=dict(project.weights),
+            optimizer_state=dict(project.optimizer_state),
+            optimizer_name=project.optimizer_name or str(doc.settings["optimizer"]),
+            history={k: list(v) for k, v in project.history.items()},
+            preprocessing=dict(project.preprocessing)
+            if project.preprocessing
+            else None,
+            trained=bool(project.weights),
+            run_state=project.run_state,
+        )
+
     @property
     def epochs(self) -> int:
         """Finished epochs in the history."""

@@ -17,6 +17,7 @@ from nndesk.document.examples import spiral_classifier
 from nndesk.document.graph import Document
 from nndesk.io.project_file import load_project
 from nndesk.training.control import TrainingControl
+from nndesk.training.errors import CompileError
 from nndesk.training.session import TrainingSession
 from nndesk.ui.main_window import MainWindow
 from nndesk.ui.training import worker as worker_module
@@ -307,3 +308,32 @@ def test_a_live_evaluation_that_subsamples_says_so(
     assert live.n == 50 and live.total == 80
     training.evaluation.flush()
     assert "first 50 of 80 samples" in training.evaluation.summary.text()
+
+
+def test_a_file_saved_mid_edit_keeps_its_weights_until_the_network_compiles(
+    qtbot, main_window: MainWindow, training: TrainingController, tmp_path: Path
+) -> None:
+    assert main_window.edit_setting("epochs", 2)
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
+        training.actions.train.trigger()
+    trained = training.session.capture()
+    loose = main_window.editor.add_node("Dense")  # not connected: no compiling
+    assert loose is not None
+    path = tmp_path / "mid-edit.nndesk"
+    assert main_window.save_as(path)
+    with pytest.raises(CompileError):
+        TrainingSession.open(path)
+    assert main_window.open_example("xor") and main_window.open_file(path)
+    assert training.history == trained.history and training.trained
+    main_window.editor.scene.select_nodes([loose])
+    assert main_window.editor.delete_selection()  # fixed: it compiles again
+    training.refresh_preview()
+    shown = training.preview.session.model.get_weights()
+    for key, value in trained.weights.items():
+        np.testing.assert_array_equal(shown[key], value, err_msg=key)
+    again = tmp_path / "fixed.nndesk"
+    assert main_window.save_as(again)
+    saved = load_project(again)
+    for key, value in trained.weights.items():
+        np.testing.assert_array_equal(saved.weights[key], value, err_msg=key)
+    assert saved.history == trained.history

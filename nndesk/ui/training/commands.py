@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 
-from nndesk.training.session import TrainingSession
+from nndesk.training.session import TrainedState, TrainingSession
 
 if TYPE_CHECKING:
     from .controller import TrainingController
@@ -19,7 +19,9 @@ class ResetWeightsCommand(QUndoCommand):
     (weights, optimizer state, history, scaling), redo forgets it again."""
 
     def __init__(
-        self, controller: TrainingController, kept: TrainingSession | None
+        self,
+        controller: TrainingController,
+        kept: TrainingSession | TrainedState | None,
     ) -> None:
         super().__init__("Reset Weights")
         self._controller = controller

@@ -44,6 +44,7 @@ from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
 from nndesk.io.project_file import Project
 from nndesk.training.errors import CompileError, TrainingStateError
+from nndesk.training.history import TrainingHistory
 from nndesk.training.session import TrainedState, TrainingSession
 
 from .actions import TrainingActions
@@ -102,10 +103,11 @@ class TrainingController(QObject):
 
     Attributes
     ----------
-    session : TrainingSession or None
+    session : TrainingSession, TrainedState or None
         The owner of the trained state: what the last run (or the opened file)
         left; None before any training (the seeded initialisation). A worker
-        trains it while a run is under way.
+        trains it while a run is under way. An opened file whose network does not
+        compile is held as its ``TrainedState`` until it does.
     last_error : str
         The sentence of the last failure ("" after a clean run).
     last_epoch_logs : dict
@@ -122,7 +124,7 @@ class TrainingController(QObject):
         self.window = host
         self.control = ReportingControl()
         self.state = "idle"
-        self.session: TrainingSession | None = None
+        self.session: Source = None
         self.last_error = ""
         self.last_epoch_logs: dict[str, Any] = {}
         self.preview = Preview()
@@ -193,7 +195,7 @@ class TrainingController(QObject):
         if self._thread is not None:
             state = self.current_state()
             return state.history if state is not None else {}
-        return self.session.history.as_dict() if self.session is not None else {}
+        return self._kept_history().as_dict()
 
     def current_state(self) -> TrainedState | None:
         """A copy of the trained state the window shows now: a running or paused
@@ -207,7 +209,9 @@ class TrainingController(QObject):
         """
         if self._worker is not None and self._thread is not None:
             return self._capture_running(self._worker.job.session, self._thread)
-        return self.session.capture() if self.session is not None else None
+        if isinstance(self.session, TrainingSession):
+            return self.session.capture()
+        return self.session
 
     def _capture_running(
         self, session: TrainingSession, thread: QThread
@@ -283,7 +287,7 @@ class TrainingController(QObject):
         self.view.clear()
         self._update_actions()
 
-    def adopt_session(self, session: TrainingSession | None) -> None:
+    def adopt_session(self, session: Source) -> None:
         """Make ``session`` the owner of the trained state (None: untrained), and
         show it. A run under way is stopped and its result dropped first (Undo or
         Redo of Reset Weights during a run)."""
@@ -291,8 +295,9 @@ class TrainingController(QObject):
             self._abandon_run()
         self.session = session
         self._forget_shown()
-        if session is not None and session.history.epochs:
-            self.curves.set_history(session.history.as_dict())
+        history = self._kept_history()
+        if history.epochs:
+            self.curves.set_history(history.as_dict())
         self.refresh_preview()
 
     def _abandon_run(self) -> None:
@@ -659,7 +664,10 @@ class TrainingController(QObject):
     def _epoch_count(self) -> int:
         if self.last_probe is not None and self._thread is not None:
             return self.last_probe.epoch + 1
-        return self.session.history.epochs if self.session is not None else 0
+        return self._kept_history().epochs
+
+    def _kept_history(self) -> TrainingHistory:
+        return TrainingHistory(self.session.history if self.session else None)
 
     # --- files -------------------------------------------------------------------------------------
     def project(self) -> Project | None:
@@ -706,9 +714,10 @@ class TrainingController(QObject):
                 project, base_dir=self._base_dir()
             )
         except NNDeskError as exc:
-            # A file saved mid-edit: the window saves its weights as they are.
+            # A file saved mid-edit: its state waits, uncompiled, until the network
+            # compiles again (the preview and the next run take it over then).
             log.info("the opened network does not compile: %s", exc)
-            self.session = None
+            self.session = TrainedState.from_project(project)
         self.curves.set_history({k: list(v) for k, v in project.history.items()})
         self._update_actions()
         self.refresh_preview()
