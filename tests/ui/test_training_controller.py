@@ -374,3 +374,34 @@ def test_undoing_reset_during_a_run_stops_it_and_brings_the_weights_back(
     assert len(training.curves.epoch_values("loss")) == 2
     assert training.curves.batch_count == 0  # no batch of the stopped run shows
     assert main_window.errors == []
+
+
+def test_choosing_samples_while_paused_copies_the_run_once(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    set_epochs(main_window, 500)
+    training.actions.train.trigger()
+    qtbot.waitUntil(lambda: training.curves.batch_count > 20, timeout=RUN_TIMEOUT)
+    training.pause()
+    assert training.control.wait_until_waiting(timeout=10)
+    qtbot.wait(50)
+    training.activations.sig_sample_requested.emit(3)
+    shown = training.preview.session
+    assert shown is not None
+    training.activations.sig_sample_requested.emit(5)
+    assert training.preview.session is shown  # no second copy, no recompiling
+    assert training.last_probe.sample_index == 5
+    np.testing.assert_array_equal(
+        training.last_probe.weights["dense_1/kernel"],
+        training.current_state().weights["dense_1/kernel"],
+    )
+    training.actions.step_batch.trigger()
+    count = training.curves.batch_count
+    qtbot.waitUntil(lambda: training.curves.batch_count == count + 1)
+    assert training.control.wait_until_waiting(timeout=10)
+    qtbot.wait(50)
+    training.activations.sig_sample_requested.emit(6)
+    assert training.preview.session is not shown  # the step made a new state
+    stop_and_wait = qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT)
+    with stop_and_wait:
+        training.stop()

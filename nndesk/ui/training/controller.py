@@ -133,6 +133,8 @@ class TrainingController(QObject):
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self._outcome: TrainingOutcome | None = None
+        # A paused run's state, copied once per pause (a new batch or probe drops it).
+        self._run_copy: TrainedState | None = None
         self._pending: str | None = None
         self._discard = False
         self._stale = False
@@ -482,6 +484,7 @@ class TrainingController(QObject):
                 )
 
     def _on_worker_batch_logged(self, chunk: dict[str, Any]) -> None:
+        self._run_copy = None
         if self._ignoring():
             return
         # Every batch changes the weights the file would hold.
@@ -497,6 +500,7 @@ class TrainingController(QObject):
         self.sig_epoch_finished.emit(int(logs["epoch"]))
 
     def _on_worker_probe_ready(self, probe: ProbeResult) -> None:
+        self._run_copy = None
         if not self._ignoring():
             self._show_probe(probe)
 
@@ -518,6 +522,7 @@ class TrainingController(QObject):
         if thread is None:
             return  # already handled (a run abandoned and waited for)
         self._thread = self._worker = None
+        self._run_copy = None
         thread.wait()
         thread.deleteLater()
         if worker is not None:
@@ -620,7 +625,9 @@ class TrainingController(QObject):
             return
         source: Source = self.session
         if self._thread is not None:
-            source = self.current_state()
+            if self._run_copy is None:
+                self._run_copy = self.current_state()
+            source = self._run_copy
         self.preview.update(
             source, doc.snapshot(), dataset or self._dataset(), self._base_dir()
         )
