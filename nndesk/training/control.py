@@ -169,6 +169,8 @@ class TrainingControl:
     def serve_calls(self) -> None:
         """Run the pending ``call_between_batches`` functions in this thread (the
         training thread calls it between batches and once more when it ends)."""
+        if not self._calls:  # the usual case, every batch: no lock needed to see it
+            return
         with self._cond:
             calls, self._calls = self._calls, []
         for call in calls:
