@@ -321,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     one = headless_run(doc, dataset, 1)
     epochs = max(1, math.ceil(args.seconds / one["epoch_time"]))
     doc.set_setting("epochs", epochs)
+    # Every run trains all its epochs, so the window's and the headless runs match.
+    doc.set_setting("early_stopping_patience", 0)
     print(
         f"one headless epoch: {one['epoch_time']:.2f} s; {epochs} epoch(s) a run",
         flush=True,
