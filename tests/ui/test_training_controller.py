@@ -291,7 +291,7 @@ def test_reset_weights_is_undoable_and_starts_over_from_the_seeded_initialisatio
 
     # Ctrl+Z brings back the weights, the optimizer state and the history.
     main_window.actions.undo.trigger()
-    back = training.session.capture()
+    back = training.current_state()
     assert back.history == trained.history
     for key, value in trained.weights.items():
         np.testing.assert_array_equal(back.weights[key], value, err_msg=key)
@@ -366,7 +366,7 @@ def test_undoing_reset_during_a_run_stops_it_and_brings_the_weights_back(
     assert training.state == "running"
     main_window.undo_stack.undo()
     assert thread.isFinished() and training.state == "idle"
-    back = training.session.capture()
+    back = training.current_state()
     assert back.history == trained.history
     for key, value in trained.weights.items():
         np.testing.assert_array_equal(back.weights[key], value, err_msg=key)

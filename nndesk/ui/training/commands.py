@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 
-from nndesk.training.session import TrainedState, TrainingSession
+from nndesk.training.session import TrainedState
 
 if TYPE_CHECKING:
     from .controller import TrainingController
@@ -15,13 +15,14 @@ __all__ = ["ResetWeightsCommand"]
 
 
 class ResetWeightsCommand(QUndoCommand):
-    """Reset Weights as an undoable step: undo brings the trained session back
-    (weights, optimizer state, history, scaling), redo forgets it again."""
+    """Reset Weights as an undoable step: undo brings the trained state back
+    (a copy of the weights, optimizer state, history, scaling and run state),
+    redo forgets it again."""
 
     def __init__(
         self,
         controller: TrainingController,
-        kept: TrainingSession | TrainedState | None,
+        kept: TrainedState | None,
     ) -> None:
         super().__init__("Reset Weights")
         self._controller = controller

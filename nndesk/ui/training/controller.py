@@ -379,7 +379,8 @@ class TrainingController(QObject):
         one step on the window's undo stack."""
         if self._thread is not None or not self.trained:
             return
-        self.window.undo_stack.push(ResetWeightsCommand(self, self.session))
+        # The command keeps a copy of the state, not the session with its data.
+        self.window.undo_stack.push(ResetWeightsCommand(self, self.current_state()))
 
     def evaluate(self) -> None:
         """Score the network on the validation data and show it in the Evaluation panel."""
