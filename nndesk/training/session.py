@@ -195,7 +195,13 @@ class TrainedState:
 
 
 class TrainingSession:
-    """One network with everything it needs to train, predict and be saved.
+    """One network with everything it needs to train, predict and be saved: the one
+    owner of its trained state (the window's worker, the command line and the API
+    all train through one).
+
+    One thread at a time uses it: the window's worker while it trains, otherwise
+    the GUI thread, which asks a training worker for ``capture()`` copies through
+    ``TrainingControl.call_between_batches``.
 
     Parameters
     ----------
@@ -229,6 +235,10 @@ class TrainingSession:
     preprocessing : dict or None
     kept_nodes : list of str
         Nodes whose weights came from ``weights``.
+    data : PreparedData or None
+        The data last prepared (``prepare``), shared read-only.
+    trainer : Trainer or None
+        The trainer of the last run (``make_trainer``).
     """
 
     def __init__(
