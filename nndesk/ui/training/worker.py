@@ -47,6 +47,7 @@ from nndesk.training.control import TrainingControl
 from nndesk.training.data import PreparedData
 from nndesk.training.session import TrainedState, TrainingSession
 
+from ..log_file import details_hint
 from .probes import (
     Evaluation,
     ModelInfo,
@@ -215,7 +216,7 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, NNDeskError) and text:
         return text
     detail = f": {text}" if text else ""
-    return f"Training failed ({type(exc).__name__}{detail}); details are in the log."
+    return f"Training failed ({type(exc).__name__}{detail}); {details_hint()}."
 
 
 class TrainingWorker(QObject):
