@@ -405,3 +405,16 @@ def test_choosing_samples_while_paused_copies_the_run_once(
     stop_and_wait = qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT)
     with stop_and_wait:
         training.stop()
+
+
+def test_evaluate_on_a_network_with_problems_says_so_in_the_panel(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    main_window.set_document(spiral_classifier())
+    loose = main_window.editor.add_node("Dense")  # no input: does not compile
+    assert loose is not None
+    main_window.errors.clear()
+    training.actions.evaluate.trigger()
+    assert main_window.errors == []  # no dialog: the Problems panel lists it
+    assert loose in training.panel.message.text()
+    assert training.last_error == training.panel.message.text()

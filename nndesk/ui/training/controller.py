@@ -391,7 +391,7 @@ class TrainingController(QObject):
             self._show_current()
             result = self.preview.evaluate(max(0, self._epoch_count() - 1))
         except NNDeskError as exc:
-            self._fail(str(exc))
+            self._refuse(exc)
             return
         if result is not None:
             self._on_worker_evaluated(result)
@@ -414,18 +414,8 @@ class TrainingController(QObject):
             session = self.preview.update(
                 self.session, doc.snapshot(), dataset, self._base_dir()
             )
-        except CompileError as exc:
-            # The Problems panel lists them already: no dialog repeating every
-            # problem at each press of Train (found by random input, issue 19).
-            count = len(exc.problems)
-            message = (
-                f"The network has {count} problems; the Problems panel lists them."
-            )
-            self.last_error = str(exc) if count == 1 else message
-            self.panel.set_message(self.last_error, error=True)
-            return
         except NNDeskError as exc:
-            self._fail(str(exc))
+            self._refuse(exc)
             return
         # From here on the worker's thread owns the session.
         self.preview.release()
@@ -556,6 +546,20 @@ class TrainingController(QObject):
 
     def _ignoring(self) -> bool:
         return self._closing or self._discard
+
+    def _refuse(self, exc: NNDeskError) -> None:
+        """Say why Train or Evaluate cannot run now."""
+        if isinstance(exc, CompileError):
+            # The Problems panel lists them already: no dialog repeating every
+            # problem at each press of Train (found by random input, issue 19).
+            count = len(exc.problems)
+            message = (
+                f"The network has {count} problems; the Problems panel lists them."
+            )
+            self.last_error = str(exc) if count == 1 else message
+            self.panel.set_message(self.last_error, error=True)
+            return
+        self._fail(str(exc))
 
     def _fail(self, message: str) -> None:
         self.last_error = message
