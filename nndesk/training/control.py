@@ -177,13 +177,15 @@ class TrainingControl:
             call.run()
 
     def reset(self) -> None:
-        """Forget every request (before reusing this control for a new run)."""
+        """Forget every request (before reusing this control for a new run),
+        calls between batches too: nobody waits for those of an ended run."""
         with self._cond:
             self._paused = False
             self._stop = False
             self._batch_grants = 0
             self._epoch_grant = False
             self._pending_lr = None
+            self._calls = []
             self._cond.notify_all()
 
     # --- state (any thread) ----------------------------------------------------------
