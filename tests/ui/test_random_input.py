@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -87,6 +88,23 @@ def test_train_on_a_network_with_problems_refuses_without_a_dialog(
     words = training.last_error.split()
     assert words[:3] == ["The", "network", "has"] and int(words[3]) >= 2
     assert training.last_error.endswith("problems; the Problems panel lists them.")
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support")
+def test_a_generator_dataset_offers_no_target_column(qtbot, main_window) -> None:
+    # Seed 2: typing into "target column" while the dataset is the spiral
+    # generator opened "Generator 'spiral' takes no target or task" dialogs.
+    inspector = main_window.inspector
+    main_window.editor.scene.clearSelection()
+    doc = main_window.document
+    assert doc is not None and doc.settings["dataset"].startswith("spiral")
+
+    def target_shown() -> bool:
+        return inspector._form.isRowVisible(inspector.fields["dataset_target"].row)
+
+    assert not target_shown()
+    assert main_window.edit_setting("dataset", "data/table.csv")
+    assert target_shown()
 
 
 # -- the driver (runs in the subprocess) ---------------------------------------------
@@ -433,11 +451,28 @@ class CloseFilter(QtCore.QObject):
         return False
 
 
+def sandbox() -> None:
+    """Keep the run in a temporary folder: HOME, the XDG folders and the working
+    directory (``run_script`` sets them up; run by hand, a new temp folder)."""
+    home = Path(os.environ.get("HOME", "/"))
+    if home.resolve() == Path.cwd().resolve() and "XDG_CONFIG_HOME" in os.environ:
+        return
+    home = Path(tempfile.mkdtemp(prefix="nndesk-random-"))
+    os.environ["HOME"] = str(home)
+    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
+        folder = home / name.lower()
+        folder.mkdir()
+        os.environ[f"XDG_{name}_HOME"] = str(folder)
+    os.chdir(home)
+    print(f"random input runs in {home}", file=sys.stderr)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=SEED_IN_SUITE)
     parser.add_argument("--seconds", type=float, default=SECONDS_IN_SUITE)
     args = parser.parse_args()
+    sandbox()
     log_dir = Path.cwd() / "logs"
     os.environ["NNDESK_LOG_DIR"] = str(log_dir)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

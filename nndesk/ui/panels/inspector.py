@@ -34,6 +34,7 @@ from nndesk.document.settings import (
     optimizer_options,
 )
 from nndesk.engine.errors import NNDeskError
+from nndesk.io.datasets import GENERATORS, parse_spec
 
 from ..theme import DARK, LIGHT
 
@@ -536,7 +537,7 @@ class InspectorPanel(QWidget):
         chosen optimizer gives its empty options."""
         assert self._doc is not None
         settings = self._doc.settings
-        inactive = inactive_settings(settings)
+        inactive = inactive_settings(settings) | _unused_dataset_options(settings)
         optimizer = str(settings["optimizer"])
         for name, field in self.fields.items():
             self._form.setRowVisible(field.row, name not in inactive)
@@ -626,6 +627,19 @@ class InspectorPanel(QWidget):
     def _on_node_removed(self, event: ev.NodeRemoved) -> None:
         if event.node.id == self._node_id:
             self.show_selection([])
+
+
+def _unused_dataset_options(settings: dict[str, Any]) -> frozenset[str]:
+    # A generator takes no target column and its reader refuses one: hide the
+    # field (unless it holds a value to clear) instead of offering an edit that
+    # fails with a dialog (found by random input, issue 19).
+    if settings.get("dataset_target"):
+        return frozenset()
+    try:
+        head, _options = parse_spec(str(settings.get("dataset", "")))
+    except NNDeskError:
+        return frozenset()
+    return frozenset({"dataset_target"}) if head in GENERATORS else frozenset()
 
 
 def _same(a: Any, b: Any) -> bool:
