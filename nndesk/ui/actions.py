@@ -35,6 +35,10 @@ class Actions(QObject):
         )
         self.close = self._make("&Close", StandardKey.Close, None, "Close this network")
         self.quit = self._make("&Quit", StandardKey.Quit, None, "Quit nndesk")
+        if not self._bindings[self.quit]:
+            # Windows (and Qt's offscreen platform) bind no key to Quit, leaving
+            # it to the window manager's Alt+F4; the documented Ctrl+Q works too.
+            self._bindings[self.quit] = [QKeySequence("Ctrl+Q")]
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
         self.clear_recent = self._make("Clear Recent Files", None, None, "")
 

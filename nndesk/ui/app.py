@@ -121,6 +121,7 @@ def run_app(args: list[str]) -> int:
     finally:
         sys.excepthook = previous_hook
         remove_log_file()
+        _release_clipboard(app)
 
 
 def make_application() -> QApplication:
@@ -145,6 +146,15 @@ def make_application() -> QApplication:
     # the same on every platform.
     app.setStyle("Fusion")
     return app
+
+
+def _release_clipboard(app: QApplication) -> None:
+    # Qt's offscreen platform keeps its clipboard in a global that outlives
+    # Python: nodes copied there (mime data made in Python) crashed the exit with
+    # a segfault (PySide6 6.11; found by random input). Only this process can
+    # read that clipboard, so emptying it loses nothing.
+    if app.platformName() == "offscreen":
+        app.clipboard().clear()
 
 
 def _show_default(window: object) -> None:

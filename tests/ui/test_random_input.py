@@ -107,6 +107,35 @@ def test_a_generator_dataset_offers_no_target_column(qtbot, main_window) -> None
     assert target_shown()
 
 
+COPY_THEN_QUIT = """
+import sys
+from PySide6.QtCore import QTimer
+from nndesk.ui.app import make_application, run_app
+
+app = make_application()
+
+def copy_and_quit():
+    window = next(w for w in app.topLevelWidgets() if w.objectName() == "main_window")
+    window.editor.select_all()
+    assert window.editor.copy_selection() > 0
+    window.close()
+
+QTimer.singleShot(0, copy_and_quit)
+sys.exit(run_app([]))
+"""
+
+
+def test_quitting_after_a_copy_exits_cleanly_offscreen(tmp_path: Path) -> None:
+    # Seed 3 offscreen: nodes on the offscreen clipboard (a Qt global holding
+    # Python-made mime data) crashed the exit with a segfault (code -11).
+    from real_display import run_script
+
+    script = tmp_path / "copy_then_quit.py"
+    script.write_text(COPY_THEN_QUIT)
+    done = run_script(script, [], "offscreen", tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 # -- the driver (runs in the subprocess) ---------------------------------------------
 
 
@@ -153,6 +182,13 @@ class Pinger:
         # No join: the thread may be waiting for this (the GUI) thread's loop.
         self._stop.set()
 
+    def join(self) -> None:
+        """Wait for the thread, answering its last ping: a thread left running
+        into the interpreter's shutdown can crash it."""
+        while self._thread.is_alive():
+            QtWidgets.QApplication.processEvents()
+            self._thread.join(0.05)
+
 
 class RandomDriver:
     """Sends random input to the main window, answers dialogs, then quits."""
@@ -166,6 +202,7 @@ class RandomDriver:
         self.shortcuts_sent: Counter[str] = Counter()
         self.error_dialogs: list[str] = []
         self.closes_refused = 0
+        self.quit_state: dict[str, Any] = {}
         self.quit_by_ctrl_q = False
         self.final_round_trip = float("nan")
         self.pinger = Pinger()
@@ -420,8 +457,32 @@ class RandomDriver:
         QtCore.QTimer.singleShot(20_000, self._quit_failed)
 
     def _quit_failed(self) -> None:
+        app = QtWidgets.QApplication
+        self.quit_state = {
+            "active_window": type(app.activeWindow()).__name__,
+            "focus": type(app.focusWidget()).__name__,
+            "modal": type(app.activeModalWidget()).__name__,
+            "popup": type(app.activePopupWidget()).__name__,
+            "visible": self.window.isVisible(),
+            "quit_enabled": self.window.actions.quit.isEnabled(),
+            "training": getattr(self.window.training, "state", None),
+        }
         self.counts["quit_timed_out"] += 1
         QtWidgets.QApplication.exit(3)
+
+    def stop(self) -> None:
+        """Stop the timers and delete the closed window while Python still runs
+        (a window that outlives the run must go without a crash too)."""
+        self._input.stop()
+        self._guard.stop()
+        self.pinger.stop()
+        if shiboken6.isValid(self.window):
+            self.window.deleteLater()
+        QtCore.QCoreApplication.sendPostedEvents(
+            None, QtCore.QEvent.Type.DeferredDelete
+        )
+        QtWidgets.QApplication.processEvents()
+        self.pinger.join()
 
     def on_window_closed(self) -> None:
         if self.phase == "quit":
@@ -485,6 +546,7 @@ def main() -> int:
     QtCore.QTimer.singleShot(0, driver.start)
     started = time.monotonic()
     code = run_app([])
+    driver.stop()
     log_path = log_dir / "nndesk.log"
     log_text = log_path.read_text(encoding="utf-8") if log_path.exists() else ""
     result = {
@@ -511,6 +573,7 @@ def main() -> int:
         ],
         "final_round_trip_s": round(driver.final_round_trip, 3),
         "quit_by_ctrl_q": driver.quit_by_ctrl_q,
+        "quit_state": driver.quit_state,
     }
     print(json.dumps(result))
     ok = code == 0 and driver.quit_by_ctrl_q

@@ -181,6 +181,19 @@ def test_no_key_sequence_has_two_owners_offscreen(trained_window: MainWindow) ->
     assert bindings["Tab"][0].context == Context.WidgetShortcut
 
 
+def test_ctrl_q_quits_on_every_platform(trained_window: MainWindow) -> None:
+    # The offscreen platform (like Windows) binds no key to StandardKey.Quit:
+    # Ctrl+Q did nothing there (found by the random-input test).
+    assert "Ctrl+Q" in [s.toString() for s in trained_window.actions.quit.shortcuts()]
+    trained_window.ask_unsaved = lambda name: "discard"
+    QTest.keyClick(
+        trained_window.windowHandle(),
+        Qt.Key.Key_Q,
+        Qt.KeyboardModifier.ControlModifier,
+    )
+    assert not trained_window.isVisible()
+
+
 def test_the_conflict_walk_sees_a_shared_sequence(trained_window: MainWindow) -> None:
     extra = QAction("Extra", trained_window)
     extra.setShortcut(QKeySequence("Ctrl+D"))
