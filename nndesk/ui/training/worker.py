@@ -48,6 +48,7 @@ from nndesk.training.data import PreparedData
 from nndesk.training.session import TrainedState, TrainingSession
 
 from ..log_file import details_hint
+from .blas import threads_for_training
 from .probes import (
     Evaluation,
     ModelInfo,
@@ -286,7 +287,8 @@ class TrainingWorker(QObject):
             lower_thread_priority(WORKER_NICENESS)
         try:
             data, dataset = self._prepare()
-            with short_gil_slices():
+            # One core stays free for the GUI thread's redraws (see .blas).
+            with short_gil_slices(), threads_for_training():
                 self._train(data, dataset, outcome)
         except Exception as exc:  # noqa: BLE001 - one sentence reaches the user
             if not isinstance(exc, NNDeskError):

@@ -1,0 +1,87 @@
+"""OpenBLAS's thread count while the window trains: all cores but one, then as before."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from nndesk.document.examples import spiral_classifier
+from nndesk.training.session import TrainingSession
+from nndesk.ui.training.blas import (
+    find_openblas,
+    gui_friendly_threads,
+    threads_for_training,
+)
+from nndesk.ui.training.worker import ReportingControl, TrainingJob, TrainingWorker
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def blas():
+    """NumPy's OpenBLAS (the wheels on Linux bundle it), at 2 threads for the test."""
+    found = find_openblas()
+    assert found is not None, "NumPy's OpenBLAS was not found in /proc/self/maps"
+    before = found.threads
+    found.threads = 2
+    assert found.threads == 2
+    yield found
+    found.threads = before
+
+
+def test_numpys_openblas_is_found_and_its_count_set(blas) -> None:
+    assert "openblas" in blas.path.lower()
+    blas.threads = 1
+    assert blas.threads == 1
+    # Matrix products still work, with the same result as NumPy's own loop order
+    # on a product small enough to be exact.
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    np.testing.assert_array_equal(a @ a.T, np.einsum("ik,jk->ij", a, a))
+
+
+def test_gui_friendly_threads_leaves_one_core(monkeypatch) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1, 2, 3})
+    assert gui_friendly_threads() == 3
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
+    assert gui_friendly_threads() == 1
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {5})
+    assert gui_friendly_threads() == 1
+
+
+def test_threads_for_training_lowers_the_count_and_puts_it_back(blas) -> None:
+    with threads_for_training(1) as applied:
+        assert applied == 1 and blas.threads == 1
+    assert blas.threads == 2
+    # Never more threads than set already.
+    blas.threads = 1
+    with threads_for_training(3) as applied:
+        assert applied == 1 and blas.threads == 1
+    assert blas.threads == 1
+    # A change made meanwhile by someone else is left alone.
+    blas.threads = 2
+    with threads_for_training(1):
+        blas.threads = 2
+    assert blas.threads == 2
+
+
+def test_a_worker_trains_on_all_cores_but_one_and_restores_the_count(
+    qapp, blas, monkeypatch
+) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
+    doc = spiral_classifier()
+    doc.set_setting("epochs", 1)
+    worker = TrainingWorker(TrainingJob(TrainingSession(doc)), ReportingControl())
+    seen: list[int] = []
+    # A direct connection runs the slot in the worker's thread, during training.
+    worker.sig_epoch_finished.connect(
+        lambda _logs: seen.append(blas.threads), Qt.ConnectionType.DirectConnection
+    )
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert seen == [1]
+    assert blas.threads == 2
