@@ -16,14 +16,10 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import stat
 import struct
-import tokenize
-import warnings
 import zipfile
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +28,20 @@ from typing import IO, Any
 
 import numpy as np
 
+from ._zipcheck import (
+    READ_ERRORS,
+    EntryProblem,
+    NpyVersionError,
+    RatioLimit,
+    declared_nbytes,
+    entry_problem,
+    fill,
+    find_end_record,
+    npy_dtype_problem,
+    read_npy_header,
+    reason,
+    zip64_locator_offset,
+)
 from .errors import FileFormatError
 
 __all__ = [
@@ -43,36 +53,9 @@ __all__ = [
     "read_npz",
 ]
 
-# Everything zipfile, zlib and numpy's header parser raise on malformed input.
-# NotImplementedError (an unknown compression method) is a RuntimeError, as is
-# zipfile's "password required".
-_READ_ERRORS = (
-    zipfile.BadZipFile,
-    EOFError,
-    OSError,
-    ValueError,
-    struct.error,
-    zlib.error,
-    RuntimeError,
-    KeyError,
-    IndexError,
-    OverflowError,
-    TypeError,
-    SyntaxError,
-    RecursionError,
-    tokenize.TokenError,  # numpy re-tokenizes .npy headers it cannot parse
-)
-
-_EOCD = struct.Struct("<4s4H2LH")  # end of central directory record (22 bytes)
-_EOCD_SIG = b"PK\x05\x06"
-_ZIP64_LOCATOR_SIG = b"PK\x06\x07"
-_ZIP64_LOCATOR_SIZE = 20
 _LOCAL = struct.Struct("<4s5H3L2H")  # local file header (30 bytes)
 _LOCAL_SIG = b"PK\x03\x04"
-_ENCRYPTED = 0x1
-_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
 _READ_CHUNK = 1 << 20
-_MAX_NPY_HEADER = 10_000  # numpy's own default; our headers are under 200 bytes
 
 
 @dataclass(frozen=True)
@@ -176,8 +159,8 @@ def checked_zip(
         archive = zipfile.ZipFile(fp)
     except FileFormatError:
         raise
-    except _READ_ERRORS as exc:
-        raise fail(where, f"is not a readable zip archive ({_reason(exc)}).") from None
+    except READ_ERRORS as exc:
+        raise fail(where, f"is not a readable zip archive ({reason(exc)}).") from None
     with archive:
         infos = archive.infolist()
         if len(infos) != count:
@@ -191,22 +174,20 @@ def _end_record(
 ) -> tuple[int, int]:
     """Entry count and directory offset from the end record, after checking it."""
     not_zip = "is not a zip archive, or it is truncated or has data appended."
-    if size < _EOCD.size:
-        raise fail(where, not_zip)
-    fp.seek(size - _EOCD.size)
-    sig, disk, cd_disk, n_disk, count, cd_size, cd_offset, comment = _EOCD.unpack(
-        fp.read(_EOCD.size)
-    )
     # zipfile takes an end record with an empty comment at the very end as it is,
     # so insisting on that layout guarantees both of us read the same record.
-    if sig != _EOCD_SIG or comment != 0:
+    record = find_end_record(fp, size, max_comment=0)
+    if record is None or record.comment_length != 0:
         raise fail(where, not_zip)
-    if disk != 0 or cd_disk != 0 or n_disk != count:
+    count, cd_size, cd_offset = (
+        record.entries,
+        record.directory_size,
+        record.directory_offset,
+    )
+    if record.disk != 0 or record.directory_disk != 0 or record.disk_entries != count:
         raise fail(where, "is a multi-part zip archive, which nndesk does not read.")
-    if size >= _EOCD.size + _ZIP64_LOCATOR_SIZE:
-        fp.seek(size - _EOCD.size - _ZIP64_LOCATOR_SIZE)
-        if fp.read(4) == _ZIP64_LOCATOR_SIG:
-            raise fail(where, "uses ZIP64 records, which nndesk files never need.")
+    if zip64_locator_offset(fp, record) is not None:
+        raise fail(where, "uses ZIP64 records, which nndesk files never need.")
     if count > limits.max_members:
         raise fail(
             where,
@@ -216,7 +197,7 @@ def _end_record(
         raise fail(
             where, f"has a zip directory of {cd_size:,} bytes, which is too large."
         )
-    if cd_offset + cd_size != size - _EOCD.size:
+    if cd_offset + cd_size != record.offset:
         raise fail(
             where, "has its zip directory in the wrong place (corrupt or truncated)."
         )
@@ -264,35 +245,30 @@ def _check_members(
 
 
 def _check_member_sizes(info: zipfile.ZipInfo, where: str, limits: ZipLimits) -> None:
+    ratio = RatioLimit(limits.max_ratio, floor=limits.ratio_floor)
+    problem = entry_problem(info, ratio, max_size=limits.max_member_size)
+    if problem is None:
+        return
     name = info.filename
-    if info.flag_bits & _ENCRYPTED:
-        raise fail(where, f"has the encrypted member {name!r}.")
-    if info.compress_type not in _METHODS:
-        raise fail(
-            where,
+    predicate = {
+        EntryProblem.ENCRYPTED: f"has the encrypted member {name!r}.",
+        EntryProblem.METHOD: (
             f"has member {name!r} compressed with zip method {info.compress_type}; "
-            "only stored and deflated members are read.",
-        )
-    if info.file_size > limits.max_member_size:
-        raise fail(
-            where,
+            "only stored and deflated members are read."
+        ),
+        EntryProblem.TOO_LARGE: (
             f"has member {name!r} of {info.file_size:,} bytes; at most "
-            f"{limits.max_member_size:,} are read.",
-        )
-    if (
-        info.compress_type == zipfile.ZIP_STORED
-        and info.compress_size != info.file_size
-    ):
-        raise fail(where, f"has the stored member {name!r} with inconsistent sizes.")
-    if (
-        info.file_size > limits.ratio_floor
-        and info.file_size > limits.max_ratio * info.compress_size
-    ):
-        raise fail(
-            where,
+            f"{limits.max_member_size:,} are read."
+        ),
+        EntryProblem.STORED_SIZES: (
+            f"has the stored member {name!r} with inconsistent sizes."
+        ),
+        EntryProblem.RATIO: (
             f"has member {name!r} that would expand {info.file_size:,} bytes from "
-            f"{info.compress_size:,} (a zip bomb).",
-        )
+            f"{info.compress_size:,} (a zip bomb)."
+        ),
+    }[problem]
+    raise fail(where, predicate)
 
 
 def _member_span(fp: IO[bytes], info: zipfile.ZipInfo, where: str) -> tuple[int, int]:
@@ -341,21 +317,15 @@ def read_member(archive: zipfile.ZipFile, name: str, where: str, cap: int) -> by
             where,
             f"has member {name!r} of {info.file_size:,} bytes; at most {cap:,} are read.",
         )
-    chunks: list[bytes] = []
-    got = 0
+    data = bytearray(info.file_size)
     try:
         with archive.open(info) as stream:
-            while got <= cap:
-                chunk = stream.read(min(_READ_CHUNK, cap + 1 - got))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                got += len(chunk)
-    except _READ_ERRORS as exc:
-        raise fail(where, f"has a damaged member {name!r} ({_reason(exc)}).") from None
-    if got != info.file_size:
+            got, more = fill(stream, memoryview(data), _READ_CHUNK)
+    except READ_ERRORS as exc:
+        raise fail(where, f"has a damaged member {name!r} ({reason(exc)}).") from None
+    if got != info.file_size or more:
         raise fail(where, f"has a damaged member {name!r} (its size is wrong).")
-    return b"".join(chunks)
+    return bytes(data)
 
 
 def parse_json(data: bytes, where: str, max_depth: int) -> Any:
@@ -384,7 +354,7 @@ def parse_json(data: bytes, where: str, max_depth: int) -> Any:
             f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}).",
         ) from None
     except ValueError as exc:  # duplicate keys, NaN, integers of 4300+ digits
-        raise fail(where, f"is not valid JSON ({_reason(exc)}).") from None
+        raise fail(where, f"is not valid JSON ({reason(exc)}).") from None
     if _depth(value) > max_depth:
         raise fail(where, f"is nested more than {max_depth} levels deep.")
     return value
@@ -449,8 +419,8 @@ def read_npz(
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {name[: -len(".npy")]: npz[name] for name in names}
-    except _READ_ERRORS as exc:
-        raise fail(where, f"has a damaged array ({_reason(exc)}).") from None
+    except READ_ERRORS as exc:
+        raise fail(where, f"has a damaged array ({reason(exc)}).") from None
 
 
 def _check_npy_member(
@@ -461,27 +431,19 @@ def _check_npy_member(
         raise fail(where, f"holds {name!r}, which is not an array (.npy) member.")
     key = name[: -len(".npy")]
     try:
-        # numpy parses the header text with ast.literal_eval, which warns about odd
-        # escapes in a damaged header; the error that follows is what matters.
-        with archive.open(info) as stream, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with archive.open(info) as stream:
             version = np.lib.format.read_magic(stream)
-            if version == (1, 0):
-                header = np.lib.format.read_array_header_1_0(stream, _MAX_NPY_HEADER)
-            elif version == (2, 0):
-                header = np.lib.format.read_array_header_2_0(stream, _MAX_NPY_HEADER)
-            else:
-                raise fail(
-                    where,
-                    f"stores {key!r} in .npy format {version[0]}.{version[1]}, which "
-                    "nndesk does not read.",
-                )
+            shape, _, dtype = read_npy_header(stream, version)
             header_size = stream.tell()
-    except FileFormatError:
-        raise
-    except _READ_ERRORS as exc:
-        raise fail(where, f"has a damaged array {key!r} ({_reason(exc)}).") from None
-    shape, _, dtype = header
+    except NpyVersionError as exc:
+        major, minor = exc.version
+        raise fail(
+            where,
+            f"stores {key!r} in .npy format {major}.{minor}, which nndesk does not "
+            "read.",
+        ) from None
+    except READ_ERRORS as exc:
+        raise fail(where, f"has a damaged array {key!r} ({reason(exc)}).") from None
     _check_npy_header(key, shape, dtype, info.file_size - header_size, where, max_ndim)
 
 
@@ -493,30 +455,21 @@ def _check_npy_header(
     where: str,
     max_ndim: int,
 ) -> None:
-    if dtype.hasobject:
+    problem = npy_dtype_problem(dtype, "biuf")
+    if problem == "objects":
         raise fail(
             where, f"stores {key!r} as Python objects, which nndesk never loads."
         )
-    if (
-        dtype.fields is not None
-        or dtype.subdtype is not None
-        or dtype.kind not in "biuf"
-    ):
+    if problem == "kind":
         raise fail(
             where, f"stores {key!r} as {dtype}, which is not a plain number type."
         )
     if len(shape) > max_ndim or any(d < 0 for d in shape):
         raise fail(where, f"declares {key!r} with the impossible shape {shape}.")
-    # Python integers: a hostile shape must not overflow into a plausible size.
-    needed = math.prod(shape) * dtype.itemsize
+    needed = declared_nbytes(shape, dtype)
     if needed != size:
         raise fail(
             where,
             f"declares {key!r} as {dtype} of shape {shape} ({needed:,} bytes) but "
             f"stores {size:,} bytes.",
         )
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().rstrip(".")
-    return text or type(exc).__name__
