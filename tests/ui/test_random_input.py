@@ -62,10 +62,26 @@ def test_random_input_never_breaks_the_window(tmp_path: Path) -> None:
     assert result["platform"] == platform
     assert result["events"] > 300, result  # the driver really ran
     assert result["error_dialogs"] == [], result["error_dialogs"]
-    assert result["log"] == "", result["log"]
+    told = {d["text"] for d in result["dataset_dialogs"]}
+    assert all(d["listed"] for d in result["dataset_dialogs"]), result
+    # The log holds nothing but the dataset sentences the window told (show_error
+    # logs each as a warning): no traceback, no other error.
+    assert _log_records(result["log"]) <= {("WARNING", t) for t in told}, result["log"]
     assert result["final_round_trip_s"] < 1.0
     assert result["quit_by_ctrl_q"], result
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def _log_records(text: str) -> set[tuple[str, str]]:
+    """(level, message) of each record in the log file's text."""
+    records = set()
+    for line in text.splitlines():
+        parts = line.split(" ", 4)  # date time level logger: message
+        if len(parts) == 5 and parts[2] in ("WARNING", "ERROR", "CRITICAL"):
+            records.add((parts[2], parts[4]))
+        elif line.strip():
+            records.add(("TEXT", line))  # a traceback line or anything else
+    return records
 
 
 # -- what the seeds found, one targeted test each -------------------------------------
@@ -201,6 +217,7 @@ class RandomDriver:
         self.counts: Counter[str] = Counter()
         self.shortcuts_sent: Counter[str] = Counter()
         self.error_dialogs: list[str] = []
+        self.dataset_dialogs: list[dict[str, Any]] = []
         self.closes_refused = 0
         self.quit_state: dict[str, Any] = {}
         self.quit_by_ctrl_q = False
@@ -402,6 +419,14 @@ class RandomDriver:
                 modal.setProperty("nndesk_counted", True)
                 if modal.windowTitle() == "Unsaved changes":
                     self.counts["save_questions"] += 1
+                elif modal.text() == self.window.dataset_error:
+                    # A dataset that fails to load is also told in a dialog (the
+                    # dataset tests check it); kept apart, and it must be listed
+                    # in Problems too. Still an open question: see docs/editor.md.
+                    listed = modal.text() in self.window.problems.messages()
+                    self.dataset_dialogs.append(
+                        {"text": modal.text(), "listed": listed}
+                    )
                 elif modal.icon() in (box.Icon.Warning, box.Icon.Critical):
                     self.error_dialogs.append(f"{modal.windowTitle()}: {modal.text()}")
                 else:
@@ -561,6 +586,7 @@ def main() -> int:
         "counts": dict(driver.counts),
         "shortcuts": dict(driver.shortcuts_sent),
         "error_dialogs": driver.error_dialogs,
+        "dataset_dialogs": driver.dataset_dialogs,
         "log": log_text,
         "closes_refused": driver.closes_refused,
         "worst_round_trip_s": round(driver.pinger.worst, 3),
@@ -576,8 +602,9 @@ def main() -> int:
         "quit_state": driver.quit_state,
     }
     print(json.dumps(result))
-    ok = code == 0 and driver.quit_by_ctrl_q
-    return 0 if ok and not driver.error_dialogs and not log_text else 1
+    told = {("WARNING", d["text"]) for d in driver.dataset_dialogs}
+    ok = code == 0 and driver.quit_by_ctrl_q and not driver.error_dialogs
+    return 0 if ok and _log_records(log_text) <= told else 1
 
 
 if __name__ == "__main__":
