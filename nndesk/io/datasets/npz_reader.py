@@ -24,12 +24,8 @@ from __future__ import annotations
 import math
 import os
 import stat
-import struct
 import tempfile
-import tokenize
-import warnings
 import zipfile
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +34,20 @@ from typing import IO
 import numpy as np
 
 from ...engine.memory import MemoryBudget, check_fits
+from .._zipcheck import (
+    READ_ERRORS,
+    ZIP_ERRORS,
+    EntryProblem,
+    RatioLimit,
+    declared_nbytes,
+    entry_problem,
+    fill,
+    find_end_record,
+    npy_dtype_problem,
+    read_npy_header,
+    reason,
+    zip64_entry_count,
+)
 from ..errors import DatasetError
 from .base import (
     CLASSIFICATION,
@@ -55,48 +65,12 @@ _SPLITS = ("train", "test")
 MAX_NPZ_MEMBERS = 1000
 """Most entries an .npz dataset's zip directory may list (a dataset uses up to 9)."""
 
-# Everything zipfile, zlib and NumPy's header parser raise on malformed input.
-# NotImplementedError (an unknown compression method) and zipfile's "password
-# required" are RuntimeErrors; a damaged header can fail numpy's tokenizer.
-_READ_ERRORS = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    zlib.error,
-    EOFError,
-    OSError,
-    ValueError,
-    struct.error,
-    RuntimeError,
-    KeyError,
-    IndexError,
-    OverflowError,
-    TypeError,
-    SyntaxError,
-    RecursionError,
-    tokenize.TokenError,
-)
-# The subset that means the zip data itself is damaged (not the .npy header in it).
-_ZIP_ERRORS = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    zlib.error,
-    EOFError,
-    OSError,
-    struct.error,
-    RuntimeError,
-)
 _NPY_MAGIC = b"\x93NUMPY"
-_MAX_NPY_HEADER = 10_000  # numpy's own default limit on a header's length
-_DEFLATE_MAX_RATIO = 1032  # deflate expands at most about 1032:1
+# Deflate expands at most about 1032:1; 1 KiB of slack covers tiny members.
+_DEFLATE_LIMIT = RatioLimit(max_ratio=1032, slack=1024)
 _CHUNK = 1 << 22
-_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
-_EOCD = struct.Struct("<4s4H2LH")  # end of central directory record
-_EOCD_SIG = b"PK\x05\x06"
-_ZIP64_LOCATOR = struct.Struct("<4sLQL")
-_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
-_ZIP64_LOCATOR_SIG = b"PK\x06\x07"
-_ZIP64_EOCD_SIG = b"PK\x06\x06"
-_MAX_COMMENT = 0xFFFF
+_MAX_COMMENT = 0xFFFF  # an .npz may end with a zip comment; zipfile reads it
+_ARRAY_KINDS = "biufcUS"  # numbers and strings
 
 
 @dataclass(frozen=True)
@@ -116,7 +90,7 @@ class _Member:
 
     @property
     def nbytes(self) -> int:
-        return self.count * self.dtype.itemsize
+        return declared_nbytes(self.shape, self.dtype)
 
 
 def read_npz(
@@ -244,7 +218,7 @@ def _load(
         count = _entry_count(path, fp, os.fstat(fp.fileno()).st_size)
         try:
             archive = zipfile.ZipFile(fp)
-        except _READ_ERRORS as exc:
+        except READ_ERRORS as exc:
             raise DatasetError(
                 f"{path.name} is not a readable .npz archive ({_reason(exc)})."
             ) from None
@@ -273,11 +247,9 @@ def _refuse_single_npy(path: Path, fp: IO[bytes]) -> None:
         return
     fp.seek(0)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            version = np.lib.format.read_magic(fp)
-            _shape, _order, dtype = _read_header(fp, version)
-    except _READ_ERRORS as exc:
+        version = np.lib.format.read_magic(fp)
+        _shape, _order, dtype = _read_header(fp, version)
+    except READ_ERRORS as exc:
         raise DatasetError(
             f"{path.name} is not a readable .npz archive (a single .npy array with a "
             f"malformed header: {_reason(exc)})."
@@ -296,24 +268,16 @@ def _refuse_single_npy(path: Path, fp: IO[bytes]) -> None:
 def _entry_count(path: Path, fp: IO[bytes], size: int) -> int | None:
     """The entry count of the zip end record (None without one), refused past
     ``MAX_NPZ_MEMBERS`` before ``zipfile`` builds an object for each entry."""
-    tail_size = min(size, _EOCD.size + _MAX_COMMENT)
-    fp.seek(size - tail_size)
-    tail = fp.read(tail_size)
-    fp.seek(0)
-    at = tail.rfind(_EOCD_SIG)
-    if at < 0 or at + _EOCD.size > len(tail):
-        return None  # not a zip: zipfile says so in its own words
-    count = _EOCD.unpack_from(tail, at)[4]
-    record = size - tail_size + at
-    if count == 0xFFFF and record >= _ZIP64_LOCATOR.size:
-        fp.seek(record - _ZIP64_LOCATOR.size)
-        sig, _disk, offset, _disks = _ZIP64_LOCATOR.unpack(fp.read(_ZIP64_LOCATOR.size))
-        if sig == _ZIP64_LOCATOR_SIG and offset + _ZIP64_EOCD.size <= size:
-            fp.seek(offset)
-            raw = fp.read(_ZIP64_EOCD.size)
-            if raw[:4] == _ZIP64_EOCD_SIG:
-                count = _ZIP64_EOCD.unpack(raw)[7]  # entries in total
+    record = find_end_record(fp, size, _MAX_COMMENT)
+    if record is None:
         fp.seek(0)
+        return None  # not a zip: zipfile says so in its own words
+    count = record.entries
+    if count == 0xFFFF:
+        zip64_count = zip64_entry_count(fp, record, size)
+        if zip64_count is not None:
+            count = zip64_count
+    fp.seek(0)
     if count > MAX_NPZ_MEMBERS:
         raise DatasetError(
             f"{path.name} lists {count:,} zip entries; an .npz dataset may hold at "
@@ -344,10 +308,7 @@ def _member(
     _check_zip_entry(path, info)
     where = f"{path.name} member {info.filename!r}"
     try:
-        with archive.open(info) as stream, warnings.catch_warnings():
-            # numpy parses the header with ast.literal_eval, which warns about odd
-            # escapes in a damaged header; the error that follows is what matters.
-            warnings.simplefilter("ignore")
+        with archive.open(info) as stream:
             magic = stream.read(len(_NPY_MAGIC))
             if magic != _NPY_MAGIC:
                 raise DatasetError(
@@ -359,9 +320,9 @@ def _member(
             header_size = stream.tell()
     except DatasetError:
         raise
-    except _ZIP_ERRORS as exc:
+    except ZIP_ERRORS as exc:
         raise _corrupt(path, info, exc) from None
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise DatasetError(
             f"{where} has a malformed .npy header ({_reason(exc)})."
         ) from None
@@ -372,41 +333,38 @@ def _member(
 
 def _check_zip_entry(path: Path, info: zipfile.ZipInfo) -> None:
     """What the zip directory says about a member, before any byte of it is read."""
+    problem = entry_problem(info, _DEFLATE_LIMIT)
+    if problem is None:
+        return
     where = f"{path.name} member {info.filename!r}"
-    if info.flag_bits & 0x1:
-        raise DatasetError(f"{where} is encrypted, which nndesk does not read.")
-    if info.compress_type not in _METHODS:
-        raise DatasetError(
-            f"{where} is corrupt or uses zip compression method {info.compress_type}, "
-            "which nndesk does not read (only stored and deflated members)."
-        )
-    if (
-        info.compress_type == zipfile.ZIP_STORED
-        and info.file_size != info.compress_size
-    ):
-        raise DatasetError(
-            f"{where} is corrupt: the zip directory gives it {info.file_size:,} bytes "
-            f"stored in {info.compress_size:,}."
-        )
-    if info.file_size > _DEFLATE_MAX_RATIO * info.compress_size + 1024:
-        raise DatasetError(
-            f"{where} is corrupt: the zip directory claims {info.file_size:,} bytes "
-            f"from {info.compress_size:,} compressed bytes, more than deflate can "
-            "produce."
-        )
+    raise DatasetError(
+        {
+            EntryProblem.ENCRYPTED: (
+                f"{where} is encrypted, which nndesk does not read."
+            ),
+            EntryProblem.METHOD: (
+                f"{where} is corrupt or uses zip compression method "
+                f"{info.compress_type}, which nndesk does not read (only stored and "
+                "deflated members)."
+            ),
+            EntryProblem.STORED_SIZES: (
+                f"{where} is corrupt: the zip directory gives it {info.file_size:,} "
+                f"bytes stored in {info.compress_size:,}."
+            ),
+            EntryProblem.RATIO: (
+                f"{where} is corrupt: the zip directory claims {info.file_size:,} "
+                f"bytes from {info.compress_size:,} compressed bytes, more than "
+                "deflate can produce."
+            ),
+        }[problem]
+    )
 
 
 def _read_header(
     stream: IO[bytes], version: tuple[int, int]
 ) -> tuple[tuple[int, ...], bool, np.dtype]:
     """Shape, order and dtype of a .npy header (format 1.0 or 2.0), checked."""
-    if version == (1, 0):
-        header = np.lib.format.read_array_header_1_0(stream, _MAX_NPY_HEADER)
-    elif version == (2, 0):
-        header = np.lib.format.read_array_header_2_0(stream, _MAX_NPY_HEADER)
-    else:
-        raise ValueError(f".npy format {version[0]}.{version[1]} is not read")
-    shape, fortran_order, dtype = header
+    shape, fortran_order, dtype = read_npy_header(stream, version)
     if any(d < 0 for d in shape):
         raise ValueError(f"the shape {_shape_text(shape)} has a negative dimension")
     return tuple(int(d) for d in shape), bool(fortran_order), dtype
@@ -415,23 +373,19 @@ def _read_header(
 def _check_declared_size(path: Path, member: _Member) -> None:
     where = f"{path.name} array '{member.key}'"
     dtype = member.dtype
-    if dtype.hasobject:
+    problem = npy_dtype_problem(dtype, _ARRAY_KINDS)
+    if problem == "objects":
         # NumPy refuses object arrays without allow_pickle; unpickling could run code.
         raise DatasetError(
             f"{where} holds Python objects (pickled data), which nndesk does not "
             "load; store numbers and strings only."
         )
-    if (
-        dtype.fields is not None
-        or dtype.subdtype is not None
-        or dtype.kind not in ("biufcUS")
-    ):
+    if problem == "kind":
         raise DatasetError(
             f"{where} has dtype {dtype}; nndesk reads arrays of numbers and strings "
             "only."
         )
     held = member.info.file_size - member.header_size
-    # Python integers: a hostile shape cannot overflow into a plausible size.
     if member.nbytes != held:
         raise DatasetError(
             f"{where} declares shape {_shape_text(member.shape)} of {dtype} "
@@ -467,18 +421,11 @@ def _read_array(path: Path, archive: zipfile.ZipFile, member: _Member) -> np.nda
     """The array of a checked member, filled in bounded chunks (CRC checked)."""
     flat = np.empty(member.count, dtype=member.dtype)
     view = memoryview(flat.view(np.uint8)) if member.nbytes else memoryview(b"")
-    got = 0
     try:
         with archive.open(member.info) as stream:
             stream.read(member.header_size)
-            while got < member.nbytes:
-                chunk = stream.read(min(_CHUNK, member.nbytes - got))
-                if not chunk:
-                    break
-                view[got : got + len(chunk)] = chunk
-                got += len(chunk)
-            extra = stream.read(1)  # reaching the end runs zip's CRC check
-    except _READ_ERRORS as exc:
+            got, extra = fill(stream, view, _CHUNK)  # reads on to the CRC check
+    except READ_ERRORS as exc:
         raise _corrupt(path, member.info, exc) from None
     if got != member.nbytes or extra:
         raise DatasetError(
@@ -514,11 +461,7 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 def _reason(exc: BaseException) -> str:
     # The tokenizer's error is a (message, position) pair; the message is the news.
-    first = exc.args[0] if isinstance(exc, tokenize.TokenError) and exc.args else exc
-    text = str(first).strip().rstrip(".")
-    if len(text) > 120:
-        text = text[:117] + "..."
-    return text or type(exc).__name__
+    return reason(exc, max_length=120, token_message=True)
 
 
 def _keys(path: Path, arrays: dict[str, _Member], split: str | None) -> tuple[str, str]:
