@@ -8,7 +8,7 @@ Each ``parse_*`` turns parsed JSON into checked values or raises one
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from numbers import Real
@@ -20,6 +20,7 @@ from ..document.schema import FORMAT_VERSION as GRAPH_FORMAT_VERSION
 from ..document.schema import data_version
 from ..engine.optimizers import OPTIMIZERS
 from ._archive import fail
+from ._values import check_keys, short
 from .datasets.preprocess import Scaler
 from .errors import DatasetError, FileFormatError, ProjectSaveError
 
@@ -113,15 +114,19 @@ def parse_metadata(data: Any, name: str) -> ProjectMetadata:
         )
     version = data.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise fail(where, f"has no valid format_version (got {_short(version)}).")
+        raise fail(where, f"has no valid format_version (got {short(version)}).")
     if version > FILE_FORMAT_VERSION:
         raise _newer(name, "format", version, FILE_FORMAT_VERSION)
-    _check_keys(
-        data, ("format", "format_version", "app_version", "created", "modified"), where
+    check_keys(
+        data,
+        ("format", "format_version", "app_version", "created", "modified"),
+        (),
+        where,
+        FileFormatError,
     )
     writer = data.get("app_version")
     if not isinstance(writer, str) or not 0 < len(writer) <= 64:
-        raise fail(where, f"has no valid app_version (got {_short(writer)}).")
+        raise fail(where, f"has no valid app_version (got {short(writer)}).")
     return ProjectMetadata(
         writer,
         _parse_time(data.get("created"), "created", where),
@@ -140,7 +145,7 @@ def _parse_time(value: Any, key: str, where: str) -> datetime:
                 moment = moment.replace(tzinfo=timezone.utc)
             return moment
     raise fail(
-        where, f"has no valid {key} time (ISO 8601 expected, got {_short(value)})."
+        where, f"has no valid {key} time (ISO 8601 expected, got {short(value)})."
     )
 
 
@@ -179,9 +184,7 @@ def parse_graph(data: Any, name: str) -> Document:
         # The schema answers malformed data with SchemaError; should it miss a case,
         # the file still gets one clear error, and the log keeps the bug visible.
         log.warning("graph.json slipped past the schema checks", exc_info=True)
-        raise fail(
-            where, f"does not describe a network ({_short(str(exc))})."
-        ) from None
+        raise fail(where, f"does not describe a network ({short(str(exc))}).") from None
 
 
 def parse_training(data: Any, name: str) -> dict[str, Any]:
@@ -189,7 +192,7 @@ def parse_training(data: Any, name: str) -> dict[str, Any]:
     where = f"{name}: training.json"
     if not isinstance(data, dict):
         raise fail(where, "must hold a JSON object.")
-    _check_keys(data, ("optimizer", "preprocessing"), where)
+    check_keys(data, ("optimizer", "preprocessing"), (), where, FileFormatError)
     return {
         "optimizer": check_optimizer_name(
             data.get("optimizer"), f"{where} optimizer", FileFormatError
@@ -205,7 +208,7 @@ def check_optimizer_name(value: Any, where: str, error: type[Exception]) -> str 
     if value is None or (isinstance(value, str) and value in OPTIMIZERS):
         return value
     raise error(
-        f"{where} names {_short(value)}, which is not an optimizer of this nndesk "
+        f"{where} names {short(value)}, which is not an optimizer of this nndesk "
         f"({', '.join(OPTIMIZERS)})."
     )
 
@@ -215,7 +218,7 @@ def check_preprocessing(value: Any, where: str, error: type[Exception]) -> Any:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise error(f"{where} must be null or scaling statistics, got {_short(value)}.")
+        raise error(f"{where} must be null or scaling statistics, got {short(value)}.")
     try:
         Scaler.from_dict(value)
     except DatasetError as exc:
@@ -233,7 +236,7 @@ def parse_history(data: Any, name: str) -> dict[str, list[float]]:
         if not 0 < len(metric) <= _MAX_NAME:
             raise fail(where, f"has a metric name of {len(metric)} characters.")
         if not isinstance(values, list):
-            raise fail(where, f"has {metric!r} as {_short(values)}, not a list.")
+            raise fail(where, f"has {metric!r} as {short(values)}, not a list.")
         history[metric] = [
             _history_value(v, metric, i, where) for i, v in enumerate(values)
         ]
@@ -249,7 +252,7 @@ def _history_value(value: Any, metric: str, epoch: int, where: str) -> float:
         except OverflowError:
             pass
     raise fail(
-        where, f"has {_short(value)} at epoch {epoch} of {metric!r}, not a number."
+        where, f"has {short(value)} at epoch {epoch} of {metric!r}, not a number."
     )
 
 
@@ -286,15 +289,3 @@ def _json_number(value: float) -> float | str:
     if value in (float("inf"), -float("inf")):
         return "Infinity" if value > 0 else "-Infinity"
     return value
-
-
-def _check_keys(data: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
-    for key in data:
-        if key not in allowed:
-            raise fail(where, f"has the unknown key {_short(key)}.")
-
-
-def _short(value: Any) -> str:
-    """A value for a message, cut so a hostile file cannot flood the dialog."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..document import GraphView
+from ._values import check_keys, short
 from ._weights import check_weights
 
 __all__ = [
@@ -101,7 +102,7 @@ def check_run_state(value: Any, where: str, error: type[Exception]) -> dict[str,
     """
     if not isinstance(value, Mapping):
         raise error(f"{where} must be an object of run-state values.")
-    _check_keys(value, (*RUN_STATE_KEYS, *WEIGHT_SETS), RUN_STATE_KEYS, where, error)
+    check_keys(value, (*RUN_STATE_KEYS, *WEIGHT_SETS), RUN_STATE_KEYS, where, error)
     epoch = _whole(value["epoch"], "epoch", 0, where, error)
     state: dict[str, Any] = {
         "epoch": epoch,
@@ -128,7 +129,7 @@ def _check_early_stopping(
     where = f"{where} early_stopping"
     if not isinstance(value, Mapping):
         raise error(f"{where} must be null or an object.")
-    _check_keys(value, EARLY_STOPPING_KEYS, EARLY_STOPPING_KEYS, where, error)
+    check_keys(value, EARLY_STOPPING_KEYS, EARLY_STOPPING_KEYS, where, error)
     monitor = value["monitor"]
     if not isinstance(monitor, str) or not 0 < len(monitor) <= _MAX_NAME:
         raise error(f"{where} has a monitor that is not a metric name.")
@@ -254,24 +255,9 @@ def _check_set(
             )
 
 
-def _check_keys(
-    value: Mapping[Any, Any],
-    allowed: tuple[str, ...],
-    required: tuple[str, ...],
-    where: str,
-    error: type[Exception],
-) -> None:
-    for key in value:
-        if key not in allowed:
-            raise error(f"{where} has the unknown key {_short(key)}.")
-    for key in required:
-        if key not in value:
-            raise error(f"{where} is missing {key!r}.")
-
-
 def _whole(value: Any, key: str, low: int, where: str, error: type[Exception]) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise error(f"{where} has {key} {_short(value)}, not a whole number.")
+        raise error(f"{where} has {key} {short(value)}, not a whole number.")
     if not low <= int(value) <= _MAX_EPOCH:
         raise error(f"{where} has {key} {int(value)}, outside {low}..{_MAX_EPOCH:,}.")
     return int(value)
@@ -279,13 +265,13 @@ def _whole(value: Any, key: str, low: int, where: str, error: type[Exception]) -
 
 def _number(value: Any, key: str, where: str, error: type[Exception]) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise error(f"{where} has {key} {_short(value)}, not a number.")
+        raise error(f"{where} has {key} {short(value)}, not a number.")
     try:
         number = float(value)
     except OverflowError:
         number = math.inf
     if not math.isfinite(number):
-        raise error(f"{where} has {key} {_short(value)}, not a finite number.")
+        raise error(f"{where} has {key} {short(value)}, not a finite number.")
     return number
 
 
@@ -294,9 +280,3 @@ def _rate(value: Any, key: str, where: str, error: type[Exception]) -> float:
     if number < 0:
         raise error(f"{where} has {key} {number:g}, below 0.")
     return number
-
-
-def _short(value: Any) -> str:
-    """A value for a message, cut so a hostile file cannot flood the dialog."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
