@@ -11,27 +11,18 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from .log_file import error_sentence
+
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
+
+__all__ = ["error_sentence", "install_excepthook", "make_application", "run_app"]
 
 log = logging.getLogger(__name__)
 
 ExceptHook = Callable[
     [type[BaseException], BaseException, TracebackType | None], object
 ]
-
-
-def error_sentence(exc: BaseException) -> str:
-    """One sentence for a user: nndesk errors speak for themselves, others get named."""
-    from nndesk.engine.errors import NNDeskError
-
-    from .log_file import details_hint
-
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if isinstance(exc, NNDeskError) and text:
-        return text
-    detail = f": {text}" if text else ""
-    return f"Something went wrong ({type(exc).__name__}{detail}); {details_hint()}."
 
 
 def install_excepthook(show: Callable[[str], object]) -> ExceptHook:

@@ -92,3 +92,15 @@ def details_hint() -> str:
     if path is None:
         return "details are in the log"
     return f"details are in the log file {path}"
+
+
+def error_sentence(exc: BaseException, failure: str = "Something went wrong") -> str:
+    """One sentence for a user: nndesk errors speak for themselves, others are named
+    after ``failure`` ("Training failed") with the exception and the log file."""
+    from nndesk.engine.errors import NNDeskError
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, NNDeskError) and text:
+        return text
+    detail = f": {text}" if text else ""
+    return f"{failure} ({type(exc).__name__}{detail}); {details_hint()}."

@@ -47,7 +47,7 @@ from nndesk.training.control import TrainingControl
 from nndesk.training.data import PreparedData
 from nndesk.training.session import TrainedState, TrainingSession
 
-from ..log_file import details_hint
+from ..log_file import error_sentence
 from .blas import threads_for_training
 from .probes import (
     Evaluation,
@@ -212,12 +212,8 @@ def short_gil_slices(interval: float = GIL_SWITCH_INTERVAL) -> Iterator[None]:
 
 
 def describe_error(exc: BaseException) -> str:
-    """One sentence for the user: nndesk errors speak for themselves, others are named."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if isinstance(exc, NNDeskError) and text:
-        return text
-    detail = f": {text}" if text else ""
-    return f"Training failed ({type(exc).__name__}{detail}); {details_hint()}."
+    """One sentence for the user about a failed run (``error_sentence``)."""
+    return error_sentence(exc, "Training failed")
 
 
 class TrainingWorker(QObject):
