@@ -101,7 +101,7 @@ def run_app(args: list[str]) -> int:
     window = MainWindow(settings, themes)
     # Before a file is opened, so the opened project's weights and history reach
     # the training panels; the controller stops its worker when the window closes.
-    window.training = attach_training(window)
+    attach_training(window)
     previous_hook = install_excepthook(window.show_error)
     try:
         if not files or not window.open_file(files[0]):
