@@ -35,7 +35,6 @@ from ._zipcheck import (
     RatioLimit,
     declared_nbytes,
     entry_problem,
-    fill,
     find_end_record,
     npy_dtype_problem,
     read_npy_header,
@@ -317,15 +316,23 @@ def read_member(archive: zipfile.ZipFile, name: str, where: str, cap: int) -> by
             where,
             f"has member {name!r} of {info.file_size:,} bytes; at most {cap:,} are read.",
         )
-    data = bytearray(info.file_size)
+    # Grown chunk by chunk, not allocated from the size the directory claims, so
+    # memory follows the bytes really there (a deflated member may claim 100x them).
+    chunks: list[bytes] = []
+    got = 0
     try:
         with archive.open(info) as stream:
-            got, more = fill(stream, memoryview(data), _READ_CHUNK)
+            while got <= cap:
+                chunk = stream.read(min(_READ_CHUNK, cap + 1 - got))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                got += len(chunk)
     except READ_ERRORS as exc:
         raise fail(where, f"has a damaged member {name!r} ({reason(exc)}).") from None
-    if got != info.file_size or more:
+    if got != info.file_size:
         raise fail(where, f"has a damaged member {name!r} (its size is wrong).")
-    return bytes(data)
+    return b"".join(chunks)
 
 
 def parse_json(data: bytes, where: str, max_depth: int) -> Any:
