@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent
+from PySide6.QtGui import QAction, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -389,6 +389,16 @@ class InspectorPanel(QWidget):
         layout.addWidget(scroll, 1)
         layout.addWidget(self.help)
         self._show_empty()
+
+    COMPACT_HEIGHT = 340
+    """Below this height the description and the help box give their room to the
+    fields (each field's tooltip still explains it)."""
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        compact = event.size().height() < self.COMPACT_HEIGHT
+        self.description.setHidden(compact)
+        self.help.setHidden(compact)
+        super().resizeEvent(event)
 
     # -- what is shown -------------------------------------------------------------------
 
