@@ -26,6 +26,7 @@ __all__ = [
     "ZIP_ERRORS",
     "EndRecord",
     "EntryProblem",
+    "NpyVersionError",
     "RatioLimit",
     "declared_nbytes",
     "entry_problem",
@@ -259,7 +260,9 @@ def fill(stream: IO[bytes], view: memoryview, chunk: int) -> tuple[int, bool]:
     """Fill ``view`` from ``stream`` in reads of at most ``chunk`` bytes.
 
     Returns the bytes filled and whether the stream holds more. Reading on to the
-    end of a ``zipfile`` member is what runs its CRC check.
+    end of a ``zipfile`` member is what runs its CRC check. For a buffer sized
+    after a memory check (the NPZ reader); ``_archive.read_member`` grows its own
+    instead, so memory follows the bytes a member really has.
     """
     got = 0
     total = len(view)
