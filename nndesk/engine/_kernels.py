@@ -26,6 +26,7 @@ only: after editing a helper that lives in another module, delete the
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import types
@@ -56,6 +57,23 @@ def numba_enabled() -> bool:
         _numba_state["njit"] = njit
         _numba_state["enabled"] = njit is not None
     return bool(_numba_state["enabled"])
+
+
+def numba_expected() -> bool:
+    """Whether kernels will use Numba, answered without importing it: the first
+    import takes seconds, too long for the GUI thread (the memory estimate of a
+    preview asked ``numba_enabled`` and froze the window, issue 19). It is
+    ``numba_enabled()`` once that is known, else whether Numba is wanted and
+    installed (a Numba that then fails to import gives the NumPy kernels)."""
+    if "enabled" in _numba_state:
+        return bool(_numba_state["enabled"])
+    wanted = os.environ.get("NNDESK_NUMBA", "1").strip().lower() not in (
+        "0",
+        "false",
+        "no",
+        "off",
+    )
+    return wanted and importlib.util.find_spec("numba") is not None
 
 
 def set_numba_enabled(enabled: bool | None) -> None:

@@ -45,7 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..engine._kernels import numba_enabled
+from ..engine._kernels import numba_expected
 from ..engine.layers import Layer
 from ..engine.memory import MemoryBudget, check_fits, format_bytes, memory_budget
 from ..engine.model import Model
@@ -208,7 +208,7 @@ def estimate_training_memory(
     # Per parameter: weights and gradients, the copies, the optimizer slots
     # (built per parameter, then packed) and the NumPy update's scratch.
     per_param = 2 + copies + 2 * len(optimizer.slots)
-    if not numba_enabled():
+    if not numba_expected():  # never imports Numba (seconds in the GUI thread)
         per_param += 2
     nodes: list[NodeMemory] = []
     held = drawn = build_peak = 0

@@ -58,6 +58,7 @@ from .window_dataset import WindowDataset
 log = logging.getLogger(__name__)
 
 UnsavedAnswer = str  # "save", "discard" or "cancel"
+DATASET_NAME_SHOWN = 60  # characters of a dataset setting a status message shows
 
 
 class TrainingPart(Protocol):
@@ -405,7 +406,7 @@ class MainWindow(QMainWindow):
         self.window_dataset.sig_status_changed.connect(self._update_dataset_label)
         self.window_dataset.sig_status_changed.connect(self._show_problems)
         self.window_dataset.sig_loaded.connect(self._on_dataset_loaded)
-        self.window_dataset.sig_error.connect(self.show_error)
+        self.window_dataset.sig_error.connect(self._on_dataset_error)
         self.datasets.sig_busy_changed.connect(self._on_dataset_busy_changed)
 
     # -- the document ----------------------------------------------------------------------
@@ -601,7 +602,8 @@ class MainWindow(QMainWindow):
         return self._path.parent if self._path is not None else None
 
     def reload_dataset(self, wait: bool = False) -> Dataset | None:
-        """Load the dataset the settings name (cached); errors go to ``show_error``.
+        """Load the dataset the settings name (cached); a failure goes to the
+        Problems list and the status bar, never a dialog (``_on_dataset_error``).
 
         Small datasets (generators, small files) load at once. A big file loads in
         the background: this returns None, ``dataset`` is None and the status bar
@@ -634,6 +636,19 @@ class MainWindow(QMainWindow):
     def _on_dataset_busy_changed(self, busy: bool) -> None:
         self.dataset_progress.setVisible(busy)
         self._update_dataset_label()
+
+    def _on_dataset_error(self, message: str) -> None:
+        # The dataset the settings name did not load. The Problems list holds the
+        # reader's sentence; the status bar names the dataset. No dialog: a user
+        # typing a path into the settings would get one per keystroke (issue 19).
+        # Not a warning in the log either: it is the user's input, not a fault.
+        log.info("dataset: %s", message)
+        spec = str(self._doc.settings.get("dataset", "")) if self._doc else ""
+        if len(spec) > DATASET_NAME_SHOWN:
+            spec = "…" + spec[-(DATASET_NAME_SHOWN - 1) :]  # the end names the file
+        self.statusBar().showMessage(
+            f"Dataset '{spec}' did not load; the Problems panel says why.", 10000
+        )
 
     def _update_dataset_label(self) -> None:
         text, tooltip = self.window_dataset.describe()

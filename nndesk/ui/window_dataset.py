@@ -4,7 +4,8 @@ change, and dataset edits that carry the Input nodes' shape along.
 ``WindowDataset`` follows one document at a time. It asks its ``DatasetSource``
 for the data the settings name (at once, or in the background for a big file),
 tells the canvas what arrived, and reports through signals; the main window owns
-the widgets (status label, busy bar, error dialog) and connects them.
+the widgets (status label, busy bar, Problems list) and connects them; a failed
+load is never told in a dialog.
 """
 
 from __future__ import annotations

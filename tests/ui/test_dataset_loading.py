@@ -132,10 +132,16 @@ def test_a_background_failure_reaches_the_user_as_one_sentence(
     w.errors.clear()
     w.edit_setting("dataset", str(bad))
     assert w.dataset_loading
-    qtbot.waitUntil(lambda: bool(w.errors), timeout=LOAD_TIMEOUT)
-    (message,) = w.errors
+    qtbot.waitUntil(lambda: w.dataset_error is not None, timeout=LOAD_TIMEOUT)
+    message = w.dataset_error
     assert "bad.csv" in message and "\n" not in message
-    assert w.dataset is None and w.dataset_error == message
+    # Told in Problems and named in the status bar, never in a dialog.
+    assert w.errors == []
+    assert w.problems.messages() == [message]
+    status = w.statusBar().currentMessage()
+    assert status.startswith("Dataset '") and len(status) < 120, status
+    assert status.endswith("bad.csv' did not load; the Problems panel says why.")
+    assert w.dataset is None
     assert w.dataset_label.text() == "Data: error"
     assert not w.dataset_progress.isVisible()
 
@@ -285,11 +291,19 @@ def test_training_without_a_dataset_says_so_without_naming_a_flag(
     training = attach_training(w)
     assert w.edit_setting("dataset", "")
     qtbot.waitUntil(
-        lambda: w.problems.messages()
-        == ["No dataset is chosen: set one in the network settings."]
+        lambda: (
+            w.problems.messages()
+            == ["No dataset is chosen: set one in the network settings."]
+        )
     )
     training.actions.train.trigger()
-    qtbot.waitUntil(lambda: bool(w.errors) and training.state == "idle", timeout=20_000)
-    for message in [*w.errors, *w.problems.messages()]:
+    # Train says it in the training panel (the Problems list holds it): no dialog,
+    # no worker started.
+    assert training.state == "idle" and not training.is_active
+    assert w.errors == []
+    assert (
+        training.last_error == "No dataset is chosen: set one in the network settings."
+    )
+    assert training.panel.message.text() == training.last_error
+    for message in [training.last_error, *w.problems.messages()]:
         assert "--" not in message and "pass " not in message, message
-    assert w.errors[-1].startswith("No dataset is chosen")

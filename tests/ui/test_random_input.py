@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -41,6 +42,8 @@ SEED_IN_SUITE = 1
 SECONDS_IN_SUITE = 30.0
 INPUT_INTERVAL_MS = 15
 GUARD_INTERVAL_MS = 60
+STALL_LIMIT_S = 1.0  # the longest event-loop turn the run allows
+STALL_REPORT_S = 0.5  # turns reported with the input before them
 MENU_EVENTS = 3  # random events a popup menu gets before it is closed
 TYPED = "abcdefxyz0123456789.-e_ /"
 
@@ -61,12 +64,13 @@ def test_random_input_never_breaks_the_window(tmp_path: Path) -> None:
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["platform"] == platform
     assert result["events"] > 300, result  # the driver really ran
+    # No error dialog of any kind: a dataset that fails to load (typing into the
+    # dataset field) is listed in Problems and named in the status bar only.
     assert result["error_dialogs"] == [], result["error_dialogs"]
-    told = {d["text"] for d in result["dataset_dialogs"]}
-    assert all(d["listed"] for d in result["dataset_dialogs"]), result
-    # The log holds nothing but the dataset sentences the window told (show_error
-    # logs each as a warning): no traceback, no other error.
-    assert _log_records(result["log"]) <= {("WARNING", t) for t in told}, result["log"]
+    # Nothing reached the log: no warning, no error, no traceback.
+    assert _log_records(result["log"]) == set(), result["log"]
+    # The event loop never stood still for a second (a 10 ms timer's longest gap).
+    assert result["worst_stall_s"] < STALL_LIMIT_S, result["stalls"]
     assert result["final_round_trip_s"] < 1.0
     assert result["quit_by_ctrl_q"], result
     assert done.returncode == 0, done.stderr[-3000:]
@@ -77,6 +81,8 @@ def _log_records(text: str) -> set[tuple[str, str]]:
     records = set()
     for line in text.splitlines():
         parts = line.split(" ", 4)  # date time level logger: message
+        if len(parts) == 5 and parts[2] in ("DEBUG", "INFO"):
+            continue  # only with NNDESK_LOG set lower than its default (WARNING)
         if len(parts) == 5 and parts[2] in ("WARNING", "ERROR", "CRITICAL"):
             records.add((parts[2], parts[4]))
         elif line.strip():
@@ -152,6 +158,88 @@ def test_quitting_after_a_copy_exits_cleanly_offscreen(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+STEP_EPOCH_THEN_CLICK = """
+import json
+import sys
+import time
+
+sys.path.insert(0, sys.argv[1])
+from PySide6.QtCore import QTimer
+from nndesk.ui.app import make_application, run_app
+from test_random_input import StallMeter
+
+app = make_application()
+meter = StallMeter()
+done = []
+
+def start():
+    window = next(w for w in app.topLevelWidgets() if w.objectName() == "main_window")
+    training = window.training
+    steps = [
+        training.actions.step_epoch.trigger,
+        lambda: training.activations.sig_sample_requested.emit(3),
+        training.actions.evaluate.trigger,
+        lambda: window.edit_setting("learning_rate", 0.02),
+        lambda: training.activations.sig_sample_requested.emit(5),
+    ]
+    meter.start()
+    for i, step in enumerate(steps):
+        QTimer.singleShot(300 + 30 * i, lambda step=step: done.append(step()))
+
+    def end():
+        meter.stop()
+        saved = window.save_as(sys.argv[2])  # waits for the paused run's copy
+        print(json.dumps({
+            "steps": len(done), "worst": meter.worst, "stalls": meter.stalls,
+            "state": training.state, "saved": saved,
+        }))
+        window.ask_unsaved = lambda name: "discard"
+        window.close()
+
+    QTimer.singleShot(4000, end)
+
+QTimer.singleShot(0, start)
+sys.exit(run_app([]))
+"""
+
+
+def test_step_epoch_then_clicks_never_stall_the_window(tmp_path: Path) -> None:
+    # Seeds 2-5: the event loop stood still for 1.5-2.9 s, at start-up or after
+    # Shift+F10 (Step Epoch). The GUI thread imported Numba (the preview's memory
+    # estimate and its forward pass call kernels; the first import takes seconds)
+    # or waited for the worker to reach its first batch. Now Numba loads in a
+    # background thread and the preview takes a paused run's copy when it comes.
+    from real_display import run_script
+
+    script = tmp_path / "step_epoch_then_click.py"
+    script.write_text(STEP_EPOCH_THEN_CLICK)
+    target = tmp_path / "paused.nndesk"
+    args = [str(Path(__file__).parent), str(target)]
+    done = run_script(script, args, "offscreen", tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["steps"] == 5 and result["state"] == "paused", result
+    assert result["worst"] < STALL_LIMIT_S, result["stalls"]
+    assert result["saved"] and target.stat().st_size > 0
+
+
+def test_a_preview_compile_does_not_import_numba() -> None:
+    # The memory estimate of every compile asked whether Numba is used by
+    # importing it: seconds in the GUI thread the first time.
+    code = (
+        "import sys\n"
+        "from nndesk.document.examples import spiral_classifier\n"
+        "from nndesk.training.session import TrainingSession\n"
+        "TrainingSession(spiral_classifier())\n"
+        "print('numba' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
+
+
 # -- the driver (runs in the subprocess) ---------------------------------------------
 
 
@@ -206,6 +294,36 @@ class Pinger:
             self._thread.join(0.05)
 
 
+class StallMeter:
+    """The longest turn of the GUI event loop: a 10 ms QTimer notes each tick.
+
+    (Copying the GUI thread's stack from another thread during a long turn found
+    the causes of issue 19's stalls, but crashed the app in 2 of 5 runs: the
+    report gives the input before each stall instead.)"""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self.stalls: list[dict[str, Any]] = []  # turns over STALL_REPORT_S
+        self._last = time.monotonic()
+        self._timer = QtCore.QTimer()
+        self._timer.setInterval(10)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self._last = time.monotonic()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        gap, self._last = now - self._last, now
+        self.worst = max(self.worst, gap)
+        if gap > STALL_REPORT_S:
+            self.stalls.append({"at": now - gap, "seconds": round(gap, 3)})
+
+
 class RandomDriver:
     """Sends random input to the main window, answers dialogs, then quits."""
 
@@ -217,12 +335,12 @@ class RandomDriver:
         self.counts: Counter[str] = Counter()
         self.shortcuts_sent: Counter[str] = Counter()
         self.error_dialogs: list[str] = []
-        self.dataset_dialogs: list[dict[str, Any]] = []
         self.closes_refused = 0
         self.quit_state: dict[str, Any] = {}
         self.quit_by_ctrl_q = False
         self.final_round_trip = float("nan")
         self.pinger = Pinger()
+        self.stall_meter = StallMeter()
         self._menu_events = 0
         self.history: list[tuple[float, str]] = []  # (when, what) for slow turns
         self._input = QtCore.QTimer()
@@ -232,6 +350,7 @@ class RandomDriver:
         self._guard.setInterval(GUARD_INTERVAL_MS)
         self._guard.timeout.connect(self._on_guard)
         self._end = 0.0
+        self.started = 0.0
         self._shortcuts: list[tuple[str, Any]] = []
 
     # -- setup ---------------------------------------------------------------------
@@ -249,8 +368,10 @@ class RandomDriver:
         self._shortcuts = self._collect_shortcuts()
         self.window.activateWindow()
         self.phase = "random"
-        self._end = time.monotonic() + self.seconds
+        self.started = time.monotonic()
+        self._end = self.started + self.seconds
         self.pinger.start()
+        self.stall_meter.start()
         self._input.start()
         self._guard.start()
 
@@ -419,14 +540,6 @@ class RandomDriver:
                 modal.setProperty("nndesk_counted", True)
                 if modal.windowTitle() == "Unsaved changes":
                     self.counts["save_questions"] += 1
-                elif modal.text() == self.window.dataset_error:
-                    # A dataset that fails to load is also told in a dialog (the
-                    # dataset tests check it); kept apart, and it must be listed
-                    # in Problems too. Still an open question: see docs/editor.md.
-                    listed = modal.text() in self.window.problems.messages()
-                    self.dataset_dialogs.append(
-                        {"text": modal.text(), "listed": listed}
-                    )
                 elif modal.icon() in (box.Icon.Warning, box.Icon.Critical):
                     self.error_dialogs.append(f"{modal.windowTitle()}: {modal.text()}")
                 else:
@@ -459,6 +572,7 @@ class RandomDriver:
             QtCore.QTimer.singleShot(200, self._quit)
             return
         self.pinger.stop()
+        self.stall_meter.stop()  # closing may wait for the training thread
         # The round trip is timed from another thread while this one runs its loop.
         thread = threading.Thread(target=self._time_round_trip, daemon=True)
         thread.start()
@@ -501,6 +615,7 @@ class RandomDriver:
         self._input.stop()
         self._guard.stop()
         self.pinger.stop()
+        self.stall_meter.stop()
         if shiboken6.isValid(self.window):
             self.window.deleteLater()
         QtCore.QCoreApplication.sendPostedEvents(
@@ -586,7 +701,6 @@ def main() -> int:
         "counts": dict(driver.counts),
         "shortcuts": dict(driver.shortcuts_sent),
         "error_dialogs": driver.error_dialogs,
-        "dataset_dialogs": driver.dataset_dialogs,
         "log": log_text,
         "closes_refused": driver.closes_refused,
         "worst_round_trip_s": round(driver.pinger.worst, 3),
@@ -597,14 +711,27 @@ def main() -> int:
             }
             for when, took in driver.pinger.slow
         ],
+        "worst_stall_s": round(driver.stall_meter.worst, 3),
+        "stalls": [
+            {
+                "at_s": round(stall["at"] - driver.started, 1),
+                "seconds": stall["seconds"],
+                "after": [
+                    w
+                    for t, w in driver.history
+                    if stall["at"] - 2.0 <= t <= stall["at"]
+                ],
+            }
+            for stall in driver.stall_meter.stalls
+        ],
         "final_round_trip_s": round(driver.final_round_trip, 3),
         "quit_by_ctrl_q": driver.quit_by_ctrl_q,
         "quit_state": driver.quit_state,
     }
     print(json.dumps(result))
-    told = {("WARNING", d["text"]) for d in driver.dataset_dialogs}
     ok = code == 0 and driver.quit_by_ctrl_q and not driver.error_dialogs
-    return 0 if ok and _log_records(log_text) <= told else 1
+    calm = driver.stall_meter.worst < STALL_LIMIT_S
+    return 0 if ok and calm and not _log_records(log_text) else 1
 
 
 if __name__ == "__main__":

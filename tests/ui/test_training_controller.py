@@ -154,17 +154,20 @@ def test_nan_loss_stops_with_a_message_and_finite_weights(
     assert outcome.status == "completed"
 
 
-def test_a_failing_run_reports_one_sentence_and_the_app_keeps_working(
+def test_train_on_a_dataset_that_failed_says_so_once_and_the_app_keeps_working(
     qtbot, main_window: MainWindow, training: TrainingController, tmp_path: Path
 ) -> None:
     missing = tmp_path / "missing.csv"
     main_window.edit_setting("dataset", str(missing))
     main_window.errors.clear()
-    outcome = run_to_end(qtbot, training)
-    assert outcome.status == "failed"
-    (message,) = main_window.errors
-    assert str(missing.name) in message and "\n" not in message
-    assert training.state == "idle"
+    message = main_window.dataset_error
+    assert message is not None and str(missing.name) in message
+    training.actions.train.trigger()
+    # The training panel repeats the Problems entry's sentence; no dialog, no run.
+    assert training.panel.message.text() == message and "\n" not in message
+    assert training.last_error == message
+    assert main_window.errors == []
+    assert training.state == "idle" and not training.is_active
     main_window.undo_stack.undo()
     set_epochs(main_window, 1)
     assert run_to_end(qtbot, training).status == "completed"

@@ -37,12 +37,14 @@ from PySide6.QtCore import (
     Signal,
     SignalInstance,
 )
+from PySide6.QtWidgets import QApplication
 
 from nndesk.document import events as ev
 from nndesk.document.graph import Document
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
 from nndesk.io.project_file import Project
+from nndesk.training.data import load_settings_dataset
 from nndesk.training.errors import CompileError, TrainingStateError
 from nndesk.training.history import TrainingHistory
 from nndesk.training.session import TrainedState, TrainingSession
@@ -53,6 +55,8 @@ from .docks import TrainingDocks
 from .host import TrainingHost
 from .preview import Preview, Source
 from .probes import Evaluation, ProbeResult
+from .run_copy import RunCopy
+from .warmup import KernelWarmup
 from .worker import (
     ReportingControl,
     StartInfo,
@@ -133,8 +137,14 @@ class TrainingController(QObject):
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self._outcome: TrainingOutcome | None = None
-        # A paused run's state, copied once per pause (a new batch or probe drops it).
-        self._run_copy: TrainedState | None = None
+        # A paused run's state, copied once per pause (a new batch or probe drops
+        # it), asked for without waiting on the worker for more than a batch.
+        self._copy = RunCopy(self)
+        self._copy.sig_ready.connect(self._on_preview_ready)
+        # Numba loads in the background; the preview waits for it (see .warmup).
+        self._warmup = KernelWarmup(self)
+        self._warmup.sig_done.connect(self._on_preview_ready)
+        self._evaluate_on_copy = False
         self._pending: str | None = None
         self._discard = False
         self._stale = False
@@ -220,15 +230,25 @@ class TrainingController(QObject):
     ) -> TrainedState:
         call = self.control.call_between_batches(session.capture)
         deadline = time.monotonic() + CAPTURE_TIMEOUT_S
-        while not call.wait(0.05):
-            if thread.isFinished():
-                # The worker is done with the session: the GUI thread may read it.
-                return session.capture()
-            if time.monotonic() > deadline:
-                raise TrainingStateError(
-                    f"The training run did not reach the end of a batch within "
-                    f"{CAPTURE_TIMEOUT_S:g} s, so its state could not be copied."
-                )
+        busy = False
+        try:
+            while not call.wait(0.05):
+                if not busy:
+                    # An explicit Save or predict waits (the worker may be loading
+                    # kernels or evaluating): the cursor says so meanwhile.
+                    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+                    busy = True
+                if thread.isFinished():
+                    # The worker is done with the session: the GUI thread may read it.
+                    return session.capture()
+                if time.monotonic() > deadline:
+                    raise TrainingStateError(
+                        f"The training run did not reach the end of a batch within "
+                        f"{CAPTURE_TIMEOUT_S:g} s, so its state could not be copied."
+                    )
+        finally:
+            if busy:
+                QApplication.restoreOverrideCursor()
         state = call.result()
         assert isinstance(state, TrainedState)
         return state
@@ -388,7 +408,9 @@ class TrainingController(QObject):
             self._worker.request_evaluation()
             return
         try:
-            self._show_current()
+            if not self._show_current(wait=False):
+                self._evaluate_on_copy = True  # evaluated when the copy arrives
+                return
             result = self.preview.evaluate(max(0, self._epoch_count() - 1))
         except NNDeskError as exc:
             self._refuse(exc)
@@ -410,6 +432,13 @@ class TrainingController(QObject):
         self.last_error = ""
         self.panel.set_message("")
         dataset = self._dataset()
+        if dataset is None and not self.window.dataset_loading:
+            reason = self._missing_data_reason(doc)
+            if reason is not None:
+                # The Problems list holds it already: said in the panel, no dialog.
+                self.last_error = reason
+                self.panel.set_message(reason, error=True)
+                return
         try:
             session = self.preview.update(
                 self.session, doc.snapshot(), dataset, self._base_dir()
@@ -475,7 +504,7 @@ class TrainingController(QObject):
                 )
 
     def _on_worker_batch_logged(self, chunk: dict[str, Any]) -> None:
-        self._run_copy = None
+        self._copy.drop()
         if self._ignoring():
             return
         # Every batch changes the weights the file would hold.
@@ -491,7 +520,7 @@ class TrainingController(QObject):
         self.sig_epoch_finished.emit(int(logs["epoch"]))
 
     def _on_worker_probe_ready(self, probe: ProbeResult) -> None:
-        self._run_copy = None
+        self._copy.drop()
         if not self._ignoring():
             self._show_probe(probe)
 
@@ -513,7 +542,8 @@ class TrainingController(QObject):
         if thread is None:
             return  # already handled (a run abandoned and waited for)
         self._thread = self._worker = None
-        self._run_copy = None
+        self._copy.forget()
+        self._evaluate_on_copy = False
         thread.wait()
         thread.deleteLater()
         if worker is not None:
@@ -601,7 +631,8 @@ class TrainingController(QObject):
         if dataset is None:
             return
         try:
-            self._show_current(dataset)
+            if not self._show_current(dataset, wait=False):
+                return
         except NNDeskError as exc:
             log.debug("no preview: %s", exc)
             return
@@ -616,9 +647,11 @@ class TrainingController(QObject):
             if not self.curves.table_model.rows():
                 self.curves.set_history(shown.history.as_dict())
 
-    def _show_current(self, dataset: Dataset | None = None) -> None:
+    def _show_current(self, dataset: Dataset | None = None, wait: bool = True) -> bool:
         """Put the state the window shows into the preview (a paused run's copy,
-        or the session's), for the document as it is now.
+        or the session's), for the document as it is now. False (with ``wait``
+        off) when the run's copy or the compiled kernels are not at hand yet:
+        ``_on_preview_ready`` shows it once they are.
 
         Raises
         ------
@@ -627,15 +660,31 @@ class TrainingController(QObject):
         """
         doc = self.window.document
         if doc is None:
-            return
+            return False
         source: Source = self.session
+        if not wait and not self._warmup.ready:
+            return False  # the forward pass would wait for Numba's import
         if self._thread is not None:
-            if self._run_copy is None:
-                self._run_copy = self.current_state()
-            source = self._run_copy
+            copy = self._copy.state
+            if copy is None and wait:
+                copy = self._copy.state = self.current_state()
+            elif copy is None and self._worker is not None:
+                copy = self._copy.ask(self.control, self._worker.job.session.capture)
+                if copy is None:
+                    return False  # shown when it arrives (_on_preview_ready)
+            source = copy
         self.preview.update(
             source, doc.snapshot(), dataset or self._dataset(), self._base_dir()
         )
+        return True
+
+    def _on_preview_ready(self) -> None:
+        if self._closing:
+            return
+        self.refresh_preview()
+        if self._evaluate_on_copy:
+            self._evaluate_on_copy = False
+            self.evaluate()
 
     def _on_sample_requested(self, index: int) -> None:
         self._sample_index = int(index)
@@ -643,7 +692,8 @@ class TrainingController(QObject):
             self._worker.set_sample_index(index)
             return
         try:
-            self._show_current()
+            if not self._show_current(wait=False):
+                return
         except NNDeskError as exc:
             log.debug("no preview: %s", exc)
             return
@@ -672,6 +722,16 @@ class TrainingController(QObject):
             return self.window.datasets.load(doc.settings, self._base_dir())
         except NNDeskError:
             return None
+
+    def _missing_data_reason(self, doc: Document) -> str | None:
+        """Why there is no data to train on (the window's sentence), or None when
+        the settings name a dataset that did not fail."""
+        if not str(doc.settings.get("dataset") or "").strip():
+            try:
+                load_settings_dataset(doc.settings)
+            except NNDeskError as exc:
+                return str(exc)
+        return self.window.dataset_error
 
     def _epoch_count(self) -> int:
         if self.last_probe is not None and self._thread is not None:

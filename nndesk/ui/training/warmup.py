@@ -1,0 +1,65 @@
+"""Import Numba and load the compiled kernels the GUI thread uses, off the GUI thread.
+
+The first ``import numba`` takes 1.5-4 s (more while other imports run: PySide's
+import hook reads each module's source). The preview's forward pass calls a
+kernel (``all_finite``), so the first preview after start-up imported Numba in
+the GUI thread and froze the window for that long (issue 19: stalls of 1.5-2.3 s
+at start-up with seeds 3-5 of the random-input test). ``KernelWarmup`` does it
+in a thread of its own as soon as training is attached; the controller shows its
+first preview once it is done (a preview asked for meanwhile waits for it).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from nndesk.engine._data import all_finite
+from nndesk.engine._kernels import _numba_state, numba_enabled
+
+log = logging.getLogger(__name__)
+
+
+class KernelWarmup(QObject):
+    """Loads Numba and the GUI thread's kernels in a background thread.
+
+    Signals
+    -------
+    sig_done()
+        The kernels are ready (sent in the GUI thread; not sent when they were
+        ready from the start).
+    """
+
+    sig_done = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        if "enabled" in _numba_state:  # resolved already: nothing to wait for
+            self._ready.set()
+            return
+        # Not a daemon: an import cut off by the interpreter's exit can crash it.
+        self._thread = threading.Thread(
+            target=self._run, name="nndesk-kernels", daemon=False
+        )
+        self._thread.start()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the GUI thread can call kernels without waiting for an import."""
+        return self._ready.is_set()
+
+    def _run(self) -> None:
+        try:
+            if numba_enabled():
+                for dtype in (np.float32, np.float64):
+                    all_finite(np.zeros(1, dtype))
+        except Exception:  # noqa: BLE001 - the GUI thread then loads them itself
+            log.exception("loading the compiled kernels failed")
+        finally:
+            self._ready.set()
+            self.sig_done.emit()  # queued to the GUI thread (this object lives there)
