@@ -20,6 +20,8 @@ from PySide6.QtCore import QObject, Signal
 from nndesk.engine._data import all_finite
 from nndesk.engine._kernels import _numba_state, numba_enabled
 
+from .worker import WORKER_NICENESS, lower_thread_priority
+
 log = logging.getLogger(__name__)
 
 
@@ -54,6 +56,8 @@ class KernelWarmup(QObject):
         return self._ready.is_set()
 
     def _run(self) -> None:
+        # Like the training thread: the GUI thread gets the CPU first.
+        lower_thread_priority(WORKER_NICENESS)
         try:
             if numba_enabled():
                 for dtype in (np.float32, np.float64):
