@@ -29,8 +29,8 @@ from .probes import (
     ModelInfo,
     Prober,
     ProbeResult,
-    describe_network,
     evaluate_model,
+    session_prober,
 )
 
 log = logging.getLogger(__name__)
@@ -105,14 +105,8 @@ class Preview:
         info = prober = None
         if dataset is not None:
             data = session.prepare(dataset, reuse=self.session)
-            info = describe_network(session.net, dataset)
-            prober = Prober(
-                session.model,
-                info,
-                data.x_train,
-                data.y_train,
-                seed=int(snapshot.settings["seed"]),
-            )
+            prober = session_prober(session, data, dataset)
+            info = prober.info
             self.data = data
         self.session, self.info, self.prober = session, info, prober
         self._source, self._dataset = source, dataset

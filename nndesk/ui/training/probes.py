@@ -23,6 +23,8 @@ from nndesk.engine import metrics
 from nndesk.engine.model import Model
 from nndesk.io.datasets import Dataset
 from nndesk.training.compile import CompiledNetwork
+from nndesk.training.data import PreparedData
+from nndesk.training.session import TrainingSession
 
 __all__ = [
     "PASS_THROUGH",
@@ -35,6 +37,7 @@ __all__ = [
     "describe_model",
     "evaluate_model",
     "histogram",
+    "session_prober",
 ]
 
 PASS_THROUGH = ("Flatten", "Reshape", "Dropout")
@@ -145,6 +148,20 @@ def describe_network(net: CompiledNetwork, dataset: Dataset) -> ModelInfo:
         task=dataset.task,
         loss=net.loss,
         class_names=dataset.class_names or (),
+    )
+
+
+def session_prober(
+    session: TrainingSession, data: PreparedData, dataset: Dataset
+) -> Prober:
+    """A Prober of a session's model on its prepared training data (its ``info``
+    describes the network for ``dataset``); seeded by the network's seed."""
+    return Prober(
+        session.model,
+        describe_network(session.net, dataset),
+        data.x_train,
+        data.y_train,
+        seed=int(session.settings["seed"]),
     )
 
 

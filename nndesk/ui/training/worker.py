@@ -53,8 +53,8 @@ from .probes import (
     Evaluation,
     ModelInfo,
     Prober,
-    describe_network,
     evaluate_model,
+    session_prober,
 )
 
 log = logging.getLogger(__name__)
@@ -306,14 +306,8 @@ class TrainingWorker(QObject):
         self, data: PreparedData, dataset: Dataset, outcome: TrainingOutcome
     ) -> None:
         job, session = self.job, self.job.session
-        info = describe_network(session.net, dataset)
-        prober = Prober(
-            session.model,
-            info,
-            data.x_train,
-            data.y_train,
-            seed=int(session.settings["seed"]),
-        )
+        prober = session_prober(session, data, dataset)
+        info = prober.info
         bridge = _Bridge(self, session, data, info, prober)
         trainer = session.make_trainer(
             data, callbacks=[bridge], control=self.control, epochs=job.epochs
