@@ -33,6 +33,7 @@ __all__ = [
     "fill",
     "find_end_record",
     "npy_dtype_problem",
+    "read_into",
     "read_npy_header",
     "reason",
     "zip64_entry_count",
@@ -256,14 +257,9 @@ def declared_nbytes(shape: tuple[int, ...], dtype: np.dtype) -> int:
 # --- reading --------------------------------------------------------------------------
 
 
-def fill(stream: IO[bytes], view: memoryview, chunk: int) -> tuple[int, bool]:
-    """Fill ``view`` from ``stream`` in reads of at most ``chunk`` bytes.
-
-    Returns the bytes filled and whether the stream holds more. Reading on to the
-    end of a ``zipfile`` member is what runs its CRC check. For a buffer sized
-    after a memory check (the NPZ reader); ``_archive.read_member`` grows its own
-    instead, so memory follows the bytes a member really has.
-    """
+def read_into(stream: IO[bytes], view: memoryview, chunk: int) -> int:
+    """Fill ``view`` from ``stream`` in reads of at most ``chunk`` bytes; the bytes
+    filled (fewer when the stream ends first)."""
     got = 0
     total = len(view)
     while got < total:
@@ -272,6 +268,17 @@ def fill(stream: IO[bytes], view: memoryview, chunk: int) -> tuple[int, bool]:
             break
         view[got : got + len(data)] = data
         got += len(data)
+    return got
+
+
+def fill(stream: IO[bytes], view: memoryview, chunk: int) -> tuple[int, bool]:
+    """``read_into``, and whether the stream holds more.
+
+    Reading on to the end of a ``zipfile`` member is what runs its CRC check. For
+    a buffer sized after a memory check (the NPZ reader); ``_archive.read_member``
+    grows its own instead, so memory follows the bytes a member really has.
+    """
+    got = read_into(stream, view, chunk)
     return got, bool(stream.read(1))
 
 

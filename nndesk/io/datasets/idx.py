@@ -33,6 +33,7 @@ from typing import BinaryIO
 import numpy as np
 
 from ...engine.memory import MemoryBudget, check_fits
+from .._zipcheck import read_into
 from ..errors import DatasetError
 from .base import CLASSIFICATION, Dataset, stat_path
 
@@ -188,7 +189,7 @@ def _claim(header: _Header) -> str:
 
 def _read_data(path: Path, stream: BinaryIO, header: _Header) -> np.ndarray:
     data = np.empty(header.payload, dtype=np.uint8)
-    got = _read_into(stream, memoryview(data))
+    got = read_into(stream, memoryview(data), _CHUNK)
     if got < header.payload:
         raise DatasetError(
             f"{path.name}: {_claim(header)} but the file holds only {got:,} data bytes."
@@ -226,18 +227,6 @@ def _read_header(path: Path, stream: BinaryIO) -> tuple[np.dtype, tuple[int, ...
         )
     dims = tuple(int(d) for d in np.frombuffer(raw_dims, dtype=">u4"))
     return np.dtype(_DTYPES[code]), dims
-
-
-def _read_into(stream: BinaryIO, buffer: memoryview) -> int:
-    """Fill ``buffer`` from ``stream`` in chunks; the number of bytes read."""
-    got, n = 0, len(buffer)
-    while got < n:
-        chunk = stream.read(min(_CHUNK, n - got))
-        if not chunk:
-            break
-        buffer[got : got + len(chunk)] = chunk
-        got += len(chunk)
-    return got
 
 
 def write_idx_file(
