@@ -71,9 +71,9 @@ def nndesk_mlp(opt: str, sizes=SIZES, hidden="relu", out="softmax", seed=0):
 
 
 def time_nndesk(x, y, opt: str, batch: int, numba: bool) -> float:
-    from nndesk.engine import _kernels
+    from nndesk.engine import kernels
 
-    _kernels.set_numba_enabled(numba)
+    kernels.set_numba_enabled(numba)
     model = nndesk_mlp(opt)
     model.fit(x[: batch * 20], y[: batch * 20], epochs=1, batch_size=batch)  # warm-up/JIT
     start = time.perf_counter()
@@ -175,7 +175,7 @@ def small_step_times(threads: int, have_torch: bool, steps: int) -> dict[str, fl
     """Seconds per training step of 2-8-8-1 tanh (sigmoid output, BCE, Adam), batch 10."""
     import numpy as np
 
-    from nndesk.engine import _kernels, optimizers
+    from nndesk.engine import kernels, optimizers
     from nndesk.engine.layers import Dense, Input
     from nndesk.engine.model import Model
 
@@ -186,7 +186,7 @@ def small_step_times(threads: int, have_torch: bool, steps: int) -> dict[str, fl
     for label, numba in (("nndesk_numpy", False), ("nndesk_numba", True)):
         if numba and not _numba_available():
             continue
-        _kernels.set_numba_enabled(numba)
+        kernels.set_numba_enabled(numba)
         inp = Input((2,))
         h = Dense(8, activation="tanh")(inp)
         h = Dense(8, activation="tanh")(h)
@@ -230,10 +230,10 @@ def _best_time(fn, steps: int) -> float:
 
 
 def _numba_available() -> bool:
-    from nndesk.engine import _kernels
+    from nndesk.engine import kernels
 
-    _kernels.set_numba_enabled(None)
-    return _kernels.numba_enabled()
+    kernels.set_numba_enabled(None)
+    return kernels.numba_enabled()
 
 
 def _importable(name: str) -> bool:

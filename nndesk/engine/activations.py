@@ -13,8 +13,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from . import _layer_kernels as K
 from .errors import ConfigError
+from .kernels import layers as K
 
 __all__ = [
     "ACTIVATIONS",

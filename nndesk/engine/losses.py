@@ -34,9 +34,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import _optim_kernels as K
-from ._lookup import canonical, construct
 from .errors import ConfigError, DataError, ShapeError
+from .kernels import optim as K
+from .lookup import canonical, construct
 
 __all__ = [
     "LOSSES",

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from ._lookup import canonical
 from .errors import ConfigError, DataError, ShapeError
+from .lookup import canonical
 
 __all__ = [
     "METRICS",

@@ -27,17 +27,17 @@ import numpy as np
 
 from . import optimizers as optimizers_mod
 from . import schedules as schedules_mod
-from ._chain import DenseChain, plan_chain
-from ._data import check_batch_size, check_finite, prepare_inputs, prepare_targets
-from ._fit import run_fit
-from ._outputs import fuse_losses, resolve_losses, resolve_metrics
-from ._weights import assign_weights, pack_parameters
 from .callbacks import Callback, History
+from .data import check_batch_size, check_finite, prepare_inputs, prepare_targets
 from .errors import ConfigError, GraphError, NumericalError, ShapeError
+from .fit import run_fit
 from .graph import trace_graph
+from .kernels.chain import DenseChain, plan_chain
 from .layers.base import Layer, Shape
 from .layers.core import Input
+from .outputs import fuse_losses, resolve_losses, resolve_metrics
 from .summary import summary_rows, summary_text
+from .weights import assign_weights, pack_parameters
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class Model:
         self.built = False
         self._fused: list[bool] = []
         self._grad_mode = ""
-        # The one-call training step of a plain Dense stack (see _chain), planned
+        # The one-call training step of a plain Dense stack (see kernels/chain.py), planned
         # at the first step after compile or build.
         self._chain: DenseChain | None = None
         self._chain_planned = False

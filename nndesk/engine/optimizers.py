@@ -4,10 +4,10 @@
 gradient; both dicts use the model's weight keys (``"dense_1/kernel"``) and must
 hold the same keys and shapes. State (moments, accumulators) is created on the
 first step for each key, in the parameter's dtype, and reused afterwards: a step
-allocates nothing. The fused updates live in ``_optim_kernels`` (one Numba pass per
+allocates nothing. The fused updates live in ``kernels.optim`` (one Numba pass per
 parameter when Numba is available, in-place NumPy otherwise); the ``Optimizer``
 base class, which checks, clips, plans those calls and keeps the state, lives in
-``_optim_base``.
+``optimizer_base``.
 
 Every optimizer also clips gradients before its update, as the usual PyTorch
 recipe does: ``clipnorm`` rescales all gradients together when their global L2 norm
@@ -29,10 +29,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import _optim_kernels as K
-from ._lookup import canonical, construct
-from ._optim_base import Optimizer, _count, _empty, _FusedPlan
 from .errors import ConfigError
+from .kernels import optim as K
+from .lookup import canonical, construct
+from .optimizer_base import Optimizer, _count, _empty, _FusedPlan
 
 __all__ = [
     "OPTIMIZERS",

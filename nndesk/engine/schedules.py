@@ -18,8 +18,8 @@ import math
 import numbers
 from typing import Any, ClassVar
 
-from ._lookup import canonical, construct
 from .errors import ConfigError
+from .lookup import canonical, construct
 
 __all__ = [
     "SCHEDULES",

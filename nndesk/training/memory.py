@@ -45,7 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..engine._kernels import numba_expected
+from ..engine.kernels import numba_expected
 from ..engine.layers import Layer
 from ..engine.memory import MemoryBudget, check_fits, format_bytes, memory_budget
 from ..engine.model import Model

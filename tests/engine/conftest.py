@@ -5,18 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nndesk.engine import _kernels
+from nndesk.engine import kernels
 
 
 @pytest.fixture(params=[False, True], ids=["numpy", "numba"])
 def kernel_path(request: pytest.FixtureRequest):
     """Run the test once with the NumPy kernels and once with the Numba ones."""
-    _kernels.set_numba_enabled(request.param)
-    if request.param and not _kernels.numba_enabled():
-        _kernels.set_numba_enabled(None)
+    kernels.set_numba_enabled(request.param)
+    if request.param and not kernels.numba_enabled():
+        kernels.set_numba_enabled(None)
         pytest.skip("Numba is not installed")
     yield request.param
-    _kernels.set_numba_enabled(None)
+    kernels.set_numba_enabled(None)
 
 
 @pytest.fixture

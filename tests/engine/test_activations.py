@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from gradcheck import assert_gradient
 
-from nndesk.engine._layer_kernels import erf, normal_cdf
 from nndesk.engine.activations import ACTIVATIONS, get_activation
 from nndesk.engine.errors import ConfigError
+from nndesk.engine.kernels.layers import erf, normal_cdf
 
 GRID = np.concatenate([np.linspace(-8, 8, 161), [-30.0, -1e-4, 0.0, 1e-4, 30.0]])
 

@@ -1,6 +1,6 @@
 """The whole-step fast path of plain Dense stacks against the layer-by-layer path.
 
-A model that qualifies (see nndesk/engine/_chain.py) must train exactly as it would
+A model that qualifies (see nndesk/engine/kernels/chain.py) must train exactly as it would
 layer by layer, on both kernel paths: same losses, logs, weights, optimizer state,
 gradients and errors.
 """
@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nndesk.engine import _chain, optimizers
+from nndesk.engine import optimizers
 from nndesk.engine.errors import DataError, NumericalError
+from nndesk.engine.kernels import chain as _chain
 from nndesk.engine.layers import Dense, Dropout, Input
 from nndesk.engine.model import Model
 
@@ -337,9 +338,9 @@ def test_sparse_softmax_chain_matches_the_layers(
     no_chain, monkeypatch, dtype, fold_first
 ):
     # NumPy route only: the compiled step has no softmax and leaves it to the layers.
-    from nndesk.engine import _kernels
+    from nndesk.engine import kernels
 
-    _kernels.set_numba_enabled(False)
+    kernels.set_numba_enabled(False)
     monkeypatch.setattr(_chain, "NUMPY_FOLD_MAX", 1 << 20 if fold_first else 0)
     x, labels = _sparse_data(dtype, 37)
     runs = []
@@ -354,7 +355,7 @@ def test_sparse_softmax_chain_matches_the_layers(
             dx = model.backward([np.ones((5, 4), dtype)])[0]
             runs.append((history.history, model.get_weights(), model, dx))
     finally:
-        _kernels.set_numba_enabled(None)
+        kernels.set_numba_enabled(None)
     tol = 2e-5 if dtype == np.float32 else 1e-10
     (h_c, w_c, m_c, dx_c), (h_l, w_l, m_l, dx_l) = runs
     assert h_c.keys() == h_l.keys()
@@ -372,9 +373,9 @@ def test_sparse_softmax_chain_matches_the_layers(
 
 @pytest.mark.parametrize("label_dtype", [np.int64, np.int32, np.uint8])
 def test_sparse_chain_rejects_labels_out_of_range(label_dtype):
-    from nndesk.engine import _kernels
+    from nndesk.engine import kernels
 
-    _kernels.set_numba_enabled(False)
+    kernels.set_numba_enabled(False)
     try:
         model = _sparse_net(np.float32)
         x, labels = _sparse_data(np.float32, 6)
@@ -389,7 +390,7 @@ def test_sparse_chain_rejects_labels_out_of_range(label_dtype):
         for name, w in model.get_weights().items():
             np.testing.assert_array_equal(w, before[name])
     finally:
-        _kernels.set_numba_enabled(None)
+        kernels.set_numba_enabled(None)
 
 
 def test_sparse_chain_leaves_the_compiled_path_to_the_layers(kernel_path):

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nndesk.engine import _chain, _kernels, optimizers
-from nndesk.engine import _layer_kernels as K
+from nndesk.engine import kernels, optimizers
+from nndesk.engine.kernels import chain as _chain
+from nndesk.engine.kernels import layers as K
 from nndesk.engine.layers import Dense, Input
 from nndesk.engine.layers import core as core_layers
 from nndesk.engine.model import Model
@@ -162,7 +163,7 @@ def test_model_lays_weights_out_in_one_buffer():
 @pytest.mark.parametrize("act", list(K.DENSE_ACTIVATIONS))
 @pytest.mark.parametrize("bias", [True, False])
 def test_small_dense_kernels_agree_with_numpy(act, bias, dtype):
-    if not _kernels.numba_enabled():
+    if not kernels.numba_enabled():
         pytest.skip("Numba is not installed")
     rng = np.random.default_rng(5)
     x = rng.normal(size=(6, 5)).astype(dtype)
@@ -172,7 +173,7 @@ def test_small_dense_kernels_agree_with_numpy(act, bias, dtype):
     code = K.DENSE_ACTIVATIONS[act]
     results = []
     for use_numba in (False, True):
-        _kernels.set_numba_enabled(use_numba)
+        kernels.set_numba_enabled(use_numba)
         try:
             z, y = np.empty((6, 3), dtype), np.empty((6, 3), dtype)
             K.dense_forward(x, w, b, z, y, code)
@@ -181,7 +182,7 @@ def test_small_dense_kernels_agree_with_numpy(act, bias, dtype):
             K.dense_backward(dy, y, x, w, gw, gb, dz, dx, code)
             assert K.dense_backward.uses_numba == use_numba
         finally:
-            _kernels.set_numba_enabled(None)
+            kernels.set_numba_enabled(None)
         results.append((z, y, gw, gb, dz, dx))
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for name, a, c in zip(("z", "y", "gw", "gb", "dz", "dx"), *results, strict=True):
@@ -189,7 +190,7 @@ def test_small_dense_kernels_agree_with_numpy(act, bias, dtype):
 
 
 def test_relu_kernel_passes_nan_through():
-    if not _kernels.numba_enabled():
+    if not kernels.numba_enabled():
         pytest.skip("Numba is not installed")
     x = np.array([[np.nan], [2.0], [-3.0]], dtype=np.float32)
     w = np.ones((1, 1), dtype=np.float32)
@@ -200,7 +201,7 @@ def test_relu_kernel_passes_nan_through():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_small_dense_path_trains_like_the_blas_path(monkeypatch, dtype):
-    if not _kernels.numba_enabled():
+    if not kernels.numba_enabled():
         pytest.skip("Numba is not installed")
     rng = np.random.default_rng(7)
     x = rng.normal(size=(10, 2)).astype(dtype)

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from nndesk.engine import _kernels
-from nndesk.engine import _layer_kernels as K
+from nndesk.engine import kernels
+from nndesk.engine.kernels import layers as K
 
 numba = pytest.importorskip("numba")
 
@@ -60,12 +60,12 @@ def _elementwise_cases(dtype, rng):
 def _run(kern, args, use_numba):
     """Call one implementation of ``kern`` on copies of ``args``; return the output."""
     args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-    _kernels.set_numba_enabled(use_numba)
+    kernels.set_numba_enabled(use_numba)
     try:
         kern(*args)
         assert kern.uses_numba == use_numba
     finally:
-        _kernels.set_numba_enabled(None)
+        kernels.set_numba_enabled(None)
     return args[-1]
 
 
@@ -137,19 +137,19 @@ def test_all_finite(use_numba):
 
 
 def _run_value(kern, args, use_numba):
-    _kernels.set_numba_enabled(use_numba)
+    kernels.set_numba_enabled(use_numba)
     try:
         return kern(*args)
     finally:
-        _kernels.set_numba_enabled(None)
+        kernels.set_numba_enabled(None)
 
 
 def test_switching_paths():
-    _kernels.set_numba_enabled(False)
+    kernels.set_numba_enabled(False)
     assert not K.tanh_backward.uses_numba
-    _kernels.set_numba_enabled(True)
+    kernels.set_numba_enabled(True)
     assert K.tanh_backward.uses_numba
-    _kernels.set_numba_enabled(None)
+    kernels.set_numba_enabled(None)
 
 
 def _python(code: str, **env: str) -> str:
@@ -174,7 +174,7 @@ def test_importing_the_engine_does_not_import_numba():
 
 def test_env_var_forces_numpy():
     code = (
-        "import numpy as np; from nndesk.engine import _layer_kernels as K; "
+        "import numpy as np; from nndesk.engine.kernels import layers as K; "
         "K.tanh_backward(np.ones(3), np.zeros(3), np.empty(3)); "
         "import sys; print(K.tanh_backward.uses_numba, 'numba' in sys.modules)"
     )

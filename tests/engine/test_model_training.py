@@ -100,11 +100,11 @@ def test_same_seed_gives_bit_identical_training():
 
 
 def test_numba_and_numpy_paths_train_alike():
-    from nndesk.engine import _kernels
+    from nndesk.engine import kernels
 
     results = []
     for enabled in (False, True):
-        _kernels.set_numba_enabled(enabled)
+        kernels.set_numba_enabled(enabled)
         try:
             x, y = blobs(40)
             m = Sequential(
@@ -122,7 +122,7 @@ def test_numba_and_numpy_paths_train_alike():
             m.fit(x, (y > 0).astype(np.float32), epochs=2, batch_size=10)
             results.append(m.get_weights())
         finally:
-            _kernels.set_numba_enabled(None)
+            kernels.set_numba_enabled(None)
     for key in results[0]:
         np.testing.assert_allclose(
             results[0][key], results[1][key], rtol=1e-4, atol=1e-5

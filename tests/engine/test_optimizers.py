@@ -9,7 +9,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from nndesk.engine import _kernels, optimizers
+from nndesk.engine import kernels, optimizers
 from nndesk.engine.errors import ConfigError, ShapeError
 
 CONFIGS = [
@@ -119,11 +119,11 @@ def test_update_matches_the_formula(kernel_path, name, kw):
 @pytest.mark.parametrize("name,kw", CONFIGS, ids=IDS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_numba_and_numpy_paths_agree(name, kw, dtype):
-    if not _kernels.numba_enabled():
+    if not kernels.numba_enabled():
         pytest.skip("Numba is not installed or disabled")
     results = []
     for enabled in (True, False):
-        _kernels.set_numba_enabled(enabled)
+        kernels.set_numba_enabled(enabled)
         try:
             params, grads = _problem(1, dtype)
             opt = optimizers.get(name, **kw)
@@ -131,7 +131,7 @@ def test_numba_and_numpy_paths_agree(name, kw, dtype):
                 opt.step(params, g)
             results.append(params)
         finally:
-            _kernels.set_numba_enabled(None)
+            kernels.set_numba_enabled(None)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     for key in results[0]:
         assert results[0][key].dtype == dtype

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from nndesk.engine import _kernels
+from nndesk.engine import kernels
 
 
 @pytest.fixture
 def numpy_kernels():
     """Force the NumPy kernels (bit-identity tests compare runs on one path)."""
-    _kernels.set_numba_enabled(False)
+    kernels.set_numba_enabled(False)
     yield
-    _kernels.set_numba_enabled(None)
+    kernels.set_numba_enabled(None)

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import _layer_kernels as K
 from ..activations import ActivationFunction, get_activation
 from ..errors import ConfigError, GraphError
 from ..initializers import get_initializer, initialize
+from ..kernels import layers as K
 from .base import Layer, Shape, SymbolicTensor, format_shape
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "Reshape"]
@@ -238,7 +238,7 @@ class Dense(_ActivationMixin, Layer):
             and x.shape[0] * self._macs_per_row <= _SMALL_MACS
             and K.dense_forward.uses_numba
         ):
-            # One compiled call for the whole layer (see _layer_kernels).
+            # One compiled call for the whole layer (see kernels/layers.py).
             y = self._buffer("y", z.shape) if self.keep_preactivation else z
             params = self.params
             K.dense_forward(

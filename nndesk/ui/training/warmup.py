@@ -17,8 +17,8 @@ import threading
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from nndesk.engine._data import all_finite
-from nndesk.engine._kernels import _numba_state, numba_enabled
+from nndesk.engine.data import all_finite
+from nndesk.engine.kernels import numba_enabled, numba_resolved
 
 from .worker import WORKER_NICENESS, lower_thread_priority
 
@@ -41,7 +41,7 @@ class KernelWarmup(QObject):
         super().__init__(parent)
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
-        if "enabled" in _numba_state:  # resolved already: nothing to wait for
+        if numba_resolved():  # resolved already: nothing to wait for
             self._ready.set()
             return
         # Not a daemon: an import cut off by the interpreter's exit can crash it.

@@ -59,6 +59,12 @@ def numba_enabled() -> bool:
     return bool(_numba_state["enabled"])
 
 
+def numba_resolved() -> bool:
+    """Whether the Numba-or-NumPy choice is made already (``numba_enabled`` has
+    run), so asking it costs nothing."""
+    return "enabled" in _numba_state
+
+
 def numba_expected() -> bool:
     """Whether kernels will use Numba, answered without importing it: the first
     import takes seconds, too long for the GUI thread (the memory estimate of a

@@ -27,23 +27,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._data import check_finite
-from ._kernels import kernel
-from ._layer_kernels import _act_grad, _act_value, _sigmoid
-from ._optim_kernels import _adam_step, _grad_in, _momentum_step
-from .layers.core import Dense, Input
-from .losses import (
+from ..data import check_finite
+from ..layers.core import Dense, Input
+from ..losses import (
     BinaryCrossentropy,
     MeanSquaredError,
     SparseCategoricalCrossentropy,
     _check_label_range,
 )
-from .optimizers import SGD, Adam, AdamW, Optimizer
+from ..optimizers import SGD, Adam, AdamW, Optimizer
+from .jit import kernel
+from .layers import _act_grad, _act_value, _sigmoid
+from .optim import _adam_step, _grad_in, _momentum_step
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from .model import Model
+    from ..model import Model
 
 # Per-layer multiply-adds per batch up to which the chain runs. The compiled loops
 # are plain triple loops (BLAS wins past a few thousand); the NumPy route uses

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ._kernels import kernel
+from .jit import kernel
 
 _SQRT_HALF = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from ._kernels import kernel
+from .jit import kernel
 
 
 def _effective_grad_numpy(p, g, t1, t2, scale, clip, wd):

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._data import (
+from .callbacks import Callback, History
+from .data import (
     check_batch_size,
     check_finite,
     gather,
     prepare_inputs,
     prepare_targets,
 )
-from .callbacks import Callback, History
 from .errors import ConfigError, NumericalError
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._layer_kernels import all_finite
 from .errors import ConfigError, DataError, ShapeError
+from .kernels.layers import all_finite
 
 if TYPE_CHECKING:
     from .model import Model
