@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_split_option(
         p,
         "all of the dataset (default), the training or validation part of the "
-        "settings' split, or the dataset's own test part (IDX folders, NPZ files)",
+        "settings' split, or the test part: the one the test_split setting holds "
+        "out, else the dataset's own (IDX folders, NPZ files)",
     )
 
     p = sub.add_parser(

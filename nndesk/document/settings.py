@@ -67,6 +67,16 @@ SETTINGS: tuple[ParamSpec, ...] = (
         help="Fraction of the samples held out to validate after each epoch.",
     ),
     ParamSpec(
+        "test_split",
+        "float",
+        0.0,
+        min=0.0,
+        max=1.0,
+        max_inclusive=False,
+        help="Fraction of the samples held out as a test set that training never "
+        "sees (chosen by the seed); scored only on request. 0: no test set.",
+    ),
+    ParamSpec(
         "scaling",
         "choice",
         "none",

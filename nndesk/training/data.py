@@ -1,7 +1,10 @@
 """Training data from the network settings: load, check, split, scale, encode targets.
 
 The settings name the dataset (a spec string, relative paths relative to the project
-file's folder), the validation split and its seed, and the feature scaling. The
+file's folder), the validation and test fractions and their seed, and the feature
+scaling. The test part (``test_split``) is held out before anything else: training,
+validation, scaling and the window's panels never see it; it is scored on request
+(``nndesk evaluate --split test``, the Data panel's Evaluate on Test). The
 scaler is fitted on the training split only; its statistics travel with the network
 (``Project.preprocessing``), so a loaded network scales raw inputs exactly as during
 training. Targets are encoded as the Output node's loss needs them: integer labels
@@ -28,12 +31,14 @@ __all__ = [
     "PreparedData",
     "check_dataset_fits",
     "encode_targets",
+    "held_out_indices",
     "input_shape_update",
     "load_settings_dataset",
     "make_scaler",
     "prepare_data",
     "scale_inputs",
     "split_dataset",
+    "split_fractions",
     "split_order",
 ]
 
@@ -49,7 +54,8 @@ class PreparedData:
     y_train : np.ndarray
         Targets encoded for the loss (int64 ``(n,)`` or float32 ``(n, k)``).
     x_val, y_val : np.ndarray or None
-        The validation split, or None when ``validation_split`` is 0. With a
+        The validation split, or None when ``validation_split`` is 0. The test
+        split (``test_split``) is in neither part. With a
         validation split, ``x_train`` and ``x_val`` (and ``y_train`` and ``y_val``)
         are views of one array, the training rows first.
     dataset : Dataset
@@ -162,15 +168,49 @@ def input_shape_update(
     return None
 
 
-def split_dataset(dataset: Dataset, settings: Mapping[str, Any]) -> Splits:
-    """Training and validation parts by the ``validation_split`` and ``seed`` settings.
+def split_fractions(settings: Mapping[str, Any]) -> tuple[float, float]:
+    """The ``(validation_split, test_split)`` fractions of the settings.
 
-    The split is stratified for classification and the same for the same seed.
+    Raises
+    ------
+    DatasetError
+        When together they leave nothing to train on (their sum is 1 or more).
     """
-    fraction = float(settings.get("validation_split", 0.0))
-    if fraction <= 0:
+    val = float(settings.get("validation_split", 0.0))
+    test = float(settings.get("test_split", 0.0))
+    if val + test >= 1.0:
+        raise DatasetError(
+            f"The validation split ({val:g}) and the test split ({test:g}) leave "
+            "nothing to train on: their sum must be below 1."
+        )
+    return val, test
+
+
+def split_dataset(dataset: Dataset, settings: Mapping[str, Any]) -> Splits:
+    """Training, validation and test parts by the ``validation_split``,
+    ``test_split`` and ``seed`` settings.
+
+    The split is stratified for classification and the same for the same seed;
+    without a test split it is the split of ``Dataset.split(val, seed=seed)``.
+    """
+    val, test = split_fractions(settings)
+    if val <= 0 and test <= 0:
         return Splits(train=dataset)
-    return dataset.split(val=fraction, seed=int(settings.get("seed", 0)))
+    return dataset.split(val=val, test=test, seed=int(settings.get("seed", 0)))
+
+
+def held_out_indices(dataset: Dataset, settings: Mapping[str, Any]) -> np.ndarray:
+    """The int64 indices of the samples the ``test_split`` setting holds out.
+
+    They are deterministic from the ``seed`` setting and the dataset, and never in
+    :func:`split_order`. Empty when the test split is 0.
+    """
+    val, test = split_fractions(settings)
+    if test <= 0:
+        return np.empty(0, dtype=np.int64)
+    return dataset.split_indices(val=val, test=test, seed=int(settings.get("seed", 0)))[
+        2
+    ]
 
 
 def make_scaler(
@@ -276,16 +316,17 @@ def split_order(
     -------
     (order, n_train) : tuple
         ``order`` lists the training part's sample indices and then the validation
-        part's, as :func:`split_dataset` makes them (None without a validation
-        split: every sample trains, in the dataset's order).
+        part's, as :func:`split_dataset` makes them; the test part is in neither
+        (None without a validation or test split: every sample trains, in the
+        dataset's order).
     """
-    fraction = float(settings.get("validation_split", 0.0))
-    if fraction <= 0:
+    val, test = split_fractions(settings)
+    if val <= 0 and test <= 0:
         return None, len(dataset)
-    train, val, _ = dataset.split_indices(
-        val=fraction, seed=int(settings.get("seed", 0))
+    train, val_idx, _ = dataset.split_indices(
+        val=val, test=test, seed=int(settings.get("seed", 0))
     )
-    return np.concatenate([train, val]), len(train)
+    return np.concatenate([train, val_idx]), len(train)
 
 
 def _check_copy_fits(dataset: Dataset, nbytes: int) -> None:

@@ -48,6 +48,7 @@ from .data import (
     PreparedData,
     check_dataset_fits,
     encode_targets,
+    held_out_indices,
     load_settings_dataset,
     prepare_data,
     scale_inputs,
@@ -69,7 +70,7 @@ the settings' split, or the dataset's own test part (IDX folders, NPZ files)."""
 # scaler was fitted on another dataset, target or method.
 _SCALING_SETTINGS: tuple[str, ...] = ("dataset", "dataset_target", "scaling")
 # Settings that change how a dataset is split, scaled or encoded.
-_DATA_SETTINGS: tuple[str, ...] = ("validation_split", "seed", "scaling")
+_DATA_SETTINGS: tuple[str, ...] = ("validation_split", "test_split", "seed", "scaling")
 
 
 @dataclass(frozen=True, eq=False)
@@ -430,6 +431,8 @@ class TrainingSession:
             CSV target column (default for the setting: ``dataset_target``).
         split : {"train", "test"}, optional
             For datasets with their own parts (IDX folders, NPZ files): which part.
+            With a ``test_split`` setting above 0, ``"test"`` is the part of the
+            dataset that setting holds out (training never saw it).
 
         Raises
         ------
@@ -438,6 +441,11 @@ class TrainingSession:
             part.
         """
         base = relative_to if spec is not None else self.base_dir
+        if split == "test" and float(self.settings.get("test_split", 0.0)) > 0:
+            whole = self.load_dataset(spec, target=target, relative_to=relative_to)
+            return whole.subset(
+                held_out_indices(whole, self.settings), f"{whole.name} (test)"
+            )
         if split is None:
             return load_settings_dataset(
                 self.settings, spec=spec, target=target, base_dir=base
@@ -448,8 +456,9 @@ class TrainingSession:
         head, options = parse_spec(chosen)
         if head in GENERATORS:
             raise DatasetError(
-                f"The dataset '{chosen}' is generated and has no {split} part: pass "
-                "another dataset, or evaluate on the validation part."
+                f"The dataset '{chosen}' is generated and has no {split} part: set "
+                "a test split (test_split) in the network settings, or evaluate on "
+                "the validation part."
             )
         options["split"] = split
         if target is None and spec is None and self.settings.get("dataset_target"):
