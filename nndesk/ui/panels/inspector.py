@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QPoint, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -364,11 +364,12 @@ class InspectorPanel(QWidget):
         self.description = QLabel(self)
         self.description.setWordWrap(True)
         self.description.setObjectName("inspector_description")
-        self.help = QLabel(self)
-        self.help.setWordWrap(True)
+        self.help = _help_label(self)
         self.help.setObjectName("inspector_help")
-        self.help.setFrameShape(QFrame.Shape.StyledPanel)
-        self.help.setMargin(6)
+        # Measures the help texts of the form (never shown): the help box is as
+        # tall as the longest one from the start, so focusing a field never grows
+        # it and moves the field being edited (issue 11: a triple-click missed).
+        self._help_probe = _help_label(None)
         self._form_host = QWidget()
         self._form = QFormLayout(self._form_host)
         self._form.setFieldGrowthPolicy(
@@ -381,6 +382,7 @@ class InspectorPanel(QWidget):
         # Fields shrink to the dock's width (a sideways scroll would hide them).
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self._form_host)
+        self.form_scroll = scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
@@ -394,11 +396,58 @@ class InspectorPanel(QWidget):
     """Below this height the description and the help box give their room to the
     fields (each field's tooltip still explains it)."""
 
+    HELP_SHARE = 0.35
+    """The most of the panel's height the help box takes (longer help is cut; the
+    field's tooltip holds all of it)."""
+
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         compact = event.size().height() < self.COMPACT_HEIGHT
         self.description.setHidden(compact)
         self.help.setHidden(compact)
         super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width() or (
+            event.size().height() != event.oldSize().height()
+        ):
+            self._reserve_help_height()
+        self._keep_focus_visible()
+
+    def _help_texts(self) -> list[str]:
+        texts = [self.help.text()]
+        texts += [_help_text(f.spec) for f in self.fields.values()]
+        return texts
+
+    def _reserve_help_height(self) -> None:
+        """Size the help box for the longest help text of the form at its width."""
+        margins = self.layout().contentsMargins()
+        width = max(80, self.width() - margins.left() - margins.right())
+        probe = self._help_probe
+        probe.setFont(self.help.font())
+        needed = 0
+        for text in self._help_texts():
+            probe.setText(text)
+            needed = max(needed, probe.heightForWidth(width))
+        cap = int(self.height() * self.HELP_SHARE)
+        self.help.setFixedHeight(
+            max(self.help.fontMetrics().height(), min(needed, cap))
+        )
+
+    def _keep_focus_visible(self) -> None:
+        """Scroll the form so the field being edited is inside the viewport."""
+        focused = self.focusWidget()
+        field = next((f for f in self.fields.values() if f.widget is focused), None)
+        if field is None or not field.row.isVisible():
+            return
+        # Only a field (partly) out of view moves: one in view stays put. (Qt's
+        # ensureWidgetVisible only brings a line edit's cursor into view.)
+        viewport = self.form_scroll.viewport()
+        top = field.widget.mapTo(viewport, QPoint(0, 0)).y()
+        bottom = top + field.widget.height()
+        margin = 6
+        bar = self.form_scroll.verticalScrollBar()
+        if top < 0:
+            bar.setValue(bar.value() + top - margin)
+        elif bottom > viewport.height():
+            bar.setValue(bar.value() + bottom - viewport.height() + margin)
 
     # -- what is shown -------------------------------------------------------------------
 
@@ -440,6 +489,7 @@ class InspectorPanel(QWidget):
             self.title.setText(f"{len(node_ids)} nodes selected")
             self.description.setText("Select a single node to edit its parameters.")
             self.help.setText("")
+        self._reserve_help_height()
 
     def _clear_form(self) -> None:
         while self._form.rowCount():
@@ -558,19 +608,18 @@ class InspectorPanel(QWidget):
                 )
 
     def eventFilter(self, watched: Any, event: Any) -> bool:
-        # Focusing a field shows its help text in the help label.
+        # Focusing a field shows its help text in the help label, and scrolls the
+        # field into view (after the scroll area has seen the focus change).
         if event.type() == event.Type.FocusIn:
             for field in self.fields.values():
                 if field.widget is watched:
                     self._show_help(field.spec)
+                    QTimer.singleShot(0, self._keep_focus_visible)
         return super().eventFilter(watched, event)
 
     def _show_help(self, spec: ParamSpec) -> None:
         self.help.setStyleSheet("")
-        text = (
-            f"<b>{spec.label}</b>: {spec.help}" if spec.help else f"<b>{spec.label}</b>"
-        )
-        self.help.setText(text + f"<br><i>Accepts {spec.describe()}.</i>")
+        self.help.setText(_help_text(spec))
 
     def _show_invalid(self, message: str) -> None:
         self.help.setStyleSheet("QLabel { color: palette(bright-text); }")
@@ -637,6 +686,21 @@ class InspectorPanel(QWidget):
     def _on_node_removed(self, event: ev.NodeRemoved) -> None:
         if event.node.id == self._node_id:
             self.show_selection([])
+
+
+def _help_label(parent: QWidget | None) -> QLabel:
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setFrameShape(QFrame.Shape.StyledPanel)
+    label.setMargin(6)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+    return label
+
+
+def _help_text(spec: ParamSpec) -> str:
+    """What the help box says about a focused field."""
+    text = f"<b>{spec.label}</b>: {spec.help}" if spec.help else f"<b>{spec.label}</b>"
+    return text + f"<br><i>Accepts {spec.describe()}.</i>"
 
 
 def _unused_dataset_options(settings: dict[str, Any]) -> frozenset[str]:
