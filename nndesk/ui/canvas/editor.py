@@ -3,7 +3,9 @@
 The view and the scene only display; everything the user does on the canvas lands in
 one of the intent methods here (``add_node``, ``connect_edge``, ``delete_selection``
 ...), which builds a command, checks it on a throw-away copy of the document and then
-pushes it. Tests call these methods directly or drive the view with the mouse.
+pushes it. Mouse gestures are objects of their own (``gestures/``): the scene hands
+them the events and they end in one of these methods. Tests call these methods
+directly or drive the view with the mouse.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QObject, QPoint, QPointF, Qt, Signal
+from PySide6.QtCore import QMimeData, QObject, QPoint, QPointF, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QGraphicsSceneContextMenuEvent,
@@ -37,8 +39,7 @@ from .commands import (
     SetParamCommand,
     SetSettingCommand,
 )
-from .interactions import DragEdge, Interaction
-from .items.edge_item import EdgeItem
+from .gestures import Gesture, PaletteDrop, gesture_for_press, passes_through, splice
 from .items.node_item import NODE_HEIGHT, NODE_WIDTH, PORT_Y
 from .items.port_item import PortItem
 from .layout import layered_positions
@@ -86,11 +87,8 @@ class CanvasEditor(QObject):
         # How context menus run (modal); tests may replace it to pick an entry.
         self.exec_menu: Callable[[QMenu, QPoint], object] = _exec_menu
         self._doc: Document | None = None
-        self._interaction: Interaction | None = None
-        self._insert_target: EdgeItem | None = None
         self._pending_search: Callable[[str], object] | None = None
         self._paste_count = 0
-        self._swallow_release = False
         self._selection: list[str] = []
         self.view.sig_node_drop_requested.connect(self._on_view_node_dropped)
         self.view.sig_node_drag_moved.connect(self._on_view_node_drag_moved)
@@ -231,8 +229,8 @@ class CanvasEditor(QObject):
     def nudge_selection(self, dx: float, dy: float, auto_repeat: bool = False) -> bool:
         """Move the selected nodes by (dx, dy); a burst of key presses is one undo step."""
         doc = self._doc
-        if doc is None:
-            return False
+        if doc is None or self.scene.gesture is not None:
+            return False  # the keys would fight the mouse
         moves = {}
         for node_id in self.scene.selected_node_ids():
             x, y = doc.node(node_id).pos
@@ -335,7 +333,7 @@ class CanvasEditor(QObject):
         if doc is None:
             return None
         spec = get_spec(type_name)
-        if not _passes_through(spec):
+        if not passes_through(spec):
             self.show_message(f"{spec.title} cannot be inserted into an edge.")
             return None
         node_id = doc.new_node_id(type_name)
@@ -345,32 +343,13 @@ class CanvasEditor(QObject):
         def build(d: Document) -> QUndoCommand:
             command = MacroCommand(f"Insert {spec.title}")
             command.add(AddNodeCommand(d, type_name, None, pos, node_id=node_id))
-            self._splice(d, command, edge, node_id, spec)
+            splice(d, command, edge, node_id, spec)
             return command
 
         if self.push(build) is None:
             return None
         self.scene.select_nodes([node_id])
         return node_id
-
-    def _splice(
-        self,
-        d: Document,
-        command: MacroCommand,
-        edge: Edge,
-        node_id: str,
-        spec: NodeSpec,
-    ) -> None:
-        # The edge into the old destination keeps its place in the edge list, so a
-        # merge node (Concatenate) keeps the order of its inputs.
-        index = d.edge_index(edge)
-        command.add(DisconnectCommand(d, edge))
-        in_port, out_port = spec.inputs[0].name, spec.outputs[0].name
-        command.add(
-            ConnectCommand(d, Edge(edge.src_node, edge.src_port, node_id, in_port))
-        )
-        out_edge = Edge(node_id, out_port, edge.dst_node, edge.dst_port)
-        command.add(ConnectCommand(d, out_edge, index=index))
 
     def offer_connected_node(self, port: PortItem, scene_pos: QPointF) -> None:
         """An edge dropped on empty canvas: offer node types that can take it there."""
@@ -450,7 +429,7 @@ class CanvasEditor(QObject):
         if data is None:
             self.show_message("The clipboard holds no nndesk nodes.")
             return []
-        return self._paste_data(data, scene_pos, "Paste")
+        return self.paste_data(data, self._paste_offset(data, scene_pos), "Paste")
 
     def duplicate_selection(self) -> list[str]:
         """Copy the selection in place (offset a little), leaving the clipboard alone."""
@@ -459,23 +438,27 @@ class CanvasEditor(QObject):
         if doc is None or not node_ids:
             return []
         self._paste_count = 0
-        return self._paste_data(doc.subgraph_dict(node_ids), None, "Duplicate")
+        data = doc.subgraph_dict(node_ids)
+        return self.paste_data(data, self._paste_offset(data, None), "Duplicate")
 
-    def _paste_data(
-        self, data: dict[str, Any], scene_pos: QPointF | None, text: str
-    ) -> list[str]:
+    def _paste_offset(self, data: dict[str, Any], scene_pos: QPointF | None) -> Pos:
+        # At scene_pos (the nodes' top left corner there), else a step further
+        # from the copied nodes at each paste.
         nodes = data.get("nodes") or []
-        if not nodes:
-            return []
-        if scene_pos is not None:
+        if scene_pos is not None and nodes:
             left = min(float(n["pos"][0]) for n in nodes)
             top = min(float(n["pos"][1]) for n in nodes)
             target = self.scene.snap_point(scene_pos)
-            offset = (target.x() - left, target.y() - top)
-        else:
-            self._paste_count += 1
-            step = PASTE_STEP * self._paste_count
-            offset = (step, step)
+            return (target.x() - left, target.y() - top)
+        self._paste_count += 1
+        step = PASTE_STEP * self._paste_count
+        return (step, step)
+
+    def paste_data(self, data: dict[str, Any], offset: Pos, text: str) -> list[str]:
+        """Paste ``subgraph_dict`` data moved by ``offset`` as one undo step named
+        ``text``; select and return the new ids."""
+        if not data.get("nodes"):
+            return []
         command = self.push(lambda d: PasteCommand(d, data, offset, text))
         if command is None:
             return []
@@ -569,7 +552,8 @@ class CanvasEditor(QObject):
         self.popup.open_at(global_pos, text, allowed, title)
 
     def _on_view_search_requested(self, view_pos: QPoint, text: str) -> None:
-        self.open_search(view_pos, text)
+        if self.scene.gesture is None:  # typing mid-drag opens nothing
+            self.open_search(view_pos, text)
 
     def _on_popup_chosen(self, type_name: str) -> None:
         action, self._pending_search = self._pending_search, None
@@ -580,100 +564,37 @@ class CanvasEditor(QObject):
     def _on_popup_cancelled(self) -> None:
         self._pending_search = None
 
-    # -- drops from the palette ---------------------------------------------------------
+    # -- gestures: palette drags and presses start them, Escape cancels -----------------
 
-    def _insertable_edge_at(
-        self, type_name: str, scene_pos: QPointF
-    ) -> EdgeItem | None:
-        try:
-            spec = get_spec(type_name)
-        except NNDeskError:
-            return None
-        if not _passes_through(spec):
-            return None
-        return self.scene.edge_at(scene_pos)
-
-    def _set_insert_target(self, item: EdgeItem | None) -> None:
-        if item is self._insert_target:
-            return
-        if self._insert_target is not None and self._insert_target.scene() is not None:
-            self._insert_target.set_highlighted(False)
-        self._insert_target = item
-        if item is not None:
-            item.set_highlighted(True)
-            assert item.edge is not None
-            self.show_message(f"Drop to insert into the edge {item.edge}.")
+    def _palette_gesture(self) -> Gesture | None:
+        # A palette drag over the canvas starts a PaletteDrop unless another
+        # gesture is active; that one then receives (and ignores) the drag.
+        if self._doc is not None and self.scene.gesture is None:
+            self.scene.start_gesture(PaletteDrop(self))
+        return self.scene.gesture
 
     def _on_view_node_drag_moved(self, type_name: str, scene_pos: QPointF) -> None:
-        self._set_insert_target(self._insertable_edge_at(type_name, scene_pos))
+        gesture = self._palette_gesture()
+        if gesture is not None:
+            gesture.drag_move(type_name, scene_pos)
 
     def _on_view_node_drag_left(self) -> None:
-        self._set_insert_target(None)
+        if self.scene.gesture is not None:
+            self.scene.gesture.drag_leave()
 
     def _on_view_node_dropped(self, type_name: str, scene_pos: QPointF) -> None:
-        edge_item = self._insertable_edge_at(type_name, scene_pos)
-        self._set_insert_target(None)
-        if edge_item is not None and edge_item.edge is not None:
-            self.insert_new_node(type_name, scene_pos, edge_item.edge)
-        else:
-            self.add_node(type_name, scene_pos)
-        self.view.setFocus()
+        gesture = self._palette_gesture()
+        if gesture is not None:
+            gesture.drop(type_name, scene_pos)
 
-    # -- gestures (the scene hands mouse events here first) ------------------------------
-
-    def end_interaction(self, interaction: Interaction) -> None:
-        """Called by a gesture when it is over."""
-        if self._interaction is interaction:
-            self._interaction = None
+    def gesture_for_press(self, event: QGraphicsSceneMouseEvent) -> Gesture | None:
+        """The gesture a left-button press on the canvas begins (the scene asks)."""
+        return gesture_for_press(self, event) if self._doc is not None else None
 
     def cancel(self) -> None:
-        """Escape: abort the gesture in progress, else clear the selection."""
-        if self._interaction is not None:
-            self._interaction.cancel()
-            self._interaction = None
-            # The button is still down: its release ends the cancelled gesture.
-            self._swallow_release = True
-        elif self.scene.selectedItems():
+        """Escape: cancel the gesture in progress, else clear the selection."""
+        if not self.scene.cancel_gesture() and self.scene.selectedItems():
             self.scene.clearSelection()
-        self._set_insert_target(None)
-
-    def scene_mouse_press(self, event: QGraphicsSceneMouseEvent) -> bool:
-        self._swallow_release = False
-        if self._interaction is not None:
-            event.accept()
-            return True
-        if self._doc is None or event.button() != Qt.MouseButton.LeftButton:
-            return False
-        port = self.scene.port_at(event.scenePos())
-        if port is not None:
-            self._interaction = DragEdge(self, port)
-            event.accept()
-            return True
-        _shift_as_control(event)
-        return False
-
-    def scene_mouse_move(self, event: QGraphicsSceneMouseEvent) -> bool:
-        if self._interaction is not None:
-            return self._interaction.mouse_move(event)
-        return False
-
-    def scene_mouse_moved(self, event: QGraphicsSceneMouseEvent) -> None:
-        if not event.buttons() & Qt.MouseButton.LeftButton:
-            return
-        self._set_insert_target(self._edge_under_lone_dragged_node())
-
-    def scene_mouse_release(self, event: QGraphicsSceneMouseEvent) -> bool:
-        if self._swallow_release:
-            self._swallow_release = False
-            return True
-        if self._interaction is not None:
-            return self._interaction.mouse_release(event)
-        _shift_as_control(event)
-        return False
-
-    def scene_mouse_released(self, event: QGraphicsSceneMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._commit_drag()
 
     def scene_context_menu(self, event: QGraphicsSceneContextMenuEvent) -> bool:
         if self._doc is None:
@@ -709,74 +630,11 @@ class CanvasEditor(QObject):
             self.scene.clearSelection()
             edge.setSelected(True)
 
-    def _edge_under_lone_dragged_node(self) -> EdgeItem | None:
-        doc = self._doc
-        items = [i for i in self.scene.node_items() if i.isSelected()]
-        if doc is None or len(items) != 1:
-            return None
-        item = items[0]
-        if not _passes_through(item.spec) or item.edges:
-            return None
-        if item.model_pos() == doc.node(item.node_id).pos:
-            return None  # not being dragged
-        centre = item.mapToScene(QPointF(NODE_WIDTH / 2, PORT_Y))
-        for other in self.scene.items(centre):
-            if isinstance(other, EdgeItem) and other.edge is not None:
-                return other
-        return None
-
-    def _commit_drag(self) -> None:
-        """Mouse released after dragging nodes: one MoveNodesCommand for the drag, or
-        an insert into the edge the lone node was dropped on."""
-        doc = self._doc
-        if doc is None:
-            return
-        moves = {}
-        for item in self.scene.node_items():
-            old = doc.node(item.node_id).pos
-            new = item.model_pos()
-            if new != old:
-                moves[item.node_id] = (old, new)
-        target = self._insert_target
-        self._set_insert_target(None)
-        if not moves:
-            return
-        if target is not None and target.edge is not None and len(moves) == 1:
-            node_id = next(iter(moves))
-            edge = target.edge
-            spec = doc.spec(node_id)
-
-            def build(d: Document) -> QUndoCommand:
-                command = MacroCommand(f"Insert {node_id}")
-                command.add(MoveNodesCommand(d, moves))
-                self._splice(d, command, edge, node_id, spec)
-                return command
-
-            if self.push(build) is not None:
-                return
-        if self.move_nodes(moves) is False:
-            # Refused (cannot happen for plain moves): put the items back.
-            for node_id, (old, _new) in moves.items():
-                self.scene.node_item(node_id).set_model_pos(old)
-
     def _on_scene_selection_changed(self) -> None:
         ids = self.scene.selected_node_ids() if self._doc is not None else []
         if ids != self._selection:
             self._selection = ids
             self.sig_selection_changed.emit(ids)
-
-
-def _shift_as_control(event: QGraphicsSceneMouseEvent) -> None:
-    # Qt adds to the selection with Ctrl only; Shift-click should too, as users
-    # expect. Press and release both carry the modifier (release clears otherwise).
-    mods = event.modifiers()
-    if mods & Qt.KeyboardModifier.ShiftModifier:
-        event.setModifiers(mods | Qt.KeyboardModifier.ControlModifier)
-
-
-def _passes_through(spec: NodeSpec) -> bool:
-    """Whether a node of this type can sit inside an edge (one input, one output)."""
-    return bool(spec.inputs) and bool(spec.outputs)
 
 
 def _exec_menu(menu: QMenu, screen_pos: QPoint) -> object:

@@ -6,9 +6,10 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QObject, QPointF, QRectF, QTimer, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QGraphicsScene,
     QGraphicsSceneContextMenuEvent,
@@ -26,6 +27,9 @@ from .items.node_item import NodeItem, NodeStatus
 from .items.port_item import PortItem
 from .status import GraphStatus, compute_status
 
+if TYPE_CHECKING:
+    from .gestures.base import Gesture
+
 log = logging.getLogger(__name__)
 
 BUILD_AT_ONCE = 150
@@ -37,19 +41,15 @@ opening one never freezes the window for long (the rest follows on a timer)."""
 
 
 class SceneHandler(Protocol):
-    """Who the scene hands mouse events to first (the editor); True = consumed."""
+    """Who decides what a press on the canvas begins (the editor)."""
 
-    def scene_mouse_press(self, event: QGraphicsSceneMouseEvent) -> bool: ...
+    def gesture_for_press(self, event: QGraphicsSceneMouseEvent) -> Gesture | None:
+        """The gesture a left-button press begins, or None for Qt's own handling."""
+        ...
 
-    def scene_mouse_move(self, event: QGraphicsSceneMouseEvent) -> bool: ...
-
-    def scene_mouse_release(self, event: QGraphicsSceneMouseEvent) -> bool: ...
-
-    def scene_mouse_moved(self, event: QGraphicsSceneMouseEvent) -> None: ...
-
-    def scene_mouse_released(self, event: QGraphicsSceneMouseEvent) -> None: ...
-
-    def scene_context_menu(self, event: QGraphicsSceneContextMenuEvent) -> bool: ...
+    def scene_context_menu(self, event: QGraphicsSceneContextMenuEvent) -> bool:
+        """Show the context menu; True when it was handled."""
+        ...
 
 
 class CanvasScene(QGraphicsScene):
@@ -91,37 +91,96 @@ class CanvasScene(QGraphicsScene):
         self._refresh_timer.setInterval(0)
         self._refresh_timer.timeout.connect(self.refresh_status)
         self.handler: SceneHandler | None = None
+        self._gesture: Gesture | None = None
+        self._swallow_release = False
         self._dataset: DatasetInfo | None = None
         self._to_build: Iterator[None] | None = None
         self._build_timer = QTimer(self)
         self._build_timer.setInterval(0)
         self._build_timer.timeout.connect(self._build_slice)
 
-    # -- mouse events go to the handler (gestures) first ---------------------------------
+    # -- gestures: the active one gets the mouse and the keys first ------------------
+
+    @property
+    def gesture(self) -> Gesture | None:
+        """The gesture in progress, or None."""
+        return self._gesture
+
+    def start_gesture(self, gesture: Gesture) -> bool:
+        """Make ``gesture`` the active one and start it; False (and nothing starts)
+        while another gesture is active."""
+        if self._gesture is not None:
+            return False
+        self._gesture = gesture
+        gesture.start()
+        return True
+
+    def end_gesture(self, gesture: Gesture) -> None:
+        """Called by a gesture when it is over."""
+        if self._gesture is gesture:
+            self._gesture = None
+
+    def cancel_gesture(self) -> bool:
+        """Escape: cancel the gesture in progress (False if there is none)."""
+        gesture = self._gesture
+        if gesture is None:
+            return False
+        gesture.cancel()
+        self._gesture = None
+        # The button is still down: its release ends the cancelled gesture.
+        self._swallow_release = gesture.button != Qt.MouseButton.NoButton
+        return True
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if self.handler is not None and self.handler.scene_mouse_press(event):
-            event.accept()
-            return
+        self._swallow_release = False
+        gesture = self._gesture
+        if gesture is not None:
+            if event.button() != gesture.button and event.buttons() & gesture.button:
+                event.accept()  # another button during the gesture: ignored
+                return
+            # Its button is pressed anew: the release was lost (a dialog took it).
+            self.cancel_gesture()
+            self._swallow_release = False
+        if self.handler is not None and event.button() == Qt.MouseButton.LeftButton:
+            new = self.handler.gesture_for_press(event)
+            if new is not None and self.start_gesture(new):
+                event.accept()
+                return
+        _shift_as_control(event)
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if self.handler is not None and self.handler.scene_mouse_move(event):
+        if self._gesture is not None:
+            self._gesture.mouse_move(event)
+            event.accept()
+            return
+        if self._swallow_release:
             event.accept()
             return
         super().mouseMoveEvent(event)
-        if self.handler is not None:
-            self.handler.scene_mouse_moved(event)
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if self.handler is not None and self.handler.scene_mouse_release(event):
+        if self._gesture is not None:
+            self._gesture.mouse_release(event)
             event.accept()
             return
+        if self._swallow_release:
+            self._swallow_release = False
+            event.accept()
+            return
+        _shift_as_control(event)
         super().mouseReleaseEvent(event)
-        if self.handler is not None:
-            self.handler.scene_mouse_released(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self._gesture is not None and self._gesture.key_press(event):
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
+        if self._gesture is not None:
+            event.accept()  # no menu in the middle of a gesture
+            return
         if self.handler is not None and self.handler.scene_context_menu(event):
             event.accept()
             return
@@ -136,6 +195,7 @@ class CanvasScene(QGraphicsScene):
 
     def set_document(self, doc: Document | None) -> None:
         """Show ``doc`` (replacing any previous one) and follow its events."""
+        self.cancel_gesture()
         if self._doc is not None:
             self._subscribe(self._doc, connect=False)
         self._refresh_timer.stop()
@@ -505,6 +565,14 @@ class CanvasScene(QGraphicsScene):
         self.last_refresh_ms = (time.perf_counter() - start) * 1000.0
         log.debug("status refresh took %.1f ms", self.last_refresh_ms)
         return self.status
+
+
+def _shift_as_control(event: QGraphicsSceneMouseEvent) -> None:
+    # Qt adds to the selection with Ctrl only; Shift-click should too, as users
+    # expect. Press and release both carry the modifier (release clears otherwise).
+    mods = event.modifiers()
+    if mods & Qt.KeyboardModifier.ShiftModifier:
+        event.setModifiers(mods | Qt.KeyboardModifier.ControlModifier)
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Mouse gestures the scene hands its events to while they are active (drag an edge)."""
+"""Drag an edge from a port to another port (or pick an existing edge up)."""
 
 from __future__ import annotations
 
@@ -7,37 +7,19 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QGraphicsSceneMouseEvent
 
 from nndesk.document.graph import Document, Edge, GraphView
 
-from .items.edge_item import EdgeItem
-from .items.port_item import PortItem, PortState
+from ..items.edge_item import EdgeItem
+from ..items.port_item import PortItem, PortState
+from .base import Gesture
 
 if TYPE_CHECKING:
-    from .editor import CanvasEditor
+    from ..editor import CanvasEditor
 
 log = logging.getLogger(__name__)
-
-
-class Interaction:
-    """A gesture in progress; the editor forwards scene mouse events to it.
-
-    Each handler returns True when it consumed the event.
-    """
-
-    def __init__(self, editor: CanvasEditor) -> None:
-        self.editor = editor
-
-    def mouse_move(self, event: QGraphicsSceneMouseEvent) -> bool:
-        return False
-
-    def mouse_release(self, event: QGraphicsSceneMouseEvent) -> bool:
-        return False
-
-    def cancel(self) -> None:
-        """Abort without changing the document."""
 
 
 def ancestors(view: GraphView, node_id: str) -> set[str]:
@@ -67,7 +49,7 @@ def _walk(links: dict[str, list[str]], start: str) -> set[str]:
     return seen
 
 
-class DragEdge(Interaction):
+class DragEdge(Gesture):
     """Drag from a port to another port to connect them.
 
     Starting on an output port drags a new edge forward; starting on a free input
@@ -85,7 +67,6 @@ class DragEdge(Interaction):
         doc = editor.document
         assert doc is not None
         self.doc = doc
-        self.scene = editor.scene
         self.detached: Edge | None = None
         anchor = port
         if port.is_input and not port.multiple:
@@ -101,20 +82,23 @@ class DragEdge(Interaction):
         self.probe: Document = doc.copy()
         if self.detached is not None:
             self.probe.disconnect(self.detached)
-            self.scene.edge_item(self.detached).setVisible(False)
         self.temp = EdgeItem(
             None,
             anchor if self.forward else None,
             None if self.forward else anchor,
             self.scene.theme,
         )
-        self.temp.set_free_end(anchor.scene_anchor())
-        self.scene.addItem(self.temp)
         self.target: PortItem | None = None
         self.target_reason: str | None = None
         self.replaces: Edge | None = None
         self._rest: dict[PortItem, PortState] = {}
         self._tips: dict[PortItem, str] = {}
+
+    def start(self) -> None:
+        if self.detached is not None:
+            self.scene.edge_item(self.detached).setVisible(False)
+        self.temp.set_free_end(self.anchor.scene_anchor())
+        self.scene.addItem(self.temp)
         self._mark_candidates()
 
     # -- which ports fit -----------------------------------------------------------------
@@ -173,11 +157,10 @@ class DragEdge(Interaction):
 
     # -- events --------------------------------------------------------------------------
 
-    def mouse_move(self, event: QGraphicsSceneMouseEvent) -> bool:
+    def mouse_move(self, event: QGraphicsSceneMouseEvent) -> None:
         pos = event.scenePos()
         self.temp.set_free_end(pos)
         self._hover(self._target_at(pos))
-        return True
 
     def _target_at(self, pos: QPointF) -> PortItem | None:
         port = self.scene.port_at(pos)
@@ -212,13 +195,14 @@ class DragEdge(Interaction):
             port.setToolTip(reason)
             self.editor.show_message(reason)
 
-    def mouse_release(self, event: QGraphicsSceneMouseEvent) -> bool:
-        if event.button() != Qt.MouseButton.LeftButton:
-            return True
+    def mouse_release(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() != self.button:
+            return
         pos = event.scenePos()
         self._hover(self._target_at(pos))
         target, reason, replaces = self.target, self.target_reason, self.replaces
-        self._finish()
+        self.restore()
+        self.end()
         if target is not None and reason is None:
             self.editor.connect_edge(self.edge_to(target), replaces, self.detached)
         elif target is not None:
@@ -227,13 +211,12 @@ class DragEdge(Interaction):
             self.editor.disconnect_edges([self.detached])
         else:
             self.editor.offer_connected_node(self.anchor, pos)
-        return True
 
     def cancel(self) -> None:
-        self._finish()
+        super().cancel()
         self.editor.show_message("")
 
-    def _finish(self) -> None:
+    def restore(self) -> None:
         for port, tip in self._tips.items():
             if not shiboken6.isValid(port):
                 continue  # its node was removed meanwhile (an undo mid-drag)
@@ -243,4 +226,3 @@ class DragEdge(Interaction):
             self.scene.removeItem(self.temp)
         if self.detached is not None and self.doc.has_edge(self.detached):
             self.scene.edge_item(self.detached).setVisible(True)
-        self.editor.end_interaction(self)
