@@ -1,0 +1,20 @@
+"""Leaving and entering nndesk: ONNX export and import, PyTorch project export.
+
+The ``onnx`` package is optional (``pip install 'nndesk[onnx]'``) and imported
+only when an ONNX file is written or read; PyTorch is never imported here (the
+PyTorch project is text written from templates).
+"""
+
+from __future__ import annotations
+
+from .errors import ExportError, MissingDependencyError, ModelImportError
+from .onnx_export import LAYER_EXPORTERS, export_onnx, model_to_onnx
+
+__all__ = [
+    "LAYER_EXPORTERS",
+    "ExportError",
+    "MissingDependencyError",
+    "ModelImportError",
+    "export_onnx",
+    "model_to_onnx",
+]
