@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from .graph import Edge, Node
+    from .painted import PaintedPoints
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +220,15 @@ class SettingsChanged:
     new: Any
 
 
+@dataclass(frozen=True)
+class PaintedChanged:
+    """The painted 2-D data (``Document.painted``) was replaced by ``new``."""
+
+    kind: ClassVar[str] = "painted_changed"
+    old: PaintedPoints
+    new: PaintedPoints
+
+
 DocumentEvent = (
     NodeAdded
     | NodeRemoved
@@ -228,6 +238,7 @@ DocumentEvent = (
     | NodeMoved
     | LabelChanged
     | SettingsChanged
+    | PaintedChanged
 )
 
 EVENT_TYPES: tuple[type, ...] = (
@@ -239,6 +250,7 @@ EVENT_TYPES: tuple[type, ...] = (
     NodeMoved,
     LabelChanged,
     SettingsChanged,
+    PaintedChanged,
 )
 
 
@@ -248,7 +260,7 @@ class DocumentEvents:
     Attributes
     ----------
     node_added, node_removed, edge_added, edge_removed, param_changed, node_moved,
-    label_changed, settings_changed : Signal
+    label_changed, settings_changed, painted_changed : Signal
         One per mutation kind; each receives the matching event object.
     changed : Signal
         Receives every event, after the specific signal's subscribers ran.
@@ -263,6 +275,7 @@ class DocumentEvents:
         self.node_moved = Signal("node_moved")
         self.label_changed = Signal("label_changed")
         self.settings_changed = Signal("settings_changed")
+        self.painted_changed = Signal("painted_changed")
         self.changed = Signal("changed")
 
     def signals(self) -> tuple[Signal, ...]:

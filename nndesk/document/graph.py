@@ -16,6 +16,7 @@ do                         undo
 ``old = move_node(...)``   ``move_node(id, old)``
 ``old = set_label(...)``   ``set_label(id, old)``
 ``old = set_setting(...)`` ``set_setting(name, old)``
+``old = set_painted(p)``   ``set_painted(old)``
 =========================  ==========================================
 
 Redo repeats the call with the ids the first call returned (``add_node(...,
@@ -40,9 +41,11 @@ from .events import (
     NodeAdded,
     NodeMoved,
     NodeRemoved,
+    PaintedChanged,
     ParamChanged,
     SettingsChanged,
 )
+from .painted import PaintedDataError, PaintedPoints
 from .registry import get_spec
 from .settings import get_setting_spec
 from .view import Edge, GraphView, Node, Pos
@@ -75,7 +78,7 @@ class Snapshot(GraphView):
 
     Parameters
     ----------
-    nodes, edges, settings
+    nodes, edges, settings, painted
         Parts to hold; ``Document.snapshot()`` is the usual way to get one. Parts
         are taken as given (no validation), so tests can build odd graphs.
     """
@@ -85,13 +88,16 @@ class Snapshot(GraphView):
         nodes: Iterable[Node] = (),
         edges: Iterable[Edge] = (),
         settings: Mapping[str, Any] | None = None,
+        painted: PaintedPoints | None = None,
     ) -> None:
-        self._init_parts(nodes, edges, settings)
+        self._init_parts(nodes, edges, settings, painted)
 
     def to_document(self) -> Document:
         """An editable Document with the same content (not validated again)."""
         doc = Document()
-        doc._init_parts(self._nodes.values(), self._edges, self._settings)
+        doc._init_parts(
+            self._nodes.values(), self._edges, self._settings, self._painted
+        )
         return doc
 
 
@@ -107,8 +113,8 @@ class Document(GraphView):
     ----------
     events : DocumentEvents
         ``node_added``, ``node_removed``, ``edge_added``, ``edge_removed``,
-        ``param_changed``, ``node_moved``, ``label_changed``, ``settings_changed`` and
-        the catch-all ``changed``.
+        ``param_changed``, ``node_moved``, ``label_changed``, ``settings_changed``,
+        ``painted_changed`` and the catch-all ``changed``.
 
     Examples
     --------
@@ -386,11 +392,34 @@ class Document(GraphView):
         self.events.emit(SettingsChanged(name, old, new))
         return old
 
+    # --- painted data ------------------------------------------------------------------
+    def set_painted(self, painted: PaintedPoints) -> PaintedPoints:
+        """Replace the painted 2-D data; returns the old set. Emits ``painted_changed``
+        unless the new set equals the current one.
+
+        Raises
+        ------
+        PaintedDataError
+            If ``painted`` is not a ``PaintedPoints``.
+        """
+        if not isinstance(painted, PaintedPoints):
+            raise PaintedDataError(
+                f"Painted data must be PaintedPoints, got {type(painted).__name__}."
+            )
+        old = self._painted
+        if painted == old:
+            return old
+        self._painted = painted
+        self.events.emit(PaintedChanged(old, painted))
+        return old
+
     # --- copies ------------------------------------------------------------------------
     def copy(self) -> Document:
         """An independent document with the same content and no subscribers."""
         doc = Document()
-        doc._init_parts(self._nodes.values(), self._edges, self._settings)
+        doc._init_parts(
+            self._nodes.values(), self._edges, self._settings, self._painted
+        )
         return doc
 
     def __copy__(self) -> Document:
@@ -406,7 +435,9 @@ class Document(GraphView):
         Nodes and edges are immutable records, so this copies two lists and a
         dict; later edits to the document never show in the snapshot.
         """
-        return Snapshot(self._nodes.values(), self._edges, self._settings)
+        return Snapshot(
+            self._nodes.values(), self._edges, self._settings, self._painted
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "graph.json") -> Document:

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import DocumentError, EdgeNotFoundError, NodeNotFoundError
+from .painted import PaintedPoints
 from .registry import NodeSpec, PortSpec, get_spec
 from .settings import default_settings, get_setting_spec
 
@@ -98,16 +99,19 @@ class GraphView:
     _nodes: dict[str, Node]
     _edges: list[Edge]
     _settings: dict[str, Any]
+    _painted: PaintedPoints
 
     def _init_parts(
         self,
         nodes: Iterable[Node] = (),
         edges: Iterable[Edge] = (),
         settings: Mapping[str, Any] | None = None,
+        painted: PaintedPoints | None = None,
     ) -> None:
         self._nodes = {n.id: n for n in nodes}
         self._edges = list(edges)
         self._settings = dict(default_settings() if settings is None else settings)
+        self._painted = painted if painted is not None else PaintedPoints.empty()
         self._adjacency: _Adjacency | None = None
 
     def _edges_changed(self) -> None:
@@ -309,6 +313,13 @@ class GraphView:
         get_setting_spec(name)
         return self._settings[name]
 
+    # --- painted data ------------------------------------------------------------------
+    @property
+    def painted(self) -> PaintedPoints:
+        """The painted 2-D data (``nndesk.document.painted``), which the dataset
+        spec ``painted`` trains on; empty until something is painted."""
+        return self._painted
+
     # --- whole-graph -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible data (see ``nndesk.document.schema``)."""
@@ -328,11 +339,12 @@ class GraphView:
         return subgraph_to_dict(self, chosen)
 
     def same_content(self, other: GraphView) -> bool:
-        """Equal nodes (in order), edges (in order) and settings."""
+        """Equal nodes (in order), edges (in order), settings and painted data."""
         return (
             list(self._nodes.values()) == list(other._nodes.values())
             and self._edges == other._edges
             and self._settings == other._settings
+            and self._painted == other._painted
         )
 
     def __eq__(self, other: object) -> bool:

@@ -110,7 +110,7 @@ class CompiledNetwork:
 def _frozen(view: GraphView) -> Snapshot:
     if isinstance(view, Snapshot):
         return view
-    return Snapshot(view.nodes, view.edges, view.settings)
+    return Snapshot(view.nodes, view.edges, view.settings, view.painted)
 
 
 def check_network(view: GraphView, dataset: DatasetInfo | None = None) -> list[Problem]:

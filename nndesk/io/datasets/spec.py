@@ -4,6 +4,8 @@ A spec is ``HEAD`` or ``HEAD:key=value,key=value``, where HEAD is
 
 - a generator name from ``GENERATORS`` (``spiral:n=1000,noise=0.2``,
   ``blobs:n=500,centers=4,seed=3``);
+- ``painted``: the points painted in the network's document (given to
+  ``load_dataset`` as ``painted=``, see ``nndesk.io.datasets.painted``);
 - a path to a CSV file (``data.csv:target=species``), an NPZ archive
   (``data.npz``, ``mnist.npz:split=test``), or an MNIST IDX folder or file
   (``../shared/data/fashion-mnist``, ``.../mnist:split=test``).
@@ -26,14 +28,18 @@ import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DatasetError
 from .base import TASKS, Dataset, stat_path
 from .csv_reader import read_csv
 from .idx import IDX_SPLITS, load_idx
 from .npz_reader import read_npz
+from .painted import PAINTED, painted_dataset
 from .toy import GENERATORS, SeedLike, generate
+
+if TYPE_CHECKING:
+    from ...document.painted import PaintedPoints
 
 __all__ = [
     "DATA_PATH_ENV",
@@ -163,7 +169,7 @@ def rebase_spec(spec: str, old_dir: str | Path | None, new_dir: str | Path) -> s
     except DatasetError:
         return spec  # a broken spec says so when it is loaded
     path = Path(head)
-    if head in GENERATORS or path.expanduser().is_absolute():
+    if head in GENERATORS or head == PAINTED or path.expanduser().is_absolute():
         return spec
     old = Path(old_dir) if old_dir is not None else Path.cwd()
     old, new = _real(old), _real(Path(new_dir))
@@ -184,6 +190,7 @@ def load_dataset(
     task: str | None = None,
     seed: SeedLike = 0,
     base_dir: str | Path | None = None,
+    painted: PaintedPoints | None = None,
 ) -> Dataset:
     """Make or read the dataset a spec string names.
 
@@ -199,6 +206,8 @@ def load_dataset(
         Seed for a generator when the spec has no ``seed=`` option.
     base_dir : str or Path, optional
         Folder that relative paths are resolved against (default: the current one).
+    painted : PaintedPoints, optional
+        The document's painted points, which the spec ``painted`` names.
 
     Returns
     -------
@@ -212,6 +221,8 @@ def load_dataset(
         missing file (naming the path) or anything the readers refuse.
     """
     head, options = parse_spec(spec)
+    if head == PAINTED:
+        return painted_dataset(painted, options)
     if head in GENERATORS:
         if target is not None or task is not None:
             raise DatasetError(

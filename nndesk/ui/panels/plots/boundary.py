@@ -20,17 +20,9 @@ from PySide6.QtWidgets import QLabel, QWidget
 from nndesk.ui.training.probes import MAX_HIDDEN_MAPS, GridResult, ModelInfo
 
 from .base import PlotPanel, diverging_lut
+from .colors import CLASS_COLORS
 
 __all__ = ["CLASS_COLORS", "BoundaryPanel", "class_shading"]
-
-CLASS_COLORS = np.array(
-    [
-        (8, 119, 189), (245, 147, 34), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-        (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
-    ],
-    dtype=np.float64,
-)  # fmt: skip
-"""Colour of class k is ``CLASS_COLORS[k % 10]`` (class 0 blue, class 1 orange)."""
 
 MAX_POINTS = 2000
 MAPS_PER_ROW = 4
