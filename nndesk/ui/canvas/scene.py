@@ -92,7 +92,6 @@ class CanvasScene(QGraphicsScene):
         self._refresh_timer.timeout.connect(self.refresh_status)
         self.handler: SceneHandler | None = None
         self._gesture: Gesture | None = None
-        self._swallow_release = False
         self._dataset: DatasetInfo | None = None
         self._to_build: Iterator[None] | None = None
         self._build_timer = QTimer(self)
@@ -125,14 +124,13 @@ class CanvasScene(QGraphicsScene):
         gesture = self._gesture
         if gesture is None:
             return False
+        # The rest of its drag then reaches Qt's default handlers, which do nothing
+        # with it: the press that began it made no item the mouse grabber.
         gesture.cancel()
         self._gesture = None
-        # The button is still down: its release ends the cancelled gesture.
-        self._swallow_release = gesture.button != Qt.MouseButton.NoButton
         return True
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        self._swallow_release = False
         gesture = self._gesture
         if gesture is not None:
             if event.button() != gesture.button and event.buttons() & gesture.button:
@@ -140,7 +138,6 @@ class CanvasScene(QGraphicsScene):
                 return
             # Its button is pressed anew: the release was lost (a dialog took it).
             self.cancel_gesture()
-            self._swallow_release = False
         if self.handler is not None and event.button() == Qt.MouseButton.LeftButton:
             new = self.handler.gesture_for_press(event)
             if new is not None and self.start_gesture(new):
@@ -149,12 +146,15 @@ class CanvasScene(QGraphicsScene):
         _shift_as_control(event)
         super().mousePressEvent(event)
 
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        # The second press of a double-click arrives as this event; Qt's default
+        # would make the item under it the mouse grabber and move it behind the
+        # gestures' back.
+        self.mousePressEvent(event)
+
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._gesture is not None:
             self._gesture.mouse_move(event)
-            event.accept()
-            return
-        if self._swallow_release:
             event.accept()
             return
         super().mouseMoveEvent(event)
@@ -162,10 +162,6 @@ class CanvasScene(QGraphicsScene):
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._gesture is not None:
             self._gesture.mouse_release(event)
-            event.accept()
-            return
-        if self._swallow_release:
-            self._swallow_release = False
             event.accept()
             return
         _shift_as_control(event)
