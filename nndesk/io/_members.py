@@ -43,10 +43,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FILE_FORMAT_VERSION = 2
+FILE_FORMAT_VERSION = 3
 """Newest version of the container layout (``metadata.json`` ``format_version``)
 this build reads and writes: 2 adds the run state (``run_state.json`` and
-``run_state.npz``); a file without one is written as version 1."""
+``run_state.npz``), 3 the painted data (``painted.npz``); a file is written as
+the oldest version that holds what it has (1 without either)."""
 
 FORMAT_NAME = "nndesk"
 """The ``format`` value of ``metadata.json``; tells a network file from a foreign zip."""

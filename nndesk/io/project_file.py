@@ -12,6 +12,7 @@ Layout (documented field by field in docs/file-format.md)::
     optimizer.npz   np.savez of "iterations" and "<node_id>/<param>/<slot>" arrays
     run_state.json  (format 2) what continuing the run exactly needs (nndesk.io.run_state)
     run_state.npz   (format 2) its weight sets: "resume/<key>" and "best/<key>" arrays
+    painted.npz     (format 3) the painted 2-D data: "xy", "values", "n_classes"
 
 Saving validates everything first (so a file that was saved always loads), writes
 a temporary file next to the target, syncs it and renames it over the old file.
@@ -39,6 +40,7 @@ from typing import IO, Any
 import numpy as np
 
 from ..document import Document, GraphView
+from ..document.painted import PaintedPoints
 from . import _archive
 from ._archive import ZipLimits, fail
 from ._members import (
@@ -58,6 +60,7 @@ from ._members import (
     utc_now,
 )
 from ._weights import check_optimizer_state, check_weights, expected_weight_shapes
+from .datasets.painted import painted_from_arrays, painted_to_arrays
 from .errors import FileFormatError, ProjectSaveError
 from .run_state import run_state_from_members, run_state_to_members
 
@@ -86,12 +89,13 @@ MEMBERS: tuple[str, ...] = (
     "optimizer.npz",
     "run_state.json",
     "run_state.npz",
+    "painted.npz",
 )
 """Every member a network file may hold, in the order nndesk writes them."""
 
 _RUN_MEMBERS = ("run_state.json", "run_state.npz")
 # The first format version that may hold each member (format 1 has the others).
-_SINCE = {"run_state.json": 2, "run_state.npz": 2}
+_SINCE = {"run_state.json": 2, "run_state.npz": 2, "painted.npz": 3}
 
 _REQUIRED = ("metadata.json", "graph.json")
 
@@ -120,6 +124,14 @@ _NPZ_LIMITS = ZipLimits(
     max_member_size=MAX_FILE_SIZE,
     max_total_size=MAX_FILE_SIZE,
 )
+# painted.npz: three arrays of at most 100,000 points (1.6 MB as written).
+_PAINTED_CAP = 16 * _MiB
+_PAINTED_LIMITS = ZipLimits(
+    max_members=8,
+    max_directory_size=4 << 10,
+    max_member_size=_PAINTED_CAP,
+    max_total_size=_PAINTED_CAP,
+)
 
 
 @dataclass(eq=False)
@@ -129,7 +141,8 @@ class Project:
     Attributes
     ----------
     document : Document
-        The network and its settings (training settings included).
+        The network and its settings (training settings included), and the
+        painted data (``document.painted``, the member ``painted.npz``).
     weights : dict[str, np.ndarray]
         Parameters and BatchNorm running statistics keyed ``"<node_id>/<param>"``
         (``"dense_1/kernel"``, ``"batchnorm_1/running_mean"``); float32 (or float64),
@@ -235,11 +248,13 @@ def _encode(project: Project, name: str) -> list[tuple[str, bytes, int]]:
             f"{where} project.run_state",
             ProjectSaveError,
         )
+    painted = doc.painted
+    has_painted = painted != PaintedPoints.empty()
     now = utc_now()
     metadata = {
         "format": FORMAT_NAME,
         # The oldest format that holds everything, so older nndesk opens what it can.
-        "format_version": FILE_FORMAT_VERSION if run is not None else 1,
+        "format_version": 3 if has_painted else 2 if run is not None else 1,
         "app_version": app_version(),
         "created": _created(project).isoformat(),
         "modified": now.isoformat(),
@@ -260,6 +275,9 @@ def _encode(project: Project, name: str) -> list[tuple[str, bytes, int]]:
         members.append(("run_state.json", _json_bytes(plain, where), deflated))
         members.append(("run_state.npz", _npz_bytes(arrays), zipfile.ZIP_STORED))
         n_run = len(arrays)
+    if has_painted:
+        data = _npz_bytes(painted_to_arrays(painted))
+        members.append(("painted.npz", data, zipfile.ZIP_STORED))
     _check_within_limits(doc, members, len(weights), max(len(state), n_run), where)
     return members
 
@@ -469,6 +487,9 @@ def load_project(
         state = _read_arrays(zf, "optimizer.npz", name)
         run_json = _read_json(zf, "run_state.json", name)
         run_arrays = _read_arrays(zf, "run_state.npz", name)
+        painted = _read_painted(zf, name)
+    if painted is not None:
+        document.set_painted(painted)
     trainable = check_weights(
         document, weights, f"{name}: weights.npz", FileFormatError, allow_nonfinite
     )
@@ -553,13 +574,25 @@ def _read_json(
     return _archive.parse_json(data, f"{name}: {member}", _MAX_JSON_DEPTH)
 
 
+def _read_painted(archive: zipfile.ZipFile, name: str) -> PaintedPoints | None:
+    member = "painted.npz"
+    if member not in archive.namelist():
+        return None
+    arrays = _read_arrays(archive, member, name, _PAINTED_LIMITS, _PAINTED_CAP)
+    return painted_from_arrays(arrays, f"{name}: {member}", FileFormatError)
+
+
 def _read_arrays(
-    archive: zipfile.ZipFile, member: str, name: str
+    archive: zipfile.ZipFile,
+    member: str,
+    name: str,
+    limits: ZipLimits = _NPZ_LIMITS,
+    cap: int = MAX_FILE_SIZE,
 ) -> dict[str, np.ndarray]:
     if member not in archive.namelist():
         return {}
-    data = _archive.read_member(archive, member, name, MAX_FILE_SIZE)
-    arrays = _archive.read_npz(data, f"{name}: {member}", _NPZ_LIMITS)
+    data = _archive.read_member(archive, member, name, cap)
+    arrays = _archive.read_npz(data, f"{name}: {member}", limits)
     # Arrays written on a big-endian machine load fine but in foreign byte order.
     return {
         k: a.astype(a.dtype.newbyteorder("="), copy=False) for k, a in arrays.items()
