@@ -20,9 +20,13 @@ from nndesk.training.callbacks import format_duration
 from ..panels.plots.activations import ActivationsPanel
 from ..panels.plots.boundary import BoundaryPanel
 from ..panels.plots.evaluation import EvaluationPanel
+from ..panels.plots.feature_maps import FeatureMapsPanel
+from ..panels.plots.filters import FiltersPanel
 from ..panels.plots.histograms import HistogramsPanel
+from ..panels.plots.importance import ImportancePanel
 from ..panels.plots.loss import CurvesPanel
 from ..panels.plots.network import NetworkPanel
+from ..panels.plots.saliency import SaliencyPanel
 from ..panels.training_panel import ProgressBar, TrainingPanel
 from .actions import TrainingActions
 from .probes import ModelInfo, ProbeResult
@@ -39,6 +43,10 @@ PLOT_DOCKS = (
     "activations",
     "histograms",
     "evaluation",
+    "feature_maps",
+    "filters",
+    "saliency",
+    "importance",
 )
 """The plot docks, in the order "show all" lays them out."""
 
@@ -55,6 +63,8 @@ class TrainingDocks(QObject):
         Controls and progress.
     curves, boundary, network, activations, histograms, evaluation
         The plot panels.
+    feature_maps, filters, saliency, importance
+        The views that explain the network (``training.explain``).
     docks : dict[str, QDockWidget]
         ``"training"`` and the ``PLOT_DOCKS`` names.
     info : ModelInfo or None
@@ -83,6 +93,10 @@ class TrainingDocks(QObject):
         self.activations = ActivationsPanel()
         self.histograms = HistogramsPanel()
         self.evaluation = EvaluationPanel()
+        self.feature_maps = FeatureMapsPanel()
+        self.filters = FiltersPanel()
+        self.saliency = SaliencyPanel()
+        self.importance = ImportancePanel()
         self.docks: dict[str, QDockWidget] = {}
         self.docks["training"] = w.add_panel(
             self.panel,
@@ -100,11 +114,61 @@ class TrainingDocks(QObject):
             ("activations", self.activations, "Activations"),
             ("histograms", self.histograms, "Weight Histograms"),
             ("evaluation", self.evaluation, "Evaluation"),
+            ("feature_maps", self.feature_maps, "Feature Maps"),
+            ("filters", self.filters, "Filters"),
+            ("saliency", self.saliency, "Saliency"),
+            ("importance", self.importance, "Feature Importance"),
         ):
             self.docks[key] = w.add_panel(
                 widget, title, f"{key}_dock", bottom, tabify_with="network_dock"
             )
         self.docks["network"].raise_()
+        self._connect_explain_views()
+
+    def _connect_explain_views(self) -> None:
+        # One sample for every panel: the activations' box asks the controller.
+        for view in (self.feature_maps, self.saliency):
+            view.sig_sample_requested.connect(self.activations.sample_box.setValue)
+        self.evaluation.sig_cell_clicked.connect(self._on_evaluation_cell_clicked)
+        self.evaluation.sig_evaluation_shown.connect(self._on_evaluation_shown)
+        self.importance.sig_compute_requested.connect(self.actions.evaluate.trigger)
+        self._last_pool: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._cell_turn: dict[tuple[int, int], int] = {}
+
+    def _on_evaluation_shown(self, result: object) -> None:
+        self.importance.set_importance(getattr(result, "importance", None))
+
+    def _on_evaluation_cell_clicked(self, true: int, predicted: int) -> None:
+        """Show a training sample of that true and predicted class, from the probe
+        batch; clicking the cell again shows the next one."""
+        names = class_names_of(self.info) if self.info is not None else ()
+        label = (
+            f"true {names[true]}, predicted {names[predicted]}"
+            if max(true, predicted) < len(names)
+            else f"true {true}, predicted {predicted}"
+        )
+        pool = self._last_pool
+        matches = (
+            pool[0][(pool[1] == true) & (pool[2] == predicted)]
+            if pool is not None
+            else np.zeros(0, np.int64)
+        )
+        if not len(matches):
+            self.window.statusBar().showMessage(
+                f"No training sample in the probe batch ({0 if pool is None else len(pool[0])} "
+                f"samples) is {label}.",
+                6000,
+            )
+            return
+        turn = self._cell_turn.get((true, predicted), -1) + 1
+        self._cell_turn[(true, predicted)] = turn
+        index = int(matches[turn % len(matches)])
+        self.window.statusBar().showMessage(
+            f"Sample {index}: {label} ({turn % len(matches) + 1} of {len(matches)} "
+            "in the probe batch), shown in Feature Maps, Saliency and Activations.",
+            6000,
+        )
+        self.activations.sample_box.setValue(index)
 
     def _make_menu_and_toolbar(self) -> None:
         a = self.actions
@@ -205,12 +269,19 @@ class TrainingDocks(QObject):
             self.evaluation.prepare(info.task, class_names_of(info))
             self._points_key = None
         key = (id(x), len(x))
+            self.feature_maps.set_structure(info)
+            self.filters.set_structure(info)
+            self.saliency.set_structure(info)
+            self.importance.set_structure(info)
         if key != self._points_key:
             self._points_key = key
             self.boundary.set_points(x if info.is_plane else None, y)
             self.activations.sample_box.setMaximum(max(0, len(x) - 1))
 
     def show_probe(self, probe: ProbeResult) -> None:
+            image_x = x if info.is_image else None
+            self.feature_maps.set_samples(image_x)
+            self.saliency.picker.set_samples(image_x)
         """Hand a probe to every panel that shows part of it."""
         self.network.set_weights(probe.weights)
         self.activations.set_probe(probe)
@@ -218,6 +289,11 @@ class TrainingDocks(QObject):
         self.histograms.set_histograms(probe.weight_hist, probe.grad_hist)
 
     def show_progress(self, chunk: Mapping[str, Any]) -> None:
+        self.feature_maps.set_probe(probe)
+        self.filters.set_probe(probe)
+        self.saliency.set_probe(probe)
+        if probe.pool is not None:
+            self._last_pool = probe.pool
         """Batch losses and progress: curves, progress bars, samples/s and ETA."""
         self.curves.add_batches(chunk["steps"], chunk["losses"])
         epoch, epochs = int(chunk.get("epoch", 0)), int(chunk.get("epochs", 0))
@@ -264,6 +340,12 @@ class TrainingDocks(QObject):
         self.evaluation.reset()
         self.curves.clear()
         self.panel.set_message("")
+        self.feature_maps.set_structure(None)
+        self.filters.set_structure(None)
+        self.saliency.set_structure(None)
+        self.importance.set_structure(None)
+        self._last_pool = None
+        self._cell_turn = {}
         self.panel.set_results("")
         self.panel.set_progress(0.0, "")
 

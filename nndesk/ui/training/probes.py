@@ -23,6 +23,7 @@ from nndesk.engine import metrics
 from nndesk.engine.model import Model
 from nndesk.io.datasets import Dataset
 from nndesk.training.compile import CompiledNetwork
+from nndesk.training import explain
 from nndesk.training.data import PreparedData
 from nndesk.training.session import TrainingSession
 
@@ -52,6 +53,10 @@ MAX_CURVE_POINTS = 300
 MAX_SCATTER_POINTS = 4000
 
 
+MAX_IMPORTANCE_SAMPLES = 1000
+MAX_IMPORTANCE_FEATURES = 100
+"""Feature importance is computed for tabular inputs of at most this many columns,
+on at most ``MAX_IMPORTANCE_SAMPLES`` of the evaluated samples."""
 @dataclass(frozen=True)
 class LayerInfo:
     """One column of the network view.
@@ -74,6 +79,8 @@ class LayerInfo:
         Whether it is the model's prediction.
     """
 
+    shape : tuple of int
+        Per-sample output shape (``(h, w, c)`` for a convolution or pooling layer).
     name: str
     kind: str
     units: int
@@ -84,6 +91,12 @@ class LayerInfo:
     is_output: bool = False
 
 
+    shape: tuple[int, ...] = ()
+
+    @property
+    def is_spatial(self) -> bool:
+        """Its output is channels of maps, ``(h, w, c)``."""
+        return len(self.shape) == 3 and self.kind != "Input"
 @dataclass(frozen=True)
 class ModelInfo:
     """What the panels need to know about a model and its data.
@@ -102,6 +115,8 @@ class ModelInfo:
         Class names (empty for regression).
     """
 
+    feature_names : tuple of str
+        Names of the input columns of tabular data (empty otherwise).
     layers: tuple[LayerInfo, ...]
     input_shape: tuple[int, ...]
     task: str = "classification"
@@ -109,6 +124,7 @@ class ModelInfo:
     class_names: tuple[str, ...] = ()
 
     @property
+    feature_names: tuple[str, ...] = ()
     def is_image(self) -> bool:
         """Inputs are pictures: ``(h, w)`` or ``(h, w, 1|3)``."""
         s = self.input_shape
@@ -116,6 +132,16 @@ class ModelInfo:
 
     @property
     def is_plane(self) -> bool:
+    @property
+    def is_tabular(self) -> bool:
+        """Inputs are rows of feature columns (feature importance applies)."""
+        return len(self.input_shape) == 1
+
+    @property
+    def spatial(self) -> tuple[LayerInfo, ...]:
+        """Columns whose outputs are maps (convolution, pooling), in order."""
+        return tuple(layer for layer in self.layers if layer.is_spatial)
+
         """Inputs are points of a plane (a decision boundary can be drawn)."""
         return self.input_shape == (2,)
 
@@ -150,6 +176,7 @@ def describe_network(net: CompiledNetwork, dataset: Dataset) -> ModelInfo:
         class_names=dataset.class_names or (),
     )
 
+        feature_names=dataset.feature_names or (),
 
 def session_prober(
     session: TrainingSession, data: PreparedData, dataset: Dataset
@@ -173,6 +200,7 @@ def describe_model(
     class_names: Sequence[str] = (),
 ) -> ModelInfo:
     """The columns of ``model`` as the network view draws them.
+    feature_names: Sequence[str] = (),
 
     Pass-through layers (Flatten, Reshape, Dropout) are folded into the column
     that feeds them; every other layer is a column.
@@ -190,9 +218,10 @@ def describe_model(
         has_kernel = "kernel" in layer.params
         columns.append(
             LayerInfo(
+        shape = tuple(int(d) for d in model.output_shape_of(name))
                 name=name,
                 kind=layer.type_name,
-                units=int(np.prod(model.output_shape_of(name), dtype=np.int64)),
+                units=int(np.prod(shape, dtype=np.int64)),
                 inputs=inputs,
                 kernel=f"{name}/kernel" if has_kernel else None,
                 bias=f"{name}/bias" if "bias" in layer.params else None,
@@ -200,6 +229,7 @@ def describe_model(
                 is_output=name == output,
             )
         )
+                shape=shape,
     return ModelInfo(
         layers=tuple(columns),
         input_shape=tuple(int(d) for d in model.input_shapes[0]),
@@ -208,6 +238,7 @@ def describe_model(
         class_names=tuple(str(c) for c in class_names),
     )
 
+        feature_names=tuple(str(f) for f in feature_names),
 
 # --- probes -----------------------------------------------------------------------------
 
@@ -290,6 +321,15 @@ class ProbeResult:
         The sample's true class name or value ("" when unknown).
     """
 
+    channel_peaks : dict
+        Spatial column name -> ``(channels,)`` each channel's largest value over
+        the probe batch (at most 0: the filter never fires on it).
+    saliency : explain.Saliency or None
+        Saliency maps and Grad-CAM of the sample (image inputs only).
+    pool : tuple of np.ndarray or None
+        ``(indices, true, predicted)`` of the probe batch (classification): the
+        training indices and their true and predicted class, to pick a sample by
+        its confusion-matrix cell.
     epoch: int
     step: float
     weights: dict[str, np.ndarray]
@@ -303,6 +343,9 @@ class ProbeResult:
     target: str = ""
 
 
+    channel_peaks: dict[str, np.ndarray] = field(default_factory=dict)
+    saliency: explain.Saliency | None = None
+    pool: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 class Prober:
     """Runs probes on a live model from the thread that trains it.
 
@@ -350,7 +393,16 @@ class Prober:
         )
         rng = np.random.default_rng(seed)
         count = min(len(x), int(batch_size))
-        self._batch = x[np.sort(rng.choice(len(x), size=count, replace=False))]
+        self._batch_index = np.sort(rng.choice(len(x), size=count, replace=False))
+        self._batch = x[self._batch_index]
+        self._batch_true = (
+            _labels(y[self._batch_index], info) if y is not None else None
+        )
+        self._explainer: explain.Explainer | None = None
+        if info.is_image and len(model.inputs) == len(model.outputs) == 1:
+            self._explainer = explain.Explainer(
+                model, [c.name for c in info.spatial], info.task
+            )
         self.grid_size = int(grid_size)
         self.extent: tuple[float, float, float, float] | None = None
         self._grid: np.ndarray | None = None
@@ -394,7 +446,14 @@ class Prober:
             )
             if self._grid is not None:
                 grid_outs[name] = flat[1 + n_batch :]
-        return ProbeResult(
+        peaks = {
+            c.name: explain.channel_peaks(
+                outs[self.names.index(c.name)][1 : 1 + n_batch]
+            )
+            for c in self.info.spatial
+        }
+        output = outs[self.names.index(self.info.output.name)].reshape(len(stacked), -1)
+        result = ProbeResult(
             epoch=int(epoch),
             step=float(step),
             weights=self.model.get_weights(),
@@ -408,7 +467,29 @@ class Prober:
             target=self._target_text(index),
         )
 
+            channel_peaks=peaks,
     def _target_text(self, index: int) -> str:
+        if self._batch_true is not None and self.info.task == "classification":
+            predicted = explain.class_of(output[1 : 1 + n_batch])
+            result.pool = (self._batch_index.copy(), self._batch_true, predicted)
+        if self._explainer is not None:
+            # After the histograms: the explainer's backward pass reuses the layers
+            # (it puts their gradients back, but reads none of them).
+            result.saliency = explain.saliency(
+                self._explainer, sample[0], self._classes(output[0], index)
+            )
+        return result
+
+    def _classes(self, output: np.ndarray, index: int) -> list[int]:
+        """The classes (regression outputs) a probe explains: all of them up to
+        ``explain.MAX_SALIENCY_CLASSES``, else the predicted and the true one."""
+        k = explain.class_count(self.info.output.units, self.info.task)
+        if k <= explain.MAX_SALIENCY_CLASSES:
+            return list(range(k))
+        wanted = [int(explain.class_of(output[None], self.info.task)[0])]
+        if self.y is not None and index < len(self.y):
+            wanted.append(int(_labels(self.y[index : index + 1], self.info)[0]))
+        return list(dict.fromkeys(wanted))
         if self.y is None or index >= len(self.y):
             return ""
         row = np.asarray(self.y[index]).reshape(-1)
@@ -445,6 +526,17 @@ class Prober:
 
 def _plane_grid(
     x: np.ndarray, size: int, dtype: np.dtype
+def _labels(y: np.ndarray, info: ModelInfo) -> np.ndarray:
+    """``(n,)`` int class of each target row as the loss takes it (labels, one-hot
+    rows or 0/1 values); zeros for regression."""
+    rows = np.asarray(y).reshape(len(y), -1)
+    if info.task != "classification":
+        return np.zeros(len(rows), dtype=np.int64)
+    if rows.shape[1] > 1:
+        return rows.argmax(axis=1).astype(np.int64)
+    return np.rint(rows[:, 0]).astype(np.int64)
+
+
 ) -> tuple[tuple[float, float, float, float], np.ndarray]:
     """A ``size`` x ``size`` grid over the data's bounding box plus a 10% margin."""
     lo = x.min(axis=0).astype(np.float64)
@@ -469,7 +561,8 @@ class Evaluation:
     ``y_true``/``y_pred`` (at most ``MAX_SCATTER_POINTS`` of them, first output) and
     ``r2``, ``mae``, ``rmse`` (over every sample and output). ``n`` samples were
     scored: the first ``n`` of the split's ``total`` when a live evaluation
-    subsamples for speed (``total`` 0 or ``n``: all of them).
+    subsamples for speed (``total`` 0 or ``n``: all of them). Tabular inputs also
+    get ``importance`` (on the first ``MAX_IMPORTANCE_SAMPLES`` scored samples).
     """
 
     split: str
@@ -488,6 +581,7 @@ class Evaluation:
     rmse: float | None = None
 
 
+    importance: explain.Importance | None = None
 def evaluate_model(
     model: Model,
     x: np.ndarray,
@@ -525,6 +619,7 @@ def evaluate_model(
     )
     if info.task != "classification":
         return _regression(result, y, pred)
+    result.importance = _importance(model, x, y, info)
     k = 2 if pred.ndim == 1 or pred.shape[1] == 1 else int(pred.shape[1])
     names = (
         info.class_names if len(info.class_names) == k else tuple(map(str, range(k)))
@@ -540,6 +635,20 @@ def evaluate_model(
 
 def _regression(result: Evaluation, y: np.ndarray, pred: np.ndarray) -> Evaluation:
     yt = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+def _importance(
+    model: Model, x: np.ndarray, y: np.ndarray, info: ModelInfo
+) -> explain.Importance | None:
+    """Feature importance of a tabular model (None for other inputs)."""
+    if not info.is_tabular or not 0 < info.input_shape[0] <= MAX_IMPORTANCE_FEATURES:
+        return None
+    if len(model.inputs) != 1 or len(model.outputs) != 1 or len(x) == 0:
+        return None
+    m = min(len(x), MAX_IMPORTANCE_SAMPLES)
+    return explain.feature_importance(
+        explain.Explainer(model, [], info.task), x[:m], y[:m], info.feature_names
+    )
+
+
     yp = np.asarray(pred, dtype=np.float64).reshape(len(pred), -1)
     result.r2 = metrics.r2(yt, yp)
     result.mae = metrics.mae(yt, yp)

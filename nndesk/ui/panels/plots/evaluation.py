@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QResizeEvent
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -101,7 +101,19 @@ class CellCounts(pg.GraphicsObject):
 
 class EvaluationPanel(PlotPanel):
     """Shows the latest ``Evaluation``; plots are rebuilt only when the task or the
-    classes change, and updated in place otherwise."""
+    classes change, and updated in place otherwise.
+
+    Signals
+    -------
+    sig_cell_clicked(int, int)
+        A confusion-matrix cell was clicked: (true class, predicted class).
+    sig_evaluation_shown(object)
+        Every evaluation given to the panel (or None), for the views that show
+        other parts of it.
+    """
+
+    sig_cell_clicked = Signal(int, int)
+    sig_evaluation_shown = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Evaluation", parent)
@@ -135,6 +147,7 @@ class EvaluationPanel(PlotPanel):
         orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
         if self.splitter.orientation() != orientation:
             self.splitter.setOrientation(orientation)
+        self.graphics.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
             total = event.size().width() if wide else event.size().height()
             share = self.side_share if wide else (0.62, 0.38)
             self.splitter.setSizes([int(total * share[0]), int(total * share[1])])
@@ -171,17 +184,36 @@ class EvaluationPanel(PlotPanel):
             self._layout_key = key
             self._clear_content()
 
+        self._fit_roc_legend()
     def _clear_content(self) -> None:
         if self.cm_image is not None:
             k = len(self._layout_key[1]) if self._layout_key else 0
             self.cm_image.setImage(np.zeros((k, k)), levels=(0.0, 1.0))
         if self.cell_counts is not None:
+        self.sig_evaluation_shown.emit(evaluation)
             self.cell_counts.set_counts(None, None)
         for curve in self.roc_curves.values():
             curve.setData([], [])
         if self.scatter is not None:
             self.scatter.setData([], [])
         for r in range(self.table.rowCount()):
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """(true, predicted) class of the confusion-matrix cell at a scene point."""
+        plot, ev = self.cm_plot, self.evaluation
+        if plot is None or ev is None or ev.confusion is None:
+            return None
+        if not plot.vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        point = plot.vb.mapSceneToView(scene_pos)
+        k = len(ev.confusion)
+        row, col = int(round(point.y())), int(round(point.x()))
+        return (row, col) if 0 <= row < k and 0 <= col < k else None
+
+    def _on_scene_mouse_clicked(self, event: object) -> None:
+        cell = self.cell_at(event.scenePos())  # type: ignore[attr-defined]
+        if cell is not None:
+            self.sig_cell_clicked.emit(*cell)
+
             for c in range(self.table.columnCount()):
                 item = self.table.item(r, c)
                 if item is not None:

@@ -1,0 +1,174 @@
+"""Feature maps: every convolution and pooling layer's channels for one sample.
+
+Each layer is one image (its channels tiled in a near-square grid, computed by
+``training.explain``) in one plot, so a redraw is one ``setImage`` per layer. The
+colour scope decides what spans the full colour range: each channel, each layer
+(the default: a layer whose maps grow or die shows it) or the whole network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QLabel, QWidget
+
+from nndesk.training import explain
+from nndesk.ui.training.probes import ModelInfo, ProbeResult
+
+from .base import PlotPanel
+from .sample_picker import (
+    SamplePicker,
+    heat_lut,
+    notice_label,
+    prediction_text,
+    to_rgba,
+)
+
+__all__ = ["SCOPE_LABELS", "FeatureMapsPanel"]
+
+SCOPE_LABELS = {
+    "channel": "Per channel",
+    "layer": "Per layer",
+    "network": "Whole network",
+}
+MAX_PLOTS_PER_ROW = 4
+
+
+class FeatureMapsPanel(PlotPanel):
+    """The chosen sample's feature maps, live.
+
+    Signals
+    -------
+    sig_sample_requested(int)
+        The user chose another sample (training index).
+    """
+
+    sig_sample_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Feature Maps", parent)
+        self.picker = SamplePicker(self)
+        self.picker.sig_sample_requested.connect(self.sig_sample_requested)
+        self.scope_box = QComboBox(self)
+        for key, label in SCOPE_LABELS.items():
+            self.scope_box.addItem(label, key)
+        self.scope_box.setCurrentIndex(list(SCOPE_LABELS).index("layer"))
+        self.scope_box.setToolTip(
+            "What spans the full colour range: each channel, each layer, or all "
+            "layers together"
+        )
+        self.scope_box.currentIndexChanged.connect(self._on_scope_box_changed)
+        self.controls.insertWidget(0, self.picker, 1)
+        self.controls.insertWidget(1, QLabel("Colours", self))
+        self.controls.insertWidget(2, self.scope_box)
+        self.notice = notice_label(self)
+        self.layout().addWidget(self.notice)
+        self.info: ModelInfo | None = None
+        self.probe: ProbeResult | None = None
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.images: dict[str, pg.ImageItem] = {}
+        self._lut = heat_lut()
+        self.set_structure(None)
+
+    @property
+    def scope(self) -> str:
+        """The colour scope: ``"channel"``, ``"layer"`` or ``"network"``."""
+        return str(self.scope_box.currentData())
+
+    def set_scope(self, scope: str) -> None:
+        """Choose the colour scope (as the user would)."""
+        self.scope_box.setCurrentIndex(list(SCOPE_LABELS).index(scope))
+
+    # --- structure ---------------------------------------------------------------------
+    def set_structure(
+        self, info: ModelInfo | None, x: np.ndarray | None = None
+    ) -> None:
+        """One plot per convolution or pooling layer of ``info``."""
+        self.graphics.clear()
+        self.plots, self.images = {}, {}
+        self.info, self.probe = info, None
+        self.picker.set_samples(x)
+        layers = info.spatial if info is not None else ()
+        if info is None:
+            self._say("No network yet: draw one and choose its data.")
+            return
+        if not layers:
+            self._say(
+                "Feature maps need convolution or pooling layers; this network has none."
+            )
+            return
+        self._say("")
+        for k, column in enumerate(layers):
+            h, w, c = column.shape
+            plot = self.graphics.addPlot(
+                row=k // MAX_PLOTS_PER_ROW,
+                col=k % MAX_PLOTS_PER_ROW,
+                title=f"{column.name} · {h}×{w}×{c}",
+            )
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.invertY(True)
+            plot.setAspectLocked(True)
+            plot.hideAxis("left")
+            plot.hideAxis("bottom")
+            image = pg.ImageItem(axisOrder="row-major")
+            plot.addItem(image)
+            self.plots[column.name] = plot
+            self.images[column.name] = image
+        self._apply_palette()
+
+    def set_samples(self, x: np.ndarray | None) -> None:
+        """The training inputs the picker offers."""
+        self.picker.set_samples(x)
+
+    def _say(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+        self.splitter.setVisible(not text)
+        self.scope_box.setEnabled(not text)
+
+    # --- data -----------------------------------------------------------------------------
+    def set_probe(self, probe: ProbeResult) -> None:
+        """Show the maps in ``probe`` (kept by reference)."""
+        self.probe = probe
+        if self.info is not None:
+            self.picker.show_sample(
+                probe.sample_index, prediction_text(probe, self.info)
+            )
+        self.schedule_redraw()
+
+    def maps(self) -> dict[str, np.ndarray]:
+        """Layer name -> ``(h, w, c)`` the probed sample's maps (empty without a probe)."""
+        probe, info = self.probe, self.info
+        if probe is None or info is None:
+            return {}
+        out = {}
+        for column in info.spatial:
+            values = probe.activations.get(column.name)
+            if values is not None and values.size == column.units:
+                out[column.name] = values.reshape(column.shape)
+        return out
+
+    def grids(self) -> dict[str, np.ndarray]:
+        """Layer name -> the tiled, scaled grid drawn (NaN between tiles)."""
+        scaled = explain.scale_maps(self.maps(), self.scope)
+        return {name: explain.channel_grid(m) for name, m in scaled.items()}
+
+    def _on_scope_box_changed(self, _index: int) -> None:
+        self.schedule_redraw()
+
+    def _redraw(self) -> None:
+        for name, grid in self.grids().items():
+            image = self.images.get(name)
+            if image is not None:
+                image.setImage(to_rgba(grid, self._lut), autoLevels=False)
+
+    def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
+        columns: dict[str, Sequence[object] | np.ndarray] = {}
+        for name, m in self.maps().items():
+            columns[f"{name}_channel_mean"] = m.mean(axis=(0, 1))
+            columns[f"{name}_channel_max"] = m.max(axis=(0, 1))
+        return columns

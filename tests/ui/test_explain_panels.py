@@ -1,0 +1,288 @@
+"""The explanation panels (feature maps, filters, saliency, feature importance)
+driven like a user, on probes of real models, and the confusion-cell pick."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QFileDialog
+from ui_helpers import OFFSCREEN_NOISE
+
+from nndesk.engine.layers import Dense, Flatten, Input
+from nndesk.engine.model import Model
+from nndesk.training import explain
+from nndesk.ui.panels.plots.feature_maps import FeatureMapsPanel
+from nndesk.ui.panels.plots.filters import FiltersPanel
+from nndesk.ui.panels.plots.importance import ImportancePanel
+from nndesk.ui.panels.plots.saliency import PREDICTED, SaliencyPanel
+from nndesk.ui.training.probes import Prober, describe_model, evaluate_model
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "training"))
+from explain_helpers import PlainConv, dense_model  # noqa: E402
+
+pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
+
+CLASSES = ("cat", "dog", "owl")
+
+
+def image_setup():
+    """A 3-class model on 8x8x1 images: conv_1 (6x6x4, filter 0 dead),
+    conv_2 (4x4x3), conv_3 (1x1x2: no Grad-CAM), and its prober."""
+    inp = Input((8, 8, 1), name="image")
+    h = PlainConv(4, 3, name="conv_1")(inp)
+    h = PlainConv(3, 3, name="conv_2")(h)
+    h = PlainConv(2, 4, name="conv_3")(h)
+    out = Dense(3, activation="softmax", name="out")(Flatten(name="flat")(h))
+    model = Model(inp, out, seed=1).build()
+    model.layer("conv_1").params["bias"][0] = -100.0  # never fires
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, 3, 40)
+    info = describe_model(model, class_names=CLASSES)
+    return model, info, x, y, Prober(model, info, x, y, batch_size=32)
+
+
+def shown(qtbot, panel, width=900, height=420):
+    qtbot.addWidget(panel)
+    panel.resize(width, height)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def test_feature_maps_one_grid_per_layer_in_each_colour_scope(qtbot):
+    _, info, x, _, prober = image_setup()
+    panel = shown(qtbot, FeatureMapsPanel())
+    panel.set_structure(info, x)
+    assert list(panel.images) == ["conv_1", "conv_2", "conv_3"]
+    probe = prober.probe(5, 0, 0.0)
+    panel.set_probe(probe)
+    panel.flush()
+    assert panel.scope == "layer"  # the default
+    maps = panel.maps()
+    assert maps["conv_1"].shape == (6, 6, 4)
+    np.testing.assert_array_equal(
+        maps["conv_2"].reshape(-1), probe.activations["conv_2"]
+    )
+    drawn = panel.images["conv_1"].image
+    assert drawn.shape[:2] == explain.channel_grid(maps["conv_1"]).shape
+    by_layer = panel.grids()["conv_2"]
+    for scope in ("channel", "network"):
+        panel.scope_box.setCurrentIndex(panel.scope_box.findData(scope))
+        assert panel.scope == scope
+        panel.flush()
+        expected = explain.channel_grid(explain.scale_maps(maps, scope)["conv_2"])
+        np.testing.assert_array_equal(panel.grids()["conv_2"], expected)
+    assert not np.array_equal(panel.grids()["conv_2"], by_layer, equal_nan=True)
+    # Each channel spans [0, 1] in the per-channel scope.
+    panel.set_scope("channel")
+    grid = panel.grids()["conv_2"]
+    assert np.nanmax(grid) == pytest.approx(1.0)
+    assert panel.picker.caption.text().startswith("sample 5 · true: ")
+    assert set(panel.csv_columns()) >= {"conv_1_channel_mean", "conv_3_channel_max"}
+
+
+def test_picking_a_sample_by_index_and_from_the_strip(qtbot):
+    _, info, x, _, prober = image_setup()
+    panel = shown(qtbot, FeatureMapsPanel(), width=1100)
+    panel.set_structure(info, x)
+    panel.set_probe(prober.probe(0, 0, 0.0))
+    with qtbot.waitSignal(panel.sig_sample_requested) as asked:
+        panel.picker.box.setValue(14)
+    assert asked.args == [14]
+    strip = panel.picker.strip
+    assert list(strip.visible_indices()) == list(range(12, 24))
+    third = strip._thumb_rect(3).center()
+    with qtbot.waitSignal(panel.sig_sample_requested) as asked:
+        qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=third)
+    assert asked.args == [15]
+    # A probe of the sample asked for updates the box without asking again.
+    with qtbot.assertNotEmitted(panel.sig_sample_requested):
+        panel.set_probe(prober.probe(15, 0, 0.0))
+    assert panel.picker.index == 15 and strip.current == 15
+
+
+def test_views_that_do_not_apply_say_so_in_one_line(qtbot):
+    info = describe_model(dense_model(), class_names=CLASSES)
+    maps, filters = shown(qtbot, FeatureMapsPanel()), shown(qtbot, FiltersPanel())
+    saliency, importance = (
+        shown(qtbot, SaliencyPanel()),
+        shown(qtbot, ImportancePanel()),
+    )
+    maps.set_structure(info)
+    filters.set_structure(info)
+    saliency.set_structure(info)
+    importance.set_structure(info)
+    assert maps.notice.isVisible() and "convolution or pooling" in maps.notice.text()
+    assert not maps.graphics.isVisible()
+    assert filters.notice.isVisible() and "convolution" in filters.notice.text()
+    assert saliency.notice.isVisible() and "(4,)" in saliency.notice.text()
+    assert not importance.notice.isVisible()  # tabular: it applies
+    _, image_info, _, _, _ = image_setup()
+    importance.set_structure(image_info)
+    assert importance.notice.isVisible() and "(8, 8, 1)" in importance.notice.text()
+    maps.set_structure(image_info)
+    assert not maps.notice.isVisible() and maps.graphics.isVisible()
+
+
+def test_filters_show_kernels_and_badge_the_dead_filter(qtbot):
+    model, info, _, _, prober = image_setup()
+    panel = shown(qtbot, FiltersPanel())
+    panel.set_structure(info)
+    assert [c.name for c in panel.layers] == ["conv_1", "conv_2", "conv_3"]
+    probe = prober.probe(0, 0, 0.0)
+    panel.set_probe(probe)
+    panel.flush()
+    assert list(panel.dead["conv_1"]) == [0]
+    assert (
+        probe.channel_peaks["conv_1"][0] <= 0 < probe.channel_peaks["conv_1"][1:].min()
+    )
+    badges = [b for b in panel.badges["conv_1"] if b.isVisible()]
+    assert len(badges) == 1 and badges[0].textItem.toPlainText() == "dead"
+    assert "1 dead" in panel.plots["conv_1"].titleLabel.text
+    # First layer (1 input channel): a 2x2 grid of 3x3 tiles.
+    assert panel.images["conv_1"].image.shape == (7, 7, 4)
+    # Deeper: one row per filter, one tile per input channel.
+    assert panel.images["conv_2"].image.shape == (3 * 4 - 1, 4 * 4 - 1, 4)
+    # Live: new weights redraw, the dead filter comes back to life.
+    model.layer("conv_1").params["bias"][0] = 5.0
+    panel.set_probe(prober.probe(0, 1, 1.0))
+    panel.flush()
+    assert len(panel.dead["conv_1"]) == 0
+    assert not any(b.isVisible() for b in panel.badges["conv_1"])
+    assert "dead" not in panel.plots["conv_1"].titleLabel.text
+    assert list(panel.csv_columns()["conv_1_dead"]) == [0, 0, 0, 0]
+
+
+def test_saliency_methods_classes_and_grad_cam_layers(qtbot):
+    _, info, _, _, prober = image_setup()
+    panel = shown(qtbot, SaliencyPanel())
+    panel.set_structure(info)
+    probe = prober.probe(3, 0, 0.0)
+    s = probe.saliency
+    assert s is not None and s.classes == (0, 1, 2)
+    panel.set_probe(probe)
+    panel.flush()
+    predicted = panel.chosen_class()
+    assert panel.class_box.currentData() == PREDICTED
+    assert predicted == int(np.argmax(probe.activations["out"]))
+    np.testing.assert_array_equal(panel.shown, s.vanilla[predicted])
+    for method, maps in (("grad_x_input", s.grad_x_input), ("smooth", s.smooth)):
+        panel.method_box.setCurrentIndex(panel.method_box.findData(method))
+        panel.flush()
+        np.testing.assert_array_equal(panel.shown, maps[predicted])
+    panel.set_class(2)
+    panel.flush()
+    np.testing.assert_array_equal(panel.shown, s.smooth[2])
+    # Grad-CAM: the layer list greys out the 1x1 layer, with the reason.
+    assert not panel.layer_box.isVisibleTo(panel)
+    panel.set_method("grad_cam")
+    assert panel.layer_box.isVisibleTo(panel)
+    assert panel.layer_enabled("conv_1") and panel.layer_enabled("conv_2")
+    assert not panel.layer_enabled("conv_3")
+    row = panel.layer_box.findData("conv_3")
+    assert "1x1" in panel.layer_box.itemData(row, Qt.ItemDataRole.ToolTipRole)
+    assert panel.layer == "conv_2"  # the deepest usable layer by default
+    panel.flush()
+    np.testing.assert_array_equal(panel.shown, s.grad_cam["conv_2"][2])
+    assert panel.over_image.image.shape[:2] == (8, 8)  # upsampled over the sample
+    panel.set_layer("conv_3")  # refused, as the list refuses it
+    assert panel.layer == "conv_2"
+    panel.set_layer("conv_1")
+    panel.flush()
+    np.testing.assert_array_equal(panel.shown, s.grad_cam["conv_1"][2])
+    assert panel.status.text() == "Grad-CAM on conv_1"
+
+
+def test_feature_importance_bars_and_csv_export(qtbot, tmp_path, monkeypatch):
+    model = dense_model(dtype=np.float32)
+    info = describe_model(
+        model, class_names=CLASSES, feature_names=("age", "height", "weight", "zero")
+    )
+    x = np.random.default_rng(3).normal(size=(120, 4)).astype(np.float32)
+    x[:, 3] = 0.0
+    y = model.predict(x).argmax(axis=1)
+    evaluation = evaluate_model(model, x, y, info)
+    imp = evaluation.importance
+    assert imp is not None and imp.features == ("age", "height", "weight", "zero")
+    assert imp.baseline == 1.0 and imp.gradient[3] == 0.0 and imp.permutation[3] == 0.0
+    panel = shown(qtbot, ImportancePanel())
+    panel.set_structure(info)
+    assert not panel.csv_button.isEnabled()
+    with qtbot.waitSignal(panel.sig_compute_requested):
+        qtbot.mouseClick(panel.compute_button, Qt.MouseButton.LeftButton)
+    panel.set_importance(imp)
+    panel.flush()
+    assert panel.csv_button.isEnabled()
+    assert panel.order[-1] == 3 or imp.permutation[panel.order[-1]] == 0.0
+    widths = panel.permutation_bars.opts["width"]
+    np.testing.assert_allclose(widths, np.abs(imp.permutation[panel.order]))
+    target = tmp_path / "importance.csv"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "CSV (*.csv)")
+    )
+    qtbot.mouseClick(panel.csv_button, Qt.MouseButton.LeftButton)
+    rows = list(csv.DictReader(target.open()))
+    assert [r["feature"] for r in rows] == ["age", "height", "weight", "zero"]
+    for row, g, p in zip(rows, imp.gradient, imp.permutation, strict=True):
+        assert float(row["gradient_x_input"]) == pytest.approx(g, rel=1e-6)
+        assert float(row["permutation_accuracy_drop"]) == pytest.approx(p, abs=1e-12)
+    # Cancelled dialog: nothing written.
+    target.unlink()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    qtbot.mouseClick(panel.csv_button, Qt.MouseButton.LeftButton)
+    assert not target.exists()
+
+
+def _click_cell(qtbot, evaluation, true: int, predicted: int) -> None:
+    plot = evaluation.cm_plot
+    scene = plot.vb.mapViewToScene(QPointF(predicted, true))
+    view = evaluation.graphics
+    point = view.mapFromScene(scene)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point))
+
+
+@pytest.mark.slow
+def test_clicking_a_confusion_cell_shows_one_of_its_samples(qtbot, main_window):
+    from nndesk.ui.training.controller import attach_training
+
+    training = getattr(main_window, "training", None) or attach_training(main_window)
+    qtbot.waitUntil(lambda: training.view.info is not None, timeout=10_000)
+    assert main_window.edit_setting("epochs", 1)
+    with qtbot.waitSignal(training.sig_run_finished, timeout=30_000):
+        training.actions.train.trigger()
+    training.evaluate()
+    view = training.view
+    qtbot.waitUntil(lambda: view.evaluation.evaluation is not None, timeout=10_000)
+    # The spiral is tabular: importance came with the evaluation, the image
+    # views say why they are empty.
+    assert view.importance.importance is not None
+    assert view.importance.importance.features == tuple(
+        view.info.feature_names or ("x0", "x1")
+    )
+    assert view.feature_maps.notice.text() and view.saliency.notice.text()
+    view.docks["evaluation"].raise_()
+    view.evaluation.resize(800, 400)
+    view.evaluation.flush()
+    qtbot.waitUntil(lambda: view.evaluation.isVisible(), timeout=5_000)
+    pool = training.last_probe.pool
+    assert pool is not None
+    indices, true, predicted = pool
+    wanted = int(true[0]), int(predicted[0])
+    matches = indices[(true == wanted[0]) & (predicted == wanted[1])]
+    _click_cell(qtbot, view.evaluation, *wanted)
+    qtbot.waitUntil(
+        lambda: training.last_probe.sample_index == int(matches[0]), timeout=10_000
+    )
+    assert view.activations.sample_index == int(matches[0])
+    assert "probe batch" in main_window.statusBar().currentMessage()
+    if len(matches) > 1:  # a second click shows the next one
+        _click_cell(qtbot, view.evaluation, *wanted)
+        qtbot.waitUntil(
+            lambda: training.last_probe.sample_index == int(matches[1]), timeout=10_000
+        )
