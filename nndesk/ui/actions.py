@@ -10,6 +10,23 @@ from .theme import Theme
 
 StandardKey = QKeySequence.StandardKey
 
+CANVAS_GESTURES: tuple[tuple[str, str], ...] = (
+    ("Drag a node", "moves it, with the rest of the selection"),
+    ("Alt+drag a node", "drags a copy of the selection away (Duplicate)"),
+    ("Drag a node or a palette entry onto an edge", "inserts it there"),
+    ("Drag from a port", "connects; released on empty canvas, adds a connected node"),
+    ("Drag on empty canvas", "selects what the band touches (Shift or Ctrl adds)"),
+    ("Esc", "cancels the drag in progress and puts everything back"),
+)
+"""The canvas's mouse gestures (``nndesk/ui/canvas/gestures``), for Help next to
+the keys; a drag that changes the network is one undo step."""
+
+
+def gestures_html() -> str:
+    """CANVAS_GESTURES as a paragraph for the Help box."""
+    rows = "".join(f"<li><b>{what}</b>: {does}</li>" for what, does in CANVAS_GESTURES)
+    return f"<p><b>Mouse</b> (each edit is one undo step):</p><ul>{rows}</ul>"
+
 
 class Actions(QObject):
     """Every menu/toolbar action of the main window; the window connects them.
@@ -52,7 +69,10 @@ class Actions(QObject):
         self.copy = self._make("&Copy", StandardKey.Copy, "copy", "Copy the selection")
         self.paste = self._make("&Paste", StandardKey.Paste, "paste", "Paste nodes")
         self.duplicate = self._make(
-            "D&uplicate", QKeySequence("Ctrl+D"), "duplicate", "Duplicate the selection"
+            "D&uplicate",
+            QKeySequence("Ctrl+D"),
+            "duplicate",
+            "Duplicate the selection (or Alt+drag a node)",
         )
         self.delete = self._make(
             "&Delete",

@@ -489,3 +489,26 @@ def test_a_double_click_then_drag_is_a_move_like_any_other(
     qtbot.mouseRelease(viewport, LEFT, NONE, start + QPoint(0, 90))
     assert doc.node("dense_2").pos == (old[0], old[1] + 90)
     assert editor.undo_stack.count() == 1 and positions_match_the_document(editor)
+
+
+def test_help_lists_the_mouse_gestures(qtbot, main_window) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    seen: list[str] = []
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append(box.text())
+            box.accept()
+        else:
+            QTimer.singleShot(20, answer)
+
+    QTimer.singleShot(0, answer)
+    main_window.actions.help.trigger()
+    assert seen, "the help box did not open"
+    assert "Alt+drag a node" in seen[0] and "Duplicate" in seen[0]
+    assert "Esc" in seen[0] and "Drag on empty canvas" in seen[0]
+    tip = main_window.actions.duplicate.toolTip()
+    assert "Alt+drag" in tip and "Ctrl+D" in tip
