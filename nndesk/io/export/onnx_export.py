@@ -269,8 +269,8 @@ def _add(g: OnnxGraph, layer: Any, inputs: list[str], out: str) -> None:
 
 
 def _concatenate(g: OnnxGraph, layer: Any, inputs: list[str], out: str) -> None:
-    rank = len(layer.input_shapes[0])
-    axis = layer.axis % rank + 1  # a per-sample axis; ONNX counts the batch too
+    # A per-sample axis: ONNX counts the batch axis too, except from the back.
+    axis = layer.axis if layer.axis < 0 else layer.axis + 1
     g.op("Concat", inputs, out, layer.name, axis=axis)
 
 

@@ -147,6 +147,7 @@ class _Reader:
         weights: dict[str, np.ndarray] | None = None,
         output: str | None = None,
     ) -> None:
+        inputs = [self._distinct(node, src, inputs[:k]) for k, src in enumerate(inputs)]
         self.pieces.append(
             Piece(
                 layer_type,
@@ -158,6 +159,16 @@ class _Reader:
             )
         )
         self.tensor[output or node.output[0]] = len(self.pieces) - 1
+
+    def _distinct(self, node: Any, src: int, earlier: list[int]) -> int:
+        """``src``, or a linear Activation after it when ``node`` already reads it:
+        a canvas node takes one edge from another (Concat(x, x) is legal ONNX)."""
+        if src not in earlier:
+            return src
+        self.pieces.append(
+            Piece("Activation", {"activation": "linear"}, [src], f"{node.name}/copy")
+        )
+        return len(self.pieces) - 1
 
     def follow(self, tensor: str, op_type: str) -> tuple[int, Any] | None:
         """The sole consumer of ``tensor`` if it is an ``op_type`` node."""
@@ -171,6 +182,12 @@ class _Reader:
         if len(ins) != 2 or tensor not in ins:
             return None
         return ins[1] if ins[0] == tensor else ins[0]
+
+
+def _f32(value: Any) -> float:
+    """A float ONNX held in float32, as its shortest decimal (1e-05, not
+    9.999999747378752e-06)."""
+    return float(str(np.float32(value)))
 
 
 def _is_scalar(value: np.ndarray | None, target: float, tol: float = 1e-6) -> bool:
@@ -251,7 +268,7 @@ def _activation(
 ) -> None:
     params: dict[str, Any] = {"activation": act}
     if alpha is not None:
-        params["alpha"] = float(alpha)
+        params["alpha"] = _f32(alpha)
     r.add(node, "Activation", params, [r.source_of(node, node.input[0])], None, output)
 
 
@@ -352,7 +369,7 @@ def _dropout(r: _Reader, i: int, node: Any) -> None:
         if mode is None or bool(mode.reshape(())):
             raise r.fail(node, "runs in training mode")
     ratio = r.const(node.input[1]) if len(node.input) > 1 and node.input[1] else None
-    rate = float(ratio.reshape(())) if ratio is not None else 0.5
+    rate = _f32(ratio.reshape(())) if ratio is not None else 0.5
     r.add(node, "Dropout", {"rate": rate}, [r.source_of(node, node.input[0])])
 
 
@@ -368,8 +385,8 @@ def _batch_norm_piece(r: _Reader, node: Any, src: int, output: str) -> None:
             raise r.fail(node, f"computes its {key} at run time")
         weights[key] = value
     params = {
-        "epsilon": float(a.get("epsilon", 1e-5)),
-        "momentum": 1.0 - float(a.get("momentum", 0.9)),
+        "epsilon": _f32(a.get("epsilon", 1e-5)),
+        "momentum": _f32(1.0 - _f32(a.get("momentum", 0.9))),
     }
     r.add(node, "BatchNorm", params, [src], weights, output)
 
@@ -452,6 +469,19 @@ def _concat(r: _Reader, i: int, node: Any) -> None:
         {"axis": axis - 1 if axis > 0 else axis},
         [r.source_of(node, name) for name in node.input],
     )
+
+
+def _constant(r: _Reader, i: int, node: Any) -> None:
+    a = r.attrs(node)
+    if "value" in a:
+        value = r.onnx.numpy_helper.to_array(a["value"])
+    elif "value_float" in a or "value_int" in a:
+        value = np.asarray(a.get("value_float", a.get("value_int")))
+    elif "value_floats" in a or "value_ints" in a:
+        value = np.asarray(a.get("value_floats", a.get("value_ints")))
+    else:
+        raise r.fail(node, "holds a kind of constant nndesk does not read")
+    r.consts[node.output[0]] = value
 
 
 def _unsupported(r: _Reader, i: int, node: Any) -> None:
@@ -550,18 +580,21 @@ def onnx_to_project(proto: Any, source: str = "the model") -> Project:
         )
     )
     reader.tensor[input_name] = 0
+    for i, node in enumerate(reader.nodes):  # constants first: patterns look ahead
+        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+            reader.done.add(i)
+            _constant(reader, i, node)
     for i, node in enumerate(reader.nodes):
         if i in reader.done:
             continue
         reader.done.add(i)
-        if any(t in reader.blocked for t in node.input):
-            reader.blocked.update(node.output)  # downstream of an unsupported node
-            continue
         importer = (
             OP_IMPORTERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
         )
         if importer is None:
             _unsupported(reader, i, node)
+        elif any(t in reader.blocked for t in node.input):
+            reader.blocked.update(node.output)  # downstream of an unsupported node
         else:
             importer(reader, i, node)
     if reader.unsupported:
@@ -728,7 +761,18 @@ def _node_args(
     merged = {
         k: v for k, v in dict(record.get("params") or {}).items() if spec.has_param(k)
     }
-    merged.update({k: v for k, v in piece.params.items() if spec.has_param(k)})
+    for key, value in piece.params.items():
+        if not spec.has_param(key):
+            continue
+        saved = merged.get(key)
+        # ONNX holds floats in float32 (BatchNorm's momentum as 1 - momentum):
+        # keep the saved value the graph's was rounded from.
+        if not (
+            isinstance(value, float)
+            and isinstance(saved, (int, float))
+            and math.isclose(saved, value, rel_tol=1e-5, abs_tol=1e-7)
+        ):
+            merged[key] = value
     return spec.type_name, merged
 
 
@@ -784,7 +828,13 @@ def _document(
                 f"{type_name} layer nndesk refuses ({exc})"
             ) from exc
         for src in piece.inputs:
-            doc.connect(ids[src], "out", ids[k], "in")
+            try:
+                doc.connect(ids[src], "out", ids[k], "in")
+            except NNDeskError as exc:
+                raise ModelImportError(
+                    f"Cannot import {source}: ONNX node '{piece.onnx_name}' cannot "
+                    f"be connected as drawn ({exc})"
+                ) from exc
     _add_output(doc, pieces[prediction], ids[prediction], saved, len(pieces))
     return doc, ids
 

@@ -1,0 +1,117 @@
+"""Make the PyTorch-exported ONNX fixtures of tests/io/test_onnx_import.py.
+
+Run with the reference environment (PyTorch is never imported by the tests):
+
+    /work/refvenv/bin/python tests/io/make_onnx_fixtures.py
+
+For each model it writes ``tests/io/data/onnx/<name>.onnx`` (``torch.onnx.export``,
+the TorchScript exporter, opset 17, dynamic batch) and ``<name>.npz`` holding the
+input ``x`` and PyTorch's output ``y`` (float32, eval mode). Weights and running
+statistics are seeded and moved away from their initial values, so a mapping
+error (a transposed kernel, ONNX's momentum) shows in the outputs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+OUT = Path(__file__).parent / "data" / "onnx"
+OPSET = 17
+
+
+class Skip(nn.Module):
+    """Add and Concat, and a dense layer written as ``x @ w + b`` (MatMul + Add)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(6, 8)
+        self.fc2 = nn.Linear(8, 8)
+        self.w = nn.Parameter(torch.randn(14, 1) * 0.3)
+        self.b = nn.Parameter(torch.randn(1) * 0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.fc1(x))
+        h = h + torch.tanh(self.fc2(h))
+        z = torch.cat([h, x], dim=1)
+        return torch.sigmoid(z @ self.w + self.b)
+
+
+def mlp() -> nn.Module:
+    """Fashion-MNIST-style MLP on 5x5 inputs."""
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(25, 16),
+        nn.ReLU(),
+        nn.Linear(16, 12),
+        nn.Tanh(),
+        nn.Linear(12, 4),
+        nn.Softmax(dim=-1),
+    )
+
+
+def mlp_extras() -> nn.Module:
+    """BatchNorm1d, Dropout and the other activations."""
+    return nn.Sequential(
+        nn.Linear(7, 10),
+        nn.BatchNorm1d(10, momentum=0.2, eps=1e-3),
+        nn.LeakyReLU(0.2),
+        nn.Dropout(0.3),
+        nn.Linear(10, 9),
+        nn.GELU(),
+        nn.Linear(9, 8),
+        nn.SiLU(),
+        nn.ELU(0.7),
+        nn.Linear(8, 6),
+        nn.Softplus(),
+        nn.Linear(6, 1),
+        nn.Sigmoid(),
+    )
+
+
+MODELS = {
+    "torch_mlp": (mlp, (5, 5)),
+    "torch_mlp_extras": (mlp_extras, (7,)),
+    "torch_skip": (Skip, (6,)),
+}
+
+
+def make(name: str, build, shape: tuple[int, ...], seed: int) -> None:
+    torch.manual_seed(seed)
+    model = build()
+    model.train()
+    with torch.no_grad():
+        for _ in range(3):  # move BatchNorm's running statistics off 0 and 1
+            model(torch.randn(32, *shape) * 2 + 0.5)
+    model.eval()
+    x = torch.randn(11, *shape) * 1.5
+    with torch.no_grad():
+        y = model(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (x,),
+            str(OUT / f"{name}.onnx"),
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=["x"],
+            output_names=["y"],
+            dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
+        )
+    np.savez(OUT / f"{name}.npz", x=x.numpy(), y=y.numpy())
+    print(f"{name}: {(OUT / f'{name}.onnx').stat().st_size} bytes")
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for seed, (name, (build, shape)) in enumerate(MODELS.items()):
+        make(name, build, shape, seed)
+
+
+if __name__ == "__main__":
+    main()
