@@ -34,7 +34,7 @@ from nndesk.document.graph import Document
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
 
-from .actions import Actions
+from .actions import Actions, gestures_html
 from .canvas.editor import CanvasEditor
 from .canvas.status import GraphStatus, format_count
 from .canvas.view import GRID_SIZE, PROJECT_SUFFIX, project_path_from_mime
@@ -741,7 +741,7 @@ class MainWindow(QMainWindow):
             "<p><b>Edit</b>: select a node to edit it in the inspector; with nothing "
             "selected the inspector shows the dataset and training settings.</p>"
             "<p><b>Navigate</b>: wheel to zoom, middle button or Space+drag to pan, "
-            "Ctrl+0 to fit.</p>",
+            "Ctrl+0 to fit.</p>" + gestures_html(),
         )
 
     def show_about(self) -> None:
