@@ -267,33 +267,33 @@ class TrainingDocks(QObject):
                 [c.name for c in info.layers if c.kernel or c.bias]
             )
             self.evaluation.prepare(info.task, class_names_of(info))
-            self._points_key = None
-        key = (id(x), len(x))
             self.feature_maps.set_structure(info)
             self.filters.set_structure(info)
             self.saliency.set_structure(info)
             self.importance.set_structure(info)
+            self._points_key = None
+        key = (id(x), len(x))
         if key != self._points_key:
             self._points_key = key
             self.boundary.set_points(x if info.is_plane else None, y)
             self.activations.sample_box.setMaximum(max(0, len(x) - 1))
-
-    def show_probe(self, probe: ProbeResult) -> None:
             image_x = x if info.is_image else None
             self.feature_maps.set_samples(image_x)
             self.saliency.picker.set_samples(image_x)
+
+    def show_probe(self, probe: ProbeResult) -> None:
         """Hand a probe to every panel that shows part of it."""
         self.network.set_weights(probe.weights)
         self.activations.set_probe(probe)
         self.boundary.set_grid(probe.grid)
         self.histograms.set_histograms(probe.weight_hist, probe.grad_hist)
-
-    def show_progress(self, chunk: Mapping[str, Any]) -> None:
         self.feature_maps.set_probe(probe)
         self.filters.set_probe(probe)
         self.saliency.set_probe(probe)
         if probe.pool is not None:
             self._last_pool = probe.pool
+
+    def show_progress(self, chunk: Mapping[str, Any]) -> None:
         """Batch losses and progress: curves, progress bars, samples/s and ETA."""
         self.curves.add_batches(chunk["steps"], chunk["losses"])
         epoch, epochs = int(chunk.get("epoch", 0)), int(chunk.get("epochs", 0))
@@ -338,14 +338,14 @@ class TrainingDocks(QObject):
         self.boundary.set_points(None, None)
         self.histograms.set_structure([])
         self.evaluation.reset()
-        self.curves.clear()
-        self.panel.set_message("")
         self.feature_maps.set_structure(None)
         self.filters.set_structure(None)
         self.saliency.set_structure(None)
         self.importance.set_structure(None)
         self._last_pool = None
         self._cell_turn = {}
+        self.curves.clear()
+        self.panel.set_message("")
         self.panel.set_results("")
         self.panel.set_progress(0.0, "")
 

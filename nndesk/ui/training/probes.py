@@ -22,8 +22,8 @@ import numpy as np
 from nndesk.engine import metrics
 from nndesk.engine.model import Model
 from nndesk.io.datasets import Dataset
-from nndesk.training.compile import CompiledNetwork
 from nndesk.training import explain
+from nndesk.training.compile import CompiledNetwork
 from nndesk.training.data import PreparedData
 from nndesk.training.session import TrainingSession
 
@@ -51,12 +51,12 @@ MAX_HIDDEN_MAPS = 16
 """Per-unit decision maps shown per hidden layer (the first units)."""
 MAX_CURVE_POINTS = 300
 MAX_SCATTER_POINTS = 4000
-
-
 MAX_IMPORTANCE_SAMPLES = 1000
 MAX_IMPORTANCE_FEATURES = 100
 """Feature importance is computed for tabular inputs of at most this many columns,
 on at most ``MAX_IMPORTANCE_SAMPLES`` of the evaluated samples."""
+
+
 @dataclass(frozen=True)
 class LayerInfo:
     """One column of the network view.
@@ -77,10 +77,10 @@ class LayerInfo:
         Activation name of a Dense or Activation layer.
     is_output : bool
         Whether it is the model's prediction.
-    """
-
     shape : tuple of int
         Per-sample output shape (``(h, w, c)`` for a convolution or pooling layer).
+    """
+
     name: str
     kind: str
     units: int
@@ -89,14 +89,14 @@ class LayerInfo:
     bias: str | None = None
     activation: str | None = None
     is_output: bool = False
-
-
     shape: tuple[int, ...] = ()
 
     @property
     def is_spatial(self) -> bool:
         """Its output is channels of maps, ``(h, w, c)``."""
         return len(self.shape) == 3 and self.kind != "Input"
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What the panels need to know about a model and its data.
@@ -113,25 +113,23 @@ class ModelInfo:
         Canonical loss name.
     class_names : tuple of str
         Class names (empty for regression).
-    """
-
     feature_names : tuple of str
         Names of the input columns of tabular data (empty otherwise).
+    """
+
     layers: tuple[LayerInfo, ...]
     input_shape: tuple[int, ...]
     task: str = "classification"
     loss: str = ""
     class_names: tuple[str, ...] = ()
+    feature_names: tuple[str, ...] = ()
 
     @property
-    feature_names: tuple[str, ...] = ()
     def is_image(self) -> bool:
         """Inputs are pictures: ``(h, w)`` or ``(h, w, 1|3)``."""
         s = self.input_shape
         return len(s) == 2 or (len(s) == 3 and s[-1] in (1, 3))
 
-    @property
-    def is_plane(self) -> bool:
     @property
     def is_tabular(self) -> bool:
         """Inputs are rows of feature columns (feature importance applies)."""
@@ -142,6 +140,8 @@ class ModelInfo:
         """Columns whose outputs are maps (convolution, pooling), in order."""
         return tuple(layer for layer in self.layers if layer.is_spatial)
 
+    @property
+    def is_plane(self) -> bool:
         """Inputs are points of a plane (a decision boundary can be drawn)."""
         return self.input_shape == (2,)
 
@@ -174,9 +174,9 @@ def describe_network(net: CompiledNetwork, dataset: Dataset) -> ModelInfo:
         task=dataset.task,
         loss=net.loss,
         class_names=dataset.class_names or (),
+        feature_names=dataset.feature_names or (),
     )
 
-        feature_names=dataset.feature_names or (),
 
 def session_prober(
     session: TrainingSession, data: PreparedData, dataset: Dataset
@@ -198,9 +198,9 @@ def describe_model(
     task: str = "classification",
     loss: str = "",
     class_names: Sequence[str] = (),
+    feature_names: Sequence[str] = (),
 ) -> ModelInfo:
     """The columns of ``model`` as the network view draws them.
-    feature_names: Sequence[str] = (),
 
     Pass-through layers (Flatten, Reshape, Dropout) are folded into the column
     that feeds them; every other layer is a column.
@@ -216,9 +216,9 @@ def describe_model(
             continue
         alias[name] = name
         has_kernel = "kernel" in layer.params
+        shape = tuple(int(d) for d in model.output_shape_of(name))
         columns.append(
             LayerInfo(
-        shape = tuple(int(d) for d in model.output_shape_of(name))
                 name=name,
                 kind=layer.type_name,
                 units=int(np.prod(shape, dtype=np.int64)),
@@ -227,18 +227,18 @@ def describe_model(
                 bias=f"{name}/bias" if "bias" in layer.params else None,
                 activation=getattr(layer, "activation_name", None),
                 is_output=name == output,
+                shape=shape,
             )
         )
-                shape=shape,
     return ModelInfo(
         layers=tuple(columns),
         input_shape=tuple(int(d) for d in model.input_shapes[0]),
         task=task,
         loss=loss,
         class_names=tuple(str(c) for c in class_names),
+        feature_names=tuple(str(f) for f in feature_names),
     )
 
-        feature_names=tuple(str(f) for f in feature_names),
 
 # --- probes -----------------------------------------------------------------------------
 
@@ -319,8 +319,6 @@ class ProbeResult:
         For 2-D inputs only.
     target : str
         The sample's true class name or value ("" when unknown).
-    """
-
     channel_peaks : dict
         Spatial column name -> ``(channels,)`` each channel's largest value over
         the probe batch (at most 0: the filter never fires on it).
@@ -330,6 +328,8 @@ class ProbeResult:
         ``(indices, true, predicted)`` of the probe batch (classification): the
         training indices and their true and predicted class, to pick a sample by
         its confusion-matrix cell.
+    """
+
     epoch: int
     step: float
     weights: dict[str, np.ndarray]
@@ -341,11 +341,11 @@ class ProbeResult:
     mean_activations: dict[str, np.ndarray]
     grid: GridResult | None = None
     target: str = ""
-
-
     channel_peaks: dict[str, np.ndarray] = field(default_factory=dict)
     saliency: explain.Saliency | None = None
     pool: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
 class Prober:
     """Runs probes on a live model from the thread that trains it.
 
@@ -465,10 +465,8 @@ class Prober:
             mean_activations=means,
             grid=self._grid_result(grid_outs) if grid_outs else None,
             target=self._target_text(index),
-        )
-
             channel_peaks=peaks,
-    def _target_text(self, index: int) -> str:
+        )
         if self._batch_true is not None and self.info.task == "classification":
             predicted = explain.class_of(output[1 : 1 + n_batch])
             result.pool = (self._batch_index.copy(), self._batch_true, predicted)
@@ -490,6 +488,8 @@ class Prober:
         if self.y is not None and index < len(self.y):
             wanted.append(int(_labels(self.y[index : index + 1], self.info)[0]))
         return list(dict.fromkeys(wanted))
+
+    def _target_text(self, index: int) -> str:
         if self.y is None or index >= len(self.y):
             return ""
         row = np.asarray(self.y[index]).reshape(-1)
@@ -524,8 +524,6 @@ class Prober:
         return GridResult(self.extent, np.array(output, dtype=np.float32), hidden)
 
 
-def _plane_grid(
-    x: np.ndarray, size: int, dtype: np.dtype
 def _labels(y: np.ndarray, info: ModelInfo) -> np.ndarray:
     """``(n,)`` int class of each target row as the loss takes it (labels, one-hot
     rows or 0/1 values); zeros for regression."""
@@ -537,6 +535,8 @@ def _labels(y: np.ndarray, info: ModelInfo) -> np.ndarray:
     return np.rint(rows[:, 0]).astype(np.int64)
 
 
+def _plane_grid(
+    x: np.ndarray, size: int, dtype: np.dtype
 ) -> tuple[tuple[float, float, float, float], np.ndarray]:
     """A ``size`` x ``size`` grid over the data's bounding box plus a 10% margin."""
     lo = x.min(axis=0).astype(np.float64)
@@ -579,9 +579,9 @@ class Evaluation:
     r2: float | None = None
     mae: float | None = None
     rmse: float | None = None
-
-
     importance: explain.Importance | None = None
+
+
 def evaluate_model(
     model: Model,
     x: np.ndarray,
@@ -617,9 +617,9 @@ def evaluate_model(
         epoch=int(epoch),
         total=n if total is None else int(total),
     )
+    result.importance = _importance(model, x, y, info)
     if info.task != "classification":
         return _regression(result, y, pred)
-    result.importance = _importance(model, x, y, info)
     k = 2 if pred.ndim == 1 or pred.shape[1] == 1 else int(pred.shape[1])
     names = (
         info.class_names if len(info.class_names) == k else tuple(map(str, range(k)))
@@ -633,8 +633,6 @@ def evaluate_model(
     return result
 
 
-def _regression(result: Evaluation, y: np.ndarray, pred: np.ndarray) -> Evaluation:
-    yt = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
 def _importance(
     model: Model, x: np.ndarray, y: np.ndarray, info: ModelInfo
 ) -> explain.Importance | None:
@@ -649,6 +647,8 @@ def _importance(
     )
 
 
+def _regression(result: Evaluation, y: np.ndarray, pred: np.ndarray) -> Evaluation:
+    yt = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
     yp = np.asarray(pred, dtype=np.float64).reshape(len(pred), -1)
     result.r2 = metrics.r2(yt, yp)
     result.mae = metrics.mae(yt, yp)

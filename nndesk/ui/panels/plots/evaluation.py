@@ -117,6 +117,7 @@ class EvaluationPanel(PlotPanel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Evaluation", parent)
+        self.graphics.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
         self.side_share = (0.74, 0.26)
         self.summary = QLabel("No evaluation yet: train or press Evaluate.", self)
         self.controls.insertWidget(0, self.summary)
@@ -147,7 +148,6 @@ class EvaluationPanel(PlotPanel):
         orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
         if self.splitter.orientation() != orientation:
             self.splitter.setOrientation(orientation)
-        self.graphics.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
             total = event.size().width() if wide else event.size().height()
             share = self.side_share if wide else (0.62, 0.38)
             self.splitter.setSizes([int(total * share[0]), int(total * share[1])])
@@ -156,11 +156,29 @@ class EvaluationPanel(PlotPanel):
         """Show ``evaluation`` (kept by reference); None empties the plots (their
         items stay, for the next evaluation of the same task)."""
         self.evaluation = evaluation
+        self.sig_evaluation_shown.emit(evaluation)
         if evaluation is None:
             self._clear_content()
             self.summary.setText("No evaluation yet: train or press Evaluate.")
             return
         self.schedule_redraw()
+
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """(true, predicted) class of the confusion-matrix cell at a scene point."""
+        plot, ev = self.cm_plot, self.evaluation
+        if plot is None or ev is None or ev.confusion is None:
+            return None
+        if not plot.vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        point = plot.vb.mapSceneToView(scene_pos)
+        k = len(ev.confusion)
+        row, col = int(round(point.y())), int(round(point.x()))
+        return (row, col) if 0 <= row < k and 0 <= col < k else None
+
+    def _on_scene_mouse_clicked(self, event: object) -> None:
+        cell = self.cell_at(event.scenePos())  # type: ignore[attr-defined]
+        if cell is not None:
+            self.sig_cell_clicked.emit(*cell)
 
     def reset(self) -> None:
         """Forget the plots of the network shown (another network comes, or none)."""
@@ -184,36 +202,17 @@ class EvaluationPanel(PlotPanel):
             self._layout_key = key
             self._clear_content()
 
-        self._fit_roc_legend()
     def _clear_content(self) -> None:
         if self.cm_image is not None:
             k = len(self._layout_key[1]) if self._layout_key else 0
             self.cm_image.setImage(np.zeros((k, k)), levels=(0.0, 1.0))
         if self.cell_counts is not None:
-        self.sig_evaluation_shown.emit(evaluation)
             self.cell_counts.set_counts(None, None)
         for curve in self.roc_curves.values():
             curve.setData([], [])
         if self.scatter is not None:
             self.scatter.setData([], [])
         for r in range(self.table.rowCount()):
-    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
-        """(true, predicted) class of the confusion-matrix cell at a scene point."""
-        plot, ev = self.cm_plot, self.evaluation
-        if plot is None or ev is None or ev.confusion is None:
-            return None
-        if not plot.vb.sceneBoundingRect().contains(scene_pos):
-            return None
-        point = plot.vb.mapSceneToView(scene_pos)
-        k = len(ev.confusion)
-        row, col = int(round(point.y())), int(round(point.x()))
-        return (row, col) if 0 <= row < k and 0 <= col < k else None
-
-    def _on_scene_mouse_clicked(self, event: object) -> None:
-        cell = self.cell_at(event.scenePos())  # type: ignore[attr-defined]
-        if cell is not None:
-            self.sig_cell_clicked.emit(*cell)
-
             for c in range(self.table.columnCount()):
                 item = self.table.item(r, c)
                 if item is not None:
@@ -238,6 +237,9 @@ class EvaluationPanel(PlotPanel):
     def _build_classification(self, names: Sequence[str]) -> None:
         k = len(names)
         plot = self.graphics.addPlot(row=0, col=0, title="Confusion matrix")
+        plot.setToolTip(
+            "Click a cell to see one of its samples in Feature Maps and Saliency"
+        )
         plot.setMenuEnabled(False)
         plot.invertY(True)
         plot.setAspectLocked(True)
