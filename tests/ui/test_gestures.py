@@ -328,6 +328,7 @@ def test_alt_drag_duplicates_the_selection_with_its_edges(
     assert [i.node_id for i in editor.scene.node_items()] == list(doc.node_ids)
     assert {n: doc.node(n).pos for n in originals} == originals
     assert editor.view.viewport().cursor().shape() == Qt.CursorShape.DragCopyCursor
+    assert editor.last_message == "Release to place copies of 2 nodes; Esc cancels."
     qtbot.mouseRelease(viewport, LEFT, ALT, start + QPoint(60, 240))
     assert editor.selected_node_ids() == ["dense_4", "dense_5"]
     assert doc.has_edge(Edge("dense_4", "out", "dense_5", "in"))
@@ -458,6 +459,7 @@ def test_a_new_document_cancels_the_gesture(qtbot, editor: CanvasEditor) -> None
     editor.set_document(spiral_classifier())
     assert editor.scene.gesture is None
     assert editor.view.viewport().cursor().shape() == Qt.CursorShape.ArrowCursor
+    assert editor.last_message == ""
     qtbot.mouseRelease(editor.view.viewport(), LEFT, ALT, s.end)
     assert editor.document is not None and len(editor.document) == 5
 

@@ -100,6 +100,9 @@ class DuplicateDrag(Gesture):
             self.scene.addItem(line)
             self.ghost_edges.append(line)
         self.editor.view.viewport().setCursor(Qt.CursorShape.DragCopyCursor)
+        n = len(self.node_ids)
+        copies = "a copy" if n == 1 else f"copies of {n} nodes"
+        self.editor.show_message(f"Release to place {copies}; Esc cancels.")
         return True
 
     def mouse_release(self, event: QGraphicsSceneMouseEvent) -> None:
@@ -121,6 +124,8 @@ class DuplicateDrag(Gesture):
             self.editor.paste_data(data, offset, "Duplicate")
 
     def restore(self) -> None:
+        if self.copying:
+            self.editor.show_message("")
         for item in (*self.ghost_edges, *self.ghosts.values()):
             if item.scene() is not None:
                 self.scene.removeItem(item)
