@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QFormLayout,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QProgressBar,
     QSizePolicy,
@@ -78,7 +78,9 @@ class TrainingPanel(QWidget):
         buttons = QGridLayout()
         buttons.setSpacing(4)
         self.buttons: dict[str, QToolButton] = {}
-        columns = 4
+        # Three columns: four of these buttons side by side made the right dock
+        # column 440 px wide at 1280x800, narrowing the canvas and the plots.
+        columns = 3
         for k, action in enumerate(actions):
             button = QToolButton(self)
             button.setDefaultAction(action)
@@ -107,9 +109,19 @@ class TrainingPanel(QWidget):
         )
         self.epochs = self.epochs_field.widget
         self.epochs.setToolTip("Epochs each press of Train runs")
-        form = QFormLayout()
-        form.addRow("Learning rate", self.lr_field.row)
-        form.addRow("Epochs per run", self.epochs_field.row)
+        # Both fields on one row: the inspector above needs the height more.
+        form = QHBoxLayout()
+        for text, field in (
+            ("Learning rate", self.lr_field),
+            ("Epochs per run", self.epochs_field),
+        ):
+            label = QLabel(text, self)
+            label.setBuddy(field.widget)
+            label.setToolTip(field.widget.toolTip())
+            form.addWidget(label)
+            form.addWidget(field.row, 1)
+        for field in (self.lr_field, self.epochs_field):
+            field.widget.setMinimumWidth(6 * self.fontMetrics().averageCharWidth())
 
         self.state = QLabel(_STATE_TEXT["idle"], self)
         self.progress = ProgressBar(self)
@@ -127,11 +139,13 @@ class TrainingPanel(QWidget):
             Qt.TextInteractionFlag.TextSelectableByMouse
         )
 
+        status = QHBoxLayout()
+        status.addWidget(self.state)
+        status.addWidget(self.progress, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addLayout(form)
-        layout.addWidget(self.state)
-        layout.addWidget(self.progress)
+        layout.addLayout(status)
         layout.addWidget(self.results)
         layout.addWidget(self.message)
         layout.addStretch(1)

@@ -238,7 +238,9 @@ class TrainingDocks(QObject):
             [self.docks["training"]], [self.panel.sizeHint().height()], vertical
         )
         plots = [self.docks[k] for k in ("curves", "boundary", "network")]
-        width = w.width()
+        # The right dock column runs the full height beside the plots.
+        right = w.docks.get("inspector_dock")
+        width = w.width() - (right.sizeHint().width() if right is not None else 0)
         shares = (0.36, 0.28, 0.36)
         w.resizeDocks(plots, [int(width * s) for s in shares], horizontal)
 

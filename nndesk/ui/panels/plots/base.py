@@ -20,7 +20,7 @@ import numpy as np
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QFontMetrics, QPalette
+from PySide6.QtGui import QAction, QColor, QFontMetrics, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QGraphicsItem,
@@ -278,6 +278,8 @@ class PlotPanel(QWidget):
         self.title = title
         self.side_share = (0.68, 0.32)
         self._sized = False
+        self._narrow = False
+        self.fold_side = True  # False: the panel arranges its side table itself
         self.redraw_count = 0
         self.next_redraw = 0.0
         self.redraw_seconds = 0.0  # smoothed cost of one redraw and its paint
@@ -344,7 +346,7 @@ class PlotPanel(QWidget):
 
     def showEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        if not self._sized and self.splitter.count() > 1:
+        if not self._sized and self.splitter.count() > 1 and not self._narrow:
             # A side table gets a third of the width the first time it is shown.
             self._sized = True
             width = max(self.width(), 300)
@@ -353,6 +355,34 @@ class PlotPanel(QWidget):
             )
         if self._dirty:
             _redraw_scheduler().add(self)
+
+    def narrow_width(self) -> int:
+        """Below this width a side table gives its room to the plots (it stays
+        behind the splitter handle at the right edge, which drags it out)."""
+        return 24 * self.fontMetrics().height()
+
+    @property
+    def is_narrow(self) -> bool:
+        """Whether the side table is folded away for lack of width."""
+        return self._narrow
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self.splitter.count() < 2 or not self.fold_side:
+            return
+        width = event.size().width()
+        narrow = width < self.narrow_width()
+        if narrow == self._narrow:
+            return
+        # Only when the width crosses the limit: a split the user dragged stays.
+        self._narrow = narrow
+        self.splitter.setCollapsible(1, narrow)
+        if narrow:
+            self.splitter.setSizes([width, 0])
+        else:
+            self.splitter.setSizes(
+                [int(width * self.side_share[0]), int(width * self.side_share[1])]
+            )
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
         super().changeEvent(event)

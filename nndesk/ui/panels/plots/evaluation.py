@@ -7,12 +7,13 @@ The numbers come from the worker (``probes.evaluate_model``, built on
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QResizeEvent
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QResizeEvent
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -36,6 +37,13 @@ MAX_CELL_LABELS = 20
 
 SIDE_BY_SIDE_NAMES = 4
 """Classes up to which the predicted-class axis prints names (else numbers)."""
+
+MIN_COUNT_PX = 7.0
+"""The smallest text height (pixels) a confusion-matrix count is printed at."""
+
+ROC_LEGEND_UP_TO = 10
+"""Classes up to which the ROC curves have a legend (beside the plot); with more,
+the plot's title gives their mean AUC."""
 
 _REPORT_COLUMNS = ("precision", "recall", "f1", "support")
 
@@ -78,15 +86,37 @@ class CellCounts(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
         return QRectF(-0.5, -0.5, self.k, self.k)
 
+    def text_font(self, base: QFont, width: float, height: float) -> QFont | None:
+        """``base``, made smaller if the widest count would not fit a cell of
+        ``width`` x ``height`` pixels; None when even the smallest readable size
+        (``MIN_COUNT_PX``) would not (a count running into its neighbours reads as
+        one long wrong number)."""
+        widest = str(int(self.counts.max())) if self.counts.size else "0"
+        metrics = QFontMetricsF(base)
+        scale = min(
+            1.0,
+            (width - 2.0) / max(1.0, metrics.horizontalAdvance(widest)),
+            (height - 1.0) / max(1.0, metrics.height()),
+        )
+        font = QFont(base)
+        if scale < 1.0:
+            size = base.pointSizeF() if base.pointSizeF() > 0 else 9.0
+            font.setPointSizeF(size * scale)
+        if QFontMetricsF(font).height() < MIN_COUNT_PX:
+            return None
+        return font
+
     def paint(self, painter: QPainter, *args: object) -> None:
         if not self.shown:
             return
         to_device = painter.transform()
         size = to_device.map(QPointF(1.0, 1.0)) - to_device.map(QPointF(0.0, 0.0))
         w, h = abs(size.x()), abs(size.y())
-        if min(w, h) < 8:
+        font = self.text_font(painter.font(), w, h)
+        if font is None:
             return  # cells too small to hold a number
         painter.save()
+        painter.setFont(font)
         painter.resetTransform()  # text at a constant pixel size
         colours = (QColor(20, 20, 20), QColor(250, 250, 250))
         align = Qt.AlignmentFlag.AlignCenter
@@ -119,6 +149,7 @@ class EvaluationPanel(PlotPanel):
         super().__init__("Evaluation", parent)
         self.graphics.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
         self.side_share = (0.74, 0.26)
+        self.fold_side = False  # narrow, the table goes under the plots instead
         self.summary = QLabel("No evaluation yet: train or press Evaluate.", self)
         self.controls.insertWidget(0, self.summary)
         self.table = QTableWidget(0, len(_REPORT_COLUMNS), self)
@@ -139,6 +170,8 @@ class EvaluationPanel(PlotPanel):
         self.roc_curves: dict[str, pg.PlotDataItem] = {}
         self.scatter_plot: pg.PlotItem | None = None
         self.scatter: pg.ScatterPlotItem | None = None
+        self._cm_names: tuple[str, ...] = ()
+        self._mean_auc: float | None = None
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
@@ -151,6 +184,7 @@ class EvaluationPanel(PlotPanel):
             total = event.size().width() if wide else event.size().height()
             share = self.side_share if wide else (0.62, 0.38)
             self.splitter.setSizes([int(total * share[0]), int(total * share[1])])
+        self._fit_roc_legend()
 
     def set_evaluation(self, evaluation: Evaluation | None) -> None:
         """Show ``evaluation`` (kept by reference); None empties the plots (their
@@ -245,17 +279,9 @@ class EvaluationPanel(PlotPanel):
         plot.setAspectLocked(True)
         plot.setLabel("left", "true class")
         plot.setLabel("bottom", "predicted class")
-        ticks = [[(i, str(n)) for i, n in enumerate(names)]]
-        plot.getAxis("left").setTicks(ticks)
-        if k > SIDE_BY_SIDE_NAMES:
-            # Names side by side under narrow columns run into each other: the
-            # columns are numbered, in the order of the rows' names.
-            plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(k)]])
-            plot.getAxis("left").setTicks(
-                [[(i, f"{n} ({i})") for i, n in enumerate(names)]]
-            )
-        else:
-            plot.getAxis("bottom").setTicks(ticks)
+        # Names side by side under narrow columns run into each other: past
+        # SIDE_BY_SIDE_NAMES classes the columns are numbered, in the order of the
+        # rows' names ("Coat (4)"); see _thin_cm_ticks.
         image = pg.ImageItem(axisOrder="row-major")
         image.setLookupTable(pg.colormap.get("CET-L12").getLookupTable(0.0, 1.0, 256))
         image.setImage(np.zeros((k, k)), levels=(0.0, 1.0))
@@ -265,6 +291,9 @@ class EvaluationPanel(PlotPanel):
             self.cell_counts = CellCounts(k)
             plot.addItem(self.cell_counts)
         self.cm_plot, self.cm_image = plot, image
+        self._cm_names = tuple(names)
+        plot.vb.sigResized.connect(self._thin_cm_ticks)
+        self._thin_cm_ticks()
 
         roc = self.graphics.addPlot(row=0, col=1, title="ROC curves")
         roc.setMenuEnabled(False)
@@ -275,13 +304,51 @@ class EvaluationPanel(PlotPanel):
         rates = [[(v, f"{v:g}") for v in (0.0, 0.5, 1.0)]]
         roc.getAxis("bottom").setTicks(rates)
         roc.getAxis("left").setTicks(rates)
-        roc.addLegend(offset=(-10, -10), labelTextSize="8pt")
+        if k <= ROC_LEGEND_UP_TO:
+            # Beside the plot, not over the curves it names.
+            legend = pg.LegendItem(frame=False, labelTextSize="8pt")
+            self.graphics.addItem(legend, row=0, col=2)
+            roc.legend = legend  # roc.plot(name=...) lists its curves here
         roc.plot(
             [0, 1],
             [0, 1],
             pen=pg.mkPen(150, 150, 150, width=1, style=Qt.PenStyle.DashLine),
         )
         self.roc_plot = roc
+        # The matrix holds the counts: it gets the larger share of the width.
+        self.graphics.ci.layout.setColumnStretchFactor(0, 3)
+        self.graphics.ci.layout.setColumnStretchFactor(1, 2)
+
+    def cm_tick_labels(self) -> dict[str, list[tuple[float, str]]]:
+        """The labelled ticks of the confusion matrix's axes ("left", "bottom")."""
+        if self.cm_plot is None:
+            return {}
+        return {
+            name: [t for t in self.cm_plot.getAxis(name)._tickLevels[0] if t[1]]
+            for name in ("left", "bottom")
+        }
+
+    def _thin_cm_ticks(self) -> None:
+        """Label every class while the labels fit, else every n-th (30 classes in
+        a short dock printed their names on top of each other)."""
+        plot, names = self.cm_plot, self._cm_names
+        if plot is None or not names:
+            return
+        k = len(names)
+        vb = plot.vb
+        cell = min(vb.width(), vb.height()) / max(1, k)  # aspect locked: square
+        left, bottom = plot.getAxis("left"), plot.getAxis("bottom")
+        metrics = QFontMetricsF(left.style["tickFont"] or left.font())
+        numbered = k > SIDE_BY_SIDE_NAMES
+        rows = [f"{n} ({i})" if numbered else str(n) for i, n in enumerate(names)]
+        cols = [str(i) if numbered else str(n) for i, n in enumerate(names)]
+        widest = max(metrics.horizontalAdvance(c) for c in cols) + 4
+        row_step = _label_step(metrics.height() + 1, cell)
+        col_step = _label_step(widest, cell)
+        for axis, labels, step in ((left, rows, row_step), (bottom, cols, col_step)):
+            major = [(i, t) for i, t in enumerate(labels) if i % step == 0]
+            minor = [(i, "") for i in range(k) if i % step]
+            axis.setTicks([major, minor])
 
     def _build_regression(self) -> None:
         plot = self.graphics.addPlot(row=0, col=0, title="Predicted vs actual")
@@ -345,6 +412,9 @@ class EvaluationPanel(PlotPanel):
                 # One curve (a binary classifier) needs no class name.
                 text = f"AUC {area:.3f}" if len(ev.roc) == 1 else f"{name} {area:.2f}"
                 curve.opts["name"] = text
+        self._mean_auc = (
+            float(np.mean([area for *_, area in ev.roc])) if ev.roc else None
+        )
         if self.roc_plot is not None and self.roc_plot.legend is not None:
             legend = self.roc_plot.legend
             changed = False
@@ -355,7 +425,42 @@ class EvaluationPanel(PlotPanel):
                     changed = True
             if changed:
                 legend.updateSize()
+        self._fit_roc_legend()
         self._fill_table(ev)
+
+    def roc_legend_shown(self) -> bool:
+        """Whether the ROC curves' legend is laid out beside their plot."""
+        roc = self.roc_plot
+        return roc is not None and roc.legend is not None and roc.legend.isVisible()
+
+    def _fit_roc_legend(self) -> None:
+        """The legend beside the ROC plot while both plots keep a useful width;
+        otherwise (and past ROC_LEGEND_UP_TO classes) the title gives the mean AUC."""
+        roc = self.roc_plot
+        if roc is None:
+            return
+        legend = roc.legend
+        em = self.fontMetrics().height()
+        room = legend is not None and (
+            self.graphics.width() >= legend.boundingRect().width() + 2 * 14 * em
+        )
+        if legend is not None and room != legend.isVisible():
+            layout = self.graphics.ci
+            if room:
+                layout.addItem(legend, row=0, col=2)
+                legend.show()
+            else:
+                layout.removeItem(legend)
+                legend.hide()
+        several = self._mean_auc is not None and len(self.roc_curves) > 1
+        title = (
+            f"ROC, mean AUC {self._mean_auc:.3f}"
+            if several and not room
+            else "ROC curves"
+        )
+        if roc.titleLabel.text != title:
+            roc.setTitle(title)
+            style_plot(roc, self.palette())
 
     def _fill_table(self, ev: Evaluation) -> None:
         report = ev.report or {}
@@ -409,6 +514,12 @@ class EvaluationPanel(PlotPanel):
             columns[f"roc_{name}_tpr"] = tpr
             columns[f"roc_{name}_auc"] = [area]
         return columns
+
+
+def _label_step(label_px: float, cell_px: float) -> int:
+    """Label every n-th of a row of cells ``cell_px`` apart so that labels
+    ``label_px`` long do not touch."""
+    return max(1, math.ceil(label_px / max(cell_px, 1e-6)))
 
 
 def thin_curve(

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QCheckBox, QHeaderView, QTableView, QWidget
 
 from nndesk.training.history import PROGRESS_KEYS
@@ -21,6 +22,8 @@ from nndesk.training.history import PROGRESS_KEYS
 from .base import GrowingBuffer, PlotPanel, steady_axis
 
 __all__ = ["CurvesPanel", "EpochTableModel", "smooth_ema"]
+
+_LEGEND_SIZE = "8pt"
 
 MARKERS_UP_TO = 40
 """Epoch points get markers while there are at most this many epochs."""
@@ -201,20 +204,23 @@ class CurvesPanel(PlotPanel):
         self.log_scale.toggled.connect(self._on_log_scale_toggled)
         self.controls.insertWidget(0, self.log_scale)
 
-        self.loss_plot = self.graphics.addPlot(row=0, col=0)
+        # Each plot's legend is a row of its own above the plot: inside the plot
+        # it covered the curves and, in a narrow dock, ran off the left edge
+        # ("ccuracy", issue 11).
+        self.loss_plot = self.graphics.addPlot(row=1, col=0)
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
-        # One column of short names (the axis says "loss"): a wide legend in a
-        # narrow dock would run off the plot's left edge.
-        self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
-        self.metric_plot = self.graphics.addPlot(row=1, col=0)
+        self.metric_plot = self.graphics.addPlot(row=3, col=0)
         self.metric_plot.setLabel("left", "metrics")
         self.metric_plot.setLabel("bottom", "epoch")
         self.metric_plot.showGrid(x=True, y=True, alpha=0.2)
-        self.metric_plot.addLegend(offset=(-10, -10), labelTextSize="8pt")
         self.metric_plot.setXLink(self.loss_plot)
-        self.graphics.ci.layout.setRowStretchFactor(0, 3)
-        self.graphics.ci.layout.setRowStretchFactor(1, 2)
+        self.legends = [
+            self._legend_row(self.loss_plot, 0),
+            self._legend_row(self.metric_plot, 2),
+        ]
+        self.graphics.ci.layout.setRowStretchFactor(1, 3)
+        self.graphics.ci.layout.setRowStretchFactor(3, 2)
         for plot in (self.loss_plot, self.metric_plot):
             steady_axis(plot.getAxis("left"))
             plot.setClipToView(True)
@@ -253,6 +259,37 @@ class CurvesPanel(PlotPanel):
         self.splitter.setStretchFactor(1, 1)
         self.table_model.rowsInserted.connect(self._on_rows_inserted)
         self._apply_palette()
+
+    def _legend_row(self, plot: pg.PlotItem, row: int) -> pg.LegendItem:
+        """A legend laid out in its own row of the panel, listing ``plot``'s curves
+        (as many side by side as the width holds, see ``_fit_legends``)."""
+        legend = pg.LegendItem(
+            frame=False, labelTextSize=_LEGEND_SIZE, horSpacing=12, colCount=4
+        )
+        self.graphics.addItem(legend, row=row, col=0)
+        plot.legend = legend  # PlotItem.plot(name=...) lists its curves here
+        return legend
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        was_narrow = self.is_narrow
+        super().resizeEvent(event)
+        if self.is_narrow != was_narrow:
+            self._fit_table_width()
+        self._fit_legends()
+
+    def _fit_legends(self) -> None:
+        """As many legend columns as fit the panel's width (at least one)."""
+        width = max(1, self.graphics.width() - 20)
+        for legend in self.legends:
+            if not legend.items:
+                continue
+            widest = max(
+                sample.boundingRect().width() + label.boundingRect().width() + 12
+                for sample, label in legend.items
+            )
+            columns = max(1, min(len(legend.items), int(width // widest)))
+            if columns != legend.columnCount:
+                legend.setColumnCount(columns)
 
     @staticmethod
     def _curve(
@@ -395,6 +432,7 @@ class CurvesPanel(PlotPanel):
             [], [], pen=pg.mkPen(color=color, width=2, style=style), name=label
         )
         self.metric_curves[key] = curve
+        self._fit_legends()
         return curve
 
     def _on_log_scale_toggled(self, checked: bool) -> None:
@@ -418,6 +456,9 @@ class CurvesPanel(PlotPanel):
         # ... but not below half the panel: the curves need room too (the table
         # scrolls sideways then).
         wanted = header.length() + frame + scrollbar
+        if self.is_narrow:  # folded away: the curves take the width
+            self.table.setMinimumWidth(0)
+            return
         self.table.setMinimumWidth(min(wanted, max(120, self.width() // 2)))
 
     # --- export --------------------------------------------------------------------------
