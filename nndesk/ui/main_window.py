@@ -222,6 +222,11 @@ class MainWindow(QMainWindow):
         )
         summary_dock.visibilityChanged.connect(self.summary.set_in_view)
         self.docks["inspector_dock"].raise_()
+        # The right column runs the full height, beside the plots rather than over
+        # them: at 1280x800 the inspector had room for 1.5 rows (issue 11).
+        self.setCorner(
+            Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea
+        )
 
     def _default_dock_sizes(self) -> None:
         # Logical pixels scaled by the font height, so 2x screens and large fonts fit.
