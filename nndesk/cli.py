@@ -1,7 +1,7 @@
 """The ``nndesk`` command line: headless subcommands on the same engine as the app.
 
-``nndesk summary|train|evaluate|predict FILE ...``; see ``nndesk COMMAND --help`` and
-docs/cli.md. Each command exits with 0 on success and with 2 after printing one line
+``nndesk summary|train|evaluate|predict|export|import FILE ...``; see
+``nndesk COMMAND --help`` and docs/cli.md. Each command exits with 0 on success and with 2 after printing one line
 ``nndesk COMMAND: error: ...`` for anything wrong with its input (a missing or corrupt
 file, a bad dataset spec, a network that does not compile, a bad option).
 """
@@ -20,7 +20,7 @@ from typing import IO, Any, NoReturn
 
 from nndesk import __version__
 
-SUBCOMMANDS = ("summary", "train", "evaluate", "predict")
+SUBCOMMANDS = ("summary", "train", "evaluate", "predict", "export", "import")
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -126,7 +126,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", metavar="FILE", required=True, help="the CSV file ('-': stdout)"
     )
+    _add_exchange_commands(sub)
     return parser
+
+
+def _add_exchange_commands(sub: Any) -> None:
+    """``export`` and ``import``: ONNX files and PyTorch projects (docs/export.md)."""
+    p = sub.add_parser(
+        "export",
+        help="write the network as an ONNX file",
+        description="Write the network with its weights (and feature scaling) as an "
+        "ONNX model (opset 17); see docs/export.md.",
+    )
+    p.add_argument("file", metavar="FILE", help="a .nndesk network file")
+    p.add_argument("--format", choices=("onnx",), required=True)
+    p.add_argument(
+        "--out", metavar="PATH", required=True, help="the .onnx file or project folder"
+    )
+    p = sub.add_parser(
+        "import",
+        help="make a network file from an ONNX model",
+        description="Read an ONNX model (one nndesk wrote, or PyTorch's "
+        "torch.onnx.export) and save it as a network file, ready to train.",
+    )
+    p.add_argument("model", metavar="MODEL", help="an .onnx file")
+    p.add_argument("--out", metavar="FILE", required=True, help="the .nndesk file")
 
 
 # --- commands -------------------------------------------------------------------------
@@ -291,11 +315,58 @@ def _predictions_csv(session: Any, dataset: Any, preds: Any) -> str:
     return buffer.getvalue()
 
 
+def _folder_of(target: Path) -> None:
+    if not target.resolve().parent.is_dir():
+        raise UsageError(
+            f"cannot write {target}: the folder {target.resolve().parent} does not exist"
+        )
+
+
+def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
+    from nndesk.io.export import export_onnx
+
+    session = _open(args.file)
+    target = Path(args.out)
+    _folder_of(target)
+    export_onnx(
+        session.model,
+        target,
+        preprocessing=session.preprocessing,
+        document=session.snapshot,
+    )
+    if not session.trained:
+        print("Note: the network is untrained; it holds its initial weights.", file=out)
+    print(f"Wrote {target}: ONNX model (opset 17).", file=out)
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace, out: IO[str]) -> int:
+    from nndesk.io.export import import_onnx
+    from nndesk.io.project_file import save_project
+
+    target = Path(args.out)
+    _folder_of(target)
+    project = import_onnx(args.model)
+    save_project(target, project)
+    layers = sum(
+        1 for n in project.document.nodes if n.spec.layer_type not in (None, "Input")
+    )
+    params = sum(int(w.size) for w in project.weights.values())
+    print(
+        f"Imported {Path(args.model).name}: {layers} layers, {params:,} weights; "
+        f"saved {target}.",
+        file=out,
+    )
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str]], int]] = {
     "summary": cmd_summary,
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "predict": cmd_predict,
+    "export": cmd_export,
+    "import": cmd_import,
 }
 
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from .errors import ExportError, MissingDependencyError, ModelImportError
 from .onnx_export import LAYER_EXPORTERS, export_onnx, model_to_onnx
+from .onnx_import import OP_IMPORTERS, import_onnx, onnx_to_project
 
 __all__ = [
     "LAYER_EXPORTERS",
+    "OP_IMPORTERS",
     "ExportError",
     "MissingDependencyError",
     "ModelImportError",
     "export_onnx",
+    "import_onnx",
     "model_to_onnx",
+    "onnx_to_project",
 ]
