@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..document.graph import GraphView
+from ..document.painted import PaintedPoints
 from ..engine.memory import check_fits
 from ..io.datasets import Dataset, Scaler, Splits, load_dataset
 from ..io.errors import DatasetError
@@ -100,6 +101,7 @@ def load_settings_dataset(
     spec: str | None = None,
     target: str | int | None = None,
     base_dir: str | Path | None = None,
+    painted: PaintedPoints | None = None,
 ) -> Dataset:
     """Load the dataset the settings (or an explicit ``spec``) name.
 
@@ -114,6 +116,8 @@ def load_settings_dataset(
         the setting's own.
     base_dir : str or Path, optional
         Folder that relative paths are resolved against (the project file's).
+    painted : PaintedPoints, optional
+        The document's painted points, which the spec ``painted`` names.
 
     Raises
     ------
@@ -134,6 +138,7 @@ def load_settings_dataset(
         target=target if target not in ("", None) else None,
         seed=int(settings.get("seed", 0)),
         base_dir=base_dir,
+        painted=painted,
     )
 
 

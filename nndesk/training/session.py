@@ -31,6 +31,7 @@ import numpy as np
 from ..document.graph import Document, GraphView, Snapshot
 from ..engine.errors import NNDeskError
 from ..io.datasets import Dataset, format_spec, load_dataset, parse_spec
+from ..io.datasets.painted import PAINTED
 from ..io.datasets.spec import rebase_spec
 from ..io.datasets.toy import GENERATORS
 from ..io.errors import DatasetError
@@ -448,13 +449,17 @@ class TrainingSession:
             )
         if split is None:
             return load_settings_dataset(
-                self.settings, spec=spec, target=target, base_dir=base
+                self.settings,
+                spec=spec,
+                target=target,
+                base_dir=base,
+                painted=self.snapshot.painted,
             )
         chosen = spec if spec is not None else str(self.settings.get("dataset") or "")
         if not chosen.strip():
             return load_settings_dataset(self.settings)  # raises: nothing chosen
         head, options = parse_spec(chosen)
-        if head in GENERATORS:
+        if head in GENERATORS or head == PAINTED:
             raise DatasetError(
                 f"The dataset '{chosen}' is generated and has no {split} part: set "
                 "a test split (test_split) in the network settings, or evaluate on "
@@ -661,4 +666,4 @@ class TrainingSession:
 def _as_document(view: GraphView) -> Document:
     if isinstance(view, Snapshot):
         return view.to_document()
-    return Snapshot(view.nodes, view.edges, view.settings).to_document()
+    return Snapshot(view.nodes, view.edges, view.settings, view.painted).to_document()

@@ -24,6 +24,14 @@ when early stopping put the best ones back, a learning rate changed mid-run). So
 training 3 epochs, saving (weights, optimizer state, history, run state), loading
 and training 2 more gives the same weights, bit for bit, as 5 epochs at once.
 
+New data between epochs: ``replace_data`` (called from the training thread, e.g. by
+a callback's ``on_epoch_end``) hands the trainer other prepared data; the epoch
+under way ends on the data it began with and the next epoch trains (and
+validates) on the new data. The run goes on as one run: the epoch count, the
+history, the optimizer state, the learning rate, early stopping and the
+callbacks (``on_train_begin``/``on_train_end`` once per run) all carry on. The
+window uses it for painted data: see docs/datasets.md, "Painted data".
+
 The model is used only by the thread that calls ``run``; other threads talk to the
 trainer through its ``TrainingControl``. A GUI worker copies weights out in its
 callbacks (``model.get_weights()`` returns copies).
@@ -205,6 +213,12 @@ class _Steering(Callback):
         )
         return left / rate
 
+    def use_data(self, n_train: int) -> None:
+        """The next epochs train on ``n_train`` samples (new data between epochs);
+        progress (a share of the run's epochs) and ETA count with the new size."""
+        self.n_train = n_train
+        self.batches = max(1, math.ceil(n_train / self.t.config.batch_size))
+
     # --- hooks ----------------------------------------------------------------
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._mark = time.perf_counter()
@@ -270,6 +284,45 @@ class _Steering(Callback):
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         # Runs before early stopping's own on_train_end puts the best weights back.
         self.t._keep_live_weights()
+
+
+class _Relay(Callback):
+    """The one callback ``Model.fit`` gets: hands its epoch and batch hooks to the
+    trainer's hooks, and ends a ``fit`` at an epoch boundary when new data waits
+    (``Trainer.replace_data``). The trainer calls the hooks' ``on_train_begin`` and
+    ``on_train_end`` itself, once per run, around every ``fit`` the run makes."""
+
+    def __init__(self, trainer: Trainer, hooks: list[Callback], last: int) -> None:
+        super().__init__()
+        self.t = trainer
+        self.hooks = hooks
+        self.last = last
+
+    def set_model(self, model: Model) -> None:
+        super().set_model(model)
+        for hook in self.hooks:
+            hook.set_model(model)
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        for hook in self.hooks:
+            hook.on_epoch_begin(epoch, logs)
+
+    def on_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        for hook in self.hooks:
+            hook.on_batch_begin(batch, logs)
+
+    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        for hook in self.hooks:
+            hook.on_batch_end(batch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        for hook in self.hooks:
+            hook.on_epoch_end(epoch, logs)
+        model = self.t.model
+        if self.t._next_data is not None and epoch + 1 < self.last:
+            if not model.stop_training:  # early stopping ends the run instead
+                model.stop_training = True
+                self.t._switching = True
 
 
 class Trainer:
@@ -364,6 +417,9 @@ class Trainer:
         self.last_logs: dict[str, Any] = {}
         self.early_stopping: EarlyStopping | None = None
         self._guard = _WeightGuard(model) if guard_weights else None
+        self._guard_weights = guard_weights
+        self._next_data: PreparedData | None = None
+        self._switching = False
         self._steering: _Steering | None = None
         self._carried = None if run_state is None else checked_run_state(run_state)
         self._live: dict[str, np.ndarray] | None = None  # before a restore
@@ -374,6 +430,34 @@ class Trainer:
     def epoch(self) -> int:
         """The number of epochs recorded so far (the next epoch's index)."""
         return self.history.epochs
+
+    def replace_data(self, data: PreparedData) -> None:
+        """Train on ``data`` from the next epoch on.
+
+        Call it from the thread that trains (a callback, or a function run through
+        ``TrainingControl.call_between_batches``), or between runs. During a run
+        the epoch under way ends on its data; every later epoch trains and
+        validates on ``data``. A request during the run's last epoch applies to
+        the next run. ``data`` must fit the model (the same input shape and
+        target encoding: ``TrainingSession.prepare`` makes it so).
+
+        Raises
+        ------
+        ResourceError
+            When training on ``data`` would not fit in memory (nothing changes).
+        """
+        check_training_memory(
+            self.model,
+            self.model.optimizer,  # type: ignore[arg-type]
+            int(self.config.batch_size),
+            data=data,
+            guard_weights=self._guard_weights,
+            early_stopping=int(self.config.early_stopping_patience) > 0,
+        )
+        if self._running:
+            self._next_data = data
+        else:
+            self.data, self._next_data = data, None
 
     def run_state(self) -> dict[str, Any] | None:
         """What the next run depends on besides weights, optimizer state and history.
@@ -473,6 +557,8 @@ class Trainer:
         if count < 1:
             raise ConfigError(f"The number of epochs must be >= 1, got {epochs!r}.")
         first = self.history.epochs
+        if self._next_data is not None:  # asked for during the last run's end
+            self.data, self._next_data = self._next_data, None
         self.early_stopping = self._early_stopping()
         steering = _Steering(self, first, first + count, self.data.n_train)
         self._steering = steering
@@ -482,18 +568,15 @@ class Trainer:
         hooks += self.callbacks
         self.status = "idle"
         self._carry_on(first)
+        relay = _Relay(self, hooks, first + count)
         try:
             self._running = True
-            self.model.fit(
-                self.data.x_train,
-                self.data.y_train,
-                epochs=first + count,
-                initial_epoch=first,
-                batch_size=int(self.config.batch_size),
-                shuffle=self.config.shuffle,
-                validation_data=self.data.validation_data,
-                callbacks=hooks,
-            )
+            for hook in hooks:
+                hook.set_model(self.model)
+                hook.on_train_begin({})
+            self._fit_all(relay, steering, first + count)
+            for hook in hooks:
+                hook.on_train_end(dict(self.last_logs))
         except _StopRequested:
             self.status = "stopped"
             self._keep_live_weights()
@@ -513,6 +596,33 @@ class Trainer:
         else:
             self.status = "completed" if not self.model.stop_training else "stopped"
         return self.history
+
+    def _fit_all(self, relay: _Relay, steering: _Steering, last: int) -> None:
+        """``Model.fit`` up to epoch ``last``, once more on the new data after each
+        epoch boundary at which ``replace_data`` handed some over."""
+        while True:
+            self._switching = False
+            data = self.data
+            self.model.fit(
+                data.x_train,
+                data.y_train,
+                epochs=last,
+                initial_epoch=self.history.epochs,
+                batch_size=int(self.config.batch_size),
+                shuffle=self.config.shuffle,
+                validation_data=data.validation_data,
+                callbacks=[relay],
+            )
+            if not self._switching or self._next_data is None:
+                return
+            self.data, self._next_data = self._next_data, None
+            self.model.stop_training = False
+            steering.use_data(self.data.n_train)
+            log.info(
+                "training data replaced at epoch %d: %d training samples",
+                self.history.epochs,
+                self.data.n_train,
+            )
 
     def _carry_on(self, first: int) -> None:
         """Put the carried run state into the model, early stopping and the rate."""
