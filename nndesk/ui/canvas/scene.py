@@ -63,6 +63,12 @@ class CanvasScene(QGraphicsScene):
     event loop (``is_building``); any change of the document, and any query that
     needs every item, first builds the rest at once.
 
+    Mouse gestures (``gestures/``) run one at a time: the active one
+    (``gesture``) gets every mouse event and the keys the view passes on; with
+    none active, a left press asks the handler (the editor) which gesture it
+    begins, and presses no gesture takes (on an edge, other buttons) get Qt's
+    item handling.
+
     Signals
     -------
     sig_status_changed(GraphStatus)
