@@ -15,12 +15,13 @@ import logging
 import os
 import stat
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from nndesk.document.painted import PaintedPoints
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import (
     GENERATORS,
@@ -31,6 +32,7 @@ from nndesk.io.datasets import (
     parse_spec,
 )
 from nndesk.io.datasets.base import stat_path
+from nndesk.io.datasets.painted import is_painted_spec
 
 from .log_file import details_hint
 
@@ -47,21 +49,33 @@ CACHE_SIZE = 2
 STOP_TIMEOUT_MS = 30_000
 
 
-def dataset_key(settings: Mapping[str, Any], base_dir: Path | None) -> DatasetKey:
-    """What decides which dataset the settings name (spec, target, seed, folder)."""
+def dataset_key(
+    settings: Mapping[str, Any],
+    base_dir: Path | None,
+    painted: PaintedPoints | None = None,
+) -> DatasetKey:
+    """What decides which dataset the settings name (spec, target, seed, folder,
+    and the painted points when the spec is ``painted``)."""
+    spec = settings.get("dataset", "")
     return (
-        settings.get("dataset", ""),
+        spec,
         settings.get("dataset_target", ""),
         settings.get("seed", 0),
         str(base_dir) if base_dir is not None else None,
+        painted if is_painted_spec(spec) else None,
     )
 
 
-def load_settings(settings: Mapping[str, Any], base_dir: Path | None) -> Dataset | None:
+def load_settings(
+    settings: Mapping[str, Any],
+    base_dir: Path | None,
+    painted: PaintedPoints | None = None,
+) -> Dataset | None:
     """The dataset the settings name, made or read now; None when none is chosen.
 
     Generators are seeded with the network's ``seed`` setting (unless the spec has
-    its own ``seed=``), so the data shown is the data trained on.
+    its own ``seed=``), so the data shown is the data trained on; the spec
+    ``painted`` names ``painted``, the document's painted points.
 
     Raises
     ------
@@ -76,7 +90,11 @@ def load_settings(settings: Mapping[str, Any], base_dir: Path | None) -> Dataset
     if target is not None and target.lstrip("-").isdigit():
         target_arg = int(target)
     dataset = load_dataset(
-        spec, target=target_arg, seed=int(settings.get("seed", 0)), base_dir=base_dir
+        spec,
+        target=target_arg,
+        seed=int(settings.get("seed", 0)),
+        base_dir=base_dir,
+        painted=painted,
     )
     log.info("loaded dataset %s", dataset.source)
     return dataset
@@ -122,18 +140,23 @@ class DatasetWorker(QObject):
     sig_finished = Signal()
 
     def __init__(
-        self, request_id: int, settings: Mapping[str, Any], base_dir: Path | None
+        self,
+        request_id: int,
+        settings: Mapping[str, Any],
+        base_dir: Path | None,
+        painted: PaintedPoints | None = None,
     ) -> None:
         super().__init__()
         self.request_id = request_id
         self.settings = dict(settings)
         self.base_dir = base_dir
+        self.painted = painted  # immutable: safe to read from the worker's thread
 
     @Slot()
     def run(self) -> None:
         """Load, report the result, then finish."""
         try:
-            dataset = load_settings(self.settings, self.base_dir)
+            dataset = load_settings(self.settings, self.base_dir, self.painted)
         except NNDeskError as exc:
             self.sig_failed.emit(self.request_id, str(exc))
         except Exception as exc:  # noqa: BLE001 - reported as one sentence
@@ -163,6 +186,8 @@ class DatasetSource(QObject):
     quick_samples, quick_bytes : int
         Up to these sizes a dataset loads inline (tests set them to 0 to force
         the background path).
+    painted : callable() -> PaintedPoints or None
+        The painted points the spec ``painted`` names (the window's document's).
 
     Signals
     -------
@@ -182,6 +207,7 @@ class DatasetSource(QObject):
         super().__init__(parent)
         self.quick_samples = QUICK_SAMPLES
         self.quick_bytes = QUICK_BYTES
+        self.painted: Callable[[], PaintedPoints | None] = lambda: None
         self._cache: OrderedDict[DatasetKey, Dataset | None] = OrderedDict()
         self._jobs: dict[int, tuple[QThread, DatasetWorker, DatasetKey]] = {}
         self._next_id = 0
@@ -207,10 +233,14 @@ class DatasetSource(QObject):
             return None
         return self._jobs[self._latest][2]
 
+    def key(self, settings: Mapping[str, Any], base_dir: Path | None) -> DatasetKey:
+        """``dataset_key`` of the settings, with the painted points at hand."""
+        return dataset_key(settings, base_dir, self.painted())
+
     def is_quick(self, settings: Mapping[str, Any], base_dir: Path | None) -> bool:
         """Whether loading what the settings name takes a moment at most."""
         spec = str(settings.get("dataset", "")).strip()
-        if not spec:
+        if not spec or is_painted_spec(spec):
             return True
         try:
             head, options = parse_spec(spec)
@@ -234,7 +264,7 @@ class DatasetSource(QObject):
     ) -> tuple[bool, Dataset | None]:
         """``(True, dataset)`` when the settings' dataset is at hand, else
         ``(False, None)`` (failures are not kept: the next load tries again)."""
-        key = dataset_key(settings, base_dir)
+        key = self.key(settings, base_dir)
         if key in self._cache:
             self._cache.move_to_end(key)
             return True, self._cache[key]
@@ -273,8 +303,8 @@ class DatasetSource(QObject):
         hit, dataset = self.cached(settings, base_dir)
         if hit:
             return dataset
-        dataset = load_settings(settings, base_dir)
-        self._store(dataset_key(settings, base_dir), dataset)
+        dataset = load_settings(settings, base_dir, self.painted())
+        self._store(self.key(settings, base_dir), dataset)
         return dataset
 
     def request(self, settings: Mapping[str, Any], base_dir: Path | None) -> int:
@@ -283,13 +313,13 @@ class DatasetSource(QObject):
         A newer request supersedes this one: its result is then dropped. The
         outcome arrives as ``sig_loaded`` or ``sig_failed``.
         """
-        key = dataset_key(settings, base_dir)
+        key = self.key(settings, base_dir)
         self._next_id += 1
         request_id = self._next_id
         # No parents: the jobs table owns both, and drops them once the thread ended.
         thread = QThread()
         thread.setObjectName(f"dataset-loader-{request_id}")
-        worker = DatasetWorker(request_id, settings, base_dir)
+        worker = DatasetWorker(request_id, settings, base_dir, self.painted())
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         # Direct: quit from the worker's thread right away, without a GUI round trip.

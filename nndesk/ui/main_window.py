@@ -41,6 +41,7 @@ from .canvas.view import GRID_SIZE, PROJECT_SUFFIX, project_path_from_mime
 from .icons import app_icon
 from .panels.inspector import InspectorPanel
 from .panels.palette import PalettePanel
+from .panels.data import DataPanel, data_path_from_mime
 from .panels.problems import ProblemsPanel
 from .panels.summary import SummaryPanel
 from .project_io import (
@@ -148,6 +149,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         settings: AppSettings,
+    sig_evaluate_test_requested = Signal()
         theme_manager: ThemeManager | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -225,6 +227,16 @@ class MainWindow(QMainWindow):
         # The right column runs the full height, beside the plots rather than over
         # them: at 1280x800 the inspector had room for 1.5 rows (issue 11).
         self.setCorner(
+        # The dataset: a tab beside the inspector (View > Panels > Data).
+        self.data_panel = DataPanel(lambda: self.window_dataset.base_dir)
+        self.data_panel.set_painting(self.editor.push)
+        self.add_panel(
+            self.data_panel,
+            "Data",
+            "data_dock",
+            area.RightDockWidgetArea,
+            tabify_with="inspector_dock",
+        )
             Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea
         )
 
@@ -299,6 +311,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         file_menu.addActions([a.save, a.save_as])
+        file_menu.addAction(self.data_panel.open_action)
         file_menu.addSeparator()
         file_menu.addActions([a.close, a.quit])
 
@@ -420,6 +433,12 @@ class MainWindow(QMainWindow):
     def document(self) -> Document | None:
         """The network shown."""
         return self._doc
+        self.window_dataset.sig_status_changed.connect(self._show_data_status)
+        self.datasets.sig_busy_changed.connect(self._show_data_status)
+        self.data_panel.sig_settings_edited.connect(self.window_dataset.edit_settings)
+        self.data_panel.sig_evaluate_test_requested.connect(
+            self.sig_evaluate_test_requested
+        )
 
     @property
     def path(self) -> Path | None:
@@ -444,6 +463,7 @@ class MainWindow(QMainWindow):
         self.editor.view.fit_to_view()
         # The viewport has its final size only once the window is laid out.
         QTimer.singleShot(0, self._fit_view)
+        self.data_panel.set_document(doc)
         self.sig_document_replaced.emit(doc)
 
     def _fit_view(self) -> None:
@@ -689,6 +709,11 @@ class MainWindow(QMainWindow):
         title = "Problems" if not errors else f"Problems ({errors})"
         self.docks["problems_dock"].setWindowTitle(title)
 
+    def _show_data_status(self, *_args: object) -> None:
+        self.data_panel.show_status(
+            self.dataset, self.dataset_error, self.dataset_loading
+        )
+
     def _on_zoom_changed(self, scale: float) -> None:
         self.zoom_label.setText(f"{scale * 100:.0f}%")
 
@@ -762,13 +787,17 @@ class MainWindow(QMainWindow):
     # -- window events ------------------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if project_path_from_mime(event.mimeData()):
+        mime = event.mimeData()
+        if project_path_from_mime(mime) or data_path_from_mime(mime):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = project_path_from_mime(event.mimeData())
+        # A network file opens; a data file (or IDX folder) becomes the dataset.
+        mime = event.mimeData()
+        path = project_path_from_mime(mime)
+        data = data_path_from_mime(mime) if not path else None
         if path:
             event.acceptProposedAction()
             self.open_file(path)
@@ -805,3 +834,9 @@ class MainWindow(QMainWindow):
 
     def _on_clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean or self._trained_since_save)
+        elif data:
+            event.acceptProposedAction()
+            if self.data_panel.use_path(data):
+                self.docks["data_dock"].show()
+                self.docks["data_dock"].raise_()
+        self.data_panel.set_document(None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +21,23 @@ from PySide6.QtGui import QUndoCommand
 
 from nndesk.document import events as ev
 from nndesk.document.graph import Document
+from nndesk.document.painted import PaintedPoints
 from nndesk.document.validate import Problem
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
+from nndesk.io.datasets.painted import is_painted_spec
 from nndesk.io.datasets.spec import rebase_spec
 from nndesk.io.project_file import Project
 
 from .canvas.commands import MacroCommand, SetParamCommand, SetSettingCommand
 from .canvas.editor import CanvasEditor
-from .dataset_source import DatasetKey, DatasetSource, dataset_key
+from .dataset_source import DatasetKey, DatasetSource
 
 log = logging.getLogger(__name__)
 
 DATASET_SETTINGS = ("dataset", "dataset_target", "seed")
+# The settings whose change may change the Input shape (the seed does not).
+DATASET_CHANGES = frozenset({"dataset", "dataset_target"})
 
 
 class WindowDataset(QObject):
@@ -87,6 +92,12 @@ class WindowDataset(QObject):
         self._shape_follow_up: tuple[MacroCommand, DatasetKey] | None = None
         self.source.sig_loaded.connect(self._on_source_loaded)
         self.source.sig_failed.connect(self._on_source_failed)
+        self.source.painted = self._painted
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder relative dataset paths are relative to (the network file's)."""
+        return self._base_dir
 
     @property
     def loading(self) -> bool:
@@ -98,10 +109,12 @@ class WindowDataset(QObject):
         call ``reload`` to load its data."""
         if self._doc is not None:
             self._doc.events.settings_changed.disconnect(self._on_settings_changed)
+            self._doc.events.painted_changed.disconnect(self._on_painted_changed)
         self._doc = doc
         self._base_dir = base_dir
         self._shape_follow_up = None
         doc.events.settings_changed.connect(self._on_settings_changed)
+        doc.events.painted_changed.connect(self._on_painted_changed)
 
     def rebased(self, project: Project, base_dir: Path) -> Project:
         """``project`` as it is saved in ``base_dir``: a relative dataset path is
@@ -137,7 +150,7 @@ class WindowDataset(QObject):
             return
         settings = {**doc.settings, "dataset": moved}
         self.source.alias(
-            dataset_key(doc.settings, old_dir), dataset_key(settings, base_dir)
+            self.source.key(doc.settings, old_dir), self.source.key(settings, base_dir)
         )
         doc.set_setting("dataset", moved)  # reloads: found under its new key
 
@@ -169,6 +182,7 @@ class WindowDataset(QObject):
         self._shape_follow_up = None
         if self._doc is not None:
             self._doc.events.settings_changed.disconnect(self._on_settings_changed)
+            self._doc.events.painted_changed.disconnect(self._on_painted_changed)
             self._doc = None
 
     # -- loading ------------------------------------------------------------------------
@@ -190,7 +204,7 @@ class WindowDataset(QObject):
         if doc is None:
             return None
         settings, base_dir = doc.settings, self._base_dir
-        key = dataset_key(settings, base_dir)
+        key = self.source.key(settings, base_dir)
         source = self.source
         try:
             if source.pending_key == key:
@@ -265,7 +279,7 @@ class WindowDataset(QObject):
     def _current_key(self) -> DatasetKey | None:
         if self._doc is None:
             return None
-        return dataset_key(self._doc.settings, self._base_dir)
+        return self.source.key(self._doc.settings, self._base_dir)
 
     def _on_source_loaded(self, key: DatasetKey, dataset: Dataset | None) -> None:
         if key != self._current_key():
@@ -286,6 +300,13 @@ class WindowDataset(QObject):
         if event.name in DATASET_SETTINGS:
             self.reload()
 
+    def _on_painted_changed(self, _event: object) -> None:
+        if self._doc is not None and is_painted_spec(self._doc.settings["dataset"]):
+            self.reload()  # the painted points are the dataset: it changed
+
+    def _painted(self) -> PaintedPoints | None:
+        return self._doc.painted if self._doc is not None else None
+
     # -- editing ------------------------------------------------------------------------
 
     def edit_setting(self, name: str, value: Any) -> bool:
@@ -296,31 +317,51 @@ class WindowDataset(QObject):
         arrives, added to the same undo step (or as a step of its own when other
         edits came in between).
         """
+        return self.edit_settings({name: value})
+
+    def edit_settings(self, values: Mapping[str, Any], text: str = "") -> bool:
+        """Several setting edits as one undo step (the Data panel's: a file and
+        its target column), with the Input shape following the dataset as in
+        ``edit_setting``. Settings already at their value are left out; False when
+        the document refused the edit.
+
+        Parameters
+        ----------
+        values
+            Setting name -> new value.
+        text
+            The undo step's text (default: "Set <first name>").
+        """
         doc = self._doc
         if doc is None:
             return False
-        if name not in DATASET_SETTINGS or name == "seed":
-            return self.editor.set_setting(name, value)
-        if doc.settings.get(name) == value:
+        changed = {k: v for k, v in values.items() if doc.settings.get(k) != v}
+        if not changed:
             return True
-        trial = dict(doc.settings)
-        trial[name] = value
+        if not set(changed) & DATASET_CHANGES and len(changed) == 1:
+            [(name, value)] = changed.items()
+            return self.editor.set_setting(name, value)
+        trial = {**doc.settings, **changed}
         base_dir = self._base_dir
-        at_hand = True
-        try:
-            # Through the cache: the reload after the edit finds it there.
-            dataset = self.source.load(trial, base_dir)
-            at_hand = dataset is not None or self.source.is_quick(trial, base_dir)
-        except NNDeskError:
-            dataset = None  # the reload after the edit reports it
+        at_hand, dataset = True, None
+        if set(changed) & DATASET_CHANGES:
+            try:
+                # Through the cache: the reload after the edit finds it there.
+                dataset = self.source.load(trial, base_dir)
+                at_hand = dataset is not None or self.source.is_quick(trial, base_dir)
+            except NNDeskError:
+                dataset = None  # the reload after the edit reports it
         shape = dataset.input_shape if dataset is not None else None
         inputs = self._inputs_to_reshape(shape)
+        first = next(iter(changed))
+        title = text or f"Set {first.replace('_', ' ')}"
 
         def build(d: Document) -> QUndoCommand:
-            if not inputs and at_hand:
-                return SetSettingCommand(d, name, value)
-            command = MacroCommand(f"Set {name.replace('_', ' ')}")
-            command.add(SetSettingCommand(d, name, value))
+            if len(changed) == 1 and not inputs and at_hand:
+                return SetSettingCommand(d, first, changed[first])
+            command = MacroCommand(title)
+            for name, value in changed.items():
+                command.add(SetSettingCommand(d, name, value))
             for node_id in inputs:
                 command.add(SetParamCommand(d, node_id, "shape", shape))
             return command
@@ -328,7 +369,7 @@ class WindowDataset(QObject):
         command = self.editor.push(build)
         if command is not None and not at_hand and self.source.busy:
             assert isinstance(command, MacroCommand)
-            self._shape_follow_up = (command, dataset_key(trial, base_dir))
+            self._shape_follow_up = (command, self.source.key(trial, base_dir))
         return command is not None
 
     def _inputs_to_reshape(self, shape: tuple[int, ...] | None) -> list[str]:

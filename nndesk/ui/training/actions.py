@@ -68,6 +68,13 @@ class TrainingActions(QObject):
             SP.SP_DialogApplyButton,
             "Score the network on the validation data",
         )
+        self.evaluate_test = self._make(
+            "evaluate_test",
+            "Evaluate on &Test Split",
+            None,
+            None,
+            "Score the network on the held-out test samples",
+        )
         self.show_all = self._make("show_all", "Show All Training &Panels", None, None,
                                    "Show every training panel side by side")  # fmt: skip
         self.update("idle", trained=False)
@@ -109,3 +116,4 @@ class TrainingActions(QObject):
         self.stop.setEnabled(running or paused or state == "starting")
         self.reset.setEnabled(idle and trained)
         self.evaluate.setEnabled(state in ("idle", "running", "paused"))
+        self.evaluate_test.setEnabled(state in ("idle", "running", "paused"))

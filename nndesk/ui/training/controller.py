@@ -158,6 +158,7 @@ class TrainingController(QObject):
         self.curves, self.boundary, self.network = v.curves, v.boundary, v.network
         self.activations, self.histograms = v.activations, v.histograms
         self.evaluation = v.evaluation
+        v.menu.insertAction(self.actions.reset, self.actions.evaluate_test)
         self._connect()
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
@@ -180,6 +181,7 @@ class TrainingController(QObject):
         a.stop.triggered.connect(self.stop)
         a.reset.triggered.connect(self.reset_weights)
         a.evaluate.triggered.connect(self.evaluate)
+        a.evaluate_test.triggered.connect(self.evaluate_test)
         a.show_all.triggered.connect(self.show_all_panels)
         self.panel.sig_learning_rate_edited.connect(self._on_panel_learning_rate_edited)
         self.panel.sig_epochs_edited.connect(self._on_panel_epochs_edited)
@@ -188,6 +190,7 @@ class TrainingController(QObject):
         w.sig_project_opened.connect(self.restore_project)
         w.sig_dataset_changed.connect(self._on_window_dataset_changed)
         w.sig_shown.connect(self._on_window_shown)
+        w.sig_evaluate_test_requested.connect(self.evaluate_test)
 
     # --- what it holds ----------------------------------------------------------------------
     @property
@@ -417,6 +420,28 @@ class TrainingController(QObject):
             return
         if result is not None:
             self._on_worker_evaluated(result)
+            self.docks["evaluation"].raise_()
+
+    def evaluate_test(self) -> None:
+        """Score the network on the test part (the samples the ``test_split``
+        setting holds out, else the dataset's own test part: what ``nndesk
+        evaluate --split test`` scores) and show it in the Evaluation panel. A
+        running run is copied at its next batch boundary (busy cursor meanwhile).
+        """
+        if self.state not in ("idle", "running", "paused"):
+            return
+        try:
+            self._show_current(wait=True)
+            result = self.preview.evaluate_test(max(0, self._epoch_count() - 1))
+        except NNDeskError as exc:
+            # Said in the training panel (no dialog): e.g. a generated dataset
+            # without a test split.
+            self.last_error = str(exc)
+            self.panel.set_message(self.last_error, error=True)
+            return
+        if result is not None:
+            self._on_worker_evaluated(result)
+            self.docks["evaluation"].show()
             self.docks["evaluation"].raise_()
 
     def set_learning_rate(self, lr: float) -> bool:

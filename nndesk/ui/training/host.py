@@ -29,6 +29,7 @@ class TrainingHost(Protocol):
     sig_project_opened: SignalInstance  # (Project): after sig_document_replaced
     sig_dataset_changed: SignalInstance  # (Dataset or None)
     sig_shown: SignalInstance  # the window was shown for the first time
+    sig_evaluate_test_requested: SignalInstance  # the Data panel's button
     undo_stack: QUndoStack
     datasets: DatasetSource
 

@@ -21,7 +21,7 @@ from nndesk.document.graph import Snapshot
 from nndesk.engine.errors import ConfigError
 from nndesk.io.datasets import Dataset
 from nndesk.training.compile import CompiledNetwork
-from nndesk.training.data import PreparedData
+from nndesk.training.data import PreparedData, encode_targets, held_out_indices
 from nndesk.training.session import TrainedState, TrainingSession
 
 from .probes import (
@@ -145,6 +145,28 @@ class Preview:
         else:
             x, y, split = data.x_train, data.y_train, "training"
         return evaluate_model(session.model, x, y, info, split=split, epoch=epoch)
+
+    def evaluate_test(self, epoch: int) -> Evaluation | None:
+        """Scores on the test part: the samples the ``test_split`` setting holds
+        out of the dataset shown, else the dataset's own test part (read now);
+        the samples ``nndesk evaluate --split test`` scores.
+
+        Raises
+        ------
+        DatasetError
+            When there is no test part (a generator or CSV file without a test
+            split), or it does not load.
+        """
+        session, info, dataset = self.session, self.info, self._dataset
+        if session is None or info is None or dataset is None:
+            return None
+        if float(session.settings.get("test_split", 0.0)) > 0:
+            rows = held_out_indices(dataset, session.settings)
+            test = dataset.subset(rows, f"{dataset.name} (test)")
+        else:
+            test = session.load_dataset(split="test")
+        x, y = session.scale(test.x), encode_targets(session.net, test)
+        return evaluate_model(session.model, x, y, info, split="test", epoch=epoch)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predictions for raw inputs ``(n, *input_shape)``, scaled as in training.
