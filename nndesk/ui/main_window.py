@@ -39,9 +39,9 @@ from .canvas.editor import CanvasEditor
 from .canvas.status import GraphStatus, format_count
 from .canvas.view import GRID_SIZE, PROJECT_SUFFIX, project_path_from_mime
 from .icons import app_icon
+from .panels.data import DataPanel, data_path_from_mime
 from .panels.inspector import InspectorPanel
 from .panels.palette import PalettePanel
-from .panels.data import DataPanel, data_path_from_mime
 from .panels.problems import ProblemsPanel
 from .panels.summary import SummaryPanel
 from .project_io import (
@@ -145,11 +145,11 @@ class MainWindow(QMainWindow):
     sig_project_opened = Signal(object)
     sig_dataset_changed = Signal(object)
     sig_shown = Signal()
+    sig_evaluate_test_requested = Signal()
 
     def __init__(
         self,
         settings: AppSettings,
-    sig_evaluate_test_requested = Signal()
         theme_manager: ThemeManager | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -223,10 +223,6 @@ class MainWindow(QMainWindow):
             tabify_with="inspector_dock",
         )
         summary_dock.visibilityChanged.connect(self.summary.set_in_view)
-        self.docks["inspector_dock"].raise_()
-        # The right column runs the full height, beside the plots rather than over
-        # them: at 1280x800 the inspector had room for 1.5 rows (issue 11).
-        self.setCorner(
         # The dataset: a tab beside the inspector (View > Panels > Data).
         self.data_panel = DataPanel(lambda: self.window_dataset.base_dir)
         self.data_panel.set_painting(self.editor.push)
@@ -237,6 +233,10 @@ class MainWindow(QMainWindow):
             area.RightDockWidgetArea,
             tabify_with="inspector_dock",
         )
+        self.docks["inspector_dock"].raise_()
+        # The right column runs the full height, beside the plots rather than over
+        # them: at 1280x800 the inspector had room for 1.5 rows (issue 11).
+        self.setCorner(
             Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea
         )
 
@@ -307,11 +307,11 @@ class MainWindow(QMainWindow):
                 lambda _=False, n=example.name: self.open_example(n)
             )
         file_menu.addAction(a.open)
+        file_menu.addAction(self.data_panel.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         file_menu.addActions([a.save, a.save_as])
-        file_menu.addAction(self.data_panel.open_action)
         file_menu.addSeparator()
         file_menu.addActions([a.close, a.quit])
 
@@ -426,6 +426,12 @@ class MainWindow(QMainWindow):
         self.window_dataset.sig_loaded.connect(self._on_dataset_loaded)
         self.window_dataset.sig_error.connect(self._on_dataset_error)
         self.datasets.sig_busy_changed.connect(self._on_dataset_busy_changed)
+        self.window_dataset.sig_status_changed.connect(self._show_data_status)
+        self.datasets.sig_busy_changed.connect(self._show_data_status)
+        self.data_panel.sig_settings_edited.connect(self.window_dataset.edit_settings)
+        self.data_panel.sig_evaluate_test_requested.connect(
+            self.sig_evaluate_test_requested
+        )
 
     # -- the document ----------------------------------------------------------------------
 
@@ -433,12 +439,6 @@ class MainWindow(QMainWindow):
     def document(self) -> Document | None:
         """The network shown."""
         return self._doc
-        self.window_dataset.sig_status_changed.connect(self._show_data_status)
-        self.datasets.sig_busy_changed.connect(self._show_data_status)
-        self.data_panel.sig_settings_edited.connect(self.window_dataset.edit_settings)
-        self.data_panel.sig_evaluate_test_requested.connect(
-            self.sig_evaluate_test_requested
-        )
 
     @property
     def path(self) -> Path | None:
@@ -456,6 +456,7 @@ class MainWindow(QMainWindow):
         self.inspector.set_document(doc)
         self.summary.set_document(doc)
         self.window_dataset.set_document(doc, self._base_dir())
+        self.data_panel.set_document(doc)
         self.undo_stack.setClean()
         self.setWindowModified(False)
         self._update_title()
@@ -463,7 +464,6 @@ class MainWindow(QMainWindow):
         self.editor.view.fit_to_view()
         # The viewport has its final size only once the window is laid out.
         QTimer.singleShot(0, self._fit_view)
-        self.data_panel.set_document(doc)
         self.sig_document_replaced.emit(doc)
 
     def _fit_view(self) -> None:
@@ -675,6 +675,11 @@ class MainWindow(QMainWindow):
             f"Dataset '{spec}' did not load; the Problems panel says why.", 10000
         )
 
+    def _show_data_status(self, *_args: object) -> None:
+        self.data_panel.show_status(
+            self.dataset, self.dataset_error, self.dataset_loading
+        )
+
     def _update_dataset_label(self) -> None:
         text, tooltip = self.window_dataset.describe()
         self.dataset_label.setText(text)
@@ -708,11 +713,6 @@ class MainWindow(QMainWindow):
         errors = sum(p.is_error for p in problems)
         title = "Problems" if not errors else f"Problems ({errors})"
         self.docks["problems_dock"].setWindowTitle(title)
-
-    def _show_data_status(self, *_args: object) -> None:
-        self.data_panel.show_status(
-            self.dataset, self.dataset_error, self.dataset_loading
-        )
 
     def _on_zoom_changed(self, scale: float) -> None:
         self.zoom_label.setText(f"{scale * 100:.0f}%")
@@ -801,6 +801,11 @@ class MainWindow(QMainWindow):
         if path:
             event.acceptProposedAction()
             self.open_file(path)
+        elif data:
+            event.acceptProposedAction()
+            if self.data_panel.use_path(data):
+                self.docks["data_dock"].show()
+                self.docks["data_dock"].raise_()
         else:
             event.ignore()
 
@@ -823,6 +828,7 @@ class MainWindow(QMainWindow):
         self.editor.set_document(None)
         self.inspector.set_document(None)
         self.summary.set_document(None)
+        self.data_panel.set_document(None)
         self.editor.popup.hide()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -834,9 +840,3 @@ class MainWindow(QMainWindow):
 
     def _on_clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean or self._trained_since_save)
-        elif data:
-            event.acceptProposedAction()
-            if self.data_panel.use_path(data):
-                self.docks["data_dock"].show()
-                self.docks["data_dock"].raise_()
-        self.data_panel.set_document(None)
