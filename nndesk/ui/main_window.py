@@ -36,6 +36,7 @@ from nndesk.io.datasets import Dataset
 
 from .actions import Actions, gestures_html
 from .canvas.editor import CanvasEditor
+from .canvas.placement import add_after_selection
 from .canvas.status import GraphStatus, format_count
 from .canvas.view import GRID_SIZE, PROJECT_SUFFIX, project_path_from_mime
 from .icons import app_icon
@@ -735,7 +736,7 @@ class MainWindow(QMainWindow):
         self.settings.snap_to_grid = on
 
     def _on_palette_add(self, type_name: str) -> None:
-        self.editor.add_node(type_name)
+        add_after_selection(self.editor, type_name)
         self.editor.view.setFocus()
 
     def _on_add_node_action(self) -> None:

@@ -31,25 +31,27 @@ def spec_matches(spec: NodeSpec, text: str) -> bool:
     return all(word in haystack for word in words)
 
 
-def rank_specs(specs: Iterable[NodeSpec], text: str) -> list[NodeSpec]:
-    """Matching specs, best first: title prefix, title substring, then help text."""
+def match_rank(spec: NodeSpec, text: str) -> int:
+    """How well ``spec`` matches ``text``: 0 exact title or type name, 1 their
+    prefix, 2 inside the title, 3 elsewhere (category, help text). A type whose
+    help merely mentions the word ("insert Flatten after images") never comes
+    before the type of that name."""
     query = text.strip().lower()
+    names = (spec.title.lower(), spec.type_name.lower())
+    if not query or query in names:
+        return 0
+    if any(name.startswith(query) for name in names):
+        return 1
+    return 2 if query in names[0] else 3
 
-    def score(spec: NodeSpec) -> tuple[int, str]:
-        title = spec.title.lower()
-        if (
-            not query
-            or title.startswith(query)
-            or spec.type_name.lower().startswith(query)
-        ):
-            rank = 0
-        elif query in title:
-            rank = 1
-        else:
-            rank = 2
-        return rank, title
 
-    return sorted((s for s in specs if spec_matches(s, query)), key=score)
+def rank_specs(specs: Iterable[NodeSpec], text: str) -> list[NodeSpec]:
+    """Matching specs, best first (``match_rank``), then by title."""
+    query = text.strip().lower()
+    return sorted(
+        (s for s in specs if spec_matches(s, query)),
+        key=lambda s: (match_rank(s, query), s.title.lower()),
+    )
 
 
 class NodeSearchPopup(QFrame):

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPainter, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from nndesk.document.registry import CATEGORIES, REGISTRY
 
-from ..canvas.search_popup import spec_matches
+from ..canvas.search_popup import match_rank, spec_matches
 from ..canvas.view import NODE_MIME_TYPE
 from ..theme import LIGHT, Theme
 
@@ -46,6 +46,11 @@ class _PaletteTree(QTreeWidget):
     """The tree of node types; drags carry the type name in NODE_MIME_TYPE."""
 
     sig_activated = Signal(str)
+    sig_resized = Signal()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.sig_resized.emit()
 
     def mimeTypes(self) -> list[str]:
         return [NODE_MIME_TYPE]
@@ -104,6 +109,8 @@ class PalettePanel(QWidget):
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setIconSize(QSize(12, 12))
+        # Names are short; a sideways scroll bar would only take a row's height.
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
@@ -141,6 +148,80 @@ class PalettePanel(QWidget):
                 self._type_items[spec.type_name] = item
         self.tree.expandAll()
         self._apply_icons()
+        self._fitting = False
+        self._fitted_height = -1
+        self.tree.itemExpanded.connect(self._on_item_expanded)
+        self.tree.sig_resized.connect(self._on_tree_resized)
+
+    # -- every category header in view ------------------------------------------------
+
+    def _on_tree_resized(self) -> None:
+        # Only a change of height counts: a scroll bar coming or going resizes the
+        # viewport too, and must not undo the categories the user opened.
+        if not self.search.text() and self.tree.height() != self._fitted_height:
+            self.fit_categories()
+
+    def _rows_needed(self) -> int:
+        rows = 0
+        for parent in self._category_items.values():
+            if parent.isHidden():
+                continue
+            rows += 1
+            if parent.isExpanded():
+                rows += sum(
+                    not parent.child(i).isHidden() for i in range(parent.childCount())
+                )
+        return rows
+
+    def _rows_fitting(self) -> int:
+        row = max(1, self.tree.sizeHintForRow(0))
+        return max(1, self.tree.viewport().height() // row)
+
+    def fit_categories(self) -> None:
+        """Open categories, in order, while every header still fits without
+        scrolling; the rest stay closed (at 1280x800 Reshape and Output were
+        below the fold). A click opens another one (``_on_item_expanded``)."""
+        self._fitting = True
+        self._fitted_height = self.tree.height()
+        try:
+            room = self._rows_fitting() - len(self._category_items)
+            for parent in self._category_items.values():
+                size = parent.childCount()
+                parent.setExpanded(size <= room)
+                if size <= room:
+                    room -= size
+        finally:
+            self._fitting = False
+
+    def _on_item_expanded(self, opened: QTreeWidgetItem) -> None:
+        # Opening a category in a short palette closes others, the farthest first,
+        # until every header is in view again (an accordion).
+        if self._fitting or self.search.text():
+            return
+        self._fitting = True
+        try:
+            parents = list(self._category_items.values())
+            here = parents.index(opened)
+            others = sorted(
+                (p for p in parents if p is not opened and p.isExpanded()),
+                key=lambda p: -abs(parents.index(p) - here),
+            )
+            for parent in others:
+                if self._rows_needed() <= self._rows_fitting():
+                    break
+                parent.setExpanded(False)
+            self.tree.scrollToItem(opened)
+        finally:
+            self._fitting = False
+
+    def categories_in_view(self) -> bool:
+        """Whether every category header is inside the tree's viewport."""
+        area = self.tree.viewport().rect()
+        return all(
+            area.contains(self.tree.visualItemRect(parent))
+            for parent in self._category_items.values()
+            if not parent.isHidden()
+        )
 
     def set_theme(self, theme: Theme) -> None:
         """Recolour the category swatches."""
@@ -160,7 +241,6 @@ class PalettePanel(QWidget):
         return [t for t, item in self._type_items.items() if not item.isHidden()]
 
     def _on_search_changed(self, text: str) -> None:
-        first: QTreeWidgetItem | None = None
         for parent in self._category_items.values():
             any_visible = False
             for i in range(parent.childCount()):
@@ -168,13 +248,22 @@ class PalettePanel(QWidget):
                 spec = REGISTRY[str(child.data(0, TYPE_ROLE))]
                 visible = spec_matches(spec, text)
                 child.setHidden(not visible)
-                if visible:
-                    any_visible = True
-                    first = first or child
+                any_visible = any_visible or visible
             parent.setHidden(not any_visible)
-        self.tree.expandAll()
-        if first is not None and text:
-            self.tree.setCurrentItem(first)
+            # While searching every group with a match is open.
+            if text and any_visible:
+                parent.setExpanded(True)
+        if not text:
+            self.fit_categories()
+        # The best match is highlighted (Enter adds it): the first in the tree of
+        # those matching best. The first match alone would make "Flatten" pick
+        # Dense, whose help mentions Flatten.
+        shown = self.visible_types() if text else []
+        if shown:
+            best = min(shown, key=lambda t: match_rank(REGISTRY[t], text))
+            item = self._type_items[best]
+            self.tree.setCurrentItem(item)
+            self.tree.scrollToItem(item)
 
     def _on_search_return(self) -> None:
         item = self.tree.currentItem()
