@@ -56,9 +56,18 @@ class Scenario:
     done: Callable[[Document], bool]
 
 
+BAND_NODES = ["dense_1", "dense_2"]
+
+
 def _empty_point(editor: CanvasEditor) -> QPoint:
-    rect = editor.scene.nodes_rect(["input_1", "dense_1"])
-    return view_point(editor, rect.topLeft() - QPointF(20, 20))
+    """Empty canvas inside the viewport, above and left of BAND_NODES."""
+    rect = editor.scene.nodes_rect(BAND_NODES)
+    point = view_point(editor, rect.topLeft() - QPointF(20, 20))
+    assert editor.view.viewport().rect().contains(point)
+    scene_point = editor.view.mapToScene(point)
+    assert editor.scene.node_at(scene_point) is None
+    assert editor.scene.edge_at(scene_point) is None
+    return point
 
 
 def edge_scenario(editor: CanvasEditor) -> Scenario:
@@ -114,7 +123,7 @@ def duplicate_scenario(editor: CanvasEditor) -> Scenario:
 
 
 def band_scenario(editor: CanvasEditor) -> Scenario:
-    rect = editor.scene.nodes_rect(["input_1", "dense_1"])
+    rect = editor.scene.nodes_rect(BAND_NODES)
     end = view_point(editor, rect.bottomRight() + QPointF(5, 20))
     return Scenario(
         RubberBandSelect,
@@ -122,7 +131,7 @@ def band_scenario(editor: CanvasEditor) -> Scenario:
         end,
         NONE,
         0,
-        lambda d: editor.selected_node_ids() == ["input_1", "dense_1"],
+        lambda d: editor.selected_node_ids() == BAND_NODES,
     )
 
 
@@ -380,7 +389,7 @@ def test_shift_drag_on_empty_canvas_adds_to_the_selection(
         s.end,
         modifiers=Qt.KeyboardModifier.ShiftModifier,
     )
-    assert editor.selected_node_ids() == ["input_1", "dense_1", "output_1"]
+    assert editor.selected_node_ids() == [*BAND_NODES, "output_1"]
     assert editor.undo_stack.count() == 0
 
 
@@ -392,7 +401,7 @@ def test_a_shrinking_band_lets_go_of_what_it_no_longer_touches(
     viewport = editor.view.viewport()
     qtbot.mousePress(viewport, LEFT, Qt.KeyboardModifier.ControlModifier, s.start)
     qtbot.mouseMove(viewport, s.end)
-    assert editor.selected_node_ids() == ["input_1", "dense_1", "output_1"]
+    assert editor.selected_node_ids() == [*BAND_NODES, "output_1"]
     qtbot.mouseMove(viewport, s.start + QPoint(5, 5))
     assert editor.selected_node_ids() == ["output_1"]
     qtbot.mouseRelease(viewport, LEFT, Qt.KeyboardModifier.ControlModifier, s.start)
@@ -514,3 +523,47 @@ def test_help_lists_the_mouse_gestures(qtbot, main_window) -> None:
     assert "Esc" in seen[0] and "Drag on empty canvas" in seen[0]
     tip = main_window.actions.duplicate.toolTip()
     assert "Alt+drag" in tip and "Ctrl+D" in tip
+
+
+class Recorder(Gesture):
+    """A gesture made only here: the interface is all the scene needs."""
+
+    def __init__(self, editor: CanvasEditor) -> None:
+        super().__init__(editor)
+        self.seen: list[str] = []
+
+    def start(self) -> None:
+        self.seen.append("start")
+
+    def mouse_move(self, event) -> None:
+        self.seen.append("move")
+
+    def mouse_release(self, event) -> None:
+        self.seen.append("release")
+        self.end()
+
+    def key_press(self, event) -> bool:
+        self.seen.append(f"key {event.text()}")
+        return event.text() == "!"
+
+    def restore(self) -> None:
+        self.seen.append("restore")
+
+
+def test_the_scene_hands_any_gesture_its_events(qtbot, editor: CanvasEditor) -> None:
+    viewport = editor.view.viewport()
+    point = _empty_point(editor)
+    recorder = Recorder(editor)
+    assert editor.scene.start_gesture(recorder) and recorder.active
+    qtbot.mouseMove(viewport, point)
+    qtbot.keyClick(editor.view, Qt.Key.Key_Exclam, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.mouseRelease(viewport, LEFT, NONE, point)
+    # (Shift, pressed first, is a key too.)
+    assert recorder.seen == ["start", "move", "key ", "key !", "release"]
+    assert editor.scene.gesture is None and not recorder.active
+    # Escape reaches it as cancel: restore, then the scene is free again.
+    again = Recorder(editor)
+    editor.scene.start_gesture(again)
+    qtbot.keyClick(editor.view, Qt.Key.Key_Escape)
+    assert again.seen == ["start", "restore"] and editor.scene.gesture is None
+    assert editor.undo_stack.count() == 0
