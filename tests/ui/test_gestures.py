@@ -77,6 +77,19 @@ def edge_scenario(editor: CanvasEditor) -> Scenario:
     return Scenario(DragEdge, start, end, NONE, 1, lambda d: d.has_edge(new))
 
 
+def pickup_scenario(editor: CanvasEditor) -> Scenario:
+    start = port_point(editor, "dense_2", "in", True)  # taken: picks its edge up
+    old = Edge("dense_1", "out", "dense_2", "in")
+    return Scenario(
+        DragEdge,
+        start,
+        start + QPoint(-30, 200),
+        NONE,
+        1,
+        lambda d: not d.has_edge(old),
+    )
+
+
 def move_scenario(editor: CanvasEditor) -> Scenario:
     start = node_point(editor, "dense_2")
     old = editor.document.node("dense_2").pos  # type: ignore[union-attr]
@@ -137,6 +150,7 @@ def band_scenario(editor: CanvasEditor) -> Scenario:
 
 SCENARIOS = {
     "edge": edge_scenario,
+    "pickup": pickup_scenario,
     "move": move_scenario,
     "insert": insert_scenario,
     "duplicate": duplicate_scenario,
@@ -218,7 +232,7 @@ def test_escape_mid_gesture_cancels_and_restores(
     press_and_move(qtbot, editor, s)
     gesture = editor.scene.gesture
     assert type(gesture) is s.gesture
-    if name in ("edge", "band", "duplicate"):  # a loose edge, a band, copies
+    if name in ("edge", "pickup", "band", "duplicate"):  # loose edge, band, copies
         assert set(editor.scene.items()) != items
     qtbot.keyClick(editor.view, Qt.Key.Key_Escape)
     assert editor.scene.gesture is None
@@ -227,7 +241,8 @@ def test_escape_mid_gesture_cancels_and_restores(
     assert positions_match_the_document(editor)
     assert set(editor.scene.items()) == items  # no band, ghost or loose edge left
     assert not any(i.highlighted for i in editor.scene.edge_items())
-    if name in ("band", "edge"):
+    assert all(i.isVisible() for i in editor.scene.edge_items())
+    if name in ("band", "edge", "pickup"):
         assert selected_items(editor) == selection
     # The rest of the cancelled drag does nothing; the next gesture works.
     qtbot.mouseMove(editor.view.viewport(), s.end + QPoint(3, 3))
