@@ -25,10 +25,6 @@ from .view import Edge, GraphView, Node
 
 Status = Literal["ok", "error", "waiting"]
 
-# Layers that pass their input's meaning through, so the activation before them is
-# still the network's final activation (Dropout is the identity at inference).
-_TRANSPARENT = ("Dropout", "Flatten", "Reshape")
-
 
 @dataclass(frozen=True)
 class NodeShape:
@@ -236,25 +232,26 @@ def _cycle_result(view: GraphView, node_id: str, rest: list[str]) -> NodeShape:
 def final_activation(view: GraphView, node_id: str) -> tuple[str | None, Node | None]:
     """The activation that produces ``node_id``'s output, and the node applying it.
 
-    Walks back through layers that keep the meaning of values (Dropout, Flatten,
-    Reshape). A Dense or Activation node gives its activation; any other layer
-    (BatchNorm, merges, Input) counts as ``"linear"``. ``(None, None)`` when a
-    node on the way has no input.
+    Walks back through layers whose class is ``pass_through`` (they keep the
+    meaning of values: Dropout, Flatten, Reshape). A layer that ends in an
+    activation (its engine class's ``activation_name``: Dense, Activation) gives
+    it; any other layer (BatchNorm, merges, Input) counts as ``"linear"``.
+    ``(None, None)`` when a node on the way has no input; ``(None, node)`` when
+    the node's parameters do not build a layer.
     """
     current = view.node(node_id)
-    while current.spec.layer_type in _TRANSPARENT:
+    while (cls := current.spec.layer_class) is not None and cls.pass_through:
         preds = view.predecessors(current.id)
         if not preds:
             return None, None
         current = view.node(preds[0])
-    spec = current.spec
-    if spec.layer_type == "Dense":
-        return str(current.params["activation"]), current
-    if spec.layer_type == "Activation":
-        return str(
-            spec.fixed.get("activation", current.params.get("activation"))
-        ), current
-    return "linear", current
+    try:
+        layer = current.spec.build_layer(current.params, current.id)
+    except NNDeskError:
+        return None, current
+    if layer is None:  # Output builds no layer (and feeds no node)
+        return "linear", current
+    return layer.activation_name or "linear", current
 
 
 def loss_problem(view: GraphView, output_id: str, shape: Shape) -> str | None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..document.graph import GraphView, Snapshot
+from ..document.registry import build_loss
 from ..document.settings import (
     default_metrics,
     is_classification_loss,
@@ -26,7 +27,7 @@ from ..document.settings import (
 )
 from ..document.shapes import infer_shapes
 from ..document.validate import Problem, validate
-from ..engine import losses, optimizers, schedules
+from ..engine import optimizers, schedules
 from ..engine.layers import Layer
 from ..engine.model import Model
 from ..io.project_file import expected_weight_shapes
@@ -194,7 +195,7 @@ def compile_network(
         early_stopping=int(settings["early_stopping_patience"]) > 0,
     )
     model.compile(
-        loss=_make_loss(loss_name, output.params),
+        loss=build_loss(output.params),
         optimizer=optimizer,
         metrics=list(metrics),
     )
@@ -258,12 +259,6 @@ def _build_layers(view: GraphView, prediction_id: str) -> dict[str, Layer]:
             layer([layers[p] for p in preds] if len(preds) > 1 else layers[preds[0]])
         layers[node_id] = layer
     return layers
-
-
-def _make_loss(name: str, params: Mapping[str, Any]) -> losses.Loss:
-    if name == "huber":
-        return losses.get(name, delta=float(params.get("delta", 1.0)))
-    return losses.get(name)
 
 
 def _suitable_metrics(loss: str, chosen: Any) -> tuple[str, ...]:

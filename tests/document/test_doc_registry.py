@@ -25,18 +25,36 @@ SPECS = list(REGISTRY.values())
 IDS = [s.type_name for s in SPECS]
 
 
+# Per-sample shapes a node type's defaults must accept one of: features, a
+# sequence (steps, channels), an image (height, width, channels).
+SAMPLE_SHAPES = ((4,), (6, 3), (8, 8, 3))
+
+
 def network_around(spec: NodeSpec) -> tuple[Document, str]:
-    """A document feeding a (4,) input into a node of ``spec`` (two branches for
-    merges); the node under test is returned with the document."""
+    """A document feeding an input into a node of ``spec`` (two branches for
+    merges); the node under test is returned with the document. The input is the
+    first of ``SAMPLE_SHAPES`` the node accepts ((4,) for every dense-network
+    type), so node types of any family are covered by the tests here."""
+    for shape in SAMPLE_SHAPES:
+        doc, node = _network_around(spec, shape)
+        if spec.category == "Output" or infer_shapes(doc)[node].ok:
+            break
+    return doc, node
+
+
+def _network_around(spec: NodeSpec, shape: tuple[int, ...]) -> tuple[Document, str]:
     doc = Document()
     if spec.category == "Input":
-        node = doc.add_node(spec.type_name, {"shape": (4,)})
+        node = doc.add_node(spec.type_name, {"shape": shape})
         return doc, node
-    x = doc.add_node("Input", {"shape": (4,)})
+    x = doc.add_node("Input", {"shape": shape})
     node = doc.add_node(spec.type_name)
     if spec.input_port("in") is not None and spec.input_port("in").multiple:
         for _ in range(spec.min_inputs):
-            branch = doc.add_node("Dense", {"units": 4})
+            if len(shape) == 1:
+                branch = doc.add_node("Dense", {"units": 4})
+            else:
+                branch = doc.add_node("ReLU")
             doc.connect(x, "out", branch, "in")
             doc.connect(branch, "out", node, "in")
     else:

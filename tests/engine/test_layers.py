@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -39,6 +43,25 @@ EXAMPLES: dict[str, tuple[Layer, list[tuple[int, ...]]]] = {
     "Add": (Add(name="add"), [(3,), (3,), (3,)]),
     "Concatenate": (Concatenate(axis=0, name="cat"), [(2, 3), (4, 3)]),
 }
+
+
+def _family_examples() -> dict[str, tuple[Layer, list[tuple[int, ...]]]]:
+    """The ``LAYER_EXAMPLES`` of the other test modules here: a new family of
+    layers lists its examples in its own test file (``test_conv.py``), and the
+    generic tests below (config round trip, gradients, dtypes) cover it too."""
+    found: dict[str, tuple[Layer, list[tuple[int, ...]]]] = {}
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        if path.stem == Path(__file__).stem:
+            continue
+        if not re.search(r"^LAYER_EXAMPLES\b", path.read_text("utf-8"), re.M):
+            continue
+        if path.stem not in sys.modules:  # pytest may have imported it already
+            pytest.register_assert_rewrite(path.stem)
+        found.update(importlib.import_module(path.stem).LAYER_EXAMPLES)
+    return found
+
+
+EXAMPLES.update(_family_examples())
 
 
 def build(layer: Layer, shapes, seed: int = 0, dtype=np.float64) -> Layer:

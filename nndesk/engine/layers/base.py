@@ -18,6 +18,11 @@ Shape = tuple[int, ...]
 
 _MAX_BUFFERS = 64
 
+LAYER_TYPES: dict[str, type[Layer]] = {}
+"""Every registered layer class by its ``type_name`` (see ``Layer.__init_subclass__``)."""
+
+_PACKAGE = __name__.rpartition(".")[0]  # nndesk.engine.layers
+
 
 def format_shape(shape: Sequence[int | None]) -> str:
     """``(28, 28)``, ``(784,)``: how messages print a shape."""
@@ -71,11 +76,35 @@ class Layer:
     Graph building: calling a layer on symbolic tensors (or on layers already in a
     graph, such as an ``Input``) records the edges and returns its output tensor;
     each layer object is used once.
+
+    Registration: a class defined in a module of ``nndesk.engine.layers`` that sets
+    its own ``type_name`` registers itself in ``LAYER_TYPES`` (files, the document
+    registry and ``from_config`` find it there), so a new layer needs no list
+    edited. A class defined elsewhere (a test, user code) registers only when
+    declared ``class MyLayer(Layer, register=True)``; ``register=False`` keeps a
+    class of the package out.
     """
 
     type_name: ClassVar[str] = "Layer"
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
+    pass_through: ClassVar[bool] = False
+    """True for layers that only move, reshape or drop values (Dropout, Flatten,
+    Reshape): the activation before them is still the network's final activation,
+    and the network view folds them into their input."""
+    activation_name: str | None = None
+    """Canonical name of the activation this layer ends with; None when it ends in
+    none (layers with an ``activation`` argument override it)."""
+
+    def __init_subclass__(cls, register: bool | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if register is None:
+            module = cls.__module__
+            register = "type_name" in cls.__dict__ and (
+                module == _PACKAGE or module.startswith(_PACKAGE + ".")
+            )
+        if register:
+            register_layer(cls)
 
     def __init__(self, name: str | None = None) -> None:
         if name is not None:
@@ -123,6 +152,13 @@ class Layer:
     def state_count(self, input_shapes: Sequence[Shape]) -> int:
         """Number of non-trainable scalars (running statistics)."""
         return sum(int(np.prod(s)) for s in self.state_shapes(input_shapes).values())
+
+    def scratch_size(self, input_shapes: Sequence[Shape], training: bool) -> int:
+        """Values per sample of the work arrays this layer keeps besides its input,
+        output and gradient buffers (a convolution's im2col columns), in a
+        training step or (``training`` false) a forward pass; the memory guard
+        counts them. Most layers keep none."""
+        return 0
 
     # --- lifecycle -----------------------------------------------------------
     def build(
@@ -237,8 +273,9 @@ class Layer:
     # --- helpers ---------------------------------------------------------------
     @classmethod
     def name_prefix(cls) -> str:
-        """Stem of automatic names: ``BatchNorm`` -> ``batch_norm``."""
-        return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.type_name).lower()
+        """Stem of automatic names: ``BatchNorm`` -> ``batch_norm``, ``Conv2D`` ->
+        ``conv2d`` (no break after a digit)."""
+        return re.sub(r"(?<!^)(?<![0-9])(?=[A-Z])", "_", cls.type_name).lower()
 
     @property
     def label(self) -> str:
@@ -283,6 +320,28 @@ class Layer:
         )
         name = f", name={self.name!r}" if self.name else ""
         return f"{type(self).__name__}({args}{name})"
+
+
+def register_layer(cls: type[Layer]) -> type[Layer]:
+    """Enter ``cls`` in ``LAYER_TYPES`` under its ``type_name``; returns ``cls``.
+
+    Raises
+    ------
+    RuntimeError
+        When another class already holds that ``type_name`` (a programming error:
+        type names are saved in files, so each names one class).
+    """
+    name = cls.type_name
+    held = LAYER_TYPES.get(name)
+    if held is not None and held is not cls and (
+        (held.__module__, held.__qualname__) != (cls.__module__, cls.__qualname__)
+    ):
+        raise RuntimeError(
+            f"Layer type '{name}' is registered twice: by {held.__module__}."
+            f"{held.__qualname__} and {cls.__module__}.{cls.__qualname__}."
+        )
+    LAYER_TYPES[name] = cls
+    return cls
 
 
 def check_name(name: object, type_name: str) -> None:

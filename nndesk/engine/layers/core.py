@@ -382,6 +382,7 @@ class Dropout(Layer):
     """
 
     type_name = "Dropout"
+    pass_through = True
 
     def __init__(self, rate: float, name: str | None = None) -> None:
         super().__init__(name)
@@ -438,6 +439,7 @@ class Flatten(Layer):
     """Flattens each sample to 1-D: ``(batch, *shape)`` -> ``(batch, prod(shape))``."""
 
     type_name = "Flatten"
+    pass_through = True
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         self.check_input_count(len(input_shapes))
@@ -456,6 +458,7 @@ class Reshape(Layer):
     """Reshapes each sample to ``target_shape`` (one ``-1`` is inferred)."""
 
     type_name = "Reshape"
+    pass_through = True
 
     def __init__(self, target_shape: tuple[int, ...], name: str | None = None) -> None:
         super().__init__(name)

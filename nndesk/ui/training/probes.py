@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from nndesk.engine import metrics
+from nndesk.engine.layers import LAYER_TYPES
 from nndesk.engine.model import Model
 from nndesk.io.datasets import Dataset
 from nndesk.training import explain
@@ -41,8 +42,9 @@ __all__ = [
     "session_prober",
 ]
 
-PASS_THROUGH = ("Flatten", "Reshape", "Dropout")
-"""Layer types the network view folds into their input (they only move values)."""
+PASS_THROUGH = tuple(name for name, cls in LAYER_TYPES.items() if cls.pass_through)
+"""Layer types the network view folds into their input (they only move values:
+their engine class is ``pass_through``)."""
 
 HIST_BINS = 40
 HIST_SAMPLE = 50_000
@@ -211,7 +213,7 @@ def describe_model(
     for layer in model.layers:
         name = str(layer.name)
         inputs = tuple(dict.fromkeys(alias[src.name] for src in layer.inbound))  # type: ignore[index]
-        if layer.type_name in PASS_THROUGH and len(inputs) == 1 and name != output:
+        if layer.pass_through and len(inputs) == 1 and name != output:
             alias[name] = inputs[0]
             continue
         alias[name] = name

@@ -1,0 +1,57 @@
+"""Node types of the Input and Core categories: Input and Dense."""
+
+from __future__ import annotations
+
+from ..params import ParamSpec
+from .spec import (
+    NodeSpec,
+    activation_param,
+    alpha_param,
+    initializer_param,
+    layer_spec,
+    penalty_param,
+)
+
+NODE_TYPES: list[NodeSpec] = [
+    layer_spec(
+        "Input",
+        "Input",
+        "Where the data enters the network. Its shape is the shape of one sample "
+        "(no batch dimension); the application sets it from the dataset.",
+        (
+            ParamSpec(
+                "shape",
+                "shape",
+                (2,),
+                help="Shape of one sample, e.g. (2,) for 2-D points or (28, 28) "
+                "for images.",
+            ),
+        ),
+        key_params=("shape",),
+    ),
+    layer_spec(
+        "Dense",
+        "Core",
+        "Fully connected layer: every output unit is a weighted sum of all inputs "
+        "plus a bias, followed by the activation. Needs 1-D features (insert "
+        "Flatten after images).",
+        (
+            ParamSpec(
+                "units",
+                "int",
+                16,
+                min=1,
+                max=1_000_000,
+                help="Number of output units.",
+            ),
+            activation_param("relu"),
+            ParamSpec("use_bias", "bool", True, help="Add a learned bias per unit."),
+            initializer_param("kernel_initializer", "glorot_uniform", "weight matrix"),
+            initializer_param("bias_initializer", "zeros", "bias"),
+            penalty_param("l1"),
+            penalty_param("l2"),
+            alpha_param(optional=True),
+        ),
+        key_params=("units", "activation"),
+    ),
+]
