@@ -5,12 +5,14 @@ Arrays follow the engine: inputs are ``(batch, *input_shape)``, image-like tenso
 are channels-last ``(batch, height, width, channels)`` and convolution kernels are
 ``(kh, kw, in, out)``.
 
-The *class score* every gradient here starts from is the log-probability of the
-class for a classifier (softmax outputs: ``log p_c``; one sigmoid output:
-``log p`` for class 1 and ``log(1 - p)`` for class 0), and the output value itself
-for a regression output ``c``. For one sample the gradient of ``log p_c`` is that of
-``p_c`` divided by ``p_c``: the same map, on a scale that does not vanish when the
-model is sure.
+The *class score* every gradient here starts from is, for a classifier, the
+class's logit: the value before the output's softmax (``z_c``) or sigmoid (``z``
+for class 1, ``-z`` for class 0), as Grad-CAM (Selvaraju et al. 2017) and the
+saliency papers use it. The probability saturates: a class predicted with
+p = 0.93 has almost no gradient left, and that of ``log p_c`` is dominated by
+pushing the other classes down (Grad-CAM of it is all zero). An output without a
+softmax or sigmoid is taken as the logits themselves; for regression the score is
+the output value ``c``.
 """
 
 from __future__ import annotations
@@ -52,44 +54,38 @@ SMOOTH_NOISE = 0.15
 al. 2017 found 10-20% best)."""
 MAX_SALIENCY_CLASSES = 10
 """Beyond this many classes a probe explains the predicted and the true class only."""
-_EPS = 1e-12
 
 
 # --- class scores -------------------------------------------------------------------------
 def class_score_seed(
     output: np.ndarray, classes: Sequence[int], task: str = "classification"
 ) -> np.ndarray:
-    """The output gradient that backpropagates the class score of each row.
+    """The gradient, at the logits (classification) or the output (regression),
+    that backpropagates the class score of each row.
 
     Parameters
     ----------
     output : np.ndarray
-        ``(n, k)`` model outputs (probabilities for a classifier).
+        ``(n, k)`` model outputs.
     classes : sequence of int
         ``n`` class (or regression output) indices, one per row.
     task : str
-        ``"classification"`` (score: log-probability) or ``"regression"``
-        (score: the output value).
+        ``"classification"`` or ``"regression"``.
 
     Returns
     -------
     np.ndarray
-        ``(n, k)`` in ``output``'s dtype.
+        ``(n, k)`` in ``output``'s dtype: one-hot rows, except for one sigmoid
+        output, where class 0's score is ``-z`` (seed -1).
     """
     out = np.asarray(output)
     rows = np.arange(len(out))
     cls = np.asarray(classes, dtype=np.int64)
     seed = np.zeros_like(out)
-    if task != "classification":
-        seed[rows, cls] = 1.0
-    elif out.shape[1] == 1:
-        p = out[:, 0].astype(np.float64)
-        # d log p / dp = 1/p; d log(1-p) / dp = -1/(1-p)
-        seed[:, 0] = np.where(
-            cls == 1, 1.0 / np.maximum(p, _EPS), -1.0 / np.maximum(1.0 - p, _EPS)
-        )
+    if task == "classification" and out.shape[1] == 1:
+        seed[:, 0] = np.where(cls == 1, 1.0, -1.0)
     else:
-        seed[rows, cls] = 1.0 / np.maximum(out[rows, cls].astype(np.float64), _EPS)
+        seed[rows, cls] = 1.0
     return seed
 
 
@@ -137,6 +133,12 @@ class Explainer:
         self.task = task
         self.names = list(layers)
         (self.output_name,) = model.output_names
+        # Seed a softmax or sigmoid output at its logits (see the module's doc).
+        activation = getattr(model.layer(self.output_name), "activation_name", None)
+        self.from_logits = task == "classification" and activation in (
+            "softmax",
+            "sigmoid",
+        )
         self._sub = Model(
             inputs=model.inputs,
             outputs=[model.layer(n) for n in (*self.names, self.output_name)],
@@ -195,7 +197,10 @@ class Explainer:
         """Gradient reaching each layer's output (and the input) from ``seed`` at
         the model's output, through the last forward pass of ``self._sub``.
 
-        Walks the layers' own ``backward`` (the Layer contract) in reverse
+        With ``from_logits`` the seed is the gradient at the output layer's
+        pre-activation (``backward_from_preactivation``, which the Layer contract
+        gives every layer that ends in an activation). Walks the layers' own
+        ``backward`` (the Layer contract) in reverse
         topological order, summing where a value feeds several layers, as the
         model's backward pass does; that one reports input gradients only.
         """
@@ -212,7 +217,11 @@ class Explainer:
                 dy = grads.get(str(layer.name))
                 if dy is None:
                     continue  # feeds nothing the output depends on
-                for src, dx in zip(layer.inbound, layer.backward(dy), strict=True):
+                if self.from_logits and layer.name == self.output_name:
+                    dxs = layer.backward_from_preactivation(dy)  # type: ignore[attr-defined]
+                else:
+                    dxs = layer.backward(dy)
+                for src, dx in zip(layer.inbound, dxs, strict=True):
                     if dx is None:
                         continue
                     key = str(src.name)

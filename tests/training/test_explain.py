@@ -8,14 +8,17 @@ import pytest
 from explain_helpers import conv_model, dense_model
 
 from nndesk.engine.errors import ConfigError
+from nndesk.engine.model import Model
 from nndesk.training import explain as ex
 
 
-def _score(model, x, cls, task="classification"):
-    out = model.predict(x).reshape(len(x), -1)
-    if task != "classification":
-        return float(out[0, cls])
-    return float(np.log(out[0, cls]))
+def _score(model, x, cls):
+    """The class's logit: the softmax output layer 'out' without its softmax."""
+    (before,) = model.inbound_names("out")
+    head = Model(model.inputs, [model.layer(before)], dtype=model.dtype)
+    h = head.predict(x).reshape(len(x), -1)
+    out = model.layer("out").params
+    return float((h @ out["kernel"] + out["bias"])[0, cls])
 
 
 def _numeric_input_gradient(model, x, cls, eps=1e-6):
@@ -90,8 +93,8 @@ def test_gradients_leave_the_model_as_they_found_it():
 
 def test_class_score_seed_for_sigmoid_and_regression():
     out = np.array([[0.2], [0.9]])
-    seed = ex.class_score_seed(out, [1, 0])
-    np.testing.assert_allclose(seed[:, 0], [1 / 0.2, -1 / 0.1])
+    seed = ex.class_score_seed(out, [1, 0])  # logit z for class 1, -z for class 0
+    np.testing.assert_allclose(seed[:, 0], [1.0, -1.0])
     reg = ex.class_score_seed(np.zeros((2, 3)), [2, 0], task="regression")
     np.testing.assert_array_equal(reg, [[0, 0, 1], [1, 0, 0]])
 
@@ -237,7 +240,6 @@ def test_feature_importance_of_a_dense_model():
 
 def test_explainer_refuses_models_with_two_outputs():
     from nndesk.engine.layers import Dense, Input
-    from nndesk.engine.model import Model
 
     inp = Input((2,), name="x")
     a = Dense(1, name="a")(inp)
@@ -245,3 +247,22 @@ def test_explainer_refuses_models_with_two_outputs():
     model = Model(inp, [a, b], seed=0).build()
     with pytest.raises(ConfigError, match="one of each"):
         ex.Explainer(model)
+
+
+def test_sigmoid_and_regression_scores_by_hand():
+    from nndesk.engine.layers import Dense, Input
+
+    inp = Input((3,), name="x")
+    model = Model(inp, Dense(1, activation="sigmoid", name="p")(inp), seed=2).build(
+        dtype=np.float64
+    )
+    kernel = model.layer("p").params["kernel"][:, 0]
+    x = np.random.default_rng(8).normal(size=(2, 3))
+    _, dx, _ = ex.Explainer(model).gradients(x, [1, 0])  # z = x @ w + b
+    np.testing.assert_allclose(dx, [kernel, -kernel])
+    inp = Input((3,), name="x")
+    model = Model(inp, Dense(2, name="y")(inp), seed=2).build(dtype=np.float64)
+    _, dx, _ = ex.Explainer(model, task="regression").gradients(x, [1, 1])
+    np.testing.assert_allclose(
+        dx, np.tile(model.layer("y").params["kernel"][:, 1], (2, 1))
+    )

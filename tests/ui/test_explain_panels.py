@@ -96,15 +96,19 @@ def test_picking_a_sample_by_index_and_from_the_strip(qtbot):
         panel.picker.box.setValue(14)
     assert asked.args == [14]
     strip = panel.picker.strip
-    assert list(strip.visible_indices()) == list(range(12, 24))
+    per = strip.per_page
+    assert 4 <= per <= 12  # as many as fit, whole
+    first = 14 // per * per
+    assert list(strip.visible_indices()) == list(range(first, first + per))
+    assert strip._thumb_rect(per - 1).right() <= strip.width()
     third = strip._thumb_rect(3).center()
     with qtbot.waitSignal(panel.sig_sample_requested) as asked:
         qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=third)
-    assert asked.args == [15]
+    assert asked.args == [first + 3]
     # A probe of the sample asked for updates the box without asking again.
     with qtbot.assertNotEmitted(panel.sig_sample_requested):
-        panel.set_probe(prober.probe(15, 0, 0.0))
-    assert panel.picker.index == 15 and strip.current == 15
+        panel.set_probe(prober.probe(first + 3, 0, 0.0))
+    assert panel.picker.index == first + 3 and strip.current == first + 3
 
 
 def test_views_that_do_not_apply_say_so_in_one_line(qtbot):
@@ -196,7 +200,10 @@ def test_saliency_methods_classes_and_grad_cam_layers(qtbot):
     panel.set_layer("conv_1")
     panel.flush()
     np.testing.assert_array_equal(panel.shown, s.grad_cam["conv_1"][2])
-    assert panel.status.text() == "Grad-CAM on conv_1"
+    assert panel.status.text().startswith("Grad-CAM on conv_1")
+    # An empty map says why instead of showing black.
+    empty = not s.grad_cam["conv_1"][2].max() > 0
+    assert ("nothing here speaks for this class" in panel.status.text()) == empty
 
 
 def test_feature_importance_bars_and_csv_export(qtbot, tmp_path, monkeypatch):
@@ -286,3 +293,37 @@ def test_clicking_a_confusion_cell_shows_one_of_its_samples(qtbot, main_window):
         qtbot.waitUntil(
             lambda: training.last_probe.sample_index == int(matches[1]), timeout=10_000
         )
+
+
+def test_network_panel_draws_map_layers_as_stacks_not_edges(qtbot):
+    from nndesk.ui.panels.plots.network import MAX_CARDS, NetworkPanel
+
+    _, info, _, _, prober = image_setup()
+    panel = shown(qtbot, NetworkPanel())
+    panel.set_structure(info)
+    probe = prober.probe(0, 0, 0.0)
+    panel.set_weights(probe.weights)
+    panel.flush()
+    stacks = {name for name, c in panel.columns.items() if c.is_stack}
+    assert stacks == {"image", "conv_1", "conv_2", "conv_3"}
+    assert len(panel.columns["conv_1"].cards) == min(4, MAX_CARDS)
+    # Between stacks: one funnel item labelled with the kernel, no edges or tiles.
+    funnels = [link for link in panel.links if link.note is not None]
+    assert len(funnels) == 3
+    assert all(len(link.curves) == 1 and link.tile is None for link in funnels)
+    conv_2 = next(link for link in funnels if link.dst.info.name == "conv_2")
+    assert conv_2.note.toPlainText() == "3×3\n4→3"
+    # Each card takes its channel's bias colour.
+    bias = probe.weights["conv_1/bias"]
+    brushes = [c.brush().color().name() for c in panel.columns["conv_1"].cards]
+    assert brushes[int(np.argmax(bias))] != brushes[int(np.argmin(bias))]
+    # The dense layer after the last stack gets its weights as one heatmap tile.
+    dense = next(link for link in panel.links if link.dst.info.name == "out")
+    assert dense.tile is not None
+    assert dense.tile.image.shape == probe.weights["out/kernel"].shape
+    # Hover names the maps and the kernel.
+    column = panel.columns["conv_1"]
+    text = panel.describe_at(column.x, (column.top + column.bottom) / 2)
+    assert text.startswith("conv_1: 4 maps of 6×6, biases ")
+    r = conv_2.rect
+    assert "kernel 3×3×4×3" in panel.describe_at(r.center().x(), r.center().y())

@@ -66,6 +66,7 @@ class FeatureMapsPanel(PlotPanel):
         self.controls.insertWidget(2, self.scope_box)
         self.notice = notice_label(self)
         self.layout().addWidget(self.notice)
+        self.layout().addWidget(self.picker.caption)
         self.info: ModelInfo | None = None
         self.probe: ProbeResult | None = None
         self.plots: dict[str, pg.PlotItem] = {}

@@ -8,6 +8,12 @@ opaque the larger it is; the lines are grouped into a few buckets of equal pen
 (one curve item per bucket, drawn as disconnected pairs), so a layer pair costs a
 handful of items whatever its size. When either side is wide, the weight matrix
 is drawn as a heatmap tile instead, so a 784-256-128-10 network stays fluid.
+
+A column whose output is maps, ``(height, width, channels)`` (a convolution,
+pooling or image input), is a stack of cards, one per channel up to ``MAX_CARDS``,
+as tall as its maps are high (relative to the network's largest) and each filled
+by its channel's bias; a kernel between two stacks is a funnel labelled with the
+kernel's size, never one line per weight.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QResizeEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
 from nndesk.ui.training.probes import LayerInfo, ModelInfo
 
@@ -41,6 +47,12 @@ _POS = (245, 147, 34)
 _NEG = (8, 119, 189)
 _NEUTRAL = (150, 150, 150)
 HOVER_PIXELS = 6.0
+MAX_CARDS = 8
+"""Cards drawn per stack of maps (the label gives the channel count)."""
+CARD_WIDTH = 3.0
+CARD_OFFSET = 0.7
+MIN_STACK_SHARE = 0.3
+"""The smallest maps' stack is at least this share of the largest's height."""
 
 
 @dataclass
@@ -52,6 +64,17 @@ class _Column:
     dots: pg.ScatterPlotItem | None = None
     strip: pg.ImageItem | None = None
     label: pg.TextItem | None = None
+    cards: list[QGraphicsRectItem] = field(default_factory=list)
+
+    @property
+    def is_stack(self) -> bool:
+        """Drawn as a stack of feature maps."""
+        return bool(self.cards)
+
+    @property
+    def highest(self) -> float:
+        """The top of what the column draws (a stack's back card is higher)."""
+        return self.top - max(0, len(self.cards) - 1) * CARD_OFFSET
 
     @property
     def top(self) -> float:
@@ -71,6 +94,11 @@ class _Link:
     tile: pg.ImageItem | None = None
     rect: QRectF | None = None
     segments: np.ndarray | None = None  # (n_edges, 4) x0, y0, x1, y1 of every edge
+    note: pg.TextItem | None = None  # the kernel's size, on a funnel between stacks
+
+
+def _is_maps(layer: LayerInfo) -> bool:
+    return len(layer.shape) == 3
 
 
 def _column_ys(units: int) -> tuple[np.ndarray, bool]:
@@ -121,12 +149,16 @@ class NetworkPanel(PlotPanel):
         if info is None:
             return
         x = 0.0
+        tallest = max((c.shape[0] for c in info.layers if _is_maps(c)), default=1)
         for layer in info.layers:
             if layer.inputs:
                 widest = max(self.columns[src].wide for src in layer.inputs)
                 x += WIDE_STEP if widest or layer.units > WIDE_UNITS else X_STEP
-            self.columns[layer.name] = self._make_column(layer, x)
-        top = min(c.top for c in self.columns.values()) - 0.8
+            if _is_maps(layer):
+                self.columns[layer.name] = self._make_stack(layer, x, tallest)
+            else:
+                self.columns[layer.name] = self._make_column(layer, x)
+        top = min(c.highest for c in self.columns.values()) - 0.8
         for column in self.columns.values():
             assert column.label is not None
             column.label.setPos(column.x, top)
@@ -166,9 +198,62 @@ class NetworkPanel(PlotPanel):
         self.box.addItem(column.label)
         return column
 
+    def _make_stack(self, layer: LayerInfo, x: float, tallest: int) -> _Column:
+        """A stack of cards for a column of maps (its ``ys`` span the front card)."""
+        h, w, c = layer.shape
+        height = WIDE_HEIGHT * max(MIN_STACK_SHARE, h / max(1, tallest))
+        ys = np.linspace(-height / 2, height / 2, max(2, h))
+        column = _Column(layer, x, ys, wide=True)
+        n = min(c, MAX_CARDS)
+        pen = pg.mkPen(70, 70, 70, 220, width=1)
+        pen.setCosmetic(True)
+        # Back to front: the last card added is drawn on top, at the column's x.
+        for k in reversed(range(n)):
+            card = QGraphicsRectItem(
+                x - CARD_WIDTH / 2 + k * CARD_OFFSET,
+                ys[0] - k * CARD_OFFSET,
+                CARD_WIDTH,
+                height,
+            )
+            card.setPen(pen)
+            card.setBrush(pg.mkBrush(*_NEUTRAL))
+            card.setZValue(5 + (n - k) * 0.01)
+            self.box.addItem(card)
+            column.cards.insert(0, card)  # cards[k] is channel k
+        title = f"{layer.name}\n{h}×{w}×{c}"
+        if layer.activation and layer.activation != "linear":
+            title += f" · {layer.activation}"
+        column.label = pg.TextItem(title, anchor=(0.5, 1.0), color=self.text_color)
+        self.box.addItem(column.label)
+        return column
+
+    def _make_funnel(self, src: _Column, dst: _Column, link: _Link) -> None:
+        """Lines from the edges of one stack to the next, labelled with the kernel."""
+        x0 = src.x + CARD_WIDTH / 2 + (len(src.cards) - 1) * CARD_OFFSET
+        x1 = dst.x - CARD_WIDTH / 2
+        xs = [x0, x1, x0, x1]
+        ys = [src.top, dst.top, src.bottom, dst.bottom]
+        curve = pg.PlotCurveItem(
+            xs, ys, pen=pg.mkPen(*_NEUTRAL, 170, width=1.5), connect="pairs"
+        )
+        self.box.addItem(curve)
+        link.curves.append(curve)
+        link.rect = QRectF(x0, min(src.top, dst.top), x1 - x0, 0.0)
+        link.rect.setBottom(max(src.bottom, dst.bottom))
+        link.note = pg.TextItem("", anchor=(0.5, 0.5), color=self.text_color)
+        link.note.setPos((x0 + x1) / 2, (dst.top + dst.bottom) / 2)
+        self.box.addItem(link.note)
+
     def _make_link(self, src: _Column, dst: _Column, kernel: str | None) -> _Link:
         link = _Link(src, dst, kernel)
         x0, x1 = src.x + RADIUS * 1.2, dst.x - RADIUS * 1.2
+        if src.is_stack and dst.is_stack:
+            self._make_funnel(src, dst, link)
+            return link
+        if src.is_stack:
+            x0 = src.x + CARD_WIDTH / 2 + (len(src.cards) - 1) * CARD_OFFSET
+        elif dst.is_stack:
+            x1 = dst.x - CARD_WIDTH / 2
         if kernel is None:
             # A connection without weights (into Add, Concatenate, Activation...).
             link.curves.append(self._make_passage(src, dst, x0, x1))
@@ -178,7 +263,8 @@ class NetworkPanel(PlotPanel):
             link.rect = QRectF(x0 + 0.4, top, (x1 - x0) - 0.8, bottom - top)
             link.tile = pg.ImageItem(axisOrder="row-major")
             link.tile.setLookupTable(self.lut)
-            link.tile.setImage(np.zeros((len(src.ys), len(dst.ys))), levels=(-1.0, 1.0))
+            rows = src.info.units if src.is_stack else len(src.ys)
+            link.tile.setImage(np.zeros((rows, len(dst.ys))), levels=(-1.0, 1.0))
             link.tile.setRect(link.rect)
             self.box.addItem(link.tile)
         else:
@@ -222,7 +308,7 @@ class NetworkPanel(PlotPanel):
         """Show every column and its title."""
         if not self.columns:
             return
-        top = min(c.top for c in self.columns.values())
+        top = min(c.highest for c in self.columns.values())
         bottom = max(c.bottom for c in self.columns.values())
         right = max(c.x for c in self.columns.values())
         self.box.setRange(
@@ -246,19 +332,35 @@ class NetworkPanel(PlotPanel):
         for column in self.columns.values():
             self._draw_column(column)
         for link in self.links:
+            if link.note is not None:
+                self._draw_funnel(link)
+                continue
             if link.kernel is None:
                 continue
             kernel = self.weights.get(link.kernel)
-            if kernel is None or kernel.shape != (len(link.src.ys), len(link.dst.ys)):
+            rows = link.src.info.units if link.src.is_stack else len(link.src.ys)
+            if kernel is None or kernel.shape != (rows, len(link.dst.ys)):
                 continue
             if link.tile is not None:
                 self._draw_tile(link, kernel)
             else:
                 self._draw_edges(link, kernel)
 
+    def _draw_funnel(self, link: _Link) -> None:
+        assert link.note is not None
+        kernel = self.weights.get(link.kernel) if link.kernel else None
+        if kernel is not None and kernel.ndim == 4:
+            kh, kw, cin, cout = kernel.shape
+            link.note.setText(f"{kh}×{kw}\n{cin}→{cout}")
+        else:
+            link.note.setText("")
+
     def _draw_column(self, column: _Column) -> None:
         key = column.info.bias
         bias = self.weights.get(key) if key else None
+        if column.is_stack:
+            self._draw_stack(column, bias)
+            return
         if bias is not None and bias.size != len(column.ys):
             bias = None
         if column.strip is not None:
@@ -274,6 +376,18 @@ class NetworkPanel(PlotPanel):
                 m = _scale(bias)
                 idx = np.clip(((bias / m + 1) / 2 * 255).astype(np.int64), 0, 255)
                 column.dots.setBrush([pg.mkBrush(*self.lut[i]) for i in idx])
+
+    def _draw_stack(self, column: _Column, bias: np.ndarray | None) -> None:
+        """Each card takes its channel's bias colour (neutral without biases)."""
+        channels = column.info.shape[-1]
+        if bias is None or bias.size != channels:
+            for card in column.cards:
+                card.setBrush(pg.mkBrush(*_NEUTRAL))
+            return
+        m = _scale(bias)
+        idx = np.clip(((bias / m + 1) / 2 * 255).astype(np.int64), 0, 255)
+        for k, card in enumerate(column.cards):
+            card.setBrush(pg.mkBrush(*self.lut[idx[k]]))
 
     def _draw_tile(self, link: _Link, kernel: np.ndarray) -> None:
         m = _scale(kernel)
@@ -324,6 +438,8 @@ class NetworkPanel(PlotPanel):
         return ""
 
     def _describe_column(self, column: _Column, x: float, y: float, tol: float) -> str:
+        if column.is_stack:
+            return self._describe_stack(column, x, y, tol)
         reach = STRIP_WIDTH / 2 if column.wide else RADIUS
         if abs(x - column.x) > reach + tol or not len(column.ys):
             return ""
@@ -338,11 +454,35 @@ class NetworkPanel(PlotPanel):
             text += f": bias {float(bias.reshape(-1)[i]):+.4g}"
         return text
 
+    def _describe_stack(self, column: _Column, x: float, y: float, tol: float) -> str:
+        n = len(column.cards)
+        left = column.x - CARD_WIDTH / 2 - tol
+        right = column.x + CARD_WIDTH / 2 + (n - 1) * CARD_OFFSET + tol
+        top = column.top - (n - 1) * CARD_OFFSET - tol
+        if not (left <= x <= right and top <= y <= column.bottom + tol):
+            return ""
+        h, w, c = column.info.shape
+        text = f"{column.info.name}: {c} maps of {h}×{w}"
+        key = column.info.bias
+        bias = self.weights.get(key) if key else None
+        if bias is not None and bias.size == c:
+            text += f", biases {float(bias.min()):+.3g} to {float(bias.max()):+.3g}"
+        return text
+
     def _describe_link(
         self, link: _Link, x: float, y: float, tol_x: float, tol_y: float
     ) -> str:
         kernel = self.weights.get(link.kernel) if link.kernel else None
-        if kernel is None:
+        if link.note is not None:
+            r = link.rect
+            if kernel is None or r is None or not r.contains(QPointF(x, y)):
+                return ""
+            return (
+                f"{link.src.info.name} → {link.dst.info.name}: kernel "
+                f"{'×'.join(str(d) for d in kernel.shape)}, |w| up to "
+                f"{float(np.abs(kernel).max()):.3g}"
+            )
+        if kernel is None or kernel.ndim != 2:
             return ""
         if link.rect is not None:
             r = link.rect

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from nndesk.training import explain
 from nndesk.ui.training.probes import ModelInfo, ProbeResult
@@ -77,7 +77,11 @@ class SaliencyPanel(PlotPanel):
         self.layout().addWidget(self.notice)
         self.status = QLabel("", self)
         self.status.setContentsMargins(6, 0, 6, 2)
-        self.layout().addWidget(self.status)
+        self.status.setWordWrap(True)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.picker.caption, 1)
+        bottom.addWidget(self.status, 1)
+        self.layout().addLayout(bottom)
         self.info: ModelInfo | None = None
         self.probe: ProbeResult | None = None
         self.shown: np.ndarray | None = None  # the map drawn, at its resolution
@@ -271,7 +275,13 @@ class SaliencyPanel(PlotPanel):
         if not layer or layer not in s.grad_cam:
             reason = s.cam_problems.get(layer, "no layer can be used")
             return None, f"Grad-CAM: {reason}."
-        return s.grad_cam[layer][cls], f"Grad-CAM on {layer}"
+        cam = s.grad_cam[layer][cls]
+        if not cam.max() > 0:
+            return cam, (
+                f"Grad-CAM on {layer}: nothing here speaks for this class (every "
+                "weighted sum of the maps is at most 0); try another layer."
+            )
+        return cam, f"Grad-CAM on {layer}"
 
     def _redraw(self) -> None:
         probe = self.probe

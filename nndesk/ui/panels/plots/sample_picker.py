@@ -10,7 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import (
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QWidget
 
 from nndesk.ui.training.probes import ModelInfo, ProbeResult
@@ -65,7 +73,7 @@ def notice_label(parent: QWidget) -> QLabel:
 
 
 def prediction_text(probe: ProbeResult, info: ModelInfo) -> str:
-    """ "sample 12 · true: Coat · predicted: Shirt (p=0.61)"."""
+    """The caption of a probed sample: its index, true and predicted class."""
     out = np.asarray(probe.activations.get(info.output.name, ())).reshape(-1)
     text = f"sample {probe.sample_index}"
     if probe.target:
@@ -127,20 +135,30 @@ class SampleStrip(QWidget):
         self._page(self.current)
         self.update()
 
+    @property
+    def per_page(self) -> int:
+        """Thumbnails that fit the strip's width (at most ``STRIP_COUNT``)."""
+        return max(1, min(STRIP_COUNT, (self.width() - 2) // (THUMB + 2)))
+
     def visible_indices(self) -> range:
         """Training indices of the thumbnails shown, left to right."""
         n = 0 if self.x is None else len(self.x)
-        return range(self.first, min(n, self.first + STRIP_COUNT))
+        return range(self.first, min(n, self.first + self.per_page))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._page(self.current, force=True)
 
     def _page(self, index: int, force: bool = False) -> None:
-        first = (max(0, index) // STRIP_COUNT) * STRIP_COUNT
+        per_page = self.per_page
+        first = (max(0, index) // per_page) * per_page
         if first == self.first and not force and self._image is not None:
             return
         self.first = first
         self._image = None
         if self.x is None or len(self.x) == 0 or self.x.ndim < 3:
             return
-        pics = np.asarray(self.x[first : first + STRIP_COUNT], dtype=np.float64)
+        pics = np.asarray(self.x[first : first + per_page], dtype=np.float64)
         if pics.ndim == 4 and pics.shape[-1] not in (1, 3):
             return
         if pics.ndim == 4 and pics.shape[-1] == 1:
@@ -188,7 +206,8 @@ class SampleStrip(QWidget):
 
 
 class SamplePicker(QWidget):
-    """ "Sample [12]", the image strip and a caption naming the prediction.
+    """The "Sample [12]" box and the image strip, and a caption naming the
+    prediction (``caption``: the panel places it where it has room).
 
     Signals
     -------
@@ -208,7 +227,8 @@ class SamplePicker(QWidget):
         self.strip = SampleStrip(self)
         self.strip.sig_sample_requested.connect(self._on_strip_sample_requested)
         self.strip.setVisible(strip)
-        self.caption = QLabel("", self)
+        self.caption = QLabel("")
+        self.caption.setContentsMargins(6, 0, 6, 2)
         self.caption.setSizePolicy(
             QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
         )
@@ -217,8 +237,7 @@ class SamplePicker(QWidget):
         layout.setSpacing(6)
         layout.addWidget(QLabel("Sample", self))
         layout.addWidget(self.box)
-        layout.addWidget(self.strip)
-        layout.addWidget(self.caption, 1)
+        layout.addWidget(self.strip, 1)
 
     @property
     def index(self) -> int:
