@@ -251,6 +251,14 @@ class TrainingControl:
             with self._cond:
                 self._epoch_grant = False
 
+    def refund_batch(self) -> None:
+        """A batch ``wait_for_batch`` allowed did not run (the trainer began its
+        epoch again on new data first): a pending step grant is given back, so a
+        Step Batch still trains one batch."""
+        with self._cond:
+            if self._paused and not self._epoch_grant:
+                self._batch_grants += 1
+
     def take_lr(self) -> float | None:
         """The base learning rate requested since the last call, or None."""
         with self._cond:

@@ -27,7 +27,9 @@ and training 2 more gives the same weights, bit for bit, as 5 epochs at once.
 New data between epochs: ``replace_data`` (called from the training thread, e.g. by
 a callback's ``on_epoch_end``) hands the trainer other prepared data; the epoch
 under way ends on the data it began with and the next epoch trains (and
-validates) on the new data. The run goes on as one run: the epoch count, the
+validates) on the new data. Data handed over before an epoch's first batch (a
+callback's ``on_batch_begin``, e.g. while paused at an epoch boundary) already
+trains that epoch. The run goes on as one run: the epoch count, the
 history, the optimizer state, the learning rate, early stopping and the
 callbacks (``on_train_begin``/``on_train_end`` once per run) all carry on. The
 window uses it for painted data: see docs/datasets.md, "Painted data".
@@ -134,6 +136,11 @@ class TrainConfig:
 
 class _StopRequested(Exception):
     """Raised inside fit's batch loop to end a run at a batch boundary."""
+
+
+class _NewDataFirst(Exception):
+    """Raised before an epoch's first batch when new data arrived meanwhile (while
+    paused at the epoch boundary): the epoch begins again on the new data."""
 
 
 class _WeightGuard:
@@ -310,6 +317,8 @@ class _Relay(Callback):
     def on_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         for hook in self.hooks:
             hook.on_batch_begin(batch, logs)
+        if batch == 0 and self.t._next_data is not None:
+            raise _NewDataFirst  # no batch of this epoch ran yet
 
     def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         for hook in self.hooks:
@@ -603,18 +612,22 @@ class Trainer:
         while True:
             self._switching = False
             data = self.data
-            self.model.fit(
-                data.x_train,
-                data.y_train,
-                epochs=last,
-                initial_epoch=self.history.epochs,
-                batch_size=int(self.config.batch_size),
-                shuffle=self.config.shuffle,
-                validation_data=data.validation_data,
-                callbacks=[relay],
-            )
-            if not self._switching or self._next_data is None:
-                return
+            try:
+                self.model.fit(
+                    data.x_train,
+                    data.y_train,
+                    epochs=last,
+                    initial_epoch=self.history.epochs,
+                    batch_size=int(self.config.batch_size),
+                    shuffle=self.config.shuffle,
+                    validation_data=data.validation_data,
+                    callbacks=[relay],
+                )
+            except _NewDataFirst:
+                self.control.refund_batch()
+            else:
+                if not self._switching or self._next_data is None:
+                    return
             self.data, self._next_data = self._next_data, None
             self.model.stop_training = False
             steering.use_data(self.data.n_train)

@@ -237,6 +237,9 @@ class PaintTool(pg.QtCore.QObject):
         Brush radius in screen pixels: the eraser circle and the spacing of a drag.
     erasing : bool
         Whether a left drag erases too (a right drag always does).
+    show_when_idle : bool
+        Show the painted points while the mouse does not paint (the Decision
+        Boundary shows the training points then instead).
 
     Signals
     -------
@@ -256,6 +259,7 @@ class PaintTool(pg.QtCore.QObject):
         self.value: int | float = 0
         self.brush_px = BRUSH_PX
         self.erasing = False
+        self.show_when_idle = True
         self._doc: Document | None = None
         self._scaler: Scaler | None = None
         self._active = False
@@ -320,6 +324,7 @@ class PaintTool(pg.QtCore.QObject):
             self.cancel_stroke()
             self.show_brush(None)
         self.surface.setVisible(self._active)
+        self.scatter.setVisible(self._active or self.show_when_idle)
         self.sig_changed.emit()
 
     def set_value(self, value: float) -> None:

@@ -43,12 +43,14 @@ from nndesk.document import events as ev
 from nndesk.document.graph import Document
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
+from nndesk.io.datasets.painted import is_painted_spec
 from nndesk.io.project_file import Project
 from nndesk.training.data import load_settings_dataset
 from nndesk.training.errors import CompileError, TrainingStateError
 from nndesk.training.history import TrainingHistory
 from nndesk.training.session import TrainedState, TrainingSession
 
+from ..panels.paint import start_painting
 from .actions import TrainingActions
 from .commands import ResetWeightsCommand
 from .docks import TrainingDocks
@@ -58,6 +60,7 @@ from .probes import Evaluation, ProbeResult
 from .run_copy import RunCopy
 from .warmup import KernelWarmup
 from .worker import (
+    DataUpdate,
     ReportingControl,
     StartInfo,
     TrainingJob,
@@ -190,6 +193,7 @@ class TrainingController(QObject):
         w.sig_project_opened.connect(self.restore_project)
         w.sig_dataset_changed.connect(self._on_window_dataset_changed)
         w.sig_shown.connect(self._on_window_shown)
+        self.boundary.sig_paint_requested.connect(self._on_boundary_paint_requested)
         w.sig_evaluate_test_requested.connect(self.evaluate_test)
 
     # --- what it holds ----------------------------------------------------------------------
@@ -261,6 +265,8 @@ class TrainingController(QObject):
         if self._doc is not None:
             self._doc.events.changed.disconnect(self._on_document_changed)
         self._doc = doc
+        push = self.window.editor.push if doc is not None else None
+        self.boundary.set_paint_target(doc, push)
         if doc is not None:
             doc.events.changed.connect(self._on_document_changed)
             self.panel.set_learning_rate(float(doc.settings["learning_rate"]))
@@ -289,6 +295,12 @@ class TrainingController(QObject):
 
     def _on_document_changed(self, event: ev.DocumentEvent) -> None:
         if event.kind in ("node_moved", "label_changed"):
+            return
+        if isinstance(event, ev.PaintedChanged) and self._thread is not None:
+            # The model does not change: a run goes on, on the new points from
+            # its next epoch when it trains on the painted set (docs/datasets.md).
+            if self._worker is not None:
+                self._worker.set_painted(event.new)
             return
         if isinstance(event, ev.SettingsChanged):
             if event.name == "learning_rate":
@@ -507,6 +519,7 @@ class TrainingController(QObject):
             (worker.sig_epoch_finished, self._on_worker_epoch_finished),
             (worker.sig_probe_ready, self._on_worker_probe_ready),
             (worker.sig_evaluated, self._on_worker_evaluated),
+            (worker.sig_data_replaced, self._on_worker_data_replaced),
             (worker.sig_failed, self._on_worker_failed),
             (worker.sig_finished, self._on_worker_finished),
         ]
@@ -515,6 +528,7 @@ class TrainingController(QObject):
         if self._ignoring():
             return
         self.view.show_structure(start.info, start.x_train, start.y_train)
+        self.boundary.set_scaling(start.preprocessing)
         self.curves.begin_run(start.first_epoch, start.last_epoch)
         if start.kept:
             fresh = [
@@ -553,6 +567,41 @@ class TrainingController(QObject):
         if self._ignoring():
             return
         self.evaluation.set_evaluation(result)
+
+    def _on_worker_data_replaced(self, update: DataUpdate) -> None:
+        if self._ignoring():
+            return
+        if update.x_train is None or update.y_train is None:
+            self.panel.set_message(update.message, error=True)
+            return
+        self.view.show_structure(update.info, update.x_train, update.y_train)
+
+    def _on_boundary_paint_requested(self, on: bool) -> None:
+        """Paint on the decision boundary: the painted set becomes the dataset
+        first (starting from the current 2-D data, or keeping points painted
+        before), as one undo step."""
+        doc = self.window.document
+        if not on or doc is None:
+            self.boundary.set_painting(False)
+            return
+        if not is_painted_spec(doc.settings.get("dataset")):
+            dataset = self.window.dataset
+            plane = dataset is not None and dataset.input_shape == (2,)
+            try:
+                started = start_painting(
+                    self.window.editor.push, doc, dataset if plane else None, keep=True
+                )
+            except NNDeskError as exc:
+                self.window.editor.show_message(str(exc))
+                started = False
+            if not started:
+                self.boundary.set_painting(False)
+                return
+            self.window.editor.show_message(
+                f"Painting: the dataset is now the painted set "
+                f"({doc.painted.summary()}); Undo goes back."
+            )
+        self.boundary.set_painting(True)
 
     def _on_worker_failed(self, message: str) -> None:
         if self._ignoring():
@@ -664,6 +713,10 @@ class TrainingController(QObject):
         data, info = self.preview.data, self.preview.info
         assert data is not None and info is not None
         self.view.show_structure(info, data.x_train, data.y_train)
+        shown_session = self.preview.session
+        self.boundary.set_scaling(
+            shown_session.preprocessing if shown_session is not None else None
+        )
         probe = self.preview.probe(self._sample_index, max(0, self._epoch_count() - 1))
         if probe is not None:
             self._show_probe(probe)

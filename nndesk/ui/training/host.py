@@ -12,6 +12,7 @@ from nndesk.document.graph import Document
 from nndesk.io.datasets import Dataset
 
 if TYPE_CHECKING:
+    from ..canvas.editor import CanvasEditor
     from ..dataset_source import DatasetSource
     from ..main_window import TrainingPart
 
@@ -32,6 +33,7 @@ class TrainingHost(Protocol):
     sig_evaluate_test_requested: SignalInstance  # the Data panel's button
     undo_stack: QUndoStack
     datasets: DatasetSource
+    editor: CanvasEditor  # its push is the door of every edit (painting too)
 
     @property
     def document(self) -> Document | None: ...

@@ -18,6 +18,8 @@ between two batches and goes on.
 - ``sig_probe_ready(ProbeResult)``: weights, histograms, activations, decision grid,
   at an adaptive rate that keeps probing to a few percent of the time.
 - ``sig_evaluated(Evaluation)``: scores on the validation data, now and then.
+- ``sig_data_replaced(DataUpdate)``: the painted training set changed between two
+  epochs (``set_painted``); the next epochs train on it.
 - ``sig_failed(str)``: one sentence for the user.
 - ``sig_finished(TrainingOutcome)``: always last; the session, back to the GUI.
 
@@ -40,9 +42,11 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
+from nndesk.document.painted import PaintedPoints
 from nndesk.engine.callbacks import Callback
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
+from nndesk.io.datasets.painted import is_painted_spec, painted_dataset
 from nndesk.training.control import TrainingControl
 from nndesk.training.data import PreparedData
 from nndesk.training.session import TrainedState, TrainingSession
@@ -61,6 +65,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "BATCH_HZ",
+    "DataUpdate",
     "ReportingControl",
     "StartInfo",
     "TrainingJob",
@@ -152,6 +157,24 @@ class StartInfo:
 
 
 @dataclass
+class DataUpdate:
+    """The painted training set changed and the next epochs train on it.
+
+    ``x_train``/``y_train`` are the worker's own arrays (read, never write);
+    ``message`` is why the new points could not be used (then the arrays are
+    None and training goes on with the data it had).
+    """
+
+    info: ModelInfo
+    epoch: int
+    x_train: np.ndarray | None = None
+    y_train: np.ndarray | None = None
+    n_train: int = 0
+    n_val: int = 0
+    message: str = ""
+
+
+@dataclass
 class TrainingOutcome:
     """How a run ended, and the session it trained.
 
@@ -233,6 +256,7 @@ class TrainingWorker(QObject):
     sig_epoch_finished = Signal(object)
     sig_probe_ready = Signal(object)
     sig_evaluated = Signal(object)
+    sig_data_replaced = Signal(object)
     sig_failed = Signal(str)
     sig_finished = Signal(object)
 
@@ -244,6 +268,7 @@ class TrainingWorker(QObject):
         self._sample_index = int(job.sample_index)
         self._evaluation_requested = False
         self._epoch_stepping = False
+        self._painted: PaintedPoints | None = None
 
     # --- requests from the GUI thread (plain flags, read between batches) ------------------
     def set_sample_index(self, index: int) -> None:
@@ -260,6 +285,24 @@ class TrainingWorker(QObject):
         """Tell the worker a step-epoch request runs (report at its end, not per batch)."""
         with self._lock:
             self._epoch_stepping = bool(on)
+
+    def set_painted(self, painted: PaintedPoints) -> None:
+        """The painted points changed: train on them from the next epoch on (when
+        the run trains on the painted set). The value is immutable, so keeping a
+        reference is keeping a copy of the points as they are now."""
+        with self._lock:
+            self._painted = painted
+
+    def take_painted(self) -> PaintedPoints | None:
+        """The painted points handed over since the last call (None: none)."""
+        with self._lock:
+            painted, self._painted = self._painted, None
+            return painted
+
+    @property
+    def trains_painted(self) -> bool:
+        """Whether this run's dataset is the painted set."""
+        return is_painted_spec(self.job.session.settings.get("dataset"))
 
     def _take_flags(self) -> tuple[bool, bool]:
         """(evaluation requested since the last call, stepping an epoch)."""
@@ -392,6 +435,10 @@ class _Bridge(Callback):
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epoch = int(epoch)
 
+    def on_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if batch == 0:  # points painted while paused at the epoch boundary
+            self._use_painted()
+
     def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         batches = max(1, int(logs.get("batches", 1)))
@@ -414,6 +461,44 @@ class _Bridge(Callback):
         evaluate, _ = self.worker._take_flags()
         due = time.perf_counter() - self._last_eval >= EVAL_INTERVAL
         self.report(evaluate=evaluate or due)
+        self._use_painted()
+
+    def _use_painted(self) -> None:
+        """Hand the points painted since the last look to the trainer: they are the
+        training set from the next epoch on (split and scaled as the session's
+        settings and scaler say)."""
+        painted = self.worker.take_painted()
+        trainer = self.session.trainer
+        if painted is None or trainer is None or not self.worker.trains_painted:
+            return
+        try:
+            dataset = painted_dataset(painted)
+            data = self.session.prepare(dataset)
+            trainer.replace_data(data)
+            prober = session_prober(self.session, data, dataset)
+        except NNDeskError as exc:
+            self.worker.sig_data_replaced.emit(
+                DataUpdate(
+                    self.info,
+                    self.epoch,
+                    message=f"The painted points are not trained on yet: {exc}",
+                )
+            )
+            return
+        self.data, self.prober = data, prober
+        self._eval_x, self._eval_y, self._eval_split, self._eval_total = (
+            self._evaluation_data()
+        )
+        self.worker.sig_data_replaced.emit(
+            DataUpdate(
+                prober.info,
+                self.epoch,
+                data.x_train,
+                data.y_train,
+                data.n_train,
+                data.n_val,
+            )
+        )
 
     def before_wait(self) -> None:
         """Called by ``ReportingControl`` when training is about to wait while paused."""

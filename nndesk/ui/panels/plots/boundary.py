@@ -5,20 +5,32 @@ sigmoid output, the winning class shaded by confidence for several classes, the
 value for regression); the small maps beside it are each hidden unit's activation
 over the same grid, the picture the TensorFlow Playground made familiar. The grid
 values are computed in the worker; this panel only colours and shows them.
+
+**Paint** turns on painting on the map (``nndesk.ui.panels.paint``): the panel
+asks for it with ``sig_paint_requested``; whoever owns the document (the training
+controller) makes the painted set the dataset if it is not yet and calls
+``set_painting``. The map shows the inputs as the network sees them, so the paint
+tool maps through the network's feature scaling (``set_scaling``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QToolButton, QWidget
 
+from nndesk.document.graph import Document
+from nndesk.engine.errors import NNDeskError
+from nndesk.io.datasets import Scaler
+from nndesk.io.datasets.painted import is_painted_spec
 from nndesk.ui.training.probes import MAX_HIDDEN_MAPS, GridResult, ModelInfo
 
+from ..paint import PaintTool, PaintToolbar, Push
 from .base import PlotPanel, diverging_lut
 from .colors import CLASS_COLORS
 
@@ -57,12 +69,28 @@ class BoundaryPanel(PlotPanel):
 
     Call ``set_structure(info)``, ``set_points(x, y)`` once per dataset and
     ``set_grid(grid)`` with each probe.
+
+    Signals
+    -------
+    sig_paint_requested(bool)
+        The Paint button was toggled: paint on the map (True) or stop.
     """
+
+    sig_paint_requested = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Decision boundary", parent)
         self.note = QLabel("", self)
         self.controls.insertWidget(0, self.note)
+        self.paint_button = QToolButton(self)
+        self.paint_button.setText("Paint")
+        self.paint_button.setCheckable(True)
+        self.paint_button.setToolTip(
+            "Paint your own points on the map: click or drag to add, right-drag to "
+            "erase; the painted set becomes the dataset (Undo goes back)."
+        )
+        self.controls.insertWidget(1, self.paint_button)
+        self.paint_button.toggled.connect(self._on_paint_button_toggled)
         self.lut = diverging_lut()
         self.plot = self.graphics.addPlot(row=0, col=0)
         self.plot.setAspectLocked(True)
@@ -74,6 +102,15 @@ class BoundaryPanel(PlotPanel):
             size=6, pen=pg.mkPen(255, 255, 255, 200, width=1)
         )
         self.plot.addItem(self.points)
+        self.paint = PaintTool(self.plot)
+        self.paint.show_when_idle = False
+        self.paint.set_active(False)
+        self.paint_bar = PaintToolbar(self.paint, self)
+        self.paint_bar.setContentsMargins(4, 2, 4, 2)
+        self.paint_bar.hide()
+        layout = self.layout()
+        assert layout is not None
+        layout.insertWidget(1, self.paint_bar)  # type: ignore[attr-defined]
         self.maps_layout = self.graphics.addLayout(row=0, col=1)
         self.graphics.ci.layout.setColumnStretchFactor(0, 3)
         self.graphics.ci.layout.setColumnStretchFactor(1, 2)
@@ -100,6 +137,15 @@ class BoundaryPanel(PlotPanel):
         self.maps_layout.clear()
         self.unit_maps = {}
         self.image.clear()
+        plane = info is not None and info.is_plane
+        self.paint_button.setEnabled(plane or self._paints_dataset())
+        if not plane and self.paint.active:
+            # Nothing trains yet (no points, say): the plane stays to paint on.
+            self.note.setText("The boundary appears once the network can train.")
+            self.plot.show()
+            self._frame_painted()
+            self._draw_points()
+            return
         if info is None or not info.is_plane:
             self.note.setText(
                 "No network to show."
@@ -139,6 +185,57 @@ class BoundaryPanel(PlotPanel):
             self.unit_maps[column.name] = items
             row += rows
         self.schedule_redraw()
+
+    # --- painting -------------------------------------------------------------------------
+    def set_paint_target(self, doc: Document | None, push: Push | None) -> None:
+        """Paint ``doc``'s painted set through ``push`` (the canvas editor's)."""
+        self.paint.push = push
+        self.paint.set_document(doc)
+        if doc is None:
+            self.set_painting(False)
+
+    def set_painting(self, on: bool) -> None:
+        """Paint on the map (True) or pan and zoom it (False)."""
+        self.paint_button.blockSignals(True)
+        self.paint_button.setChecked(on)
+        self.paint_button.blockSignals(False)
+        self.paint.set_active(on)
+        self.paint_bar.setVisible(on)
+        self.points.setVisible(not on)
+        self.plot.setMouseEnabled(not on, not on)
+        if self.info is None or not self.info.is_plane:
+            self.set_structure(self.info)  # shows or hides the bare plane
+
+    def _paints_dataset(self) -> bool:
+        doc = self.paint.document
+        return doc is not None and is_painted_spec(doc.settings.get("dataset"))
+
+    def _frame_painted(self) -> None:
+        xy = self.paint.painted.xy
+        if not len(xy):
+            self.plot.setRange(xRange=(-1.0, 1.0), yRange=(-1.0, 1.0), padding=0.0)
+            return
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+        pad = np.maximum((hi - lo) * 0.1, 0.25)
+        self.plot.setRange(
+            xRange=(float(lo[0] - pad[0]), float(hi[0] + pad[0])),
+            yRange=(float(lo[1] - pad[1]), float(hi[1] + pad[1])),
+            padding=0.0,
+        )
+
+    def set_scaling(self, preprocessing: dict[str, Any] | None) -> None:
+        """The network's feature scaling (``Scaler.to_dict()``; None: none): the
+        map's coordinates are the scaled inputs."""
+        scaler = None
+        if preprocessing and list(preprocessing.get("input_shape", ())) == [2]:
+            try:
+                scaler = Scaler.from_dict(dict(preprocessing))
+            except NNDeskError:
+                scaler = None
+        self.paint.set_scaling(scaler)
+
+    def _on_paint_button_toggled(self, on: bool) -> None:
+        self.sig_paint_requested.emit(on)
 
     # --- data ---------------------------------------------------------------------------
     def set_points(self, x: np.ndarray | None, y: np.ndarray | None) -> None:
