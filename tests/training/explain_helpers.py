@@ -73,6 +73,19 @@ def conv_model(
     return Model(inp, out, seed=seed, dtype=dtype).build()
 
 
+def engine_conv_model(seed: int = 0, dtype=np.float64) -> Model:
+    """The engine's own layers: Input (7, 6, 2) -> Conv2D(3, 3, relu, same) 'conv'
+    -> MaxPool2D(2) 'pool' -> Flatten -> Dense(3, softmax) 'out'."""
+    from nndesk.engine.layers.conv import Conv2D
+    from nndesk.engine.layers.pooling import MaxPool2D
+
+    inp = Input((7, 6, 2), name="image")
+    conv = Conv2D(3, 3, padding="same", activation="relu", name="conv")(inp)
+    pool = MaxPool2D(2, name="pool")(conv)
+    out = Dense(3, activation="softmax", name="out")(Flatten(name="flat")(pool))
+    return Model(inp, out, seed=seed, dtype=dtype).build()
+
+
 def dense_model(features: int = 4, seed: int = 0, dtype=np.float64) -> Model:
     """Input -> Dense(5, tanh) 'hidden' -> Dense(3, softmax) 'out'."""
     inp = Input((features,), name="x")

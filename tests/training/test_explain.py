@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from explain_helpers import conv_model, dense_model
+from explain_helpers import conv_model, dense_model, engine_conv_model
 
 from nndesk.engine.errors import ConfigError
 from nndesk.engine.model import Model
@@ -35,7 +35,7 @@ def _numeric_input_gradient(model, x, cls, eps=1e-6):
     return grad
 
 
-@pytest.mark.parametrize("make", [dense_model, conv_model])
+@pytest.mark.parametrize("make", [dense_model, conv_model, engine_conv_model])
 @pytest.mark.parametrize("cls", [0, 2])
 def test_input_gradient_matches_finite_differences(make, cls):
     model = make()
@@ -266,3 +266,20 @@ def test_sigmoid_and_regression_scores_by_hand():
     np.testing.assert_allclose(
         dx, np.tile(model.layer("y").params["kernel"][:, 1], (2, 1))
     )
+
+
+def test_grad_cam_layers_of_the_engine_conv_layers():
+    # pool = maxpool(conv): the gradient reaching conv is the pool's routed back.
+    model = engine_conv_model()
+    x = np.random.default_rng(9).normal(size=(1, 7, 6, 2))
+    _, dx, layers = ex.Explainer(model, ["conv", "pool"]).gradients(x, [2])
+    conv, dconv = layers["conv"]
+    pool, dpool = layers["pool"]
+    assert conv.shape == (1, 7, 6, 3) and pool.shape == (1, 3, 3, 3)
+    # Every pooled value's gradient lands on its window's maximum (a positive one).
+    assert np.isclose(dconv.sum(), dpool.sum())
+    window = conv[0, :2, :2, :]
+    arg = window.reshape(4, 3).argmax(axis=0)
+    for c in range(3):
+        i, j = divmod(int(arg[c]), 2)
+        assert dconv[0, i, j, c] == pytest.approx(dpool[0, 0, 0, c])

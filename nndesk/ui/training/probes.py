@@ -95,8 +95,8 @@ class LayerInfo:
 
     @property
     def is_spatial(self) -> bool:
-        """Its output is channels of maps, ``(h, w, c)``."""
-        return len(self.shape) == 3 and self.kind != "Input"
+        """Its output is channels of maps, ``(h, w, c)``, computed from inputs."""
+        return len(self.shape) == 3 and bool(self.inputs)
 
 
 @dataclass(frozen=True)
