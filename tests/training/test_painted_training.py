@@ -166,3 +166,41 @@ def test_data_handed_over_in_the_last_epoch_waits_for_the_next_run() -> None:
     seen.hook = None
     trainer.run(1)
     assert seen.sizes[2] == new.n_train
+
+
+def test_data_handed_over_before_an_epochs_first_batch_trains_that_epoch() -> None:
+    """As when painting while paused at an epoch boundary: the epoch that has
+    begun but trained no batch yet starts again on the new data."""
+    doc = painted_doc(validation_split=0.0)
+    session = TrainingSession(doc)
+    data = session.prepare(session.load_dataset())
+    new = session.prepare(_painted_dataset(doc.painted.added([[0.5, 0.5]], 1)))
+    seen = Seen(lambda: session.trainer)
+
+    class AtFirstBatch(Callback):
+        epoch = 0
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self.epoch = epoch
+
+        def on_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+            if self.epoch == 1 and batch == 0 and session.trainer.data is data:
+                session.trainer.replace_data(new)
+
+    trainer = session.make_trainer(data, callbacks=[seen, AtFirstBatch()], epochs=3)
+    trainer.run()
+    assert seen.sizes == {0: data.n_train, 1: new.n_train, 2: new.n_train}
+    batches = -(-data.n_train // 16) + 2 * -(-new.n_train // 16)
+    assert int(session.model.optimizer.iterations) == batches
+    assert trainer.history.epochs == 3
+
+
+def test_a_step_grant_is_refunded_when_its_batch_did_not_run() -> None:
+    from nndesk.training.control import TrainingControl
+
+    control = TrainingControl()
+    control.step_batch()
+    assert control.wait_for_batch()  # the granted batch
+    control.refund_batch()  # ... did not run: the grant comes back
+    assert control.wait_for_batch()
+    assert not control.waiting and control.state == "paused"

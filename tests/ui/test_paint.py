@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoStack
 from ui_helpers import OFFSCREEN_NOISE, drag
@@ -179,3 +181,70 @@ def test_start_painting_copies_the_generator_points_in_one_undo_step(qtbot, pain
     stack.undo()
     assert doc.painted == PaintedPoints.empty()
     assert doc.settings["dataset"] != "painted"
+
+
+def test_keys_pick_a_class_toggle_erase_and_cancel_a_stroke(qtbot, painting):
+    widget, editor, stack = painting
+    widget.toolbar.classes.setValue(3)
+    widget.toolbar.classes.editingFinished.emit()
+    click(qtbot, widget, 0.0, 0.0)  # gives the plot the focus
+    viewport = widget.view.viewport()
+    qtbot.keyClick(viewport, Qt.Key.Key_3)
+    assert widget.tool.value == 2 and widget.toolbar.class_box.currentIndex() == 2
+    qtbot.keyClick(viewport, Qt.Key.Key_E)
+    assert widget.tool.erasing and widget.toolbar.erase.isChecked()
+    qtbot.keyClick(viewport, Qt.Key.Key_E)
+    assert not widget.tool.erasing
+    # Esc during a drag drops the stroke: nothing reaches the document
+    start, end = widget.viewport_pos(-1.5, 1.0), widget.viewport_pos(1.5, 1.0)
+    qtbot.mousePress(viewport, LEFT, pos=start)
+    qtbot.mouseMove(viewport, end)
+    qtbot.keyClick(viewport, Qt.Key.Key_Escape)
+    qtbot.mouseRelease(viewport, LEFT, pos=end)
+    assert len(editor.document.painted) == 1 and stack.count() == 2
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["add", "erase", "clear"]), st.integers(0, 1)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_undo_all_then_redo_all_walks_every_state(qtbot, script) -> None:
+    """Hypothesis drives strokes through the tool's one door (``edit``); undoing
+    them all and redoing them all passes through every state in order."""
+    stack = QUndoStack()
+    editor = CanvasEditor(stack)
+    doc = spiral_classifier()
+    editor.set_document(doc)
+    widget = PaintWidget(push=editor.push)
+    widget.set_document(doc)
+    states = [doc.painted]
+    rng = np.random.default_rng(len(script))
+    for kind, value in script:
+        painted = doc.painted
+        if kind == "add":
+            widget.tool.edit(painted.added(rng.uniform(-1, 1, (3, 2)), value), "Paint")
+        elif kind == "erase" and len(painted):
+            widget.tool.edit(painted.removed([0]), "Erase")
+        elif kind == "clear":
+            widget.toolbar.clear_points()
+        if doc.painted != states[-1]:
+            states.append(doc.painted)
+    assert stack.count() == len(states) - 1
+    for state in reversed(states[:-1]):
+        stack.undo()
+        assert doc.painted == state
+    for state in states[1:]:
+        stack.redo()
+        assert doc.painted == state
+    assert len(widget.tool.scatter.data) == len(doc.painted)
+    widget.set_document(None)
+    editor.set_document(None)
+    widget.deleteLater()
