@@ -453,6 +453,35 @@ def test_dragging_a_selection_moves_it_all_in_one_step(
     assert editor.undo_stack.command(0).text() == "Move 2 Nodes"
 
 
+def test_undo_in_the_middle_of_an_alt_drag_copies_nothing(
+    qtbot, editor: CanvasEditor
+) -> None:
+    doc = editor.document
+    assert doc is not None
+    node_id = editor.add_node("Dropout", QPointF(0, 300))
+    assert node_id is not None
+    editor.scene.select_nodes(["dense_1", node_id])
+    items = len(editor.scene.items())
+    viewport = editor.view.viewport()
+    start = node_point(editor, "dense_1")
+    qtbot.mousePress(viewport, LEFT, ALT, start)
+    for i in range(1, 4):
+        qtbot.mouseMove(viewport, start + QPoint(0, 30 * i))
+    editor.undo_stack.undo()  # Ctrl+Z with the button down removes the Dropout
+    qtbot.mouseMove(viewport, start + QPoint(0, 120))
+    qtbot.mouseRelease(viewport, LEFT, ALT, start + QPoint(0, 120))
+    assert list(doc.node_ids) == [
+        "input_1",
+        "dense_1",
+        "dense_2",
+        "dense_3",
+        "output_1",
+    ]
+    assert "an undo removed a node" in editor.last_message
+    assert len(editor.scene.items()) < items  # the Dropout and every copy are gone
+    assert editor.scene.gesture is None and editor.undo_stack.index() == 0
+
+
 def test_undo_in_the_middle_of_a_node_drag_is_harmless(
     qtbot, editor: CanvasEditor
 ) -> None:

@@ -113,6 +113,10 @@ class DuplicateDrag(Gesture):
         self.end()
         doc = self.editor.document
         if doc is None or not all(n in doc for n in self.node_ids):
+            if copying:
+                self.editor.show_message(
+                    "Nothing was duplicated: an undo removed a node being copied."
+                )
             return
         if not copying:
             if self.extend:
