@@ -5,11 +5,15 @@ Usage::
     .venv/bin/python docs/screenshots.py [--example residual] [--theme light]
         [--select dense_1] [--output docs/images/editor.png] [--size 1440x900]
         [--training-output docs/images/training.png] [--epochs 300] [--seed 0]
-        [--only editor|training]
+        [--data-output docs/images/data-{size}.png] [--data-sizes 1280x800,1920x1080]
+        [--only editor|training|data]
 
 The training shot attaches the training panels as the app does, trains the spiral
 example for ``--epochs`` epochs with the network seed ``--seed`` (so the picture
 comes out the same each time), waits for the run to end and grabs the window.
+The data shots show the Data panel at each of ``--data-sizes``: the spiral with a
+test split, and Fashion-MNIST's image strip when its files are found (by the bare
+name ``fashion-mnist``, see docs/datasets.md).
 
 With a display (or under Xvfb: ``Xvfb :99 -screen 0 1600x1000x24 &`` then
 ``DISPLAY=:99 QT_QPA_PLATFORM=xcb``) the real platform draws the window; without one
@@ -45,7 +49,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--training-size", default="1600x1000", help="WxH")
     parser.add_argument("--epochs", type=int, default=300, help="epochs to train")
     parser.add_argument("--seed", type=int, default=0, help="the network's seed")
-    parser.add_argument("--only", choices=("editor", "training"), default=None)
+    parser.add_argument(
+        "--data-output",
+        default=str(HERE / "images" / "data-{size}.png"),
+        help="data panel shots; {size} becomes WxH",
+    )
+    parser.add_argument("--data-sizes", default="1280x800,1920x1080", help="WxH,...")
+    parser.add_argument(
+        "--only", choices=("editor", "training", "data"), default=None
+    )
     return parser.parse_args(argv)
 
 
@@ -93,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             ok = render_editor(app, Path(folder) / "editor.ini", args) and ok
         if args.only in (None, "training"):
             ok = render_training(app, Path(folder) / "training.ini", args) and ok
+        if args.only in (None, "data"):
+            ok = render_data(app, Path(folder) / "data.ini", args) and ok
     return 0 if ok else 1
 
 
@@ -173,6 +187,40 @@ def render_training(app: object, settings_path: Path, args: argparse.Namespace) 
     _settle(app)
     ok = _save(app, window, args.training_output)
     window.close()
+    return ok
+
+
+def render_data(app: object, settings_path: Path, args: argparse.Namespace) -> bool:
+    """The Data panel in front, at each size: the spiral with a test split, then
+    Fashion-MNIST's image strip (when its files are found)."""
+    from nndesk.document.examples import EXAMPLES
+    from nndesk.ui.training.controller import attach_training
+
+    ok = True
+    for size in args.data_sizes.split(","):
+        window = _window(settings_path, args.theme)
+        window.resize(*_size(size))
+        attach_training(window)
+        doc = EXAMPLES["spiral"].build()
+        doc.set_setting("test_split", 0.2)
+        window.set_document(doc)
+        window.show()
+        dock = window.docks["data_dock"]
+        dock.show()
+        dock.raise_()
+        _settle(app)
+        window.editor.view.fit_to_view()
+        window.editor.scene.flush()
+        _settle(app)
+        output = Path(args.data_output.replace("{size}", size))
+        ok = _save(app, window, output) and ok
+        window.set_document(EXAMPLES["fashion_mnist"].build())
+        dataset = window.wait_for_dataset()
+        if dataset is not None:
+            _settle(app)
+            images = output.with_name(output.stem + "-images" + output.suffix)
+            ok = _save(app, window, images) and ok
+        window.close()
     return ok
 
 

@@ -40,7 +40,13 @@ from nndesk.document import events as ev
 from nndesk.document.graph import Document
 from nndesk.document.settings import SCALINGS
 from nndesk.engine.errors import NNDeskError
-from nndesk.io.datasets import GENERATORS, Dataset, DatasetError, load_dataset
+from nndesk.io.datasets import (
+    GENERATORS,
+    Dataset,
+    DatasetError,
+    data_search_path,
+    load_dataset,
+)
 from nndesk.training.data import split_fractions
 
 from ..paint import PaintWidget, Push, start_painting
@@ -52,6 +58,7 @@ from .sources import (
     CsvHead,
     SourceChoice,
     csv_head,
+    data_path_kind,
     describe,
     exists,
     file_spec,
@@ -134,6 +141,8 @@ class DataPanel(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # The panel follows the dock's width; only its height scrolls.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         outer.addWidget(scroll)
         body = QWidget(scroll)
         scroll.setWidget(body)
@@ -437,11 +446,26 @@ class DataPanel(QWidget):
         return str(base) if base is not None else ""
 
     def _resolve(self, head: str) -> Path | None:
+        """The file or folder a spec head names, where the reader looks for it
+        (the network's folder, then the data folders for a bare name)."""
         path = Path(head).expanduser()
         base = self._base_dir()
         if not path.is_absolute() and base is not None:
             path = base / path
-        return path if exists(path) else None
+        if exists(path):
+            return path
+        if not any(sep in head for sep in "/\\") and not head.startswith("."):
+            for folder in data_search_path():
+                if exists(folder / head):
+                    return folder / head
+        return None
+
+    def _file_kind(self) -> str:
+        """``"csv"``, ``"npz"`` or ``"idx"`` for a file source, else ""."""
+        if self._choice.kind != "file":
+            return ""
+        path = self._resolve(self._choice.head)
+        return data_path_kind(path) if path is not None else self._choice.file_kind
 
     # --- generator options -------------------------------------------------------------------
     def _show_options(self, choice: SourceChoice) -> None:
@@ -529,7 +553,7 @@ class DataPanel(QWidget):
         combo = self.target_combo
         with QSignalBlocker(combo):
             combo.clear()
-        is_csv = choice.file_kind == "csv"
+        is_csv = self._file_kind() == "csv"
         self.target_combo.setVisible(is_csv)
         self.target_label.setVisible(is_csv)
         if not is_csv:
@@ -605,7 +629,7 @@ class DataPanel(QWidget):
         settings = self._settings()
         dataset = self._dataset
         test = float(settings.get("test_split", 0.0))
-        has_own_test = self._choice.file_kind in _OWN_TEST_KINDS
+        has_own_test = self._file_kind() in _OWN_TEST_KINDS
         self.evaluate_test_button.setEnabled(
             dataset is not None and (test > 0 or has_own_test)
         )
@@ -664,8 +688,12 @@ class DataPanel(QWidget):
             self.preview.clear()
 
     def _loaded_note(self, dataset: Dataset) -> str:
-        shape = " × ".join(str(d) for d in dataset.input_shape)
-        note = f"{len(dataset):,} samples of shape {shape}"
+        shape = dataset.input_shape
+        if len(shape) == 1:
+            what = f"{shape[0]} feature" + ("s" if shape[0] != 1 else "")
+        else:
+            what = "shape " + " × ".join(str(d) for d in shape)
+        note = f"{len(dataset):,} samples of {what}"
         if len(dataset) > MAX_POINTS and len(dataset.input_shape) == 1:
             note += f"; {MAX_POINTS:,} of them shown"
         return note + "."

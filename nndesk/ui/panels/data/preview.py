@@ -12,13 +12,15 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QImage, QPalette, QPixmap
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFont, QIcon, QImage, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QGridLayout,
     QHeaderView,
     QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -61,7 +63,7 @@ def class_counts_text(dataset: Dataset) -> str:
         )
     counts = dataset.class_counts()
     names = dataset.class_names or [str(i) for i in range(len(counts))]
-    parts = [f"{name} {int(c):,}" for name, c in zip(names, counts, strict=False)]
+    parts = [f"{name}: {int(c):,}" for name, c in zip(names, counts, strict=False)]
     return "Class counts: " + " · ".join(parts)
 
 
@@ -91,10 +93,20 @@ class DataPreview(QWidget):
         self.plot.hideButtons()
         self.scatter = pg.ScatterPlotItem(size=5, pen=None)
         self.plot.addItem(self.scatter)
-        self.strip = QWidget(self)
-        self.strip_grid = QGridLayout(self.strip)
-        self.strip_grid.setContentsMargins(0, 0, 0, 0)
-        self.strip_grid.setSpacing(4)
+        # A wrapping icon list: as many images a row as the dock's width allows.
+        self.strip = QListWidget(self)
+        self.strip.setObjectName("image_strip")
+        self.strip.setViewMode(QListView.ViewMode.IconMode)
+        self.strip.setResizeMode(QListView.ResizeMode.Adjust)
+        self.strip.setWrapping(True)
+        self.strip.setMovement(QListView.Movement.Static)
+        self.strip.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.strip.setIconSize(QSize(THUMB_PX, THUMB_PX))
+        self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        text_width = self.fontMetrics().horizontalAdvance("T-shirt/top") + 8
+        cell_height = THUMB_PX + self.fontMetrics().height() + 10
+        self.strip.setGridSize(QSize(max(THUMB_PX, text_width) + 6, cell_height))
+        self.strip.setMinimumHeight(3 * cell_height + 8)
         self.table = QTableWidget(self)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -111,8 +123,10 @@ class DataPreview(QWidget):
         )
         self.note = QLabel(self)
         self.note.setWordWrap(True)
-        for w in (self.plot, self.strip, self.table, self.counts, self.note):
+        layout.addWidget(self.plot)
+        for w in (self.strip, self.table, self.counts, self.note):
             layout.addWidget(w)
+        layout.addStretch(1)  # a short preview stays at the top
         self._apply_palette()
         self.clear()
 
@@ -199,6 +213,8 @@ class DataPreview(QWidget):
             ]
             names = [(dataset.feature_names or ["x"])[0], "target"]
         self.scatter.setData(px, py, brush=self._brushes(dataset, idx))
+        # Points in a plane keep their shape; a function of x fills the plot.
+        self.plot.setAspectLocked(x.shape[1] == 2)
         self.plot.setLabel("bottom", names[0])
         self.plot.setLabel("left", names[1])
         self.plot.autoRange()
@@ -227,27 +243,15 @@ class DataPreview(QWidget):
         self.shown = None
         self.plot.hide()
         self.table.hide()
-        while self.strip_grid.count():
-            item = self.strip_grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.setParent(None)  # out of the strip now, deleted later
-                widget.deleteLater()
-        idx = sample(len(dataset), STRIP_IMAGES, seed=1)
-        columns = 6
-        for i, j in enumerate(idx):
-            cell = QLabel(self.strip)
-            cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            cell.setPixmap(_thumbnail(np.asarray(dataset.x[j])))
-            label = QLabel(_label_text(dataset, int(j)), self.strip)
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label.setObjectName("image_label")
-            small = QFont(label.font())
-            small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
-            label.setFont(small)
-            row, col = divmod(i, columns)
-            self.strip_grid.addWidget(cell, 2 * row, col)
-            self.strip_grid.addWidget(label, 2 * row + 1, col)
+        self.strip.clear()
+        for j in sample(len(dataset), STRIP_IMAGES, seed=1):
+            item = QListWidgetItem(
+                QIcon(_thumbnail(np.asarray(dataset.x[j]))),
+                _label_text(dataset, int(j)),
+            )
+            item.setToolTip(f"Sample {int(j):,}: {item.text()}")
+            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
+            self.strip.addItem(item)
         self.strip.show()
 
     def _show_rows(
@@ -312,6 +316,14 @@ class DataPreview(QWidget):
         palette = self.palette()
         self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
         style_plot(self.plot.getPlotItem(), palette)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        # About square: a spiral in a letterbox is a few pixels tall.
+        line = self.fontMetrics().height()
+        self.plot.setFixedHeight(
+            int(min(max(0.8 * self.width(), 12 * line), 30 * line))
+        )
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().changeEvent(event)
