@@ -28,8 +28,10 @@ float (4 for float32) and ``P`` the trainable parameters:
 - activations: for every layer and every batch shape in use (the full batch and
   the last, partial one), up to four buffers per output value (forward output,
   pre-activation, output gradient, mask) and two per input value (input gradient
-  and the Dense chain's input copy); evaluation and prediction keep forward
-  buffers for 256 rows (``EVAL_BATCH``) and their partial batch;
+  and the Dense chain's input copy), plus the work arrays a layer says it keeps
+  (``Layer.scratch_size``: a convolution's padded input and im2col columns, and
+  their gradients); evaluation and prediction keep forward buffers (and forward
+  work arrays) for 256 rows (``EVAL_BATCH``) and their partial batch;
 - data, once known: the prepared arrays, the predictions an epoch keeps for its
   metrics, the shuffle order and one gathered batch.
 
@@ -227,8 +229,14 @@ def estimate_training_memory(
         if layer.has_regularization:
             weights += d * params  # the penalty's gradient buffer
         acts = d * (
-            train_rows * (_TRAIN_OUT * v_out + _TRAIN_IN * v_in)
-            + eval_rows * _FORWARD_OUT * v_out
+            train_rows
+            * (
+                _TRAIN_OUT * v_out
+                + _TRAIN_IN * v_in
+                + layer.scratch_size(in_shapes, training=True)
+            )
+            + eval_rows
+            * (_FORWARD_OUT * v_out + layer.scratch_size(in_shapes, training=False))
         )
         nodes.append(NodeMemory(name, _describe(layer, params), params, weights, acts))
         build_peak = max(build_peak, held + _DRAW_BYTES * (params + state))
