@@ -453,6 +453,23 @@ def test_dragging_a_selection_moves_it_all_in_one_step(
     assert editor.undo_stack.command(0).text() == "Move 2 Nodes"
 
 
+def test_undo_between_press_and_release_of_a_click_is_harmless(
+    qtbot, editor: CanvasEditor
+) -> None:
+    doc = editor.document
+    assert doc is not None
+    node_id = editor.add_node("Dropout", QPointF(0, 300))
+    assert node_id is not None
+    editor.scene.clearSelection()
+    viewport = editor.view.viewport()
+    point = node_point(editor, node_id)
+    qtbot.mousePress(viewport, LEFT, NONE, point)
+    editor.undo_stack.undo()
+    qtbot.mouseRelease(viewport, LEFT, NONE, point)
+    assert not doc.has_node(node_id) and editor.scene.gesture is None
+    assert editor.selected_node_ids() == []
+
+
 def test_undo_in_the_middle_of_an_alt_drag_copies_nothing(
     qtbot, editor: CanvasEditor
 ) -> None:
