@@ -180,19 +180,23 @@ def _dataset(session: Any, args: argparse.Namespace) -> Any:
 
 
 def cmd_summary(args: argparse.Namespace, out: IO[str]) -> int:
+    from nndesk.document.text import counted
+
     session = _open(args.file)
     s = session.settings
     print(session.model.summary(), file=out)
     print(
         f"Loss: {session.net.loss}; optimizer {s['optimizer']}, learning rate "
-        f"{s['learning_rate']:g}, batch size {s['batch_size']}, {s['epochs']} epochs.",
+        f"{s['learning_rate']:g}, batch size {s['batch_size']}, "
+        f"{counted(s['epochs'], 'epoch')}.",
         file=out,
     )
     print(f"Dataset: {s['dataset'] or '(none chosen)'}", file=out)
     if session.history.epochs:
         last = session.history.last("loss")
         print(
-            f"Trained: {session.history.epochs} epochs (last loss {last:.4f}).",
+            f"Trained: {counted(session.history.epochs, 'epoch')} "
+            f"(last loss {last:.4f}).",
             file=out,
         )
     else:
@@ -219,6 +223,7 @@ def _apply_overrides(args: argparse.Namespace) -> Any:
 
 
 def cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
+    from nndesk.document.text import counted
     from nndesk.training.callbacks import ProgressPrinter
     from nndesk.training.session import TrainingSession
 
@@ -248,7 +253,8 @@ def cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
             file=out,
         )
     session.save(target)
-    print(f"Saved {target} ({history.epochs} epochs trained in all).", file=out)
+    trained = counted(history.epochs, "epoch")
+    print(f"Saved {target} ({trained} trained in all).", file=out)
     return EXIT_OK
 
 
@@ -264,6 +270,8 @@ def cmd_evaluate(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def cmd_predict(args: argparse.Namespace, out: IO[str]) -> int:
+    from nndesk.document.text import counted
+
     session = _open(args.file)
     dataset = _dataset(session, args)
     preds = session.predict(dataset.x)
@@ -272,7 +280,8 @@ def cmd_predict(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(text)
     else:
         Path(args.out).write_text(text, encoding="utf-8", newline="")
-        print(f"Wrote {len(dataset)} predictions to {args.out}.", file=out)
+        written = counted(len(dataset), "prediction")
+        print(f"Wrote {written} to {args.out}.", file=out)
     return EXIT_OK
 
 
@@ -341,6 +350,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def cmd_import(args: argparse.Namespace, out: IO[str]) -> int:
+    from nndesk.document.text import counted
     from nndesk.io.export import import_onnx
     from nndesk.io.project_file import save_project
 
@@ -353,7 +363,8 @@ def cmd_import(args: argparse.Namespace, out: IO[str]) -> int:
     )
     params = sum(int(w.size) for w in project.weights.values())
     print(
-        f"Imported {Path(args.model).name}: {layers} layers, {params:,} weights; "
+        f"Imported {Path(args.model).name}: {counted(layers, 'layer')}, "
+        f"{counted(params, 'weight')}; "
         f"saved {target}.",
         file=out,
     )

@@ -17,6 +17,7 @@ from ..engine.errors import ConfigError
 from ..engine.layers.base import format_shape
 from .settings import default_metrics, optimizer_arguments
 from .shapes import ShapeReport, final_activation, infer_shapes
+from .text import counted
 from .view import GraphView
 
 Severity = Literal["error", "warning"]
@@ -288,7 +289,8 @@ def _target_problems(
         return [
             Problem(
                 output_id,
-                f"The dataset has {classes} classes but {who} gives {units} outputs: "
+                f"The dataset has {classes} classes but {who} gives "
+                f"{counted(units, 'output')}: "
                 f"give it {classes} units, one per class.",
             )
         ]

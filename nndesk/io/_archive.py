@@ -356,9 +356,12 @@ def parse_json(data: bytes, where: str, max_depth: int) -> Any:
     except RecursionError:
         raise fail(where, f"is nested more than {max_depth} levels deep.") from None
     except json.JSONDecodeError as exc:
+        # Some of json's messages end in "at" ("Unterminated string starting at"):
+        # one "at" before the place, not "starting at at line 75".
+        what = exc.msg.removesuffix(" at")
         raise fail(
             where,
-            f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}).",
+            f"is not valid JSON ({what} at line {exc.lineno}, column {exc.colno}).",
         ) from None
     except ValueError as exc:  # duplicate keys, NaN, integers of 4300+ digits
         raise fail(where, f"is not valid JSON ({reason(exc)}).") from None

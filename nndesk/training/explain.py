@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nndesk.document.text import counted
 from nndesk.engine import metrics
 from nndesk.engine.errors import ConfigError
 from nndesk.engine.model import Model
@@ -126,8 +127,9 @@ class Explainer:
     ) -> None:
         if len(model.inputs) != 1 or len(model.outputs) != 1:
             raise ConfigError(
-                f"Model '{model.name}' has {len(model.inputs)} inputs and "
-                f"{len(model.outputs)} outputs; explanations need one of each."
+                f"Model '{model.name}' has {counted(len(model.inputs), 'input')} and "
+                f"{counted(len(model.outputs), 'output')}; explanations need one of "
+                "each."
             )
         self.model = model
         self.task = task

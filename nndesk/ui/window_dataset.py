@@ -22,6 +22,7 @@ from PySide6.QtGui import QUndoCommand
 from nndesk.document import events as ev
 from nndesk.document.graph import Document
 from nndesk.document.painted import PaintedPoints
+from nndesk.document.text import counted
 from nndesk.document.validate import Problem
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
@@ -253,7 +254,7 @@ class WindowDataset(QObject):
             )
         if self.dataset is not None:
             ds = self.dataset
-            return f"Data: {ds.name} · {len(ds)} samples", ds.summary()
+            return f"Data: {ds.name} · {counted(len(ds), 'sample')}", ds.summary()
         if self.error:
             return "Data: error", self.error
         return "Data: none", "Choose a dataset in the network settings."

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nndesk.document.text import counted
 from nndesk.ui.training.probes import Evaluation
 
 from .base import PlotPanel, style_plot
@@ -376,9 +377,9 @@ class EvaluationPanel(PlotPanel):
             self._build(ev)
             self._layout_key = key
         count = (
-            f"first {ev.n:,} of {ev.total:,} samples"
+            f"first {ev.n:,} of {counted(ev.total, 'sample')}"
             if ev.total > ev.n
-            else f"{ev.n:,} samples"
+            else counted(ev.n, "sample")
         )
         where = f"{ev.split} data, {count}, after epoch {ev.epoch + 1}"
         if ev.task == "classification":
