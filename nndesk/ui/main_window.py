@@ -462,14 +462,14 @@ class MainWindow(QMainWindow):
         self.setWindowModified(False)
         self._update_title()
         self.reload_dataset()
-        self.editor.view.fit_to_view()
+        self.editor.view.show_network()
         # The viewport has its final size only once the window is laid out.
         QTimer.singleShot(0, self._fit_view)
         self.sig_document_replaced.emit(doc)
 
     def _fit_view(self) -> None:
         if self._doc is not None and self.editor.scene.document is self._doc:
-            self.editor.view.fit_to_view()
+            self.editor.view.show_network()
 
     def display_name(self) -> str:
         """The file name, or "Untitled" for a network never saved."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,12 +37,15 @@ HEADER_HEIGHT = 26.0
 LINE_HEIGHT = 19.0
 PADDING = 8.0
 CORNER = 6.0
-# Levels of detail. Below TEXT_MIN_LOD texts would be a few pixels high: boxes only.
-# Up to DETAIL_MIN_LOD only the (bold, largest) title is readable, so the small
-# lines are skipped. Text is most of a node's paint cost, so this keeps zooming a
-# 500-node graph smooth (benchmarks/canvas_scale.py).
-TEXT_MIN_LOD = 0.35
-DETAIL_MIN_LOD = 0.5
+# Levels of detail, from the fonts (NodeItem.lod_limits): while the detail lines
+# would be at least MIN_TEXT_PX high on screen the node shows everything; below
+# that only its title, drawn larger as the zoom shrinks (up to the header's
+# height) so it stays MIN_TEXT_PX high; below that, boxes only. Text is most of a
+# node's paint cost, so this keeps zooming a 500-node graph smooth
+# (benchmarks/canvas_scale.py).
+MIN_TEXT_PX = 8.0
+"""The smallest on-screen text height (pixels) a node draws (issue 11: 5-6 px
+details at 56 % were unreadable)."""
 NODE_HEIGHT = HEADER_HEIGHT + 2 * LINE_HEIGHT + PADDING
 # How far port dots (at their largest, as a drop target) reach beyond the body.
 PORT_DRAW_EXTENT = PORT_RADIUS + 4.0
@@ -184,6 +188,36 @@ class NodeItem(QGraphicsItem):
         fonts = canvas_fonts()
         self._title_font, self._small_font = fonts.title, fonts.small
         self._title_key, self._small_key = fonts.title_key, fonts.small_key
+        self._title_px = metrics(fonts.title, fonts.title_key).height()
+        self._small_px = metrics(fonts.small, fonts.small_key).height()
+        # The title may grow to fill the header (a pixel of room above and below).
+        self._title_grow = max(1.0, (HEADER_HEIGHT - 2.0) / self._title_px)
+        self._big_titles: dict[float, QStaticText] = {}
+
+    def lod_limits(self) -> tuple[float, float]:
+        """``(text, detail)``: the zooms from which the node draws its (enlarged)
+        title, and from which its detail lines too, each at least MIN_TEXT_PX high."""
+        text = MIN_TEXT_PX / (self._title_px * self._title_grow)
+        detail = MIN_TEXT_PX / min(self._small_px, self._title_px)
+        return text, detail
+
+    def title_scale(self, lod: float) -> float:
+        """How much larger than its font the title is drawn at zoom ``lod`` (1.0
+        while the details are shown; in 0.1 steps, so the layouts can be kept)."""
+        if lod >= self.lod_limits()[1]:
+            return 1.0
+        wanted = MIN_TEXT_PX / (self._title_px * max(lod, 1e-6))
+        return min(self._title_grow, max(1.0, math.ceil(wanted * 10.0) / 10.0))
+
+    def smallest_text_px(self, lod: float) -> float:
+        """The on-screen height of the smallest text drawn at zoom ``lod`` (0.0:
+        none, the node is a plain box)."""
+        text, detail = self.lod_limits()
+        if lod < text:
+            return 0.0
+        if lod >= detail:
+            return min(self._small_px, self._title_px) * lod
+        return self._title_px * self.title_scale(lod) * lod
 
     def _layout_ports(self) -> None:
         body_top = HEADER_HEIGHT
@@ -289,7 +323,8 @@ class NodeItem(QGraphicsItem):
         status = self.status
         problem = bool(status.problem) and not status.waiting
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        if lod < TEXT_MIN_LOD:
+        text_lod, detail_lod = self.lod_limits()
+        if lod < text_lod:
             self._paint_small(painter, style, selected, problem)
             return
         # The view does not save painter state per item (it is faster), so each
@@ -310,7 +345,10 @@ class NodeItem(QGraphicsItem):
             painter.drawPath(self._ring)
         for port in self._ports:
             port.paint_on(painter, self.theme)
-        self._paint_texts(painter, style, problem, lod >= DETAIL_MIN_LOD)
+        if lod >= detail_lod:
+            self._paint_texts(painter, style, problem)
+        else:
+            self._paint_big_title(painter, style, self.title_scale(lod))
 
     def _border(self, style: _NodeStyle, selected: bool, problem: bool) -> QPen:
         """Outline pen: the problem's colour, else the selection's, else plain."""
@@ -331,15 +369,27 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(style.header)
         painter.drawRect(self._header_rect)
 
-    def _paint_texts(
-        self, painter: QPainter, style: _NodeStyle, problem: bool, detail: bool
-    ) -> None:
+    def _paint_big_title(self, painter: QPainter, style: _NodeStyle, k: float) -> None:
+        # Zoomed out, the title alone, ``k`` times its font size, across the header.
+        static = self._big_titles.get(k)
+        if static is None:
+            width = (NODE_WIDTH - 2 * PADDING) / k
+            tf, tk = self._title_font, self._title_key
+            static = static_text(elided_text(self.spec.title, tf, tk, width), tf, tk)
+            self._big_titles[k] = static
+        painter.setPen(style.title_pen)
+        painter.setFont(self._title_font)
+        painter.save()
+        painter.translate(PADDING, (HEADER_HEIGHT - static.size().height() * k) / 2)
+        painter.scale(k, k)
+        painter.drawStaticText(QPointF(0.0, 0.0), static)
+        painter.restore()
+
+    def _paint_texts(self, painter: QPainter, style: _NodeStyle, problem: bool) -> None:
         static = self._static
         painter.setPen(style.title_pen)
         painter.setFont(self._title_font)
         painter.drawStaticText(*static["title"])
-        if not detail:
-            return
         painter.setFont(self._small_font)
         painter.setPen(style.ident_pen)
         painter.drawStaticText(*static["ident"])
