@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from gradcheck import assert_gradient, check_layer_gradients, check_model_gradients
 
-from nndesk.engine import optimizers
+from nndesk.engine import losses, optimizers
 from nndesk.engine.errors import ConfigError, ShapeError
 from nndesk.engine.kernels.conv import (
     WindowGeometry,
@@ -524,3 +524,36 @@ def test_memory_estimate_counts_the_im2col_columns():
     assert node(conv, "c").activations > node(pointwise, "c").activations
     extra = node(conv, "c").activations - 4 * 128 * (4 * 24 * 24 * 8 + 2 * 28 * 28 * 3)
     assert extra >= 4 * 128 * 2 * 24 * 24 * 75
+
+
+def test_fused_sigmoid_crossentropy_on_a_conv_output(rng):
+    """A Conv2D output ending in sigmoid fuses with binary cross-entropy (the loss
+    reads the pre-activation) and steps exactly as a linear Conv2D trained with
+    the from-logits loss."""
+
+    def make(activation: str) -> Model:
+        return Sequential(
+            [Input((6, 6, 2)), Conv2D(1, 3, padding="same", activation=activation)],
+            dtype=np.float64,
+            seed=0,
+        )
+
+    x = rng.normal(size=(4, 6, 6, 2))
+    y = (rng.random((4, 6, 6, 1)) > 0.5).astype(float)
+    fused, logits = make("sigmoid"), make("linear")
+    fused.compile(loss="binary_crossentropy", optimizer="sgd")
+    logits.compile(
+        loss=losses.get("binary_crossentropy", from_logits=True), optimizer="sgd"
+    )
+    assert fused._fused == [True]
+    logits.set_weights(fused.get_weights())
+    a = fused.train_on_batch(x, y)["loss"]
+    b = logits.train_on_batch(x, y)["loss"]
+    assert a == pytest.approx(b, rel=1e-12)
+    for key, w in logits.get_weights().items():
+        np.testing.assert_allclose(fused.get_weights()[key], w, rtol=1e-12)
+
+
+def test_per_pixel_softmax_gradients(rng):
+    layer = build(Conv2D(3, 1, activation="softmax", name="seg"), [(4, 5, 2)])
+    check_layer_gradients(layer, [rng.normal(size=(2, 4, 5, 2))])
