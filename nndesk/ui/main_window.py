@@ -705,6 +705,9 @@ class MainWindow(QMainWindow):
 
     def _on_status_changed(self, status: GraphStatus) -> None:
         self.params_label.setText(format_count(status.total_params))
+        self.params_label.setToolTip(
+            f"{status.total_params:,} parameters (weights and biases) in all"
+        )
         self._show_problems()
 
     def _show_problems(self) -> None:
