@@ -160,19 +160,26 @@ def check_batch_size(batch_size: Any) -> int:
     return int(batch_size)
 
 
-def gather(model: Model, a: np.ndarray, idx: Any, key: tuple[str, int]) -> np.ndarray:
-    """Rows ``idx`` of ``a``: a view for a slice, else a copy into a reused buffer."""
-    if isinstance(idx, slice):
-        return a[idx]
-    buffers: dict[Any, np.ndarray] = model.__dict__.setdefault("_batch_buffers", {})
-    shape = (len(idx), *a.shape[1:])
-    # Keyed by size too: full batches and the last partial one keep their own.
-    full_key = (*key, shape, a.dtype.str)
-    buf = buffers.get(full_key)
-    if buf is None:
-        if len(buffers) > 32:
-            buffers.clear()
-        buf = np.empty(shape, dtype=a.dtype)
-        buffers[full_key] = buf
-    # mode="clip" skips np.take's buffered bounds checking; idx is a permutation.
-    return np.take(a, idx, axis=0, out=buf, mode="clip")
+class BatchBuffers:
+    """Reused arrays for the rows of shuffled batches (``Model.batch_buffers``)."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[Any, np.ndarray] = {}
+
+    def gather(self, a: np.ndarray, idx: Any, key: tuple[str, int]) -> np.ndarray:
+        """Rows ``idx`` of ``a``: a view for a slice, else a copy into a buffer
+        reused by later calls with the same ``key`` and shape."""
+        if isinstance(idx, slice):
+            return a[idx]
+        buffers = self._buffers
+        shape = (len(idx), *a.shape[1:])
+        # Keyed by size too: full batches and the last partial one keep their own.
+        full_key = (*key, shape, a.dtype.str)
+        buf = buffers.get(full_key)
+        if buf is None:
+            if len(buffers) > 32:
+                buffers.clear()
+            buf = np.empty(shape, dtype=a.dtype)
+            buffers[full_key] = buf
+        # mode="clip" skips np.take's buffered bounds checking; idx is a permutation.
+        return np.take(a, idx, axis=0, out=buf, mode="clip")

@@ -12,7 +12,6 @@ from .callbacks import Callback, History
 from .data import (
     check_batch_size,
     check_finite,
-    gather,
     prepare_inputs,
     prepare_targets,
 )
@@ -37,7 +36,7 @@ def run_fit(
     initial_epoch: int,
 ) -> History:
     """``Model.fit``; see its docstring."""
-    model._require_compiled()
+    model.require_compiled()
     batch_size = check_batch_size(batch_size)
     xs = prepare_inputs(model, x)
     check_finite(model, xs)
@@ -61,12 +60,12 @@ def run_fit(
         cb.on_train_begin({})
     for epoch in range(int(initial_epoch), int(epochs)):
         if model.lr_schedule is not None:
-            model.optimizer.lr = model.lr_schedule(epoch, model._base_lr)  # type: ignore[union-attr]
+            model.optimizer.lr = model.lr_schedule(epoch, model.base_lr)  # type: ignore[union-attr]
         for cb in cbs:
             cb.on_epoch_begin(epoch, {})
         logs = _fit_epoch(model, epoch, xs, ys, batch_size, shuffle, cbs)
         if val is not None:
-            logs.update({f"val_{k}": v for k, v in model._evaluate(*val, 256).items()})
+            logs.update({f"val_{k}": v for k, v in model.evaluate_arrays(*val, 256).items()})
         if model.lr_schedule is not None:
             logs["lr"] = float(model.optimizer.lr)  # type: ignore[union-attr]
         for cb in cbs:
@@ -102,17 +101,18 @@ def _fit_epoch(
         else None
     )
     batch_logs: dict[str, float] = {}
+    gather = model.batch_buffers.gather
     for b, start in enumerate(range(0, n, batch_size)):
         stop = min(start + batch_size, n)
         m = stop - start
         idx = slice(start, stop) if order is None else order[start:stop]
-        xb = [gather(model, a, idx, ("x", k)) for k, a in enumerate(xs)]
-        yb = [gather(model, a, idx, ("y", k)) for k, a in enumerate(ys)]
+        xb = [gather(a, idx, ("x", k)) for k, a in enumerate(xs)]
+        yb = [gather(a, idx, ("y", k)) for k, a in enumerate(ys)]
         batch_logs = {"size": float(m)}
         for cb in cbs:
             cb.on_batch_begin(b, batch_logs)
         try:
-            total, parts, outs = model._train_step(xb, yb)
+            total, parts, outs = model.train_step(xb, yb)
         except NumericalError as exc:
             raise NumericalError(f"Epoch {epoch + 1}, batch {b + 1}: {exc}") from None
         sums[0] += m * total
@@ -122,16 +122,16 @@ def _fit_epoch(
             for k, o in enumerate(outs):
                 preds[k][seen : seen + m] = o
         seen += m
-        batch_logs = {"size": float(m), **model._loss_logs(total, parts)}
+        batch_logs = {"size": float(m), **model.loss_logs(total, parts)}
         for cb in cbs:
             cb.on_batch_end(b, batch_logs)
         if model.stop_training:
             break
-    logs = model._loss_logs(sums[0] / seen, [v / seen for v in sums[1:]])
+    logs = model.loss_logs(sums[0] / seen, [v / seen for v in sums[1:]])
     if preds is not None and seen:
         if order is None:
             y_seen = [a[:seen] for a in ys]
         else:
             y_seen = [a[order[:seen]] for a in ys]
-        logs.update(model._metric_logs(y_seen, [p[:seen] for p in preds]))
+        logs.update(model.metric_logs(y_seen, [p[:seen] for p in preds]))
     return logs

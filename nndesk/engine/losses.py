@@ -47,6 +47,7 @@ __all__ = [
     "MeanAbsoluteError",
     "MeanSquaredError",
     "SparseCategoricalCrossentropy",
+    "check_label_range",
     "get",
 ]
 
@@ -60,7 +61,7 @@ class Loss:
     Subclasses implement ``_forward`` (value, caching what the gradient needs) and
     ``_backward``, and their ``_forward_logits``/``_backward_logits`` twins when a
     fused form exists; ``_targets`` shapes and converts the targets and
-    ``_validate`` checks their values.
+    ``validate_targets`` checks their values.
     """
 
     name: ClassVar[str] = "loss"
@@ -134,6 +135,15 @@ class Loss:
             )
         return self._backward_logits()
 
+    def keep_gradient(self, grad: np.ndarray, from_logits: bool) -> None:
+        """Have the next ``backward`` (``backward_from_logits`` when
+        ``from_logits``) return ``grad``: for a training step that computed this
+        loss and its gradient itself (kernels/chain.py). Only for losses whose
+        backward returns the gradient the forward pass computed (mse and the
+        fused cross-entropies)."""
+        self._cache = (grad,)
+        self._cache_from_logits = from_logits
+
     def __call__(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
         return self.forward(y_pred, y_true)
 
@@ -151,13 +161,13 @@ class Loss:
         y = _match_shape(y_pred, y_true, self.name)
         return np.ascontiguousarray(y, dtype=y_pred.dtype)
 
-    def _validate(self, y: np.ndarray) -> None:
+    def validate_targets(self, y: np.ndarray) -> None:
         """Raise DataError for target values this loss cannot use."""
         _check_finite(y, self.name)
 
-    def _reject(self, y: np.ndarray) -> None:
+    def reject_targets(self, y: np.ndarray) -> None:
         """A kernel found an invalid target: raise the detailed error."""
-        self._validate(y)
+        self.validate_targets(y)
         raise DataError(f"Loss '{self.name}': y_true holds an invalid value.")
 
     def _run_kernel(
@@ -181,7 +191,7 @@ class Loss:
             x.reshape(x_shape), y_true.reshape(y_shape), grad.reshape(x_shape), 1.0 / n
         )
         if bad >= 0:
-            self._reject(y_true)
+            self.reject_targets(y_true)
         self._cache = (grad,)
         return total / n
 
@@ -217,7 +227,7 @@ class MeanAbsoluteError(Loss):
     name = "mae"
 
     def _forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
-        self._validate(y_true)
+        self.validate_targets(y_true)
         diff = np.subtract(y_pred, y_true)
         self._cache = (diff,)
         return float(np.abs(diff).sum()) / diff.size
@@ -246,7 +256,7 @@ class Huber(Loss):
         self.delta = delta
 
     def _forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
-        self._validate(y_true)
+        self.validate_targets(y_true)
         diff = np.subtract(y_pred, y_true)
         self._cache = (diff,)
         absd = np.abs(diff)
@@ -288,7 +298,7 @@ class _CrossEntropy(Loss):
     def get_config(self) -> dict[str, Any]:
         return {"from_logits": self.from_logits}
 
-    def _validate(self, y: np.ndarray) -> None:
+    def validate_targets(self, y: np.ndarray) -> None:
         # Binary and one-hot targets: 0/1 or soft labels (sparse labels override).
         _check_finite(y, self.name)
         _check_unit_range(y, self.name)
@@ -313,7 +323,7 @@ class BinaryCrossentropy(_CrossEntropy):
     activation = "sigmoid"
 
     def _forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
-        self._validate(y_true)
+        self.validate_targets(y_true)
         self._check_probabilities(y_pred)
         p = np.clip(y_pred, EPSILON, 1.0 - EPSILON)
         self._cache = (y_pred, p, y_true)
@@ -364,7 +374,7 @@ class CategoricalCrossentropy(_CrossEntropy):
         return super()._targets(y_pred, y_true)
 
     def _forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
-        self._validate(y_true)
+        self.validate_targets(y_true)
         self._check_probabilities(y_pred)
         p = np.clip(y_pred, EPSILON, 1.0 - EPSILON)
         self._cache = (y_pred, p, y_true)
@@ -417,8 +427,8 @@ class SparseCategoricalCrossentropy(_CrossEntropy):
         self._classes = y_pred.shape[-1]
         return np.ascontiguousarray(_as_labels(y, self.name))
 
-    def _validate(self, y: np.ndarray) -> None:
-        _check_label_range(y, self._classes, self.name)
+    def validate_targets(self, y: np.ndarray) -> None:
+        check_label_range(y, self._classes, self.name)
 
     def _picked(self, a: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """``a[..., labels]`` per sample, flattened to ``(samples,)``."""
@@ -426,7 +436,7 @@ class SparseCategoricalCrossentropy(_CrossEntropy):
         return flat[np.arange(flat.shape[0]), labels.reshape(-1)]
 
     def _forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
-        self._validate(y_true)
+        self.validate_targets(y_true)
         self._check_probabilities(y_pred)
         picked = self._picked(y_pred, y_true)
         p = np.clip(picked, EPSILON, 1.0 - EPSILON)
@@ -534,7 +544,9 @@ def _as_labels(y: np.ndarray, name: str) -> np.ndarray:
     return y.astype(np.intp, copy=False)
 
 
-def _check_label_range(y: np.ndarray, classes: int, name: str) -> None:
+def check_label_range(y: np.ndarray, classes: int, name: str) -> None:
+    """DataError naming loss ``name``, the first label outside ``[0, classes)``
+    and its row, if there is one."""
     if y.size:
         bad = (y < 0) | (y >= classes)
         if bad.any():

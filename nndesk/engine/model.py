@@ -28,10 +28,16 @@ import numpy as np
 from . import optimizers as optimizers_mod
 from . import schedules as schedules_mod
 from .callbacks import Callback, History
-from .data import check_batch_size, check_finite, prepare_inputs, prepare_targets
+from .data import (
+    BatchBuffers,
+    check_batch_size,
+    check_finite,
+    prepare_inputs,
+    prepare_targets,
+)
 from .errors import ConfigError, GraphError, NumericalError, ShapeError
 from .fit import run_fit
-from .graph import trace_graph
+from .graph import Graph, trace_graph
 from .kernels.chain import DenseChain, plan_chain
 from .layers.base import Layer, Shape
 from .layers.core import Input
@@ -123,10 +129,12 @@ class Model:
         self.metric_functions: list[list[tuple[str, Callable[..., float]]]] = []
         self.lr_schedule: Callable[[int, float], float] | None = None
         self.history: History | None = None
+        self.base_lr = 0.0  # the optimizer's rate at compile time (lr_schedule's base)
+        self.batch_buffers = BatchBuffers()  # fit's shuffled batches, reused
         self.built = False
         self._fused: list[bool] = []
         self._grad_mode = ""
-        # The one-call training step of a plain Dense stack (see kernels/chain.py), planned
+        # The one-call training step of a plain Dense stack (kernels/chain.py), planned
         # at the first step after compile or build.
         self._chain: DenseChain | None = None
         self._chain_planned = False
@@ -146,12 +154,30 @@ class Model:
             shapes.append(tuple(layer.output_shape([shapes[j] for j in src])))
         return shapes
 
-    def _input_shapes_of(self, i: int) -> list[Shape]:
+    def input_shapes_of(self, i: int) -> list[Shape]:
+        """Per-sample shapes reaching ``layers[i]``, in its input order."""
         return [self._shapes[j] for j in self._graph.sources[i]]
+
+    @property
+    def graph(self) -> Graph:
+        """The traced graph: ``sources``/``consumers`` of each layer position,
+        ``input_positions`` and ``output_positions``."""
+        return self._graph
+
+    @property
+    def layer_shapes(self) -> list[Shape]:
+        """Per-sample output shape of every layer, in ``layers`` order."""
+        return list(self._shapes)
+
+    @property
+    def fused_outputs(self) -> tuple[bool, ...]:
+        """Per output, whether its loss runs from the output layer's
+        pre-activation (set by ``compile``; see ``outputs.fuse_losses``)."""
+        return tuple(self._fused)
 
     def _built_shapes_match(self) -> bool:
         return all(
-            isinstance(layer, Input) or layer.input_shapes == self._input_shapes_of(i)
+            isinstance(layer, Input) or layer.input_shapes == self.input_shapes_of(i)
             for i, layer in enumerate(self.layers)
         )
 
@@ -226,7 +252,7 @@ class Model:
         else:
             self.rng = np.random.default_rng(self.seed if seed is None else seed)
         for i, layer in enumerate(self.layers):
-            layer.build(self._input_shapes_of(i), self.rng, self.dtype)
+            layer.build(self.input_shapes_of(i), self.rng, self.dtype)
         # Only build packs: layers built elsewhere (shared with another model)
         # keep the arrays that model knows.
         pack_parameters(self.layers, self.dtype)
@@ -302,13 +328,14 @@ class Model:
         if lr_schedule is not None and not callable(lr_schedule):
             raise ConfigError("lr_schedule must be a schedule name or a callable.")
         self.lr_schedule = lr_schedule
-        self._base_lr = float(self.optimizer.lr)
+        self.base_lr = float(self.optimizer.lr)
         self._fused = fuse_losses(self)
         self._chain_planned = False
         self._ensure_built()
         return self
 
-    def _require_compiled(self) -> None:
+    def require_compiled(self) -> None:
+        """ConfigError unless ``compile`` has chosen a loss and an optimizer."""
         if self.optimizer is None or not self.loss_functions:
             raise ConfigError(
                 f"Model '{self.name}' is not compiled: call "
@@ -472,7 +499,7 @@ class Model:
         return summary_text(self)
 
     # --- training ---------------------------------------------------------------------
-    def _train_step(
+    def train_step(
         self,
         xs: Sequence[np.ndarray],
         ys: Sequence[np.ndarray],
@@ -480,7 +507,10 @@ class Model:
     ) -> tuple[float, list[float], list[np.ndarray]]:
         """One optimizer step on a validated batch: (loss, per-output losses, outputs).
 
-        ``inputs_checked`` False leaves the NaN/Inf check of ``xs`` to this step.
+        ``xs`` and ``ys`` hold one array per input and per output, checked and
+        converted (``data.prepare_inputs``/``prepare_targets``); ``inputs_checked``
+        False leaves the NaN/Inf check of ``xs`` to this step. The outputs may be
+        internal buffers, valid until the next step.
         """
         self._set_grad_mode("train")
         if not self._chain_planned:
@@ -545,16 +575,20 @@ class Model:
                     seeds[i] = fn.backward()
         return parts, seeds, preact
 
-    def _loss_logs(self, total: float, parts: Sequence[float]) -> dict[str, float]:
+    def loss_logs(self, total: float, parts: Sequence[float]) -> dict[str, float]:
+        """``{"loss": total}``, plus ``"<output>_loss"`` per output when there
+        are several."""
         logs = {"loss": float(total)}
         if len(parts) > 1:
             for name, part in zip(self.output_names, parts, strict=True):
                 logs[f"{name}_loss"] = float(part)
         return logs
 
-    def _metric_logs(
+    def metric_logs(
         self, ys: Sequence[np.ndarray], preds: Sequence[np.ndarray]
     ) -> dict[str, float]:
+        """The compiled metrics of ``preds`` against ``ys`` (one array per
+        output), named ``"<output>_<metric>"`` when there are several outputs."""
         logs: dict[str, float] = {}
         multi = len(self.outputs) > 1
         for k, (y, p) in enumerate(zip(ys, preds, strict=True)):
@@ -584,13 +618,13 @@ class Model:
         NumericalError
             When the loss is NaN or infinite; the weights are left unchanged.
         """
-        self._require_compiled()
+        self.require_compiled()
         xs = prepare_inputs(self, x)
         ys = prepare_targets(self, y, len(xs[0]))
-        total, parts, outs = self._train_step(xs, ys, inputs_checked=False)
-        logs = self._loss_logs(total, parts)
+        total, parts, outs = self.train_step(xs, ys, inputs_checked=False)
+        logs = self.loss_logs(total, parts)
         if any(self.metric_functions):
-            logs.update(self._metric_logs(ys, [o.copy() for o in outs]))
+            logs.update(self.metric_logs(ys, [o.copy() for o in outs]))
         return logs
 
     def fit(
@@ -684,15 +718,17 @@ class Model:
             ``"loss"``, per-output losses when there are several outputs, and one
             entry per metric (computed on all predictions at once).
         """
-        self._require_compiled()
+        self.require_compiled()
         xs = prepare_inputs(self, x)
         check_finite(self, xs)
         ys = prepare_targets(self, y, len(xs[0]))
-        return self._evaluate(xs, ys, batch_size)
+        return self.evaluate_arrays(xs, ys, batch_size)
 
-    def _evaluate(
+    def evaluate_arrays(
         self, xs: list[np.ndarray], ys: list[np.ndarray], batch_size: int
     ) -> dict[str, float]:
+        """``evaluate`` on data already checked and converted: one array per
+        input and per output (``data.prepare_inputs``/``prepare_targets``)."""
         n = len(xs[0])
         sums = np.zeros(len(self.outputs))
         preds = [np.empty((n, *s), dtype=self.dtype) for s in self.output_shapes]
@@ -707,8 +743,8 @@ class Model:
                 preds[k][start:stop] = o
         reg = sum(layer.regularization_loss() for layer in self._reg_layers)
         parts = list(sums / n)
-        logs = self._loss_logs(math.fsum(parts) + reg, parts)
-        logs.update(self._metric_logs(ys, preds))
+        logs = self.loss_logs(math.fsum(parts) + reg, parts)
+        logs.update(self.metric_logs(ys, preds))
         return logs
 
     def __repr__(self) -> str:

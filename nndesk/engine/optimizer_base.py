@@ -1,7 +1,7 @@
 """The optimizer base class: checks, clipping, state save/restore, kernel-call plans.
 
 A step is planned once and then replayed: ``_Plan`` holds one parameter's kernel
-call, ``_FusedPlan`` one call for all parameters when a model packed them (and
+call, ``FusedPlan`` one call for all parameters when a model packed them (and
 their gradients) into one buffer each. Concrete optimizers in ``optimizers`` only
 say which kernel to call with which scalars.
 """
@@ -20,14 +20,14 @@ from .errors import ConfigError, ShapeError
 _EMPTY: dict[np.dtype, np.ndarray] = {}
 
 
-def _empty(dtype: np.dtype) -> np.ndarray:
+def empty_placeholder(dtype: np.dtype) -> np.ndarray:
     """A zero-size placeholder for unused kernel arguments (one per dtype)."""
     if dtype not in _EMPTY:
         _EMPTY[dtype] = np.empty(0, dtype=dtype)
     return _EMPTY[dtype]
 
 
-def _count(value: Any, optimizer: str, what: str) -> int:
+def step_count(value: Any, optimizer: str, what: str) -> int:
     """A saved step counter as an int; ConfigError for anything else."""
     try:
         arr = np.asarray(value)
@@ -82,7 +82,7 @@ def _span(arrays: list[np.ndarray]) -> np.ndarray | None:
     return flat[offset : offset + total]
 
 
-class _FusedPlan:
+class FusedPlan:
     """One kernel call for all parameters, when they (and their gradients) are
     views into one buffer each; ``fn`` is None when they are not, so the step
     takes the per-key path without looking again."""
@@ -144,7 +144,7 @@ class Optimizer:
         self._state: dict[str, tuple[np.ndarray, ...]] = {}
         self._scratch: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._plans: dict[str, _Plan] = {}
-        self._fused: _FusedPlan | None = None
+        self._fused: FusedPlan | None = None
         self._scalar_cache: dict[Any, tuple[Any, ...]] = {}
 
     # --- learning rate -------------------------------------------------------------
@@ -156,6 +156,12 @@ class Optimizer:
     @lr.setter
     def lr(self, value: float) -> None:
         self._lr = self._non_negative("lr", value)
+
+    @property
+    def fused_plan(self) -> FusedPlan | None:
+        """The single-call update planned by the last ``step`` (None before one);
+        a model's own training step (kernels/chain.py) replays it."""
+        return self._fused
 
     # --- stepping ------------------------------------------------------------------
     def step(
@@ -182,7 +188,7 @@ class Optimizer:
         if fused is None or not fused.matches(params, grads, numba):
             fused = self._plan_fused(params, grads, numba)
         if fused is not None and fused.fn is not None:
-            self._step_fused(fused, grads)
+            self.step_fused(fused, grads)
             return
         if params.keys() != grads.keys():
             self._key_error(params, grads)
@@ -210,7 +216,7 @@ class Optimizer:
         for key, plan in todo:
             plan.fn(*plan.args, *scalars(plan.dtype, key))
 
-    def _step_fused(self, fused: _FusedPlan, grads: Mapping[str, np.ndarray]) -> None:
+    def step_fused(self, fused: FusedPlan, grads: Mapping[str, np.ndarray]) -> None:
         """The single-call update of a plan known to match ``grads`` (a model that
         checked its own arrays calls this directly, skipping ``matches``)."""
         self._scale = self._clip_scale(grads)
@@ -218,7 +224,7 @@ class Optimizer:
         self.iterations += 1
         fused.fn(*fused.args, *self._fused_scalars(fused.dtype, fused.keys))
 
-    def _advance_fused(self, fused: _FusedPlan) -> tuple[Any, ...]:
+    def advance_fused(self, fused: FusedPlan) -> tuple[Any, ...]:
         """Count one single-call step done elsewhere (a model's compiled step) and
         return its kernel scalars as Python numbers, uncast: no clipnorm."""
         self._scale = 1.0
@@ -227,8 +233,8 @@ class Optimizer:
         clip = self.clipvalue if self.clipvalue is not None else 0.0
         return self._scalar_values(fused.keys[0], 1.0, clip)
 
-    def _undo_fused(self, fused: _FusedPlan) -> None:
-        """Take back ``_advance_fused`` when the step it was for did not happen."""
+    def undo_fused(self, fused: FusedPlan) -> None:
+        """Take back ``advance_fused`` when the step it was for did not happen."""
         self.iterations -= 1
 
     def _plan_fused(
@@ -236,7 +242,7 @@ class Optimizer:
         params: Mapping[str, np.ndarray],
         grads: Mapping[str, np.ndarray],
         numba: bool,
-    ) -> _FusedPlan | None:
+    ) -> FusedPlan | None:
         """Lay out the single-call update when every parameter, gradient and state
         array can be a view into one buffer per kind; None for a key mismatch
         (reported by the per-key path)."""
@@ -245,7 +251,7 @@ class Optimizer:
             return None
         keys = tuple(params)
         ps, gs = list(params.values()), [grads[k] for k in keys]
-        plan = _FusedPlan(keys, ps, gs, numba)
+        plan = FusedPlan(keys, ps, gs, numba)
         self._fused = plan
         packable = all(
             isinstance(p, np.ndarray)
@@ -284,8 +290,8 @@ class Optimizer:
         self._plans.clear()
         arrays = self._kernel_arrays(flat_p, tuple(flat_state))
         if numba:
-            empty = _empty(dtype)
-            plan.fn = self._kernel._resolve()
+            empty = empty_placeholder(dtype)
+            plan.fn = self._kernel.implementation
             plan.args = (flat_p, flat_g, *arrays, empty, empty)
         else:
             plan.fn = self._kernel.fallback
@@ -312,10 +318,10 @@ class Optimizer:
         state = self._prepare_state(key, p)
         arrays = self._kernel_arrays(p, state)
         if numba and p.flags.c_contiguous:
-            empty = _empty(p.dtype)
+            empty = empty_placeholder(p.dtype)
             flat = [a.reshape(-1) for a in (p, g, *arrays)]
             # Kernel.__call__ would look the implementation up on every call.
-            fn = self._kernel._resolve()
+            fn = self._kernel.implementation
             plan = _Plan(p, g, numba, fn, (*flat, empty, empty))
             if not g.flags.c_contiguous:
                 plan.g = None  # flat is a copy then: rebuild the plan every step
@@ -475,7 +481,7 @@ class Optimizer:
                 )
             restored[key] = arrays
             self._restore_extra(key, slots)
-        self.iterations = _count(state["iterations"], self.name, "iterations")
+        self.iterations = step_count(state["iterations"], self.name, "iterations")
         self._state = restored
         self._scratch.clear()
         self._plans.clear()

@@ -32,7 +32,7 @@ import numpy as np
 from .errors import ConfigError
 from .kernels import optim as K
 from .lookup import canonical, construct
-from .optimizer_base import Optimizer, _count, _empty, _FusedPlan
+from .optimizer_base import FusedPlan, Optimizer, empty_placeholder, step_count
 
 __all__ = [
     "OPTIMIZERS",
@@ -76,7 +76,7 @@ class SGD(Optimizer):
     def _kernel_arrays(
         self, p: np.ndarray, state: tuple[np.ndarray, ...]
     ) -> tuple[np.ndarray, ...]:
-        return state if state else (_empty(p.dtype),)
+        return state if state else (empty_placeholder(p.dtype),)
 
     def _scalar_values(self, key: str, scale: float, clip: float) -> tuple[Any, ...]:
         return (
@@ -145,15 +145,15 @@ class Adam(Optimizer):
         t = steps.get(keys[0], 0)
         return all(steps.get(k, 0) == t for k in keys)
 
-    def _advance_fused(self, fused: _FusedPlan) -> tuple[Any, ...]:
+    def advance_fused(self, fused: FusedPlan) -> tuple[Any, ...]:
         keys = fused.keys
         self._steps.update(dict.fromkeys(keys, self._steps.get(keys[0], 0) + 1))
-        return super()._advance_fused(fused)
+        return super().advance_fused(fused)
 
-    def _undo_fused(self, fused: _FusedPlan) -> None:
+    def undo_fused(self, fused: FusedPlan) -> None:
         keys = fused.keys
         self._steps.update(dict.fromkeys(keys, self._steps[keys[0]] - 1))
-        super()._undo_fused(fused)
+        super().undo_fused(fused)
 
     def _fused_scalars(self, dtype: np.dtype, keys: tuple[str, ...]) -> tuple[Any, ...]:
         steps = self._steps
@@ -193,7 +193,7 @@ class Adam(Optimizer):
         return {f"{key}/step": np.array(self._steps.get(key, 0), dtype=np.int64)}
 
     def _restore_extra(self, key: str, slots: Mapping[str, np.ndarray]) -> None:
-        self._steps[key] = _count(slots["step"], self.name, f"{key}/step")
+        self._steps[key] = step_count(slots["step"], self.name, f"{key}/step")
 
     def set_state(self, state: Mapping[str, np.ndarray]) -> None:
         steps = dict(self._steps)
@@ -277,7 +277,9 @@ class RMSprop(Optimizer):
         self, p: np.ndarray, state: tuple[np.ndarray, ...]
     ) -> tuple[np.ndarray, ...]:
         it = iter(state)
-        return tuple(next(it) if used else _empty(p.dtype) for used in self._used)
+        return tuple(
+            next(it) if used else empty_placeholder(p.dtype) for used in self._used
+        )
 
     def _scalar_values(self, key: str, scale: float, clip: float) -> tuple[Any, ...]:
         return (

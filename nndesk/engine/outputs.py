@@ -107,7 +107,7 @@ def fuse_losses(model: Model) -> list[bool]:
     An output can fuse when its loss names the layer's activation and no other
     layer reads the activated output.
     """
-    graph = model._graph
+    graph = model.graph
     fused_per_output = []
     for k, (i, fn) in enumerate(
         zip(graph.output_positions, model.loss_functions, strict=True)

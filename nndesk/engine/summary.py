@@ -17,14 +17,15 @@ def summary_rows(model: Model) -> list[dict[str, Any]]:
     Needs no build: counts come from the layers' shape rules.
     """
     rows = []
+    layer_shapes = model.layer_shapes
     for i, layer in enumerate(model.layers):
-        shapes = model._input_shapes_of(i)
+        shapes = model.input_shapes_of(i)
         trainable = layer.param_count(shapes)
         rows.append(
             {
                 "name": layer.name,
                 "type": layer.type_name,
-                "output_shape": (None, *model._shapes[i]),
+                "output_shape": (None, *layer_shapes[i]),
                 "params": trainable + layer.state_count(shapes),
                 "trainable": trainable,
                 "activation": getattr(layer, "activation_name", None),

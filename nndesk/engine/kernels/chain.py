@@ -33,12 +33,12 @@ from ..losses import (
     BinaryCrossentropy,
     MeanSquaredError,
     SparseCategoricalCrossentropy,
-    _check_label_range,
+    check_label_range,
 )
 from ..optimizers import SGD, Adam, AdamW, Optimizer
 from .jit import kernel
-from .layers import _act_grad, _act_value, _sigmoid
-from .optim import _adam_step, _grad_in, _momentum_step
+from .layers import DENSE_ACTIVATIONS, act_grad, act_value, scalar_sigmoid
+from .optim import adam_step, grad_in, momentum_step
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -54,9 +54,13 @@ NUMPY_MAX_MACS = 1 << 62
 # a ones column so its bias folds into the product (see the module docstring).
 NUMPY_FOLD_MAX = 1 << 12
 
-_ACTS = {"linear": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
-# The output layer's softmax, which only the fused sparse cross-entropy takes.
-_SOFTMAX = 4
+# Activation codes: the compiled Dense kernels' table (linear, relu, tanh,
+# sigmoid), plus the output layer's softmax, which only the fused sparse
+# cross-entropy of the NumPy route takes.
+_LINEAR, _RELU, _TANH, _SIGMOID = (
+    DENSE_ACTIVATIONS[name] for name in ("linear", "relu", "tanh", "sigmoid")
+)
+_SOFTMAX = len(DENSE_ACTIVATIONS)
 _BCE, _MSE, _SCE = 0, 1, 2
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 # Optimizers whose update the compiled step runs itself (AdamW is an Adam).
@@ -120,7 +124,7 @@ def _chain_step_loop(x, y, P, G, meta, W, S, h):
                 W[d_off + k] = acc
                 if layer == last and kind == 0:
                     continue  # the loss turns the logits into probabilities
-                W[a_out + k] = _act_value(W[d_off + k], act)
+                W[a_out + k] = act_value(W[d_off + k], act)
     # Loss, its gradient, and the output layer's pre-activation gradient.
     n_out, act = meta[last, 2], meta[last, 4]
     a_out, d_off = meta[last, 6], meta[last, 7]
@@ -154,7 +158,7 @@ def _chain_step_loop(x, y, P, G, meta, W, S, h):
         return total, 3
     if kind == 1:
         for k in range(rows * n_out):
-            W[d_off + k] = _act_grad(W[og + k], W[a_out + k], act)
+            W[d_off + k] = act_grad(W[og + k], W[a_out + k], act)
     for layer in range(last, -1, -1):
         w_off, n_in, n_out = meta[layer, 0], meta[layer, 1], meta[layer, 2]
         has_bias, a_in, d_off = meta[layer, 3], meta[layer, 5], meta[layer, 7]
@@ -182,7 +186,7 @@ def _chain_step_loop(x, y, P, G, meta, W, S, h):
                     acc += W[d_off + r * n_out + j] * P[w_off + i * n_out + j]
                 k = r * n_in + i
                 W[p_off + k] = acc
-                W[p_off + k] = _act_grad(W[p_off + k], W[a_in + k], prev_act)
+                W[p_off + k] = act_grad(W[p_off + k], W[a_in + k], prev_act)
     if opt == 0:
         return total, 0
     for k in range(1, h.size):
@@ -194,9 +198,9 @@ def _chain_step_loop(x, y, P, G, meta, W, S, h):
         bc2_sqrt, eps, wd, decay = W[sc + 4], W[sc + 5], W[sc + 6], W[sc + 7]
         scale, clip = W[sc + 8], W[sc + 9]
         for i in range(lo, hi):
-            gi = _grad_in(G[i], P[i], scale, clip, wd)
+            gi = grad_in(G[i], P[i], scale, clip, wd)
             q = i - lo
-            P[i], S[0, q], S[1, q] = _adam_step(
+            P[i], S[0, q], S[1, q] = adam_step(
                 P[i],
                 gi,
                 S[0, q],
@@ -214,9 +218,9 @@ def _chain_step_loop(x, y, P, G, meta, W, S, h):
         nesterov = h[3] != 0
         scale, clip = W[sc + 4], W[sc + 5]
         for i in range(lo, hi):
-            gi = _grad_in(G[i], P[i], scale, clip, wd)
+            gi = grad_in(G[i], P[i], scale, clip, wd)
             if momentum != 0:
-                S[0, i - lo], gi = _momentum_step(gi, S[0, i - lo], momentum, nesterov)
+                S[0, i - lo], gi = momentum_step(gi, S[0, i - lo], momentum, nesterov)
             P[i] -= lr * gi
     return total, 0
 
@@ -228,7 +232,7 @@ def _chain_step_unavailable(x, y, P, G, meta, W, S, h):
 chain_step = kernel(
     _chain_step_loop,
     _chain_step_unavailable,
-    (_sigmoid, _act_value, _act_grad, _grad_in, _momentum_step, _adam_step),
+    (scalar_sigmoid, act_value, act_grad, grad_in, momentum_step, adam_step),
 )
 
 
@@ -242,7 +246,7 @@ class _Layer:
         self.kernel = layer.params["kernel"]
         self.n_in, self.n_out = self.kernel.shape
         self.bias = bool(layer.use_bias)
-        self.act = _ACTS.get(layer.activation_name, _SOFTMAX)
+        self.act = DENSE_ACTIVATIONS.get(layer.activation_name, _SOFTMAX)
         self.offset = _offset(self.kernel, flat_p)
         rows = self.n_in + self.bias
         stop = self.offset + rows * self.n_out
@@ -287,16 +291,16 @@ def plan_chain(model: Model) -> DenseChain | None:
     if len(model.inputs) != 1 or len(model.outputs) != 1 or not model.built:
         return None
     fn = model.loss_functions[0]
-    if type(fn) is BinaryCrossentropy and model._fused[0]:
+    if type(fn) is BinaryCrossentropy and model.fused_outputs[0]:
         kind = _BCE
     elif type(fn) is MeanSquaredError:
         kind = _MSE
-    elif type(fn) is SparseCategoricalCrossentropy and model._fused[0]:
+    elif type(fn) is SparseCategoricalCrossentropy and model.fused_outputs[0]:
         kind = _SCE  # the fused output layer ends in softmax
     else:
         return None
     layers = model.layers
-    sources = model._graph.sources
+    sources = model.graph.sources
     if not isinstance(layers[0], Input) or len(layers) < 2:
         return None
     for i, layer in enumerate(layers[1:], start=1):
@@ -304,15 +308,15 @@ def plan_chain(model: Model) -> DenseChain | None:
             type(layer) is not Dense
             or tuple(sources[i]) != (i - 1,)
             or (
-                layer.activation_name not in _ACTS
+                layer.activation_name not in DENSE_ACTIVATIONS
                 and not (kind == _SCE and i == len(layers) - 1)
             )
             or layer.has_regularization
         ):
             return None
-    if list(model._graph.output_positions) != [len(layers) - 1]:
+    if list(model.graph.output_positions) != [len(layers) - 1]:
         return None
-    if any(len(model._graph.consumers[i]) != 1 for i in range(len(layers) - 1)):
+    if any(len(model.graph.consumers[i]) != 1 for i in range(len(layers) - 1)):
         return None
     kernel0 = layers[1].params["kernel"]
     flat_p, flat_g = kernel0.base, layers[1].grads["kernel"].base
@@ -437,7 +441,7 @@ class DenseChain:
         bufs = self._buffers.get((n, numba))
         if bufs is None:
             bufs = self._make_buffers(n, numba)
-        plan = optimizer._fused
+        plan = optimizer.fused_plan
         if (
             self._opt_key is None
             or plan is not self._opt_key[0]
@@ -457,7 +461,7 @@ class DenseChain:
         self._last = (bufs, x, numba)
         if code <= 0 and math.isfinite(done[0]):
             if code == 0:
-                optimizer._step_fused(plan, grads)  # type: ignore[arg-type]
+                optimizer.step_fused(plan, grads)  # type: ignore[arg-type]
             else:
                 optimizer.step(params, grads)
         return done
@@ -472,7 +476,7 @@ class DenseChain:
         """Work out how this step may update with ``optimizer``'s current plan:
         code > 0 in the compiled step, 0 by the plan's own call, -1 through
         ``optimizer.step`` (which checks everything and plans again)."""
-        plan = optimizer._fused
+        plan = optimizer.fused_plan
         self._opt_key = (plan, numba)
         self._opt_code = -1
         if (
@@ -505,22 +509,22 @@ class DenseChain:
     ) -> tuple[float, np.ndarray]:
         meta = b.meta
         if code > 0:
-            values = optimizer._advance_fused(plan)
+            values = optimizer.advance_fused(plan)
             b.h[1 : 1 + len(values)] = values
             state = plan.state
         else:
             state = self._no_state
         meta[-1, 1] = max(code, 0)
-        total, status = chain_step._impl(  # type: ignore[misc]
+        total, status = chain_step.implementation(
             x, y, self.flat_p, self.flat_g, meta, b.W, state, b.h
         )
         if status != _OK:
             if code > 0:
-                optimizer._undo_fused(plan)
+                optimizer.undo_fused(plan)
             if status == _BAD_INPUT:
                 check_finite(self.model, [x])
             elif status == _BAD_TARGET:
-                self.loss._reject(y)
+                self.loss.reject_targets(y)
         self._set_loss_cache(b.grad)
         return total / y.size, b.out
 
@@ -545,7 +549,7 @@ class DenseChain:
             else:
                 dot(ins[k], c.wb, out=z)
             if k < last:
-                _activate(c.act, z, b.hv[k + 1], b.zeros[k])
+                _numpy_activate(c.act, z, b.hv[k + 1], b.zeros[k])
         z, out, grad, t, u = b.z[last], b.out, b.grad, b.t, b.u
         if self.kind == _SCE:
             total, inv_n = self._sparse_ce(z, y, n, b)
@@ -557,9 +561,9 @@ class DenseChain:
             if self._one_bits is not None:
                 kind, one = self._one_bits
                 if np.maximum.reduce(y.view(kind), axis=None) > one:
-                    self.loss._validate(y)  # raises unless the values were -0.0
+                    self.loss.validate_targets(y)  # raises unless the values were -0.0
             else:
-                self.loss._validate(y)
+                self.loss.validate_targets(y)
             # softplus(z) - z*y = logaddexp(-z*y, z - z*y): no cancellation when a
             # confident prediction is right.
             np.multiply(z, y, out=u)
@@ -580,14 +584,14 @@ class DenseChain:
         else:
             inv_n = 1.0 / y.size
             if out is not z:
-                _activate(layers[last].act, z, out, b.zeros[last])
+                _numpy_activate(layers[last].act, z, out, b.zeros[last])
             np.subtract(out, y, out=grad)
             total = float(np.vdot(grad, grad))
             if not math.isfinite(total):
-                self.loss._validate(y)
+                self.loss.validate_targets(y)
                 return total * inv_n, out
             grad *= 2 * inv_n
-            dz = _act_grad(layers[last].act, grad, out, b.dz[last], b.mask[last])
+            dz = _numpy_act_grad(layers[last].act, grad, out, b.dz[last], b.mask[last])
         for k in range(last, -1, -1):
             c = layers[k]
             if k == 0 and not b.fold0 and first.bias:
@@ -599,7 +603,8 @@ class DenseChain:
                 break
             dh = b.dh[k]
             dot(dz, self.kernel_t[k], out=dh)
-            dz = _act_grad(layers[k - 1].act, dh, b.hv[k], b.dz[k - 1], b.mask[k - 1])
+            prev = layers[k - 1].act
+            dz = _numpy_act_grad(prev, dh, b.hv[k], b.dz[k - 1], b.mask[k - 1])
         self._set_loss_cache(grad)
         return total * inv_n, out
 
@@ -613,7 +618,7 @@ class DenseChain:
         # ends of [0, k).
         top = np.maximum.reduce(labels.view(_UNSIGNED[labels.itemsize]))
         if top >= k:
-            _check_label_range(labels, k, self.loss.name)
+            check_label_range(labels, k, self.loss.name)
         inv_n = 1.0 / n
         t, out, grad, s, pick = b.t, b.out, b.grad, b.s, b.pick
         # log-sum-exp shifted by the row maximum: exp never overflows.
@@ -649,14 +654,11 @@ class DenseChain:
             else:
                 x_k = b.hv[k] if k or b.fold0 else x
                 y_k = b.hv[k + 1] if k + 1 < len(layers) else b.out
-            layer._x, layer._y, layer._z = x_k, y_k, None
-            layer._small = False
+            layer.set_backward_inputs(x_k, y_k)
 
     def _set_loss_cache(self, grad: np.ndarray) -> None:
         # What the loss's own forward would have left for backward().
-        loss = self.loss
-        loss._cache = (grad,)
-        loss._cache_from_logits = self.kind != _MSE
+        self.loss.keep_gradient(grad, from_logits=self.kind != _MSE)
 
     def _make_buffers(self, n: int, numba: bool) -> _Buffers:
         if len(self._buffers) > 8:
@@ -709,9 +711,9 @@ class DenseChain:
                 b.mask.append(np.empty((n, c.n_out), bool))
                 # np.maximum against an array runs its SIMD loop; against the
                 # scalar 0 it is several times slower.
-                b.zeros.append(np.zeros((n, c.n_out), dt) if c.act == 1 else None)
+                b.zeros.append(np.zeros((n, c.n_out), dt) if c.act == _RELU else None)
             last = layers[-1]
-            linear_mse = self.kind == _MSE and last.act == _ACTS["linear"]
+            linear_mse = self.kind == _MSE and last.act == _LINEAR
             b.out = b.z[-1] if linear_mse else np.empty((n, self.n_out), dt)
             b.t = np.empty((n, self.n_out), dt)
             b.u = np.empty((n, self.n_out), dt)
@@ -726,16 +728,16 @@ class DenseChain:
         return b
 
 
-def _activate(
+def _numpy_activate(
     act: int, z: np.ndarray, out: np.ndarray, zeros: np.ndarray | None
 ) -> None:
     """``out = act(z)``; ``z`` may be overwritten; ``zeros`` is shaped like ``z``
     for ReLU."""
-    if act == 2:
+    if act == _TANH:
         np.tanh(z, out=out)
-    elif act == 1:
+    elif act == _RELU:
         np.maximum(z, zeros, out=out)
-    elif act == 3:
+    elif act == _SIGMOID:
         np.negative(z, out=z)
         np.exp(z, out=z)
         z += 1
@@ -744,19 +746,19 @@ def _activate(
         np.copyto(out, z)
 
 
-def _act_grad(
+def _numpy_act_grad(
     act: int, dy: np.ndarray, y: np.ndarray, out: np.ndarray, mask: np.ndarray
 ) -> np.ndarray:
     """The pre-activation gradient from the output gradient ``dy`` and output
     ``y``, in ``out`` (or ``dy`` itself for a linear layer)."""
-    if act == 2:
+    if act == _TANH:
         np.multiply(y, y, out=out)
         np.subtract(1, out, out=out)
         np.multiply(out, dy, out=out)
-    elif act == 1:
+    elif act == _RELU:
         np.greater(y, 0, out=mask)
         np.multiply(dy, mask, out=out)
-    elif act == 3:
+    elif act == _SIGMOID:
         np.subtract(1, y, out=out)
         np.multiply(out, y, out=out)
         np.multiply(out, dy, out=out)

@@ -148,6 +148,13 @@ class Kernel:
     def uses_numba(self) -> bool:
         return self._resolve() is not self.fallback
 
+    @property
+    def implementation(self) -> Callable[..., Any]:
+        """The chosen implementation (the Numba dispatcher or the fallback): a
+        caller in a hot loop calls it directly, skipping ``__call__``."""
+        impl = self._impl
+        return impl if impl is not None else self._resolve()
+
     def _resolve(self) -> Callable[..., Any]:
         if self._impl is None:
             if numba_enabled():

@@ -164,7 +164,7 @@ tanh_backward = kernel(_tanh_backward_loop, _tanh_backward_numpy)
 
 
 # --- sigmoid -------------------------------------------------------------------------
-def _sigmoid(z):
+def scalar_sigmoid(z):
     """The logistic function of one value; exp never overflows."""
     if z >= 0:
         return 1 / (1 + math.exp(-z))
@@ -174,7 +174,7 @@ def _sigmoid(z):
 
 def _sigmoid_forward_loop(z, out):
     for i in range(out.size):
-        out[i] = _sigmoid(z[i])
+        out[i] = scalar_sigmoid(z[i])
 
 
 def _sigmoid_forward_numpy(z, out):
@@ -195,7 +195,7 @@ def _sigmoid_backward_numpy(dy, y, out):
     np.multiply(out, dy, out=out)
 
 
-sigmoid_forward = kernel(_sigmoid_forward_loop, _sigmoid_forward_numpy, (_sigmoid,))
+sigmoid_forward = kernel(_sigmoid_forward_loop, _sigmoid_forward_numpy, (scalar_sigmoid,))
 sigmoid_backward = kernel(_sigmoid_backward_loop, _sigmoid_backward_numpy)
 
 
@@ -246,7 +246,7 @@ def _silu_forward_numpy(z, out):
 def _silu_backward_loop(dy, z, out):
     for i in range(out.size):
         zi = z[i]
-        s = _sigmoid(zi)
+        s = scalar_sigmoid(zi)
         out[i] = dy[i] * s * (1 + zi * (1 - s))
 
 
@@ -257,7 +257,7 @@ def _silu_backward_numpy(dy, z, out):
 
 
 silu_forward = kernel(_silu_forward_loop, _silu_forward_numpy)
-silu_backward = kernel(_silu_backward_loop, _silu_backward_numpy, (_sigmoid,))
+silu_backward = kernel(_silu_backward_loop, _silu_backward_numpy, (scalar_sigmoid,))
 
 
 # --- softplus -------------------------------------------------------------------------
@@ -274,7 +274,7 @@ def _softplus_forward_numpy(z, out):
 
 def _softplus_backward_loop(dy, z, out):
     for i in range(out.size):
-        out[i] = dy[i] * _sigmoid(z[i])
+        out[i] = dy[i] * scalar_sigmoid(z[i])
 
 
 def _softplus_backward_numpy(dy, z, out):
@@ -284,7 +284,7 @@ def _softplus_backward_numpy(dy, z, out):
 
 softplus_forward = kernel(_softplus_forward_loop, _softplus_forward_numpy)
 softplus_backward = kernel(
-    _softplus_backward_loop, _softplus_backward_numpy, (_sigmoid,)
+    _softplus_backward_loop, _softplus_backward_numpy, (scalar_sigmoid,)
 )
 
 
@@ -421,7 +421,7 @@ all_finite = kernel(_all_finite_loop, _all_finite_numpy)
 DENSE_ACTIVATIONS = {"linear": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
 
 
-def _act_value(z, act):
+def act_value(z, act):
     """Activation code ``act`` (DENSE_ACTIVATIONS) at the pre-activation ``z``."""
     if act == 1:
         # NaN < 0 is false, so NaN passes through as in np.maximum.
@@ -429,11 +429,11 @@ def _act_value(z, act):
     if act == 2:
         return math.tanh(z)
     if act == 3:
-        return _sigmoid(z)
+        return scalar_sigmoid(z)
     return z
 
 
-def _act_grad(d, y, act):
+def act_grad(d, y, act):
     """``d`` through activation code ``act``, given its output ``y``."""
     if act == 1:
         return d if y > 0 else 0.0
@@ -457,7 +457,7 @@ def _dense_forward_loop(x, w, b, z, y, act):
             if b.size > 0:
                 acc += b[j]
             z[r, j] = acc
-            y[r, j] = _act_value(z[r, j], act)
+            y[r, j] = act_value(z[r, j], act)
 
 
 def _dense_forward_numpy(x, w, b, z, y, act):
@@ -482,7 +482,7 @@ def _dense_backward_loop(dy, y, x, w, gw, gb, dz, dx, act):
     n_in = x.shape[1]
     for r in range(rows):
         for j in range(n_out):
-            dz[r, j] = _act_grad(dy[r, j], y[r, j], act)
+            dz[r, j] = act_grad(dy[r, j], y[r, j], act)
     for i in range(n_in):
         for j in range(n_out):
             acc = 0.0
@@ -521,6 +521,6 @@ def _dense_backward_numpy(dy, y, x, w, gw, gb, dz, dx, act):
 
 
 dense_forward = kernel(
-    _dense_forward_loop, _dense_forward_numpy, (_sigmoid, _act_value)
+    _dense_forward_loop, _dense_forward_numpy, (scalar_sigmoid, act_value)
 )
-dense_backward = kernel(_dense_backward_loop, _dense_backward_numpy, (_act_grad,))
+dense_backward = kernel(_dense_backward_loop, _dense_backward_numpy, (act_grad,))

@@ -37,7 +37,7 @@ def _effective_grad_numpy(p, g, t1, t2, scale, clip, wd):
 
 
 # --- per-element steps shared by the compiled loops (and the Dense-chain step) ------
-def _grad_in(g, p, scale, clip, wd):
+def grad_in(g, p, scale, clip, wd):
     """The gradient an update uses: ``g * scale``, clamped to ``[-clip, clip]`` when
     ``clip > 0``, plus the L2 term ``wd * p``."""
     gi = g * scale
@@ -48,14 +48,14 @@ def _grad_in(g, p, scale, clip, wd):
     return gi
 
 
-def _momentum_step(gi, b, momentum, nesterov):
+def momentum_step(gi, b, momentum, nesterov):
     """SGD momentum: ``(new buffer, direction to step along)``."""
     # buf starts at zero, so the first step gives buf = g as torch's clone.
     b = momentum * b + gi
     return b, (gi + momentum * b if nesterov else b)
 
 
-def _adam_step(p, gi, m, v, step_size, w1, beta2, w2, bc2_sqrt, eps, decay):
+def adam_step(p, gi, m, v, step_size, w1, beta2, w2, bc2_sqrt, eps, decay):
     """One Adam update of one value: ``(p, m, v)`` after it."""
     # m += (1 - beta1) * (g - m) is torch's lerp_; w1 = 1 - beta1, w2 = 1 - beta2.
     mi = m + w1 * (gi - m)
@@ -66,9 +66,9 @@ def _adam_step(p, gi, m, v, step_size, w1, beta2, w2, bc2_sqrt, eps, decay):
 # --- SGD (with momentum and Nesterov) ----------------------------------------------
 def _sgd_loop(p, g, buf, t1, t2, lr, momentum, nesterov, wd, scale, clip):
     for i in range(p.size):
-        gi = _grad_in(g[i], p[i], scale, clip, wd)
+        gi = grad_in(g[i], p[i], scale, clip, wd)
         if momentum != 0:
-            buf[i], gi = _momentum_step(gi, buf[i], momentum, nesterov)
+            buf[i], gi = momentum_step(gi, buf[i], momentum, nesterov)
         p[i] -= lr * gi
 
 
@@ -95,7 +95,7 @@ def _sgd_numpy(p, g, buf, t1, t2, lr, momentum, nesterov, wd, scale, clip):
     p -= d
 
 
-sgd_update = kernel(_sgd_loop, _sgd_numpy, (_grad_in, _momentum_step))
+sgd_update = kernel(_sgd_loop, _sgd_numpy, (grad_in, momentum_step))
 
 
 # --- Adam / AdamW ---------------------------------------------------------------------
@@ -103,8 +103,8 @@ def _adam_loop(
     p, g, m, v, t1, t2, step_size, w1, beta2, w2, bc2_sqrt, eps, wd, decay, scale, clip
 ):
     for i in range(p.size):
-        gi = _grad_in(g[i], p[i], scale, clip, wd)
-        p[i], m[i], v[i] = _adam_step(
+        gi = grad_in(g[i], p[i], scale, clip, wd)
+        p[i], m[i], v[i] = adam_step(
             p[i], gi, m[i], v[i], step_size, w1, beta2, w2, bc2_sqrt, eps, decay
         )
 
@@ -136,7 +136,7 @@ def _adam_numpy(
     p -= t2
 
 
-adam_update = kernel(_adam_loop, _adam_numpy, (_grad_in, _adam_step))
+adam_update = kernel(_adam_loop, _adam_numpy, (grad_in, adam_step))
 
 
 # --- RMSprop ----------------------------------------------------------------------
@@ -144,7 +144,7 @@ def _rmsprop_loop(
     p, g, sq, gavg, buf, t1, t2, lr, alpha, w, eps, wd, momentum, centered, scale, clip
 ):
     for i in range(p.size):
-        gi = _grad_in(g[i], p[i], scale, clip, wd)
+        gi = grad_in(g[i], p[i], scale, clip, wd)
         s = alpha * sq[i] + w * (gi * gi)
         sq[i] = s
         if centered:
@@ -195,13 +195,13 @@ def _rmsprop_numpy(
     p -= d
 
 
-rmsprop_update = kernel(_rmsprop_loop, _rmsprop_numpy, (_grad_in,))
+rmsprop_update = kernel(_rmsprop_loop, _rmsprop_numpy, (grad_in,))
 
 
 # --- Adagrad ----------------------------------------------------------------------
 def _adagrad_loop(p, g, acc, t1, t2, lr, eps, wd, scale, clip):
     for i in range(p.size):
-        gi = _grad_in(g[i], p[i], scale, clip, wd)
+        gi = grad_in(g[i], p[i], scale, clip, wd)
         a = acc[i] + gi * gi
         acc[i] = a
         p[i] -= lr * gi / (math.sqrt(a) + eps)
@@ -218,7 +218,7 @@ def _adagrad_numpy(p, g, acc, t1, t2, lr, eps, wd, scale, clip):
     p -= d
 
 
-adagrad_update = kernel(_adagrad_loop, _adagrad_numpy, (_grad_in,))
+adagrad_update = kernel(_adagrad_loop, _adagrad_numpy, (grad_in,))
 
 
 # --- fused losses -------------------------------------------------------------------

@@ -295,6 +295,14 @@ class Dense(_ActivationMixin, Layer):
         np.matmul(dz, self.params["kernel"].T, out=dx)
         return [dx]
 
+    def set_backward_inputs(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Make ``backward`` act on input ``x`` and output ``y`` as if ``forward``
+        had produced them: for a training step computed elsewhere
+        (kernels/chain.py). The pre-activation is not kept (``preactivation`` is
+        None then); the activations of such steps need only ``y``."""
+        self._x, self._y, self._z = x, y, None
+        self._small = False
+
     @property
     def has_regularization(self) -> bool:
         return self.l1 > 0 or self.l2 > 0
