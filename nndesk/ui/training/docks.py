@@ -114,14 +114,23 @@ class TrainingDocks(QObject):
             ("activations", self.activations, "Activations"),
             ("histograms", self.histograms, "Weight Histograms"),
             ("evaluation", self.evaluation, "Evaluation"),
+        ):
+            self.docks[key] = w.add_panel(
+                widget, title, f"{key}_dock", bottom, tabify_with="network_dock"
+            )
+        # The explanation views share the boundary's place: a network they apply
+        # to (images, convolutions) has no decision boundary to draw, and eight
+        # tabs in one group leave each a few letters.
+        for key, widget, title in (
             ("feature_maps", self.feature_maps, "Feature Maps"),
             ("filters", self.filters, "Filters"),
             ("saliency", self.saliency, "Saliency"),
             ("importance", self.importance, "Feature Importance"),
         ):
             self.docks[key] = w.add_panel(
-                widget, title, f"{key}_dock", bottom, tabify_with="network_dock"
+                widget, title, f"{key}_dock", bottom, tabify_with="boundary_dock"
             )
+        self.docks["boundary"].raise_()
         self.docks["network"].raise_()
         self._connect_explain_views()
 

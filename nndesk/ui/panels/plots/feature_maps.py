@@ -21,6 +21,7 @@ from nndesk.ui.training.probes import ModelInfo, ProbeResult
 from .base import PlotPanel
 from .sample_picker import (
     SamplePicker,
+    compact_combo,
     heat_lut,
     notice_label,
     prediction_text,
@@ -61,9 +62,11 @@ class FeatureMapsPanel(PlotPanel):
             "layers together"
         )
         self.scope_box.currentIndexChanged.connect(self._on_scope_box_changed)
-        self.controls.insertWidget(0, self.picker, 1)
-        self.controls.insertWidget(1, QLabel("Colours", self))
-        self.controls.insertWidget(2, self.scope_box)
+        compact_combo(self.scope_box, 8)
+        # A row of its own: the strip shows as many samples as the dock is wide.
+        self.layout().insertWidget(0, self.picker)
+        self.controls.insertWidget(0, QLabel("Colours", self))
+        self.controls.insertWidget(1, self.scope_box)
         self.notice = notice_label(self)
         self.layout().addWidget(self.notice)
         self.layout().addWidget(self.picker.caption)

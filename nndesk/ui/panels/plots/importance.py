@@ -15,7 +15,14 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from nndesk.engine.errors import NNDeskError
 from nndesk.training.explain import Importance
@@ -48,6 +55,10 @@ class ImportancePanel(PlotPanel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Feature Importance", parent)
         self.summary = QLabel("", self)
+        # Its text changes with each evaluation; the dock's width must not.
+        self.summary.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        )
         self.compute_button = QPushButton("Compute", self)
         self.compute_button.setToolTip(
             "Evaluate the network now and compute the importance of each feature"
@@ -150,8 +161,9 @@ class ImportancePanel(PlotPanel):
             x0 = np.minimum(values, 0.0)
             bars.setOpts(x0=x0, y=rows, width=np.abs(values), height=0.7)
             plot.getAxis("left").setTicks(ticks)
-            lo = min(0.0, float(values.min()))
-            hi = max(float(values.max()), 1e-12)
+            reach = imp.permutation_std[order] if plot is self.permutation_plot else 0.0
+            lo = min(0.0, float((values - reach).min()))
+            hi = max(float((values + reach).max()), 1e-12)
             plot.setXRange(lo, hi, padding=0.05)
             plot.setYRange(-0.5, len(order) - 0.5, padding=0.02)
         std = imp.permutation_std[order]

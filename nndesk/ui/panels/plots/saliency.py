@@ -24,6 +24,7 @@ from nndesk.ui.training.probes import ModelInfo, ProbeResult
 from .base import PlotPanel, diverging_lut
 from .sample_picker import (
     SamplePicker,
+    compact_combo,
     heat_lut,
     notice_label,
     prediction_text,
@@ -67,20 +68,21 @@ class SaliencyPanel(PlotPanel):
         self.layer_box = QComboBox(self)
         self.layer_box.setToolTip("The layer Grad-CAM weighs the maps of")
         for box in (self.method_box, self.class_box, self.layer_box):
+            compact_combo(box, 12)
             box.currentIndexChanged.connect(self._on_choice_changed)
-        self.controls.insertWidget(0, self.picker, 1)
-        self.controls.insertWidget(1, self.method_box)
-        self.controls.insertWidget(2, QLabel("Class", self))
-        self.controls.insertWidget(3, self.class_box)
-        self.controls.insertWidget(4, self.layer_box)
+        # A row of its own: the strip shows as many samples as the dock is wide.
+        self.layout().insertWidget(0, self.picker)
+        self.controls.insertWidget(0, self.method_box)
+        self.controls.insertWidget(1, self.class_box)
+        self.controls.insertWidget(2, self.layer_box)
         self.notice = notice_label(self)
         self.layout().addWidget(self.notice)
         self.status = QLabel("", self)
         self.status.setContentsMargins(6, 0, 6, 2)
         self.status.setWordWrap(True)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.picker.caption, 1)
-        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.picker.caption, 3)
+        bottom.addWidget(self.status, 2)
         self.layout().addLayout(bottom)
         self.info: ModelInfo | None = None
         self.probe: ProbeResult | None = None
@@ -91,7 +93,7 @@ class SaliencyPanel(PlotPanel):
 
     def _build_plots(self) -> None:
         self.plots: list[pg.PlotItem] = []
-        for col, title in enumerate(("sample", "map", "map over the sample")):
+        for col, title in enumerate(("sample", "map", "overlay")):
             plot = self.graphics.addPlot(row=0, col=col, title=title)
             plot.setMenuEnabled(False)
             plot.hideButtons()
@@ -100,6 +102,8 @@ class SaliencyPanel(PlotPanel):
             plot.hideAxis("left")
             plot.hideAxis("bottom")
             self.plots.append(plot)
+            # Equal columns: by default a longer title makes its column wider.
+            self.graphics.ci.layout.setColumnStretchFactor(col, 1)
         self.sample_image = pg.ImageItem(axisOrder="row-major")
         self.map_image = pg.ImageItem(axisOrder="row-major")
         self.under_image = pg.ImageItem(axisOrder="row-major")
@@ -185,7 +189,7 @@ class SaliencyPanel(PlotPanel):
         finally:
             for box in (self.class_box, self.layer_box):
                 box.blockSignals(False)
-        self._on_choice_changed(0)
+            self._on_choice_changed(0)
 
     def _fill_layers(self, info: ModelInfo) -> None:
         model = self.layer_box.model()

@@ -19,12 +19,20 @@ from PySide6.QtGui import (
     QPen,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSpinBox,
+    QWidget,
+)
 
 from nndesk.ui.training.probes import ModelInfo, ProbeResult
 
 __all__ = [
     "SamplePicker",
+    "compact_combo",
     "SampleStrip",
     "heat_lut",
     "notice_label",
@@ -60,6 +68,16 @@ def to_rgba(
     out = lut[idx.astype(np.int64)].copy()
     out[nan] = 0
     return out
+
+
+def compact_combo(box: QComboBox, letters: int = 10) -> QComboBox:
+    """Let a combo box shrink to about ``letters`` characters in a narrow dock
+    (by default it is as wide as its longest item, which sets the dock's width)."""
+    box.setSizeAdjustPolicy(
+        QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+    )
+    box.setMinimumContentsLength(letters)
+    return box
 
 
 def notice_label(parent: QWidget) -> QLabel:
@@ -122,7 +140,8 @@ class SampleStrip(QWidget):
         return QSize(STRIP_COUNT * (THUMB + 2), THUMB + 4)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return QSize(4 * (THUMB + 2), THUMB + 4)
+        # One thumbnail: a narrow dock keeps its plots; the strip shows what fits.
+        return QSize(THUMB + 4, THUMB + 4)
 
     def set_samples(self, x: np.ndarray | None) -> None:
         """The images to pick from, ``(n, h, w[, c])`` (read, never written)."""
@@ -163,8 +182,12 @@ class SampleStrip(QWidget):
             return
         if pics.ndim == 4 and pics.shape[-1] == 1:
             pics = pics[..., 0]
-        lo, hi = float(np.nanmin(pics)), float(np.nanmax(pics))
-        scaled = np.clip((pics - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
+        # Each thumbnail on its own 1st-99th percentile range: standardized pixels
+        # (a near-constant corner pixel becomes huge) would leave a shared range dark.
+        flat = pics.reshape(len(pics), -1)
+        lo = np.nanpercentile(flat, 1, axis=1).reshape(-1, *([1] * (pics.ndim - 1)))
+        hi = np.nanpercentile(flat, 99, axis=1).reshape(lo.shape)
+        scaled = np.clip((pics - lo) / np.where(hi > lo, hi - lo, 1.0), 0, 1)
         gray = (scaled * 255).astype(np.uint8)
         if gray.ndim == 3:
             gray = np.repeat(gray[..., None], 3, axis=-1)
@@ -233,7 +256,7 @@ class SamplePicker(QWidget):
             QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
         )
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(4, 2, 4, 0)
         layout.setSpacing(6)
         layout.addWidget(QLabel("Sample", self))
         layout.addWidget(self.box)
