@@ -219,3 +219,36 @@ def test_output_node_builds_the_engine_loss() -> None:
 def test_specs_are_hashable_for_views() -> None:
     assert len(set(REGISTRY.values())) == len(REGISTRY)
     assert {get_spec("ReLU"): 1}[get_spec("ReLU")] == 1
+
+
+def test_node_type_modules_add_categories_after_the_one_they_name() -> None:
+    from types import SimpleNamespace
+
+    from nndesk.document.node_types.spec import BASE_CATEGORIES, CategorySpec
+    from nndesk.document.registry import _categories
+
+    conv = SimpleNamespace(
+        __name__="conv",
+        CATEGORIES=(
+            CategorySpec("Convolution", after="Core"),
+            CategorySpec("Pooling", after="Convolution"),
+        ),
+    )
+    rnn = SimpleNamespace(__name__="rnn", CATEGORIES=(CategorySpec("Recurrent", "Core"),))
+    order = _categories([conv, rnn])
+    assert order[:5] == ("Input", "Core", "Convolution", "Pooling", "Recurrent")
+    assert [c for c in order if c in BASE_CATEGORIES] == list(BASE_CATEGORIES)
+    assert _categories([]) == BASE_CATEGORIES
+    assert [c for c in CATEGORIES if c in BASE_CATEGORIES] == list(BASE_CATEGORIES)
+    lost = SimpleNamespace(__name__="lost", CATEGORIES=(CategorySpec("X", "Nowhere"),))
+    with pytest.raises(ValueError, match="'X' comes after 'Nowhere'"):
+        _categories([lost])
+
+
+def test_a_node_type_names_a_registered_engine_layer() -> None:
+    from nndesk.document.node_types.spec import OUT
+
+    with pytest.raises(ValueError, match="names the engine layer 'Conv9D'"):
+        NodeSpec("Conv9D", "Conv9D", "Core", "Nine.", (), (OUT,), layer_type="Conv9D")
+    assert get_spec("Dense").layer_class is LAYER_TYPES["Dense"]
+    assert get_spec("Output").layer_class is None

@@ -90,6 +90,45 @@ def test_config_round_trip_through_json(type_name):
     assert clone.param_count(shapes) == layer.param_count(shapes)
 
 
+def test_layer_classes_register_themselves():
+    """Classes of nndesk.engine.layers register by defining type_name; a class
+    defined elsewhere only with register=True; a type name names one class."""
+    import nndesk.engine.layers as layers_package
+
+    for cls in LAYER_TYPES.values():
+        assert cls.__module__.startswith("nndesk.engine.layers.")
+        assert getattr(layers_package, cls.__name__) is cls
+
+    class Local(Layer):
+        type_name = "LocalTestLayer"
+
+    assert "LocalTestLayer" not in LAYER_TYPES
+    try:
+
+        class Opted(Layer, register=True):
+            type_name = "OptedTestLayer"
+
+        assert LAYER_TYPES["OptedTestLayer"] is Opted
+        with pytest.raises(RuntimeError, match="'Dense' is registered twice"):
+
+            class Clash(Layer, register=True):
+                type_name = "Dense"
+
+        assert LAYER_TYPES["Dense"] is Dense
+    finally:
+        LAYER_TYPES.pop("OptedTestLayer", None)
+
+
+def test_per_type_facts_live_on_the_class():
+    moving = {name for name, cls in LAYER_TYPES.items() if cls.pass_through}
+    assert {"Dropout", "Flatten", "Reshape"} <= moving
+    assert not moving & {"Input", "Dense", "Activation", "BatchNorm", "Add"}
+    assert Dense(3, activation="tanh").activation_name == "tanh"
+    assert Activation("softmax").activation_name == "softmax"
+    assert BatchNorm().activation_name is None
+    assert Flatten().activation_name is None
+
+
 # --- shape rules and counts -------------------------------------------------------------
 @pytest.mark.parametrize(
     ("layer", "shapes", "out", "params"),
