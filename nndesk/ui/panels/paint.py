@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QIcon,
@@ -58,6 +58,8 @@ from PySide6.QtWidgets import (
     QGraphicsSceneMouseEvent,
     QHBoxLayout,
     QLabel,
+    QLayout,
+    QLayoutItem,
     QSpinBox,
     QStyleOptionGraphicsItem,
     QToolButton,
@@ -530,6 +532,82 @@ class PaintTool(pg.QtCore.QObject):
         return f"value {float(self.value):g}"
 
 
+class FlowLayout(QLayout):
+    """Lays its items out left to right and wraps them onto more rows when the
+    width runs out (the Qt flow-layout example, for the paint toolbar)."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._gap = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 - Qt override
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802 - Qt override
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802 - Qt override
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802 - Qt override
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt override
+        return self._arrange(QRect(0, 0, width, 0), place=False)
+
+    def setGeometry(self, rect: QRect) -> None:  # noqa: N802 - Qt override
+        super().setGeometry(rect)
+        self._arrange(rect, place=True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        width = sum(i.sizeHint().width() + self._gap for i in self._shown())
+        height = max((i.sizeHint().height() for i in self._shown()), default=0)
+        return QSize(max(0, width - self._gap), height)
+
+    def minimumSize(self) -> QSize:  # noqa: N802 - Qt override
+        size = QSize()
+        for item in self._shown():
+            size = size.expandedTo(item.minimumSize())
+        m = self.contentsMargins()
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _shown(self) -> list[QLayoutItem]:
+        return [i for i in self._items if not i.isEmpty()]
+
+    def _arrange(self, rect: QRect, place: bool) -> int:
+        m = self.contentsMargins()
+        area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
+        x, y, row = area.x(), area.y(), 0
+        for item in self._shown():
+            hint = item.sizeHint()
+            if x > area.x() and x + hint.width() > area.right() + 1:
+                x, y, row = area.x(), y + row + self._gap // 2, 0
+            if place:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._gap
+            row = max(row, hint.height())
+        return y + row - rect.y() + m.bottom()
+
+
+def _group(parent: QWidget, *widgets: QWidget) -> QWidget:
+    """Widgets kept on one row of the toolbar."""
+    group = QWidget(parent)
+    row = QHBoxLayout(group)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(4)
+    for widget in widgets:
+        row.addWidget(widget)
+    return group
+
+
 def _swatch(k: int) -> QIcon:
     pixmap = QPixmap(12, 12)
     pixmap.fill(QColor(*class_color(k)))
@@ -543,9 +621,9 @@ class PaintToolbar(QWidget):
     def __init__(self, tool: PaintTool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tool = tool
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        # Groups that wrap onto further rows when the panel is narrow, so the
+        # toolbar never makes its panel (or the window) wider.
+        layout = FlowLayout(self, spacing=10)
         self.task = QComboBox(self)
         self.task.addItems(["Classes", "Values"])
         self.task.setToolTip(
@@ -580,23 +658,20 @@ class PaintToolbar(QWidget):
         self._class_label = QLabel("Class", self)
         self._classes_label = QLabel("of", self)
         self._value_label = QLabel("Value", self)
-        for widget in (
-            self.task,
-            self._class_label,
-            self.class_box,
-            self._classes_label,
-            self.classes,
-            self._value_label,
-            self.value_box,
-            QLabel("Brush", self),
-            self.brush,
-            self.erase,
-            self.clear,
-            self.export,
-            self.count,
-        ):
-            layout.addWidget(widget)
-        layout.addStretch(1)
+        layout.addWidget(
+            _group(
+                self,
+                self.task,
+                self._class_label,
+                self.class_box,
+                self._classes_label,
+                self.classes,
+                self._value_label,
+                self.value_box,
+            )
+        )
+        layout.addWidget(_group(self, QLabel("Brush", self), self.brush, self.erase))
+        layout.addWidget(_group(self, self.clear, self.export, self.count))
         self.task.activated.connect(self._on_task_activated)
         self.classes.editingFinished.connect(self._on_classes_edited)
         self.class_box.activated.connect(self._on_class_box_activated)

@@ -126,9 +126,14 @@ class BoundaryPanel(PlotPanel):
         # The unit maps would take all the width they can; the output map comes first
         # and, its aspect being locked, needs about as much width as it has height
         # (otherwise it shrinks to a small square in a tall, empty plot).
+        self._fit_maps()
+
+    def _fit_maps(self) -> None:
         width, height = self.graphics.width(), self.graphics.height()
         share = min(width * MAPS_SHARE, width - height)
-        self.maps_layout.setMaximumWidth(max(80.0, share))
+        if self.paint.active:
+            share = 0.0  # painting: the whole width for the map
+        self.maps_layout.setMaximumWidth(max(80.0, share) if share else 0.0)
 
     # --- structure ---------------------------------------------------------------------
     def set_structure(self, info: ModelInfo | None) -> None:
@@ -203,6 +208,8 @@ class BoundaryPanel(PlotPanel):
         self.paint_bar.setVisible(on)
         self.points.setVisible(not on)
         self.plot.setMouseEnabled(not on, not on)
+        self.maps_layout.setVisible(not on)
+        self._fit_maps()
         if self.info is None or not self.info.is_plane:
             self.set_structure(self.info)  # shows or hides the bare plane
 
