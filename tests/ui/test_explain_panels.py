@@ -327,3 +327,83 @@ def test_network_panel_draws_map_layers_as_stacks_not_edges(qtbot):
     assert text.startswith("conv_1: 4 maps of 6×6, biases ")
     r = conv_2.rect
     assert "kernel 3×3×4×3" in panel.describe_at(r.center().x(), r.center().y())
+
+
+def test_rgb_first_layer_filters_are_colour_images(qtbot):
+    inp = Input((6, 6, 3), name="image")
+    out = Dense(2, activation="softmax", name="out")(
+        Flatten(name="flat")(PlainConv(5, 3, name="conv_1")(inp))
+    )
+    model = Model(inp, out, seed=3).build()
+    x = np.random.default_rng(1).random((10, 6, 6, 3)).astype(np.float32)
+    info = describe_model(model, class_names=("a", "b"))
+    probe = Prober(model, info, x, np.zeros(10, np.int64)).probe(0, 0, 0.0)
+    panel = shown(qtbot, FiltersPanel())
+    panel.set_structure(info)
+    panel.set_probe(probe)
+    panel.flush()
+    rgba = panel.images["conv_1"].image
+    grid, cols = explain.filter_grid(probe.weights["conv_1/kernel"])
+    assert cols == 3 and rgba.shape == (*grid.shape[:2], 4)
+    tile = rgba[0:3, 4:7]  # filter 1: its own range, in colour
+    assert tile[..., 3].min() == 255
+    assert len({tuple(p) for p in tile[..., :3].reshape(-1, 3)}) > 3
+    assert (rgba[3, :, 3] == 0).all()  # the gap between rows is transparent
+
+
+def test_the_window_shows_a_cnn_in_every_explanation_panel(qtbot, main_window):
+    """The docks route a probe of an engine Conv2D/MaxPool2D network to the panels
+    and a confusion-cell click to the shared sample."""
+    from nndesk.engine.layers.conv import Conv2D
+    from nndesk.engine.layers.pooling import MaxPool2D
+    from nndesk.ui.training.controller import attach_training
+
+    training = getattr(main_window, "training", None) or attach_training(main_window)
+    view = training.view
+    # The window's own preview (the spiral) first, so it cannot replace ours.
+    qtbot.waitUntil(lambda: view.info is not None, timeout=10_000)
+    inp = Input((10, 10, 1), name="input")
+    h = Conv2D(6, 3, activation="relu", name="conv_1")(inp)
+    h = MaxPool2D(2, name="pool_1")(h)
+    h = Conv2D(4, 3, activation="relu", name="conv_2")(h)
+    out = Dense(3, activation="softmax", name="out")(Flatten(name="flat")(h))
+    model = Model(inp, out, seed=5).build()
+    rng = np.random.default_rng(2)
+    x = rng.random((60, 10, 10, 1)).astype(np.float32)
+    y = rng.integers(0, 3, 60)
+    info = describe_model(model, class_names=CLASSES)
+    probe = Prober(model, info, x, y, batch_size=60).probe(0, 0, 0.0)
+    view.show_structure(info, x, y)
+    view.show_probe(probe)
+    view.evaluation.set_evaluation(evaluate_model(model, x, y, info))
+    assert [c.name for c in info.spatial] == ["conv_1", "pool_1", "conv_2"]
+    assert set(view.feature_maps.images) == {"conv_1", "pool_1", "conv_2"}
+    assert [c.name for c in view.filters.layers] == ["conv_1", "conv_2"]
+    assert view.saliency.layer == "conv_2" and not view.saliency.notice.isVisible()
+    assert view.importance.notice.isVisible()  # images are not tabular
+    assert view.importance.importance is None
+    assert {n for n, c in view.network.columns.items() if c.is_stack} == {
+        "input",
+        "conv_1",
+        "pool_1",
+        "conv_2",
+    }
+    for key in ("feature_maps", "filters", "saliency"):
+        view.docks[key].raise_()
+        panel = getattr(view, key)
+        qtbot.waitUntil(panel.isVisible, timeout=5_000)
+        panel.flush()
+    assert (
+        view.feature_maps.images["pool_1"].image.shape[:2]
+        == explain.channel_grid(np.zeros((4, 4, 6))).shape
+    )
+    assert view.saliency.shown is not None
+    # A confusion cell picks a probe-batch sample of it for every panel.
+    indices, true, predicted = probe.pool
+    cell = int(true[7]), int(predicted[7])
+    view._on_evaluation_cell_clicked(*cell)
+    first = indices[(true == cell[0]) & (predicted == cell[1])][0]
+    assert view.activations.sample_index == first
+    # A picked sample in one panel is the sample of all: the controller probes it.
+    view.saliency.picker.box.setValue(11)
+    assert view.activations.sample_index == 11
