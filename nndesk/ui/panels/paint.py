@@ -40,12 +40,13 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QIcon,
     QKeyEvent,
     QPainter,
+    QPalette,
     QPixmap,
     QUndoCommand,
 )
@@ -74,7 +75,7 @@ from nndesk.io.datasets import Dataset, Scaler
 from nndesk.io.datasets.painted import PAINTED, export_painted_csv, painted_from_dataset
 
 from ..canvas.commands import MacroCommand, SetParamCommand, SetSettingCommand
-from .plots.base import diverging_lut
+from .plots.base import diverging_lut, style_plot
 from .plots.colors import class_color
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,8 @@ BRUSH_PX = 14
 SPACING_SHARE = 0.6
 """A drag adds a point every ``SPACING_SHARE * brush`` pixels (at least 4)."""
 POINT_SIZE = 8
+MIN_PLOT_HEIGHT = 220
+"""Least height of the PaintWidget's plot, in pixels."""
 
 
 class PaintCommand(QUndoCommand):
@@ -811,6 +814,8 @@ class PaintWidget(QWidget):
         super().__init__(parent)
         self.view = pg.PlotWidget(self)
         self.view.setMenuEnabled(False)
+        # Room to paint in even where the panel is short (a scrolling dock).
+        self.view.setMinimumHeight(MIN_PLOT_HEIGHT)
         self.plot: pg.PlotItem = self.view.getPlotItem()
         self.plot.setAspectLocked(True)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
@@ -824,6 +829,17 @@ class PaintWidget(QWidget):
         layout.addWidget(self.view, 1)
         self.tool.sig_message.connect(self.sig_message)
         self.tool.set_active(push is not None)
+        self._apply_palette()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()  # the theme changed (light or dark)
+
+    def _apply_palette(self) -> None:
+        palette = self.palette()
+        self.view.setBackground(palette.color(QPalette.ColorRole.Base))
+        style_plot(self.plot, palette)
 
     def set_document(self, doc: Document | None) -> None:
         """Show and paint ``doc``'s painted set; frames its points when it has some."""
