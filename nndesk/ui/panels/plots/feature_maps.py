@@ -101,7 +101,8 @@ class FeatureMapsPanel(PlotPanel):
             return
         if not layers:
             self._say(
-                "Feature maps need convolution or pooling layers; this network has none."
+                "Feature maps need 2-D convolution or pooling layers (outputs of "
+                "height × width × channels); this network has none."
             )
             return
         self._say("")

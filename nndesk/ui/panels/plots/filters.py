@@ -56,7 +56,8 @@ class FiltersPanel(PlotPanel):
             return
         if not self.layers:
             self._say(
-                "Filters are shown for convolution layers; this network has none."
+                "Filters are shown for 2-D convolution layers (kernels of "
+                "height × width × in × out); this network has none."
             )
             return
         self._say("")
