@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -39,6 +40,8 @@ _GRADIENT = (31, 119, 180)
 _PERMUTATION = (245, 147, 34)
 MAX_LABELLED = 40
 """Features up to which every bar is named on the axis."""
+STACK_BELOW = 560
+"""Below this panel width the two charts are stacked instead of side by side."""
 
 
 class ImportancePanel(PlotPanel):
@@ -68,15 +71,17 @@ class ImportancePanel(PlotPanel):
         self.csv_button.setToolTip("Save the importance of every feature as a CSV file")
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
         self.controls.insertWidget(0, self.compute_button)
-        self.controls.insertWidget(1, self.summary, 1)
-        self.controls.insertWidget(2, self.csv_button)
+        self.controls.insertWidget(1, self.csv_button)
         self.notice = notice_label(self)
         self.layout().addWidget(self.notice)
+        self.summary.setContentsMargins(6, 0, 6, 2)
+        self.layout().addWidget(self.summary)  # under the charts: room for it
         self.info: ModelInfo | None = None
         self.importance: Importance | None = None
         self.order: np.ndarray = np.zeros(0, np.int64)
         self.gradient_plot = self._bar_plot(0, "mean |gradient × input|")
         self.permutation_plot = self._bar_plot(1, "drop when shuffled")
+        self.stacked = False
         self.gradient_bars = pg.BarGraphItem(
             x0=[], y=[], width=[], height=0.7, brush=pg.mkBrush(*_GRADIENT)
         )
@@ -91,6 +96,20 @@ class ImportancePanel(PlotPanel):
         self.permutation_plot.addItem(self.error_bars)
         self._apply_palette()
         self.set_structure(None)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        # Side by side, each chart needs about 280 px; in a narrower dock the
+        # second one ran past the panel's edge.
+        stacked = event.size().width() < STACK_BELOW
+        if stacked != self.stacked:
+            self.stacked = stacked
+            layout = self.graphics.ci
+            layout.removeItem(self.permutation_plot)
+            if stacked:
+                layout.addItem(self.permutation_plot, row=1, col=0)
+            else:
+                layout.addItem(self.permutation_plot, row=0, col=1)
 
     def _bar_plot(self, col: int, title: str) -> pg.PlotItem:
         plot = self.graphics.addPlot(row=0, col=col, title=title)
@@ -137,6 +156,9 @@ class ImportancePanel(PlotPanel):
                 f"{importance.baseline:.4g} before shuffling"
             )
             self.order = np.argsort(-importance.permutation, kind="stable")
+            self.permutation_plot.setTitle(
+                f"{importance.metric} drop when shuffled", color=self.text_color.name()
+            )
         self.schedule_redraw()
 
     def _redraw(self) -> None:
