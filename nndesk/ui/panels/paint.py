@@ -281,7 +281,7 @@ class PaintTool(pg.QtCore.QObject):
         self.scatter.setZValue(20)
         plot.addItem(self.scatter)
         self.ring = pg.ScatterPlotItem(
-            symbol="o", pen=pg.mkPen(60, 60, 60, 200, width=1), brush=None
+            symbol="o", pen=pg.mkPen(128, 128, 128, 230, width=1.5), brush=None
         )
         self.ring.setZValue(21)
         plot.addItem(self.ring)
