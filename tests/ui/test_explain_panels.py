@@ -124,6 +124,11 @@ def test_views_that_do_not_apply_say_so_in_one_line(qtbot):
     importance.set_structure(info)
     assert maps.notice.isVisible() and "convolution or pooling" in maps.notice.text()
     assert not maps.graphics.isVisible()
+    # The line alone: no sample or colour choices for nothing.
+    assert not maps.picker.isVisible() and not maps.scope_box.isVisible()
+    assert not saliency.picker.isVisible() and not saliency.method_box.isVisible()
+    saliency.set_method("grad_cam")
+    assert not saliency.layer_box.isVisible()
     assert filters.notice.isVisible() and "convolution" in filters.notice.text()
     assert saliency.notice.isVisible() and "(4,)" in saliency.notice.text()
     assert not importance.notice.isVisible()  # tabular: it applies
@@ -132,6 +137,9 @@ def test_views_that_do_not_apply_say_so_in_one_line(qtbot):
     assert importance.notice.isVisible() and "(8, 8, 1)" in importance.notice.text()
     maps.set_structure(image_info)
     assert not maps.notice.isVisible() and maps.graphics.isVisible()
+    assert maps.picker.isVisible() and maps.scope_box.isVisible()
+    saliency.set_structure(image_info)
+    assert saliency.picker.isVisible() and saliency.layer_box.isVisible()
 
 
 def test_filters_show_kernels_and_badge_the_dead_filter(qtbot):
@@ -407,3 +415,23 @@ def test_the_window_shows_a_cnn_in_every_explanation_panel(qtbot, main_window):
     # A picked sample in one panel is the sample of all: the controller probes it.
     view.saliency.picker.box.setValue(11)
     assert view.activations.sample_index == 11
+
+
+def test_feature_importance_charts_stack_in_a_narrow_dock(qtbot):
+    panel = shown(qtbot, ImportancePanel(), width=900)
+    layout = panel.graphics.ci.layout
+
+    def cell(plot):
+        for r in range(layout.rowCount()):
+            for c in range(layout.columnCount()):
+                if layout.itemAt(r, c) is plot:
+                    return r, c
+        return None
+
+    assert not panel.stacked and cell(panel.permutation_plot) == (0, 1)
+    panel.resize(400, 500)
+    qtbot.waitUntil(lambda: panel.stacked)
+    assert cell(panel.permutation_plot) == (1, 0)
+    panel.resize(900, 420)
+    qtbot.waitUntil(lambda: not panel.stacked)
+    assert cell(panel.permutation_plot) == (0, 1)

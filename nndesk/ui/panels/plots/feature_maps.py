@@ -65,7 +65,8 @@ class FeatureMapsPanel(PlotPanel):
         compact_combo(self.scope_box, 8)
         # A row of its own: the strip shows as many samples as the dock is wide.
         self.layout().insertWidget(0, self.picker)
-        self.controls.insertWidget(0, QLabel("Colours", self))
+        self.scope_label = QLabel("Colours", self)
+        self.controls.insertWidget(0, self.scope_label)
         self.controls.insertWidget(1, self.scope_box)
         self.notice = notice_label(self)
         self.layout().addWidget(self.notice)
@@ -132,8 +133,15 @@ class FeatureMapsPanel(PlotPanel):
     def _say(self, text: str) -> None:
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
-        self.splitter.setVisible(not text)
-        self.scope_box.setEnabled(not text)
+        # Nothing to choose when there is nothing to show: the line alone.
+        for widget in (
+            self.splitter,
+            self.picker,
+            self.picker.caption,
+            self.scope_label,
+            self.scope_box,
+        ):
+            widget.setVisible(not text)
 
     # --- data -----------------------------------------------------------------------------
     def set_probe(self, probe: ProbeResult) -> None:

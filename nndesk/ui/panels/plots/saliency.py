@@ -147,7 +147,9 @@ class SaliencyPanel(PlotPanel):
         self.class_box.setCurrentIndex(self.class_box.findData(choice))
 
     def _on_choice_changed(self, _index: int) -> None:
-        self.layer_box.setVisible(self.method == "grad_cam")
+        self.layer_box.setVisible(
+            self.method == "grad_cam" and self.splitter.isVisibleTo(self)
+        )
         self.schedule_redraw()
 
     # --- structure ----------------------------------------------------------------------------
@@ -216,9 +218,17 @@ class SaliencyPanel(PlotPanel):
     def _say(self, text: str) -> None:
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
-        self.splitter.setVisible(not text)
-        for box in (self.method_box, self.class_box, self.layer_box):
-            box.setEnabled(not text)
+        # Nothing to choose when there is nothing to show: the line alone.
+        for widget in (
+            self.splitter,
+            self.picker,
+            self.picker.caption,
+            self.status,
+            self.method_box,
+            self.class_box,
+        ):
+            widget.setVisible(not text)
+        self._on_choice_changed(0)
 
     # --- data ------------------------------------------------------------------------------
     def set_probe(self, probe: ProbeResult) -> None:
