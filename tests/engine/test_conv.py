@@ -557,3 +557,19 @@ def test_fused_sigmoid_crossentropy_on_a_conv_output(rng):
 def test_per_pixel_softmax_gradients(rng):
     layer = build(Conv2D(3, 1, activation="softmax", name="seg"), [(4, 5, 2)])
     check_layer_gradients(layer, [rng.normal(size=(2, 4, 5, 2))])
+
+
+@pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
+@pytest.mark.parametrize("shape", [(4, 6, 2), (5, 6, 2)])  # tiled, and a spare row
+def test_pool_backward_reuses_its_buffer_cleanly(cls, shape, rng):
+    """The second backward through reused buffers equals a fresh layer's (tiled
+    windows write each value once and skip zeroing)."""
+    x1, x2 = rng.normal(size=(2, 3, *shape))
+    used = build(cls(), [shape])
+    y = used.forward([x1], True)
+    used.backward(rng.normal(size=y.shape))
+    used.forward([x2], True)
+    dy = rng.normal(size=y.shape)
+    fresh = build(cls(), [shape])
+    fresh.forward([x2], True)
+    np.testing.assert_array_equal(used.backward(dy)[0], fresh.backward(dy)[0])

@@ -106,12 +106,24 @@ class _Pool2D(Layer):
         )
         return dx
 
-    def _grad_buffer(self, n: int) -> np.ndarray:
+    def _grad_buffer(self, n: int) -> tuple[np.ndarray, bool]:
+        """The gradient over the padded input, and whether each tap's share can
+        be written rather than added: windows that neither overlap nor leave a
+        gap (stride = pool size, covering the padded input) write every value
+        exactly once, so the buffer needs no zeroing either."""
         g = self._geo
         key = "dxp" if g.has_padding else "dx"
         dxp = self._buffer(key, (n, *g.padded_shape, g.channels))
-        dxp.fill(0)
-        return dxp
+        r, c = g.rows, g.cols
+        tiled = (
+            r.stride == r.kernel
+            and c.stride == c.kernel
+            and r.out * r.kernel == r.padded
+            and c.out * c.kernel == c.padded
+        )
+        if not tiled:
+            dxp.fill(0)
+        return dxp, tiled
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -161,13 +173,16 @@ class MaxPool2D(_Pool2D):
 
     def backward(self, dy: np.ndarray) -> list[np.ndarray | None]:
         g = self._geo
-        dxp = self._grad_buffer(dy.shape[0])
+        dxp, tiled = self._grad_buffer(dy.shape[0])
         hit = self._typed_buffer("better", dy.shape, np.bool_)
         part = self._buffer("part", dy.shape)
         for k, (_, _, rs, cs) in enumerate(g.offsets()):
             np.equal(self._arg, k, out=hit)
-            np.multiply(dy, hit, out=part)
-            dxp[:, rs, cs] += part
+            if tiled:
+                np.multiply(dy, hit, out=dxp[:, rs, cs])
+            else:
+                np.multiply(dy, hit, out=part)
+                dxp[:, rs, cs] += part
         return [self._input_grad(dxp)]
 
     def _typed_buffer(self, key: str, shape: Shape, dtype: type) -> np.ndarray:
@@ -220,9 +235,12 @@ class AvgPool2D(_Pool2D):
         g = self._geo
         share = self._buffer("share", dy.shape)
         np.multiply(dy, self._inv_count, out=share)
-        dxp = self._grad_buffer(dy.shape[0])
+        dxp, tiled = self._grad_buffer(dy.shape[0])
         for _, _, rs, cs in g.offsets():
-            dxp[:, rs, cs] += share
+            if tiled:
+                dxp[:, rs, cs] = share
+            else:
+                dxp[:, rs, cs] += share
         return [self._input_grad(dxp)]
 
 
