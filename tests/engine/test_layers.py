@@ -45,10 +45,17 @@ EXAMPLES: dict[str, tuple[Layer, list[tuple[int, ...]]]] = {
 }
 
 
+# The ``example_inputs(type_name, shapes, rng, batch)`` functions of those test
+# modules: inputs for layers that take something other than normal draws (token
+# ids), or None for the others.
+INPUT_MAKERS: list = []
+
+
 def _family_examples() -> dict[str, tuple[Layer, list[tuple[int, ...]]]]:
     """The ``LAYER_EXAMPLES`` of the other test modules here: a new family of
     layers lists its examples in its own test file (``test_conv.py``), and the
-    generic tests below (config round trip, gradients, dtypes) cover it too."""
+    generic tests below (config round trip, gradients, dtypes) cover it too. A
+    module whose layers need special inputs also defines ``example_inputs``."""
     found: dict[str, tuple[Layer, list[tuple[int, ...]]]] = {}
     for path in sorted(Path(__file__).parent.glob("test_*.py")):
         if path.stem == Path(__file__).stem:
@@ -57,7 +64,10 @@ def _family_examples() -> dict[str, tuple[Layer, list[tuple[int, ...]]]]:
             continue
         if path.stem not in sys.modules:  # pytest may have imported it already
             pytest.register_assert_rewrite(path.stem)
-        found.update(importlib.import_module(path.stem).LAYER_EXAMPLES)
+        module = importlib.import_module(path.stem)
+        found.update(module.LAYER_EXAMPLES)
+        if hasattr(module, "example_inputs"):
+            INPUT_MAKERS.append(module.example_inputs)
     return found
 
 
@@ -69,7 +79,11 @@ def build(layer: Layer, shapes, seed: int = 0, dtype=np.float64) -> Layer:
     return layer
 
 
-def inputs_for(shapes, rng, batch: int = 4) -> list[np.ndarray]:
+def inputs_for(shapes, rng, batch: int = 4, type_name: str = "") -> list[np.ndarray]:
+    for make in INPUT_MAKERS:
+        made = make(type_name, shapes, rng, batch)
+        if made is not None:
+            return made
     return [rng.normal(size=(batch, *s)) for s in shapes]
 
 
@@ -262,7 +276,7 @@ def test_activation_layer_gradients(activation, kernel_path, rng):
 def test_every_layer_type_gradients(type_name, kernel_path, rng):
     proto, shapes = EXAMPLES[type_name]
     layer = build(LAYER_TYPES[type_name].from_config(proto.get_config()), shapes)
-    check_layer_gradients(layer, inputs_for(shapes, rng), training=True)
+    check_layer_gradients(layer, inputs_for(shapes, rng, type_name=type_name))
 
 
 @pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 2, 3)])
@@ -386,7 +400,7 @@ def test_merges_forward(rng):
 def test_forward_and_backward_leave_arguments_alone(type_name, rng):
     proto, shapes = EXAMPLES[type_name]
     layer = build(LAYER_TYPES[type_name].from_config(proto.get_config()), shapes)
-    xs = inputs_for(shapes, rng)
+    xs = inputs_for(shapes, rng, type_name=type_name)
     saved = [x.copy() for x in xs]
     y = layer.forward(xs, training=True)
     dy = rng.normal(size=y.shape)
