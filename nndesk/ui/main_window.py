@@ -54,7 +54,7 @@ from .project_io import (
     with_suffix,
 )
 from .settings import THEME_MODES, AppSettings
-from .theme import Theme, ThemeManager
+from .theme import Theme, ThemeManager, WholeTabTitles
 from .window_dataset import WindowDataset
 
 log = logging.getLogger(__name__)
@@ -240,6 +240,7 @@ class MainWindow(QMainWindow):
         self.setCorner(
             Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea
         )
+        self.tab_titles = WholeTabTitles(self)
 
     def _default_dock_sizes(self) -> None:
         # Logical pixels scaled by the font height, so 2x screens and large fonts fit.

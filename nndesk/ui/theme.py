@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMainWindow, QTabBar
 
 log = logging.getLogger(__name__)
 
@@ -214,3 +214,38 @@ class ThemeManager(QObject):
     def _on_system_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
         if self._mode == "system":
             self._update()
+
+
+class WholeTabTitles(QObject):
+    """Keeps the tab bars of a main window's tabbed docks showing whole titles,
+    with scroll arrows when they do not fit ("Decision B…", "Sa…" at 1280x800,
+    issue 11). Qt makes such a bar when docks are first tabbed together, also by
+    the user, and elides its titles."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self._pending = False
+        window.installEventFilter(self)
+        self.apply()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if (
+            watched is self._window
+            and event.type() == QEvent.Type.ChildAdded
+            and not self._pending
+        ):
+            # The new child is still being built (a bare QObject yet), and Qt sets
+            # a tab bar's elide mode right after creating it: look again later.
+            self._pending = True
+            QTimer.singleShot(0, self.apply)
+        return False
+
+    def apply(self) -> None:
+        """Unelide every dock tab bar of the window."""
+        self._pending = False
+        for bar in self._window.findChildren(
+            QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly
+        ):
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setUsesScrollButtons(True)

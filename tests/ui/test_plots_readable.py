@@ -48,15 +48,20 @@ def _scene_rect(item: pg.GraphicsObject) -> QRectF:
     return item.mapRectToScene(item.boundingRect())
 
 
-@pytest.mark.parametrize("width", [330, 700])
+@pytest.mark.parametrize("width", [265, 330, 480, 700])
 def test_legends_neither_cover_the_curves_nor_leave_the_panel(qtbot, width) -> None:
     panel = _shown(qtbot, CurvesPanel(), width, 340)
     _fill_curves(panel)
+    qtbot.wait(1)  # the legends fit themselves once the plots have their width
+    QApplication.processEvents()
     view_rect = QRectF(panel.graphics.viewport().rect())
     for plot in (panel.loss_plot, panel.metric_plot):
         legend = plot.legend
         assert legend.items, "every curve is listed"
         plotted = _scene_rect(plot.getViewBox())
+        assert view_rect.contains(plotted), "the plot runs past the panel's edge"
+        # Epochs read 0, 20, 40, not 20000 (a stale SI scale of pyqtgraph's).
+        assert plot.getAxis("bottom").autoSIPrefixScale == 1.0
         for sample, label in legend.items:
             for part in (sample, label):
                 rect = _scene_rect(part)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -109,19 +110,9 @@ class TrainingPanel(QWidget):
         )
         self.epochs = self.epochs_field.widget
         self.epochs.setToolTip("Epochs each press of Train runs")
-        # Both fields on one row: the inspector above needs the height more.
-        form = QHBoxLayout()
-        for text, field in (
-            ("Learning rate", self.lr_field),
-            ("Epochs per run", self.epochs_field),
-        ):
-            label = QLabel(text, self)
-            label.setBuddy(field.widget)
-            label.setToolTip(field.widget.toolTip())
-            form.addWidget(label)
-            form.addWidget(field.row, 1)
-        for field in (self.lr_field, self.epochs_field):
-            field.widget.setMinimumWidth(6 * self.fontMetrics().averageCharWidth())
+        form = QFormLayout()
+        form.addRow("Learning rate", self.lr_field.row)
+        form.addRow("Epochs per run", self.epochs_field.row)
 
         self.state = QLabel(_STATE_TEXT["idle"], self)
         self.progress = ProgressBar(self)

@@ -238,7 +238,10 @@ def style_plot(plot: pg.PlotItem, palette: QPalette) -> None:
         axis = plot.getAxis(name)
         axis.setPen(pen)
         axis.setTextPen(pen)
-        # "loss (x0.001)" reads worse than plain 0.2, 0.4 ...
+        # "loss (x0.001)" reads worse than plain 0.2, 0.4 ... Turning the prefix off
+        # keeps the scale of the moment it was turned off (pyqtgraph 0.14): an
+        # epoch axis styled while its range was 0..1 then read "20000" for 20.
+        axis.setSIPrefixEnableRanges(())
         axis.enableAutoSIPrefix(False)
         # An axis reaches into its plot (tick marks, grid lines), so every redraw
         # of the plot repainted it, glyph by glyph: a quarter of a redraw's cost.

@@ -152,7 +152,10 @@ class EvaluationPanel(PlotPanel):
         self.side_share = (0.74, 0.26)
         self.fold_side = False  # narrow, the table goes under the plots instead
         self.summary = QLabel("No evaluation yet: train or press Evaluate.", self)
-        self.controls.insertWidget(0, self.summary)
+        # Wraps in a narrow dock instead of setting the dock's minimum width.
+        self.summary.setWordWrap(True)
+        self.summary.setMinimumWidth(8 * self.fontMetrics().averageCharWidth())
+        self.controls.insertWidget(0, self.summary, 1)
         self.table = QTableWidget(0, len(_REPORT_COLUMNS), self)
         self.table.setHorizontalHeaderLabels(list(_REPORT_COLUMNS))
         self.table.horizontalHeader().setSectionResizeMode(

@@ -13,7 +13,15 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QCheckBox, QHeaderView, QTableView, QWidget
 
@@ -221,6 +229,7 @@ class CurvesPanel(PlotPanel):
         ]
         self.graphics.ci.layout.setRowStretchFactor(1, 3)
         self.graphics.ci.layout.setRowStretchFactor(3, 2)
+        self.graphics.installEventFilter(self)
         for plot in (self.loss_plot, self.metric_plot):
             steady_axis(plot.getAxis("left"))
             plot.setClipToView(True)
@@ -264,7 +273,7 @@ class CurvesPanel(PlotPanel):
         """A legend laid out in its own row of the panel, listing ``plot``'s curves
         (as many side by side as the width holds, see ``_fit_legends``)."""
         legend = pg.LegendItem(
-            frame=False, labelTextSize=_LEGEND_SIZE, horSpacing=12, colCount=4
+            frame=False, labelTextSize=_LEGEND_SIZE, horSpacing=12, colCount=1
         )
         self.graphics.addItem(legend, row=row, col=0)
         plot.legend = legend  # PlotItem.plot(name=...) lists its curves here
@@ -275,21 +284,32 @@ class CurvesPanel(PlotPanel):
         super().resizeEvent(event)
         if self.is_narrow != was_narrow:
             self._fit_table_width()
-        self._fit_legends()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.graphics and event.type() == QEvent.Type.Resize:
+            # The plots' width changes with the panel's and with the table's.
+            QTimer.singleShot(0, self._fit_legends)
+        return super().eventFilter(watched, event)
 
     def _fit_legends(self) -> None:
-        """As many legend columns as fit the panel's width (at least one)."""
-        width = max(1, self.graphics.width() - 20)
+        """As many legend columns as fit the plots' width (at least one): a legend
+        wider than the view would widen the plots past its right edge."""
+        width = max(1.0, self.graphics.viewport().width() - 8.0)
         for legend in self.legends:
             if not legend.items:
                 continue
-            widest = max(
-                sample.boundingRect().width() + label.boundingRect().width() + 12
-                for sample, label in legend.items
-            )
-            columns = max(1, min(len(legend.items), int(width // widest)))
-            if columns != legend.columnCount:
-                legend.setColumnCount(columns)
+            columns = len(legend.items)
+            while True:
+                if columns != legend.columnCount:
+                    legend.setColumnCount(columns)
+                needed = legend.layout.effectiveSizeHint(Qt.SizeHint.MinimumSize)
+                if columns == 1 or needed.width() <= width:
+                    break
+                columns -= 1
+            legend.updateGeometry()
+        # The view sized its layout when it last resized, no narrower than the
+        # legends were then: size it to the view again.
+        self.graphics.ci.setGeometry(self.graphics.range)
 
     @staticmethod
     def _curve(
@@ -453,13 +473,13 @@ class CurvesPanel(PlotPanel):
         header = self.table.horizontalHeader()
         frame = 2 * self.table.frameWidth()
         scrollbar = self.table.verticalScrollBar().sizeHint().width()
-        # ... but not below half the panel: the curves need room too (the table
+        # ... but not over 40 % of the panel: the curves need room too (the table
         # scrolls sideways then).
         wanted = header.length() + frame + scrollbar
         if self.is_narrow:  # folded away: the curves take the width
             self.table.setMinimumWidth(0)
             return
-        self.table.setMinimumWidth(min(wanted, max(120, self.width() // 2)))
+        self.table.setMinimumWidth(min(wanted, max(120, int(self.width() * 0.4))))
 
     # --- export --------------------------------------------------------------------------
     def csv_columns(self) -> dict[str, np.ndarray | list[float]]:
