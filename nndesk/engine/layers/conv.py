@@ -446,9 +446,6 @@ class Conv2DTranspose(_Conv):
         _, _, _, (oh, ow) = self._sizes(tuple(input_shapes[0]))
         return (oh, ow, self.filters)
 
-    def _kernel_shape(self, in_channels: int) -> Shape:
-        return (*self.kernel_size, in_channels, self.filters)
-
     def scratch_size(self, input_shapes: Sequence[Shape], training: bool) -> int:
         """Values per sample of the column matrix and the full output, twice in
         training (their gradients)."""
