@@ -300,7 +300,7 @@ class Saliency:
         Class -> ``(h, w)`` sum over channels of gradient x input (signed).
     smooth : dict
         Class -> ``(h, w)`` SmoothGrad: max over channels of |mean gradient over
-        ``SMOOTH_SAMPLES`` noisy copies|.
+        ``SMOOTH_SAMPLES`` noisy copies| (for the classes asked, see ``saliency``).
     grad_cam : dict
         Layer name -> class -> ``(h', w')`` map at that layer's resolution.
     cam_problems : dict
@@ -330,6 +330,7 @@ def saliency(
     sample: np.ndarray,
     classes: Sequence[int],
     *,
+    smooth_classes: Sequence[int] | None = None,
     smooth_samples: int = SMOOTH_SAMPLES,
     noise: float = SMOOTH_NOISE,
     seed: int = 0,
@@ -337,8 +338,8 @@ def saliency(
     """Vanilla gradient, gradient x input, SmoothGrad and Grad-CAM of one sample.
 
     One batched forward and backward pass: a copy of ``sample`` per class, then
-    ``smooth_samples`` noisy copies per class (the same noise for every class, drawn
-    from ``seed``, so a live view does not flicker between probes).
+    ``smooth_samples`` noisy copies per SmoothGrad class (the same noise for every
+    class, drawn from ``seed``, so a live view does not flicker between probes).
 
     Parameters
     ----------
@@ -348,20 +349,30 @@ def saliency(
         ``input_shape`` one input (an image ``(h, w)`` or ``(h, w, c)``).
     classes : sequence of int
         Classes to explain.
+    smooth_classes : sequence of int, optional
+        The classes SmoothGrad explains (default: ``classes``); each costs
+        ``smooth_samples`` rows of the pass, the others one.
     """
     k = len(classes)
+    smoothed = list(classes if smooth_classes is None else smooth_classes)
     x = np.asarray(sample, dtype=np.float64)
     span = float(x.max() - x.min()) if x.size else 0.0
     sigma = noise * (span if span > 0 else 1.0)
     rng = np.random.default_rng(seed)
     noisy = x + rng.normal(0.0, sigma, size=(smooth_samples, *x.shape))
     batch = np.concatenate(
-        [np.repeat(x[None], k, axis=0), np.tile(noisy, (k,) + (1,) * x.ndim)]
+        [
+            np.repeat(x[None], k, axis=0),
+            np.tile(noisy, (len(smoothed),) + (1,) * x.ndim),
+        ]
     )
-    labels = [*classes, *np.repeat(np.asarray(classes), smooth_samples)]
+    labels = [
+        *classes,
+        *np.repeat(np.asarray(smoothed, dtype=np.int64), smooth_samples),
+    ]
     _, dx, layers = explainer.gradients(batch, labels)
     clean = dx[:k]
-    smooth = dx[k:].reshape(k, smooth_samples, *x.shape).mean(axis=1)
+    smooth = dx[k:].reshape(len(smoothed), smooth_samples, *x.shape).mean(axis=1)
     result = Saliency(classes=tuple(int(c) for c in classes))
     vanilla = _picture_maps(clean)
     gxi = _channel_sum(clean * x[None])
@@ -369,7 +380,8 @@ def saliency(
     for i, c in enumerate(result.classes):
         result.vanilla[c] = vanilla[i]
         result.grad_x_input[c] = gxi[i]
-        result.smooth[c] = smooth_maps[i]
+    for i, c in enumerate(smoothed):
+        result.smooth[int(c)] = smooth_maps[i]
     for name, (value, grad) in layers.items():
         problem = gradcam_problem(value.shape[1:])
         if problem is not None:

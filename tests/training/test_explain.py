@@ -133,6 +133,12 @@ def test_saliency_maps_of_a_conv_model():
     noisy = x + rng.normal(0.0, sigma, size=(5, *x.shape))
     _, dxn, _ = explainer.gradients(noisy, [2] * 5)
     np.testing.assert_allclose(result.smooth[2], np.abs(dxn.mean(axis=0)).max(axis=-1))
+    # SmoothGrad for some classes only: the same maps, for those.
+    some = ex.saliency(
+        explainer, x, [0, 2], smooth_classes=[2], smooth_samples=5, seed=3
+    )
+    assert set(some.smooth) == {2} and set(some.vanilla) == {0, 2}
+    np.testing.assert_allclose(some.smooth[2], result.smooth[2])
     # The same seed gives the same maps (a live view does not flicker).
     again = ex.saliency(explainer, x, [0, 2], smooth_samples=5, seed=3)
     np.testing.assert_array_equal(again.smooth[0], result.smooth[0])

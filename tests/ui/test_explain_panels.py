@@ -19,7 +19,7 @@ from nndesk.training import explain
 from nndesk.ui.panels.plots.feature_maps import FeatureMapsPanel
 from nndesk.ui.panels.plots.filters import FiltersPanel
 from nndesk.ui.panels.plots.importance import ImportancePanel
-from nndesk.ui.panels.plots.saliency import PREDICTED, SaliencyPanel
+from nndesk.ui.panels.plots.saliency import PREDICTED, TRUE, SaliencyPanel
 from nndesk.ui.training.probes import Prober, describe_model, evaluate_model
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "training"))
@@ -188,9 +188,16 @@ def test_saliency_methods_classes_and_grad_cam_layers(qtbot):
         panel.method_box.setCurrentIndex(panel.method_box.findData(method))
         panel.flush()
         np.testing.assert_array_equal(panel.shown, maps[predicted])
-    panel.set_class(2)
+    # SmoothGrad explains the predicted and the true class, and says so for others.
+    assert set(s.smooth) == {predicted, CLASSES.index(probe.target)}
+    other = next(c for c in range(3) if c not in s.smooth)
+    panel.set_class(other)
     panel.flush()
-    np.testing.assert_array_equal(panel.shown, s.smooth[2])
+    assert panel.shown is None and "predicted and true class" in panel.status.text()
+    panel.set_class(TRUE)
+    panel.flush()
+    np.testing.assert_array_equal(panel.shown, s.smooth[CLASSES.index(probe.target)])
+    panel.set_class(2)
     # Grad-CAM: the layer list greys out the 1x1 layer, with the reason.
     assert not panel.layer_box.isVisibleTo(panel)
     panel.set_method("grad_cam")

@@ -475,17 +475,20 @@ class Prober:
         if self._explainer is not None:
             # After the histograms: the explainer's backward pass reuses the layers
             # (it puts their gradients back, but reads none of them).
+            wanted = self._wanted(output[0], index)
+            k = explain.class_count(self.info.output.units, self.info.task)
+            every = list(range(k)) if k <= explain.MAX_SALIENCY_CLASSES else wanted
             result.saliency = explain.saliency(
-                self._explainer, sample[0], self._classes(output[0], index)
+                self._explainer, sample[0], every, smooth_classes=wanted
             )
         return result
 
-    def _classes(self, output: np.ndarray, index: int) -> list[int]:
-        """The classes (regression outputs) a probe explains: all of them up to
-        ``explain.MAX_SALIENCY_CLASSES``, else the predicted and the true one."""
-        k = explain.class_count(self.info.output.units, self.info.task)
-        if k <= explain.MAX_SALIENCY_CLASSES:
-            return list(range(k))
+    def _wanted(self, output: np.ndarray, index: int) -> list[int]:
+        """The sample's predicted and true class (regression: the first output):
+        SmoothGrad's classes, and all a probe explains beyond
+        ``explain.MAX_SALIENCY_CLASSES`` classes (the others cost one row each)."""
+        if self.info.task != "classification":
+            return [0]
         wanted = [int(explain.class_of(output[None], self.info.task)[0])]
         if self.y is not None and index < len(self.y):
             wanted.append(int(_labels(self.y[index : index + 1], self.info)[0]))

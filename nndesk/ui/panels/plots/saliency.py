@@ -278,6 +278,11 @@ class SaliencyPanel(PlotPanel):
                 "true class are."
             )
         method = self.method
+        if method == "smooth" and cls not in s.smooth:
+            return None, (
+                "SmoothGrad is computed for the sample's predicted and true class "
+                "only (8 passes each); choose one of them, or another method."
+            )
         if method != "grad_cam":
             maps = {
                 "vanilla": s.vanilla,
