@@ -151,7 +151,14 @@ def test_automatic_names_keep_the_digits():
         (
             Conv1D(8, 5, name="c1"),
             (3, 2),
-            r"^Conv1D 'c1' has a 1x5 kernel larger than its input \(1, 3, 2\)",
+            r"^Conv1D 'c1' has a 5-step kernel larger than its input \(3, 2\) with "
+            r"padding 'valid'",
+        ),
+        (
+            Conv1D(4, 3, dilation_rate=2, name="c1"),
+            (4, 1),
+            r"^Conv1D 'c1' has a 3-step kernel \(dilated to 5 steps\) larger than "
+            r"its input \(4, 1\)",
         ),
         (
             Conv1D(8, 5, name="c1"),

@@ -82,18 +82,25 @@ def window_geometry(
     dilation: tuple[int, int],
     padding: str,
     what: str = "kernel",
+    rank: int = 2,
 ) -> WindowGeometry:
     """The 2-D window geometry over ``shape`` ``(h, w, c)``, or a ShapeError naming
-    ``layer`` when the window is larger than the input under ``"valid"``."""
+    ``layer`` when the window is larger than the input under ``"valid"``; with
+    ``rank`` 1 (``h`` is 1) the message speaks of the 1-D window and input."""
     h, w, c = shape
     rows = axis_geometry(h, kernel[0], strides[0], dilation[0], padding)
     cols = axis_geometry(w, kernel[1], strides[1], dilation[1], padding)
     if rows is None or cols is None:
         span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
-        dil = f" (dilated to {span[0]}x{span[1]})" if span != kernel else ""
+        if rank == 1:
+            size, shown, dilated = f"{kernel[1]}-step", shape[1:], f"{span[1]} steps"
+        else:
+            size, shown = f"{kernel[0]}x{kernel[1]}", shape
+            dilated = f"{span[0]}x{span[1]}"
+        dil = f" (dilated to {dilated})" if span != kernel else ""
         raise layer.shape_error(
-            f"has a {kernel[0]}x{kernel[1]} {what}{dil} larger than its input "
-            f"{format_shape(shape)} with padding 'valid': use a smaller {what}, "
+            f"has a {size} {what}{dil} larger than its input "
+            f"{format_shape(shown)} with padding 'valid': use a smaller {what}, "
             "padding 'same', or a larger input."
         )
     return WindowGeometry(rows, cols, c)
@@ -313,6 +320,7 @@ class Conv2D(_Conv):
             self._spatial(self.strides),
             self._spatial(self.dilation_rate),
             self.padding,
+            rank=self.rank,
         )
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
