@@ -85,6 +85,18 @@ def test_feature_maps_one_grid_per_layer_in_each_colour_scope(qtbot):
     assert np.nanmax(grid) == pytest.approx(1.0)
     assert panel.picker.caption.text().startswith("sample 5 · true: ")
     assert set(panel.csv_columns()) >= {"conv_1_channel_mean", "conv_3_channel_max"}
+    # Hover: conv_1's 4 channels are a 2x2 grid of 6x6 tiles with 1-pixel gaps.
+    value = maps["conv_1"][3, 2, 3]
+    assert panel.describe_at("conv_1", 7 + 2.5, 7 + 3.5).startswith(
+        f"conv_1 channel 3: {value:.4g} at (3, 2), max "
+    )
+    assert panel.describe_at("conv_1", 6.5, 2.0) == ""  # the gap between tiles
+    assert panel.describe_at("conv_1", 20.0, 2.0) == ""  # outside the grid
+    plot = panel.plots["conv_1"]
+    scene = plot.vb.mapViewToScene(QPointF(7 + 2.5, 7 + 3.5))
+    panel._on_mouse_moved((scene,))
+    assert panel.hover_text.startswith("conv_1 channel 3")
+    assert panel.graphics.toolTip() == panel.hover_text
 
 
 def test_picking_a_sample_by_index_and_from_the_strip(qtbot):
@@ -151,6 +163,16 @@ def test_filters_show_kernels_and_badge_the_dead_filter(qtbot):
     panel.set_probe(probe)
     panel.flush()
     assert list(panel.dead["conv_1"]) == [0]
+    # Hover: a first-layer tile names its filter; a deeper one its input channel.
+    text = panel.describe_at("conv_1", 1.0, 1.0)
+    assert text.startswith("conv_1 filter 0: weights ") and text.endswith("(dead)")
+    k2 = probe.weights["conv_2/kernel"]
+    text = panel.describe_at("conv_2", 4 * 2 + 1.5, 4 * 1 + 0.5)
+    assert text.startswith(
+        f"conv_2 filter 1, input channel 2: weights {k2[:, :, 2, 1].min():+.3g} to "
+    )
+    assert "(dead)" not in text
+    assert panel.describe_at("conv_2", 3.5, 0.5) == ""  # between two tiles
     assert (
         probe.channel_peaks["conv_1"][0] <= 0 < probe.channel_peaks["conv_1"][1:].min()
     )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QPointF, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
 from nndesk.training import explain
@@ -71,6 +71,10 @@ class FeatureMapsPanel(PlotPanel):
         self.notice = notice_label(self)
         self.layout().addWidget(self.notice)
         self.layout().addWidget(self.picker.caption)
+        self.hover_text = ""
+        self._mouse = pg.SignalProxy(
+            self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved
+        )
         self.info: ModelInfo | None = None
         self.probe: ProbeResult | None = None
         self.plots: dict[str, pg.PlotItem] = {}
@@ -178,6 +182,34 @@ class FeatureMapsPanel(PlotPanel):
             image = self.images.get(name)
             if image is not None:
                 image.setImage(to_rgba(grid, self._lut), autoLevels=False)
+
+    # --- hover -----------------------------------------------------------------------------
+    def describe_at(self, name: str, x: float, y: float) -> str:
+        """What hovering layer ``name``'s grid at image coordinates ``(x, y)`` shows:
+        the channel and the value there ("" between tiles or outside)."""
+        m = self.maps().get(name)
+        if m is None:
+            return ""
+        h, w, c = m.shape
+        cols = explain.grid_columns(c, h / max(w, 1))
+        col, row = int(np.floor(x)), int(np.floor(y))
+        (tr, i), (tc, j) = divmod(row, h + 1), divmod(col, w + 1)
+        channel = tr * cols + tc
+        if min(row, col) < 0 or i >= h or j >= w or tc >= cols or channel >= c:
+            return ""
+        value = float(m[i, j, channel])
+        peak = float(m[..., channel].max())
+        return f"{name} channel {channel}: {value:.4g} at ({i}, {j}), max {peak:.4g}"
+
+    def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
+        pos, text = event[0], ""
+        for name, plot in self.plots.items():
+            if plot.vb.sceneBoundingRect().contains(pos):
+                point = plot.vb.mapSceneToView(pos)
+                text = self.describe_at(name, point.x(), point.y())
+                break
+        self.hover_text = text
+        self.graphics.setToolTip(text)
 
     def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
         columns: dict[str, Sequence[object] | np.ndarray] = {}

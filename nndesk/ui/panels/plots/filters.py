@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QWidget
 
 from nndesk.training import explain
@@ -42,6 +43,11 @@ class FiltersPanel(PlotPanel):
         self.images: dict[str, pg.ImageItem] = {}
         self.badges: dict[str, list[pg.TextItem]] = {}
         self.dead: dict[str, np.ndarray] = {}
+        self.tiles: dict[str, list[tuple[int, int, int, int]]] = {}
+        self.hover_text = ""
+        self._mouse = pg.SignalProxy(
+            self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved
+        )
         self._lut = diverging_lut()
         self.set_structure(None)
 
@@ -49,6 +55,7 @@ class FiltersPanel(PlotPanel):
         """One plot per convolution layer of ``info``."""
         self.graphics.clear()
         self.plots, self.images, self.badges, self.dead = {}, {}, {}, {}
+        self.tiles = {}
         self.info, self.probe = info, None
         self.layers = [c for c in info.spatial if c.kernel] if info is not None else []
         if info is None:
@@ -129,6 +136,7 @@ class FiltersPanel(PlotPanel):
             if drawn is None:
                 continue
             rgba, tiles = drawn
+            self.tiles[column.name] = tiles
             peaks = probe.channel_peaks.get(column.name)
             dead = (
                 np.flatnonzero(peaks <= 0)
@@ -168,6 +176,47 @@ class FiltersPanel(PlotPanel):
                 badge.show()
             else:
                 badge.hide()
+
+    # --- hover -----------------------------------------------------------------------------
+    def describe_at(self, name: str, x: float, y: float) -> str:
+        """What hovering layer ``name``'s image at ``(x, y)`` shows: the filter (and
+        input channel), its weights' range and its peak output on the probe batch."""
+        probe = self.probe
+        column = next((c for c in self.layers if c.name == name), None)
+        if probe is None or column is None or name not in self.tiles:
+            return ""
+        kernel = probe.weights.get(column.kernel or "")
+        if kernel is None or kernel.ndim != 4:
+            return ""
+        kh, kw, cin, _ = kernel.shape
+        for o, (r, c, h, w) in enumerate(self.tiles[name]):
+            if r <= y < r + h and c <= x < c + w:
+                channel = None if w == kw else int((x - c) // (kw + 1))
+                if channel is not None and (x - c) % (kw + 1) >= kw:
+                    return ""  # the gap between two tiles
+                weights = (
+                    kernel[..., o] if channel is None else kernel[:, :, channel, o]
+                )
+                text = f"{name} filter {o}"
+                if channel is not None:
+                    text += f", input channel {channel}"
+                text += f": weights {weights.min():+.3g} to {weights.max():+.3g}"
+                peaks = probe.channel_peaks.get(name)
+                if peaks is not None and o < len(peaks):
+                    text += f", peak output {peaks[o]:.3g}"
+                    text += " (dead)" if peaks[o] <= 0 else ""
+                return text
+        return ""
+
+    def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
+        pos, text = event[0], ""
+        for name, plot in self.plots.items():
+            if plot.vb.sceneBoundingRect().contains(pos):
+                point = plot.vb.mapSceneToView(pos)
+                text = self.describe_at(name, point.x(), point.y())
+                break
+        self.hover_text = text
+        self.graphics.setToolTip(text)
 
     def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
         probe = self.probe
