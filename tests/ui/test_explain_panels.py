@@ -464,3 +464,23 @@ def test_feature_importance_charts_stack_in_a_narrow_dock(qtbot):
     panel.resize(900, 420)
     qtbot.waitUntil(lambda: not panel.stacked)
     assert cell(panel.permutation_plot) == (0, 1)
+
+
+def test_network_panel_draws_no_tile_for_a_conv1d_kernel(qtbot):
+    from nndesk.engine.layers.conv import Conv1D
+    from nndesk.ui.panels.plots.network import NetworkPanel
+
+    inp = Input((400, 2), name="signal")
+    h = Conv1D(64, 3, name="conv")(inp)  # (398, 64): 25,472 units
+    model = Model(inp, Dense(3, name="out")(Flatten(name="flat")(h)), seed=0).build()
+    panel = shown(qtbot, NetworkPanel())
+    panel.set_structure(describe_model(model))
+    panel.set_weights(model.get_weights())
+    panel.flush()
+    into_conv = next(link for link in panel.links if link.dst.info.name == "conv")
+    # A (3, 2, 64) kernel: a passage, not an (800 x 25,472) tile of zeros.
+    assert into_conv.tile is None and into_conv.segments is None
+    assert panel.describe_at(into_conv.src.x + 1.0, 0.0) == ""
+    out = next(link for link in panel.links if link.dst.info.name == "out")
+    assert out.tile is not None
+    assert out.tile.image.shape == model.get_weights()["out/kernel"].shape

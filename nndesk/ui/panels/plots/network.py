@@ -254,8 +254,10 @@ class NetworkPanel(PlotPanel):
             x0 = src.x + CARD_WIDTH / 2 + (len(src.cards) - 1) * CARD_OFFSET
         elif dst.is_stack:
             x1 = dst.x - CARD_WIDTH / 2
-        if kernel is None:
-            # A connection without weights (into Add, Concatenate, Activation...).
+        if kernel is None or len(dst.info.shape) > 1:
+            # A connection without weights (into Add, Concatenate, Activation...),
+            # or with a kernel that is not a matrix (Conv1D, into a stack): its
+            # weights are no (in units, out units) tile.
             link.curves.append(self._make_passage(src, dst, x0, x1))
         elif src.wide or dst.wide:
             top = min(src.top, dst.top, -WIDE_HEIGHT / 2)
@@ -335,8 +337,8 @@ class NetworkPanel(PlotPanel):
             if link.note is not None:
                 self._draw_funnel(link)
                 continue
-            if link.kernel is None:
-                continue
+            if link.kernel is None or (link.tile is None and link.segments is None):
+                continue  # drawn once, as a passage
             kernel = self.weights.get(link.kernel)
             rows = link.src.info.units if link.src.is_stack else len(link.src.ys)
             if kernel is None or kernel.shape != (rows, len(link.dst.ys)):
