@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QApplication
 from ui_helpers import OFFSCREEN_NOISE
 
 from nndesk.engine import metrics
+from nndesk.ui.panels.plots.activations import ActivationsPanel
 from nndesk.ui.panels.plots.evaluation import EvaluationPanel
 from nndesk.ui.panels.plots.loss import CurvesPanel
 from nndesk.ui.training.probes import Evaluation
@@ -154,6 +155,7 @@ def test_cell_counts_fit_their_cells_or_are_not_printed(qtbot) -> None:
     widest = QFontMetricsF(font).horizontalAdvance(str(int(counts.counts.max())))
     assert widest <= w - 2
     assert counts.text_font(panel.font(), 6.0, 6.0) is None
+    assert counts.text_font(panel.font(), 1.0, 0.5) is None  # no negative font size
 
 
 def test_roc_legend_sits_beside_the_plot_or_gives_way(qtbot) -> None:
@@ -171,3 +173,44 @@ def test_roc_legend_sits_beside_the_plot_or_gives_way(qtbot) -> None:
     QApplication.processEvents()
     assert not narrow.roc_legend_shown()
     assert "mean AUC" in narrow.roc_plot.titleLabel.text
+
+
+def test_a_narrow_evaluation_gives_the_matrix_the_width(qtbot) -> None:
+    panel = _shown(qtbot, EvaluationPanel(), 270, 330)
+    panel.set_evaluation(_classification(10, FASHION))
+    panel.flush()
+    QApplication.processEvents()
+    assert not panel.roc_shown()
+    view_rect = QRectF(panel.graphics.viewport().rect())
+    assert view_rect.contains(_scene_rect(panel.cm_plot.getViewBox()))
+    panel.resize(1300, 420)
+    QApplication.processEvents()
+    assert panel.roc_shown()
+    assert "Accuracy" in panel.summary.text()
+    assert panel.summary.height() < 3 * panel.summary.fontMetrics().lineSpacing()
+
+
+def test_activations_fit_a_narrow_dock(qtbot) -> None:
+    """Four layers side by side in 270 px were cut at the right edge; the caption
+    was cut in the controls' row and the sample box squashed."""
+    from test_plots_panels import mlp_info, probe_for  # the panels' own fixtures
+
+    info = mlp_info([2, 8, 8, 8, 1])
+    panel = _shown(qtbot, ActivationsPanel(), 270, 330)
+    panel.set_structure(info, n_samples=60000)
+    probe = probe_for(info, np.array([0.5, -0.5], dtype=np.float32))
+    panel.set_probe(probe)
+    panel.flush()
+    qtbot.wait(1)
+    QApplication.processEvents()
+    view_rect = QRectF(panel.graphics.viewport().rect())
+    assert panel.plots_per_row() < len(panel.plots)
+    for plot in panel.plots.values():
+        assert view_rect.contains(_scene_rect(plot)), plot.titleLabel.text
+    caption = panel.caption
+    needed = caption.fontMetrics().boundingRect(
+        caption.contentsRect(), int(Qt.TextFlag.TextWordWrap), caption.text()
+    )
+    assert needed.height() <= caption.contentsRect().height(), caption.text()
+    box = panel.sample_box
+    assert box.width() >= box.fontMetrics().horizontalAdvance("59999")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QSpinBox, QWidget
 
 from nndesk.ui.training.probes import ModelInfo, ProbeResult
@@ -25,6 +25,8 @@ __all__ = ["ActivationsPanel"]
 _BAR = (31, 119, 180)
 _MEAN = (214, 39, 40)
 MAX_PLOTS_PER_ROW = 5
+MIN_PLOT_WIDTH = 110
+"""Pixels a layer's plot needs to be read (its axis, title and bars)."""
 
 
 class ActivationsPanel(PlotPanel):
@@ -47,14 +49,23 @@ class ActivationsPanel(PlotPanel):
         )
         self.sample_box.setKeyboardTracking(False)
         self.sample_box.valueChanged.connect(self._on_sample_box_value_changed)
+        # Room for the largest index: squashed to "0" the box hid what was typed.
+        digits = self.sample_box.fontMetrics().horizontalAdvance("0000000")
+        self.sample_box.setMinimumWidth(digits + 24)
         self.caption = QLabel("", self)
-        # Its text changes with every probe; its width must not move the plots.
-        self.caption.setSizePolicy(
-            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
-        )
+        # A line of its own under the controls, wrapped, two lines high whatever
+        # it says: in the controls' row it was cut ("sample 0 · true: 1 · pred"),
+        # and its text changes with every probe, which must not move the plots.
+        self.caption.setWordWrap(True)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.caption.setFixedHeight(2 * self.caption.fontMetrics().lineSpacing() + 4)
+        self.caption.setContentsMargins(4, 0, 4, 0)
         self.controls.insertWidget(0, QLabel("Sample", self))
         self.controls.insertWidget(1, self.sample_box)
-        self.controls.insertWidget(2, self.caption, 1)  # the room up to Export
+        layout = self.layout()
+        layout.insertWidget(layout.indexOf(self.splitter), self.caption)
+        self._columns = 0
+        self.graphics.installEventFilter(self)
         self.info: ModelInfo | None = None
         self.probe: ProbeResult | None = None
         self.plots: dict[str, pg.PlotItem] = {}
@@ -75,10 +86,9 @@ class ActivationsPanel(PlotPanel):
         self.sample_box.setRange(0, max(0, n_samples - 1))
         if info is None:
             return
+        self._columns = 0
         for k, column in enumerate(info.layers):
-            plot = self.graphics.addPlot(
-                row=k // MAX_PLOTS_PER_ROW, col=k % MAX_PLOTS_PER_ROW, title=column.name
-            )
+            plot = pg.PlotItem(title=column.name)
             plot.setMenuEnabled(False)
             plot.hideButtons()
             self.plots[column.name] = plot
@@ -106,7 +116,34 @@ class ActivationsPanel(PlotPanel):
             self.means[column.name] = mean
             self._ranges[column.name] = SteadyRange(plot, "y")
             plot.setXRange(-0.5, units - 0.5, padding=0.02)
+        self._arrange()
         self._apply_palette()
+
+    def plots_per_row(self) -> int:
+        """How many layer plots a row holds at the panel's width (at least one)."""
+        width = self.graphics.viewport().width()
+        return max(1, min(MAX_PLOTS_PER_ROW, int(width // MIN_PLOT_WIDTH)))
+
+    def _arrange(self) -> None:
+        """Lay the plots out in rows of ``plots_per_row``: side by side in a narrow
+        dock they were laid out wider than the view, and the last layers were cut
+        off at its right edge."""
+        columns = self.plots_per_row()
+        if columns == self._columns or not self.plots:
+            return
+        self._columns = columns
+        layout = self.graphics.ci
+        for plot in self.plots.values():
+            if plot in layout.items:
+                layout.removeItem(plot)
+        for k, plot in enumerate(self.plots.values()):
+            layout.addItem(plot, row=k // columns, col=k % columns)
+        layout.setGeometry(self.graphics.range)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.graphics and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self._arrange)
+        return super().eventFilter(watched, event)
 
     # --- data ---------------------------------------------------------------------------
     @property

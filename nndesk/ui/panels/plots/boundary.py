@@ -81,7 +81,9 @@ class BoundaryPanel(PlotPanel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Decision boundary", parent)
         self.note = QLabel("", self)
-        self.controls.insertWidget(0, self.note)
+        # Wraps: one line of it set the dock's minimum width (390 px at 1280x800).
+        self.note.setWordWrap(True)
+        self.controls.insertWidget(0, self.note, 1)
         self.paint_button = QToolButton(self)
         self.paint_button.setText("Paint")
         self.paint_button.setCheckable(True)

@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QResizeEvent
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QWidget,
@@ -99,10 +100,19 @@ class CellCounts(pg.GraphicsObject):
             (width - 2.0) / max(1.0, metrics.horizontalAdvance(widest)),
             (height - 1.0) / max(1.0, metrics.height()),
         )
+        if scale <= 0.0:
+            return None
         font = QFont(base)
-        if scale < 1.0:
-            size = base.pointSizeF() if base.pointSizeF() > 0 else 9.0
+        size = base.pointSizeF() if base.pointSizeF() > 0 else 9.0
+        while scale < 1.0:
             font.setPointSizeF(size * scale)
+            # Font sizes come in steps: shrink on until the count really fits.
+            metrics = QFontMetricsF(font)
+            if metrics.height() < MIN_COUNT_PX:
+                return None
+            if metrics.horizontalAdvance(widest) <= width - 2.0:
+                break
+            scale *= 0.95
         if QFontMetricsF(font).height() < MIN_COUNT_PX:
             return None
         return font
@@ -152,10 +162,15 @@ class EvaluationPanel(PlotPanel):
         self.side_share = (0.74, 0.26)
         self.fold_side = False  # narrow, the table goes under the plots instead
         self.summary = QLabel("No evaluation yet: train or press Evaluate.", self)
-        # Wraps in a narrow dock instead of setting the dock's minimum width.
+        # A line of its own under the controls, wrapped, two lines high: in the
+        # controls' row it set the dock's minimum width (324 px), and wrapped
+        # there it took the plots' height in a narrow dock.
         self.summary.setWordWrap(True)
-        self.summary.setMinimumWidth(8 * self.fontMetrics().averageCharWidth())
-        self.controls.insertWidget(0, self.summary, 1)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.summary.setFixedHeight(2 * self.summary.fontMetrics().lineSpacing() + 4)
+        self.summary.setContentsMargins(4, 0, 4, 0)
+        layout = self.layout()
+        layout.insertWidget(layout.indexOf(self.splitter), self.summary)
         self.table = QTableWidget(0, len(_REPORT_COLUMNS), self)
         self.table.setHorizontalHeaderLabels(list(_REPORT_COLUMNS))
         self.table.horizontalHeader().setSectionResizeMode(
@@ -445,8 +460,13 @@ class EvaluationPanel(PlotPanel):
             return
         legend = roc.legend
         em = self.fontMetrics().height()
-        room = legend is not None and (
-            self.graphics.width() >= legend.boundingRect().width() + 2 * 14 * em
+        # Narrower than two readable plots, the ROC curves give way to the matrix
+        # (squeezed beside it they were a strip of axis labels).
+        self._show_roc(self.graphics.width() >= 2 * 13 * em)
+        room = (
+            legend is not None
+            and roc.isVisible()
+            and self.graphics.width() >= legend.boundingRect().width() + 2 * 14 * em
         )
         if legend is not None and room != legend.isVisible():
             layout = self.graphics.ci
@@ -465,6 +485,26 @@ class EvaluationPanel(PlotPanel):
         if roc.titleLabel.text != title:
             roc.setTitle(title)
             style_plot(roc, self.palette())
+
+    def roc_shown(self) -> bool:
+        """Whether the ROC plot is laid out beside the confusion matrix."""
+        return self.roc_plot is not None and self.roc_plot.isVisible()
+
+    def _show_roc(self, shown: bool) -> None:
+        roc = self.roc_plot
+        if roc is None or shown == roc.isVisible():
+            return
+        layout = self.graphics.ci
+        if shown:
+            layout.addItem(roc, row=0, col=1)
+            roc.show()
+        else:
+            layout.removeItem(roc)
+            roc.hide()
+            if roc.legend is not None and roc.legend.isVisible():
+                layout.removeItem(roc.legend)
+                roc.legend.hide()
+        layout.setGeometry(self.graphics.range)
 
     def _fill_table(self, ev: Evaluation) -> None:
         report = ev.report or {}
