@@ -484,3 +484,32 @@ def test_network_panel_draws_no_tile_for_a_conv1d_kernel(qtbot):
     out = next(link for link in panel.links if link.dst.info.name == "out")
     assert out.tile is not None
     assert out.tile.image.shape == model.get_weights()["out/kernel"].shape
+
+
+def test_csv_columns_get_their_importance_by_name(tmp_path):
+    """A CSV whose label depends on one column: both importances rank it first."""
+    from training_helpers import spiral_document
+
+    from nndesk.training.session import TrainingSession
+    from nndesk.ui.training.probes import session_prober
+
+    rng = np.random.default_rng(4)
+    signal, noise = rng.normal(size=400), rng.normal(size=400)
+    rows = ["noise,signal,label"] + [
+        f"{n:.5f},{s:.5f},{int(s > 0)}" for n, s in zip(noise, signal, strict=True)
+    ]
+    (tmp_path / "points.csv").write_text("\n".join(rows) + "\n")
+    doc = spiral_document(dataset=str(tmp_path / "points.csv"), epochs=15)
+    session = TrainingSession(doc)
+    dataset = session.load_dataset()
+    data = session.prepare(dataset)
+    session.make_trainer(data).run()
+    info = session_prober(session, data, dataset).info
+    assert info.feature_names == ("noise", "signal")
+    result = evaluate_model(session.model, data.x_val, data.y_val, info)
+    imp = result.importance
+    assert imp is not None and imp.features == ("noise", "signal")
+    assert imp.n == len(data.x_val) and imp.metric == "accuracy"
+    assert imp.baseline > 0.9
+    assert imp.permutation[1] > 0.3 > abs(imp.permutation[0])
+    assert imp.gradient[1] > 3 * imp.gradient[0]
