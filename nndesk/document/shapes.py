@@ -278,15 +278,16 @@ def loss_problem(view: GraphView, output_id: str, shape: Shape) -> str | None:
         return None
     act, producer = final_activation(view, preds[0])
     who = producer.title if producer is not None else "the last layer"
-    if needs is not None and len(shape) != 1:
+    # Scores per sample (classes,) or per time step of a sequence (time, classes).
+    if needs is not None and len(shape) not in (1, 2):
         return (
             f"{output.title}: {loss} needs 1-D scores per sample but receives "
             f"{shape}: insert Flatten and a Dense layer before the output."
         )
     if needs == "softmax":
-        return _class_loss_problem(loss, shape[0], act, producer, who)
+        return _class_loss_problem(loss, shape[-1], act, producer, who)
     if needs == "sigmoid":
-        return _binary_loss_problem(loss, shape[0], act, producer, who)
+        return _binary_loss_problem(loss, shape[-1], act, producer, who)
     if act == "softmax":
         return (
             f"{loss} is a regression loss but {who} ends in softmax, which gives class "

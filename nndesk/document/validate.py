@@ -267,9 +267,9 @@ def _target_problems(
     classes = int(data.n_classes or 0)
     result = report.nodes.get(output_id)
     shape = result.output_shape if result is not None else None
-    if shape is None or len(shape) != 1:
+    if shape is None or len(shape) not in (1, 2):  # (classes,) or (time, classes)
         return []
-    units = shape[0]
+    units = shape[-1]
     preds = view.predecessors(output_id)
     who = "the last layer"
     if preds:

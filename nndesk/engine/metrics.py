@@ -120,6 +120,22 @@ def _pred_labels(y: np.ndarray, metric: str) -> np.ndarray:
     return y.astype(np.intp)
 
 
+def _steps_as_rows(
+    yt: np.ndarray, yp: np.ndarray, metric: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sequence outputs ``(n, time, classes)`` with targets ``(n, time)`` or
+    ``(n, time, classes)``: every time step counts as a sample (a row)."""
+    if yp.ndim != 3:
+        return yt, yp
+    if yt.shape[:2] != yp.shape[:2] or yt.ndim > 3:
+        raise ShapeError(
+            f"Metric '{metric}' receives y_true of shape {yt.shape} for the sequence "
+            f"y_pred of shape {yp.shape}: give one label per sample and time step."
+        )
+    rows = yp.shape[0] * yp.shape[1]
+    return yt.reshape(rows, *yt.shape[2:]), yp.reshape(rows, yp.shape[2])
+
+
 def _class_labels(
     y_true: Any, y_pred: Any, metric: str, num_classes: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, int]:
@@ -127,6 +143,7 @@ def _class_labels(
     yt = _array(y_true, "targets", metric)
     yp = _array(y_pred, "predictions", metric)
     _check_rows(yt, yp, metric)
+    yt, yp = _steps_as_rows(yt, yp, metric)
     t = _true_labels(yt, metric)
     p = _pred_labels(yp, metric)
     widths = [a.shape[1] for a in (yp, yt) if a.ndim == 2 and a.shape[1] > 1]

@@ -64,15 +64,16 @@ def test_unconnected_input_is_named() -> None:
 
 def test_engine_shape_error_is_passed_through() -> None:
     doc = Document()
-    x = doc.add_node("Input", {"shape": (28, 28)})
+    x = doc.add_node("Input", {"shape": (28, 28, 1)})
     d = doc.add_node("Dense", {"units": 10})
     doc.connect(x, "out", d, "in")
     result = infer_shapes(doc)[d]
     assert result.status == "error"
     assert result.message == (
-        "Dense 'dense_1' expects 1-D features but receives (28, 28): insert Flatten."
+        "Dense 'dense_1' expects 1-D features or (time, features) sequences but "
+        "receives (28, 28, 1): insert Flatten."
     )
-    assert result.input_shapes == ((28, 28),)
+    assert result.input_shapes == ((28, 28, 1),)
 
 
 def test_merge_with_too_few_inputs(merge: Document) -> None:
@@ -211,16 +212,33 @@ def test_loss_that_fits(units, activation, loss) -> None:
 
 def test_classification_loss_on_a_multi_dimensional_output() -> None:
     doc = Document()
-    x = doc.add_node("Input", {"shape": (4, 3)})
+    x = doc.add_node("Input", {"shape": (4, 3, 2)})
     s = doc.add_node("Softmax")
     out = doc.add_node("Output")
     doc.connect(x, "out", s, "in")
     doc.connect(s, "out", out, "in")
     assert infer_shapes(doc)[out].message == (
         "Output 'output_1': sparse_categorical_crossentropy needs 1-D scores per "
-        "sample but receives (4, 3): insert Flatten and a Dense layer before the "
+        "sample but receives (4, 3, 2): insert Flatten and a Dense layer before the "
         "output."
     )
+
+
+def test_classification_loss_on_scores_per_time_step() -> None:
+    """(time, classes) is a sequence of class scores (issue 14): it fits, and the
+    class count is its last axis."""
+    doc = Document()
+    x = doc.add_node("Input", {"shape": (4, 3)})
+    s = doc.add_node("Softmax")
+    out = doc.add_node("Output")
+    doc.connect(x, "out", s, "in")
+    doc.connect(s, "out", out, "in")
+    assert infer_shapes(doc).ok
+    one = Document()
+    x = one.add_node("Input", {"shape": (4, 1)})
+    o = one.add_node("Output")
+    one.connect(x, "out", o, "in")
+    assert "needs one output unit per class but" in (infer_shapes(one)[o].message or "")
 
 
 def test_final_activation_looks_through_dropout_and_activation_nodes() -> None:
@@ -264,7 +282,7 @@ def test_activation_node_without_a_parameter_suggests_a_layer() -> None:
 
 def test_many_problems_at_once_and_branches_stay_independent() -> None:
     doc = Document()
-    x = doc.add_node("Input", {"shape": (28, 28)})
+    x = doc.add_node("Input", {"shape": (28, 28, 1)})
     bad = doc.add_node("Dense", {"units": 16})  # needs Flatten
     after_bad = doc.add_node("Dense", {"units": 4})
     flat = doc.add_node("Flatten")

@@ -275,6 +275,20 @@ NETS = {
             ["Dense", "out", {"units": 2}],
         ],
     },
+    # a tagger: ids -> embedding -> bidirectional LSTM sequences -> dense per step
+    "tagger": {
+        "input_shape": [5],
+        "vocab": 6,
+        "layers": [
+            ["Embedding", "emb", {"input_dim": 6, "output_dim": 3}],
+            [
+                "LSTM",
+                "lstm",
+                {"units": 3, "return_sequences": True, "bidirectional": True},
+            ],
+            ["Dense", "tag", {"units": 4}],
+        ],
+    },
     # stacked: LSTM sequences -> SimpleRNN final state -> dense
     "stacked": {
         "input_shape": [7, 2],

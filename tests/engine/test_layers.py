@@ -149,6 +149,7 @@ def test_per_type_facts_live_on_the_class():
     [
         (Input((28, 28)), [], (28, 28), 0),
         (Dense(10), [(784,)], (10,), 7850),
+        (Dense(10), [(5, 784)], (5, 10), 7850),  # per time step of a sequence
         (Dense(10, use_bias=False), [(784,)], (10,), 7840),
         (Activation("softmax"), [(3, 10)], (3, 10), 0),
         (Dropout(0.5), [(7, 2)], (7, 2), 0),
@@ -179,9 +180,9 @@ def test_batchnorm_counts_state_separately():
     [
         (
             Dense(10, name="dense_2"),
-            [(28, 28)],
-            r"^Dense 'dense_2' expects 1-D features but receives \(28, 28\): insert "
-            r"Flatten\.$",
+            [(28, 28, 1)],
+            r"^Dense 'dense_2' expects 1-D features or \(time, features\) sequences "
+            r"but receives \(28, 28, 1\): insert Flatten\.$",
         ),
         (Dense(3), [(2,), (2,)], r"^Dense takes 1 input\(s\) but receives 2\.$"),
         (Add(name="a"), [(3,)], r"Add 'a' takes at least 2 input\(s\) but receives 1"),
@@ -420,7 +421,7 @@ def test_layer_is_used_once():
     with pytest.raises(GraphError, match="not the output of a layer in a graph"):
         Dense(2)(np.zeros((1, 3)))
     with pytest.raises(ShapeError, match="insert Flatten"):
-        Dense(2)(Input((3, 3)))
+        Dense(2)(Input((3, 3, 1)))
 
 
 def test_symbolic_tensor_reports_shape():

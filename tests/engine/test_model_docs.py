@@ -28,7 +28,8 @@ def test_python_blocks_run(monkeypatch: pytest.MonkeyPatch, capsys):
         exec(compile(code, f"docs/engine.md block {k + 1}", "exec"), namespace)
     out = capsys.readouterr().out
     assert (
-        "Dense 'dense_2' expects 1-D features but receives (28, 28): insert Flatten."
+        "Dense 'dense_2' expects 1-D features or (time, features) sequences but "
+        "receives (28, 28, 1): insert Flatten."
         in out
     )
     assert "['label_accuracy', 'label_loss', 'loss', 'score_loss']" in out

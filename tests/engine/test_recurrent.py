@@ -307,3 +307,75 @@ def test_embedding_and_gru_learn_token_order():
     model.fit(ids, ys, epochs=30, batch_size=64, verbose=False)
     pred = model.predict(ids)
     assert float(((pred > 0.5) == (ys > 0.5)).mean()) > 0.9
+
+
+# --- Dense, losses and metrics on (batch, time, features) -----------------------------
+@pytest.mark.parametrize("activation", ["linear", "relu", "softmax", "sigmoid"])
+def test_dense_acts_on_every_time_step(activation, kernel_path, rng):
+    seq = Dense(3, activation=activation, name="d")
+    seq.build([(5, 4)], np.random.default_rng(0), np.float64)
+    rows = Dense(3, activation=activation, name="d")
+    rows.build([(4,)], np.random.default_rng(0), np.float64)
+    x = rng.normal(size=(2, 5, 4))
+    y = seq.forward([x], True)
+    assert y.shape == (2, 5, 3)
+    np.testing.assert_allclose(
+        y, rows.forward([x.reshape(10, 4)], True).reshape(y.shape)
+    )
+    check_layer_gradients(seq, [x])
+
+
+def test_a_sequence_of_dense_steps_trains_like_its_rows():
+    """One SGD step of Input((time, f)) -> Dense -> Dense on MSE equals the step on
+    the (batch*time, f) rows: the mean runs over every step (the rows take the
+    Dense-chain fast path, the sequences the layer-by-layer one)."""
+    rng = np.random.default_rng(0)
+    xs = rng.normal(size=(4, 6, 3)).astype(np.float32)
+    ys = rng.normal(size=(4, 6, 1)).astype(np.float32)
+    weights = []
+    for shape, x, y in (((6, 3), xs, ys), ((3,), xs.reshape(24, 3), ys.reshape(24, 1))):
+        inp = Input(shape)
+        out = Dense(1, name="b")(Dense(5, activation="tanh", name="a")(inp))
+        model = Model(inp, out, seed=1)
+        model.compile(loss="mse", optimizer=optimizers.get("sgd", lr=0.1))
+        for _ in range(3):
+            model.train_on_batch(x, y)
+        weights.append(model.get_weights())
+    for k in weights[0]:
+        np.testing.assert_allclose(weights[0][k], weights[1][k], rtol=1e-5, atol=1e-6)
+
+
+def test_a_tagger_learns_per_step_labels_with_metrics_over_every_step():
+    """Embedding -> LSTM (sequences) -> Dense softmax per step, sparse labels
+    (batch, time): the fused softmax/cross-entropy and accuracy count every step."""
+    rng = np.random.default_rng(2)
+    ids = rng.integers(0, 5, size=(256, 6)).astype(np.float32)
+    labels = np.roll(ids, 1, axis=1).astype(np.int64)  # the previous token
+    labels[:, 0] = 0
+    x = Input((6,))
+    h = LSTM(12, return_sequences=True)(Embedding(5, 4)(x))
+    model = Model(x, Dense(5, activation="softmax")(h), seed=0)
+    model.compile(
+        loss="sparse_categorical_crossentropy",
+        optimizer=optimizers.get("adam", lr=0.02),
+        metrics=["accuracy"],
+    )
+    history = model.fit(ids, labels, epochs=25, batch_size=32, verbose=False)
+    assert history.history["accuracy"][-1] > 0.95
+    pred = model.predict(ids)
+    logs = model.evaluate(ids, labels)
+    picked = np.take_along_axis(pred, labels[..., None], axis=-1)
+    assert logs["loss"] == pytest.approx(-np.log(picked).mean(), rel=1e-4)
+    assert logs["accuracy"] == pytest.approx(np.mean(pred.argmax(-1) == labels))
+
+
+def test_sequence_metrics_and_their_errors():
+    from nndesk.engine import metrics
+
+    pred = np.random.default_rng(0).random((3, 4, 5))
+    labels = pred.argmax(-1)
+    labels[0, 0] = (labels[0, 0] + 1) % 5
+    assert metrics.accuracy(labels, pred) == pytest.approx(11 / 12)
+    assert metrics.accuracy(np.eye(5)[labels], pred) == pytest.approx(11 / 12)
+    with pytest.raises(ShapeError, match="one label per sample and time step"):
+        metrics.accuracy(labels[:, :2], pred)

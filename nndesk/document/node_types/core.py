@@ -34,7 +34,8 @@ NODE_TYPES: list[NodeSpec] = [
         "Core",
         "Fully connected layer: every output unit is a weighted sum of all inputs "
         "plus a bias, followed by the activation. Needs 1-D features (insert "
-        "Flatten after images).",
+        "Flatten after images); on (time, features) sequences it acts on every "
+        "time step with the same weights.",
         (
             ParamSpec(
                 "units",

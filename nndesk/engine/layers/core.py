@@ -144,7 +144,8 @@ class Dense(_ActivationMixin, Layer):
     """Fully connected layer ``y = act(x @ kernel + bias)``.
 
     ``x`` is ``(batch, in)``, ``kernel`` is ``(in, units)`` (Keras layout), ``bias``
-    is ``(units,)``. ``l1``/``l2`` add ``l1*sum|kernel| + l2*sum(kernel**2)`` to
+    is ``(units,)``. On sequences ``(batch, time, in)`` it applies to the last
+    axis, the same weights at every step (``(batch, time, units)``). ``l1``/``l2`` add ``l1*sum|kernel| + l2*sum(kernel**2)`` to
     the training loss. ``alpha`` parameterises leaky_relu and elu.
     """
 
@@ -181,6 +182,7 @@ class Dense(_ActivationMixin, Layer):
         self._x: np.ndarray | None = None
         self._z: np.ndarray | None = None
         self._y: np.ndarray | None = None
+        self._lead: tuple[int, ...] | None = None  # (batch, time) of sequences
         self._small = False
         self._small_act = K.DENSE_ACTIVATIONS.get(self._act.name, -1)
         self._macs_per_row = 0
@@ -194,7 +196,7 @@ class Dense(_ActivationMixin, Layer):
         dtype: np.dtype | type = np.float32,
     ) -> None:
         super().build(input_shapes, rng, dtype)
-        self._macs_per_row = self.input_shapes[0][0] * self.units
+        self._macs_per_row = self.input_shapes[0][-1] * self.units
         self._no_bias = np.empty(0, dtype=self.dtype)
         self._no_dx = np.empty((0, 0), dtype=self.dtype)
         self._small = False
@@ -202,16 +204,17 @@ class Dense(_ActivationMixin, Layer):
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         self.check_input_count(len(input_shapes))
         shape = tuple(input_shapes[0])
-        if len(shape) != 1:
-            fix = ": insert Flatten." if len(shape) > 1 else "."
+        if len(shape) not in (1, 2):
+            fix = ": insert Flatten." if len(shape) > 2 else "."
             raise self.shape_error(
-                f"expects 1-D features but receives {format_shape(shape)}{fix}"
+                "expects 1-D features or (time, features) sequences but receives "
+                f"{format_shape(shape)}{fix}"
             )
-        return (self.units,)
+        return (*shape[:-1], self.units)
 
     def param_shapes(self, input_shapes: Sequence[Shape]) -> dict[str, Shape]:
         self.output_shape(input_shapes)
-        shapes = {"kernel": (int(input_shapes[0][0]), self.units)}
+        shapes = {"kernel": (int(input_shapes[0][-1]), self.units)}
         if self.use_bias:
             shapes["bias"] = (self.units,)
         return shapes
@@ -231,6 +234,35 @@ class Dense(_ActivationMixin, Layer):
 
     def forward(self, inputs: Sequence[np.ndarray], training: bool) -> np.ndarray:
         x = inputs[0]
+        if x.ndim == 2:
+            self._lead = None
+            return self._forward_rows(x)
+        # Sequences: every (sample, step) is a row of one matrix product.
+        self._lead = x.shape[:-1]
+        y = self._forward_rows(x.reshape(-1, x.shape[-1]))
+        return y.reshape(*self._lead, self.units)
+
+    @property
+    def preactivation(self) -> np.ndarray | None:
+        """Pre-activation values of the last forward pass (in the output's shape)
+        when the model asked to keep them (``keep_preactivation``)."""
+        z = self._z
+        if z is None or self._lead is None:
+            return z
+        return z.reshape(*self._lead, self.units)
+
+    def _rows(self, d: np.ndarray) -> np.ndarray:
+        """An output-shaped gradient as ``(rows, units)``."""
+        return d if d.ndim == 2 else d.reshape(-1, self.units)
+
+    def _unrows(self, dxs: list[np.ndarray | None]) -> list[np.ndarray | None]:
+        """The input gradient back in the input's shape."""
+        dx = dxs[0]
+        if dx is None or self._lead is None:
+            return dxs
+        return [dx.reshape(*self._lead, dx.shape[-1])]
+
+    def _forward_rows(self, x: np.ndarray) -> np.ndarray:
         z = self._buffer("z", (x.shape[0], self.units))
         self._x, self._z = x, z
         if (
@@ -260,8 +292,9 @@ class Dense(_ActivationMixin, Layer):
         return self._y
 
     def backward(self, dy: np.ndarray) -> list[np.ndarray | None]:
+        dy = self._rows(dy)
         if self._small:
-            return self._small_backward(dy, self._small_act)
+            return self._unrows(self._small_backward(dy, self._small_act))
         return self.backward_from_preactivation(self._activation_backward(dy))
 
     def _small_backward(self, dy: np.ndarray, act: int) -> list[np.ndarray | None]:
@@ -283,8 +316,9 @@ class Dense(_ActivationMixin, Layer):
 
     def backward_from_preactivation(self, dz: np.ndarray) -> list[np.ndarray | None]:
         """Gradients given ``dz``, the gradient with respect to the pre-activation."""
+        dz = self._rows(dz)
         if self._small:
-            return self._small_backward(dz, 0)
+            return self._unrows(self._small_backward(dz, 0))
         x = self._x
         np.matmul(x.T, dz, out=self.grads["kernel"])
         if self.use_bias:
@@ -293,7 +327,7 @@ class Dense(_ActivationMixin, Layer):
             return [None]
         dx = self._buffer("dx", x.shape)
         np.matmul(dz, self.params["kernel"].T, out=dx)
-        return [dx]
+        return self._unrows([dx])
 
     def set_backward_inputs(self, x: np.ndarray, y: np.ndarray) -> None:
         """Make ``backward`` act on input ``x`` and output ``y`` as if ``forward``
@@ -301,6 +335,7 @@ class Dense(_ActivationMixin, Layer):
         (kernels/chain.py). The pre-activation is not kept (``preactivation`` is
         None then); the activations of such steps need only ``y``."""
         self._x, self._y, self._z = x, y, None
+        self._lead = None
         self._small = False
 
     @property
