@@ -15,6 +15,7 @@ from nndesk.engine import metrics
 from nndesk.ui.panels.plots.activations import ActivationsPanel
 from nndesk.ui.panels.plots.evaluation import EvaluationPanel
 from nndesk.ui.panels.plots.loss import CurvesPanel
+from nndesk.ui.panels.plots.network import NetworkPanel
 from nndesk.ui.training.probes import Evaluation
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
@@ -214,3 +215,22 @@ def test_activations_fit_a_narrow_dock(qtbot) -> None:
     assert needed.height() <= caption.contentsRect().height(), caption.text()
     box = panel.sample_box
     assert box.width() >= box.fontMetrics().horizontalAdvance("59999")
+
+
+@pytest.mark.parametrize("width", [270, 330, 700])
+def test_network_layer_names_are_whole_and_apart(qtbot, width: int) -> None:
+    from test_plots_panels import mlp_info
+
+    panel = _shown(qtbot, NetworkPanel(), width, 330)
+    panel.set_structure(mlp_info([784, 256, 128, 10], (28, 28)))
+    QApplication.processEvents()
+    panel.resize(width, 331)  # the frame follows the panel's size
+    QApplication.processEvents()
+    view_rect = QRectF(panel.graphics.viewport().rect())
+    rects = []
+    for column in panel.columns.values():
+        rect = column.label.mapRectToScene(column.label.boundingRect())
+        assert view_rect.contains(rect), column.label.textItem.toPlainText()
+        rects.append(rect)
+    for a, b in zip(rects, rects[1:], strict=False):
+        assert not a.intersects(b)

@@ -313,11 +313,41 @@ class NetworkPanel(PlotPanel):
         top = min(c.highest for c in self.columns.values())
         bottom = max(c.bottom for c in self.columns.values())
         right = max(c.x for c in self.columns.values())
+        y_range = (top - 3.0, bottom + 1.0)
         self.box.setRange(
-            xRange=(-X_STEP * 0.4, right + X_STEP * 0.4),
-            yRange=(top - 3.0, bottom + 1.0),
-            padding=0.02,
+            xRange=(-X_STEP * 0.4, right + X_STEP * 0.4), yRange=y_range, padding=0.02
         )
+        self._fit_labels(y_range)
+
+    def _fit_labels(self, y_range: tuple[float, float]) -> None:
+        """Column titles wrap to the room between columns, and the view widens for
+        the first and last ones (issue 11: at 1280x800 neighbours ran into each
+        other and the outer ones were cut at the edges)."""
+        columns = sorted(self.columns.values(), key=lambda c: c.x)
+        gaps = [b.x - a.x for a, b in zip(columns, columns[1:], strict=False)]
+        # Widening the view shrinks the room between columns: a second pass.
+        for _ in range(2):
+            (x0, x1), _ = self.box.viewRange()
+            per_unit = self.box.width() / max(x1 - x0, 1e-9)  # pixels per x unit
+            if per_unit <= 0:
+                return
+            room = min(gaps) * per_unit - 8.0 if gaps else None
+            for column in columns:
+                assert column.label is not None
+                column.label.setTextWidth(-1)  # its own width first
+                natural = column.label.textItem.boundingRect().width()
+                if room is not None and natural > room:
+                    column.label.setTextWidth(max(room, 30.0))
+            halves = [
+                c.label.textItem.boundingRect().width() / 2 / per_unit  # type: ignore[union-attr]
+                for c in (columns[0], columns[-1])
+            ]
+            left, right = columns[0].x - halves[0], columns[-1].x + halves[1]
+            if left >= x0 and right <= x1:
+                return
+            self.box.setRange(
+                xRange=(min(x0, left), max(x1, right)), yRange=y_range, padding=0.02
+            )
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
