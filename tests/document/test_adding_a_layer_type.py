@@ -177,3 +177,16 @@ def test_a_new_family_is_two_new_modules_and_nothing_else(tmp_path: Path) -> Non
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("ok")
+
+
+def test_node_type_modules_do_not_import_the_registry() -> None:
+    """They take their building blocks from node_types.spec, so the registry can
+    import each of them (and any of them can be imported first)."""
+    import ast
+
+    folder = Path(nndesk.__file__).parent / "document" / "node_types"
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                assert "registry" not in (node.module or ""), path.name
+                assert all(a.name != "registry" for a in node.names), path.name
