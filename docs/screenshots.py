@@ -131,7 +131,7 @@ def render_editor(app: object, settings_path: Path, args: argparse.Namespace) ->
     window.resize(*_size(args.size))
     window.show()
     _settle(app)
-    window.editor.view.fit_to_view()
+    window.editor.view.show_network()  # as a network opens
     if args.select:
         window.editor.focus_node(args.select)
     window.editor.scene.flush()
@@ -182,7 +182,7 @@ def render_training(app: object, settings_path: Path, args: argparse.Namespace) 
     deadline.start(500)
     loop.exec()
     controller.curves.flush()  # its redraw is throttled: draw the last epochs now
-    window.editor.view.fit_to_view()
+    window.editor.view.show_network()  # as a network opens
     window.editor.scene.flush()
     _settle(app)
     ok = _save(app, window, args.training_output)

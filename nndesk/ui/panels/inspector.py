@@ -398,7 +398,10 @@ class InspectorPanel(QWidget):
 
     HELP_SHARE = 0.35
     """The most of the panel's height the help box takes (longer help is cut; the
-    field's tooltip holds all of it)."""
+    field's tooltip holds all of it)..."""
+
+    HELP_LINES = 6
+    """... and the most lines of text it holds."""
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         compact = event.size().height() < self.COMPACT_HEIGHT
@@ -426,7 +429,8 @@ class InspectorPanel(QWidget):
         for text in self._help_texts():
             probe.setText(text)
             needed = max(needed, probe.heightForWidth(width))
-        cap = int(self.height() * self.HELP_SHARE)
+        lines = self.help.fontMetrics().lineSpacing() * self.HELP_LINES + 16
+        cap = min(int(self.height() * self.HELP_SHARE), lines)
         self.help.setFixedHeight(
             max(self.help.fontMetrics().height(), min(needed, cap))
         )

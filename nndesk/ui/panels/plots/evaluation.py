@@ -201,7 +201,7 @@ class EvaluationPanel(PlotPanel):
         if self.splitter.orientation() != orientation:
             self.splitter.setOrientation(orientation)
             total = event.size().width() if wide else event.size().height()
-            share = self.side_share if wide else (0.62, 0.38)
+            share = self.side_share if wide else (0.72, 0.28)  # the matrix first
             self.splitter.setSizes([int(total * share[0]), int(total * share[1])])
         self._fit_roc_legend()
 
