@@ -407,3 +407,56 @@ def test_paint_your_own_shows_the_paint_widget_and_trains_on_the_points(
     assert doc.settings["dataset"] == "spiral:n=400,noise=0.1"
     assert panel.preview.mode == "scatter"
     assert panel.source_combo.currentText() == "Spiral"
+
+
+# --- big files, scaling, folders ------------------------------------------------------
+
+
+def test_a_big_file_loads_in_the_background_while_the_panel_says_so(
+    qtbot, main_window: MainWindow, tmp_path: Path
+) -> None:
+    csv_path = write_csv(tmp_path / "plants.csv", species_last=True)
+    main_window.datasets.quick_bytes = 0  # every file counts as big: a thread reads it
+    panel = panel_of(main_window)
+    assert panel.use_path(csv_path)
+    assert main_window.dataset_loading
+    assert panel.busy.isVisibleTo(panel)
+    assert panel.preview.note.text() == "Loading plants.csv…"
+    qtbot.waitUntil(lambda: not main_window.dataset_loading, timeout=RUN_TIMEOUT)
+    assert not panel.busy.isVisibleTo(panel)
+    assert "Class counts: setosa: 30 · virginica: 30" in panel.preview.counts.text()
+    # The Input shape followed when the data arrived, in the same undo step.
+    assert tuple(main_window.document.node("input_1").params["shape"]) == (3,)
+    main_window.undo_stack.undo()
+    assert tuple(main_window.document.node("input_1").params["shape"]) == (2,)
+
+
+def test_scaling_is_an_undoable_setting(main_window: MainWindow) -> None:
+    panel = panel_of(main_window)
+    combo = panel.scaling_combo
+    index = combo.findText("standard")
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+    assert main_window.document.settings["scaling"] == "standard"
+    main_window.undo_stack.undo()
+    assert main_window.document.settings["scaling"] == "none"
+    assert combo.currentText() == "none"
+
+
+def test_dropping_an_idx_folder_makes_it_the_dataset(
+    qtbot, main_window: MainWindow, tmp_path: Path
+) -> None:
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    images = np.zeros((20, 8, 8), dtype=np.uint8)
+    images[:, 2:6, 2:6] = 200
+    write_idx_file(folder / "train-images-idx3-ubyte", images)
+    write_idx_file(
+        folder / "train-labels-idx1-ubyte", np.arange(20, dtype=np.uint8) % 4
+    )
+    drop = drop_on(main_window, folder)
+    assert drop.isAccepted()
+    assert main_window.document.settings["dataset"] == str(folder)
+    qtbot.waitUntil(lambda: main_window.dataset is not None)
+    assert main_window.dataset.input_shape == (8, 8)
+    assert main_window.data_panel.preview.mode == "images"
