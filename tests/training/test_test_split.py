@@ -89,3 +89,20 @@ def test_training_sees_no_test_row_and_evaluate_test_scores_them():
     np.testing.assert_array_equal(test_part.x, dataset.x[held])
     scores = session.evaluate(test_part)
     assert set(scores) >= {"loss", "accuracy"}
+
+
+def test_the_python_api_evaluates_the_held_out_rows():
+    from nndesk.api import Network
+
+    doc = EXAMPLES["spiral"].build()
+    doc.set_setting("dataset", "spiral:n=200,noise=0.1")
+    doc.set_setting("test_split", 0.3)
+    net = Network.from_document(doc)
+    net.fit(epochs=1)
+    session = TrainingSession(doc.snapshot())
+    dataset = session.load_dataset()
+    held = held_out_indices(dataset, session.settings)
+    assert len(held) == 60
+    x, y = dataset.x[held], dataset.y[held]
+    expected = net.evaluate(x, y)
+    assert net.evaluate(split="test") == pytest.approx(expected)
