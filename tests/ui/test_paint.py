@@ -90,7 +90,7 @@ def test_ten_points_of_two_classes_right_drag_erases_undo_redo(qtbot, painting):
     stack.redo()
     assert len(doc.painted) == 7
     # the scatter shows what the document holds
-    assert len(widget.tool.scatter.data) == 7
+    assert widget.tool.shown_count() == 7
 
 
 def test_a_left_drag_is_one_stroke_and_one_undo_step(qtbot, painting):
@@ -244,7 +244,7 @@ def test_undo_all_then_redo_all_walks_every_state(qtbot, script) -> None:
     for state in states[1:]:
         stack.redo()
         assert doc.painted == state
-    assert len(widget.tool.scatter.data) == len(doc.painted)
+    assert widget.tool.shown_count() == len(doc.painted)
     widget.set_document(None)
     editor.set_document(None)
     widget.deleteLater()

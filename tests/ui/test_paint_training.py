@@ -77,7 +77,7 @@ def test_paint_ten_points_erase_undo_train_save_reopen_export(
     assert training.boundary.paint.brush_px == 4
     viewport = training.boundary.graphics.viewport()
     drag(qtbot, viewport, boundary_pos(training, -1.65, -0.8),
-         boundary_pos(training, -1.1, -0.8), steps=6, button=RIGHT)  # fmt: skip
+         boundary_pos(training, -1.2, -0.8), steps=6, button=RIGHT)  # fmt: skip
     assert len(doc.painted) == 8 and doc.painted.class_counts().tolist() == [5, 3]
     window.undo_stack.undo()
     assert doc.painted == ten

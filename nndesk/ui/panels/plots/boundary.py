@@ -316,7 +316,11 @@ class BoundaryPanel(PlotPanel):
             for item in items:
                 if item.image is not None:
                     item.setRect(rect)
-        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
+        if not self.paint.active:
+            # While painting the view stays where the user has it: a point painted
+            # outside the map widens the grid, and a view that followed would move
+            # the points under the brush.
+            self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
         self._placed = extent
 
     # --- export ---------------------------------------------------------------------------
