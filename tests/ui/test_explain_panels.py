@@ -513,3 +513,19 @@ def test_csv_columns_get_their_importance_by_name(tmp_path):
     assert imp.baseline > 0.9
     assert imp.permutation[1] > 0.3 > abs(imp.permutation[0])
     assert imp.gradient[1] > 3 * imp.gradient[0]
+
+
+def test_feature_maps_rows_hold_as_many_layers_as_fit(qtbot):
+    from nndesk.ui.panels.plots.feature_maps import PLOT_WIDTH
+
+    _, info, x, _, _ = image_setup()
+    panel = shown(qtbot, FeatureMapsPanel(), width=3 * PLOT_WIDTH + 20)
+    panel.set_structure(info, x)
+    assert panel.per_row == 3
+    panel.resize(2 * PLOT_WIDTH + 20, 500)
+    qtbot.waitUntil(lambda: panel.per_row == 2)
+    layout = panel.graphics.ci.layout
+    assert layout.itemAt(1, 0) is panel.plots["conv_3"]
+    panel.resize(PLOT_WIDTH - 10, 500)
+    qtbot.waitUntil(lambda: panel.per_row == 1)
+    assert layout.itemAt(2, 0) is panel.plots["conv_3"]

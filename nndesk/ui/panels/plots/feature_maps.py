@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
 from nndesk.training import explain
@@ -35,7 +36,9 @@ SCOPE_LABELS = {
     "layer": "Per layer",
     "network": "Whole network",
 }
-MAX_PLOTS_PER_ROW = 4
+PLOT_WIDTH = 170
+"""Pixels a layer's plot needs beside another (its title: "conv_1 · 26×26×32");
+a narrower dock puts fewer layers in a row (four in a row ran past a 560 px dock)."""
 
 
 class FeatureMapsPanel(PlotPanel):
@@ -79,6 +82,7 @@ class FeatureMapsPanel(PlotPanel):
         self.probe: ProbeResult | None = None
         self.plots: dict[str, pg.PlotItem] = {}
         self.images: dict[str, pg.ImageItem] = {}
+        self.per_row = 0
         self._lut = heat_lut()
         self.set_structure(None)
 
@@ -114,8 +118,8 @@ class FeatureMapsPanel(PlotPanel):
         for k, column in enumerate(layers):
             h, w, c = column.shape
             plot = self.graphics.addPlot(
-                row=k // MAX_PLOTS_PER_ROW,
-                col=k % MAX_PLOTS_PER_ROW,
+                row=k,
+                col=0,
                 title=f"{column.name} · {h}×{w}×{c}",
             )
             plot.setMenuEnabled(False)
@@ -128,7 +132,26 @@ class FeatureMapsPanel(PlotPanel):
             plot.addItem(image)
             self.plots[column.name] = plot
             self.images[column.name] = image
+        self.per_row = 0
+        self._arrange()
         self._apply_palette()
+
+    def _arrange(self, width: int | None = None) -> None:
+        """Lay the layers' plots out in rows of as many as the width holds."""
+        width = self.width() if width is None else width
+        per_row = max(1, min(len(self.plots), width // PLOT_WIDTH))
+        if per_row == self.per_row or not self.plots:
+            return
+        self.per_row = per_row
+        layout = self.graphics.ci
+        for plot in self.plots.values():
+            layout.removeItem(plot)
+        for k, plot in enumerate(self.plots.values()):
+            layout.addItem(plot, row=k // per_row, col=k % per_row)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._arrange(event.size().width())
 
     def set_samples(self, x: np.ndarray | None) -> None:
         """The training inputs the picker offers."""

@@ -318,6 +318,8 @@ class NetworkPanel(PlotPanel):
             xRange=(-X_STEP * 0.4, right + X_STEP * 0.4), yRange=y_range, padding=0.02
         )
         self._fit_labels(y_range)
+        for link in self.links:
+            self._fit_note(link)
 
     def _fit_labels(self, y_range: tuple[float, float]) -> None:
         """Column titles wrap to the room between columns, and the view widens for
@@ -386,6 +388,16 @@ class NetworkPanel(PlotPanel):
             link.note.setText(f"{kh}×{kw}\n{cin}→{cout}")
         else:
             link.note.setText("")
+        self._fit_note(link)
+
+    def _fit_note(self, link: _Link) -> None:
+        """Show a funnel's kernel size only where it fits between the stacks (the
+        hover still names the kernel)."""
+        if link.note is None or link.rect is None:
+            return
+        pixel = self.box.viewPixelSize()[0]
+        room = link.rect.width() / pixel if pixel > 0 else 0.0
+        link.note.setVisible(room >= link.note.boundingRect().width() + 8)
 
     def _draw_column(self, column: _Column) -> None:
         key = column.info.bias
