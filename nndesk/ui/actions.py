@@ -44,11 +44,17 @@ class Actions(QObject):
         self._bindings: dict[QAction, list[QKeySequence]] = {}
         self.new = self._make("&New", StandardKey.New, "new", "Start a new network")
         self.open = self._make(
-            "&Open…", StandardKey.Open, "open", "Open a .nndesk file"
+            "&Open…", StandardKey.Open, "open", "Open a .nndesk file or an ONNX model"
         )
         self.save = self._make("&Save", StandardKey.Save, "save", "Save the network")
         self.save_as = self._make(
             "Save &As…", StandardKey.SaveAs, None, "Save under a new name"
+        )
+        self.export_onnx = self._make(
+            "&ONNX…",
+            QKeySequence("Ctrl+Shift+E"),
+            None,
+            "Export the network with its weights as an ONNX model",
         )
         self.close = self._make("&Close", StandardKey.Close, None, "Close this network")
         self.quit = self._make("&Quit", StandardKey.Quit, None, "Quit nndesk")

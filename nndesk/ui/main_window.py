@@ -39,6 +39,7 @@ from .canvas.editor import CanvasEditor
 from .canvas.placement import add_after_selection
 from .canvas.status import GraphStatus, format_count
 from .canvas.view import GRID_SIZE, PROJECT_SUFFIX, project_path_from_mime
+from .exchange import export_network
 from .icons import app_icon
 from .panels.data import DataPanel, data_path_from_mime
 from .panels.inspector import InspectorPanel
@@ -47,8 +48,10 @@ from .panels.problems import ProblemsPanel
 from .panels.summary import SummaryPanel
 from .project_io import (
     FILE_FILTER,
+    OPEN_FILTER,
     Project,
     carry_over,
+    is_onnx,
     load_network,
     save_network,
     with_suffix,
@@ -314,6 +317,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         file_menu.addActions([a.save, a.save_as])
+        self.export_menu = file_menu.addMenu("&Export")
+        self.export_menu.addAction(a.export_onnx)
         file_menu.addSeparator()
         file_menu.addActions([a.close, a.quit])
 
@@ -392,6 +397,7 @@ class MainWindow(QMainWindow):
         a.open.triggered.connect(lambda: self.open_file())
         a.save.triggered.connect(self.save)
         a.save_as.triggered.connect(lambda: self.save_as())
+        a.export_onnx.triggered.connect(lambda: self.export_as("onnx"))
         a.close.triggered.connect(self.close_document)
         a.quit.triggered.connect(self.close)
         a.clear_recent.triggered.connect(self.settings.clear_recent_files)
@@ -532,7 +538,7 @@ class MainWindow(QMainWindow):
         if path is None:
             start = str(self._path.parent) if self._path is not None else ""
             chosen, _ = QFileDialog.getOpenFileName(
-                self, "Open network", start, FILE_FILTER
+                self, "Open network", start, OPEN_FILTER
             )
             if not chosen:
                 return False
@@ -544,11 +550,19 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             self.settings.remove_recent_file(path)
             return False
-        self.set_document(project.document, path)
+        imported = is_onnx(path)  # a new network: Save asks where to keep it
+        self.set_document(project.document, None if imported else path)
         self._opened = project
+        if imported:
+            self.mark_modified()
         self.sig_project_opened.emit(project)
         self.settings.add_recent_file(path)
-        self.statusBar().showMessage(f"Opened {path.name}.", 5000)
+        self.statusBar().showMessage(
+            f"Imported {path.name}: save it to keep it as a network file."
+            if imported
+            else f"Opened {path.name}.",
+            5000,
+        )
         return True
 
     def save(self) -> bool:
@@ -573,12 +587,31 @@ class MainWindow(QMainWindow):
             path = chosen
         return self._write(with_suffix(path))
 
+    def current_project(self) -> Project:
+        """What Save writes now: the trained state the window shows, or the
+        document with what still fits of the file it came from."""
+        assert self._doc is not None
+        project = self.project_source() if self.project_source else None
+        return project if project is not None else carry_over(self._opened, self._doc)
+
+    def export_base_dir(self) -> Path | None:
+        """The folder relative dataset paths are relative to (the file's)."""
+        return self._base_dir()
+
+    def export_stem(self) -> str:
+        """The file name an export suggests, without suffix."""
+        return self._path.stem if self._path is not None else "network"
+
+    def export_as(self, fmt: str, path: str | Path | None = None) -> bool:
+        """File > Export > ONNX… (asks for a path when ``path`` is None)."""
+        if self._doc is None:
+            return False
+        return export_network(self, fmt, path)
+
     def _write(self, path: Path) -> bool:
         assert self._doc is not None
         try:
-            project = self.project_source() if self.project_source else None
-            if project is None:
-                project = carry_over(self._opened, self._doc)
+            project = self.current_project()
             project = self.window_dataset.rebased(project, path.parent)
             save_network(path, project)
         except NNDeskError as exc:

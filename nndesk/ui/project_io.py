@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from nndesk.document.graph import Document
+from nndesk.io.export import import_onnx
 from nndesk.io.project_file import (
     Project,
     expected_weight_shapes,
@@ -22,12 +23,19 @@ log = logging.getLogger(__name__)
 
 PROJECT_SUFFIX = ".nndesk"
 FILE_FILTER = "nndesk networks (*.nndesk);;All files (*)"
+OPEN_FILTER = (
+    "Networks and ONNX models (*.nndesk *.onnx);;nndesk networks (*.nndesk);;"
+    "ONNX models (*.onnx);;All files (*)"
+)
+ONNX_SUFFIX = ".onnx"
 
 __all__ = [
     "FILE_FILTER",
+    "OPEN_FILTER",
     "PROJECT_SUFFIX",
     "Project",
     "carry_over",
+    "is_onnx",
     "load_network",
     "save_network",
     "with_suffix",
@@ -52,15 +60,25 @@ def save_network(path: str | Path, project: Project) -> None:
 
 
 def load_network(path: str | Path) -> Project:
-    """Read a network file (graph, weights, history, ...).
+    """Read a network file (graph, weights, history, ...), or import an ONNX model
+    (a path ending in ``.onnx``).
 
     Raises
     ------
     nndesk.io.errors.FileFormatError
         When the file is missing, unreadable or not a sound network file (one
         sentence naming the file and the cause).
+    nndesk.io.export.ModelImportError
+        When an ONNX model cannot be imported (naming the ONNX nodes at fault).
     """
+    if is_onnx(path):
+        return import_onnx(path)
     return load_project(path)
+
+
+def is_onnx(path: str | Path) -> bool:
+    """Whether ``path`` names an ONNX model (opened by importing it)."""
+    return Path(path).suffix.lower() == ONNX_SUFFIX
 
 
 def carry_over(opened: Project | None, doc: Document) -> Project:

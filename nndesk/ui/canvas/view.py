@@ -58,11 +58,13 @@ def node_type_from_mime(mime: QMimeData) -> str | None:
 
 
 def project_path_from_mime(mime: QMimeData) -> str | None:
-    """The first local ``.nndesk`` file in a file drag, or None."""
+    """The first local ``.nndesk`` file (or ``.onnx`` model) in a file drag, or None."""
     if not mime.hasUrls():
         return None
     for url in mime.urls():
-        if url.isLocalFile() and url.toLocalFile().lower().endswith(PROJECT_SUFFIX):
+        if url.isLocalFile() and url.toLocalFile().lower().endswith(
+            (PROJECT_SUFFIX, ".onnx")
+        ):
             return url.toLocalFile()
     return None
 

@@ -1,0 +1,104 @@
+"""File > Export (ONNX, PyTorch project): the window's side of ``nndesk.io.export``.
+
+The window hands over what Save would write (``MainWindow.current_project``); the
+network is compiled with those weights and written by the exporters, which write
+atomically and refuse in one sentence. The file dialogs live here so the main
+window stays wiring only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
+
+from nndesk.engine.errors import NNDeskError
+from nndesk.io.export import export_onnx
+from nndesk.io.project_file import Project
+from nndesk.training.session import TrainingSession
+
+log = logging.getLogger(__name__)
+
+ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
+
+__all__ = ["ONNX_FILTER", "ExportHost", "export_network"]
+
+
+class ExportHost(Protocol):
+    """What exporting asks of the window."""
+
+    def current_project(self) -> Project:
+        """What Save would write now (the trained state the window shows)."""
+        ...
+
+    def export_base_dir(self) -> Path | None:
+        """The folder relative dataset paths are relative to."""
+        ...
+
+    def export_stem(self) -> str:
+        """The name to suggest, without suffix."""
+        ...
+
+    def show_error(self, message: str) -> None: ...
+
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 (Qt's name)
+
+
+def _ask_path(parent: QWidget, title: str, start: str, kind: str) -> Path | None:
+    if kind == "onnx":
+        chosen, _ = QFileDialog.getSaveFileName(parent, title, start, ONNX_FILTER)
+    else:
+        chosen = QFileDialog.getExistingDirectory(
+            parent, title, str(Path(start).parent)
+        )
+    return Path(chosen) if chosen else None
+
+
+def _with_onnx_suffix(path: Path) -> Path:
+    return path if path.suffix else path.with_suffix(".onnx")
+
+
+def export_network(
+    window: ExportHost,
+    fmt: str,
+    path: str | Path | None = None,
+    ask: Callable[[QWidget, str, str, str], Path | None] | None = None,
+) -> bool:
+    """Export the window's network as ``fmt`` (``"onnx"``) to ``path``.
+
+    Asks for the path when it is None. Errors (a network that does not compile,
+    a layer without an ONNX form, a folder that is missing) are shown as one
+    sentence; nothing is written then.
+
+    Returns
+    -------
+    bool
+        Whether the file was written.
+    """
+    base = window.export_base_dir()
+    if path is None:
+        start = str((base or Path.home()) / f"{window.export_stem()}.onnx")
+        chosen = (ask or _ask_path)(window, "Export as ONNX", start, fmt)  # type: ignore[arg-type]
+        if chosen is None:
+            return False
+        path = chosen
+    target = _with_onnx_suffix(Path(path))
+    try:
+        project = window.current_project()
+        session = TrainingSession.from_project(project, base_dir=base)
+        export_onnx(
+            session.model,
+            target,
+            preprocessing=session.preprocessing,
+            document=session.snapshot,
+        )
+    except NNDeskError as exc:
+        window.show_error(str(exc))
+        return False
+    note = "" if session.trained else " (untrained: the initial weights)"
+    window.statusBar().showMessage(f"Exported {target.name} as ONNX{note}.", 8000)
+    log.info("Exported %s", target)
+    return True
