@@ -179,6 +179,12 @@ def test_filters_show_kernels_and_badge_the_dead_filter(qtbot):
     badges = [b for b in panel.badges["conv_1"] if b.isVisible()]
     assert len(badges) == 1 and badges[0].textItem.toPlainText() == "dead"
     assert "1 dead" in panel.plots["conv_1"].titleLabel.text
+    # In a dock too small for the word, the tint and the title say it alone.
+    panel.resize(260, 140)
+    qtbot.waitUntil(lambda: not any(b.isVisible() for b in panel.badges["conv_1"]))
+    assert "1 dead" in panel.plots["conv_1"].titleLabel.text
+    panel.resize(900, 420)
+    qtbot.waitUntil(lambda: any(b.isVisible() for b in panel.badges["conv_1"]))
     # First layer (1 input channel): a 2x2 grid of 3x3 tiles.
     assert panel.images["conv_1"].image.shape == (7, 7, 4)
     # Deeper: one row per filter, one tile per input channel.

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from nndesk.training import explain
@@ -86,6 +87,11 @@ class FiltersPanel(PlotPanel):
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
         self.splitter.setVisible(not text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self.probe is not None:
+            self.schedule_redraw()  # the badges fit tiles of another size now
 
     def set_probe(self, probe: ProbeResult) -> None:
         """Show the kernels in ``probe`` (kept by reference)."""
@@ -169,8 +175,15 @@ class FiltersPanel(PlotPanel):
             badge.setZValue(10)
             self.plots[name].addItem(badge)
             pool.append(badge)
+        # A badge wider than its tile would cover its neighbours: then the red
+        # tint and the title's count say it alone.
+        pixel = self.plots[name].vb.viewPixelSize()[0]
+        fits = bool(pool) and bool(tiles) and pixel > 0
+        if fits:
+            tile_px = tiles[0][3] / pixel
+            fits = tile_px >= pool[0].boundingRect().width()
         for i, badge in enumerate(pool):
-            if i < len(tiles):
+            if i < len(tiles) and fits:
                 r, c, _, _ = tiles[i]
                 badge.setPos(c, r)
                 badge.show()
