@@ -12,7 +12,8 @@ scripts/system_deps.sh  # the bundle copies the X/xcb libraries present at build
 # would otherwise still ship.
 rm -rf "$VENV" build/lib build/bdist.* build/pyinstaller dist/nndesk
 "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check ".[package]"
+# The onnx extra: File > Export > ONNX and opening .onnx models work in the bundle.
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check ".[package,onnx]"
 "$VENV/bin/python" - <<'PY'
 import importlib.util
 import sys

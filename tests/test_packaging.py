@@ -163,6 +163,11 @@ def test_bundle_runs_the_command_line(bundle: dict[str, float], tmp_path: Path) 
     run([PROGRAM, "train", example, "--epochs", "2", "--out", trained, "-q"], env=env)
     result = run([PROGRAM, "summary", trained], env=env)
     assert "Trained: 2 epochs" in result.stdout
+    # The onnx extra is bundled: export and import work in the packaged app.
+    model, back = tmp_path / "xor.onnx", tmp_path / "back.nndesk"
+    run([PROGRAM, "export", trained, "--format", "onnx", "--out", model], env=env)
+    result = run([PROGRAM, "import", model, "--out", back], env=env)
+    assert "Imported xor.onnx" in result.stdout
 
 
 def test_bundle_ships_package_data_and_leaves_out_the_bulk(
