@@ -45,7 +45,7 @@ def test_layout_of_version_1() -> None:
     assert data["nodes"][0] == {
         "id": "input_1",
         "type_name": "Input",
-        "params": {"shape": [2]},
+        "params": {"shape": [2], "dtype": "float"},
         "pos": [0.0, 0.0],
         "label": None,
     }

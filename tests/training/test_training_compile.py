@@ -114,7 +114,7 @@ def test_merge_inputs_keep_the_edge_order():
 
 def test_a_broken_document_raises_one_error_listing_every_problem():
     doc = Document()
-    x = doc.add_node("Input", {"shape": (28, 28)})
+    x = doc.add_node("Input", {"shape": (28, 28, 1)})
     d = doc.add_node("Dense", {"units": 10, "activation": "softmax"})
     doc.add_node("Dense", {"units": 3})  # no input
     doc.connect(x, "out", d, "in")

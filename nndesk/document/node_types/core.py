@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...engine.layers.core import INPUT_DTYPES
 from ..params import ParamSpec
 from .spec import (
     NodeSpec,
@@ -25,6 +26,14 @@ NODE_TYPES: list[NodeSpec] = [
                 (2,),
                 help="Shape of one sample, e.g. (2,) for 2-D points or (28, 28) "
                 "for images.",
+            ),
+            ParamSpec(
+                "dtype",
+                "choice",
+                "float",
+                choices=INPUT_DTYPES,
+                help="What the values are: float numbers, or int for integer "
+                "token ids (what an Embedding reads).",
             ),
         ),
         key_params=("shape",),

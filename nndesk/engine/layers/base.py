@@ -92,6 +92,9 @@ class Layer:
     """True for layers that only move, reshape or drop values (Dropout, Flatten,
     Reshape): the activation before them is still the network's final activation,
     and the network view folds them into their input."""
+    needs_integer_input: ClassVar[bool] = False
+    """True for layers that read integer ids (Embedding): the editor asks that
+    they are fed, through pass-through layers only, by an Input of dtype int."""
     activation_name: str | None = None
     """Canonical name of the activation this layer ends with; None when it ends in
     none (layers with an ``activation`` argument override it)."""

@@ -64,19 +64,36 @@ def _nonnegative(value: object, what: str, label: str) -> float:
     return v
 
 
+INPUT_DTYPES = ("float", "int")
+"""What an Input's values are: numbers, or integer ids (tokens for an Embedding)."""
+
+
 class Input(Layer):
     """Entry point of a model: a placeholder for ``(batch, *shape)`` data.
 
-    ``Input((2,))`` is already a graph node; call other layers on it.
+    ``Input((2,))`` is already a graph node; call other layers on it. ``dtype``
+    declares what the values are: ``"float"``, or ``"int"`` for integer token ids
+    (they still travel in the model's float dtype, exact below 2**24; layers that
+    read ids, such as Embedding, check them).
     """
 
     type_name = "Input"
     min_inputs = 0
     max_inputs = 0
 
-    def __init__(self, shape: tuple[int, ...] | int, name: str | None = None) -> None:
+    def __init__(
+        self,
+        shape: tuple[int, ...] | int,
+        dtype: str = "float",
+        name: str | None = None,
+    ) -> None:
         super().__init__(name)
         self.shape = _shape_tuple(shape, "shape", self.label, allow_minus_one=False)
+        if dtype not in INPUT_DTYPES:
+            raise self.config_error(
+                f"dtype must be 'float' or 'int' (token ids), got {dtype!r}."
+            )
+        self.values = dtype
         self._graph_shape = self.shape
 
     def __call__(self, inputs: Any) -> SymbolicTensor:
@@ -93,7 +110,7 @@ class Input(Layer):
         return []
 
     def get_config(self) -> dict[str, Any]:
-        return {"shape": list(self.shape), "name": self.name}
+        return {"shape": list(self.shape), "dtype": self.values, "name": self.name}
 
 
 class _ActivationMixin:
