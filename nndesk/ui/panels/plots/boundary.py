@@ -27,7 +27,6 @@ from PySide6.QtWidgets import QLabel, QToolButton, QWidget
 from nndesk.document.graph import Document
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Scaler
-from nndesk.io.datasets.painted import is_painted_spec
 from nndesk.ui.training.probes import MAX_HIDDEN_MAPS, GridResult, ModelInfo
 
 from ..paint import PaintTool, PaintToolbar, Push
@@ -145,7 +144,6 @@ class BoundaryPanel(PlotPanel):
         self.unit_maps = {}
         self.image.clear()
         plane = info is not None and info.is_plane
-        self.paint_button.setEnabled(plane or self._paints_dataset())
         if not plane and self.paint.active:
             # Nothing trains yet (no points, say): the plane stays to paint on.
             self.note.setText("The boundary appears once the network can train.")
@@ -195,10 +193,15 @@ class BoundaryPanel(PlotPanel):
 
     # --- painting -------------------------------------------------------------------------
     def set_paint_target(self, doc: Document | None, push: Push | None) -> None:
-        """Paint ``doc``'s painted set through ``push`` (the canvas editor's)."""
+        """Paint ``doc``'s painted set through ``push`` (the canvas editor's); another
+        document starts with painting off (its dataset may be no painted set)."""
+        changed = doc is not self.paint.document
         self.paint.push = push
         self.paint.set_document(doc)
-        if doc is None:
+        # Painting needs no network yet: Paint makes the painted set the dataset
+        # (and the Input 2-D) first, and an empty plane is there to paint on.
+        self.paint_button.setEnabled(doc is not None and push is not None)
+        if changed:
             self.set_painting(False)
 
     def set_painting(self, on: bool) -> None:
@@ -214,10 +217,6 @@ class BoundaryPanel(PlotPanel):
         self._fit_maps()
         if self.info is None or not self.info.is_plane:
             self.set_structure(self.info)  # shows or hides the bare plane
-
-    def _paints_dataset(self) -> bool:
-        doc = self.paint.document
-        return doc is not None and is_painted_spec(doc.settings.get("dataset"))
 
     def _frame_painted(self) -> None:
         xy = self.paint.painted.xy
