@@ -48,6 +48,8 @@ __all__ = [
 SCOPES = ("channel", "layer", "network")
 """Colour scopes of feature maps: each channel, each layer or the whole network
 spans the full colour range."""
+TOP_PERCENTILE = 99.5
+"""Feature maps: the percentile of a layer's values drawn at full brightness."""
 SMOOTH_SAMPLES = 8
 """Noisy copies SmoothGrad averages over."""
 SMOOTH_NOISE = 0.15
@@ -402,7 +404,7 @@ def channel_peaks(values: np.ndarray) -> np.ndarray:
 
 
 def scale_maps(
-    maps: Mapping[str, np.ndarray], scope: str = "layer"
+    maps: Mapping[str, np.ndarray], scope: str = "layer", top: float = TOP_PERCENTILE
 ) -> dict[str, np.ndarray]:
     """Feature maps scaled to [0, 1] for display.
 
@@ -411,13 +413,18 @@ def scale_maps(
     maps : mapping
         Layer name -> ``(h, w, c)`` one sample's output.
     scope : str
-        ``"channel"``: every channel spans [0, 1]; ``"layer"``: one range per layer
-        (maps that grow or die stay visible); ``"network"``: one range for all.
+        ``"channel"``: every channel spans [0, 1] (its minimum to its maximum);
+        ``"layer"``: one range per layer (maps that grow or die stay visible);
+        ``"network"``: one range for all.
+    top : float
+        For a layer's or the network's range: the percentile of its values that
+        maps to 1 (larger values saturate), so that a few outliers do not leave
+        every other map black; the maximum when that percentile is the minimum.
 
     Returns
     -------
     dict
-        Layer name -> ``(h, w, c)`` float32; a constant range maps to 0.
+        Layer name -> ``(h, w, c)`` float32 in [0, 1]; a constant range maps to 0.
     """
     if scope not in SCOPES:
         raise ConfigError(f"Unknown colour scope '{scope}'; use one of {SCOPES}.")
@@ -427,7 +434,12 @@ def scale_maps(
     ) -> np.ndarray:
         span = np.asarray(hi, dtype=np.float64) - lo
         safe = np.where(span > 0, span, 1.0)
-        return np.where(span > 0, (a - lo) / safe, 0.0).astype(np.float32)
+        scaled = np.where(span > 0, (a - lo) / safe, 0.0)
+        return np.clip(scaled, 0.0, 1.0).astype(np.float32)
+
+    def upper(v: np.ndarray) -> float:
+        hi = float(np.percentile(v, top)) if v.size else 0.0
+        return hi if v.size and hi > v.min() else float(v.max(initial=0.0))
 
     clean = {k: np.nan_to_num(np.asarray(v, dtype=np.float64)) for k, v in maps.items()}
     if scope == "channel":
@@ -435,11 +447,9 @@ def scale_maps(
             k: fit(v, v.min(axis=(0, 1)), v.max(axis=(0, 1))) for k, v in clean.items()
         }
     if scope == "layer":
-        return {k: fit(v, v.min(), v.max()) for k, v in clean.items()}
-    values = [v for v in clean.values() if v.size]
-    lo = min((float(v.min()) for v in values), default=0.0)
-    hi = max((float(v.max()) for v in values), default=0.0)
-    return {k: fit(v, lo, hi) for k, v in clean.items()}
+        return {k: fit(v, v.min(initial=0.0), upper(v)) for k, v in clean.items()}
+    values = np.concatenate([v.reshape(-1) for v in clean.values()] or [np.zeros(0)])
+    return {k: fit(v, values.min(initial=0.0), upper(values)) for k, v in clean.items()}
 
 
 def grid_columns(count: int, aspect: float = 1.0) -> int:

@@ -164,11 +164,28 @@ def test_scale_maps_scopes():
     np.testing.assert_allclose(per_channel["a"][..., 1], [[0, 0], [0, 1]])
     np.testing.assert_allclose(per_channel["a"][..., 0], [[0, 0.25], [0.5, 1]])
     assert (per_channel["b"] == 0).all()  # a constant channel
-    per_layer = ex.scale_maps(maps, "layer")
+    # top=100: the layer's / network's minimum to maximum.
+    per_layer = ex.scale_maps(maps, "layer", top=100)
     np.testing.assert_allclose(per_layer["a"][..., 1], [[0, 0], [0, 0.5]])
-    network = ex.scale_maps(maps, "network")
+    network = ex.scale_maps(maps, "network", top=100)
     np.testing.assert_allclose(network["a"][..., 0], [[0, 1 / 8], [2 / 8, 4 / 8]])
     np.testing.assert_allclose(network["b"], [[[1.0]]])
+    # By default the 99.5th percentile is full brightness: one outlier saturates
+    # instead of leaving the rest of its layer black.
+    layer = np.zeros((20, 20, 2))
+    layer[..., 0] = np.arange(400).reshape(20, 20) / 400.0
+    layer[0, 0, 1] = 1000.0
+    scaled = ex.scale_maps({"c": layer}, "layer")["c"]
+    hi = np.percentile(layer, 99.5)
+    assert 0.99 < hi < 1000
+    np.testing.assert_allclose(
+        scaled[..., 0], np.clip(layer[..., 0] / hi, 0, 1), rtol=1e-6
+    )
+    assert scaled[0, 0, 1] == 1.0 and scaled.max() == 1.0
+    # A layer that is almost all zeros keeps its few values (the maximum is 1).
+    sparse = np.zeros((10, 10, 3))
+    sparse[2, 3, 1] = 0.5
+    assert ex.scale_maps({"d": sparse}, "layer")["d"][2, 3, 1] == 1.0
     with pytest.raises(ConfigError, match="colour scope"):
         ex.scale_maps(maps, "pixel")
 

@@ -525,13 +525,17 @@ def test_feature_maps_rows_hold_as_many_layers_as_fit(qtbot):
     from nndesk.ui.panels.plots.feature_maps import PLOT_WIDTH
 
     _, info, x, _, _ = image_setup()
-    panel = shown(qtbot, FeatureMapsPanel(), width=3 * PLOT_WIDTH + 20)
+    panel = shown(qtbot, FeatureMapsPanel(), width=1000)
     panel.set_structure(info, x)
-    assert panel.per_row == 3
-    panel.resize(2 * PLOT_WIDTH + 20, 500)
+    need = panel.plot_width
+    widest = max(p.titleLabel.item.boundingRect().width() for p in panel.plots.values())
+    assert need >= PLOT_WIDTH and need >= widest  # a title is never cut
+    panel.resize(3 * need + 10, 500)
+    qtbot.waitUntil(lambda: panel.per_row == 3)
+    panel.resize(2 * need + 10, 500)
     qtbot.waitUntil(lambda: panel.per_row == 2)
     layout = panel.graphics.ci.layout
     assert layout.itemAt(1, 0) is panel.plots["conv_3"]
-    panel.resize(PLOT_WIDTH - 10, 500)
+    panel.resize(need - 10, 500)
     qtbot.waitUntil(lambda: panel.per_row == 1)
     assert layout.itemAt(2, 0) is panel.plots["conv_3"]

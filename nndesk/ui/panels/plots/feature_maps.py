@@ -36,9 +36,10 @@ SCOPE_LABELS = {
     "layer": "Per layer",
     "network": "Whole network",
 }
-PLOT_WIDTH = 170
-"""Pixels a layer's plot needs beside another (its title: "conv_1 · 26×26×32");
-a narrower dock puts fewer layers in a row (four in a row ran past a 560 px dock)."""
+PLOT_WIDTH = 150
+"""The fewest pixels a layer's plot takes in a row; more when its title
+("maxpool_1 · 13×13×32") is wider. A narrower dock puts fewer layers in a row
+(four in a row ran past a 560 px dock and cut titles at 370 px)."""
 
 
 class FeatureMapsPanel(PlotPanel):
@@ -83,6 +84,7 @@ class FeatureMapsPanel(PlotPanel):
         self.plots: dict[str, pg.PlotItem] = {}
         self.images: dict[str, pg.ImageItem] = {}
         self.per_row = 0
+        self.plot_width = PLOT_WIDTH
         self._lut = heat_lut()
         self.set_structure(None)
 
@@ -133,13 +135,15 @@ class FeatureMapsPanel(PlotPanel):
             self.plots[column.name] = plot
             self.images[column.name] = image
         self.per_row = 0
+        titles = [p.titleLabel.item.boundingRect().width() for p in self.plots.values()]
+        self.plot_width = max(PLOT_WIDTH, int(max(titles, default=0)) + 24)
         self._arrange()
         self._apply_palette()
 
     def _arrange(self, width: int | None = None) -> None:
         """Lay the layers' plots out in rows of as many as the width holds."""
         width = self.width() if width is None else width
-        per_row = max(1, min(len(self.plots), width // PLOT_WIDTH))
+        per_row = max(1, min(len(self.plots), width // self.plot_width))
         if per_row == self.per_row or not self.plots:
             return
         self.per_row = per_row
