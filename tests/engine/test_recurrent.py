@@ -163,7 +163,7 @@ def test_embedding_accepts_ids_with_float_noise():
 @pytest.mark.parametrize("return_sequences", [False, True])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("steps", [1, 2, 17])
-def test_gradients_float64(cell, return_sequences, bidirectional, steps):
+def test_gradients_float64(cell, return_sequences, bidirectional, steps, kernel_path):
     layer = CELLS[cell](return_sequences=return_sequences, bidirectional=bidirectional)
     built(layer, [(steps, 2)])
     x = np.random.default_rng(steps).normal(size=(3, steps, 2))
@@ -171,7 +171,7 @@ def test_gradients_float64(cell, return_sequences, bidirectional, steps):
 
 
 @pytest.mark.parametrize("cell", sorted(CELLS))
-def test_gradients_without_bias(cell):
+def test_gradients_without_bias(cell, kernel_path):
     layer = built(CELLS[cell](use_bias=False, return_sequences=True), [(4, 3)])
     check_layer_gradients(layer, [np.random.default_rng(1).normal(size=(2, 4, 3))])
 

@@ -82,7 +82,7 @@ def test_fixture_set_is_complete():
 
 
 @pytest.mark.parametrize(("stem", "case"), CASES)
-def test_layer_matches_torch(stem, case):
+def test_layer_matches_torch(stem, case, kernel_path):
     cases, spec = load(stem)
     s = spec[case]
     model = layer_model(s["type"], s["kwargs"], s["input_shape"])
@@ -98,7 +98,7 @@ def test_embedding_matches_torch(case):
 
 
 @pytest.mark.parametrize("case", sorted(load("rnn_net")[1]))
-def test_network_matches_torch(case):
+def test_network_matches_torch(case, kernel_path):
     cases, spec = load("rnn_net")
     net = spec[case]
     h = x = Input(tuple(net["input_shape"]), name="x")

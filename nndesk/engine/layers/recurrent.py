@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..initializers import get_initializer, initialize
+from ..kernels import recurrent as RK
 from .base import Layer, Shape, format_shape
 from .core import _positive_int
 
@@ -58,14 +59,6 @@ def sequence_shape(layer: Layer, shape: Shape) -> Shape:
     raise layer.shape_error(
         f"expects (time, features) sequences but receives {format_shape(shape)}{fix}."
     )
-
-
-def _sigmoid(v: np.ndarray) -> None:
-    """``v = 1 / (1 + exp(-v))`` in place, without overflow (through tanh)."""
-    v *= 0.5
-    np.tanh(v, out=v)
-    v *= 0.5
-    v += 0.5
 
 
 class _Pass:
@@ -437,22 +430,10 @@ class LSTM(_Recurrent):
         super()._run(p, d)
 
     def _step(self, p, t, h_prev, h, rk, rb):
-        u = self.units
         a = p.acts[t]
         np.matmul(h_prev, rk, out=a)
-        a += p.xp[t]
-        _sigmoid(a[:, : 2 * u])
-        np.tanh(a[:, 2 * u : 3 * u], out=a[:, 2 * u : 3 * u])
-        _sigmoid(a[:, 3 * u :])
-        i, f, g, o = a[:, :u], a[:, u : 2 * u], a[:, 2 * u : 3 * u], a[:, 3 * u :]
         prev, new = p.slot(t)
-        c = p.c[new]
-        np.multiply(f, p.c[prev], out=c)
-        tmp = p.tc[t]
-        np.multiply(i, g, out=tmp)
-        c += tmp
-        np.tanh(c, out=tmp)
-        np.multiply(o, tmp, out=h)
+        RK.lstm_forward(a, p.xp[t], p.c[prev], p.c[new], p.tc[t], h)
 
     def _begin_back(self, p, d, batch):
         p.dc = self._buffer("dc" + DIRECTIONS[d], (batch, self.units))
@@ -460,43 +441,8 @@ class LSTM(_Recurrent):
         p.tmp = self._buffer("tmp" + DIRECTIONS[d], (batch, self.units))
 
     def _step_back(self, p, t, h_prev, dh, dz):
-        u = self.units
-        a = p.acts[t]
-        i, f, g, o = a[:, :u], a[:, u : 2 * u], a[:, 2 * u : 3 * u], a[:, 3 * u :]
-        di, df, dg, do = (
-            dz[:, :u],
-            dz[:, u : 2 * u],
-            dz[:, 2 * u : 3 * u],
-            dz[:, 3 * u :],
-        )
-        tc, dc, tmp = p.tc[t], p.dc, p.tmp
         prev, _ = p.slot(t)
-        # dc += dh * o * (1 - tc^2); do = dh * tc * o * (1 - o)
-        np.multiply(tc, tc, out=tmp)
-        np.subtract(1.0, tmp, out=tmp)
-        tmp *= o
-        tmp *= dh
-        dc += tmp
-        np.multiply(dh, tc, out=do)
-        np.subtract(1.0, o, out=tmp)
-        tmp *= o
-        do *= tmp
-        # di = dc * g * i * (1 - i)
-        np.subtract(1.0, i, out=tmp)
-        tmp *= i
-        np.multiply(dc, g, out=di)
-        di *= tmp
-        # df = dc * c_prev * f * (1 - f)
-        np.subtract(1.0, f, out=tmp)
-        tmp *= f
-        np.multiply(dc, p.c[prev], out=df)
-        df *= tmp
-        # dg = dc * i * (1 - g^2)
-        np.multiply(g, g, out=tmp)
-        np.subtract(1.0, tmp, out=tmp)
-        tmp *= i
-        np.multiply(dc, tmp, out=dg)
-        dc *= f  # the cell gradient reaching the previous step
+        RK.lstm_backward(p.acts[t], p.c[prev], p.tc[t], dh, p.dc, dz, p.tmp)
         return None
 
 
@@ -522,22 +468,11 @@ class GRU(_Recurrent):
         super()._run(p, d)
 
     def _step(self, p, t, h_prev, h, rk, rb):
-        u = self.units
-        hr, a, xp = p.hr[t], p.acts[t], p.xp[t]
+        hr = p.hr[t]
         np.matmul(h_prev, rk, out=hr)
         if rb is not None:
             hr += rb
-        rz = a[:, : 2 * u]
-        np.add(xp[:, : 2 * u], hr[:, : 2 * u], out=rz)
-        _sigmoid(rz)
-        r, z, n = a[:, :u], a[:, u : 2 * u], a[:, 2 * u :]
-        np.multiply(r, hr[:, 2 * u :], out=n)
-        n += xp[:, 2 * u :]
-        np.tanh(n, out=n)
-        # h = n + z * (h_prev - n)
-        np.subtract(h_prev, n, out=h)
-        h *= z
-        h += n
+        RK.gru_forward(p.xp[t], hr, p.acts[t], h_prev, h)
 
     def _recurrent_grad_buffer(self, p, d, dz):
         p.drec = self._buffer("drec" + DIRECTIONS[d], dz.shape)
@@ -548,30 +483,7 @@ class GRU(_Recurrent):
         p.carry = self._buffer("carry" + DIRECTIONS[d], (batch, self.units))
 
     def _step_back(self, p, t, h_prev, dh, dz):
-        u = self.units
-        a, hn, tmp = p.acts[t], p.hr[t][:, 2 * u :], p.tmp
-        r, z, n = a[:, :u], a[:, u : 2 * u], a[:, 2 * u :]
-        dr, dzz, dn = dz[:, :u], dz[:, u : 2 * u], dz[:, 2 * u :]
-        drec = p.drec[t]
-        # dn (pre-activation) = dh * (1 - z) * (1 - n^2)
-        np.multiply(n, n, out=tmp)
-        np.subtract(1.0, tmp, out=tmp)
-        np.subtract(1.0, z, out=dn)
-        dn *= tmp
-        dn *= dh
-        # dz (pre) = dh * (h_prev - n) * z * (1 - z)
-        np.subtract(1.0, z, out=tmp)
-        tmp *= z
-        np.subtract(h_prev, n, out=dzz)
-        dzz *= dh
-        dzz *= tmp
-        # dr (pre) = dn * hn * r * (1 - r); the recurrent product of n gets dn * r
-        np.subtract(1.0, r, out=tmp)
-        tmp *= r
-        np.multiply(dn, hn, out=dr)
-        dr *= tmp
-        drec[:, : 2 * u] = dz[:, : 2 * u]
-        np.multiply(dn, r, out=drec[:, 2 * u :])
-        # h_t = ... + z * h_{t-1}: the state reaches the previous one directly too.
-        np.multiply(dh, z, out=p.carry)
+        # h_t = ... + z * h_{t-1}: the state reaches the previous one directly
+        # too (p.carry), besides through the recurrent product (p.drec).
+        RK.gru_backward(p.acts[t], p.hr[t], h_prev, dh, dz, p.drec[t], p.carry, p.tmp)
         return p.carry
