@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPainter
 from PySide6.QtWidgets import (
     QGraphicsObject,
@@ -93,7 +93,7 @@ class _Surface(QGraphicsObject):
             event.ignore()
 
 
-class PaintTool(pg.QtCore.QObject):
+class PaintTool(QObject):
     """Paints the document's painted set on a pyqtgraph ``PlotItem``.
 
     Parameters
