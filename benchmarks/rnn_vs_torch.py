@@ -4,13 +4,13 @@ Times one forward and one backward pass of the layer alone (the whole output
 sequence, a random output gradient, input gradient included, float32) at two
 sizes from issue 14: batch 32, 50 steps, 64 inputs, 128 units (matrix products
 dominate) and batch 16, 20 steps, 8 inputs, 16 units (per-call overhead
-dominates). Each case runs ``--repeats`` times (default 10) after a warm-up; the
-median, min and max in milliseconds are printed, with the PyTorch/nndesk ratio
-(above 1: nndesk is faster). Thread counts are pinned to 1 before NumPy loads.
+dominates). Each case runs ``--repeats`` times (default 10), nndesk and torch
+interleaved, after a warm-up; the median, min and max in milliseconds are
+printed, with the PyTorch/nndesk ratio (above 1: nndesk is faster). Thread counts are pinned to 1 before NumPy loads.
 
-Usage (needs torch: the reference venv)::
+Usage (needs torch; .venv has it, and Numba, which the reference venv lacks)::
 
-    /work/refvenv/bin/python benchmarks/rnn_vs_torch.py [--repeats 10] [--cells LSTM GRU]
+    .venv/bin/python benchmarks/rnn_vs_torch.py [--repeats 10] [--cells LSTM GRU]
 """
 
 from __future__ import annotations
@@ -30,14 +30,19 @@ import numpy as np  # noqa: E402
 SIZES = {"large": (32, 50, 64, 128), "small": (16, 20, 8, 16)}
 
 
-def _time(fn, repeats: int) -> list[float]:
-    fn()  # warm-up: buffers, BLAS and torch's first-call setup
-    out = []
+def _time_pair(fa, fb, repeats: int) -> tuple[list[float], list[float]]:
+    """Milliseconds of ``repeats`` calls of each, interleaved (a and b alike see
+    the machine's load as it changes), after one warm-up call each (buffers,
+    BLAS, Numba and torch's first-call setup)."""
+    fa()
+    fb()
+    ta, tb = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1e3)
-    return out
+        for fn, out in ((fa, ta), (fb, tb)):
+            t0 = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t0) * 1e3)
+    return ta, tb
 
 
 def nndesk_case(cell: str, batch: int, steps: int, features: int, units: int):
@@ -82,8 +87,9 @@ def main() -> None:
     results = {}
     for cell in args.cells:
         for size, dims in SIZES.items():
-            ours = _time(nndesk_case(cell, *dims), args.repeats)
-            theirs = _time(torch_case(cell, *dims), args.repeats)
+            ours, theirs = _time_pair(
+                nndesk_case(cell, *dims), torch_case(cell, *dims), args.repeats
+            )
             med_o, med_t = statistics.median(ours), statistics.median(theirs)
             results[f"{cell}_{size}"] = {
                 "dims": dims,
