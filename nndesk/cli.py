@@ -134,12 +134,13 @@ def _add_exchange_commands(sub: Any) -> None:
     """``export`` and ``import``: ONNX files and PyTorch projects (docs/export.md)."""
     p = sub.add_parser(
         "export",
-        help="write the network as an ONNX file",
+        help="write the network as an ONNX file or a PyTorch project",
         description="Write the network with its weights (and feature scaling) as an "
-        "ONNX model (opset 17); see docs/export.md.",
+        "ONNX model (opset 17) or as a PyTorch project folder (model.py, weights.npz, "
+        "train.py for one process or torchrun); see docs/export.md.",
     )
     p.add_argument("file", metavar="FILE", help="a .nndesk network file")
-    p.add_argument("--format", choices=("onnx",), required=True)
+    p.add_argument("--format", choices=("onnx", "pytorch"), required=True)
     p.add_argument(
         "--out", metavar="PATH", required=True, help="the .onnx file or project folder"
     )
@@ -332,20 +333,31 @@ def _folder_of(target: Path) -> None:
 
 
 def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
-    from nndesk.io.export import export_onnx
+    from nndesk.io.export import export_onnx, export_pytorch
 
     session = _open(args.file)
     target = Path(args.out)
     _folder_of(target)
-    export_onnx(
-        session.model,
-        target,
-        preprocessing=session.preprocessing,
-        document=session.snapshot,
-    )
+    if args.format == "onnx":
+        export_onnx(
+            session.model,
+            target,
+            preprocessing=session.preprocessing,
+            document=session.snapshot,
+        )
+        what = "ONNX model (opset 17)"
+    else:
+        export_pytorch(
+            session.model,
+            session.snapshot,
+            target,
+            save_network=session.save,
+            title=Path(args.file).name,
+        )
+        what = "PyTorch project (python train.py, or torchrun ... train.py)"
     if not session.trained:
         print("Note: the network is untrained; it holds its initial weights.", file=out)
-    print(f"Wrote {target}: ONNX model (opset 17).", file=out)
+    print(f"Wrote {target}: {what}.", file=out)
     return EXIT_OK
 
 

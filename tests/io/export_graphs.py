@@ -161,3 +161,94 @@ def _shape(doc: Document, node: str) -> tuple[int, ...]:
     result = infer_shapes(doc)[node]
     assert result.ok, result.message
     return tuple(result.output_shape or ())
+
+
+CONV_BLOCKS: tuple[tuple[tuple[int, ...], list[tuple[str, dict[str, Any]]]], ...] = (
+    ((9, 8, 2), [("Conv2D", {"filters": 3, "kernel_size": 3, "padding": "same"})]),
+    (
+        (9, 8, 2),
+        [
+            (
+                "Conv2D",
+                {
+                    "filters": 4,
+                    "kernel_size": 2,
+                    "strides": 2,
+                    "padding": "same",
+                    "activation": "tanh",
+                },
+            )
+        ],
+    ),
+    (
+        (10, 9, 3),
+        [
+            (
+                "Conv2D",
+                {
+                    "filters": 2,
+                    "kernel_size": 3,
+                    "dilation_rate": 2,
+                    "activation": "elu",
+                    "use_bias": False,
+                },
+            )
+        ],
+    ),
+    (
+        (12, 3),
+        [
+            (
+                "Conv1D",
+                {
+                    "filters": 4,
+                    "kernel_size": 3,
+                    "strides": 2,
+                    "padding": "same",
+                    "activation": "gelu",
+                },
+            )
+        ],
+    ),
+    ((7, 8, 2), [("MaxPool2D", {"pool_size": 3, "strides": 2, "padding": "same"})]),
+    ((7, 8, 2), [("AvgPool2D", {"pool_size": 3, "strides": 2, "padding": "same"})]),
+    ((6, 6, 2), [("AvgPool2D", {"pool_size": 2})]),
+    ((5, 4, 3), [("GlobalAvgPool2D", {})]),
+    ((5, 4, 3), [("GlobalMaxPool2D", {})]),
+    ((3, 4, 2), [("UpSampling2D", {"size": 2})]),
+    (
+        (6, 6, 2),
+        [
+            ("Conv2D", {"filters": 3, "kernel_size": 3}),
+            ("BatchNorm", {}),
+            ("MaxPool2D", {"pool_size": 2}),
+        ],
+    ),
+)
+"""Per-sample input shapes and the convolution/pooling nodes after them."""
+
+
+def conv_network(index: int) -> RandomNetwork:
+    """Block ``index`` of ``CONV_BLOCKS`` between an Input and a Flatten-Dense head,
+    with random weights (running statistics included)."""
+    shape, block = CONV_BLOCKS[index]
+    m = _Maker(index)
+    cur = m.add("Input", {"shape": shape})
+    for type_name, params in block:
+        cur = m.add(type_name, params, cur)
+    if len(_shape(m.doc, cur)) > 1:
+        cur = m.add("Flatten", {}, cur)
+    last = m.add("Dense", {"units": 3, "activation": "linear"}, cur)
+    out = m.doc.add_node("Output", {"loss": "mse"}, pos=((m.col + 1) * 200.0, 0.0))
+    m.doc.connect(last, "out", out, "in")
+    session = TrainingSession(m.doc)
+    rng = m.rng
+    weights = {}
+    for key, w in session.model.get_weights().items():
+        value = rng.normal(0, 0.5, size=w.shape)
+        if key.endswith("running_var"):
+            value = rng.uniform(0.3, 2.0, size=w.shape)
+        weights[key] = value.astype(np.float32)
+    session.model.set_weights(weights)
+    x = rng.normal(0, 1.5, size=(5, *shape)).astype(np.float32)
+    return RandomNetwork(m.doc, session, x, m.used)

@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from export_graphs import LAYER_TYPES, random_network
+from export_graphs import CONV_BLOCKS, conv_network, random_network
 
 from nndesk.document.examples import EXAMPLES
 from nndesk.engine.activations import ACTIVATIONS
@@ -80,12 +80,27 @@ def test_random_graphs_export_and_run_like_predict(seed):
     check_same_as_predict(net.session, net.x, net.document)
 
 
-def test_random_suite_covers_every_layer_type_and_activation():
+@pytest.mark.parametrize("index", range(len(CONV_BLOCKS)))
+def test_convolutions_and_pools_export_and_run_like_predict(index):
+    net = conv_network(index)
+    check_same_as_predict(net.session, net.x, net.document)
+
+
+NOT_YET_EXPORTED = {"Conv2DTranspose", "Embedding", "SimpleRNN", "LSTM", "GRU"}
+"""Layer types with no ONNX form yet (docs/export.md says so): adding one's
+exporter must remove it here, and a test of it must join the suites."""
+
+
+def test_the_suites_cover_every_layer_type_with_an_exporter():
+    from nndesk.engine.layers import LAYER_TYPES
+
     used: set[str] = set()
     for seed in SEEDS:
         used |= random_network(seed).used
-    assert used == set(LAYER_TYPES)
-    assert set(LAYER_EXPORTERS) | {"Input"} == set(LAYER_TYPES)
+    for index in range(len(CONV_BLOCKS)):
+        used |= conv_network(index).used
+    assert used == set(LAYER_EXPORTERS) | {"Input"}
+    assert set(LAYER_TYPES) - used == NOT_YET_EXPORTED
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)

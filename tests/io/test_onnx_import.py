@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from export_graphs import random_network
+from export_graphs import CONV_BLOCKS, conv_network, random_network
 from onnx import TensorProto, helper
 
 from nndesk.api import Network
@@ -52,6 +52,14 @@ def test_export_then_import_is_the_identity_for_random_graphs(seed):
     assert project.document == net.document
     assert_same_weights(project.weights, net.session.model.get_weights())
     assert project.preprocessing == net.session.preprocessing
+
+
+@pytest.mark.parametrize("index", range(len(CONV_BLOCKS)))
+def test_export_then_import_is_the_identity_for_convolutions(index):
+    net = conv_network(index)
+    _, project = round_trip(net.session, net.document)
+    assert project.document == net.document
+    assert_same_weights(project.weights, net.session.model.get_weights())
 
 
 @pytest.mark.parametrize("seed", range(0, 40, 3))

@@ -10,14 +10,17 @@ from __future__ import annotations
 from .errors import ExportError, MissingDependencyError, ModelImportError
 from .onnx_export import LAYER_EXPORTERS, export_onnx, model_to_onnx
 from .onnx_import import OP_IMPORTERS, import_onnx, onnx_to_project
+from .torch_project import LAYER_WRITERS, export_pytorch
 
 __all__ = [
     "LAYER_EXPORTERS",
+    "LAYER_WRITERS",
     "OP_IMPORTERS",
     "ExportError",
     "MissingDependencyError",
     "ModelImportError",
     "export_onnx",
+    "export_pytorch",
     "import_onnx",
     "model_to_onnx",
     "onnx_to_project",

@@ -274,7 +274,103 @@ def _concatenate(g: OnnxGraph, layer: Any, inputs: list[str], out: str) -> None:
     g.op("Concat", inputs, out, layer.name, axis=axis)
 
 
+def _channels_first(g: OnnxGraph, x: str, rank: int, name: str) -> str:
+    """``(batch, *spatial, c)`` -> ``(batch, c, *spatial)``: ONNX's Conv and pools
+    are channels-first, nndesk is channels-last (weights keep nndesk's layout in
+    the file and are permuted here, so the math is the same)."""
+    perm = [0, rank - 1, *range(1, rank - 1)]
+    return g.op(
+        "Transpose",
+        [x],
+        f"{name}/channels_first",
+        f"{name}/to_channels_first",
+        perm=perm,
+    )
+
+
+def _channels_last(g: OnnxGraph, y: str, rank: int, out: str, name: str) -> str:
+    back = [0, *range(2, rank), 1]
+    return g.op("Transpose", [y], out, f"{name}/to_channels_last", perm=back)
+
+
+def _window_attrs(geo: Any) -> dict[str, Any]:
+    r, c = geo.rows, geo.cols
+    return {
+        "kernel_shape": [r.kernel, c.kernel],
+        "strides": [r.stride, c.stride],
+        "pads": [r.before, c.before, r.after, c.after],
+    }
+
+
+def _conv(g: OnnxGraph, layer: Any, inputs: list[str], out: str) -> None:
+    name = layer.name
+    one_d = layer.type_name == "Conv1D"
+    rank = 3 if one_d else 4
+    geo = layer._geometry(layer.input_shapes[0])
+    attrs = _window_attrs(geo)
+    attrs["dilations"] = [geo.rows.dilation, geo.cols.dilation]
+    kernel = layer.params["kernel"]
+    if one_d:  # (k, in, out) -> (out, in, k); the height axis of 1 is dropped
+        weight = kernel.transpose(2, 1, 0)
+        attrs = {k: v[1:] if k != "pads" else [v[1], v[3]] for k, v in attrs.items()}
+    else:  # (kh, kw, in, out) -> (out, in, kh, kw)
+        weight = kernel.transpose(3, 2, 0, 1)
+    args = [
+        _channels_first(g, inputs[0], rank, name),
+        g.const(f"{name}/kernel", np.ascontiguousarray(weight)),
+    ]
+    if layer.use_bias:
+        args.append(g.const(f"{name}/bias", layer.params["bias"]))
+    y = g.op("Conv", args, f"{name}/conv_out", name, **attrs)
+    act = layer.activation
+    linear_out = out if act == "linear" else f"{name}/linear"
+    _channels_last(g, y, rank, linear_out, name)
+    if act != "linear":
+        _activation(
+            g, act, _alpha(layer), linear_out, out, f"{name}/{act}", layer.dtype
+        )
+
+
+def _pool(op: str, **extra: Any) -> Exporter:
+    def export(g: OnnxGraph, layer: Any, inputs: list[str], out: str) -> None:
+        name = layer.name
+        attrs = _window_attrs(layer._geometry(layer.input_shapes[0]))
+        x = _channels_first(g, inputs[0], 4, name)
+        y = g.op(op, [x], f"{name}/pooled", name, **attrs, **extra)
+        _channels_last(g, y, 4, out, name)
+
+    return export
+
+
+def _global_pool(op: str) -> Exporter:
+    def export(g: OnnxGraph, layer: Any, inputs: list[str], out: str) -> None:
+        g.op(op, [inputs[0]], out, layer.name, axes=[1, 2], keepdims=0)
+
+    return export
+
+
+def _upsampling(g: OnnxGraph, layer: Any, inputs: list[str], out: str) -> None:
+    sh, sw = layer.size
+    scales = g.const(f"{layer.name}/scales", np.asarray([1, sh, sw, 1], np.float32))
+    g.op(
+        "Resize",
+        [inputs[0], "", scales],
+        out,
+        layer.name,
+        mode="nearest",
+        coordinate_transformation_mode="asymmetric",
+        nearest_mode="floor",
+    )
+
+
 LAYER_EXPORTERS: dict[str, Exporter] = {
+    "Conv2D": _conv,
+    "Conv1D": _conv,
+    "MaxPool2D": _pool("MaxPool"),
+    "AvgPool2D": _pool("AveragePool", count_include_pad=0),
+    "GlobalAvgPool2D": _global_pool("ReduceMean"),
+    "GlobalMaxPool2D": _global_pool("ReduceMax"),
+    "UpSampling2D": _upsampling,
     "Dense": _dense,
     "Activation": _activation_layer,
     "Dropout": _dropout,

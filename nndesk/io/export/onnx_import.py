@@ -36,6 +36,7 @@ from ...document.examples import STEP_X, STEP_Y
 from ...document.graph import Document
 from ...document.registry import REGISTRY, get_spec
 from ...document.shapes import infer_shapes
+from ...engine.activations import get_activation
 from ...engine.errors import NNDeskError
 from ..project_file import Project, expected_weight_shapes
 from ._onnx import PRODUCER, require_onnx
@@ -81,10 +82,11 @@ class _Reader:
         graph: Any,
         source: str,
         nndesk_made: bool,
-        ranks: Mapping[str, int],
+        shapes: Mapping[str, tuple[int | None, ...]],
     ) -> None:
         self.onnx = onnx
-        self.ranks = ranks
+        self.shapes = shapes
+        self.ranks = {k: len(v) for k, v in shapes.items()}
         self.source = source
         self.nndesk_made = nndesk_made
         self.nodes = list(graph.node)
@@ -116,6 +118,12 @@ class _Reader:
 
     def const(self, name: str) -> np.ndarray | None:
         return self.consts.get(name)
+
+    def nodes_input(self, node: Any) -> str:
+        """The data input of a node wrapped in Transposes: the first Transpose's."""
+        producer = {o: n for n in self.nodes for o in n.output}
+        transpose = producer.get(node.input[0])
+        return transpose.input[0] if transpose is not None else node.input[0]
 
     def sole_consumer(self, tensor: str) -> int | None:
         """The one node reading ``tensor`` (None if several, none, or an output)."""
@@ -402,16 +410,22 @@ def _batch_norm(r: _Reader, i: int, node: Any) -> None:
     _batch_norm_piece(r, node, r.source_of(node, node.input[0]), node.output[0])
 
 
+_WRAPPED = ("BatchNormalization", "Conv", "MaxPool", "AveragePool")
+
+
 def _transpose(r: _Reader, i: int, node: Any) -> None:
-    """Transpose, BatchNormalization, Transpose back: a channels-last BatchNorm."""
+    """Transpose to channels-first, one of ``_WRAPPED``, Transpose back: the form
+    nndesk writes its channels-last BatchNorm, convolutions and pools in."""
     perm = list(r.attrs(node).get("perm", []))
     rank = len(perm)
-    bn = r.follow(node.output[0], "BatchNormalization")
-    back = bn and r.follow(bn[1].output[0], "Transpose")
+    j = r.sole_consumer(node.output[0])
+    inner = r.nodes[j] if j is not None and j not in r.done else None
+    back = r.follow(inner.output[0], "Transpose") if inner is not None else None
     first = [0, rank - 1, *range(1, rank - 1)]
     last = [0, *range(2, rank), 1]
     if not (
-        bn
+        inner is not None
+        and inner.op_type in _WRAPPED
         and back
         and rank > 2
         and perm == first
@@ -419,8 +433,126 @@ def _transpose(r: _Reader, i: int, node: Any) -> None:
     ):
         _unsupported(r, i, node)
         return
-    r.done.update((bn[0], back[0]))
-    _batch_norm_piece(r, bn[1], r.source_of(node, node.input[0]), back[1].output[0])
+    assert j is not None
+    r.done.update((j, back[0]))
+    src = r.source_of(node, node.input[0])
+    output = back[1].output[0]
+    if inner.op_type == "BatchNormalization":
+        _batch_norm_piece(r, inner, src, output)
+    elif inner.op_type == "Conv":
+        _conv_piece(r, inner, src, output, rank)
+    else:
+        _pool_piece(r, inner, src, output)
+
+
+def _square(r: _Reader, node: Any, values: list[int], what: str) -> int:
+    if len(set(values)) != 1:
+        raise r.fail(node, f"has a {what} of {tuple(values)}; nndesk's are square")
+    return int(values[0])
+
+
+def _padding(r: _Reader, node: Any, a: dict[str, Any], in_shape: Any) -> str:
+    """'valid' or 'same' for the node's pads (nndesk's same: extra pad after)."""
+    pads = list(a.get("pads", []))
+    if a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID", b"NOTSET", b"VALID"):
+        raise r.fail(node, "pads automatically; nndesk reads explicit pads")
+    if not any(pads):
+        return "valid"
+    n = len(pads) // 2
+    kernel = list(a["kernel_shape"])
+    strides = list(a.get("strides", [1] * n))
+    dilations = list(a.get("dilations", [1] * n))
+    for axis in range(n):
+        size = in_shape[axis] if in_shape else None
+        if size is None:
+            raise r.fail(node, "pads an input of unknown size")
+        out = -(-size // strides[axis])
+        span = dilations[axis] * (kernel[axis] - 1) + 1
+        total = max((out - 1) * strides[axis] + span - size, 0)
+        if [pads[axis], pads[axis + n]] != [total // 2, total - total // 2]:
+            raise r.fail(
+                node,
+                f"pads {tuple(pads)}, which is neither 'valid' nor nndesk's 'same'",
+            )
+    return "same"
+
+
+def _spatial(r: _Reader, tensor: str) -> list[int] | None:
+    """The spatial sizes of a channels-last nndesk tensor feeding a wrapped node."""
+    shape = r.shapes.get(tensor)
+    return None if shape is None else list(shape[1:-1])
+
+
+def _conv_piece(r: _Reader, node: Any, src: int, output: str, rank: int) -> None:
+    a = r.attrs(node)
+    weight = r.const(node.input[1])
+    if weight is None:
+        raise r.fail(node, "computes its weights at run time")
+    if a.get("group", 1) != 1:
+        raise r.fail(node, "is a grouped convolution")
+    one_d = rank == 3
+    kernel = weight.transpose(2, 1, 0) if one_d else weight.transpose(2, 3, 1, 0)
+    n = rank - 2
+    size = _square(r, node, list(a["kernel_shape"]), "kernel")
+    params = {
+        "filters": int(weight.shape[0]),
+        "kernel_size": size,
+        "strides": _square(r, node, list(a.get("strides", [1] * n)), "stride"),
+        "dilation_rate": _square(
+            r, node, list(a.get("dilations", [1] * n)), "dilation"
+        ),
+        "padding": _padding(r, node, a, _spatial(r, r.nodes_input(node))),
+        "activation": "linear",
+        "use_bias": len(node.input) > 2 and bool(node.input[2]),
+    }
+    weights = {"kernel": np.ascontiguousarray(kernel)}
+    if params["use_bias"]:
+        weights["bias"] = r.const(node.input[2])
+    r.add(node, "Conv1D" if one_d else "Conv2D", params, [src], weights, output)
+
+
+def _pool_piece(r: _Reader, node: Any, src: int, output: str) -> None:
+    a = r.attrs(node)
+    if node.op_type == "AveragePool" and a.get("count_include_pad", 0):
+        raise r.fail(node, "counts the padding in its means; nndesk's pools do not")
+    size = _square(r, node, list(a["kernel_shape"]), "window")
+    stride = _square(r, node, list(a.get("strides", [1, 1])), "stride")
+    params = {
+        "pool_size": size,
+        "strides": None if stride == size else stride,
+        "padding": _padding(r, node, a, _spatial(r, r.nodes_input(node))),
+    }
+    layer = "MaxPool2D" if node.op_type == "MaxPool" else "AvgPool2D"
+    r.add(node, layer, params, [src], None, output)
+
+
+def _global_pool(r: _Reader, i: int, node: Any) -> None:
+    a = r.attrs(node)
+    axes = r.const(node.input[1]) if len(node.input) > 1 else a.get("axes")
+    if (
+        axes is None
+        or sorted(int(v) for v in np.ravel(axes)) != [1, 2]
+        or a.get("keepdims", 1)
+    ):
+        _unsupported(r, i, node)
+        return
+    layer = "GlobalAvgPool2D" if node.op_type == "ReduceMean" else "GlobalMaxPool2D"
+    r.add(node, layer, {}, [r.source_of(node, node.input[0])])
+
+
+def _resize(r: _Reader, i: int, node: Any) -> None:
+    a = r.attrs(node)
+    scales = r.const(node.input[2]) if len(node.input) > 2 else None
+    mode = a.get("mode", b"nearest")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if scales is None or mode != "nearest" or len(scales) != 4:
+        _unsupported(r, i, node)
+        return
+    sh, sw = float(scales[1]), float(scales[2])
+    if scales[0] != 1 or scales[3] != 1 or sh != int(sh) or sw != int(sw):
+        raise r.fail(node, "scales other than whole factors of height and width")
+    size = int(sh) if sh == sw else [int(sh), int(sw)]
+    r.add(node, "UpSampling2D", {"size": size}, [r.source_of(node, node.input[0])])
 
 
 def _flatten(r: _Reader, i: int, node: Any) -> None:
@@ -505,6 +637,9 @@ OP_IMPORTERS: dict[str, Importer] = {
     "Dropout": _dropout,
     "BatchNormalization": _batch_norm,
     "Transpose": _transpose,
+    "ReduceMean": _global_pool,
+    "ReduceMax": _global_pool,
+    "Resize": _resize,
     "Flatten": _flatten,
     "Reshape": _reshape,
     "Add": _add,
@@ -568,7 +703,7 @@ def onnx_to_project(proto: Any, source: str = "the model") -> Project:
     _check_header(proto, source)
     meta = {p.key: p.value for p in proto.metadata_props}
     nndesk_made = proto.producer_name == PRODUCER and META_DOCUMENT in meta
-    reader = _Reader(onnx, graph, source, nndesk_made, _ranks(onnx, proto))
+    reader = _Reader(onnx, graph, source, nndesk_made, _shapes(onnx, proto))
     input_name, input_shape = _graph_input(reader, graph)
     reader.pieces.append(
         Piece(
@@ -635,19 +770,21 @@ def _check_header(proto: Any, source: str) -> None:
             )
 
 
-def _ranks(onnx: Any, proto: Any) -> dict[str, int]:
-    """The rank of every tensor shape inference can tell."""
+def _shapes(onnx: Any, proto: Any) -> dict[str, tuple[int | None, ...]]:
+    """The shape of every tensor shape inference can tell (None: unknown size)."""
     try:
         inferred = onnx.shape_inference.infer_shapes(proto)
     except Exception:  # inference is a help, not a requirement
         return {}
-    ranks = {}
+    shapes = {}
     g = inferred.graph
     for vi in (*g.input, *g.value_info, *g.output):
         t = vi.type.tensor_type
         if t.HasField("shape"):
-            ranks[vi.name] = len(t.shape.dim)
-    return ranks
+            shapes[vi.name] = tuple(
+                d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim
+            )
+    return shapes
 
 
 def _graph_input(r: _Reader, graph: Any) -> tuple[str, tuple[int, ...]]:
@@ -687,7 +824,7 @@ def _fuse_activations(
         (src,) = p.inputs
         dense = pieces[src]
         if (
-            dense.layer_type == "Dense"
+            dense.layer_type in ("Dense", "Conv2D", "Conv1D")
             and dense.group == p.group
             and dense.params["activation"] == "linear"
             and readers[src] == [k]
@@ -771,9 +908,16 @@ def _node_args(
             isinstance(value, float)
             and isinstance(saved, (int, float))
             and math.isclose(saved, value, rel_tol=1e-5, abs_tol=1e-7)
-        ):
+        ) and not (key == "alpha" and saved is None and _default_alpha(piece, value)):
             merged[key] = value
     return spec.type_name, merged
+
+
+def _default_alpha(piece: Piece, value: float) -> bool:
+    """Whether ``value`` is the default alpha of the piece's activation (a saved
+    node that left alpha empty keeps it empty)."""
+    default = get_activation(str(piece.params.get("activation"))).default_alpha
+    return default is not None and math.isclose(default, value, rel_tol=1e-6)
 
 
 def _layout(pieces: list[Piece]) -> list[tuple[float, float]]:
