@@ -521,21 +521,21 @@ def test_csv_columns_get_their_importance_by_name(tmp_path):
     assert imp.gradient[1] > 3 * imp.gradient[0]
 
 
-def test_feature_maps_rows_hold_as_many_layers_as_fit(qtbot):
+def test_feature_maps_rows_give_the_maps_the_most_room(qtbot):
     from nndesk.ui.panels.plots.feature_maps import PLOT_WIDTH
 
     _, info, x, _, _ = image_setup()
-    panel = shown(qtbot, FeatureMapsPanel(), width=1000)
+    panel = shown(qtbot, FeatureMapsPanel(), width=1000, height=300)
     panel.set_structure(info, x)
     need = panel.plot_width
     widest = max(p.titleLabel.item.boundingRect().width() for p in panel.plots.values())
     assert need >= PLOT_WIDTH and need >= widest  # a title is never cut
-    panel.resize(3 * need + 10, 500)
-    qtbot.waitUntil(lambda: panel.per_row == 3)
-    panel.resize(2 * need + 10, 500)
-    qtbot.waitUntil(lambda: panel.per_row == 2)
     layout = panel.graphics.ci.layout
-    assert layout.itemAt(1, 0) is panel.plots["conv_3"]
-    panel.resize(need - 10, 500)
-    qtbot.waitUntil(lambda: panel.per_row == 1)
+    assert panel.per_row == 3  # wide and low: one row
+    panel.resize(2 * need + 10, 900)
+    qtbot.waitUntil(lambda: panel.per_row == 1)  # narrow and tall: a column
     assert layout.itemAt(2, 0) is panel.plots["conv_3"]
+    panel.resize(3 * need + 10, 300)
+    qtbot.waitUntil(lambda: panel.per_row == 3)
+    panel.resize(int(1.5 * need), 250)  # low, but two in a row would cut titles
+    qtbot.waitUntil(lambda: panel.per_row == 1)

@@ -36,6 +36,8 @@ SCOPE_LABELS = {
     "layer": "Per layer",
     "network": "Whole network",
 }
+TITLE_PX = 24
+"""Height of a layer plot's title."""
 PLOT_WIDTH = 150
 """The fewest pixels a layer's plot takes in a row; more when its title
 ("maxpool_1 · 13×13×32") is wider. A narrower dock puts fewer layers in a row
@@ -123,6 +125,7 @@ class FeatureMapsPanel(PlotPanel):
                 row=k,
                 col=0,
                 title=f"{column.name} · {h}×{w}×{c}",
+                size="9pt",
             )
             plot.setMenuEnabled(False)
             plot.hideButtons()
@@ -140,11 +143,23 @@ class FeatureMapsPanel(PlotPanel):
         self._arrange()
         self._apply_palette()
 
-    def _arrange(self, width: int | None = None) -> None:
-        """Lay the layers' plots out in rows of as many as the width holds."""
+    def _arrange(self, width: int | None = None, height: int | None = None) -> None:
+        """Lay the layers' plots out in the rows that give their maps the most room
+        (a row no narrower per plot than its title)."""
+        n = len(self.plots)
+        if not n:
+            return
         width = self.width() if width is None else width
-        per_row = max(1, min(len(self.plots), width // self.plot_width))
-        if per_row == self.per_row or not self.plots:
+        height = self.height() if height is None else height
+        # The room for plots: below the picker and the controls, above the caption.
+        room = max(1, height - (self.height() - self.graphics.height()))
+
+        def side(k: int) -> float:  # the edge of a map grid with k plots a row
+            return min(width / k, room / -(-n // k) - TITLE_PX)
+
+        fitting = [k for k in range(1, n + 1) if width / k >= self.plot_width] or [1]
+        per_row = max(fitting, key=side)
+        if per_row == self.per_row:
             return
         self.per_row = per_row
         layout = self.graphics.ci
@@ -155,7 +170,7 @@ class FeatureMapsPanel(PlotPanel):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
-        self._arrange(event.size().width())
+        self._arrange(event.size().width(), event.size().height())
 
     def set_samples(self, x: np.ndarray | None) -> None:
         """The training inputs the picker offers."""
