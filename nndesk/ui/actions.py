@@ -56,6 +56,12 @@ class Actions(QObject):
             None,
             "Export the network with its weights as an ONNX model",
         )
+        self.export_pytorch = self._make(
+            "&PyTorch Project…",
+            None,
+            None,
+            "Export model.py, the weights and a train.py that runs under torchrun",
+        )
         self.close = self._make("&Close", StandardKey.Close, None, "Close this network")
         self.quit = self._make("&Quit", StandardKey.Quit, None, "Quit nndesk")
         if not self._bindings[self.quit]:

@@ -16,7 +16,7 @@ from typing import Protocol
 from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
 
 from nndesk.engine.errors import NNDeskError
-from nndesk.io.export import export_onnx
+from nndesk.io.export import export_onnx, export_pytorch
 from nndesk.io.project_file import Project
 from nndesk.training.session import TrainingSession
 
@@ -48,12 +48,9 @@ class ExportHost(Protocol):
 
 
 def _ask_path(parent: QWidget, title: str, start: str, kind: str) -> Path | None:
-    if kind == "onnx":
-        chosen, _ = QFileDialog.getSaveFileName(parent, title, start, ONNX_FILTER)
-    else:
-        chosen = QFileDialog.getExistingDirectory(
-            parent, title, str(Path(start).parent)
-        )
+    # A PyTorch project is a new folder: asked for by name, like a file.
+    filters = ONNX_FILTER if kind == "onnx" else "Folders (*)"
+    chosen, _ = QFileDialog.getSaveFileName(parent, title, start, filters)
     return Path(chosen) if chosen else None
 
 
@@ -67,7 +64,7 @@ def export_network(
     path: str | Path | None = None,
     ask: Callable[[QWidget, str, str, str], Path | None] | None = None,
 ) -> bool:
-    """Export the window's network as ``fmt`` (``"onnx"``) to ``path``.
+    """Export the window's network as ``fmt`` (``"onnx"`` or ``"pytorch"``).
 
     Asks for the path when it is None. Errors (a network that does not compile,
     a layer without an ONNX form, a folder that is missing) are shown as one
@@ -79,26 +76,40 @@ def export_network(
         Whether the file was written.
     """
     base = window.export_base_dir()
+    onnx = fmt == "onnx"
     if path is None:
-        start = str((base or Path.home()) / f"{window.export_stem()}.onnx")
-        chosen = (ask or _ask_path)(window, "Export as ONNX", start, fmt)  # type: ignore[arg-type]
+        name = f"{window.export_stem()}{'.onnx' if onnx else '-pytorch'}"
+        title = "Export as ONNX" if onnx else "Export as PyTorch project"
+        chosen = (ask or _ask_path)(
+            window, title, str((base or Path.home()) / name), fmt
+        )  # type: ignore[arg-type]
         if chosen is None:
             return False
         path = chosen
-    target = _with_onnx_suffix(Path(path))
+    target = _with_onnx_suffix(Path(path)) if onnx else Path(path)
     try:
         project = window.current_project()
         session = TrainingSession.from_project(project, base_dir=base)
-        export_onnx(
-            session.model,
-            target,
-            preprocessing=session.preprocessing,
-            document=session.snapshot,
-        )
+        if onnx:
+            export_onnx(
+                session.model,
+                target,
+                preprocessing=session.preprocessing,
+                document=session.snapshot,
+            )
+        else:
+            export_pytorch(
+                session.model,
+                session.snapshot,
+                target,
+                save_network=session.save,
+                title=f"{window.export_stem()}.nndesk",
+            )
     except NNDeskError as exc:
         window.show_error(str(exc))
         return False
+    what = "ONNX" if onnx else "a PyTorch project"
     note = "" if session.trained else " (untrained: the initial weights)"
-    window.statusBar().showMessage(f"Exported {target.name} as ONNX{note}.", 8000)
+    window.statusBar().showMessage(f"Exported {target.name} as {what}{note}.", 8000)
     log.info("Exported %s", target)
     return True

@@ -318,7 +318,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([a.save, a.save_as])
         self.export_menu = file_menu.addMenu("&Export")
-        self.export_menu.addAction(a.export_onnx)
+        self.export_menu.addActions([a.export_onnx, a.export_pytorch])
         file_menu.addSeparator()
         file_menu.addActions([a.close, a.quit])
 
@@ -398,6 +398,7 @@ class MainWindow(QMainWindow):
         a.save.triggered.connect(self.save)
         a.save_as.triggered.connect(lambda: self.save_as())
         a.export_onnx.triggered.connect(lambda: self.export_as("onnx"))
+        a.export_pytorch.triggered.connect(lambda: self.export_as("pytorch"))
         a.close.triggered.connect(self.close_document)
         a.quit.triggered.connect(self.close)
         a.clear_recent.triggered.connect(self.settings.clear_recent_files)
@@ -603,7 +604,8 @@ class MainWindow(QMainWindow):
         return self._path.stem if self._path is not None else "network"
 
     def export_as(self, fmt: str, path: str | Path | None = None) -> bool:
-        """File > Export > ONNX… (asks for a path when ``path`` is None)."""
+        """File > Export > ONNX… or PyTorch Project… (``fmt`` "onnx" or "pytorch";
+        asks for a path when ``path`` is None)."""
         if self._doc is None:
             return False
         return export_network(self, fmt, path)

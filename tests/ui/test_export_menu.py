@@ -22,7 +22,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "io" / "data" / "onnx"
 
 def export_action(window: MainWindow):
     titles = [a.text() for a in window.export_menu.actions()]
-    assert titles == ["&ONNX…"]
+    assert titles == ["&ONNX…", "&PyTorch Project…"]
     return window.export_menu.actions()[0]
 
 
@@ -101,3 +101,22 @@ def test_open_of_an_unreadable_onnx_model_is_one_sentence(main_window, tmp_path)
         "Cannot import bad.onnx: it is not an ONNX model (DecodeError)."
     ]
     assert main_window.document is before
+
+
+def test_export_menu_writes_a_pytorch_project(main_window, tmp_path, monkeypatch):
+    monkeypatch.setattr(exchange, "_ask_path", lambda *args: tmp_path / "spiral-pt")
+    main_window.export_menu.actions()[1].trigger()
+    assert main_window.errors == []
+    folder = tmp_path / "spiral-pt"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md",
+        "model.py",
+        "network.nndesk",
+        "train.py",
+        "weights.npz",
+    ]
+    assert "as a PyTorch project" in main_window.statusBar().currentMessage()
+    weights = np.load(folder / "weights.npz", allow_pickle=False)
+    current = TrainingSession.from_project(main_window.current_project())
+    for key, value in current.model.get_weights().items():
+        assert weights[key].tobytes() == value.tobytes()
