@@ -156,6 +156,48 @@ def fashion_mnist_mlp(data_path: str = "fashion-mnist") -> Document:
     return doc
 
 
+def fashion_mnist_cnn(data_path: str = "fashion-mnist") -> Document:
+    """Fashion-MNIST CNN: Conv 32 3x3, MaxPool 2x2, Conv 64 3x3, MaxPool 2x2,
+    Flatten, Dense 128 relu, Dense 10 softmax, sparse CE; Adam, batch 64.
+
+    The Input is ``(28, 28, 1)``: the IDX images ``(28, 28)`` get their channel
+    axis when they reach it.
+
+    Parameters
+    ----------
+    data_path : str
+        The IDX folder holding the four Fashion-MNIST files, absolute or relative
+        to the project file.
+    """
+    doc = Document(
+        {
+            "dataset": data_path,
+            "optimizer": "adam",
+            "learning_rate": 0.001,
+            "batch_size": 64,
+            "epochs": 3,
+            "metrics": ("accuracy",),
+            "validation_split": 0.1,
+            "scaling": "standard",
+        }
+    )
+    _chain(
+        doc,
+        [
+            ("Input", {"shape": (28, 28, 1)}),
+            ("Conv2D", {"filters": 32, "kernel_size": 3, "activation": "relu"}),
+            ("MaxPool2D", {"pool_size": 2}),
+            ("Conv2D", {"filters": 64, "kernel_size": 3, "activation": "relu"}),
+            ("MaxPool2D", {"pool_size": 2}),
+            ("Flatten", {}),
+            ("Dense", {"units": 128, "activation": "relu"}),
+            ("Dense", {"units": 10, "activation": "softmax"}),
+            ("Output", {"loss": "sparse_categorical_crossentropy"}),
+        ],
+    )
+    return doc
+
+
 def residual_classifier() -> Document:
     """Two moons with a skip connection: the second hidden layer's output is added to
     the first's (Add) before the sigmoid output."""
@@ -220,6 +262,13 @@ EXAMPLES: Mapping[str, Example] = MappingProxyType(
                 "Fashion-MNIST MLP",
                 "784-256-128-10 on 28x28 clothing images (needs the IDX files).",
                 fashion_mnist_mlp,
+            ),
+            Example(
+                "fashion_mnist_cnn",
+                "Fashion-MNIST CNN",
+                "Two convolution and pooling stages, then 128-10, on the 28x28 "
+                "clothing images (needs the IDX files).",
+                fashion_mnist_cnn,
             ),
             Example(
                 "residual",

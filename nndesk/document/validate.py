@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ..engine import losses, optimizers
-from ..engine.errors import ConfigError
+from ..engine.data import sample_fits_input
+from ..engine.errors import ConfigError, NNDeskError
 from ..engine.layers.base import format_shape
 from .settings import default_metrics, optimizer_arguments
-from .shapes import ShapeReport, final_activation, infer_shapes
+from .shapes import NodeShape, ShapeReport, final_activation, infer_shapes
 from .text import counted
 from .view import GraphView
 
@@ -99,7 +100,9 @@ def validate(
     problems = [Problem(None, m) for m in report.graph_messages]
     problems += _structure_problems(view)
     problems += [
-        Problem(r.node_id, r.message or "") for r in report if r.status == "error"
+        Problem(r.node_id, _channel_fix(view, r) or r.message or "")
+        for r in report
+        if r.status == "error"
     ]
     problems += _unused_problems(view)
     problems += _settings_problems(view)
@@ -218,6 +221,45 @@ def _metric_problems(view: GraphView) -> list[Problem]:
     ]
 
 
+def _channel_fix(view: GraphView, result: NodeShape) -> str | None:
+    """The fix for a layer fed straight by an Input that lacks its last axis (an
+    ``Input((28, 28))`` wired into a Conv2D): the Input shape with an axis of 1
+    added, when the layer accepts that; None otherwise."""
+    preds = view.predecessors(result.node_id)
+    if len(preds) != 1 or len(result.input_shapes) != 1:
+        return None
+    source, node = view.node(preds[0]), view.node(result.node_id)
+    if source.spec.category != "Input":
+        return None
+    shape = tuple(int(d) for d in source.params["shape"])
+    wanted = (*shape, 1)
+    try:
+        layer = node.spec.build_layer(node.params, node.id)
+        if layer is None:
+            return None
+        layer.output_shape([wanted])
+    except NNDeskError:
+        return None
+    return (
+        f"{node.title} needs one more axis than {source.title} gives "
+        f"{format_shape(shape)}: set the Input shape to {format_shape(wanted)} "
+        f"(samples of {format_shape(shape)}, such as grey-scale images, get that "
+        "axis of 1 added automatically)."
+    )
+
+
+def input_note(input_shape: tuple[int, ...], data_shape: tuple[int, ...]) -> str | None:
+    """What the inspector says of an Input of ``input_shape`` fed samples of
+    ``data_shape`` that fit it only once an axis of 1 is added, else None."""
+    shape, data = tuple(input_shape), tuple(data_shape)
+    if shape == data or not sample_fits_input(data, shape):
+        return None
+    return (
+        f"The dataset's samples are {format_shape(data)}: they reach this Input "
+        f"with an axis of 1 added, as {format_shape(shape)}."
+    )
+
+
 def _dataset_problems(
     view: GraphView, data: DatasetInfo, report: ShapeReport
 ) -> list[Problem]:
@@ -225,7 +267,7 @@ def _dataset_problems(
     want = tuple(int(d) for d in data.input_shape)
     for node in view.nodes_of_type("Input"):
         shape = tuple(node.params["shape"])
-        if shape != want:
+        if not sample_fits_input(want, shape):
             problems.append(
                 Problem(
                     node.id,

@@ -58,10 +58,22 @@ def _numeric(a: Any, what: str) -> np.ndarray:
     return arr
 
 
+def sample_fits_input(sample: Sequence[int], input_shape: Sequence[int]) -> bool:
+    """Whether samples of shape ``sample`` feed an Input of ``input_shape``: the
+    same shape, or that shape without its last axis when that axis is 1 (a
+    ``(28, 28)`` image for ``(28, 28, 1)``, a number for ``(1,)``)."""
+    sample, input_shape = tuple(sample), tuple(input_shape)
+    return sample == input_shape or (
+        input_shape[-1:] == (1,) and sample == input_shape[:-1]
+    )
+
+
 def prepare_inputs(model: Model, x: Any, what: str = "x") -> list[np.ndarray]:
     """Model inputs as contiguous arrays of the model dtype, shapes checked.
 
-    A 1-D array is accepted for an input of shape ``(1,)``.
+    An array whose samples lack the Input's last axis of size 1 gets it
+    (``sample_fits_input``): ``(n, 28, 28)`` images feed ``(28, 28, 1)``, a 1-D
+    array an input of shape ``(1,)``.
 
     Raises
     ------
@@ -86,8 +98,8 @@ def prepare_inputs(model: Model, x: Any, what: str = "x") -> list[np.ndarray]:
     for name, shape, item in zip(names, model.input_shapes, items, strict=True):
         label = what if len(names) == 1 else f"{what} for input '{name}'"
         arr = _numeric(item, label)
-        if arr.ndim == 1 and shape == (1,):
-            arr = arr.reshape(-1, 1)
+        if arr.ndim >= 1 and sample_fits_input(arr.shape[1:], shape):
+            arr = arr.reshape(len(arr), *shape)  # a view: adds a missing axis of 1
         if arr.ndim == 0 or arr.shape[1:] != shape:
             raise ShapeError(
                 f"Input '{name}' expects samples of shape {shape}, i.e. an array of "

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..document.graph import GraphView
 from ..document.painted import PaintedPoints
+from ..engine.data import sample_fits_input
 from ..engine.memory import check_fits
 from ..io.datasets import Dataset, Scaler, Splits, load_dataset
 from ..io.errors import DatasetError
@@ -51,7 +52,8 @@ class PreparedData:
     Attributes
     ----------
     x_train : np.ndarray
-        ``(n_train, *input_shape)`` float32, scaled.
+        ``(n_train, *input_shape)`` float32, scaled, shaped as the network's Input
+        (``(n, 28, 28)`` images gain its channel axis of 1).
     y_train : np.ndarray
         Targets encoded for the loss (int64 ``(n,)`` or float32 ``(n, k)``).
     x_val, y_val : np.ndarray or None
@@ -168,7 +170,8 @@ def input_shape_update(
     """
     want = tuple(int(d) for d in dataset.input_shape)
     for node in view.nodes_of_type("Input"):
-        if tuple(node.params["shape"]) != want:
+        # (28, 28) images fit an Input of (28, 28, 1) as they are
+        if not sample_fits_input(want, node.params["shape"]):
             return node.id, want
     return None
 
@@ -301,6 +304,8 @@ def prepare_data(
         else:
             scaler.transform(x, out=x)
     x = np.asarray(x, dtype=np.float32)
+    # As the model sees them: (n, 28, 28) images get the Input's channel axis.
+    x = x.reshape(len(x), *net.model.input_shapes[0])
     has_val = n_train < len(x)
     return PreparedData(
         x[:n_train] if has_val else x,

@@ -721,6 +721,8 @@ class MainWindow(QMainWindow):
         text, tooltip = self.window_dataset.describe()
         self.dataset_label.setText(text)
         self.dataset_label.setToolTip(tooltip)
+        data = self.window_dataset.dataset
+        self.inspector.set_data_shape(None if data is None else data.input_shape)
 
     # -- errors and messages ------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from nndesk.document.graph import Document
 from nndesk.document.painted import PaintedPoints
 from nndesk.document.text import counted
 from nndesk.document.validate import Problem
+from nndesk.engine.data import sample_fits_input
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
 from nndesk.io.datasets.painted import is_painted_spec
@@ -376,8 +377,11 @@ class WindowDataset(QObject):
     def _inputs_to_reshape(self, shape: tuple[int, ...] | None) -> list[str]:
         if shape is None or self._doc is None:
             return []
+        # An Input of (28, 28, 1) keeps its channel axis for (28, 28) images.
         return [
-            n.id for n in self._doc.nodes_of_type("Input") if n.params["shape"] != shape
+            n.id
+            for n in self._doc.nodes_of_type("Input")
+            if not sample_fits_input(shape, n.params["shape"])
         ]
 
     def _follow_input_shape(self, macro: MacroCommand, shape: tuple[int, ...]) -> None:

@@ -8,7 +8,7 @@ import pytest
 from nndesk.document import CATEGORIES, Document, get_spec, infer_shapes
 from nndesk.document.errors import ParamError
 from nndesk.document.registry import specs_in
-from nndesk.document.validate import validate
+from nndesk.document.validate import input_note, validate
 
 
 def chain(shape: tuple[int, ...], *nodes: tuple[str, dict]) -> tuple[Document, list]:
@@ -137,3 +137,62 @@ def test_same_padding_and_strides_and_transpose_shapes() -> None:
 def test_canvas_text_names_filters_and_kernel() -> None:
     text = get_spec("Conv2D").key_param_text({"filters": 64, "kernel_size": 5})
     assert "64" in text and "5" in text and "relu" in text
+
+
+# --- grey-scale images and the channel axis ---------------------------------------------
+
+
+class Images:
+    """What validate knows of an IDX dataset of (28, 28) images in 10 classes."""
+
+    input_shape = (28, 28)
+    task = "classification"
+    n_classes = 10
+
+
+def cnn(input_shape: tuple[int, ...]) -> tuple[Document, list]:
+    doc, ids = chain(
+        input_shape,
+        ("Conv2D", {"filters": 4}),
+        ("Flatten", {}),
+        ("Dense", {"units": 10, "activation": "softmax"}),
+        ("Output", {"loss": "sparse_categorical_crossentropy"}),
+    )
+    doc.set_setting("dataset", "fashion-mnist")
+    return doc, ids
+
+
+def test_an_input_without_channels_gets_a_problem_proposing_the_fix() -> None:
+    doc, (inp, conv, *_) = cnn((28, 28))
+    problems = validate(doc, Images())
+    assert [p.node_id for p in problems] == [conv]
+    message = problems[0].message
+    assert "set the Input shape to (28, 28, 1)" in message
+    assert f"Conv2D '{conv}'" in message and f"Input '{inp}'" in message
+    # the fix works, and the (28, 28) images fit the new Input as they are
+    doc.set_param(inp, "shape", (28, 28, 1))
+    assert validate(doc, Images()) == []
+
+
+def test_the_fix_is_only_proposed_when_it_works() -> None:
+    doc, (_, conv, *_) = cnn((2, 2))  # too small for a 3x3 kernel even with channels
+    (problem,) = [p for p in validate(doc) if p.node_id == conv]
+    assert "set the Input shape" not in problem.message
+    doc, (_, conv, *_) = cnn((784,))  # flat pixels: a channel axis does not help
+    (problem,) = [p for p in validate(doc) if p.node_id == conv]
+    assert "Reshape" in problem.message
+
+
+def test_images_fit_an_input_with_one_channel_but_not_two() -> None:
+    doc, (inp, *_) = cnn((28, 28, 2))
+    (problem,) = validate(doc, Images())
+    assert problem.node_id == inp
+    assert "set the Input shape to (28, 28)" in problem.message
+
+
+def test_the_inspector_note_of_an_input_given_images() -> None:
+    note = input_note((28, 28, 1), (28, 28))
+    assert note is not None
+    assert "(28, 28)" in note and "(28, 28, 1)" in note
+    assert input_note((28, 28), (28, 28)) is None
+    assert input_note((28, 28, 3), (28, 28)) is None

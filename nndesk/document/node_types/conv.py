@@ -104,7 +104,6 @@ NODE_TYPES: list[NodeSpec] = [
         "channel per filter, plus a bias, through the activation. " + _IMAGE,
         _conv_params(2),
         key_params=("filters", "kernel_size", "activation"),
-        title="Conv 2D",
         id_prefix="conv2d",
     ),
     layer_spec(
@@ -114,7 +113,6 @@ NODE_TYPES: list[NodeSpec] = [
         "patch, so stride 2 doubles height and width (decoders, generators). " + _IMAGE,
         _conv_params(2),
         key_params=("filters", "kernel_size", "activation"),
-        title="Conv 2D Transpose",
         id_prefix="conv2d_transpose",
     ),
     layer_spec(
@@ -124,7 +122,6 @@ NODE_TYPES: list[NodeSpec] = [
         "outputs one channel per filter. Needs (steps, channels) inputs.",
         _conv_params(1),
         key_params=("filters", "kernel_size", "activation"),
-        title="Conv 1D",
         id_prefix="conv1d",
     ),
     layer_spec(
@@ -134,7 +131,6 @@ NODE_TYPES: list[NodeSpec] = [
         "height and width. " + _IMAGE,
         _pool_params(),
         key_params=("pool_size",),
-        title="Max Pool 2D",
         id_prefix="maxpool",
     ),
     layer_spec(
@@ -144,7 +140,6 @@ NODE_TYPES: list[NodeSpec] = [
         + _IMAGE,
         _pool_params(),
         key_params=("pool_size",),
-        title="Avg Pool 2D",
         id_prefix="avgpool",
     ),
     layer_spec(
@@ -152,7 +147,6 @@ NODE_TYPES: list[NodeSpec] = [
         "Pooling",
         "Averages each channel over the whole image: (height, width, channels) "
         "becomes (channels,), ready for a Dense layer without Flatten.",
-        title="Global Avg Pool",
         id_prefix="global_avgpool",
     ),
     layer_spec(
@@ -160,7 +154,6 @@ NODE_TYPES: list[NodeSpec] = [
         "Pooling",
         "Keeps the largest value of each channel over the whole image: (height, "
         "width, channels) becomes (channels,).",
-        title="Global Max Pool",
         id_prefix="global_maxpool",
     ),
     layer_spec(
@@ -170,7 +163,6 @@ NODE_TYPES: list[NodeSpec] = [
         "neighbour): 2 doubles the image. " + _IMAGE,
         (_size("size", 2, 16, "How many times each pixel is repeated per axis."),),
         key_params=("size",),
-        title="Up Sampling 2D",
         id_prefix="upsampling",
     ),
 ]

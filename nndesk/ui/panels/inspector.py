@@ -33,6 +33,7 @@ from nndesk.document.settings import (
     optimizer_default,
     optimizer_options,
 )
+from nndesk.document.validate import input_note
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import GENERATORS, parse_spec
 
@@ -352,6 +353,7 @@ class InspectorPanel(QWidget):
         self.setObjectName("inspector_panel")
         self._doc: Document | None = None
         self._node_id: str | None = None
+        self._data_shape: tuple[int, ...] | None = None
         self.fields: dict[str, ParamField] = {}
         self.label_edit: QLineEdit | None = None
         self.title = QLabel(self)
@@ -515,7 +517,7 @@ class InspectorPanel(QWidget):
         self._clear_form()
         self._node_id = node_id
         self.title.setText(f"{spec.title} — {node_id}")
-        self.description.setText(spec.description)
+        self._show_description()
         self.label_edit = QLineEdit(self._form_host)
         self.label_edit.setObjectName("field_label")
         self.label_edit.setPlaceholderText(node_id)
@@ -532,6 +534,23 @@ class InspectorPanel(QWidget):
             if spec.params
             else "This node has no parameters."
         )
+
+    def set_data_shape(self, shape: tuple[int, ...] | None) -> None:
+        """The dataset's sample shape (None: no dataset), for the note of an Input
+        that its samples reach with an axis of 1 added (``(28, 28)`` images and
+        an Input of ``(28, 28, 1)``)."""
+        self._data_shape = None if shape is None else tuple(shape)
+        if self._node_id is not None and self._doc is not None:
+            self._show_description()
+
+    def _show_description(self) -> None:
+        assert self._doc is not None and self._node_id is not None
+        node = self._doc.node(self._node_id)
+        note = None
+        if self._data_shape is not None and node.spec.category == "Input":
+            note = input_note(node.params["shape"], self._data_shape)
+        text = node.spec.description
+        self.description.setText(text if note is None else f"{text}\n\n{note}")
 
     def _show_settings(self) -> None:
         assert self._doc is not None
@@ -670,6 +689,7 @@ class InspectorPanel(QWidget):
     def _on_param_changed(self, event: ev.ParamChanged) -> None:
         if event.node_id == self._node_id and event.name in self.fields:
             self.fields[event.name].show(event.new)
+            self._show_description()
         elif (
             self._node_id is None
             and event.name == LOSS_PARAM
