@@ -1,10 +1,9 @@
 """ONNX export of SimpleRNN, LSTM, GRU and Embedding, run with onnxruntime.
 
-The exporters live in ``nndesk/io/export/onnx_recurrent.py``; until
-``onnx_export.LAYER_EXPORTERS`` merges its ``EXPORTERS`` (issue 14), the tests
-merge them for the call. Each model's ONNX output must equal the engine's
-``predict``: a wrong gate order (ONNX LSTM i, o, f, c; GRU z, r, h) or GRU's
-``linear_before_reset`` would not.
+The exporters live in ``nndesk/io/export/onnx_layers_recurrent.py``, merged into
+``onnx_export.LAYER_EXPORTERS`` like every ``onnx_layers_*`` module. Each model's
+ONNX output must equal the engine's ``predict``: a wrong gate order (ONNX LSTM
+i, o, f, c; GRU z, r, h) or GRU's ``linear_before_reset`` would not.
 """
 
 from __future__ import annotations
@@ -17,14 +16,12 @@ import pytest
 from nndesk.engine.layers import GRU, LSTM, Dense, Embedding, Input, SimpleRNN
 from nndesk.engine.model import Model
 from nndesk.io.export import onnx_export
-from nndesk.io.export.onnx_recurrent import EXPORTERS, gate_order
+from nndesk.io.export.onnx_layers_recurrent import EXPORTERS, gate_order
 
 
-@pytest.fixture(autouse=True)
-def _with_recurrent_exporters(monkeypatch):
-    monkeypatch.setattr(
-        onnx_export, "LAYER_EXPORTERS", {**onnx_export.LAYER_EXPORTERS, **EXPORTERS}
-    )
+def test_the_family_exporters_are_merged():
+    for type_name, fn in EXPORTERS.items():
+        assert onnx_export.LAYER_EXPORTERS[type_name] is fn
 
 
 def run(model: Model, x: np.ndarray) -> np.ndarray:
@@ -83,6 +80,16 @@ def test_without_biases():
     model = randomized(Model(x, GRU(3, use_bias=False, name="g")(x), seed=0), 3)
     data = np.random.default_rng(4).normal(size=(2, 4, 2)).astype(np.float32)
     np.testing.assert_allclose(run(model, data), model.predict(data), atol=1e-5)
+
+
+def test_dense_on_sequences_exports_like_predict():
+    """A per-step Dense (MatMul + Add: ONNX's Gemm takes 2-D inputs only)."""
+    x = Input((6,), dtype="int", name="ids")
+    h = LSTM(4, return_sequences=True, name="l")(Embedding(7, 3, name="emb")(x))
+    h = Dense(5, activation="softmax", name="tag")(h)
+    model = randomized(Model(x, Dense(2, use_bias=False, name="o")(h), seed=0), 7)
+    ids = np.random.default_rng(8).integers(0, 7, size=(3, 6)).astype(np.float32)
+    np.testing.assert_allclose(run(model, ids), model.predict(ids), atol=1e-5)
 
 
 def test_token_model_exports_like_predict():

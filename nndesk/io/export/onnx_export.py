@@ -22,9 +22,11 @@ scaler's exact statistics, initializer choices) goes into the model's
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import math
+import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -186,9 +188,14 @@ def _dense(g: OnnxGraph, layer: Any, inputs: list[str], out: str) -> None:
     act = layer.activation
     linear_out = out if act == "linear" else f"{name}/linear"
     kernel = g.const(f"{name}/kernel", layer.params["kernel"])
-    if layer.use_bias:
+    sequence = len(layer.input_shapes[0]) > 1  # (time, features): Gemm is 2-D only
+    if layer.use_bias and not sequence:
         bias = g.const(f"{name}/bias", layer.params["bias"])
         g.op("Gemm", [inputs[0], kernel, bias], linear_out, name)
+    elif layer.use_bias:
+        bias = g.const(f"{name}/bias", layer.params["bias"])
+        product = g.op("MatMul", [inputs[0], kernel], f"{name}/product", name)
+        g.op("Add", [product, bias], linear_out, f"{name}/bias_add")
     else:
         g.op("MatMul", [inputs[0], kernel], linear_out, name)
     if act != "linear":
@@ -381,7 +388,24 @@ LAYER_EXPORTERS: dict[str, Exporter] = {
     "Concatenate": _concatenate,
 }
 """Engine ``type_name`` -> the function writing that layer's ONNX nodes (Input is the
-graph input and needs none)."""
+graph input and needs none). A family of layers brings its own in a module
+``onnx_layers_<family>.py`` of this package defining ``EXPORTERS`` (merged here),
+so it needs no edit of this file."""
+
+
+def _family_exporters() -> dict[str, Exporter]:
+    """The ``EXPORTERS`` of every ``onnx_layers_*`` module of this package (they
+    must not import this module: they receive the graph object)."""
+    found: dict[str, Exporter] = {}
+    package = __name__.rpartition(".")[0]
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)])):
+        if info.name.startswith("onnx_layers_"):
+            module = importlib.import_module(f"{package}.{info.name}")
+            found.update(module.EXPORTERS)
+    return found
+
+
+LAYER_EXPORTERS.update(_family_exporters())
 
 
 # --- the whole model -------------------------------------------------------------------

@@ -11,7 +11,8 @@ torch and nndesk), and the output is brought back to nndesk's batch-first
 ``(batch, dirs*u)``. Embedding is a Gather on the ids cast to int64.
 
 ``EXPORTERS`` maps engine type names to the export functions; ``onnx_export``
-merges it into its ``LAYER_EXPORTERS``.
+merges it into its ``LAYER_EXPORTERS`` (as every ``onnx_layers_*`` module's), so
+this module must not import ``onnx_export``.
 """
 
 from __future__ import annotations
