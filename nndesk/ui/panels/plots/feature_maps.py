@@ -87,6 +87,7 @@ class FeatureMapsPanel(PlotPanel):
         self.images: dict[str, pg.ImageItem] = {}
         self.per_row = 0
         self.plot_width = PLOT_WIDTH
+        self._full_titles: dict[str, tuple[str, float]] = {}
         self._lut = heat_lut()
         self.set_structure(None)
 
@@ -138,8 +139,17 @@ class FeatureMapsPanel(PlotPanel):
             self.plots[column.name] = plot
             self.images[column.name] = image
         self.per_row = 0
-        titles = [p.titleLabel.item.boundingRect().width() for p in self.plots.values()]
-        self.plot_width = max(PLOT_WIDTH, int(max(titles, default=0)) + 24)
+        # A plot narrower than its full title shows the layer's name alone (its
+        # shape is in the hover); no plot is narrower than that name.
+        self._full_titles = {
+            name: (p.titleLabel.text, p.titleLabel.item.boundingRect().width())
+            for name, p in self.plots.items()
+        }
+        names = [p.titleLabel.item.boundingRect().width() for p in self.plots.values()]
+        for name, plot in self.plots.items():
+            plot.setTitle(name, size="9pt")
+            names.append(plot.titleLabel.item.boundingRect().width())
+        self.plot_width = max(PLOT_WIDTH, int(max(names[len(self.plots) :])) + 24)
         self._arrange()
         self._apply_palette()
 
@@ -167,6 +177,10 @@ class FeatureMapsPanel(PlotPanel):
             layout.removeItem(plot)
         for k, plot in enumerate(self.plots.values()):
             layout.addItem(plot, row=k // per_row, col=k % per_row)
+        for name, plot in self.plots.items():
+            full, full_width = self._full_titles[name]
+            title = full if full_width + 24 <= width / per_row else name
+            plot.setTitle(title, size="9pt", color=self.text_color.name())
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
@@ -241,7 +255,10 @@ class FeatureMapsPanel(PlotPanel):
             return ""
         value = float(m[i, j, channel])
         peak = float(m[..., channel].max())
-        return f"{name} channel {channel}: {value:.4g} at ({i}, {j}), max {peak:.4g}"
+        return (
+            f"{name} channel {channel}: {value:.4g} at ({i}, {j}), max {peak:.4g} "
+            f"(maps {h}×{w}×{c})"
+        )
 
     def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
         pos, text = event[0], ""
