@@ -25,6 +25,18 @@ from .worker import WORKER_NICENESS, lower_thread_priority
 log = logging.getLogger(__name__)
 
 
+class _DoneCarrier(QObject):
+    """Carries the thread's "done" to the GUI thread; parentless, so no window owns it.
+
+    The warm-up can outlive its ``KernelWarmup`` (a window closed while Numba
+    loads deletes it with its parent); emitting a deleted object's signal raises
+    in the thread. The thread keeps this object alive itself, and Qt drops the
+    connection to a deleted ``KernelWarmup``.
+    """
+
+    done = Signal()
+
+
 class KernelWarmup(QObject):
     """Loads Numba and the GUI thread's kernels in a background thread.
 
@@ -45,8 +57,10 @@ class KernelWarmup(QObject):
             self._ready.set()
             return
         # Not a daemon: an import cut off by the interpreter's exit can crash it.
+        carrier = _DoneCarrier()
+        carrier.done.connect(self.sig_done)
         self._thread = threading.Thread(
-            target=self._run, name="nndesk-kernels", daemon=False
+            target=self._run, args=(carrier,), name="nndesk-kernels", daemon=False
         )
         self._thread.start()
 
@@ -55,7 +69,7 @@ class KernelWarmup(QObject):
         """Whether the GUI thread can call kernels without waiting for an import."""
         return self._ready.is_set()
 
-    def _run(self) -> None:
+    def _run(self, carrier: _DoneCarrier) -> None:
         # Like the training thread: the GUI thread gets the CPU first.
         lower_thread_priority(WORKER_NICENESS)
         try:
@@ -66,4 +80,4 @@ class KernelWarmup(QObject):
             log.exception("loading the compiled kernels failed")
         finally:
             self._ready.set()
-            self.sig_done.emit()  # queued to the GUI thread (this object lives there)
+            carrier.done.emit()  # queued to the GUI thread (both objects live there)
