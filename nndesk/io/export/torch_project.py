@@ -86,7 +86,7 @@ def _act_call(layer: Any, x: str) -> str:
 
 
 def _dense(layer: Any, xs: Sequence[str]) -> tuple[str | None, str]:
-    n_in = layer.input_shapes[0][0]
+    n_in = layer.input_shapes[0][-1]  # features: the last axis (also of sequences)
     bias = "" if layer.use_bias else ", bias=False"
     attr = f"nn.Linear({n_in}, {layer.units}{bias})"
     return attr, _act_call(layer, f"self.{layer.name}({xs[0]})")
