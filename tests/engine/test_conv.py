@@ -443,6 +443,48 @@ def test_float32_matches_float64(rng):
     np.testing.assert_allclose(outs[0], outs[1], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("pool", "strides", "padding", "shape"),
+    [
+        (2, None, "valid", (6, 8, 3)),  # tiled: every value written once
+        (3, 2, "same", (7, 6, 2)),  # overlapping windows, -inf padding
+        ((2, 3), 1, "valid", (5, 5, 1)),
+        (12, None, "valid", (12, 13, 2)),  # 144 taps: an int32 mask
+    ],
+)
+def test_max_pool_against_a_loop(pool, strides, padding, shape, kernel_path, rng):
+    """Each window's largest value, and its gradient to the first maximum
+    (row-major), ties included (ReLU zeros), on both kernel paths."""
+    layer = build(MaxPool2D(pool, strides=strides, padding=padding), [shape])
+    x = np.maximum(rng.normal(size=(3, *shape)), 0)  # half of it tied zeros
+    y = layer.forward([x], True)
+    dy = rng.normal(size=y.shape)
+    dx = layer.backward(dy)[0]
+    k = layer.pool_size
+    s = layer.strides
+    rows = axis_geometry(shape[0], k[0], s[0], 1, padding)
+    cols = axis_geometry(shape[1], k[1], s[1], 1, padding)
+    xp = np.full((3, rows.padded, cols.padded, shape[2]), -np.inf)
+    xp[:, rows.before : rows.before + shape[0], cols.before : cols.before + shape[1]] = x
+    want_y = np.empty_like(y)
+    want_dx = np.zeros_like(xp)
+    for a in range(rows.out):
+        for b in range(cols.out):
+            r0, c0 = a * s[0], b * s[1]
+            window = xp[:, r0 : r0 + k[0], c0 : c0 + k[1]].reshape(3, -1, shape[2])
+            first = window.argmax(axis=1)  # the first maximum
+            want_y[:, a, b] = window.max(axis=1)
+            for n in range(3):
+                for c in range(shape[2]):
+                    i, j = divmod(first[n, c], k[1])
+                    want_dx[n, r0 + i, c0 + j, c] += dy[n, a, b, c]
+    np.testing.assert_array_equal(y, want_y)
+    inner = want_dx[
+        :, rows.before : rows.before + shape[0], cols.before : cols.before + shape[1]
+    ]
+    np.testing.assert_allclose(dx, inner, rtol=1e-12, atol=1e-12)
+
+
 def test_max_pool_gradient_goes_to_the_first_maximum():
     layer = build(MaxPool2D(), [(2, 2, 1)])
     x = np.zeros((1, 2, 2, 1))
@@ -568,7 +610,7 @@ def test_per_pixel_softmax_gradients(rng):
 
 @pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
 @pytest.mark.parametrize("shape", [(4, 6, 2), (5, 6, 2)])  # tiled, and a spare row
-def test_pool_backward_reuses_its_buffer_cleanly(cls, shape, rng):
+def test_pool_backward_reuses_its_buffer_cleanly(cls, shape, kernel_path, rng):
     """The second backward through reused buffers equals a fresh layer's (tiled
     windows write each value once and skip zeroing)."""
     x1, x2 = rng.normal(size=(2, 3, *shape))

@@ -13,7 +13,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..kernels.conv import WindowGeometry, pad_into, window_view
+from ..kernels.conv import (
+    WindowGeometry,
+    max_pool,
+    max_pool_backward,
+    pad_into,
+)
 from .base import Layer, Shape
 from .conv import check_padding, image_shape, int_tuple, window_geometry
 
@@ -107,10 +112,10 @@ class _Pool2D(Layer):
         return dx
 
     def _grad_buffer(self, n: int) -> tuple[np.ndarray, bool]:
-        """The gradient over the padded input, and whether each tap's share can
-        be written rather than added: windows that neither overlap nor leave a
-        gap (stride = pool size, covering the padded input) write every value
-        exactly once, so the buffer needs no zeroing either."""
+        """The gradient over the padded input (uninitialised), and whether each
+        tap's share can be written rather than added: windows that neither
+        overlap nor leave a gap (stride = pool size, covering the padded input)
+        write every value exactly once, so the buffer needs no zeroing then."""
         g = self._geo
         key = "dxp" if g.has_padding else "dx"
         dxp = self._buffer(key, (n, *g.padded_shape, g.channels))
@@ -121,8 +126,6 @@ class _Pool2D(Layer):
             and r.out * r.kernel == r.padded
             and c.out * c.kernel == c.padded
         )
-        if not tiled:
-            dxp.fill(0)
         return dxp, tiled
 
     def get_config(self) -> dict[str, Any]:
@@ -148,41 +151,25 @@ class MaxPool2D(_Pool2D):
     def forward(self, inputs: Sequence[np.ndarray], training: bool) -> np.ndarray:
         x = inputs[0]
         g = self._geo
-        n = x.shape[0]
-        view = window_view(np.ascontiguousarray(self._padded(x)), g)
-        shape = (n, *g.out_shape, g.channels)
+        shape = (x.shape[0], *g.out_shape, g.channels)
         y = self._buffer("y", shape)
         # The argmax mask: which tap of its window each output came from.
         arg = self._typed_buffer("arg", shape, np.int8 if g.taps < 128 else np.int32)
-        better = self._typed_buffer("better", shape, np.bool_)
-        step = self._typed_buffer("step", shape, arg.dtype)
-        np.copyto(y, view[:, :, :, 0, 0])
-        arg.fill(0)
-        # Branch-free: masked copies (copyto where=) are ten times slower on
-        # random masks. Tap k is later than every index in arg, so where it is
-        # strictly larger (the first maximum wins) max(arg, k * better) is k.
-        for k, (i, j, _, _) in enumerate(g.offsets()):
-            if k:
-                tap = view[:, :, :, i, j]
-                np.greater(tap, y, out=better)
-                np.maximum(y, tap, out=y)
-                np.multiply(better.view(np.int8), arg.dtype.type(k), out=step)
-                np.maximum(arg, step, out=arg)
+        scratch = (
+            self._typed_buffer("better", shape, np.bool_),
+            self._typed_buffer("step", shape, arg.dtype),
+        )
+        max_pool(np.ascontiguousarray(self._padded(x)), g, y, arg, scratch)
         self._arg = arg
         return y
 
     def backward(self, dy: np.ndarray) -> list[np.ndarray | None]:
-        g = self._geo
         dxp, tiled = self._grad_buffer(dy.shape[0])
-        hit = self._typed_buffer("better", dy.shape, np.bool_)
-        part = self._buffer("part", dy.shape)
-        for k, (_, _, rs, cs) in enumerate(g.offsets()):
-            np.equal(self._arg, k, out=hit)
-            if tiled:
-                np.multiply(dy, hit, out=dxp[:, rs, cs])
-            else:
-                np.multiply(dy, hit, out=part)
-                dxp[:, rs, cs] += part
+        scratch = (
+            self._typed_buffer("better", dy.shape, np.bool_),
+            self._buffer("part", dy.shape),
+        )
+        max_pool_backward(dy, self._arg, self._geo, tiled, dxp, scratch)
         return [self._input_grad(dxp)]
 
     def _typed_buffer(self, key: str, shape: Shape, dtype: type) -> np.ndarray:
@@ -236,6 +223,8 @@ class AvgPool2D(_Pool2D):
         share = self._buffer("share", dy.shape)
         np.multiply(dy, self._inv_count, out=share)
         dxp, tiled = self._grad_buffer(dy.shape[0])
+        if not tiled:
+            dxp.fill(0)
         for _, _, rs, cs in g.offsets():
             if tiled:
                 dxp[:, rs, cs] = share
