@@ -105,6 +105,7 @@ def validate(
         if r.status == "error"
     ]
     problems += _unused_problems(view)
+    problems += _integer_input_problems(view)
     problems += _settings_problems(view)
     if dataset is not None:
         problems += _dataset_problems(view, dataset, report)
@@ -136,6 +137,48 @@ def _structure_problems(view: GraphView) -> list[Problem]:
                 "target: remove all but one.",
             )
         )
+    return problems
+
+
+def _integer_input_problems(view: GraphView) -> list[Problem]:
+    """Layers that read integer ids (``needs_integer_input``: Embedding) fed by
+    anything but an Input of dtype int, through pass-through layers."""
+    problems = []
+    for node in view.nodes:
+        cls = node.spec.layer_class
+        if cls is None or not cls.needs_integer_input:
+            continue
+        source = node
+        while True:
+            preds = view.predecessors(source.id)
+            if not preds:
+                break
+            source = view.node(preds[0])
+            source_cls = source.spec.layer_class
+            if source_cls is None or not source_cls.pass_through:
+                break
+        if source is node:
+            continue  # unconnected: shape inference says so
+        if source.spec.category == "Input":
+            if source.params.get("dtype") != "int":
+                problems.append(
+                    Problem(
+                        node.id,
+                        f"{node.title} reads integer token ids but {source.title} "
+                        "declares float values: set its dtype to int if the data "
+                        "are ids.",
+                        "warning",
+                    )
+                )
+        else:
+            problems.append(
+                Problem(
+                    node.id,
+                    f"{node.title} reads integer token ids but receives the "
+                    f"computed values of {source.title}: feed it from an Input "
+                    "of dtype int.",
+                )
+            )
     return problems
 
 
@@ -277,8 +320,32 @@ def _dataset_problems(
             )
     outputs = view.nodes_of_type("Output")
     if len(outputs) == 1:
+        problems += _sequence_target_problems(view, outputs[0].id, report)
         problems += _target_problems(view, outputs[0].id, data, report)
     return problems
+
+
+def _sequence_target_problems(
+    view: GraphView, output_id: str, report: ShapeReport
+) -> list[Problem]:
+    """A prediction per time step ``(time, k)`` against a dataset with one target
+    per sample: the datasets nndesk reads have one (a sequence-labelled dataset
+    would have to say so here). Typically a forgotten Flatten before a Dense, or
+    return_sequences left on."""
+    result = report.nodes.get(output_id)
+    shape = result.output_shape if result is not None else None
+    if shape is None or len(shape) != 2:
+        return []
+    preds = view.predecessors(output_id)
+    who = view.node(preds[0]).title if preds else "the last layer"
+    return [
+        Problem(
+            output_id,
+            f"{who} predicts {format_shape(shape)}, a value per time step, but the "
+            "dataset has one target per sample: insert Flatten before the last "
+            "Dense, or turn return_sequences off on the last recurrent layer.",
+        )
+    ]
 
 
 def _target_problems(
