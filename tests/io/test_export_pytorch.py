@@ -190,7 +190,7 @@ def test_torchrun_two_processes_trains_and_writes_a_better_network(tmp_path):
         [
             str(TORCHRUN if TORCHRUN.exists() else shutil.which("torchrun")),
             "--nproc_per_node=2",
-            "--master_port=0",
+            "--standalone",
             "train.py",
             "--epochs",
             "1",
