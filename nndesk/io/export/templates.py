@@ -137,6 +137,7 @@ class UpSampling(nn.Module):
         return x.repeat_interleave(self.size[0], 1).repeat_interleave(self.size[1], 2)
 
 
+@HELPERS@
 class Network(nn.Module):
     def __init__(self) -> None:
         super().__init__()

@@ -14,8 +14,10 @@ schedule, batch size, epochs and early stopping, runs alone or under ``torchrun`
 
 from __future__ import annotations
 
+import importlib
 import io
 import logging
+import pkgutil
 import pprint
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -162,6 +164,29 @@ LAYER_WRITERS: dict[str, Writer] = {
 }
 """Engine ``type_name`` -> the writer of its ``nn.Module`` attribute and forward line."""
 
+WeightMap = Callable[[Any], dict[str, tuple[str, tuple[int, ...] | None]]]
+
+
+def _families() -> tuple[dict[str, WeightMap], str]:
+    """Merge the ``torch_layers_*`` modules of this package: a family of layers
+    brings ``WRITERS`` (into ``LAYER_WRITERS``), ``WEIGHTS`` (type name -> the
+    layer's weight map, as ``_weight_map`` gives) and ``HELPERS`` (the source of
+    the ``nn.Module`` classes its attributes use, written into model.py), so it
+    needs no edit here. Such a module must not import this one."""
+    weights: dict[str, WeightMap] = {}
+    helpers = []
+    package = __name__.rpartition(".")[0]
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)])):
+        if info.name.startswith("torch_layers_"):
+            module = importlib.import_module(f"{package}.{info.name}")
+            LAYER_WRITERS.update(module.WRITERS)
+            weights.update(module.WEIGHTS)
+            helpers.append(module.HELPERS.strip("\n") + "\n\n")
+    return weights, "\n".join(helpers)
+
+
+_FAMILY_WEIGHTS, _FAMILY_HELPERS = _families()
+
 TRAIN_LOSSES: Mapping[str, str] = {
     "mse": "nn.MSELoss()",
     "mae": "nn.L1Loss()",
@@ -189,6 +214,10 @@ def _weight_map(model: Any) -> dict[str, tuple[str, tuple[int, ...] | None]]:
     names = {"gamma": "weight", "beta": "bias", "kernel": "weight"}
     out = {}
     for layer in model.layers:
+        family = _FAMILY_WEIGHTS.get(layer.type_name)
+        if family is not None:
+            out.update(family(layer))
+            continue
         prefix = layer.name
         if layer.type_name in _WRAPPED_IN_CHANNELS_LAST:
             prefix += ".inner"
@@ -235,6 +264,7 @@ def model_source(model: Any, title: str, final_activation: str | None) -> str:
         templates.MODEL_PY.replace("@TITLE@", title)
         .replace("@VERSION@", __version__)
         .replace("@INPUT_SHAPE@", repr(tuple(inp.shape)))
+        .replace("@HELPERS@", _FAMILY_HELPERS)
         .replace("@ATTRIBUTES@", "\n".join(attrs))
         .replace("@FORWARD@", "\n".join(lines))
         .replace("@WEIGHTS@", _weights_literal(_weight_map(model)))
