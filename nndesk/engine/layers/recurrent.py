@@ -120,6 +120,8 @@ class _Recurrent(Layer):
     """
 
     gates: ClassVar[int] = 1
+    gate_names: ClassVar[tuple[str, ...]] = ()
+    """The gate blocks ``trace`` reports, in the weights' order."""
     folds_recurrent_bias: ClassVar[bool] = True
     """The recurrent bias adds straight to the input projection (SimpleRNN, LSTM);
     GRU's new gate multiplies it by the reset gate, so it cannot."""
@@ -268,6 +270,34 @@ class _Recurrent(Layer):
     ) -> None:
         """Step ``t``: gates into ``p.acts[t]``, the new state into ``h``."""
         raise NotImplementedError
+
+    def trace(self) -> dict[str, np.ndarray]:
+        """The per-step internals of the last forward pass, for the live views.
+
+        Returns
+        -------
+        dict
+            Fresh ``(batch, time, directions * units)`` arrays in time order (the
+            directions side by side, as in the output): ``"hidden"``, ``"cell"``
+            (LSTM) and one per name of ``gate_names`` (its activation).
+        """
+        if not self._passes:
+            raise self.config_error("has no forward pass to trace yet.")
+        u = self.units
+
+        def joined(parts: list[np.ndarray]) -> np.ndarray:
+            return np.concatenate([a.transpose(1, 0, 2) for a in parts], axis=-1)
+
+        out = {"hidden": joined([p.outputs for p in self._passes])}
+        if self._passes[0].c is not None:
+            out["cell"] = joined(
+                [p.c[:-1] if p.reverse else p.c[1:] for p in self._passes]  # type: ignore[index]
+            )
+        for k, gate in enumerate(self.gate_names):
+            out[gate] = joined(
+                [p.acts[:, :, k * u : (k + 1) * u] for p in self._passes]
+            )
+        return out
 
     # --- backward ----------------------------------------------------------------------
     def backward(self, dy: np.ndarray) -> list[np.ndarray | None]:
@@ -420,6 +450,7 @@ class LSTM(_Recurrent):
 
     type_name = "LSTM"
     gates = 4
+    gate_names = ("input", "forget", "candidate", "output")
 
     def _run(self, p: _Pass, d: int) -> None:
         steps, batch = p.acts.shape[:2]
@@ -458,6 +489,7 @@ class GRU(_Recurrent):
 
     type_name = "GRU"
     gates = 3
+    gate_names = ("reset", "update", "new")
     folds_recurrent_bias = False
 
     def _run(self, p: _Pass, d: int) -> None:
