@@ -6,7 +6,8 @@ Run with the reference environment (PyTorch is never imported by the tests):
 
 For each model it writes ``tests/io/data/onnx/<name>.onnx`` (``torch.onnx.export``,
 the TorchScript exporter, opset 17, dynamic batch) and ``<name>.npz`` holding the
-input ``x`` and PyTorch's output ``y`` (float32, eval mode). Weights and running
+input ``x`` and PyTorch's output ``y`` (float32, eval mode; CNN inputs are
+channels-first, as PyTorch's). Weights and running
 statistics are seeded and moved away from their initial values, so a mapping
 error (a transposed kernel, ONNX's momentum) shows in the outputs.
 """
@@ -73,10 +74,42 @@ def mlp_extras() -> nn.Module:
     )
 
 
+def cnn() -> nn.Module:
+    """A small channels-first CNN: Conv (same and valid), BatchNorm2d, pools."""
+    return nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 6, 3),
+        nn.BatchNorm2d(6),
+        nn.Tanh(),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(6 * 2 * 2, 5),
+        nn.Softmax(dim=-1),
+    )
+
+
+def cnn_global() -> nn.Module:
+    """Strided convolution and a global average pool (AdaptiveAvgPool2d(1))."""
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(8, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(8, 1),
+        nn.Sigmoid(),
+    )
+
+
 MODELS = {
     "torch_mlp": (mlp, (5, 5)),
     "torch_mlp_extras": (mlp_extras, (7,)),
     "torch_skip": (Skip, (6,)),
+    "torch_cnn": (cnn, (2, 12, 12)),
+    "torch_cnn_global": (cnn_global, (3, 9, 9)),
 }
 
 

@@ -20,6 +20,7 @@ from nndesk.training.session import TrainingSession
 
 FIXTURES = Path(__file__).parent / "data" / "onnx"
 TORCH_MODELS = ("torch_mlp", "torch_mlp_extras", "torch_skip")
+TORCH_CNNS = ("torch_cnn", "torch_cnn_global")
 
 
 def assert_same_weights(a: dict, b: dict) -> None:
@@ -83,6 +84,26 @@ def test_pytorch_exported_models_predict_like_pytorch(name):
     session = TrainingSession.from_project(project)
     got = session.predict(data["x"])
     np.testing.assert_allclose(got, data["y"], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", TORCH_CNNS)
+def test_pytorch_cnns_open_channels_last_and_predict_like_pytorch(name):
+    project = import_onnx(FIXTURES / f"{name}.onnx")
+    data = np.load(FIXTURES / f"{name}.npz")
+    x_nchw = data["x"]
+    shape = project.document.node("input_1").params["shape"]
+    assert shape == tuple(x_nchw.shape[2:]) + (x_nchw.shape[1],)  # (h, w, c)
+    session = TrainingSession.from_project(project)
+    got = session.predict(x_nchw.transpose(0, 2, 3, 1))
+    np.testing.assert_allclose(got, data["y"], rtol=1e-5, atol=1e-5)
+
+
+def test_pytorch_cnn_nodes_and_kernel_layout():
+    project = import_onnx(FIXTURES / "torch_cnn.onnx")
+    types = [n.type_name for n in project.document.nodes]
+    assert types[:4] == ["Input", "Conv2D", "ReLU", "MaxPool2D"]
+    assert project.document.node("conv2d_1").params["padding"] == "same"
+    assert project.weights["conv2d_1/kernel"].shape == (3, 3, 2, 4)  # kh, kw, in, out
 
 
 def test_pytorch_mlp_becomes_one_node_per_module_laid_out_left_to_right():

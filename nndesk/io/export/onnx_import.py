@@ -104,6 +104,10 @@ class _Reader:
         self.unsupported: list[str] = []
         self.blocked: set[str] = set()  # outputs of unsupported nodes
         self.preprocessing: dict[str, Any] | None = None
+        # Channels-first data (a PyTorch CNN) held channels-last in nndesk:
+        # "nchw" for images, ("chw", (c, h, w)) for their flattened rows, "c11"
+        # for a global pool's (batch, c, 1, 1).
+        self.layout: dict[str, Any] = {}
 
     # --- helpers -------------------------------------------------------------------
     def fail(self, node: Any, reason: str) -> ModelImportError:
@@ -217,7 +221,13 @@ def _dense(
     if kernel.ndim != 2:
         raise r.fail(node, f"has a {kernel.ndim}-D weight; a dense layer needs 2-D")
     units = kernel.shape[1]
-    weights = {"kernel": kernel}
+    tag = r.layout.get(node.input[0])
+    if isinstance(tag, tuple):  # rows flattened (c, h, w); nndesk's are (h, w, c)
+        c, h, w = tag[1]
+        kernel = kernel.reshape(c, h, w, units).transpose(1, 2, 0, 3).reshape(-1, units)
+    elif tag == "nchw":
+        raise r.fail(node, "multiplies channels-first images; flatten them first")
+    weights = {"kernel": np.ascontiguousarray(kernel)}
     if bias is not None:
         if bias.size != units:
             raise r.fail(node, f"has {bias.size} biases for {units} units")
@@ -401,7 +411,7 @@ def _batch_norm_piece(r: _Reader, node: Any, src: int, output: str) -> None:
 
 def _batch_norm(r: _Reader, i: int, node: Any) -> None:
     rank = _rank(r, node.input[0])
-    if rank is not None and rank > 2:
+    if rank is not None and rank > 2 and r.layout.get(node.input[0]) != "nchw":
         raise r.fail(
             node,
             "normalises channels-first data; nndesk's BatchNorm "
@@ -483,7 +493,14 @@ def _spatial(r: _Reader, tensor: str) -> list[int] | None:
     return None if shape is None else list(shape[1:-1])
 
 
-def _conv_piece(r: _Reader, node: Any, src: int, output: str, rank: int) -> None:
+def _conv_piece(
+    r: _Reader,
+    node: Any,
+    src: int,
+    output: str,
+    rank: int,
+    spatial: list[int] | None = None,
+) -> None:
     a = r.attrs(node)
     weight = r.const(node.input[1])
     if weight is None:
@@ -501,7 +518,7 @@ def _conv_piece(r: _Reader, node: Any, src: int, output: str, rank: int) -> None
         "dilation_rate": _square(
             r, node, list(a.get("dilations", [1] * n)), "dilation"
         ),
-        "padding": _padding(r, node, a, _spatial(r, r.nodes_input(node))),
+        "padding": _padding(r, node, a, spatial or _spatial(r, r.nodes_input(node))),
         "activation": "linear",
         "use_bias": len(node.input) > 2 and bool(node.input[2]),
     }
@@ -511,19 +528,59 @@ def _conv_piece(r: _Reader, node: Any, src: int, output: str, rank: int) -> None
     r.add(node, "Conv1D" if one_d else "Conv2D", params, [src], weights, output)
 
 
-def _pool_piece(r: _Reader, node: Any, src: int, output: str) -> None:
+def _pool_piece(
+    r: _Reader, node: Any, src: int, output: str, spatial: list[int] | None = None
+) -> None:
     a = r.attrs(node)
-    if node.op_type == "AveragePool" and a.get("count_include_pad", 0):
+    if (
+        node.op_type == "AveragePool"
+        and a.get("count_include_pad", 0)
+        and any(a.get("pads", []))
+    ):
         raise r.fail(node, "counts the padding in its means; nndesk's pools do not")
     size = _square(r, node, list(a["kernel_shape"]), "window")
     stride = _square(r, node, list(a.get("strides", [1, 1])), "stride")
     params = {
         "pool_size": size,
         "strides": None if stride == size else stride,
-        "padding": _padding(r, node, a, _spatial(r, r.nodes_input(node))),
+        "padding": _padding(r, node, a, spatial or _spatial(r, r.nodes_input(node))),
     }
     layer = "MaxPool2D" if node.op_type == "MaxPool" else "AvgPool2D"
     r.add(node, layer, params, [src], None, output)
+
+
+def _nchw_input(r: _Reader, node: Any) -> list[int]:
+    """The spatial sizes of a channels-first input (a PyTorch CNN's)."""
+    if r.layout.get(node.input[0]) != "nchw":
+        raise r.fail(
+            node, "reads data that is not an image nndesk can lay out channels-last"
+        )
+    shape = r.shapes.get(node.input[0])
+    return list(shape[2:]) if shape is not None else []
+
+
+def _conv_nchw(r: _Reader, i: int, node: Any) -> None:
+    spatial = _nchw_input(r, node)
+    rank = _rank(r, node.input[0]) or 4
+    if rank != 4:
+        raise r.fail(node, "is a channels-first convolution of another rank than 2-D")
+    _conv_piece(r, node, r.source_of(node, node.input[0]), node.output[0], 4, spatial)
+    r.layout[node.output[0]] = "nchw"
+
+
+def _pool_nchw(r: _Reader, i: int, node: Any) -> None:
+    spatial = _nchw_input(r, node)
+    _pool_piece(r, node, r.source_of(node, node.input[0]), node.output[0], spatial)
+    r.layout[node.output[0]] = "nchw"
+
+
+def _global_pool_nchw(r: _Reader, i: int, node: Any) -> None:
+    _nchw_input(r, node)
+    layer = (
+        "GlobalAvgPool2D" if node.op_type == "GlobalAveragePool" else "GlobalMaxPool2D"
+    )
+    r.add(node, layer, {}, [r.source_of(node, node.input[0])])
+    r.layout[node.output[0]] = "c11"
 
 
 def _global_pool(r: _Reader, i: int, node: Any) -> None:
@@ -559,9 +616,21 @@ def _flatten(r: _Reader, i: int, node: Any) -> None:
     if r.attrs(node).get("axis", 1) != 1:
         raise r.fail(node, "keeps more than the batch axis apart")
     r.add(node, "Flatten", {}, [r.source_of(node, node.input[0])])
+    tag = r.layout.get(node.input[0])
+    shape = r.shapes.get(node.input[0])
+    if tag == "nchw":
+        if shape is None or None in shape[1:]:
+            raise r.fail(node, "flattens channels-first images of unknown size")
+        r.layout[node.output[0]] = ("chw", tuple(shape[1:]))
 
 
 def _reshape(r: _Reader, i: int, node: Any) -> None:
+    if r.layout.get(node.input[0]) is not None:
+        raise r.fail(
+            node,
+            "reshapes channels-first images, whose order nndesk's "
+            "channels-last layers do not keep",
+        )
     shape = r.const(node.input[1])
     if shape is None:
         raise r.fail(node, "computes its target shape at run time")
@@ -595,6 +664,9 @@ def _concat(r: _Reader, i: int, node: Any) -> None:
     rank = _rank(r, node.input[0])
     if axis == 0 or (rank is not None and axis == -rank):
         raise r.fail(node, "joins along the batch axis")
+    if r.layout.get(node.input[0]) == "nchw":
+        axis = {1: 3, 2: 1, 3: 2}[axis % 4]  # channels-first axis -> channels-last
+        r.layout[node.output[0]] = "nchw"
     r.add(
         node,
         "Concatenate",
@@ -637,6 +709,11 @@ OP_IMPORTERS: dict[str, Importer] = {
     "Dropout": _dropout,
     "BatchNormalization": _batch_norm,
     "Transpose": _transpose,
+    "Conv": _conv_nchw,
+    "MaxPool": _pool_nchw,
+    "AveragePool": _pool_nchw,
+    "GlobalAveragePool": _global_pool_nchw,
+    "GlobalMaxPool": _global_pool_nchw,
     "ReduceMean": _global_pool,
     "ReduceMax": _global_pool,
     "Resize": _resize,
@@ -705,6 +782,15 @@ def onnx_to_project(proto: Any, source: str = "the model") -> Project:
     nndesk_made = proto.producer_name == PRODUCER and META_DOCUMENT in meta
     reader = _Reader(onnx, graph, source, nndesk_made, _shapes(onnx, proto))
     input_name, input_shape = _graph_input(reader, graph)
+    if (
+        not nndesk_made
+        and len(input_shape) == 3
+        and any(n.op_type in ("Conv", "MaxPool", "AveragePool") for n in graph.node)
+    ):
+        # A channels-first image (PyTorch): nndesk holds it channels-last.
+        c, h, w = input_shape
+        input_shape = (h, w, c)
+        reader.layout[input_name] = "nchw"
     reader.pieces.append(
         Piece(
             "Input",
@@ -732,6 +818,7 @@ def onnx_to_project(proto: Any, source: str = "the model") -> Project:
             reader.blocked.update(node.output)  # downstream of an unsupported node
         else:
             importer(reader, i, node)
+            _carry_layout(reader, node)
     if reader.unsupported:
         n = len(reader.unsupported)
         raise ModelImportError(
@@ -739,6 +826,11 @@ def onnx_to_project(proto: Any, source: str = "the model") -> Project:
             f"{'s' if n > 1 else ''}: {', '.join(reader.unsupported)}."
         )
     (output,) = [o.name for o in graph.output]
+    if reader.layout.get(output) in ("nchw", "c11"):
+        raise ModelImportError(
+            f"Cannot import {source}: its output '{output}' is a channels-first "
+            "image, which nndesk would give channels-last."
+        )
     if output not in reader.tensor:
         raise ModelImportError(
             f"Cannot import {source}: the output '{output}' is not computed by any "
@@ -752,6 +844,35 @@ def onnx_to_project(proto: Any, source: str = "the model") -> Project:
     _check(doc, weights, pieces, ids, source)
     preprocessing = _preprocessing(reader, meta, input_shape, source)
     return Project(document=doc, weights=weights, preprocessing=preprocessing)
+
+
+_ELEMENTWISE = frozenset(
+    {
+        *_OP_ACTIVATIONS,
+        "Gelu",
+        "Dropout",
+        "Identity",
+        "BatchNormalization",
+        "Add",
+        "Sum",
+        "Div",
+        "Sub",
+    }
+)
+
+
+def _carry_layout(r: _Reader, node: Any) -> None:
+    """An element-wise node's output is laid out as its data input."""
+    if node.op_type not in _ELEMENTWISE or not node.input:
+        return
+    tag = r.layout.get(node.input[0])
+    if tag is not None and node.op_type == "Softmax" and tag != "c11":
+        raise r.fail(
+            node,
+            "normalises channels-first images over an axis nndesk lays out differently",
+        )
+    if tag is not None:
+        r.layout.setdefault(node.output[0], tag)
 
 
 def _check_header(proto: Any, source: str) -> None:
