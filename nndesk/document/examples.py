@@ -26,14 +26,15 @@ def _chain(
     start: str | None = None,
     column: int = 0,
     row: float = 0.0,
+    step: float = STEP_X,
 ) -> list[str]:
-    """Add ``layers`` one per column from ``column`` and connect them in a chain
-    (after ``start`` when given); returns the new ids."""
+    """Add ``layers`` one per column (``step`` apart) from ``column`` and connect
+    them in a chain (after ``start`` when given); returns the new ids."""
     ids: list[str] = []
     prev = start
     for i, (type_name, params) in enumerate(layers):
         node = doc.add_node(
-            type_name, params, pos=((column + i) * STEP_X, row * STEP_Y)
+            type_name, params, pos=((column + i) * step, row * STEP_Y)
         )
         if prev is not None:
             doc.connect(prev, "out", node, "in")
@@ -194,6 +195,8 @@ def fashion_mnist_cnn(data_path: str = "fashion-mnist") -> Document:
             ("Dense", {"units": 10, "activation": "softmax"}),
             ("Output", {"loss": "sparse_categorical_crossentropy"}),
         ],
+        # Wider than the dense examples: edges carry (H, W, C) labels.
+        step=STEP_X + 50,
     )
     return doc
 

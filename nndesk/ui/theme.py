@@ -9,6 +9,8 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMainWindow, QTabBar
 
+from nndesk.document.registry import BASE_CATEGORIES, CATEGORIES
+
 log = logging.getLogger(__name__)
 
 
@@ -45,8 +47,16 @@ class Theme:
         return QColor(getattr(self, attribute))
 
     def category_color(self, category: str) -> QColor:
-        """Header colour of a node category; unknown categories get a neutral grey."""
-        return QColor(self.categories.get(category, "#7f8c8d"))
+        """Header colour of a node category. Categories that node-type modules add
+        (Convolution, Recurrent...) take the extra colours in palette order, so a
+        new family needs no edit here; anything else gets a neutral grey."""
+        if category in self.categories:
+            return QColor(self.categories[category])
+        added = [c for c in CATEGORIES if c not in BASE_CATEGORIES]
+        extra = _EXTRA_DARK if self.is_dark else _EXTRA_LIGHT
+        if category in added:
+            return QColor(extra[added.index(category) % len(extra)])
+        return QColor("#7f8c8d")
 
 
 # Category colours are chosen to stay distinguishable for common colour-vision
@@ -69,6 +79,11 @@ _CATEGORIES_DARK = {
     "Merge": "#828b2a",
     "Output": "#b24862",
 }
+
+# For the categories node-type modules add, in palette order: also distinguishable
+# from the base colours and readable under white header text.
+_EXTRA_LIGHT = ("#8c5a2b", "#1f7a9e", "#9c3d8f", "#4f7a32", "#5c6b8a", "#a0522d")
+_EXTRA_DARK = ("#9c6a38", "#2b8cb0", "#ad4da0", "#5c8a3c", "#6b7a9a", "#b0623a")
 
 LIGHT = Theme(
     name="light",

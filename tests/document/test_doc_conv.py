@@ -134,11 +134,6 @@ def test_same_padding_and_strides_and_transpose_shapes() -> None:
     assert report[ids[2]].param_count == 3 * 3 * 8 * 4 + 4
 
 
-def test_canvas_text_names_filters_and_kernel() -> None:
-    text = get_spec("Conv2D").key_param_text({"filters": 64, "kernel_size": 5})
-    assert "64" in text and "5" in text and "relu" in text
-
-
 # --- grey-scale images and the channel axis ---------------------------------------------
 
 
@@ -196,3 +191,16 @@ def test_the_inspector_note_of_an_input_given_images() -> None:
     assert "(28, 28)" in note and "(28, 28, 1)" in note
     assert input_note((28, 28), (28, 28)) is None
     assert input_note((28, 28, 3), (28, 28)) is None
+
+
+def test_canvas_text_of_windows_says_size_stride_and_padding() -> None:
+    conv = get_spec("Conv2D")
+    assert conv.key_param_text({}) == "32 × 3x3 · relu"
+    strided = {"strides": 2, "padding": "same", "dilation_rate": 2}
+    assert conv.key_param_text(strided) == "32 × 3x3 /2 dil 2 same · relu"
+    assert get_spec("Conv1D").key_param_text({"kernel_size": 5}) == "32 × 5 · relu"
+    pool = get_spec("MaxPool2D")
+    assert pool.key_param_text({}) == "2x2"  # the stride is the pool size
+    assert pool.key_param_text({"strides": 2}) == "2x2"
+    assert pool.key_param_text({"pool_size": 3, "strides": 1}) == "3x3 /1"
+    assert get_spec("UpSampling2D").key_param_text({"size": 3}) == "× 3"

@@ -94,4 +94,16 @@ def test_conv_nodes_show_their_parameters_and_shapes(
     labels = sorted(status.edge_labels.values())
     assert "(13, 13, 32)" in labels and "(5, 5, 64)" in labels
     item = w.editor.scene.node_item("conv2d_1")
-    assert "32" in item.text("key") and "relu" in item.text("key")
+    assert item.text("key") == "32 × 3x3 · relu"
+    assert w.editor.scene.node_item("maxpool_1").text("key") == "2x2"
+
+
+def test_categories_added_by_node_type_modules_get_colours_of_their_own() -> None:
+    from nndesk.document.registry import CATEGORIES
+    from nndesk.ui.theme import DARK, LIGHT
+
+    for theme in (LIGHT, DARK):
+        colours = [theme.category_color(c).name() for c in CATEGORIES]
+        assert len(set(colours)) == len(colours), colours
+        assert theme.category_color("Convolution").name() != "#7f8c8d"
+        assert theme.category_color("no such category").name() == "#7f8c8d"

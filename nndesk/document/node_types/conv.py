@@ -10,6 +10,9 @@ the same stride along both axes); the engine and the Python API also take pairs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ...engine.layers.conv import PADDINGS
 from ..params import ParamSpec
 from .spec import (
@@ -79,6 +82,31 @@ def _conv_params(rank: int) -> tuple[ParamSpec, ...]:
     )
 
 
+def _window_text(p: Mapping[str, Any], size: str, square: bool = True) -> str:
+    """``3x3``, then a stride other than 1 (``/2``), dilation and ``same``."""
+    k = p[size]
+    text = f"{k}x{k}" if square else str(k)
+    stride = p["strides"]
+    if stride is not None and stride != (1 if size == "kernel_size" else k):
+        text += f" /{stride}"
+    if p.get("dilation_rate", 1) != 1:
+        text += f" dil {p['dilation_rate']}"
+    return text + (" same" if p["padding"] == "same" else "")
+
+
+def _conv_text(square: bool) -> Any:
+    def text(p: Mapping[str, Any]) -> str:
+        return f"{p['filters']} × {_window_text(p, 'kernel_size', square)} · " + str(
+            p["activation"]
+        )
+
+    return text
+
+
+def _pool_text(p: Mapping[str, Any]) -> str:
+    return _window_text(p, "pool_size")
+
+
 def _pool_params() -> tuple[ParamSpec, ...]:
     return (
         _size("pool_size", 2, 16, "Height and width of each window (square)."),
@@ -104,6 +132,7 @@ NODE_TYPES: list[NodeSpec] = [
         "channel per filter, plus a bias, through the activation. " + _IMAGE,
         _conv_params(2),
         key_params=("filters", "kernel_size", "activation"),
+        key_text=_conv_text(square=True),
         id_prefix="conv2d",
     ),
     layer_spec(
@@ -113,6 +142,7 @@ NODE_TYPES: list[NodeSpec] = [
         "patch, so stride 2 doubles height and width (decoders, generators). " + _IMAGE,
         _conv_params(2),
         key_params=("filters", "kernel_size", "activation"),
+        key_text=_conv_text(square=True),
         id_prefix="conv2d_transpose",
     ),
     layer_spec(
@@ -122,6 +152,7 @@ NODE_TYPES: list[NodeSpec] = [
         "outputs one channel per filter. Needs (steps, channels) inputs.",
         _conv_params(1),
         key_params=("filters", "kernel_size", "activation"),
+        key_text=_conv_text(square=False),
         id_prefix="conv1d",
     ),
     layer_spec(
@@ -131,6 +162,7 @@ NODE_TYPES: list[NodeSpec] = [
         "height and width. " + _IMAGE,
         _pool_params(),
         key_params=("pool_size",),
+        key_text=_pool_text,
         id_prefix="maxpool",
     ),
     layer_spec(
@@ -140,6 +172,7 @@ NODE_TYPES: list[NodeSpec] = [
         + _IMAGE,
         _pool_params(),
         key_params=("pool_size",),
+        key_text=_pool_text,
         id_prefix="avgpool",
     ),
     layer_spec(
@@ -163,6 +196,7 @@ NODE_TYPES: list[NodeSpec] = [
         "neighbour): 2 doubles the image. " + _IMAGE,
         (_size("size", 2, 16, "How many times each pixel is repeated per axis."),),
         key_params=("size",),
+        key_text=lambda p: f"× {p['size']}",
         id_prefix="upsampling",
     ),
 ]

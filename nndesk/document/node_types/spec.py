@@ -10,7 +10,7 @@ can be imported on its own and the registry can import every such module.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -98,6 +98,10 @@ class NodeSpec:
         "ReLU" node).
     key_params : tuple of str
         Parameters worth showing on the canvas node.
+    key_text : callable or None
+        Words the key parameters itself (all params, defaults filled in ->
+        text), where their values alone would be ambiguous: ``"32 × 3x3 · relu"``
+        for a convolution rather than ``"32 · 3 · relu"``.
     id_prefix : str
         Stem of new node ids (``"dense"`` gives ``dense_1``, ``dense_2``...).
     min_inputs, max_inputs : int, int or None
@@ -114,6 +118,7 @@ class NodeSpec:
     layer_type: str | None = None
     fixed: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     key_params: tuple[str, ...] = ()
+    key_text: Callable[[Mapping[str, Any]], str] | None = None
     id_prefix: str = ""
     min_inputs: int = 1
     max_inputs: int | None = 1
@@ -202,6 +207,8 @@ class NodeSpec:
 
     def key_param_text(self, params: Mapping[str, Any]) -> str:
         """The key parameters as short canvas text, e.g. ``"256 · relu"``."""
+        if self.key_text is not None:
+            return self.key_text({**self.defaults(), **params})
         parts = []
         for key in self.key_params:
             value = params.get(key, self.param(key).default)
@@ -235,6 +242,7 @@ def layer_spec(
     title: str | None = None,
     fixed: Mapping[str, Any] | None = None,
     key_params: tuple[str, ...] = (),
+    key_text: Callable[[Mapping[str, Any]], str] | None = None,
     id_prefix: str = "",
 ) -> NodeSpec:
     """The entry of a node that builds the engine layer ``layer_type`` (default:
@@ -257,6 +265,7 @@ def layer_spec(
         layer_type=layer_type,
         fixed=fixed or {},
         key_params=key_params,
+        key_text=key_text,
         id_prefix=id_prefix,
         min_inputs=lo,
         max_inputs=hi,
