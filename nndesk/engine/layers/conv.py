@@ -19,9 +19,12 @@ from ..errors import ConfigError
 from ..initializers import get_initializer, initialize
 from ..kernels import layers as K
 from ..kernels.conv import (
+    FUSED_ACTIVATIONS,
     AxisGeometry,
     WindowGeometry,
+    activation_bias_backward,
     axis_geometry,
+    bias_activation,
     col2im,
     im2col,
     pad_into,
@@ -111,7 +114,7 @@ class _Conv(_ActivationMixin, Layer):
     activation, regularisation and the column buffers.
 
     Subclasses set ``rank`` (spatial axes) and implement ``_geometry``,
-    ``output_shape``, ``forward`` and ``backward_from_preactivation``.
+    ``output_shape``, ``forward`` and ``_kernel_and_input_grads``.
     """
 
     rank: ClassVar[int] = 2
@@ -158,6 +161,7 @@ class _Conv(_ActivationMixin, Layer):
         self._x: np.ndarray | None = None
         self._cols: np.ndarray | None = None
         self._geo: WindowGeometry | None = None
+        self._no_bias = np.empty(0, dtype=self.dtype)
 
     # --- 2-D view of the kernel (Conv1D adds a height axis of 1) -------------------
     def _spatial(self, values: tuple[int, ...]) -> tuple[int, int]:
@@ -203,6 +207,7 @@ class _Conv(_ActivationMixin, Layer):
         super().build(input_shapes, rng, dtype)
         self._geo = self._geometry(self.input_shapes[0])
         self._out_shape = self.output_shape(self.input_shapes)
+        self._no_bias = np.empty(0, dtype=self.dtype)
 
     def _geometry(self, shape: Shape) -> WindowGeometry:
         raise NotImplementedError
@@ -236,9 +241,24 @@ class _Conv(_ActivationMixin, Layer):
         )
         return dx
 
+    def _fused_code(self) -> int:
+        """The activation's code in ``FUSED_ACTIVATIONS`` when bias and activation
+        run as one pass over the output (and their gradients as one pass back):
+        ReLU or linear, with no pre-activation to keep. -1 otherwise."""
+        if self.keep_preactivation:
+            return -1
+        return FUSED_ACTIVATIONS.get(self._act.name, -1)
+
     def _finish(self, z: np.ndarray) -> np.ndarray:
         """Bias, then activation, of the pre-activation buffer ``z`` (any shape
         with filters last); returns the output in the layer's output shape."""
+        code = self._fused_code()
+        if code >= 0:
+            # ReLU's gradient needs only the output, so z becomes the output.
+            bias = self.params["bias"] if self.use_bias else self._no_bias
+            bias_activation(z.reshape(-1, self.filters), bias, code)
+            self._z = self._y = z
+            return z
         if self.use_bias:
             z += self.params["bias"]
         self._z = z
@@ -246,11 +266,29 @@ class _Conv(_ActivationMixin, Layer):
         return self._y
 
     def backward(self, dy: np.ndarray) -> list[np.ndarray | None]:
-        return self.backward_from_preactivation(self._activation_backward(dy))
+        code = self._fused_code()
+        if code < 0:
+            return self.backward_from_preactivation(self._activation_backward(dy))
+        f = self.filters
+        dy = np.ascontiguousarray(dy)
+        # linear: dz is dy itself, and the pass only sums the bias gradient.
+        dz = self._buffer("dz", dy.shape) if code else dy
+        bias_grad = self.grads["bias"] if self.use_bias else self._no_bias
+        if code or self.use_bias:
+            activation_bias_backward(
+                dy.reshape(-1, f), self._y.reshape(-1, f), code, dz.reshape(-1, f),
+                bias_grad,
+            )  # fmt: skip
+        return self._kernel_and_input_grads(dz)
 
-    def _bias_grad(self, dz2: np.ndarray) -> None:
+    def backward_from_preactivation(self, dz: np.ndarray) -> list[np.ndarray | None]:
+        """Gradients given ``dz``, the gradient with respect to the pre-activation."""
         if self.use_bias:
-            K.column_sum(dz2, self.grads["bias"])
+            K.column_sum(dz.reshape(-1, self.filters), self.grads["bias"])
+        return self._kernel_and_input_grads(dz)
+
+    def _kernel_and_input_grads(self, dz: np.ndarray) -> list[np.ndarray | None]:
+        raise NotImplementedError
 
     # --- regularisation (as Dense) -------------------------------------------------
     @property
@@ -357,12 +395,10 @@ class Conv2D(_Conv):
         np.matmul(cols, self._kernel_matrix(), out=z)
         return self._finish(z.reshape(n, *self._out_shape))
 
-    def backward_from_preactivation(self, dz: np.ndarray) -> list[np.ndarray | None]:
-        """Gradients given ``dz``, the gradient with respect to the pre-activation."""
+    def _kernel_and_input_grads(self, dz: np.ndarray) -> list[np.ndarray | None]:
         g = self._geo
         dz2 = dz.reshape(-1, self.filters)
         np.matmul(self._cols.T, dz2, out=self._kernel_grad_matrix())
-        self._bias_grad(dz2)
         if not self.needs_input_grad:
             return [None]
         x = self._x
@@ -487,12 +523,10 @@ class Conv2DTranspose(_Conv):
         self._x = x2
         return self._finish(z)
 
-    def backward_from_preactivation(self, dz: np.ndarray) -> list[np.ndarray | None]:
-        """Gradients given ``dz``, the gradient with respect to the pre-activation."""
+    def _kernel_and_input_grads(self, dz: np.ndarray) -> list[np.ndarray | None]:
         g = self._geo
         n = dz.shape[0]
         _, full, (top, left), (oh, ow) = self._sizes(self.input_shapes[0])
-        self._bias_grad(dz.reshape(-1, self.filters))
         if full == (oh, ow):
             dfull = np.ascontiguousarray(dz)
         else:
