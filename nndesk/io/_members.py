@@ -38,16 +38,23 @@ __all__ = [
     "parse_history",
     "parse_metadata",
     "parse_training",
+    "parse_vocabulary",
     "utc_now",
+    "vocabulary_to_json",
 ]
 
 log = logging.getLogger(__name__)
 
-FILE_FORMAT_VERSION = 3
+FILE_FORMAT_VERSION = 4
 """Newest version of the container layout (``metadata.json`` ``format_version``)
 this build reads and writes: 2 adds the run state (``run_state.json`` and
-``run_state.npz``), 3 the painted data (``painted.npz``); a file is written as
-the oldest version that holds what it has (1 without either)."""
+``run_state.npz``), 3 the painted data (``painted.npz``), 4 the vocabulary of a
+network trained on token ids (``vocabulary.json``); a file is written as the
+oldest version that holds what it has (1 without any of them)."""
+
+MAX_VOCABULARY = 100_000
+"""Most tokens a stored vocabulary may have (as many as a dataset has classes)."""
+_MAX_TOKEN = 256  # characters of one token
 
 FORMAT_NAME = "nndesk"
 """The ``format`` value of ``metadata.json``; tells a network file from a foreign zip."""
@@ -290,3 +297,46 @@ def _json_number(value: float) -> float | str:
     if value in (float("inf"), -float("inf")):
         return "Infinity" if value > 0 else "-Infinity"
     return value
+
+
+def parse_vocabulary(data: Any, name: str) -> list[str]:
+    """``vocabulary.json`` (``{"tokens": [str, ...]}``) as the list of tokens."""
+    where = f"{name}: vocabulary.json"
+    if not isinstance(data, dict):
+        raise fail(where, "must hold a JSON object.")
+    check_keys(data, ("tokens",), ("tokens",), where, FileFormatError)
+    return check_vocabulary(data["tokens"], where, FileFormatError)
+
+
+def vocabulary_to_json(tokens: Any, where: str) -> dict[str, list[str]]:
+    """A project's vocabulary as the content of ``vocabulary.json``.
+
+    Raises
+    ------
+    ProjectSaveError
+        For anything ``parse_vocabulary`` would refuse.
+    """
+    return {"tokens": check_vocabulary(tokens, where, ProjectSaveError)}
+
+
+def check_vocabulary(tokens: Any, where: str, error: type[Exception]) -> list[str]:
+    """``tokens`` as a list if it is 1..``MAX_VOCABULARY`` distinct non-empty texts
+    of at most 256 characters, else ``error`` naming the first bad one."""
+    if not isinstance(tokens, (list, tuple)) or not tokens:
+        raise error(f"{where} must be a non-empty list of tokens, got {short(tokens)}.")
+    if len(tokens) > MAX_VOCABULARY:
+        raise error(
+            f"{where} has {len(tokens):,} tokens; nndesk reads at most "
+            f"{MAX_VOCABULARY:,}."
+        )
+    seen: set[str] = set()
+    for i, token in enumerate(tokens):
+        if not isinstance(token, str) or not 0 < len(token) <= _MAX_TOKEN:
+            raise error(
+                f"{where} has {short(token)} as token {i}; tokens are texts of 1 to "
+                f"{_MAX_TOKEN} characters."
+            )
+        if token in seen:
+            raise error(f"{where} has the token {token!r} twice (at {i}).")
+        seen.add(token)
+    return list(tokens)

@@ -13,6 +13,7 @@ Layout (documented field by field in docs/file-format.md)::
     run_state.json  (format 2) what continuing the run exactly needs (nndesk.io.run_state)
     run_state.npz   (format 2) its weight sets: "resume/<key>" and "best/<key>" arrays
     painted.npz     (format 3) the painted 2-D data: "xy", "values", "n_classes"
+    vocabulary.json (format 4) {"tokens": [...]}: the text of each token id
 
 Saving validates everything first (so a file that was saved always loads), writes
 a temporary file next to the target, syncs it and renames it over the old file.
@@ -57,7 +58,9 @@ from ._members import (
     parse_history,
     parse_metadata,
     parse_training,
+    parse_vocabulary,
     utc_now,
+    vocabulary_to_json,
 )
 from ._weights import check_optimizer_state, check_weights, expected_weight_shapes
 from .datasets.painted import painted_from_arrays, painted_to_arrays
@@ -90,12 +93,18 @@ MEMBERS: tuple[str, ...] = (
     "run_state.json",
     "run_state.npz",
     "painted.npz",
+    "vocabulary.json",
 )
 """Every member a network file may hold, in the order nndesk writes them."""
 
 _RUN_MEMBERS = ("run_state.json", "run_state.npz")
 # The first format version that may hold each member (format 1 has the others).
-_SINCE = {"run_state.json": 2, "run_state.npz": 2, "painted.npz": 3}
+_SINCE = {
+    "run_state.json": 2,
+    "run_state.npz": 2,
+    "painted.npz": 3,
+    "vocabulary.json": 4,
+}
 
 _REQUIRED = ("metadata.json", "graph.json")
 
@@ -109,6 +118,7 @@ _JSON_CAPS = {
     "training.json": 16 * _MiB,
     "history.json": 16 * _MiB,
     "run_state.json": 64 << 10,
+    "vocabulary.json": 16 * _MiB,
 }
 _MAX_JSON_DEPTH = 32
 _MAX_ARRAYS = 20_000
@@ -163,6 +173,10 @@ class Project:
         ``Trainer.run_state()`` of the run that made the weights: what continuing
         it exactly needs (layout in ``nndesk.io.run_state``); None when there is
         none (an untrained network, a file of format 1).
+    vocabulary : list of str or None
+        For a network trained on token ids (a character dataset): the text of
+        each id (``Dataset.vocabulary``), so its inputs and outputs map back to
+        text after loading; None otherwise.
     """
 
     document: Document = field(default_factory=Document)
@@ -173,6 +187,7 @@ class Project:
     optimizer_name: str | None = None
     metadata: ProjectMetadata = field(default_factory=ProjectMetadata.new)
     run_state: dict[str, Any] | None = None
+    vocabulary: list[str] | None = None
 
 
 # --- saving ----------------------------------------------------------------------------
@@ -250,11 +265,17 @@ def _encode(project: Project, name: str) -> list[tuple[str, bytes, int]]:
         )
     painted = doc.painted
     has_painted = painted != PaintedPoints.empty()
+    vocabulary = None
+    if project.vocabulary is not None:
+        vocabulary = vocabulary_to_json(
+            project.vocabulary, f"{where} project.vocabulary"
+        )
     now = utc_now()
+    # The oldest format that holds everything, so older nndesk opens what it can.
+    version = 3 if has_painted else 2 if run is not None else 1
     metadata = {
         "format": FORMAT_NAME,
-        # The oldest format that holds everything, so older nndesk opens what it can.
-        "format_version": 3 if has_painted else 2 if run is not None else 1,
+        "format_version": 4 if vocabulary is not None else version,
         "app_version": app_version(),
         "created": _created(project).isoformat(),
         "modified": now.isoformat(),
@@ -278,6 +299,8 @@ def _encode(project: Project, name: str) -> list[tuple[str, bytes, int]]:
     if has_painted:
         data = _npz_bytes(painted_to_arrays(painted))
         members.append(("painted.npz", data, zipfile.ZIP_STORED))
+    if vocabulary is not None:
+        members.append(("vocabulary.json", _json_bytes(vocabulary, where), deflated))
     _check_within_limits(doc, members, len(weights), max(len(state), n_run), where)
     return members
 
@@ -488,6 +511,10 @@ def load_project(
         run_json = _read_json(zf, "run_state.json", name)
         run_arrays = _read_arrays(zf, "run_state.npz", name)
         painted = _read_painted(zf, name)
+        vocabulary_json = _read_json(zf, "vocabulary.json", name)
+    vocabulary = None
+    if vocabulary_json is not None:
+        vocabulary = parse_vocabulary(vocabulary_json, name)
     if painted is not None:
         document.set_painted(painted)
     trainable = check_weights(
@@ -524,6 +551,7 @@ def load_project(
         optimizer_name=training["optimizer"],
         metadata=metadata,
         run_state=run_state,
+        vocabulary=vocabulary,
     )
 
 

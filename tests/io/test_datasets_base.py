@@ -60,7 +60,8 @@ def test_whole_float_labels_are_accepted() -> None:
         (dict(x=np.zeros((2, 2)), y=[0, 3], class_names=["a", "b"]), "outside 0..1"),
         (dict(x=np.zeros((2, 2)), y=[0, -1]), "index 1 is -1"),
         (dict(x=np.zeros((2, 2)), y=[0.5, 1.0]), "not a whole number"),
-        (dict(x=np.zeros((2, 2)), y=np.zeros((2, 3))), "one label per sample"),
+        # (n, time) labels are one per time step (issue 14); three axes are none
+        (dict(x=np.zeros((2, 2)), y=np.zeros((2, 3, 2))), "one label per sample"),
         (dict(x=np.zeros((2, 2)), y=[0, 1], feature_names=["a"]), "1 feature names"),
     ],
 )

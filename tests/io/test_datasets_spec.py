@@ -121,7 +121,9 @@ def test_generator_spec_with_options_and_seed() -> None:
             "galaxy:n=3",
             {},
             "Unknown dataset 'galaxy': valid generators are spiral, spirals, circles, moons, "
-            "xor, blobs, checkerboard, sine, plane; anything else must be a path to a .csv, "
+            "xor, blobs, checkerboard, sine, plane, sine-forecast, sines-forecast, "
+            "adding, parity, copy, brackets, digit-addition; 'text' makes a character "
+            "dataset; anything else must be a path to a .csv, "
             ".npz or MNIST IDX file or folder.",
         ),
     ],
@@ -155,7 +157,7 @@ def test_csv_spec_with_target_keyword_records_it_in_the_source(tmp_path: Path) -
         (
             "flowers.csv:split=test",
             {},
-            "Option 'split' does not apply to CSV data ('flowers.csv:split=test'); valid options are target, task, header, delimiter, max_classes.",
+            "Option 'split' does not apply to CSV data ('flowers.csv:split=test'); valid options are target, task, header, delimiter, max_classes, series, window, horizon.",
         ),
         (
             "flowers.csv:target=species",

@@ -393,14 +393,14 @@ def test_json_integer_with_too_many_digits(path: Path, members) -> None:
 
 def test_newer_file_format(path: Path, members: dict[str, bytes]) -> None:
     meta = json.loads(members["metadata.json"])
-    meta["format_version"] = 4
+    meta["format_version"] = 5
     meta["something_new"] = True
     write_members(path, with_member(members, "metadata.json", json_bytes(meta)))
     assert load_error(path) == (
-        "spiral.nndesk was made by a newer nndesk (format 4; this build reads up to 3): "
+        "spiral.nndesk was made by a newer nndesk (format 5; this build reads up to 4): "
         "update nndesk to open it."
     )
-    with pytest.raises(FileFormatError, match=r"newer nndesk \(format 4;"):
+    with pytest.raises(FileFormatError, match=r"newer nndesk \(format 5;"):
         peek_project_metadata(path)
 
 

@@ -20,7 +20,10 @@ from .idx import (
 from .npz_reader import read_npz, save_npz
 from .preprocess import SCALING_AXES, SCALING_METHODS, Scaler
 from .spec import data_search_path, format_spec, load_dataset, parse_spec
-from .toy import GENERATORS, GeneratorSpec, ParamSpec, generate
+from .toy import GENERATORS, GeneratorSpec, ParamSpec, generate, register_generator
+
+# Modules of generators register theirs with GENERATORS when imported.
+from . import sequences  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "CLASSIFICATION",
@@ -46,6 +49,7 @@ __all__ = [
     "read_csv",
     "read_idx_file",
     "read_npz",
+    "register_generator",
     "save_npz",
     "write_idx_file",
 ]

@@ -63,7 +63,8 @@ class Dataset:
     x : np.ndarray
         Features, shape ``(n, *input_shape)``; stored as float32, all finite.
     y : np.ndarray
-        Classification: ``(n,)`` int64 class indices in ``[0, n_classes)``.
+        Classification: ``(n,)`` int64 class indices in ``[0, n_classes)``, or
+        ``(n, time)`` for a label per time step (sequence tagging, the copy task).
         Regression: ``(n, k)`` float32 targets (a 1-D array becomes ``(n, 1)``).
     task : str
         ``"classification"`` or ``"regression"``.
@@ -80,6 +81,10 @@ class Dataset:
         (empty when there is none, e.g. for a subset or an in-memory array).
     notes : list of str
         Remarks worth showing to the user (e.g. "only the test split was found").
+    vocabulary : list of str, optional
+        For features that are token ids (text, symbol sequences): the text each id
+        stands for, id ``i`` is ``vocabulary[i]`` (distinct strings). Saved with a
+        trained network so its ids map back to text (``Project.vocabulary``).
 
     Raises
     ------
@@ -95,6 +100,7 @@ class Dataset:
     name: str = "dataset"
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    vocabulary: list[str] | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -117,6 +123,8 @@ class Dataset:
                 f"Dataset '{self.name}' has {len(self.x)} feature rows but "
                 f"{len(self.y)} targets."
             )
+        if self.vocabulary is not None:
+            self.vocabulary = _checked_vocabulary(self.vocabulary, self.name)
         if self.feature_names is not None:
             self.feature_names = [str(s) for s in self.feature_names]
             if self.x.ndim != 2 or len(self.feature_names) != self.x.shape[1]:
@@ -169,7 +177,7 @@ class Dataset:
             For a regression dataset.
         """
         self._require_classification("class counts")
-        return np.bincount(self.y, minlength=self.n_classes).astype(np.int64)
+        return np.bincount(self.y.ravel(), minlength=self.n_classes).astype(np.int64)
 
     def summary(self) -> str:
         """A one-line description: name, samples, input shape and task."""
@@ -183,7 +191,8 @@ class Dataset:
 
     # --- targets as a loss needs them ------------------------------------------
     def one_hot(self) -> np.ndarray:
-        """One-hot targets for categorical cross-entropy, float32 ``(n, n_classes)``.
+        """One-hot targets for categorical cross-entropy, float32 ``(n, n_classes)``
+        (``(n, time, n_classes)`` for labels per time step).
 
         Raises
         ------
@@ -191,6 +200,8 @@ class Dataset:
             For a regression dataset.
         """
         self._require_classification("one-hot targets")
+        if self.y.ndim == 2:
+            return np.eye(self.n_classes or 0, dtype=np.float32)[self.y]
         out = np.zeros((len(self), self.n_classes or 0), dtype=np.float32)
         out[np.arange(len(self)), self.y] = 1.0
         return out
@@ -212,7 +223,7 @@ class Dataset:
                 f"{self.n_classes}; use a softmax output with (sparse) categorical "
                 "cross-entropy."
             )
-        return self.y.astype(np.float32).reshape(-1, 1)
+        return self.y.astype(np.float32)[..., None]  # (n, 1) or (n, time, 1)
 
     def targets_for(self, loss: str, n_outputs: int | None = None) -> np.ndarray:
         """Targets encoded the way ``loss`` expects them.
@@ -343,7 +354,7 @@ class Dataset:
         """
         n_val, n_test = _part_sizes(len(self), val, test, self.name)
         rng = np.random.default_rng(seed)
-        if stratify and self.task == CLASSIFICATION:
+        if stratify and self.task == CLASSIFICATION and self.y.ndim == 1:
             parts = _stratified_indices(self.y, (n_val, n_test), rng)
         else:
             order = rng.permutation(len(self))
@@ -445,17 +456,38 @@ def _as_features(x: np.ndarray, name: str) -> np.ndarray:
         raise DatasetError(f"Dataset '{name}' features are a single number, not rows.")
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1)
+    if arr.dtype == np.float32:
+        # Kept as it is, strides too: windows over a series or a text are views of
+        # it (numpy.lib.stride_tricks), and a copy would multiply its size by the
+        # window length.
+        _check_finite(arr, name)
+        return arr
     # float32 overflow (e.g. 1e40 from a float64 file) becomes inf here and is
     # reported below with its index, so NumPy's warning would only repeat it.
     with np.errstate(over="ignore"):
         arr = np.ascontiguousarray(arr, dtype=np.float32)
+    _check_finite(arr, name)
+    return arr
+
+
+def _check_finite(arr: np.ndarray, name: str) -> None:
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise DatasetError(
             f"Dataset '{name}' features hold NaN or Inf (or a value too large for "
             f"float32), first at index {tuple(int(i) for i in bad)}."
         )
-    return arr
+
+
+def _checked_vocabulary(vocabulary: Sequence[str], name: str) -> list[str]:
+    tokens = list(vocabulary)
+    if not tokens or not all(isinstance(t, str) for t in tokens):
+        raise DatasetError(
+            f"Dataset '{name}' has a vocabulary that is not a non-empty list of text."
+        )
+    if len(set(tokens)) != len(tokens):
+        raise DatasetError(f"Dataset '{name}' has a vocabulary with repeated tokens.")
+    return tokens
 
 
 def _as_labels(
@@ -464,11 +496,13 @@ def _as_labels(
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
-    if arr.ndim != 1:
+    if arr.ndim not in (1, 2):
         raise DatasetError(
             f"Dataset '{name}' class labels have shape {arr.shape}; one label per "
-            "sample, shape (n,), is needed."
+            "sample (n,) or per time step (n, time) is needed."
         )
+    shape = arr.shape
+    arr = arr.reshape(-1)  # labels per time step are checked as one run (flat index)
     if arr.dtype.kind == "f":
         finite = np.isfinite(arr)
         if not finite.all() or np.any(arr != np.round(arr)):
@@ -488,7 +522,7 @@ def _as_labels(
         names = [str(i) for i in range(_inferred_class_count(arr, name))]
     # The range is checked, so the cast can neither wrap (uint64) nor be undefined
     # (floats beyond int64).
-    return arr.astype(np.int64), names
+    return arr.astype(np.int64).reshape(shape), names
 
 
 def _checked_names(class_names: Sequence[str], name: str) -> list[str]:

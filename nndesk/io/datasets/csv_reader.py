@@ -21,6 +21,10 @@ Rules, in the order they apply:
 - Whole-number labels that are all in ``0 .. max(max_classes, k) - 1`` (k distinct
   values) are their own class index, with names ``"0" .. str(max)``; other labels
   are mapped to their sorted position (-1, 1, 5 → 0, 1, 2 named "-1", "1", "5").
+
+``read_csv_series`` reads columns as a time series instead (rows are time steps):
+windows of ``window`` rows of the chosen columns -> the next ``horizon`` values
+of one column.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from pathlib import Path
 from typing import TextIO
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ...engine.memory import MemoryBudget, check_fits
 from ..errors import DatasetError
@@ -40,7 +45,7 @@ from .base import CLASSIFICATION, REGRESSION, TASKS, Dataset, stat_path
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_COLUMNS", "read_csv"]
+__all__ = ["MAX_COLUMNS", "read_csv", "read_csv_series"]
 
 MAX_COLUMNS = 100_000
 """Most columns a CSV file may have (features plus the target)."""
@@ -465,3 +470,83 @@ def _categorical(
 
 def _int_text(value: float) -> str:
     return str(int(value))
+
+
+# --- time series ------------------------------------------------------------------------
+def read_csv_series(
+    path: str | Path,
+    *,
+    series: Sequence[str],
+    window: int,
+    horizon: int = 1,
+    target: str | None = None,
+    header: bool | None = None,
+    delimiter: str | None = None,
+    budget: MemoryBudget | None = None,
+) -> Dataset:
+    """Columns of a CSV file as a time series: ``window`` rows -> the next values.
+
+    The rows are the time steps, in file order. Sample ``i`` holds rows ``i ..
+    i + window - 1`` of the ``series`` columns and its targets are the ``target``
+    column's next ``horizon`` values (rows ``i + window .. i + window + horizon
+    - 1``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file (the rules of :func:`read_csv` for text, delimiter, header).
+    series : sequence of str
+        The input columns, by header name or 0-based index.
+    window, horizon : int
+        Time steps the network sees, and the values after them it predicts.
+    target : str, optional
+        The column to forecast (name or index; need not be a series column);
+        default: the first series column.
+    header, delimiter, budget
+        As for :func:`read_csv`.
+
+    Returns
+    -------
+    Dataset
+        ``x`` float32 ``(n, window, len(series))``, a view of the columns (no
+        copy per window); ``y`` float32 ``(n, horizon)``; ``n = rows - window -
+        horizon + 1``; regression.
+
+    Raises
+    ------
+    DatasetError
+        For an unknown column, a cell that is no finite number (naming row and
+        column), or fewer rows than one window and its horizon.
+    """
+    if not series:
+        raise DatasetError(f"A series of {Path(path).name} needs at least one column.")
+    if window < 1 or horizon < 1:
+        raise DatasetError(
+            f"A series of {Path(path).name} needs window >= 1 and horizon >= 1, got "
+            f"window={window}, horizon={horizon}."
+        )
+    table = _read_rows(Path(path), delimiter, budget)
+    _check_ragged(table)
+    table.header = table.rows[0] if _has_header(table.rows, header) else None
+    columns = [_target_index(table, c) for c in series]
+    t = _target_index(table, target) if target is not None else columns[0]
+    data = table.data
+    values = np.empty((len(data), len(columns) + 1), dtype=np.float32)
+    for out_j, j in enumerate([*columns, t]):
+        values[:, out_j] = _numeric_column(table, j, [row[j] for row in data])
+    n = len(data) - window - horizon + 1
+    if n < 1:
+        raise DatasetError(
+            f"{table.path.name} has {len(data)} data rows, too few for a window of "
+            f"{window} and a horizon of {horizon}."
+        )
+    inputs = values[: n + window - 1, : len(columns)]
+    x = sliding_window_view(inputs, window, axis=0).transpose(0, 2, 1)
+    y = sliding_window_view(values[window:, -1], horizon)[:n]
+    return Dataset(
+        x=x,
+        y=np.ascontiguousarray(y),
+        task=REGRESSION,
+        name=table.path.name,
+        source=str(path),
+    )

@@ -6,7 +6,10 @@ A spec is ``HEAD`` or ``HEAD:key=value,key=value``, where HEAD is
   ``blobs:n=500,centers=4,seed=3``);
 - ``painted``: the points painted in the network's document (given to
   ``load_dataset`` as ``painted=``, see ``nndesk.io.datasets.painted``);
-- a path to a CSV file (``data.csv:target=species``), an NPZ archive
+- ``text``: a character dataset (``text:path=notes.txt,window=40``; without a
+  path, Python's documentation; see ``nndesk.io.datasets.text``);
+- a path to a CSV file (``data.csv:target=species``, or as a time series
+  ``data.csv:series=temp+wind,window=24,horizon=1``), an NPZ archive
   (``data.npz``, ``mnist.npz:split=test``), or an MNIST IDX folder or file
   (``../shared/data/fashion-mnist``, ``.../mnist:split=test``).
 
@@ -32,10 +35,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import DatasetError
 from .base import TASKS, Dataset, stat_path
-from .csv_reader import read_csv
+from .csv_reader import read_csv, read_csv_series
 from .idx import IDX_SPLITS, load_idx
 from .npz_reader import read_npz
 from .painted import PAINTED, painted_dataset
+from .text import TEXT, text_from_options
 from .toy import GENERATORS, SeedLike, generate
 
 if TYPE_CHECKING:
@@ -60,7 +64,16 @@ _BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0"
 _SHOWN_PATH = 160  # longer paths are cut short in messages
 # Options each file kind accepts (generators take their registry parameters + seed).
 _FILE_OPTIONS = {
-    "csv": ("target", "task", "header", "delimiter", "max_classes"),
+    "csv": (
+        "target",
+        "task",
+        "header",
+        "delimiter",
+        "max_classes",
+        "series",
+        "window",
+        "horizon",
+    ),
     "npz": ("split", "task"),
     "idx": ("split",),
 }
@@ -168,6 +181,11 @@ def rebase_spec(spec: str, old_dir: str | Path | None, new_dir: str | Path) -> s
         head, options = parse_spec(spec)
     except DatasetError:
         return spec  # a broken spec says so when it is loaded
+    if head == TEXT:
+        if not options.get("path"):
+            return spec
+        moved = rebase_spec(options["path"], old_dir, new_dir)
+        return format_spec(head, {**options, "path": moved})
     path = Path(head)
     if head in GENERATORS or head == PAINTED or path.expanduser().is_absolute():
         return spec
@@ -223,11 +241,13 @@ def load_dataset(
     head, options = parse_spec(spec)
     if head == PAINTED:
         return painted_dataset(painted, options)
-    if head in GENERATORS:
+    if head in GENERATORS or head == TEXT:
         if target is not None or task is not None:
             raise DatasetError(
                 f"Generator '{head}' takes no target or task; they apply to CSV and NPZ files."
             )
+        if head == TEXT:
+            return _text(options, base_dir, spec)
         return _generated(head, options, seed)
     path = _resolve(head, base_dir)
     kind = _file_kind(path)
@@ -262,6 +282,18 @@ def _generated(name: str, options: dict[str, str], seed: SeedLike) -> Dataset:
             )
         seed = int(text)
     return generate(name, seed=seed, **options)
+
+
+def _text(options: dict[str, str], base_dir: str | Path | None, spec: str) -> Dataset:
+    dataset = text_from_options(options, base_dir, spec)
+    canonical = {
+        "window": options.get("window", "40"),
+        "step": options.get("step", "1"),
+    }
+    if options.get("path"):
+        canonical = {"path": options["path"], **canonical}
+    dataset.source = format_spec(TEXT, canonical)
+    return dataset
 
 
 # --- files ----------------------------------------------------------------------------
@@ -318,7 +350,8 @@ def _resolve(head: str, base_dir: str | Path | None) -> Path:
     if bare and not Path(head).suffix:
         raise DatasetError(
             f"Unknown dataset '{_shown(head)}': valid generators are "
-            f"{', '.join(GENERATORS)}; anything else must be a path to a .csv, .npz "
+            f"{', '.join(GENERATORS)}; '{TEXT}' makes a character dataset; anything "
+            "else must be a path to a .csv, .npz "
             "or MNIST IDX file or folder."
         )
     raise DatasetError(f"Dataset file {_shown(path)} does not exist.")
@@ -388,6 +421,28 @@ def _check_options(kind: str, options: dict[str, str], spec: str) -> None:
         raise DatasetError(
             f"Option max_classes={options['max_classes']} in '{spec}' must be a whole number."
         )
+    for key in ("window", "horizon"):
+        if key in options and not options[key].isdigit():
+            raise DatasetError(
+                f"Option {key}={options[key]} in '{spec}' must be a whole number."
+            )
+    series_only = [k for k in ("window", "horizon") if k in options]
+    if series_only and "series" not in options:
+        raise DatasetError(
+            f"Option '{series_only[0]}' in '{spec}' applies to a time series; name its "
+            "columns with series=col1+col2."
+        )
+    if "series" in options:
+        if "window" not in options:
+            raise DatasetError(
+                f"The time series of '{spec}' needs window=, the time steps of a sample."
+            )
+        for key in ("task", "max_classes"):
+            if key in options:
+                raise DatasetError(
+                    f"Option '{key}' does not apply to a time series ('{spec}'); a "
+                    "series forecasts values (regression)."
+                )
     if "delimiter" in options and _delimiter(options["delimiter"]) is None:
         raise DatasetError(
             f"Option delimiter={options['delimiter']} in '{spec}' is unknown; valid "
@@ -408,6 +463,16 @@ def _read(kind: str, path: Path, options: dict[str, str]) -> Dataset:
         return read_npz(path, split=options.get("split"), task=options.get("task"))
     header = options.get("header")
     delimiter = options.get("delimiter")
+    if "series" in options:
+        return read_csv_series(
+            path,
+            series=[c for c in options["series"].split("+") if c.strip()],
+            window=int(options["window"]),
+            horizon=int(options.get("horizon", 1)),
+            target=options.get("target"),
+            header=None if header is None else _BOOLS[header.lower()],
+            delimiter=None if delimiter is None else _delimiter(delimiter),
+        )
     return read_csv(
         path,
         target=options.get("target"),

@@ -29,6 +29,7 @@ __all__ = [
     "generate",
     "moons",
     "plane",
+    "register_generator",
     "sine",
     "spiral",
     "spirals",
@@ -533,6 +534,23 @@ GENERATORS: dict[str, GeneratorSpec] = {
         ),
     )
 }
+
+
+def register_generator(spec: GeneratorSpec) -> GeneratorSpec:
+    """Add ``spec`` to ``GENERATORS``, where specs, the CLI and the Data panel find it.
+
+    A module of generators (``sequences``) registers each of its own at import;
+    the package imports every such module, so a new one joins by itself.
+
+    Raises
+    ------
+    DatasetError
+        When a generator of that name is registered already.
+    """
+    if spec.name in GENERATORS:
+        raise DatasetError(f"A generator named '{spec.name}' is registered already.")
+    GENERATORS[spec.name] = spec
+    return spec
 
 
 def generate(name: str, seed: SeedLike = 0, **options: Any) -> Dataset:
