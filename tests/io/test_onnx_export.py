@@ -228,3 +228,12 @@ def test_exported_file_is_small_and_reloads(tmp_path: Path):
     export_onnx(session.model, target, document=EXAMPLES["spiral"].build())
     assert target.stat().st_size < 20_000
     onnx.checker.check_model(str(target), full_check=True)
+
+
+def test_weights_past_the_protobuf_limit_are_refused(monkeypatch):
+    from nndesk.io.export import onnx_export
+
+    session = TrainingSession(EXAMPLES["spiral"].build())
+    monkeypatch.setattr(onnx_export, "MAX_ONNX_WEIGHTS", 100)
+    with pytest.raises(ExportError, match="an ONNX file holds at most 2 GiB"):
+        model_to_onnx(session.model)

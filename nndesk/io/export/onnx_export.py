@@ -64,6 +64,10 @@ SCALING_PREFIX = "nndesk_scaling"
 
 BATCH = "batch"
 
+MAX_ONNX_WEIGHTS = (2 << 30) - (64 << 20)
+"""Largest weights exported: protobuf, and so an ONNX file, holds at most 2 GiB
+(64 MiB is left for the graph and the metadata)."""
+
 
 class OnnxGraph:
     """The ONNX nodes, initializers and value infos written so far."""
@@ -491,6 +495,12 @@ def model_to_onnx(
             )
     if not model.built:
         model.build()
+    size = sum(int(w.nbytes) for w in model.get_weights().values())
+    if size > MAX_ONNX_WEIGHTS:
+        raise ExportError(
+            f"Cannot export to ONNX: the weights take {size / 2**30:.1f} GiB, and an "
+            "ONNX file holds at most 2 GiB."
+        )
     g = OnnxGraph(onnx)
     dtype = np.dtype(model.dtype)
     elem = _elem_type(onnx, dtype)
