@@ -86,7 +86,12 @@ def test_convolutions_and_pools_export_and_run_like_predict(index):
     check_same_as_predict(net.session, net.x, net.document)
 
 
-NOT_YET_EXPORTED = {"Conv2DTranspose"}
+NOT_YET_EXPORTED = {
+    "Conv2DTranspose",
+    "LayerNormalization",
+    "MultiHeadAttention",
+    "PositionalEmbedding",
+}
 """Layer types with no ONNX form yet (docs/export.md says so): adding one's
 exporter must remove it here, and a test of it must join the suites."""
 FAMILY_TESTED = {"Embedding", "SimpleRNN", "LSTM", "GRU"}
