@@ -22,11 +22,16 @@ from ..panels.plots.boundary import BoundaryPanel
 from ..panels.plots.evaluation import EvaluationPanel
 from ..panels.plots.feature_maps import FeatureMapsPanel
 from ..panels.plots.filters import FiltersPanel
+from ..panels.plots.forecast import ForecastPanel
+from ..panels.plots.gates import GatesPanel
+from ..panels.plots.gradient_time import GradientTimePanel
+from ..panels.plots.hidden_state import HiddenStatePanel
 from ..panels.plots.histograms import HistogramsPanel
 from ..panels.plots.importance import ImportancePanel
 from ..panels.plots.loss import CurvesPanel
 from ..panels.plots.network import NetworkPanel
 from ..panels.plots.saliency import SaliencyPanel
+from ..panels.plots.text_sampling import TextSamplingPanel
 from ..panels.training_panel import ProgressBar, TrainingPanel
 from .actions import TrainingActions
 from .probes import ModelInfo, ProbeResult
@@ -47,6 +52,11 @@ PLOT_DOCKS = (
     "filters",
     "saliency",
     "importance",
+    "hidden_state",
+    "gates",
+    "gradient_time",
+    "text_sampling",
+    "forecast",
 )
 """The plot docks, in the order "show all" lays them out."""
 
@@ -65,6 +75,8 @@ class TrainingDocks(QObject):
         The plot panels.
     feature_maps, filters, saliency, importance
         The views that explain the network (``training.explain``).
+    hidden_state, gates, gradient_time, text_sampling, forecast
+        The recurrent views (``training.sequence_views``).
     docks : dict[str, QDockWidget]
         ``"training"`` and the ``PLOT_DOCKS`` names.
     info : ModelInfo or None
@@ -97,6 +109,11 @@ class TrainingDocks(QObject):
         self.filters = FiltersPanel()
         self.saliency = SaliencyPanel()
         self.importance = ImportancePanel()
+        self.hidden_state = HiddenStatePanel()
+        self.gates = GatesPanel()
+        self.gradient_time = GradientTimePanel()
+        self.text_sampling = TextSamplingPanel()
+        self.forecast = ForecastPanel()
         self.docks: dict[str, QDockWidget] = {}
         self.docks["training"] = w.add_panel(
             self.panel,
@@ -126,6 +143,13 @@ class TrainingDocks(QObject):
             ("filters", self.filters, "Filters"),
             ("saliency", self.saliency, "Saliency"),
             ("importance", self.importance, "Feature Importance"),
+            # A recurrent network has no boundary or maps either; its views come
+            # forward when its first probe arrives (show_probe).
+            ("hidden_state", self.hidden_state, "Hidden State"),
+            ("gates", self.gates, "Gates"),
+            ("gradient_time", self.gradient_time, "Gradient Through Time"),
+            ("text_sampling", self.text_sampling, "Text Sampling"),
+            ("forecast", self.forecast, "Forecast"),
         ):
             self.docks[key] = w.add_panel(
                 widget, title, f"{key}_dock", bottom, tabify_with="boundary_dock"
@@ -136,8 +160,16 @@ class TrainingDocks(QObject):
 
     def _connect_explain_views(self) -> None:
         # One sample for every panel: the activations' box asks the controller.
-        for view in (self.feature_maps, self.saliency):
+        for view in (
+            self.feature_maps,
+            self.saliency,
+            self.hidden_state,
+            self.gates,
+            self.text_sampling,
+            self.forecast,
+        ):
             view.sig_sample_requested.connect(self.activations.sample_box.setValue)
+        self._sequence_shown = False
         self.evaluation.sig_cell_clicked.connect(self._on_evaluation_cell_clicked)
         self.evaluation.sig_evaluation_shown.connect(self._on_evaluation_shown)
         self.importance.sig_compute_requested.connect(self.actions.evaluate.trigger)
@@ -282,6 +314,9 @@ class TrainingDocks(QObject):
             self.filters.set_structure(info)
             self.saliency.set_structure(info)
             self.importance.set_structure(info)
+            for view in self._sequence_views():
+                view.set_structure()
+            self._sequence_shown = False
             self._points_key = None
         key = (id(x), len(x))
         if key != self._points_key:
@@ -291,6 +326,13 @@ class TrainingDocks(QObject):
             image_x = x if info.is_image else None
             self.feature_maps.set_samples(image_x)
             self.saliency.picker.set_samples(image_x)
+            for view in (
+                self.hidden_state,
+                self.gates,
+                self.text_sampling,
+                self.forecast,
+            ):
+                view.chooser.setMaximum(max(0, len(x) - 1))
 
     def show_probe(self, probe: ProbeResult) -> None:
         """Hand a probe to every panel that shows part of it."""
@@ -301,8 +343,30 @@ class TrainingDocks(QObject):
         self.feature_maps.set_probe(probe)
         self.filters.set_probe(probe)
         self.saliency.set_probe(probe)
+        for view in self._sequence_views():
+            view.set_probe(probe)
+        if probe.sequence is not None and not self._sequence_shown:
+            self._sequence_shown = True
+            self.docks["hidden_state"].raise_()
         if probe.pool is not None:
             self._last_pool = probe.pool
+
+    def _sequence_views(
+        self,
+    ) -> tuple[
+        HiddenStatePanel,
+        GatesPanel,
+        GradientTimePanel,
+        TextSamplingPanel,
+        ForecastPanel,
+    ]:
+        return (
+            self.hidden_state,
+            self.gates,
+            self.gradient_time,
+            self.text_sampling,
+            self.forecast,
+        )
 
     def show_progress(self, chunk: Mapping[str, Any]) -> None:
         """Batch losses and progress: curves, progress bars, samples/s and ETA."""
@@ -353,6 +417,9 @@ class TrainingDocks(QObject):
         self.filters.set_structure(None)
         self.saliency.set_structure(None)
         self.importance.set_structure(None)
+        for view in self._sequence_views():
+            view.set_structure()
+        self._sequence_shown = False
         self._last_pool = None
         self._cell_turn = {}
         self.curves.clear()

@@ -23,7 +23,7 @@ from nndesk.engine import metrics
 from nndesk.engine.layers import LAYER_TYPES
 from nndesk.engine.model import Model
 from nndesk.io.datasets import Dataset
-from nndesk.training import explain
+from nndesk.training import explain, sequence_views
 from nndesk.training.compile import CompiledNetwork
 from nndesk.training.data import PreparedData
 from nndesk.training.session import TrainingSession
@@ -195,6 +195,7 @@ def session_prober(
         data.x_train,
         data.y_train,
         seed=int(session.settings["seed"]),
+        vocabulary=dataset.vocabulary,
     )
 
 
@@ -334,6 +335,9 @@ class ProbeResult:
         ``(indices, true, predicted)`` of the probe batch (classification): the
         training indices and their true and predicted class, to pick a sample by
         its confusion-matrix cell.
+    sequence : SequenceProbe or None
+        The recurrent views (``training.sequence_views``) of a model with
+        recurrent layers.
     """
 
     epoch: int
@@ -350,6 +354,7 @@ class ProbeResult:
     channel_peaks: dict[str, np.ndarray] = field(default_factory=dict)
     saliency: explain.Saliency | None = None
     pool: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    sequence: sequence_views.SequenceProbe | None = None
 
 
 class Prober:
@@ -373,6 +378,8 @@ class Prober:
         Samples averaged for the batch-mean activations (a fixed, seeded choice).
     seed : int
         Chooses the probe batch.
+    vocabulary : sequence of str, optional
+        The dataset's token texts (a character model's sampled text).
     """
 
     def __init__(
@@ -385,6 +392,7 @@ class Prober:
         grid_size: int = 64,
         batch_size: int = 256,
         seed: int = 0,
+        vocabulary: Sequence[str] | None = None,
     ) -> None:
         self.model = model
         self.info = info
@@ -415,6 +423,14 @@ class Prober:
         if info.is_plane and len(x):
             self.extent, self._grid = _plane_grid(x, self.grid_size, model.dtype)
         self._param_layers = [layer for layer in model.layers if layer.params]
+        self._sequence: sequence_views.SequenceProber | None = None
+        if (
+            sequence_views.recurrent_layers(model)
+            and len(model.inputs) == len(model.outputs) == 1
+        ):
+            self._sequence = sequence_views.SequenceProber(
+                model, x, y, self._batch_index, info.task, vocabulary
+            )
 
     def probe(
         self, sample_index: int, epoch: int, step: float, gradients: bool = True
@@ -485,6 +501,8 @@ class Prober:
             result.saliency = explain.saliency(
                 self._explainer, sample[0], every, smooth_classes=wanted
             )
+        if self._sequence is not None:
+            result.sequence = self._sequence.probe(index, epoch, gradients)
         return result
 
     def _wanted(self, output: np.ndarray, index: int) -> list[int]:
