@@ -239,9 +239,8 @@ def _read_text(path: Path) -> str:
             f"Text file {path.name} is over {MAX_TEXT_BYTES:,} bytes; nndesk reads "
             "at most that as a character dataset."
         )
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    if not raw.strip():
+    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0  # a byte-order mark
+    if not raw[start:].strip():
         raise DatasetError(f"Text file {path.name} is empty.")
     nul = raw.find(b"\x00")
     if nul >= 0:
@@ -250,11 +249,12 @@ def _read_text(path: Path) -> str:
             f"(byte {nul}): it is binary, not text."
         )
     try:
-        return raw.decode("utf-8")
+        return raw[start:].decode("utf-8")
     except UnicodeDecodeError as exc:
+        at = exc.start + start
         raise DatasetError(
-            f"Text file {path.name} is not UTF-8: line {_line(raw, exc.start)}, byte "
-            f"{exc.start} ({raw[exc.start]:#04x}) cannot be decoded."
+            f"Text file {path.name} is not UTF-8: line {_line(raw, at)}, byte {at} "
+            f"({raw[at]:#04x}) cannot be decoded."
         ) from None
 
 
