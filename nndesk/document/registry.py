@@ -53,17 +53,26 @@ def _categories(modules: list[ModuleType]) -> tuple[str, ...]:
                 return True
         return False
 
+    pending = []
     for module in modules:
         for cat in getattr(module, "CATEGORIES", ()):
             if not isinstance(cat, CategorySpec):
                 raise TypeError(f"{module.__name__}.CATEGORIES holds {cat!r}")
+            pending.append((module, cat))
+    # A category may follow one a later module adds ('Attention' after
+    # 'Recurrent'): insert in passes until every anchor is there.
+    while pending:
+        ready = [(m, c) for m, c in pending if c.after in order or c.name in order]
+        if not ready:
+            module, cat = pending[0]
+            raise ValueError(
+                f"{module.__name__}: category '{cat.name}' comes after "
+                f"'{cat.after}', which no node-type module defines."
+            )
+        pending = [p for p in pending if p not in ready]
+        for _module, cat in ready:
             if cat.name in order:
                 continue
-            if cat.after not in order:
-                raise ValueError(
-                    f"{module.__name__}: category '{cat.name}' comes after "
-                    f"'{cat.after}', which no node-type module defines."
-                )
             pos = order.index(cat.after) + 1
             while pos < len(order) and descends_from(order[pos], cat.after):
                 pos += 1
