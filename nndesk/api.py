@@ -97,6 +97,14 @@ class Network:
         """The loss of the Output node."""
         return self._session.net.loss
 
+    @property
+    def vocabulary(self) -> list[str] | None:
+        """The text of each token id the network was trained on (a character
+        model's characters, ``Project.vocabulary``), or None: ids in, ids out,
+        ``nndesk.io.datasets.text.encode_text``/``decode_ids`` map them."""
+        vocabulary = self._session.vocabulary
+        return list(vocabulary) if vocabulary is not None else None
+
     def get_weights(self) -> dict[str, np.ndarray]:
         """Copies of the weights, keyed ``"<node_id>/<param>"``."""
         return self._session.model.get_weights()

@@ -100,6 +100,8 @@ class TrainedState:
     run_state : dict or None
         ``Trainer.run_state()``: what continuing the run exactly needs besides the
         above (early stopping, a learning rate changed mid-run).
+    vocabulary : list of str or None
+        The text of each token id of the data trained on (``Dataset.vocabulary``).
     """
 
     snapshot: Snapshot
@@ -110,6 +112,7 @@ class TrainedState:
     preprocessing: dict[str, Any] | None
     trained: bool
     run_state: dict[str, Any] | None = None
+    vocabulary: list[str] | None = None
 
     @classmethod
     def from_project(cls, project: Project) -> TrainedState:
@@ -129,6 +132,7 @@ class TrainedState:
             else None,
             trained=bool(project.weights),
             run_state=project.run_state,
+            vocabulary=project.vocabulary,
         )
 
     @property
@@ -185,6 +189,7 @@ class TrainedState:
             optimizer_name=self.optimizer_name if trained else None,
             metadata=metadata or ProjectMetadata.new(),
             run_state=self._run_state_for(stored) if trained else None,
+            vocabulary=self.vocabulary if trained else None,
         )
 
     def _run_state_for(self, stored: Mapping[str, np.ndarray]) -> dict[str, Any] | None:
@@ -228,6 +233,9 @@ class TrainingSession:
     run_state : Mapping, optional
         ``Trainer.run_state()`` of the run that made ``weights``
         (``Project.run_state``); the next trainer carries on with it.
+    vocabulary : Sequence of str, optional
+        The text of each token id (``Project.vocabulary``); replaced by the
+        vocabulary of the data the session prepares.
 
     Attributes
     ----------
@@ -255,8 +263,10 @@ class TrainingSession:
         base_dir: str | Path | None = None,
         metadata: ProjectMetadata | None = None,
         run_state: Mapping[str, Any] | None = None,
+        vocabulary: Sequence[str] | None = None,
     ) -> None:
         self.net: CompiledNetwork = compile_network(view)
+        self.vocabulary = list(vocabulary) if vocabulary is not None else None
         self.base_dir = Path(base_dir) if base_dir is not None else None
         self.history = TrainingHistory(history)
         self.preprocessing: dict[str, Any] | None = (
@@ -290,6 +300,7 @@ class TrainingSession:
             base_dir=base_dir,
             metadata=project.metadata,
             run_state=project.run_state,
+            vocabulary=project.vocabulary,
         )
 
     @classmethod
@@ -354,6 +365,7 @@ class TrainingSession:
             base_dir=base_dir,
             metadata=metadata,
             run_state=state.run_state if trained else None,
+            vocabulary=state.vocabulary if keeps_scaling else None,
         )
 
     def recompiled(self, view: GraphView) -> TrainingSession:
@@ -385,6 +397,7 @@ class TrainingSession:
             run_state=(
                 self.trainer.run_state() if self.trainer is not None else self.run_state
             ),
+            vocabulary=self.vocabulary,
         )
 
     # --- what it is -------------------------------------------------------------------
@@ -522,6 +535,7 @@ class TrainingSession:
     def _adopt(self, data: PreparedData, key: tuple[Any, ...], fitted: bool) -> None:
         self.data, self._data_key, self._fitted_here = data, key, fitted
         self.preprocessing = data.preprocessing
+        self.vocabulary = data.dataset.vocabulary  # what the token ids now mean
 
     def _key_of(self, dataset: Dataset) -> tuple[Any, ...]:
         settings = self.settings

@@ -257,3 +257,49 @@ def test_the_text_path_moves_with_the_network_file(tmp_path: Path) -> None:
     assert moved == "text:path=../hello.txt,window=5,step=1"
     assert len(load_dataset(moved, base_dir=tmp_path / "sub")) == len(TEXT) - 5
     assert rebase_spec("text:window=64", tmp_path, tmp_path / "sub") == "text:window=64"
+
+
+def test_a_character_model_trains_and_keeps_its_vocabulary(
+    text_file: Path, tmp_path: Path
+) -> None:
+    """Embedding -> LSTM -> softmax on a text file; after save and load the
+    network still maps its ids to the file's characters (the text is gone)."""
+    import nndesk
+    from nndesk.api import Network
+
+    vocabulary = text_dataset(text_file, window=6).vocabulary
+    doc = Document(
+        {
+            "dataset": "text:path=hello.txt,window=6",
+            "epochs": 2,
+            "batch_size": 8,
+            "validation_split": 0.0,
+            "metrics": ("accuracy",),
+        }
+    )
+    x = doc.add_node("Input", {"shape": (6,), "dtype": "int"})
+    chain = [
+        ("Embedding", {"input_dim": len(vocabulary), "output_dim": 4}),
+        ("LSTM", {"units": 8}),
+        ("Dense", {"units": len(vocabulary), "activation": "softmax"}),
+    ]
+    prev = x
+    for i, (type_name, params) in enumerate(chain):
+        node = doc.add_node(type_name, params, pos=(200.0 * (i + 1), 0.0))
+        doc.connect(prev, "out", node, "in")
+        prev = node
+    out = doc.add_node("Output", {"loss": "sparse_categorical_crossentropy"})
+    doc.connect(prev, "out", out, "in")
+    net = Network.from_document(doc, base_dir=text_file.parent)
+    assert net.vocabulary is None  # nothing trained on yet
+    history = net.fit()
+    assert len(history["loss"]) == 2 and net.vocabulary == vocabulary
+    net.save(tmp_path / "chars.nndesk")
+    text_file.unlink()
+    loaded = nndesk.load(tmp_path / "chars.nndesk")
+    assert loaded.vocabulary == vocabulary
+    ids = encode_text("hello ", loaded.vocabulary)[None, :]
+    probs = loaded.predict(ids)
+    assert probs.shape == (1, len(vocabulary))
+    next_char = decode_ids(probs.argmax(axis=1), loaded.vocabulary)
+    assert next_char in set(TEXT)
