@@ -252,3 +252,22 @@ def conv_network(index: int) -> RandomNetwork:
     session.model.set_weights(weights)
     x = rng.normal(0, 1.5, size=(5, *shape)).astype(np.float32)
     return RandomNetwork(m.doc, session, x, m.used)
+
+
+NOT_IMPORTED = frozenset({"Embedding", "SimpleRNN", "LSTM", "GRU"})
+"""Layer types ONNX export writes but ONNX import does not read yet."""
+
+
+def example_inputs(session: TrainingSession, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` inputs for a network: token ids below the vocabulary size when an
+    Embedding reads them, standard normal values otherwise (float32)."""
+    rng = np.random.default_rng(seed)
+    shape = session.model.input_shapes[0]
+    vocab = [
+        layer.input_dim
+        for layer in session.model.layers
+        if layer.type_name == "Embedding"
+    ]
+    if vocab:
+        return rng.integers(0, min(vocab), size=(n, *shape)).astype(np.float32)
+    return rng.normal(size=(n, *shape)).astype(np.float32)

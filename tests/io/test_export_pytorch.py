@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from export_graphs import CONV_BLOCKS, conv_network, random_network
+from export_graphs import CONV_BLOCKS, conv_network, example_inputs, random_network
 
 from nndesk.document.examples import EXAMPLES
 from nndesk.io.export import ExportError, export_pytorch
@@ -64,8 +64,7 @@ def test_module_forward_equals_nndesk_for_every_example(
     session = TrainingSession(EXAMPLES[name].build(), base_dir=tmp_path)
     folder = export(session, tmp_path / name)
     model_module, _ = load_project_modules(folder)
-    shape = session.model.input_shapes[0]
-    x = np.random.default_rng(0).normal(size=(13, *shape)).astype(np.float32)
+    x = example_inputs(session, 13)
     np.testing.assert_allclose(
         torch_forward(model_module, folder, x),
         session.model.predict(x),
