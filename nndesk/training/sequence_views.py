@@ -12,7 +12,7 @@ per sample, the directions of a bidirectional layer side by side.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,11 +42,13 @@ GATE_LOW, GATE_HIGH = 0.1, 0.9
 """A gate value below ``GATE_LOW`` counts as shut, above ``GATE_HIGH`` as open."""
 TEMPERATURES = (0.2, 0.5, 0.8, 1.0, 1.3)
 """The temperatures text is sampled at each epoch (the panel's slider stops)."""
-SAMPLE_LENGTH = 120
-"""Characters generated per temperature."""
+SAMPLE_LENGTH = 80
+"""Characters generated per temperature (each costs a forward pass of the window:
+80 took 0.4-1.8 s for the character example's LSTM 128 on a loaded 2-core machine,
+so samples are drawn once per epoch and chosen sequence)."""
 GRADIENT_ROWS = 32
 """Sequences of the probe batch the gradient through time is averaged over."""
-SATURATION_ROWS = 64
+SATURATION_ROWS = 32
 """Sequences the gate saturation is counted over."""
 FORECAST_POINTS = 200
 """Most (true, predicted) pairs of the forecast scatter."""
@@ -311,7 +313,9 @@ class SequenceProber:
         ]
         self._explainer = explain.Explainer(model, self._sources, task)
         self._rows = np.asarray(batch_index)[: max(GRADIENT_ROWS, SATURATION_ROWS)]
+        self._forecast_rows = np.asarray(batch_index)[:FORECAST_POINTS]
         self._samples: tuple[tuple[int, int], dict[float, str], str] | None = None
+        self._rollout: tuple[tuple[int, int], np.ndarray] | None = None
         out_units = int(np.prod(model.output_shapes[0]))
         features = int(x.shape[2]) if x.ndim == 3 else 0
         self.forecasts = (
@@ -344,7 +348,7 @@ class SequenceProber:
         if self.samples_text:
             self._add_samples(result, index, epoch)
         if self.forecasts:
-            result.forecast = self._forecast(index)
+            result.forecast = self._forecast(index, epoch)
         return result
 
     def _trace(self, layer: SimpleRNN | LSTM | GRU) -> LayerTrace:
@@ -385,10 +389,11 @@ class SequenceProber:
             int(epoch),
         )
 
-    def _forecast(self, index: int) -> Forecast:
+    def _forecast(self, index: int, epoch: int) -> Forecast:
+        """The one-step forecasts now; the rollout (a pass per step, 122 ms for
+        the sine example's 32 steps under load) once per epoch and window."""
         x = self.x
         window = x[index]
-        steps = len(window)
         features = window.shape[1]
         pred = _next_probabilities(self.model, window[None].astype(self.model.dtype))
         pred = pred.reshape(-1, features)[:, 0]
@@ -397,7 +402,7 @@ class SequenceProber:
             if self.y is not None
             else np.zeros(0)
         )
-        rows = self._rows[:FORECAST_POINTS]
+        rows = self._forecast_rows
         batch_pred = _next_probabilities(self.model, x[rows].astype(self.model.dtype))
         true = (
             np.asarray(self.y[rows], dtype=np.float64).reshape(len(rows), -1)[:, 0]
@@ -408,12 +413,14 @@ class SequenceProber:
             window=np.asarray(window[:, 0], dtype=np.float64),
             target=target,
             predicted=pred,
-            rollout=rollout(self.model, window, steps)[:, 0],
+            rollout=self._rolled(index, epoch),
             true=true,
             pred=batch_pred[:, 0].copy(),
         )
 
-
-def describe_layers(probe: SequenceProbe) -> Mapping[str, str]:
-    """Layer name -> its kind, for a view's layer choice."""
-    return {name: trace.kind for name, trace in probe.layers.items()}
+    def _rolled(self, index: int, epoch: int) -> np.ndarray:
+        key = (int(epoch), index)
+        if self._rollout is None or self._rollout[0] != key:
+            steps = self.x.shape[1]
+            self._rollout = (key, rollout(self.model, self.x[index], steps)[:, 0])
+        return self._rollout[1].copy()

@@ -213,3 +213,48 @@ def test_forecast_window_rollout_and_true_vs_predicted(qtbot):
     np.testing.assert_allclose(xs, f.true)
     np.testing.assert_allclose(ys, f.pred)
     assert "MSE" in panel.scatter.titleLabel.text
+
+
+@pytest.mark.slow
+def test_training_the_sine_forecast_example_feeds_every_recurrent_view(
+    qtbot, main_window
+):
+    """File > New from Example, Train for 2 epochs: the worker's probes reach the
+    recurrent views, which come forward; the text view says why it does not apply."""
+    from nndesk.ui.training.controller import attach_training
+
+    training = getattr(main_window, "training", None) or attach_training(main_window)
+    view = training.view
+    action = next(
+        a
+        for a in main_window.examples_menu.actions()
+        if a.text() == "Sine forecast (LSTM)"
+    )
+    action.trigger()
+    assert main_window.edit_setting("epochs", 2)
+    with qtbot.waitSignal(training.sig_run_finished, timeout=60_000) as blocker:
+        training.actions.train.trigger()
+    assert blocker.args[0].status == "completed"
+    probe = training.last_probe
+    assert probe is not None and probe.sequence is not None
+    assert set(probe.sequence.layers) == {"lstm_1"}
+    assert probe.sequence.grad_norms["lstm_1"].shape == (32,)
+    qtbot.waitUntil(view.hidden_state.isVisible, timeout=5_000)
+    view.hidden_state.flush()
+    assert view.hidden_state.image.image.shape[:2] == (32, 32)
+    for key in ("gates", "gradient_time", "forecast", "text_sampling"):
+        view.docks[key].raise_()
+        panel = getattr(view, key)
+        qtbot.waitUntil(panel.isVisible, timeout=5_000)
+        panel.flush()
+    assert not view.forecast.notice.isVisible()
+    assert view.forecast.forecast.rollout.shape == (32,)
+    assert "MSE" in view.forecast.scatter.titleLabel.text
+    assert view.gradient_time.curves["lstm_1"].yData.shape == (32,)
+    assert view.text_sampling.notice.isVisible()
+    # Choosing a window in one view probes it for all.
+    view.forecast.chooser.setValue(7)
+    assert view.activations.sample_index == 7
+    qtbot.waitUntil(lambda: training.last_probe.sample_index == 7, timeout=5_000)
+    assert view.hidden_state.chooser.value() == 7
+    assert main_window.errors == []
