@@ -464,7 +464,8 @@ class LSTM(_Recurrent):
         a = p.acts[t]
         np.matmul(h_prev, rk, out=a)
         prev, new = p.slot(t)
-        RK.lstm_forward(a, p.xp[t], p.c[prev], p.c[new], p.tc[t], h)
+        step = RK.lstm_forward_small if h.size <= RK.SMALL_STEP else RK.lstm_forward
+        step(a, p.xp[t], p.c[prev], p.c[new], p.tc[t], h)
 
     def _begin_back(self, p, d, batch):
         p.dc = self._buffer("dc" + DIRECTIONS[d], (batch, self.units))
@@ -504,7 +505,8 @@ class GRU(_Recurrent):
         np.matmul(h_prev, rk, out=hr)
         if rb is not None:
             hr += rb
-        RK.gru_forward(p.xp[t], hr, p.acts[t], h_prev, h)
+        step = RK.gru_forward_small if h.size <= RK.SMALL_STEP else RK.gru_forward
+        step(p.xp[t], hr, p.acts[t], h_prev, h)
 
     def _recurrent_grad_buffer(self, p, d, dz):
         p.drec = self._buffer("drec" + DIRECTIONS[d], dz.shape)
