@@ -279,7 +279,17 @@ SETTINGS: tuple[ParamSpec, ...] = (
         0.0,
         min=0.0,
         label="schedule minimum",
-        help="Cosine schedule: the learning rate reached at the last epoch.",
+        help="Cosine schedules: the learning rate reached at the last epoch.",
+    ),
+    ParamSpec(
+        "lr_warmup_epochs",
+        "int",
+        1,
+        min=0,
+        max=1_000_000,
+        label="warm-up epochs",
+        help="warmup_cosine schedule: epochs over which the learning rate rises "
+        "linearly to its full value before the cosine decay (fewer than the epochs).",
     ),
     ParamSpec(
         "early_stopping_patience",
@@ -390,6 +400,7 @@ _SCHEDULE_OPTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "step": ("lr_step_size", "lr_gamma"),
         "exponential": ("lr_gamma",),
         "cosine": ("lr_min",),
+        "warmup_cosine": ("lr_warmup_epochs", "lr_min"),
     }
 )
 """The settings each learning-rate schedule reads (besides the learning rate)."""

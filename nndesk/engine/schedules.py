@@ -7,9 +7,13 @@ the training loop, before the epoch's first step::
         optimizer.lr = schedule(epoch, base_lr)
         ...  # the epoch's batches
 
-Epochs count from 0, and epoch 0 runs at ``base_lr``. The values are the closed
-forms of PyTorch's StepLR, ExponentialLR and CosineAnnealingLR stepped once per
-epoch.
+Epochs count from 0, and epoch 0 runs at ``base_lr`` (after a warm-up's first
+step for ``warmup_cosine``). The values are the closed forms of PyTorch's StepLR,
+ExponentialLR and CosineAnnealingLR stepped once per epoch.
+
+A schedule class registers itself under its ``name`` when it is defined in this
+module (``Schedule.__init_subclass__``), as layers do; one defined elsewhere
+registers with ``class MySchedule(Schedule, register=True)``.
 """
 
 from __future__ import annotations
@@ -27,14 +31,31 @@ __all__ = [
     "ExponentialDecay",
     "Schedule",
     "StepDecay",
+    "WarmupCosine",
     "get",
 ]
+
+
+_CLASSES: dict[str, type[Schedule]] = {}
 
 
 class Schedule:
     """Base class: ``schedule(epoch, base_lr) -> lr``."""
 
     name: ClassVar[str] = "schedule"
+
+    def __init_subclass__(cls, register: bool | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if register is None:
+            register = "name" in cls.__dict__ and cls.__module__ == __name__
+        if register:
+            held = _CLASSES.get(cls.name)
+            if held is not None and held.__qualname__ != cls.__qualname__:
+                raise RuntimeError(
+                    f"Schedule '{cls.name}' is registered twice: by "
+                    f"{held.__qualname__} and {cls.__qualname__}."
+                )
+            _CLASSES[cls.name] = cls
 
     def __call__(self, epoch: int, base_lr: float) -> float:
         """Learning rate for ``epoch`` (0-based) given the optimizer's base rate.
@@ -132,6 +153,51 @@ class CosineDecay(Schedule):
         return {"total_epochs": self.total_epochs, "min_lr": self.min_lr}
 
 
+class WarmupCosine(Schedule):
+    """A linear warm-up over ``warmup_epochs``, then half a cosine to ``min_lr``.
+
+    Epoch ``e < warmup_epochs`` runs at ``base_lr * (e + 1) / (warmup_epochs +
+    1)`` (never 0, so no epoch is wasted); from ``warmup_epochs`` on, the cosine of
+    ``CosineDecay`` over the remaining ``total_epochs - warmup_epochs`` epochs,
+    starting at ``base_lr`` and held at ``min_lr`` after ``total_epochs``. With
+    ``warmup_epochs=0`` it is ``CosineDecay``. In torch: ``LambdaLR`` with this
+    function of the epoch, divided by ``base_lr``.
+    """
+
+    name = "warmup_cosine"
+
+    def __init__(
+        self, warmup_epochs: int, total_epochs: int, min_lr: float = 0.0
+    ) -> None:
+        if not _is_int(warmup_epochs) or warmup_epochs < 0:
+            raise ConfigError(
+                "Schedule 'warmup_cosine': warmup_epochs must be an integer >= 0, "
+                f"got {warmup_epochs!r}."
+            )
+        self.warmup_epochs = int(warmup_epochs)
+        self.total_epochs = _positive_int("warmup_cosine", "total_epochs", total_epochs)
+        if self.total_epochs <= self.warmup_epochs:
+            raise ConfigError(
+                f"Schedule 'warmup_cosine': total_epochs ({total_epochs}) must exceed "
+                f"warmup_epochs ({warmup_epochs}), so the cosine has epochs to run."
+            )
+        self.min_lr = self._check("min_lr", min_lr, positive=False)
+
+    def _rate(self, epoch: int, base_lr: float) -> float:
+        w = self.warmup_epochs
+        if epoch < w:
+            return base_lr * (epoch + 1) / (w + 1)
+        t = min(epoch - w, self.total_epochs - w) / (self.total_epochs - w)
+        return self.min_lr + (base_lr - self.min_lr) * (1.0 + math.cos(math.pi * t)) / 2
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "warmup_epochs": self.warmup_epochs,
+            "total_epochs": self.total_epochs,
+            "min_lr": self.min_lr,
+        }
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
@@ -144,12 +210,9 @@ def _positive_int(schedule: str, what: str, value: Any) -> int:
     return int(value)
 
 
-_CLASSES: dict[str, type[Schedule]] = {
-    cls.name: cls for cls in (StepDecay, ExponentialDecay, CosineDecay)
-}
-
 SCHEDULES: tuple[str, ...] = tuple(_CLASSES)
-"""Canonical schedule names: "step", "exponential", "cosine"."""
+"""Canonical schedule names: "step", "exponential", "cosine", "warmup_cosine"
+(every class of this module, in definition order)."""
 
 _ALIASES = {
     "step_decay": "step",
@@ -158,6 +221,7 @@ _ALIASES = {
     "exponentiallr": "exponential",
     "cosine_decay": "cosine",
     "cosineannealinglr": "cosine",
+    "warmup": "warmup_cosine",
 }
 
 
@@ -182,5 +246,5 @@ def get(name_or_obj: str | Schedule, **kwargs: Any) -> Schedule:
                 f"{sorted(kwargs)} cannot be applied to it."
             )
         return name_or_obj
-    key = canonical(name_or_obj, SCHEDULES, _ALIASES, "schedule")
+    key = canonical(name_or_obj, tuple(_CLASSES), _ALIASES, "schedule")
     return construct(_CLASSES[key], kwargs, f"Schedule '{key}'")

@@ -296,7 +296,8 @@ def make_schedule(settings: Mapping[str, Any]) -> schedules.Schedule | None:
     """The learning-rate schedule of the settings, or None for a constant rate.
 
     ``step`` uses ``lr_step_size`` and ``lr_gamma``, ``exponential`` uses
-    ``lr_gamma``, ``cosine`` decays to ``lr_min`` over the ``epochs`` setting.
+    ``lr_gamma``, ``cosine`` decays to ``lr_min`` over the ``epochs`` setting,
+    ``warmup_cosine`` after ``lr_warmup_epochs`` of linear warm-up.
     """
     name = str(settings["lr_schedule"])
     if name == "constant":
@@ -312,6 +313,13 @@ def make_schedule(settings: Mapping[str, Any]) -> schedules.Schedule | None:
     if name == "cosine":
         return schedules.get(
             name,
+            total_epochs=int(settings["epochs"]),
+            min_lr=float(settings["lr_min"]),
+        )
+    if name == "warmup_cosine":
+        return schedules.get(
+            name,
+            warmup_epochs=int(settings["lr_warmup_epochs"]),
             total_epochs=int(settings["epochs"]),
             min_lr=float(settings["lr_min"]),
         )

@@ -33,12 +33,47 @@ def test_cosine_decay():
     assert schedules.CosineDecay(10)(0, 0.3) == pytest.approx(0.3)
 
 
+def test_warmup_cosine():
+    s = schedules.WarmupCosine(warmup_epochs=3, total_epochs=7, min_lr=0.1)
+    warm = [s(e, 0.8) for e in range(3)]
+    assert warm == pytest.approx([0.2, 0.4, 0.6])  # linear, never 0
+    cos = [0.1 + 0.7 * (1 + math.cos(math.pi * k / 4)) / 2 for k in range(5)]
+    assert [s(e, 0.8) for e in range(3, 8)] == pytest.approx(cos)
+    assert s(3, 0.8) == pytest.approx(0.8) and s(20, 0.8) == pytest.approx(0.1)
+    plain = schedules.CosineDecay(total_epochs=5, min_lr=0.1)
+    no_warmup = schedules.WarmupCosine(0, 5, 0.1)
+    assert [no_warmup(e, 1.0) for e in range(8)] == [plain(e, 1.0) for e in range(8)]
+    with pytest.raises(ConfigError, match="total_epochs \\(3\\) must exceed warmup"):
+        schedules.WarmupCosine(3, 3)
+    with pytest.raises(ConfigError, match="warmup_epochs must be an integer >= 0"):
+        schedules.WarmupCosine(-1, 3)
+
+
+def test_schedules_register_themselves():
+    class Halving(schedules.Schedule, register=True):
+        name = "test_halving"
+
+        def _rate(self, epoch, base_lr):
+            return base_lr / 2**epoch
+
+    try:
+        assert schedules.get("test_halving")(3, 1.0) == 0.125
+        with pytest.raises(RuntimeError, match="registered twice"):
+
+            class Other(schedules.Schedule, register=True):
+                name = "test_halving"
+
+    finally:
+        schedules._CLASSES.pop("test_halving")
+
+
 def test_registry_and_config_round_trip():
-    assert schedules.SCHEDULES == ("step", "exponential", "cosine")
+    assert schedules.SCHEDULES == ("step", "exponential", "cosine", "warmup_cosine")
     made = [
         schedules.get("step", step_size=2),
         schedules.get("exponential", gamma=0.5),
         schedules.get("cosine", total_epochs=7, min_lr=0.01),
+        schedules.get("warmup_cosine", warmup_epochs=2, total_epochs=7),
     ]
     for s in made:
         again = schedules.get(s.name, **s.get_config())

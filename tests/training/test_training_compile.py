@@ -138,6 +138,10 @@ def test_make_schedule_follows_the_settings():
     assert schedule(10, 0.1) == pytest.approx(0.001)
     settings.update(lr_schedule="step", lr_step_size=3, lr_gamma=0.1)
     assert make_schedule(settings)(3, 1.0) == pytest.approx(0.1)
+    settings.update(lr_schedule="warmup_cosine", lr_warmup_epochs=2, epochs=10)
+    warm = make_schedule(settings)
+    assert [warm(e, 0.3) for e in (0, 1, 2)] == pytest.approx([0.1, 0.2, 0.3])
+    assert warm(10, 0.3) == pytest.approx(0.001)
 
 
 def test_transfer_keeps_the_weights_of_nodes_whose_shapes_did_not_change():

@@ -265,6 +265,17 @@ def make_schedule(optimizer: torch.optim.Optimizer):
         return torch.optim.lr_scheduler.CosineAnnealingLR(
             optimizer, CONFIG["epochs"], CONFIG["lr_min"]
         )
+    if name == "warmup_cosine":
+        warmup, total = CONFIG["lr_warmup_epochs"], CONFIG["epochs"]
+        base, low = CONFIG["optimizer_arguments"]["lr"], CONFIG["lr_min"]
+
+        def factor(epoch: int) -> float:
+            if epoch < warmup:
+                return (epoch + 1) / (warmup + 1)
+            t = min(epoch - warmup, total - warmup) / (total - warmup)
+            return (low + (base - low) * (1 + math.cos(math.pi * t)) / 2) / base
+
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     return None
 
 

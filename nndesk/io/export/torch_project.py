@@ -315,6 +315,7 @@ def _training_config(
         "lr_step_size": s["lr_step_size"],
         "lr_gamma": s["lr_gamma"],
         "lr_min": s["lr_min"],
+        "lr_warmup_epochs": s["lr_warmup_epochs"],
         "batch_size": s["batch_size"],
         "epochs": s["epochs"],
         "shuffle": s["shuffle"],
