@@ -42,10 +42,11 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ...engine.memory import MemoryBudget, check_fits
 from ..errors import DatasetError
 from .base import CLASSIFICATION, REGRESSION, TASKS, Dataset, stat_path
+from .toy import ParamSpec
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_COLUMNS", "read_csv", "read_csv_series"]
+__all__ = ["MAX_COLUMNS", "SERIES_PARAMS", "read_csv", "read_csv_series"]
 
 MAX_COLUMNS = 100_000
 """Most columns a CSV file may have (features plus the target)."""
@@ -55,6 +56,12 @@ _SNIFF = 1 << 16  # characters of the first line looked at to guess the delimite
 _COUNT_CHUNK = 1 << 22
 _BYTES_PER_CELL = 49 + 3 * 8 + 8 + 4 + 1  # see _parse_size
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+SERIES_PARAMS = (
+    ParamSpec("window", "int", 24, 1, 10_000, "Rows (time steps) per sample."),
+    ParamSpec("horizon", "int", 1, 1, 1000, "Next values of the target to predict."),
+)
+"""The numeric options of a CSV time series (a form shows them as a generator's)."""
 
 
 class _Table:

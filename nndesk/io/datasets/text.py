@@ -26,6 +26,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ...engine.memory import MemoryBudget, check_fits
 from ..errors import DatasetError
 from .base import CLASSIFICATION, Dataset, stat_path
+from .toy import ParamSpec
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ __all__ = [
     "PYDOC",
     "TEXT",
     "TEXT_OPTIONS",
+    "TEXT_PARAMS",
     "decode_ids",
     "encode_text",
     "pydoc_text",
@@ -54,6 +56,13 @@ MAX_VOCABULARY = 5000
 """Most distinct characters a text may have (each is one output class)."""
 DEFAULT_WINDOW = 40
 _MAX_WINDOW = 10_000
+TEXT_PARAMS = (
+    ParamSpec(
+        "window", "int", DEFAULT_WINDOW, 1, _MAX_WINDOW, "Characters read per sample."
+    ),
+    ParamSpec("step", "int", 1, 1, _MAX_WINDOW, "Characters between window starts."),
+)
+"""The numeric options of ``text`` (a form shows them as a generator's)."""
 _NAMES = {" ": "␣", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 

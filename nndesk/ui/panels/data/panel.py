@@ -63,7 +63,11 @@ from .sources import (
     exists,
     file_spec,
     generator_spec,
+    option_params,
+    options_description,
+    options_spec,
     preview_spec,
+    text_spec,
 )
 
 log = logging.getLogger(__name__)
@@ -78,6 +82,7 @@ commits when released: one drag, one undo step)."""
 PANEL_SETTINGS = ("dataset", "dataset_target", "validation_split", "test_split",
                   "scaling", "seed")  # fmt: skip
 _FILE_ITEM = "file"
+_TEXT_ITEM = "text"
 _OWN_TEST_KINDS = ("npz", "idx")
 
 
@@ -161,6 +166,13 @@ class DataPanel(QWidget):
             )
         self.source_combo.insertSeparator(self.source_combo.count())
         self.source_combo.addItem("Paint your own…", f"painted:{PAINTED}")
+        self.source_combo.addItem("Text (characters)", f"text:{_TEXT_ITEM}")
+        self.source_combo.setItemData(
+            self.source_combo.count() - 1,
+            "A window of characters -> the next one; Python's documentation, or "
+            "text:path=FILE in the spec line",
+            Qt.ItemDataRole.ToolTipRole,
+        )
         self.source_combo.addItem("Data file…", f"{_FILE_ITEM}:")
         self.source_combo.activated.connect(self._on_source_activated)
 
@@ -327,7 +339,7 @@ class DataPanel(QWidget):
             if not self.spec_edit.hasFocus():
                 self.spec_edit.setText(spec)
         self._select_source(choice)
-        if rebuild or choice.kind == "generator":
+        if rebuild or option_params(choice):
             self._show_options(choice)
         self._show_target(choice, settings)
         for spin, name in ((self.val_spin, "validation_split"),
@@ -357,6 +369,8 @@ class DataPanel(QWidget):
                 combo.setCurrentIndex(combo.findData(f"generator:{choice.head}"))
             elif choice.kind == "painted":
                 combo.setCurrentIndex(combo.findData(f"painted:{PAINTED}"))
+            elif choice.kind == "text":
+                combo.setCurrentIndex(combo.findData(f"text:{_TEXT_ITEM}"))
             elif choice.kind == "none":
                 combo.setCurrentIndex(-1)
             else:
@@ -373,6 +387,9 @@ class DataPanel(QWidget):
             self._commit({"dataset": spec, "dataset_target": ""}, f"Use {name} data")
         elif kind == "painted":
             self.start_painting()
+        elif kind == "text":
+            values = {"dataset": text_spec(), "dataset_target": ""}
+            self._commit(values, "Use text data")
         elif not self.open_data_file():
             self._select_source(self._choice)  # cancelled: show what it still is
 
@@ -469,19 +486,22 @@ class DataPanel(QWidget):
 
     # --- generator options -------------------------------------------------------------------
     def _show_options(self, choice: SourceChoice) -> None:
-        if choice.kind == "generator":
-            gen = GENERATORS[choice.head]
-            self.description.setText(gen.description)
+        params = option_params(choice)
+        if params:
+            if choice.kind == "generator":
+                self.description.setText(GENERATORS[choice.head].description)
+            else:
+                self.description.setText(options_description(choice))
             names = [f.spec.name for f in self._fields]
-            if names != [p.name for p in gen.params]:
+            if names != [p.name for p in params]:
                 self._clear_options()
-                for p in gen.params:
+                for p in params:
                     field = GeneratorField(p, self)
                     field.sig_moved.connect(self._on_option_moved)
                     field.sig_committed.connect(self._on_option_committed)
                     self.options_form.addRow(field.label_text(), field)
                     self._fields.append(field)
-            defaults = gen.defaults()
+            defaults = {p.name: p.default for p in params}
             for field in self._fields:
                 text = choice.options.get(field.spec.name)
                 field.set_value(
@@ -504,12 +524,11 @@ class DataPanel(QWidget):
 
     def _trial_spec(self) -> str:
         values = {f.spec.name: f.value() for f in self._fields}
-        keep = {k: v for k, v in self._choice.options.items() if k == "seed"}
-        return generator_spec(self._choice.head, values, keep)
+        return options_spec(self._choice, values)
 
     def _on_option_moved(self) -> None:
         """A widget moves: preview soon, commit once it rests (or is released)."""
-        if self._choice.kind != "generator":
+        if not option_params(self._choice):
             return
         self._trial = self._trial_spec()
         self._preview_timer.start()
@@ -526,8 +545,8 @@ class DataPanel(QWidget):
 
     def _show_trial(self) -> None:
         self._preview_timer.stop()
-        if self._trial is None:
-            return
+        if self._trial is None or self._choice.kind != "generator":
+            return  # a file or text is previewed once the edit has loaded it
         seed = int(self._settings().get("seed", 0))
         shown = preview_spec(self._trial, MAX_POINTS)
         try:

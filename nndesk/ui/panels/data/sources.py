@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from nndesk.io.datasets import GENERATORS, DatasetError, format_spec, parse_spec
+from nndesk.io.datasets.csv_reader import SERIES_PARAMS
+from nndesk.io.datasets.text import PYDOC, TEXT, TEXT_PARAMS
+from nndesk.io.datasets.toy import ParamSpec
 
 __all__ = [
     "DATA_FILE_FILTER",
@@ -31,7 +34,11 @@ __all__ = [
     "exists",
     "generator_spec",
     "is_folder",
+    "option_params",
+    "options_description",
+    "options_spec",
     "preview_spec",
+    "text_spec",
 ]
 
 PAINTED = "painted"
@@ -54,8 +61,9 @@ class SourceChoice:
     Attributes
     ----------
     kind : str
-        ``"none"`` (empty spec), ``"generator"``, ``"file"``, ``"painted"`` or
-        ``"custom"`` (a spec the form cannot show, e.g. one that does not parse).
+        ``"none"`` (empty spec), ``"generator"``, ``"file"``, ``"painted"``,
+        ``"text"`` (characters, ``text:...``) or ``"custom"`` (a spec the form
+        cannot show, e.g. one that does not parse).
     head : str
         The generator name, the file path as written, or "".
     options : dict of str to str
@@ -84,7 +92,59 @@ def describe(spec: str) -> SourceChoice:
         return SourceChoice("generator", head, options)
     if head == PAINTED:
         return SourceChoice("painted", head, options)
+    if head == TEXT:
+        return SourceChoice("text", head, options)
     return SourceChoice("file", head, options)
+
+
+def option_params(choice: SourceChoice) -> tuple[ParamSpec, ...]:
+    """The numeric options the form shows for ``choice``: a generator's, a
+    text's window and step, a CSV time series' window and horizon (a CSV spec
+    with ``series=``); none for anything else."""
+    if choice.kind == "generator":
+        return GENERATORS[choice.head].params
+    if choice.kind == "text":
+        return TEXT_PARAMS
+    if choice.kind == "file" and "series" in choice.options:
+        return SERIES_PARAMS
+    return ()
+
+
+def options_spec(choice: SourceChoice, values: Mapping[str, Any]) -> str:
+    """``choice``'s spec with the form's ``values`` for its ``option_params``
+    (other options, a generator's ``seed``, a text's ``path``, kept)."""
+    if choice.kind == "generator":
+        keep = {k: v for k, v in choice.options.items() if k == "seed"}
+        return generator_spec(choice.head, values, keep)
+    options = dict(choice.options)
+    for p in option_params(choice):
+        options[p.name] = _number_text(values.get(p.name, p.default), p.kind)
+    return format_spec(choice.head, options)
+
+
+def options_description(choice: SourceChoice) -> str:
+    """What a text or time-series source makes, in a sentence ("" otherwise)."""
+    if choice.kind == "text":
+        source = choice.options.get("path") or PYDOC
+        return (
+            f"Characters of {source}: a window of characters -> the next one "
+            "(token ids; the vocabulary is saved with the network)."
+        )
+    if choice.kind == "file" and "series" in choice.options:
+        columns = " + ".join(c for c in choice.options["series"].split("+") if c)
+        target = choice.options.get("target") or columns.split(" + ")[0]
+        return (
+            f"Time series of {columns}: a window of rows -> the next value(s) of "
+            f"{target}."
+        )
+    return ""
+
+
+def text_spec(path: str | None = None) -> str:
+    """The spec of a character dataset of ``path`` (None: Python's documentation)
+    with the default window and step."""
+    options = {p.name: str(p.default) for p in TEXT_PARAMS}
+    return format_spec(TEXT, {"path": path, **options} if path else options)
 
 
 def generator_spec(
