@@ -170,7 +170,7 @@ def test_gradient_through_time_curves_per_layer(qtbot):
     # A look without gradients (a preview) keeps the last real curves.
     panel.set_probe(prober.probe(0, 1, 1.0, gradients=False))
     assert panel.norms["gru"] is not None and not panel.notice.isVisible()
-    assert "last step / first step" in panel.plot.titleLabel.text
+    assert "last/first step" in panel.plot.titleLabel.text
 
 
 def test_temperature_slider_changes_the_sample(qtbot):

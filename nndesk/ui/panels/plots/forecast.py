@@ -34,7 +34,8 @@ class ForecastPanel(PlotPanel):
         self.controls.insertWidget(1, self.chooser)
         self.notice = notice_label(self)
         self.layout().addWidget(self.notice)
-        self.series = self.graphics.addPlot(row=0, col=0, title="window and rollout")
+        self.series = self.graphics.addPlot(row=0, col=0)
+        self.series.setTitle("window, next value, rollout", size="9pt")
         self.series.setLabel("bottom", "time step")
         self.series.addLegend(offset=(6, 6))
         self.window_curve = self.series.plot(pen=pg.mkPen(*BLUE, width=2), name="input")
@@ -51,9 +52,10 @@ class ForecastPanel(PlotPanel):
             symbolBrush=ORANGE,
             symbolPen=pg.mkPen(*ORANGE),
             symbolSize=11,
-            name="predicted next",
+            name="predicted",
         )
-        self.scatter = self.graphics.addPlot(row=0, col=1, title="true vs predicted")
+        self.scatter = self.graphics.addPlot(row=0, col=1)
+        self.scatter.setTitle("true vs predicted", size="9pt")
         self.scatter.setLabel("bottom", "true")
         self.scatter.setLabel("left", "predicted")
         self.diagonal = self.scatter.plot(pen=pg.mkPen(150, 150, 150))
@@ -123,7 +125,7 @@ class ForecastPanel(PlotPanel):
         if len(f.true):
             err = float(np.mean((f.true - f.pred) ** 2))
             self.scatter.setTitle(
-                f"true vs predicted · MSE {err:.3g} ({len(f.true)} windows)",
+                f"MSE {err:.2g} ({len(f.true)} windows)",
                 size="9pt",
                 color=self.text_color.name(),
             )

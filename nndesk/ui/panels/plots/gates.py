@@ -23,7 +23,7 @@ from nndesk.training.sequence_views import (
 from nndesk.ui.training.probes import ProbeResult
 
 from .base import PlotPanel
-from .hidden_state import NO_RECURRENT, SequenceChooser, image_plot, time_ticks
+from .hidden_state import NO_RECURRENT, SequenceChooser, image_plot, set_time_ticks
 from .sample_picker import compact_combo, heat_lut, notice_label, to_rgba
 
 __all__ = ["GATE_COLORS", "GatesPanel"]
@@ -66,17 +66,17 @@ class GatesPanel(PlotPanel):
         self.images: list[pg.ImageItem] = []
         for row in range(MAX_GATES):
             plot = image_plot(self.graphics.ci, row, "")
+            plot.hideAxis("left")  # three short heatmaps: unit numbers would overlap
             image = pg.ImageItem(axisOrder="row-major")
             plot.addItem(image)
             self.plots.append(plot)
             self.images.append(image)
-        self.scatter_plot = self.graphics.addPlot(
-            row=0, col=1, rowspan=MAX_GATES, title="saturation"
-        )
+        self.scatter_plot = self.graphics.addPlot(row=0, col=1, rowspan=MAX_GATES)
+        self.scatter_plot.setTitle("saturation per unit", size="9pt")
         self.scatter_plot.setMenuEnabled(False)
         self.scatter_plot.hideButtons()
-        self.scatter_plot.setLabel("bottom", f"share of time shut (< {GATE_LOW})")
-        self.scatter_plot.setLabel("left", f"share of time open (> {GATE_HIGH})")
+        self.scatter_plot.setLabel("bottom", f"time shut (&lt; {GATE_LOW})")
+        self.scatter_plot.setLabel("left", f"time open (> {GATE_HIGH})")
         self.scatter_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.05)
         self.scatter_plot.setMouseEnabled(x=False, y=False)
         self.scatter_plot.addLegend(offset=(-6, 6))
@@ -153,7 +153,6 @@ class GatesPanel(PlotPanel):
         if trace is None or probe is None:
             return
         names = list(trace.gates)[:MAX_GATES]
-        ticks = time_ticks(probe.tokens)
         color = self.text_color.name()
         for k, (plot, image) in enumerate(zip(self.plots, self.images, strict=True)):
             plot.setVisible(k < len(names))
@@ -163,7 +162,7 @@ class GatesPanel(PlotPanel):
             image.setImage(to_rgba(g, self._lut, 0.0, 1.0), autoLevels=False)
             units, steps = g.shape
             plot.setTitle(f"{names[k]} gate (0 to 1)", size="9pt", color=color)
-            plot.getAxis("bottom").setTicks([ticks, []])
+            set_time_ticks(plot, probe.tokens)
             plot.setRange(xRange=(0, steps), yRange=(0, units), padding=0)
         for name in list(self.scatters):
             if name not in names:

@@ -46,7 +46,7 @@ class GradientTimePanel(PlotPanel):
         self.plot.setLabel("bottom", "time step")
         self.plot.setLabel("left", "gradient norm")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.addLegend(offset=(-6, 6))
+        self.plot.addLegend(offset=(-6, -6))
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.first_curves: dict[str, pg.PlotDataItem] = {}
         self.norms: dict[str, np.ndarray] = {}
@@ -94,9 +94,10 @@ class GradientTimePanel(PlotPanel):
             rgb = COLORS[k % len(COLORS)]
             if name not in self.curves:
                 self.first_curves[name] = self.plot.plot(
+                    name=f"{name} at the start",
                     pen=pg.mkPen(
                         *rgb, 90, width=1, style=pg.QtCore.Qt.PenStyle.DashLine
-                    )
+                    ),
                 )
                 self.curves[name] = self.plot.plot(
                     pen=pg.mkPen(*rgb, width=2), name=name
@@ -108,11 +109,10 @@ class GradientTimePanel(PlotPanel):
                 np.arange(len(first)), np.maximum(first, TINY)
             )
         ratios = ", ".join(
-            f"{name} {decay_ratio(v):.3g}×" for name, v in self.norms.items()
+            f"{name} {decay_ratio(v):.2g}×" for name, v in self.norms.items()
         )
         self.plot.setTitle(
-            f"epoch {self.epoch + 1} · last step / first step: {ratios} "
-            "(dashed: start of the run)",
+            f"epoch {self.epoch + 1} · last/first step: {ratios}",
             size="9pt",
             color=self.text_color.name(),
         )

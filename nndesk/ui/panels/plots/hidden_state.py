@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSignalBlocker, Signal
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QWidget
 
 from nndesk.training.sequence_views import LayerTrace, SequenceProbe
@@ -27,6 +28,7 @@ __all__ = [
     "HiddenStatePanel",
     "SequenceChooser",
     "firing_steps",
+    "set_time_ticks",
     "time_ticks",
 ]
 
@@ -43,9 +45,20 @@ FIRE_SHARE = 0.5
 def time_ticks(tokens: Sequence[str], most: int = MAX_TICKS) -> list[tuple[float, str]]:
     """Bottom-axis ticks at step centres: each step's token (spaces and line
     breaks made visible), every k-th one beyond ``most`` steps."""
-    every = max(1, -(-len(tokens) // most))
+    every = max(1, -(-len(tokens) // max(1, most)))
     shown = {" ": "␣", "\n": "↵", "\t": "⇥"}
     return [(k + 0.5, shown.get(t, t)) for k, t in enumerate(tokens) if k % every == 0]
+
+
+def set_time_ticks(plot: pg.PlotItem, tokens: Sequence[str]) -> None:
+    """Label ``plot``'s time axis with ``tokens``, as many as fit its width
+    without overlapping (values like "-0.98" need more room than characters)."""
+    axis = plot.getAxis("bottom")
+    metrics = QFontMetrics(axis.style["tickFont"] or axis.font())
+    widest = max((metrics.horizontalAdvance(t) for t in tokens), default=8)
+    room = max(1.0, plot.vb.width() or plot.width())
+    most = min(MAX_TICKS, int(room // (widest + 8)))
+    axis.setTicks([time_ticks(tokens, most), []])
 
 
 def firing_steps(values: np.ndarray, share: float = FIRE_SHARE) -> np.ndarray:
@@ -119,9 +132,11 @@ class HiddenStatePanel(PlotPanel):
         self.heat = image_plot(self.graphics.ci, 0, "hidden state")
         self.image = pg.ImageItem(axisOrder="row-major")
         self.heat.addItem(self.image)
-        self.frame = pg.PlotCurveItem(pen=pg.mkPen(0, 0, 0, width=2))
+        self.frame = pg.PlotCurveItem(pen=pg.mkPen(40, 40, 40, width=1.5))
         self.heat.addItem(self.frame)
-        self.unit_plot = self.graphics.addPlot(row=1, col=0, title="hover a unit")
+        self.unit_plot = self.graphics.addPlot(
+            row=1, col=0, title="hover a unit's row above"
+        )
         self.unit_plot.setMenuEnabled(False)
         self.unit_plot.hideButtons()
         self.unit_plot.setXLink(self.heat)
@@ -194,9 +209,7 @@ class HiddenStatePanel(PlotPanel):
             with QSignalBlocker(self.state_box):
                 self.state_box.clear()
                 for key in wanted:
-                    self.state_box.addItem(
-                        "cell state" if key == "cell" else "hidden state", key
-                    )
+                    self.state_box.addItem(key, key)
                 self.state_box.setCurrentIndex(
                     max(0, wanted.index(current) if current in wanted else 0)
                 )
@@ -254,9 +267,8 @@ class HiddenStatePanel(PlotPanel):
             size="9pt",
             color=self.text_color.name(),
         )
-        ticks = time_ticks(self.probe.tokens)
         for plot in (self.heat, self.unit_plot):
-            plot.getAxis("bottom").setTicks([ticks, []])
+            set_time_ticks(plot, self.probe.tokens)
         self.heat.setLimits(xMin=0, xMax=steps, yMin=0, yMax=units)
         self.heat.setRange(xRange=(0, steps), yRange=(0, units), padding=0)
         self._draw_unit()
@@ -280,6 +292,11 @@ class HiddenStatePanel(PlotPanel):
             size="9pt",
             color=self.text_color.name(),
         )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self.probe is not None:
+            self.schedule_redraw()  # as many time labels as the new width holds
 
     # --- hover -------------------------------------------------------------------------------
     def hover(self, unit: int | None) -> str:
