@@ -88,9 +88,9 @@ def test_every_generator_is_listed_with_its_options(main_window: MainWindow) -> 
         panel.source_combo.activated.emit(index)
         assert main_window.document.settings["dataset"].startswith(f"{name}:")
         assert [f.spec.name for f in panel._fields] == [p.name for p in spec.params]
-        # points are a scatter; sequences (time, features) a strip; token ids rows
+        # points are a scatter, sequences (time, features) traces, token ids rows
         shape = main_window.dataset.input_shape
-        expected = {1: "scatter", 2: "images"}[len(shape)]
+        expected = {1: "scatter", 2: "sequences"}[len(shape)]
         if len(shape) == 1 and shape[0] > 2:
             expected = "table"
         assert panel.preview.mode == expected, name

@@ -102,3 +102,25 @@ def test_a_csv_series_shows_window_and_horizon(
     assert main_window.document.settings["dataset"] == (
         f"{path}:series=temp+wind,window=5"
     )
+
+
+def test_the_preview_draws_sequences_and_writes_tokens_out(
+    qtbot, main_window: MainWindow
+) -> None:
+    panel = panel_of(main_window)
+    preview = panel.preview
+    panel.spec_edit.setText("sine-forecast:n=50,window=16,horizon=3")
+    panel.spec_edit.editingFinished.emit()
+    qtbot.waitUntil(lambda: preview.mode == "sequences")
+    lines = [i for i in preview._traces if hasattr(i, "getData")]
+    # five traces of 16 steps, each followed by its 3 targets
+    assert sorted(len(i.getData()[0]) for i in lines) == [3] * 5 + [16] * 5
+    panel.spec_edit.setText("digit-addition:n=20,digits=2")
+    panel.spec_edit.editingFinished.emit()
+    qtbot.waitUntil(lambda: preview.mode == "table")
+    assert preview._traces == []  # the lines went with their dataset
+    table = preview.table
+    assert table.horizontalHeaderItem(0).text().startswith("sequence")
+    question, answer = table.item(0, 0).text(), table.item(0, 1).text()
+    a, b = question.rstrip("_=").split("+")
+    assert int(answer.strip("_")) == int(a) + int(b)

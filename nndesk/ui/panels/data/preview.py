@@ -1,5 +1,6 @@
 """The Data panel's look at a dataset: a scatter of 2-D data, a strip of sample
-images, the first rows of a table, and the class counts.
+images, traces of a few sequences, token ids written out as text, the first rows
+of a table, and the class counts.
 
 It only draws what it is given (a ``Dataset``, or a CSV head); it never loads.
 At most ``MAX_POINTS`` points and ``STRIP_IMAGES`` images are drawn, picked by a
@@ -42,6 +43,9 @@ STRIP_IMAGES = 12
 """Sample images in the strip."""
 TABLE_ROWS = 5
 THUMB_PX = 56
+TRACES = 5
+"""Sequences drawn, one above the other, for (time, features) data."""
+_MAX_SEQUENCE_FEATURES = 4  # (time, features) wider than this is shown as an image
 
 
 def sample(n: int, most: int, seed: int = 0) -> np.ndarray:
@@ -93,6 +97,7 @@ class DataPreview(QWidget):
         self.plot.hideButtons()
         self.scatter = pg.ScatterPlotItem(size=5, pen=None)
         self.plot.addItem(self.scatter)
+        self._traces: list[pg.GraphicsObject] = []  # sequence lines and labels
         # A wrapping icon list: as many images a row as the dock's width allows.
         self.strip = QListWidget(self)
         self.strip.setObjectName("image_strip")
@@ -136,6 +141,7 @@ class DataPreview(QWidget):
         self.mode = "empty"
         self.shown = None
         self.scatter.clear()
+        self._clear_traces()
         for w in (self.plot, self.strip, self.table, self.counts):
             w.hide()
         self._hide_custom()
@@ -154,10 +160,16 @@ class DataPreview(QWidget):
         shown below a scatter, or instead of the rows."""
         self._hide_custom()
         shape = dataset.input_shape
-        if len(shape) == 1 and shape[0] in (1, 2):
+        self._clear_traces()
+        self.plot.getPlotItem().showAxis("left")
+        if dataset.vocabulary is not None and len(shape) == 1:
+            self._show_tokens(dataset)
+        elif len(shape) == 1 and shape[0] in (1, 2):
             self._show_scatter(dataset)
             if head is not None:
                 self._fill_table(head.columns, head.types, head.rows, target)
+        elif len(shape) == 2 and shape[1] <= _MAX_SEQUENCE_FEATURES:
+            self._show_sequences(dataset)
         elif len(shape) in (2, 3):
             self._show_images(dataset)
         else:
@@ -220,6 +232,71 @@ class DataPreview(QWidget):
         self.plot.autoRange()
         self.shown = (px, py)
         self.plot.show()
+
+    def _show_sequences(self, dataset: Dataset) -> None:
+        """A few samples' first feature over time, one above the other, each with
+        its label; a forecast's targets continue its line as dots."""
+        self.mode = "sequences"
+        self.strip.hide()
+        self.table.hide()
+        self.scatter.clear()
+        idx = sample(len(dataset), TRACES, seed=1)
+        x = np.asarray(dataset.x[idx, :, 0], dtype=np.float64)
+        steps = x.shape[1]
+        targets = None
+        if not dataset.is_classification and dataset.input_shape[1] == 1:
+            targets = np.asarray(dataset.y[idx], dtype=np.float64)
+        both = x if targets is None else np.concatenate([x, targets], axis=1)
+        lo, span = float(both.min()), float(np.ptp(both)) or 1.0
+        color = self.palette().color(QPalette.ColorRole.Text)
+        for row, j in enumerate(idx):
+            base = 1.3 * (len(idx) - 1 - row)
+            line = pg.PlotDataItem(
+                np.arange(steps), base + (x[row] - lo) / span, pen=pg.mkPen(color)
+            )
+            self._add_trace(line)
+            end = steps - 1
+            if targets is not None:
+                t = np.arange(steps, steps + targets.shape[1])
+                dots = pg.ScatterPlotItem(
+                    t, base + (targets[row] - lo) / span, size=6,
+                    brush=pg.mkBrush(*CLASS_COLORS[1]), pen=None,
+                )  # fmt: skip
+                self._add_trace(dots)
+                end = int(t[-1])
+            label = pg.TextItem(
+                _label_text(dataset, int(j)), color=color, anchor=(0, 0.5)
+            )
+            label.setPos(end + 0.5, base + 0.5)
+            self._add_trace(label)
+        self.plot.setAspectLocked(False)
+        self.plot.setLabel("bottom", "time step")
+        self.plot.getPlotItem().hideAxis("left")  # traces are offset: no common scale
+        self.plot.autoRange()
+        self.shown = None
+        self.plot.show()
+
+    def _add_trace(self, item: pg.GraphicsObject) -> None:
+        self.plot.addItem(item)
+        self._traces.append(item)
+
+    def _clear_traces(self) -> None:
+        for item in self._traces:
+            self.plot.removeItem(item)
+        self._traces = []
+
+    def _show_tokens(self, dataset: Dataset) -> None:
+        """Token ids written out with the vocabulary, one sample a row."""
+        self.mode = "table"
+        self.shown = None
+        self.plot.hide()
+        self.strip.hide()
+        vocabulary = dataset.vocabulary or []
+        rows = []
+        for j in range(min(len(dataset), TABLE_ROWS)):
+            text = "".join(vocabulary[int(i)] for i in dataset.x[j])
+            rows.append([_visible(text), _visible(_label_text(dataset, j))])
+        self._fill_table(["sequence", "label"], ["text", "text"], rows, 1)
 
     def _brushes(self, dataset: Dataset, idx: np.ndarray) -> list[pg.QtGui.QBrush]:
         if dataset.is_classification:
@@ -331,7 +408,16 @@ class DataPreview(QWidget):
             self._apply_palette()
 
 
+def _visible(text: str) -> str:
+    """Text on one line: newlines and tabs written as arrows."""
+    return text.replace("\n", "↵").replace("\t", "→")
+
+
 def _label_text(dataset: Dataset, index: int) -> str:
+    if dataset.is_classification and dataset.y.ndim == 2:
+        # a label per time step: the labels written out
+        names = dataset.vocabulary or dataset.class_names or []
+        return "".join(names[int(k)] for k in dataset.y[index])
     if dataset.is_classification:
         label = int(dataset.y[index])
         names = dataset.class_names
