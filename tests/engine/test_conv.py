@@ -18,6 +18,7 @@ from nndesk.engine.kernels.conv import (
     axis_geometry,
     col2im,
     im2col,
+    product_block,
 )
 from nndesk.engine.layers import (
     AvgPool2D,
@@ -285,6 +286,32 @@ def test_im2col_and_col2im_against_loops(k, s, d, c, kernel_path, rng):
     # Adjoint: <im2col(x), dcols> == <x, col2im(dcols)>.
     as_cols = dtaps.reshape(k * k, -1, c).transpose(1, 0, 2).reshape(got.shape)
     assert np.vdot(got, as_cols) == pytest.approx(np.vdot(x, dx), rel=1e-12)
+
+
+def test_thin_columns_multiply_in_blocks(rng):
+    """A one-channel image's column products run in blocks of rows (faster in
+    OpenBLAS); forward and kernel gradient equal the single products."""
+    layer = build(Conv2D(32, 3, activation="relu", name="c"), [(28, 28, 1)])
+    rows = 4 * 26 * 26
+    block = product_block(rows, 9, 32)
+    assert 128 <= block < rows and rows % block == 0
+    assert product_block(64 * 11 * 11, 288, 64) == 64 * 11 * 11  # wide: one product
+    x = rng.normal(size=(4, 28, 28, 1))
+    y = layer.forward([x], True)
+    cols = x[:, :, :, 0]
+    windows = np.stack(
+        [cols[:, i : i + 26, j : j + 26] for i in range(3) for j in range(3)], -1
+    ).reshape(rows, 9)
+    kernel = layer.params["kernel"].reshape(9, 32)
+    z = windows @ kernel + layer.params["bias"]
+    np.testing.assert_allclose(y.reshape(rows, 32), np.maximum(z, 0), atol=1e-12)
+    dy = rng.normal(size=y.shape)
+    layer.backward(dy)
+    dz = dy.reshape(rows, 32) * (z > 0)
+    np.testing.assert_allclose(
+        layer.grads["kernel"].reshape(9, 32), windows.T @ dz, rtol=1e-10, atol=1e-10
+    )
+    np.testing.assert_allclose(layer.grads["bias"], dz.sum(0), rtol=1e-10)
 
 
 # --- gradients -------------------------------------------------------------------------

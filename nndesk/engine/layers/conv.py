@@ -28,6 +28,7 @@ from ..kernels.conv import (
     col2im,
     im2col,
     pad_into,
+    product_block,
 )
 from .base import Layer, Shape, format_shape
 from .core import _ActivationMixin, _make_activation, _nonnegative, _positive_int
@@ -275,11 +276,19 @@ class _Conv(_ActivationMixin, Layer):
         dz = self._buffer("dz", dy.shape) if code else dy
         bias_grad = self.grads["bias"] if self.use_bias else self._no_bias
         if code or self.use_bias:
+            rows = dy.size // f
             activation_bias_backward(
-                dy.reshape(-1, f), self._y.reshape(-1, f), code, dz.reshape(-1, f),
-                bias_grad,
+                dy.reshape(rows, f), self._y.reshape(rows, f), code,
+                dz.reshape(rows, f), bias_grad, self._mask((rows, f)),
             )  # fmt: skip
         return self._kernel_and_input_grads(dz)
+
+    def _mask(self, shape: Shape) -> np.ndarray:
+        """A reusable bool array (the ReLU mask of the NumPy path)."""
+        buf = self._buffers.get(("mask", shape))
+        if buf is None or buf.dtype != np.bool_:
+            buf = self._buffers[("mask", shape)] = np.empty(shape, dtype=np.bool_)
+        return buf
 
     def backward_from_preactivation(self, dz: np.ndarray) -> list[np.ndarray | None]:
         """Gradients given ``dz``, the gradient with respect to the pre-activation."""
@@ -392,13 +401,35 @@ class Conv2D(_Conv):
             cols = im2col(xp, g, self._buffer("cols", (rows, g.taps)))
         self._x, self._cols = x, cols
         z = self._buffer("z", (rows, self.filters))
-        np.matmul(cols, self._kernel_matrix(), out=z)
+        f = self.filters
+        block = product_block(rows, cols.shape[1], f)
+        if block == rows:
+            np.matmul(cols, self._kernel_matrix(), out=z)
+        else:  # thin columns: blocks of rows (kernels/conv.py product_block)
+            blocks = (rows // block, block)
+            np.matmul(
+                cols.reshape(*blocks, -1), self._kernel_matrix(),
+                out=z.reshape(*blocks, f),
+            )  # fmt: skip
         return self._finish(z.reshape(n, *self._out_shape))
 
     def _kernel_and_input_grads(self, dz: np.ndarray) -> list[np.ndarray | None]:
         g = self._geo
-        dz2 = dz.reshape(-1, self.filters)
-        np.matmul(self._cols.T, dz2, out=self._kernel_grad_matrix())
+        f = self.filters
+        dz2 = dz.reshape(-1, f)
+        cols = self._cols
+        rows, taps = cols.shape
+        block = product_block(rows, taps, f)
+        if block == rows:
+            np.matmul(cols.T, dz2, out=self._kernel_grad_matrix())
+        else:  # one product per block of rows, then their sum
+            parts = self._buffer("kernel_parts", (rows // block, taps, f))
+            np.matmul(
+                cols.reshape(-1, block, taps).transpose(0, 2, 1),
+                dz2.reshape(-1, block, f),
+                out=parts,
+            )
+            np.sum(parts, axis=0, out=self._kernel_grad_matrix())
         if not self.needs_input_grad:
             return [None]
         x = self._x
