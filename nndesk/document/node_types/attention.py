@@ -11,7 +11,9 @@ different lengths.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from ...engine.layers.attention import POSITION_ENCODINGS
 from ..params import ParamSpec
@@ -21,6 +23,17 @@ CATEGORIES = (CategorySpec("Attention", after="Recurrent"),)
 
 ATTENTION_IN = PortSpec("in", label="query, key/value", multiple=True)
 """One input is self-attention; a second edge brings the keys and values."""
+
+
+def _attention_text(params: Mapping[str, Any]) -> str:
+    """Canvas text: ``"4 heads × 16 · causal"`` (``"4 heads"`` when key_dim is
+    left to the input)."""
+    heads = int(params["num_heads"])
+    text = f"{heads} head{'s' if heads != 1 else ''}"
+    if params["key_dim"] is not None:
+        text += f" × {params['key_dim']}"
+    return text + (" · causal" if params["causal"] else "")
+
 
 NODE_TYPES: list[NodeSpec] = [
     replace(
@@ -79,7 +92,8 @@ NODE_TYPES: list[NodeSpec] = [
                     "kernel_initializer", "glorot_uniform", "projections"
                 ),
             ),
-            key_params=("num_heads", "key_dim"),
+            key_params=("num_heads", "key_dim", "causal"),
+            key_text=_attention_text,
             title="Multi-Head Attention",
             id_prefix="attention",
         ),
