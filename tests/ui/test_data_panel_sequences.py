@@ -124,3 +124,4 @@ def test_the_preview_draws_sequences_and_writes_tokens_out(
     question, answer = table.item(0, 0).text(), table.item(0, 1).text()
     a, b = question.rstrip("_=").split("+")
     assert int(answer.strip("_")) == int(a) + int(b)
+    assert preview.note.text() == "20 samples of 9 token ids (13 tokens)."

@@ -708,7 +708,9 @@ class DataPanel(QWidget):
 
     def _loaded_note(self, dataset: Dataset) -> str:
         shape = dataset.input_shape
-        if len(shape) == 1:
+        if dataset.vocabulary is not None and len(shape) == 1:
+            what = f"{shape[0]} token ids ({len(dataset.vocabulary)} tokens)"
+        elif len(shape) == 1:
             what = f"{shape[0]} feature" + ("s" if shape[0] != 1 else "")
         else:
             what = "shape " + " × ".join(str(d) for d in shape)
