@@ -40,11 +40,12 @@ NODE_TYPES: list[NodeSpec] = [
         layer_spec(
             "MultiHeadAttention",
             "Attention",
-            "Each step looks at every step (self-attention, one input) or at the "
-            "steps of a second sequence (cross-attention: connect the queries first, "
-            "then the keys and values) and mixes their values by learned relevance, "
-            "in num_heads heads at once (torch.nn.MultiheadAttention). num_heads must "
-            "divide the sequence's features.",
+            "Multi-head attention: each step looks at every step (self-attention, "
+            "one input) or at the steps of a second sequence (cross-attention: "
+            "connect the queries first, then the keys and values) and mixes their "
+            "values by learned relevance, in num_heads heads at once "
+            "(torch.nn.MultiheadAttention). num_heads must divide the sequence's "
+            "features.",
             (
                 ParamSpec(
                     "num_heads",
@@ -94,7 +95,7 @@ NODE_TYPES: list[NodeSpec] = [
             ),
             key_params=("num_heads", "key_dim", "causal"),
             key_text=_attention_text,
-            title="Multi-Head Attention",
+            title="Attention",
             id_prefix="attention",
         ),
         inputs=(ATTENTION_IN,),
@@ -102,9 +103,10 @@ NODE_TYPES: list[NodeSpec] = [
     layer_spec(
         "LayerNormalization",
         "Attention",
-        "Normalises the features of each step of each sample to mean 0 and "
-        "variance 1, then scales and shifts them with learned gamma and beta "
-        "(torch.nn.LayerNorm); the same in training and inference.",
+        "Layer normalization: normalises the features of each step of each "
+        "sample to mean 0 and variance 1, then scales and shifts them with "
+        "learned gamma and beta (torch.nn.LayerNorm); the same in training and "
+        "inference.",
         (
             ParamSpec(
                 "epsilon",
@@ -115,15 +117,15 @@ NODE_TYPES: list[NodeSpec] = [
                 help="Added to the variance to avoid division by zero.",
             ),
         ),
-        title="Layer Norm",
-        id_prefix="layer_norm",
+        title="LayerNorm",
+        id_prefix="norm",
     ),
     layer_spec(
         "PositionalEmbedding",
         "Attention",
-        "Adds a vector per position to a (time, features) sequence, so attention "
-        "can tell the steps apart: a learned table, or the fixed sine and cosine "
-        "waves of the original Transformer.",
+        "Positional embedding: adds a vector per position to a (time, features) "
+        "sequence, so attention can tell the steps apart: a learned table, or the "
+        "fixed sine and cosine waves of the original Transformer.",
         (
             ParamSpec(
                 "encoding",
@@ -136,7 +138,7 @@ NODE_TYPES: list[NodeSpec] = [
             initializer_param("embeddings_initializer", "glorot_uniform", "table"),
         ),
         key_params=("encoding",),
-        title="Positional Embedding",
+        title="Positions",
         id_prefix="positions",
     ),
 ]
