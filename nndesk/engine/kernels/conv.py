@@ -31,6 +31,7 @@ __all__ = [
     "AxisGeometry",
     "WindowGeometry",
     "axis_geometry",
+    "backward_needs_mask",
     "col2im",
     "product_block",
     "im2col",
@@ -494,6 +495,12 @@ def bias_activation(z: np.ndarray, bias: np.ndarray, act: int) -> np.ndarray:
     return z
 
 
+def backward_needs_mask() -> bool:
+    """Whether ``activation_bias_backward`` uses its ``mask`` argument: only the
+    NumPy path does (with Numba an empty array will do)."""
+    return not _activation_bias_backward_kernel.uses_numba
+
+
 def activation_bias_backward(
     dy: np.ndarray,
     y: np.ndarray,
@@ -505,7 +512,7 @@ def activation_bias_backward(
     """The gradient ``dz`` ``(rows, n)`` with respect to the pre-activation, from
     ``dy`` and the output ``y`` (ReLU's derivative needs only ``y``), and the
     column sums of ``dz`` into ``bias_grad`` ``(n,)`` (empty: none); returns
-    ``dz``. ``mask`` is a bool array of ``dy``'s shape for the NumPy path. With
-    Numba, one pass, the sums in float64."""
+    ``dz``. ``mask`` is a bool array of ``dy``'s shape for the NumPy path (see
+    ``backward_needs_mask``). With Numba, one pass, the sums in float64."""
     _activation_bias_backward_kernel(dy, y, act, dz, bias_grad, mask)
     return dz

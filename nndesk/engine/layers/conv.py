@@ -24,6 +24,7 @@ from ..kernels.conv import (
     WindowGeometry,
     activation_bias_backward,
     axis_geometry,
+    backward_needs_mask,
     bias_activation,
     col2im,
     im2col,
@@ -284,7 +285,10 @@ class _Conv(_ActivationMixin, Layer):
         return self._kernel_and_input_grads(dz)
 
     def _mask(self, shape: Shape) -> np.ndarray:
-        """A reusable bool array (the ReLU mask of the NumPy path)."""
+        """A reusable bool array for the ReLU mask of the NumPy path; empty when
+        the compiled kernel needs none."""
+        if not backward_needs_mask():
+            shape = (0, 0)
         buf = self._buffers.get(("mask", shape))
         if buf is None or buf.dtype != np.bool_:
             buf = self._buffers[("mask", shape)] = np.empty(shape, dtype=np.bool_)
