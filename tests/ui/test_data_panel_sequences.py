@@ -125,3 +125,15 @@ def test_the_preview_draws_sequences_and_writes_tokens_out(
     a, b = question.rstrip("_=").split("+")
     assert int(answer.strip("_")) == int(a) + int(b)
     assert preview.note.text() == "20 samples of 9 token ids (13 tokens)."
+
+
+def test_a_big_text_file_loads_in_the_background(tmp_path: Path) -> None:
+    from nndesk.ui.dataset_source import DatasetSource
+
+    source = DatasetSource()
+    text = tmp_path / "book.txt"
+    text.write_text("words and more words\n" * 100, encoding="utf-8")
+    assert source.is_quick({"dataset": "text:window=40"}, None)  # Python's docs
+    assert source.is_quick({"dataset": "text:path=book.txt,window=5"}, tmp_path)
+    source.quick_bytes = text.stat().st_size - 1
+    assert not source.is_quick({"dataset": "text:path=book.txt,window=5"}, tmp_path)
