@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from .graph import Edge, Node
+    from .groups import Group, Note
     from .painted import PaintedPoints
 
 log = logging.getLogger(__name__)
@@ -229,6 +230,26 @@ class PaintedChanged:
     new: PaintedPoints
 
 
+@dataclass(frozen=True)
+class GroupChanged:
+    """A group was added (``old`` None), changed, or removed (``new`` None)."""
+
+    kind: ClassVar[str] = "group_changed"
+    group_id: str
+    old: Group | None
+    new: Group | None
+
+
+@dataclass(frozen=True)
+class NoteChanged:
+    """A canvas note was added (``old`` None), changed, or removed (``new`` None)."""
+
+    kind: ClassVar[str] = "note_changed"
+    note_id: str
+    old: Note | None
+    new: Note | None
+
+
 DocumentEvent = (
     NodeAdded
     | NodeRemoved
@@ -239,6 +260,8 @@ DocumentEvent = (
     | LabelChanged
     | SettingsChanged
     | PaintedChanged
+    | GroupChanged
+    | NoteChanged
 )
 
 EVENT_TYPES: tuple[type, ...] = (
@@ -251,6 +274,8 @@ EVENT_TYPES: tuple[type, ...] = (
     LabelChanged,
     SettingsChanged,
     PaintedChanged,
+    GroupChanged,
+    NoteChanged,
 )
 
 
@@ -260,7 +285,8 @@ class DocumentEvents:
     Attributes
     ----------
     node_added, node_removed, edge_added, edge_removed, param_changed, node_moved,
-    label_changed, settings_changed, painted_changed : Signal
+    label_changed, settings_changed, painted_changed, group_changed,
+    note_changed : Signal
         One per mutation kind; each receives the matching event object.
     changed : Signal
         Receives every event, after the specific signal's subscribers ran.
@@ -276,6 +302,8 @@ class DocumentEvents:
         self.label_changed = Signal("label_changed")
         self.settings_changed = Signal("settings_changed")
         self.painted_changed = Signal("painted_changed")
+        self.group_changed = Signal("group_changed")
+        self.note_changed = Signal("note_changed")
         self.changed = Signal("changed")
 
     def signals(self) -> tuple[Signal, ...]:

@@ -17,6 +17,8 @@ do                         undo
 ``old = set_label(...)``   ``set_label(id, old)``
 ``old = set_setting(...)`` ``set_setting(name, old)``
 ``old = set_painted(p)``   ``set_painted(old)``
+``old = set_group(id, g)`` ``set_group(id, old)``
+``old = set_note(id, n)``  ``set_note(id, old)``
 =========================  ==========================================
 
 Redo repeats the call with the ids the first call returned (``add_node(...,
@@ -37,13 +39,24 @@ from .events import (
     DocumentEvents,
     EdgeAdded,
     EdgeRemoved,
+    GroupChanged,
     LabelChanged,
     NodeAdded,
     NodeMoved,
     NodeRemoved,
+    NoteChanged,
     PaintedChanged,
     ParamChanged,
     SettingsChanged,
+)
+from .groups import (
+    Group,
+    Note,
+    Overlay,
+    OverlayView,
+    check_group,
+    check_note,
+    next_id,
 )
 from .painted import PaintedDataError, PaintedPoints
 from .registry import get_spec
@@ -72,7 +85,7 @@ class RemovedNode:
     edges: tuple[tuple[int, Edge], ...] = field(default_factory=tuple)
 
 
-class Snapshot(GraphView):
+class Snapshot(GraphView, OverlayView):
     """A frozen copy of a document for the trainer; editing the document later
     leaves it unchanged.
 
@@ -89,8 +102,10 @@ class Snapshot(GraphView):
         edges: Iterable[Edge] = (),
         settings: Mapping[str, Any] | None = None,
         painted: PaintedPoints | None = None,
+        overlay: Overlay | None = None,
     ) -> None:
         self._init_parts(nodes, edges, settings, painted)
+        self._overlay = overlay or Overlay()
 
     def to_document(self) -> Document:
         """An editable Document with the same content (not validated again)."""
@@ -98,10 +113,11 @@ class Snapshot(GraphView):
         doc._init_parts(
             self._nodes.values(), self._edges, self._settings, self._painted
         )
+        doc._overlay = self._overlay
         return doc
 
 
-class Document(GraphView):
+class Document(GraphView, OverlayView):
     """An editable network: the model behind the canvas, the inspector and files.
 
     Parameters
@@ -127,6 +143,7 @@ class Document(GraphView):
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         self._init_parts()
+        self._overlay = Overlay()
         self.events = DocumentEvents()
         for name, value in (settings or {}).items():
             self._settings[name] = get_setting_spec(name).validate(value, "Settings")
@@ -136,9 +153,9 @@ class Document(GraphView):
         """The id ``add_node`` would give a new node of this type: ``<prefix>_<n>``
         with n one more than the largest n in use for that prefix."""
         prefix = get_spec(type_name).id_prefix
-        pattern = re.compile(rf"^{re.escape(prefix)}_(\d+)$")
-        used = [int(m.group(1)) for n in self._nodes if (m := pattern.match(n))]
-        return f"{prefix}_{max(used, default=0) + 1}"
+        # ids a group still lists are taken too: a new node must not join a group
+        grouped = (n for g in self._overlay.groups for n in g.node_ids)
+        return next_id(prefix, [*self._nodes, *grouped])
 
     def add_node(
         self,
@@ -413,6 +430,66 @@ class Document(GraphView):
         self.events.emit(PaintedChanged(old, painted))
         return old
 
+    # --- groups and notes -------------------------------------------------------------
+    def new_group_id(self) -> str:
+        """The id for a new group: ``group_<n>``."""
+        return next_id("group", (g.id for g in self._overlay.groups))
+
+    def new_note_id(self) -> str:
+        """The id for a new note: ``note_<n>``."""
+        return next_id("note", (n.id for n in self._overlay.notes))
+
+    def set_group(self, group_id: str, group: Group | None) -> Group | None:
+        """Add, replace or (with None) remove a group; returns the old record (None
+        if there was none). Emits ``group_changed`` unless nothing changes.
+
+        Raises
+        ------
+        DocumentError
+            For a record whose id differs from ``group_id``, an empty title, no
+            members, a member that is no node or belongs to another group.
+        """
+        old = self.group_or_none(group_id)
+        if group is not None:
+            if group.id != group_id:
+                raise DocumentError(f"Group '{group.id}' cannot replace '{group_id}'.")
+            group = check_group(group, self._nodes)
+            for other in self._overlay.groups:
+                both = set(other.node_ids) & set(group.node_ids) & set(self._nodes)
+                if other.id != group_id and both:
+                    raise DocumentError(
+                        f"'{sorted(both)[0]}' is already in group '{other.title}'."
+                    )
+        elif old is None:
+            raise DocumentError(f"There is no group '{group_id}'.")
+        if old == group:
+            return old
+        self._overlay = self._overlay.with_group(group_id, group)
+        self.events.emit(GroupChanged(group_id, old, group))
+        return old
+
+    def set_note(self, note_id: str, note: Note | None) -> Note | None:
+        """Add, replace or (with None) remove a canvas note; returns the old one.
+        Emits ``note_changed`` unless nothing changes.
+
+        Raises
+        ------
+        DocumentError
+            For a malformed record or removing a note that does not exist.
+        """
+        old = self.note_or_none(note_id)
+        if note is not None:
+            if note.id != note_id:
+                raise DocumentError(f"Note '{note.id}' cannot replace '{note_id}'.")
+            note = check_note(note)
+        elif old is None:
+            raise DocumentError(f"There is no note '{note_id}'.")
+        if old == note:
+            return old
+        self._overlay = self._overlay.with_note(note_id, note)
+        self.events.emit(NoteChanged(note_id, old, note))
+        return old
+
     # --- copies ------------------------------------------------------------------------
     def copy(self) -> Document:
         """An independent document with the same content and no subscribers."""
@@ -420,6 +497,7 @@ class Document(GraphView):
         doc._init_parts(
             self._nodes.values(), self._edges, self._settings, self._painted
         )
+        doc._overlay = self._overlay
         return doc
 
     def __copy__(self) -> Document:
@@ -436,7 +514,11 @@ class Document(GraphView):
         dict; later edits to the document never show in the snapshot.
         """
         return Snapshot(
-            self._nodes.values(), self._edges, self._settings, self._painted
+            self._nodes.values(),
+            self._edges,
+            self._settings,
+            self._painted,
+            self._overlay,
         )
 
     @classmethod
@@ -480,7 +562,7 @@ class Document(GraphView):
         """
         from .schema import parse_subgraph
 
-        nodes, edges = parse_subgraph(data, source="clipboard")
+        nodes, edges, overlay = parse_subgraph(data, source="clipboard", overlay=True)
         dx, dy = _check_pos(offset, "paste offset")
         mapping: dict[str, str] = {}
         for n in nodes:
@@ -491,6 +573,10 @@ class Document(GraphView):
             self.connect(
                 mapping[e.src_node], e.src_port, mapping[e.dst_node], e.dst_port
             )
+        for g in overlay.groups:  # a copied group is pasted as a group
+            group_id = self.new_group_id()
+            members = tuple(mapping[n] for n in g.node_ids)
+            self.set_group(group_id, Group(group_id, g.title, members, g.collapsed))
         return [mapping[n.id] for n in nodes]
 
     # --- helpers -----------------------------------------------------------------------

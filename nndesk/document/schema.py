@@ -51,6 +51,7 @@ from typing import Any
 
 from .errors import DocumentError, SchemaError
 from .graph import Document
+from .groups import Overlay, overlay_from_dict, overlay_to_dict
 from .registry import REGISTRY
 from .settings import SETTINGS, get_setting_spec
 from .view import Edge, GraphView, Node
@@ -58,7 +59,7 @@ from .view import Edge, GraphView, Node
 FORMAT_VERSION = 1
 """The version ``document_to_dict`` writes and ``document_from_dict`` reads."""
 
-_TOP_KEYS = ("format_version", "nodes", "edges", "settings")
+_TOP_KEYS = ("format_version", "nodes", "edges", "settings", "groups", "notes")
 _NODE_KEYS = ("id", "type_name", "params", "pos", "label")
 _EDGE_KEYS = ("src_node", "src_port", "dst_node", "dst_port")
 
@@ -97,12 +98,21 @@ def document_to_dict(view: GraphView) -> dict[str, Any]:
         "nodes": [node_to_dict(n) for n in view.nodes],
         "edges": [edge_to_dict(e) for e in view.edges],
         "settings": {s.name: s.to_json(view.settings[s.name]) for s in SETTINGS},
+        **overlay_to_dict(_overlay_of(view), view.node_ids),
     }
 
 
 def subgraph_to_dict(view: GraphView, node_ids: Iterable[str]) -> dict[str, Any]:
     """Chosen nodes (in document order) and the edges among them: clipboard data."""
     chosen = set(node_ids)
+    # a group goes along when all of its nodes do; notes stay on the canvas
+    whole = Overlay(
+        tuple(
+            g
+            for g in _overlay_of(view).groups
+            if set(g.members(view.node_ids)) <= chosen
+        )
+    )
     return {
         "format_version": FORMAT_VERSION,
         "nodes": [node_to_dict(n) for n in view.nodes if n.id in chosen],
@@ -111,7 +121,13 @@ def subgraph_to_dict(view: GraphView, node_ids: Iterable[str]) -> dict[str, Any]
             for e in view.edges
             if e.src_node in chosen and e.dst_node in chosen
         ],
+        **overlay_to_dict(whole, [n for n in view.node_ids if n in chosen], False),
     }
+
+
+def _overlay_of(view: GraphView) -> Overlay:
+    overlay = getattr(view, "overlay", None)
+    return overlay if isinstance(overlay, Overlay) else Overlay()
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -156,16 +172,15 @@ def document_from_dict(data: Any, source: str = "graph.json") -> Document:
     return doc
 
 
-def parse_subgraph(
-    data: Any, source: str = "clipboard"
-) -> tuple[list[Node], list[Edge]]:
+def parse_subgraph(data: Any, source: str = "clipboard", overlay: bool = False) -> Any:
     """Check clipboard data (``subgraph_to_dict`` or whole-document layout).
 
     Returns
     -------
-    nodes, edges
-        Validated node records with their original ids, and the edges among them.
-        Edges whose ends are not both in the data are refused.
+    nodes, edges[, overlay]
+        Validated node records with their original ids, and the edges among them
+        (edges whose ends are not both in the data are refused); with ``overlay``
+        also the groups (and notes) of the data.
 
     Raises
     ------
@@ -175,6 +190,8 @@ def parse_subgraph(
     data = migrate(data, source)
     _check_keys(data, _TOP_KEYS, ("format_version", "nodes"), source, "the top level")
     doc = _build(data, source)
+    if overlay:
+        return list(doc.nodes), list(doc.edges), doc.overlay
     return list(doc.nodes), list(doc.edges)
 
 
@@ -190,6 +207,7 @@ def _build(data: Mapping[str, Any], source: str) -> Document:
         raise SchemaError(f"{source}: 'edges' must be a list, got {_kind(edges)}.")
     for i, item in enumerate(edges):
         _add_edge(doc, item, i, source)
+    doc._overlay = overlay_from_dict(data, doc.node_ids, source)
     return doc
 
 
