@@ -62,10 +62,16 @@ class DatasetInfo(Protocol):
         ``"classification"`` or ``"regression"``.
     n_classes : int or None
         Number of classes for classification.
+    target_steps : int or None
+        Time steps a sample's labels cover (a label per step, ``(n, time)``
+        labels), None for one target per sample.
     """
 
     @property
     def input_shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def target_steps(self) -> int | None: ...
 
     @property
     def task(self) -> str: ...
@@ -320,24 +326,40 @@ def _dataset_problems(
             )
     outputs = view.nodes_of_type("Output")
     if len(outputs) == 1:
-        problems += _sequence_target_problems(view, outputs[0].id, report)
+        problems += _sequence_target_problems(view, outputs[0].id, data, report)
         problems += _target_problems(view, outputs[0].id, data, report)
     return problems
 
 
 def _sequence_target_problems(
-    view: GraphView, output_id: str, report: ShapeReport
+    view: GraphView, output_id: str, data: DatasetInfo, report: ShapeReport
 ) -> list[Problem]:
     """A prediction per time step ``(time, k)`` against a dataset with one target
-    per sample: the datasets nndesk reads have one (a sequence-labelled dataset
-    would have to say so here). Typically a forgotten Flatten before a Dense, or
-    return_sequences left on."""
+    per sample (typically a forgotten Flatten before a Dense, or return_sequences
+    left on), or the other way round, or per-step labels of another length."""
     result = report.nodes.get(output_id)
     shape = result.output_shape if result is not None else None
-    if shape is None or len(shape) != 2:
+    steps = data.target_steps
+    if shape is None or (len(shape) != 2 and steps is None):
         return []
     preds = view.predecessors(output_id)
     who = view.node(preds[0]).title if preds else "the last layer"
+    if steps is not None:
+        if len(shape) == 2 and shape[0] == steps:
+            return []
+        what = (
+            f"{format_shape(shape)}, a value per time step for {shape[0]} steps"
+            if len(shape) == 2
+            else f"{format_shape(shape)}, one value per sample"
+        )
+        return [
+            Problem(
+                output_id,
+                f"{who} predicts {what}, but the dataset has a label for each of "
+                f"{steps} time steps: keep return_sequences on up to a Dense per "
+                f"step, with inputs of {steps} steps.",
+            )
+        ]
     return [
         Problem(
             output_id,

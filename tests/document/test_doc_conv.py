@@ -143,6 +143,7 @@ class Images:
     input_shape = (28, 28)
     task = "classification"
     n_classes = 10
+    target_steps = None  # one label per sample
 
 
 def cnn(input_shape: tuple[int, ...]) -> tuple[Document, list]:

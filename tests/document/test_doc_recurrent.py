@@ -146,6 +146,7 @@ class _Data:
     input_shape = (28, 28)
     task = "classification"
     n_classes = 10
+    target_steps = None  # one label per sample
 
 
 def test_a_prediction_per_time_step_against_per_sample_targets():

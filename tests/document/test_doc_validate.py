@@ -12,11 +12,12 @@ from nndesk.document.validate import errors_only
 
 @dataclass(frozen=True)
 class Data:
-    """The three facts validate reads from a dataset."""
+    """The facts validate reads from a dataset."""
 
     input_shape: tuple[int, ...]
     task: str
     n_classes: int | None
+    target_steps: int | None = None  # labels per time step (issue 14)
 
 
 def ready(doc: Document) -> Document:

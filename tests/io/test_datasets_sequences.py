@@ -182,3 +182,59 @@ def test_a_name_registers_once() -> None:
     spec = GENERATORS["parity"]
     with pytest.raises(DatasetError, match="'parity' is registered already"):
         register_generator(GeneratorSpec("parity", spec.task, "", (), spec.function))
+
+
+def _token_tagger(spec: str, steps: int, vocab: int, return_sequences: bool):
+    from nndesk.document import Document
+
+    doc = Document(
+        {
+            "dataset": spec,
+            "epochs": 3,
+            "batch_size": 32,
+            "learning_rate": 0.01,
+            "validation_split": 0.2,
+            "metrics": ("accuracy",),
+        }
+    )
+    prev = doc.add_node("Input", {"shape": (steps,), "dtype": "int"})
+    chain = [
+        ("Embedding", {"input_dim": vocab, "output_dim": 8}),
+        ("LSTM", {"units": 16, "return_sequences": return_sequences}),
+        ("Dense", {"units": vocab, "activation": "softmax"}),
+    ]
+    for i, (type_name, params) in enumerate(chain):
+        node = doc.add_node(type_name, params, pos=(200.0 * (i + 1), 0.0))
+        doc.connect(prev, "out", node, "in")
+        prev = node
+    out = doc.add_node("Output", {"loss": "sparse_categorical_crossentropy"})
+    doc.connect(prev, "out", out, "in")
+    return doc
+
+
+def test_labels_per_step_train_a_sequence_output() -> None:
+    from nndesk.api import Network
+
+    spec = "digit-addition:n=300,digits=1"
+    net = Network.from_document(_token_tagger(spec, 6, 13, True))
+    history = net.fit()
+    assert len(history["val_accuracy"]) == 3
+    assert history["loss"][-1] < history["loss"][0]
+    # the blanks alone are 4 of 6 steps: above that the answer digits are learnt
+    assert history["accuracy"][-1] >= 4 / 6 - 1e-6
+
+
+def test_labels_per_step_against_one_prediction_is_a_problem() -> None:
+    from nndesk.document.validate import validate
+
+    data = load_dataset("copy:n=20,length=2,symbols=3,delay=2")
+    assert data.target_steps == 6 and load_dataset("parity:n=4").target_steps is None
+    doc = _token_tagger("copy:n=20,length=2,symbols=3,delay=2", 6, 5, False)
+    messages = [p.message for p in validate(doc, data) if p.is_error]
+    assert (
+        "Dense 'dense_1' predicts (5,), one value per sample, but the dataset has a "
+        "label for each of 6 time steps: keep return_sequences on up to a Dense per "
+        "step, with inputs of 6 steps."
+    ) in messages
+    seq = _token_tagger("copy:n=20,length=2,symbols=3,delay=2", 6, 5, True)
+    assert not [p for p in validate(seq, data) if p.is_error]

@@ -148,6 +148,14 @@ class Dataset:
         return tuple(int(d) for d in self.x.shape[1:])
 
     @property
+    def target_steps(self) -> int | None:
+        """Time steps a sample's labels cover (``y`` of shape ``(n, time)``), None
+        for one target per sample."""
+        if self.task == CLASSIFICATION and self.y.ndim == 2:
+            return int(self.y.shape[1])
+        return None
+
+    @property
     def n_classes(self) -> int | None:
         """Number of classes for classification, None for regression."""
         return None if self.class_names is None else len(self.class_names)
