@@ -251,7 +251,7 @@ def test_valid_window_larger_than_input_has_no_geometry():
 
 
 @pytest.mark.parametrize(("k", "s", "d"), [(3, 1, 1), (3, 2, 1), (2, 3, 2), (5, 2, 2)])
-@pytest.mark.parametrize("c", [3, 8])  # col2im is compiled from 8 channels up
+@pytest.mark.parametrize("c", [1, 3, 8])  # compiled col2im from 8; 1: per-tap im2col
 def test_im2col_and_col2im_against_loops(k, s, d, c, kernel_path, rng):
     """im2col reads what an explicit loop reads; col2im is its adjoint, equal to
     np.add.at over every window."""

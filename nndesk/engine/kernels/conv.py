@@ -173,6 +173,17 @@ def window_view(xp: np.ndarray, g: WindowGeometry) -> np.ndarray:
 # the number of windows (oh, ow); the output array comes last.
 def _im2col_numpy(xp, kh, kw, sh, sw, dh, dw, oh, ow, cols):
     n, _, _, ch = xp.shape
+    if ch == 1:
+        # One copy per tap: whole image rows at a time rather than the window's
+        # rows of kw values (64x28x28x1, 3x3: 2.64 -> 0.29 ms, bests of 11
+        # rounds at load 12; with 3 channels and more the single copy wins).
+        cols5 = cols.reshape(n, oh, ow, kh * kw)
+        for i in range(kh):
+            rs = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            for j in range(kw):
+                cs = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+                np.copyto(cols5[:, :, :, i * kw + j], xp[:, rs, cs, 0])
+        return
     s_n, s_h, s_w, s_c = xp.strides
     view = as_strided(
         xp,
