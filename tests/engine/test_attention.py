@@ -43,7 +43,7 @@ def built(layer: Layer, shapes, rng, scale: float = 0.5) -> Layer:
 
 
 @pytest.mark.parametrize("shape", [(5,), (4, 6), (2, 3, 4)])
-def test_layer_norm_gradients(shape, rng):
+def test_layer_norm_gradients(shape, kernel_path, rng):
     layer = built(LayerNormalization(epsilon=1e-3, name="ln"), [shape], rng)
     check_layer_gradients(layer, [rng.normal(size=(3, *shape))])
 
@@ -162,7 +162,7 @@ def test_dropout_only_in_training(rng):
     assert 0.35 < (mask == 0).mean() < 0.65
 
 
-def test_float32_block_trains(rng):
+def test_float32_block_trains(kernel_path, rng):
     """A float32 pre-norm block with residuals and GELU: the loss falls."""
     x_in = Input((6, 8), name="x")
     h = LayerNormalization(name="ln")(x_in)

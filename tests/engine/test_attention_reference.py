@@ -93,7 +93,7 @@ def test_fixture_set_is_complete():
 
 
 @pytest.mark.parametrize(("stem", "case"), CASES)
-def test_layer_matches_torch(stem, case):
+def test_layer_matches_torch(stem, case, kernel_path):
     cases, spec = load(stem)
     s = spec[case]
     model = layer_model(s["type"], s["kwargs"], s["input_shapes"])
@@ -118,7 +118,7 @@ def block_model(net: dict) -> Model:
 
 
 @pytest.mark.parametrize("case", sorted(load("attn_net")[1]))
-def test_transformer_block_matches_torch(case):
+def test_transformer_block_matches_torch(case, kernel_path):
     cases, spec = load("attn_net")
     model = block_model(spec[case])
     check_case(model, cases[case], lambda k: k, f"attn_net/{case}")

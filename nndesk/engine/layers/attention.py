@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..initializers import get_initializer, initialize
+from ..kernels import attention as AK
 from .base import Layer, Shape, format_shape
 from .core import _positive_int
 
@@ -112,16 +113,9 @@ class LayerNormalization(Layer):
         x2 = x.reshape(-1, x.shape[-1])
         xhat = self._buffer("xhat", x2.shape)
         y = self._buffer("y", x2.shape)
-        np.subtract(x2, x2.mean(axis=1, keepdims=True), out=xhat)
-        np.multiply(xhat, xhat, out=y)  # y is scratch until the output is written
         inv_std = self._buffer("inv_std", (x2.shape[0], 1))
-        np.mean(y, axis=1, keepdims=True, out=inv_std)
-        inv_std += self.epsilon
-        np.sqrt(inv_std, out=inv_std)
-        np.reciprocal(inv_std, out=inv_std)
-        xhat *= inv_std
-        np.multiply(xhat, self.params["gamma"], out=y)
-        y += self.params["beta"]
+        p = self.params
+        AK.layer_norm_forward(x2, p["gamma"], p["beta"], self.epsilon, y, xhat, inv_std)
         self._cache = (xhat, inv_std)
         return y.reshape(x.shape)
 
@@ -129,23 +123,13 @@ class LayerNormalization(Layer):
         assert self._cache is not None, "backward before forward"
         xhat, inv_std = self._cache
         dy2 = dy.reshape(-1, dy.shape[-1])
-        dg = self._buffer("dg", dy2.shape)
-        np.multiply(dy2, xhat, out=dg)
-        np.add.reduce(dg, axis=0, out=self.grads["gamma"])
-        np.add.reduce(dy2, axis=0, out=self.grads["beta"])
-        if not self.needs_input_grad:
-            return [None]
-        # With g = dy * gamma: dx = inv_std * (g - mean(g) - xhat * mean(g * xhat)).
-        g = self._buffer("dx", dy2.shape)
-        np.multiply(dy2, self.params["gamma"], out=g)
-        np.multiply(g, xhat, out=dg)
-        proj = dg.mean(axis=1, keepdims=True)
-        mean = g.mean(axis=1, keepdims=True)
-        np.multiply(xhat, proj, out=dg)
-        g -= dg
-        g -= mean
-        g *= inv_std
-        return [g.reshape(dy.shape)]
+        dx = self._buffer("dx", dy2.shape)
+        need = self.needs_input_grad
+        g = self.grads
+        AK.layer_norm_backward(
+            dy2, xhat, inv_std, self.params["gamma"], g["gamma"], g["beta"], dx, need
+        )
+        return [dx.reshape(dy.shape) if need else None]
 
     def get_config(self) -> dict[str, Any]:
         return {"epsilon": self.epsilon, "name": self.name}
