@@ -1,14 +1,21 @@
 """Training in the window with every live panel showing, against headless training.
 
-Trains the Fashion-MNIST seed network (784-256-128-10, ReLU, softmax, Adam, batch
-128, the ``fashion_mnist`` example) in rounds: each round trains headless with
+Two cases (``--case``; ``mlp`` by default, ``both`` runs one after the other):
+
+- ``mlp``: the Fashion-MNIST seed network (784-256-128-10, ReLU, softmax, Adam,
+  batch 128, the ``fashion_mnist`` example);
+- ``cnn``: the Fashion-MNIST CNN (Conv 32 3x3, MaxPool, Conv 64 3x3, MaxPool,
+  Flatten, Dense 128, Dense 10, Adam, batch 64, the ``fashion_mnist_cnn``
+  example), with the Feature Maps, Filters and Saliency panels showing too.
+
+Each case trains in rounds: each round trains headless with
 ``nndesk.training.Trainer``, then in the real main window (offscreen) with all the
 training panels visible side by side, the way a user watches it. Both run the same
 engine on the same prepared data, for the same number of epochs, chosen so that a
 round trains for at least ``--seconds`` (10 by default) of epoch time: short rounds
 measure the start of a run and the machine's mood more than steady training.
 
-Reported:
+Reported per case:
 
 - throughput (training samples per second of epoch time, validation included)
   with panels, headless, and their ratio per round; the median of the rounds'
@@ -16,38 +23,52 @@ Reported:
 - the gaps between ticks of a 10 ms QTimer on the GUI thread while the window
   trains, over every round: the 99th percentile (target <= 50 ms) and the worst
   gap (target <= 100 ms), and each round's worst;
-- redraws per panel during a run;
+- redraws per panel during a run, and the GUI thread's CPU time in each panel's
+  redraws (ms per second of the run);
 - for reference, the ratio to headless training on the window's number of BLAS
   threads (``nndesk.ui.training.blas``: the window leaves one core to its GUI
   thread, headless training uses every core). A 2-thread matrix product waits for
   whichever half another thread preempts, so on a busy 2-core machine headless
   training can fall far below the window's; this second ratio shows what the
-  panels cost with the same BLAS on both sides. ``targets_met`` does not use it.
+  panels cost with the same BLAS on both sides. ``targets_met`` does not use it;
+- what the window costs in CPU time, which other programs on the machine move
+  much less than wall-clock time: the CPU ratio (the headless run's CPU seconds
+  per sample on the window's BLAS threads over the window's, every thread of the
+  process counted, from the Train press to the end of the run), the share of the
+  run's wall time the GUI thread and the training thread ran, and the training
+  thread's CPU per sample against headless training's (probes and evaluations
+  are its extra work). On a machine whose cores are all taken, each program gets
+  a share of CPU time, and the CPU ratio is then the throughput ratio to expect.
 
-``targets_met`` is true when all three targets hold. Rounds alternate a headless
-and a GUI run (the machine may be shared with other work, which moves single runs
-a lot). A short warm-up first keeps Numba's compilation out of the timings. The
-last line is one JSON object.
+``targets_met`` is true when all three targets hold for every case run. Rounds
+alternate headless and GUI runs (the machine may be shared with other work, which
+moves single runs a lot). A short warm-up first keeps Numba's compilation out of
+the timings. The last line is one JSON object.
 
-With ``--trace`` every event the GUI thread handles for more than 4 ms is timed,
-and the ten longest of each window run are listed with, on Linux, how much of
-their time the thread ran and how much it waited for a CPU (the training thread
-and other processes compete for it).
+With ``--trace`` every event the GUI thread handles is timed: the ten longest of
+each window run are listed with, on Linux, how much of their time the thread ran
+and how much it waited for a CPU (the training thread and other processes compete
+for it), and the GUI thread's CPU time is summed by kind of event, with the paints
+of each panel apart. Tracing itself costs time: judge ratios without it.
 
-Usage: ``python benchmarks/gui_training.py [--data DIR] [--rounds 5] [--seconds 10]
-[--trace]``.
+Usage: ``python benchmarks/gui_training.py [--case mlp|cnn|both] [--data DIR]
+[--rounds 5] [--seconds 10] [--trace]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -59,18 +80,96 @@ WINDOW_SIZE = (1920, 1080)
 TARGET_RATIO = 0.85
 TARGET_P99_GAP_MS = 50.0
 TARGET_WORST_GAP_MS = 100.0
+TRACE_LONGER_THAN = 0.004
+"""Events listed by ``--trace`` (seconds); shorter ones are only summed."""
+
+
+def fashion_cnn(data_path: str):
+    """The "Fashion-MNIST CNN" example (built here when the examples lack it)."""
+    from nndesk.document import examples
+
+    builder = getattr(examples, "fashion_mnist_cnn", None)
+    if builder is not None:
+        return builder(data_path)
+    from nndesk.document.graph import Document
+
+    doc = Document(
+        {
+            "dataset": data_path,
+            "optimizer": "adam",
+            "learning_rate": 0.001,
+            "batch_size": 64,
+            "epochs": 3,
+            "metrics": ("accuracy",),
+            "validation_split": 0.1,
+            "scaling": "standard",
+        }
+    )
+    prev = None
+    for k, (type_name, params) in enumerate(
+        [
+            ("Input", {"shape": (28, 28, 1)}),
+            ("Conv2D", {"filters": 32, "kernel_size": 3, "activation": "relu"}),
+            ("MaxPool2D", {"pool_size": 2}),
+            ("Conv2D", {"filters": 64, "kernel_size": 3, "activation": "relu"}),
+            ("MaxPool2D", {"pool_size": 2}),
+            ("Flatten", {}),
+            ("Dense", {"units": 128, "activation": "relu"}),
+            ("Dense", {"units": 10, "activation": "softmax"}),
+            ("Output", {"loss": "sparse_categorical_crossentropy"}),
+        ]
+    ):
+        node = doc.add_node(type_name, params, pos=(220.0 * k, 0.0))
+        if prev is not None:
+            doc.connect(prev, "out", node, "in")
+        prev = node
+    return doc
+
+
+def fashion_mlp(data_path: str):
+    from nndesk.document.examples import fashion_mnist_mlp
+
+    return fashion_mnist_mlp(data_path)
+
+
+CASES: dict[str, tuple[str, Callable, tuple[str, ...]]] = {
+    # name: (title, document builder, panels that must be showing)
+    "mlp": (
+        "Fashion-MNIST 784-256-128-10, batch 128",
+        fashion_mlp,
+        ("curves", "network", "activations", "histograms", "evaluation", "boundary"),
+    ),
+    "cnn": (
+        "Fashion-MNIST CNN (conv 32, pool, conv 64, pool, 128, 10), batch 64",
+        fashion_cnn,
+        (
+            "curves",
+            "network",
+            "activations",
+            "histograms",
+            "evaluation",
+            "feature_maps",
+            "filters",
+            "saliency",
+        ),
+    ),
+}
 
 
 def headless_run(doc, dataset, epochs: int, blas_threads: int | None = None) -> dict:
     """``epochs`` epochs with the Trainer alone; returns its samples/s.
 
     ``blas_threads``: run OpenBLAS on at most this many threads (default: as set).
+    The CPU time counts compiling, preparing the data and training (every
+    thread of the process), as the window's does from its Train press.
     """
     from nndesk.training.callbacks import LambdaCallback
     from nndesk.training.compile import compile_network
     from nndesk.training.data import prepare_data
     from nndesk.training.trainer import TrainConfig, Trainer
+    from nndesk.ui.training.blas import threads_for_training
 
+    cpu = time.process_time()
     net = compile_network(doc, dataset=dataset)
     data = prepare_data(net, dataset)
     times: list[float] = []
@@ -84,10 +183,6 @@ def headless_run(doc, dataset, epochs: int, blas_threads: int | None = None) -> 
             )
         ],
     )
-    import contextlib
-
-    from nndesk.ui.training.blas import threads_for_training
-
     limit = (
         contextlib.nullcontext()
         if blas_threads is None
@@ -97,13 +192,16 @@ def headless_run(doc, dataset, epochs: int, blas_threads: int | None = None) -> 
         start = time.perf_counter()
         trainer.run()
         wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     epoch_time = float(sum(times))
+    samples = data.n_train * epochs
     return {
-        "samples": data.n_train * epochs,
+        "samples": samples,
         "epochs": epochs,
         "epoch_time": epoch_time,
         "wall": wall,
-        "samples_per_sec": data.n_train * epochs / epoch_time,
+        "samples_per_sec": samples / epoch_time,
+        "cpu_per_sample": cpu / samples,
         "val_accuracy": float(trainer.last_logs.get("val_accuracy", float("nan"))),
     }
 
@@ -120,6 +218,60 @@ def warm_up(doc, dataset) -> None:
     net.model.predict(data.x_train[:300])
 
 
+def epoch_seconds(doc, dataset, blas_threads: int | None = None) -> float:
+    """An estimate of one epoch's time: an eighth of the training data timed
+    (a CNN's whole epoch takes half a minute), scaled up, validation included."""
+    from nndesk.training.compile import compile_network
+    from nndesk.training.data import prepare_data
+    from nndesk.ui.training.blas import threads_for_training
+
+    net = compile_network(doc, dataset=dataset)
+    data = prepare_data(net, dataset)
+    n = max(1, data.n_train // 8)
+    batch = int(doc.settings["batch_size"])
+    limit = (
+        contextlib.nullcontext()
+        if blas_threads is None
+        else threads_for_training(blas_threads)
+    )
+    with limit:
+        start = time.perf_counter()
+        net.model.fit(data.x_train[:n], data.y_train[:n], epochs=1, batch_size=batch)
+        if data.x_val is not None:
+            net.model.predict(data.x_val[: data.n_val // 8])
+        seconds = time.perf_counter() - start
+    return 8 * seconds
+
+
+class ThreadClock:
+    """CPU time of every thread of this process (Linux; empty elsewhere)."""
+
+    @staticmethod
+    def read() -> dict[int, tuple[float, float]]:
+        """Thread id -> (seconds it ran, seconds it waited for a CPU)."""
+        out = {}
+        with contextlib.suppress(OSError):
+            for tid in os.listdir("/proc/self/task"):
+                with contextlib.suppress(OSError, ValueError):
+                    with open(f"/proc/self/task/{tid}/schedstat") as f:
+                        ran, waited, _ = f.read().split()
+                    out[int(tid)] = (int(ran) / 1e9, int(waited) / 1e9)
+        return out
+
+    @staticmethod
+    def spent(
+        before: dict[int, tuple[float, float]], after: dict[int, tuple[float, float]]
+    ) -> dict[int, tuple[float, float]]:
+        """What each thread ran and waited between two readings."""
+        return {
+            tid: (
+                ran - before.get(tid, (0.0, 0.0))[0],
+                wait - before.get(tid, (0.0, 0.0))[1],
+            )
+            for tid, (ran, wait) in after.items()
+        }
+
+
 def _thread_schedstat() -> tuple[float, float]:
     """Seconds this thread ran and waited for a CPU (Linux; zeros elsewhere)."""
     try:
@@ -131,41 +283,73 @@ def _thread_schedstat() -> tuple[float, float]:
 
 
 def make_tracing_app():
-    """A QApplication that records every event handled for more than 4 ms."""
+    """A QApplication that times every event its thread handles."""
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
+
+    from nndesk.ui.panels.plots.base import PlotPanel
+
+    paint = QEvent.Type.Paint
 
     class TracingApp(QApplication):
         def __init__(self, args: list[str]) -> None:
             super().__init__(args)
             self.records: list[tuple[float, float, float, str]] = []
+            self.cpu_by_kind: dict[str, float] = defaultdict(float)
+            self.paint_by_panel: dict[str, float] = defaultdict(float)
             self._depth = 0
+
+        def reset(self) -> None:
+            self.records.clear()
+            self.cpu_by_kind.clear()
+            self.paint_by_panel.clear()
 
         def notify(self, receiver, event) -> bool:  # noqa: N802 - Qt override
             self._depth += 1
             start = time.perf_counter()
+            cpu = time.thread_time()
             ran, waited = _thread_schedstat()
+            kind = event.type()
             try:
                 return super().notify(receiver, event)
             finally:
                 self._depth -= 1
                 wall = time.perf_counter() - start
-                if wall > 0.004 and self._depth == 0:  # outermost events only
-                    ran2, waited2 = _thread_schedstat()
-                    name = type(receiver).__name__
-                    label = f"{name} {event.type().name}"
-                    self.records.append((wall, ran2 - ran, waited2 - waited, label))
+                spent = time.thread_time() - cpu
+                if kind == paint:
+                    panel = receiver
+                    while panel is not None and not isinstance(panel, PlotPanel):
+                        panel = panel.parent() if hasattr(panel, "parent") else None
+                    if panel is not None:
+                        self.paint_by_panel[panel.title] += spent
+                if self._depth == 0:  # outermost events only
+                    label = f"{type(receiver).__name__} {kind.name}"
+                    self.cpu_by_kind[label] += spent
+                    if wall > TRACE_LONGER_THAN:
+                        ran2, waited2 = _thread_schedstat()
+                        self.records.append((wall, ran2 - ran, waited2 - waited, label))
 
     return TracingApp(["gui_training"])
 
 
-def print_trace(app) -> None:
-    """The ten longest events of the last window run."""
+def print_trace(app, seconds: float) -> None:
+    """The ten longest events of the last window run, and where its time went."""
     records = sorted(getattr(app, "records", ()), reverse=True)[:10]
     for wall, ran, waited, label in records:
         print(
             f"    {1000 * wall:6.1f} ms (ran {1000 * ran:5.1f}, waited for a CPU "
             f"{1000 * waited:5.1f}) {label}"
         )
+    kinds = sorted(app.cpu_by_kind.items(), key=lambda kv: -kv[1])[:8]
+    print(
+        "    GUI thread CPU by event (ms per second of run): "
+        + ", ".join(f"{label} {1000 * cpu / seconds:.1f}" for label, cpu in kinds)
+    )
+    paints = sorted(app.paint_by_panel.items(), key=lambda kv: -kv[1])
+    print(
+        "    paints by panel (ms per second of run): "
+        + ", ".join(f"{title} {1000 * cpu / seconds:.1f}" for title, cpu in paints)
+    )
 
 
 class Ticker:
@@ -224,23 +408,31 @@ def make_window(app, doc):
     return window, training
 
 
-def gui_run(app, window, training, epochs: int) -> dict:
-    """One Train press of ``epochs`` epochs in the window; returns samples/s and
-    every gap between the GUI thread's ticks."""
-    panels = {
-        "curves": training.curves,
-        "network": training.network,
-        "activations": training.activations,
-        "histograms": training.histograms,
-        "evaluation": training.evaluation,
-        "boundary": training.boundary,
-    }
-    hidden = [name for name, panel in panels.items() if not panel.isVisible()]
-    if hidden:
-        raise RuntimeError(f"panels not visible: {hidden}")
+def gui_run(app, training, epochs: int, required: tuple[str, ...]) -> dict:
+    """One Train press of ``epochs`` epochs in the window; returns samples/s,
+    every gap between the GUI thread's ticks and where the CPU time went."""
     from PySide6.QtCore import QEventLoop
 
+    from nndesk.ui.training.docks import PLOT_DOCKS
+
+    panels = {name: getattr(training.view, name) for name in PLOT_DOCKS}
+    hidden = [name for name in required if not panels[name].isVisible()]
+    if hidden:
+        raise RuntimeError(f"panels not visible: {hidden}")
     before = {name: panel.redraw_count for name, panel in panels.items()}
+    redraw_cpu = {name: panel.redraw_seconds_total for name, panel in panels.items()}
+    paint = {name: panel.paint_seconds_total for name, panel in panels.items()}
+    longest: dict[str, float] = {}
+
+    def recorder(name: str, panel) -> Callable[[], None]:
+        def on_redrawn() -> None:
+            longest[name] = max(longest.get(name, 0.0), panel.last_redraw_seconds)
+
+        return on_redrawn
+
+    recorders = {name: recorder(name, panel) for name, panel in panels.items()}
+    for name, panel in panels.items():
+        panel.sig_redrawn.connect(recorders[name])
     ticker = Ticker()
     done: list[object] = []
     times: list[float] = []
@@ -252,17 +444,22 @@ def gui_run(app, window, training, epochs: int) -> dict:
     training.sig_epoch_finished.connect(on_epoch)
     training.sig_run_finished.connect(done.append)
     training.sig_run_finished.connect(loop.quit)
+    gui_tid = threading.get_native_id()
+    threads = ThreadClock.read()
     ticker.start()
     start = time.perf_counter()
-    cpu = time.thread_time()
+    cpu = time.process_time()
     training.actions.train.trigger()
     loop.exec()  # as the app's own event loop runs: no polling
-    gui_cpu = time.thread_time() - cpu
+    cpu = time.process_time() - cpu
     wall = time.perf_counter() - start
+    spent = ThreadClock.spent(threads, ThreadClock.read())
     ticker.stop()
     training.sig_epoch_finished.disconnect(on_epoch)
     training.sig_run_finished.disconnect(done.append)
     training.sig_run_finished.disconnect(loop.quit)
+    for name, panel in panels.items():
+        panel.sig_redrawn.disconnect(recorders[name])
     outcome = done[0]
     if outcome.status != "completed":
         raise RuntimeError(f"the GUI run ended as {outcome.status}: {outcome.message}")
@@ -272,7 +469,14 @@ def gui_run(app, window, training, epochs: int) -> dict:
     epoch_time = float(sum(times))
     samples = training.preview.data.n_train * epochs
     gaps = sorted(ticker.gaps)
+    gui_ran, _ = spent.pop(gui_tid, (0.0, 0.0))
+    # The training thread: the busiest of the others (OpenBLAS runs on it alone
+    # with one thread; with more, its helpers are counted in ``cpu`` only).
+    train_ran, train_waited = max(spent.values(), default=(0.0, 0.0))
+    # As a user would see it before pressing Train again: the panels show the
+    # fresh network (else the next run's start rebuilds them).
     training.reset_weights()
+    training.refresh_preview()
     app.processEvents()
     return {
         "samples": samples,
@@ -280,15 +484,32 @@ def gui_run(app, window, training, epochs: int) -> dict:
         "epoch_time": epoch_time,
         "wall": wall,
         "samples_per_sec": samples / epoch_time,
+        "cpu_per_sample": cpu / samples,
         "val_accuracy": float(logs.get("val_accuracy", float("nan"))),
         "gaps_ms": [1000 * g for g in gaps],
         "max_tick_gap_ms": 1000 * gaps[-1],
         "p99_tick_gap_ms": 1000 * percentile(gaps, 0.99),
         "ticks": len(gaps),
-        "gui_thread_cpu_share": gui_cpu / wall,
+        "gui_thread_cpu_share": gui_ran / wall if gui_ran else 0.0,
+        "training_thread_cpu_share": train_ran / wall,
+        "training_thread_wait_share": train_waited / wall,
+        "training_cpu_per_sample": train_ran / samples,
         "redraws": {
-            name: panel.redraw_count - before[name] for name, panel in panels.items()
+            name: panel.redraw_count - before[name]
+            for name, panel in panels.items()
+            if panel.redraw_count > before[name]
         },
+        "redraw_ms_per_s": {
+            name: 1000 * (panel.redraw_seconds_total - redraw_cpu[name]) / wall
+            for name, panel in panels.items()
+            if panel.redraw_count > before[name]
+        },
+        "paint_ms_per_s": {
+            name: 1000 * (panel.paint_seconds_total - paint[name]) / wall
+            for name, panel in panels.items()
+            if panel.redraw_count > before[name]
+        },
+        "longest_redraw_ms": {name: 1000 * s for name, s in longest.items()},
     }
 
 
@@ -298,50 +519,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", type=Path, default=DEFAULT_DATA, help="Fashion-MNIST IDX folder"
-    )
-    parser.add_argument(
-        "--rounds", type=int, default=5, help="headless+GUI pairs to run"
-    )
-    parser.add_argument(
-        "--seconds",
-        type=float,
-        default=10.0,
-        help="least training time of each run (epochs are added to reach it)",
-    )
-    parser.add_argument(
-        "--trace", action="store_true", help="list the longest GUI-thread events"
-    )
-    args = parser.parse_args(argv)
-    if not args.data.is_dir():
-        print(
-            f"Fashion-MNIST not found at {args.data}; pass --data DIR.", file=sys.stderr
-        )
-        return 2
-
-    from PySide6.QtCore import QStandardPaths
-    from PySide6.QtWidgets import QApplication
-
-    from nndesk.document.examples import fashion_mnist_mlp
-    from nndesk.io.datasets import load_dataset
-
-    app = QApplication.instance() or (
-        make_tracing_app() if args.trace else QApplication(["gui_training"])
-    )
-    QStandardPaths.setTestModeEnabled(True)
-    doc = fashion_mnist_mlp(str(args.data))
-    dataset = load_dataset(str(args.data), seed=int(doc.settings["seed"]))
-    warm_up(doc, dataset)
-    # Epochs per run: enough for args.seconds of the faster headless epoch time.
+def run_case(app, case: str, args: argparse.Namespace, dataset) -> dict:
+    """Every round of one case; prints them and returns the case's summary."""
     from nndesk.ui.training.blas import gui_friendly_threads
 
+    title, build, required = CASES[case]
+    doc = build(str(args.data))
+    warm_up(doc, dataset)
+    # Epochs per run: enough for args.seconds of the faster headless epoch time.
     window_threads = gui_friendly_threads()
     fastest = min(
-        headless_run(doc, dataset, 1)["epoch_time"],
-        headless_run(doc, dataset, 1, window_threads)["epoch_time"],
+        epoch_seconds(doc, dataset), epoch_seconds(doc, dataset, window_threads)
     )
     # A margin: a single epoch's time varies, and the window's runs (on the
     # window's BLAS threads) may go faster than either headless epoch did.
@@ -350,8 +538,9 @@ def main(argv: list[str] | None = None) -> int:
     # Every run trains all its epochs, so the window's and the headless runs match.
     doc.set_setting("early_stopping_patience", 0)
     print(
-        f"fastest headless epoch: {fastest:.2f} s; {epochs} epoch(s) a run; the "
-        f"window trains on {window_threads} BLAS thread(s)",
+        f"[{case}] {title}: an epoch takes about {fastest:.2f} s headless; "
+        f"{epochs} epoch(s) a run; the window trains on {window_threads} BLAS "
+        "thread(s)",
         flush=True,
     )
     window, training = make_window(app, doc.copy())
@@ -362,40 +551,60 @@ def main(argv: list[str] | None = None) -> int:
         headless.append(headless_run(doc, dataset, epochs))
         same_blas.append(headless_run(doc, dataset, epochs, window_threads))
         print(
-            f"round {k + 1} headless: {headless[-1]['samples_per_sec']:,.0f} samples/s "
-            f"over {headless[-1]['epoch_time']:.1f} s; on {window_threads} BLAS "
-            f"thread(s) {same_blas[-1]['samples_per_sec']:,.0f} samples/s over "
+            f"[{case}] round {k + 1} headless: "
+            f"{headless[-1]['samples_per_sec']:,.0f} samples/s over "
+            f"{headless[-1]['epoch_time']:.1f} s; on {window_threads} BLAS thread(s) "
+            f"{same_blas[-1]['samples_per_sec']:,.0f} samples/s over "
             f"{same_blas[-1]['epoch_time']:.1f} s; load average "
             f"{os.getloadavg()[0]:.2f}",
             flush=True,
         )
         if args.trace:
-            app.records.clear()
-        gui.append(gui_run(app, window, training, epochs))
+            app.reset()
+        gui.append(gui_run(app, training, epochs, required))
         g = gui[-1]
         print(
-            f"round {k + 1} window:   {g['samples_per_sec']:,.0f} samples/s over "
-            f"{g['epoch_time']:.1f} s, ratio "
-            f"{g['samples_per_sec'] / headless[-1]['samples_per_sec']:.3f}, GUI gaps "
-            f"p99 {g['p99_tick_gap_ms']:.1f} ms, worst {g['max_tick_gap_ms']:.1f} ms, "
-            f"GUI thread busy {100 * g['gui_thread_cpu_share']:.0f}%, "
-            f"redraws {g['redraws']}",
+            f"[{case}] round {k + 1} window:   {g['samples_per_sec']:,.0f} samples/s "
+            f"over {g['epoch_time']:.1f} s, ratio "
+            f"{g['samples_per_sec'] / headless[-1]['samples_per_sec']:.3f} (same BLAS "
+            f"{g['samples_per_sec'] / same_blas[-1]['samples_per_sec']:.3f}, CPU "
+            f"{same_blas[-1]['cpu_per_sample'] / g['cpu_per_sample']:.3f}), GUI gaps "
+            f"p99 {g['p99_tick_gap_ms']:.1f} ms, worst {g['max_tick_gap_ms']:.1f} ms; "
+            f"GUI thread busy {100 * g['gui_thread_cpu_share']:.1f}%, training "
+            f"thread {100 * g['training_thread_cpu_share']:.0f}% (waited for a CPU "
+            f"{100 * g['training_thread_wait_share']:.0f}%), its CPU per sample "
+            f"{g['training_cpu_per_sample'] / same_blas[-1]['cpu_per_sample']:.3f} "
+            "x headless\n"
+            "    redraws (count; CPU ms per s of run; paint ms per s; longest "
+            "redraw ms): "
+            + ", ".join(
+                f"{name} {n}; {g['redraw_ms_per_s'][name]:.1f}; "
+                f"{g['paint_ms_per_s'][name]:.1f}; {g['longest_redraw_ms'][name]:.0f}"
+                for name, n in g["redraws"].items()
+            ),
             flush=True,
         )
         if args.trace:
-            print_trace(app)
+            print_trace(app, g["wall"])
     window.close()
+    window.deleteLater()
+    app.processEvents()
 
     round_ratios = [
         g["samples_per_sec"] / h["samples_per_sec"]
         for h, g in zip(headless, gui, strict=True)
     ]
-    median_ratio = float(statistics.median(round_ratios))
     same_blas_ratios = [
         g["samples_per_sec"] / h["samples_per_sec"]
         for h, g in zip(same_blas, gui, strict=True)
     ]
+    cpu_ratios = [
+        h["cpu_per_sample"] / g["cpu_per_sample"]
+        for h, g in zip(same_blas, gui, strict=True)
+    ]
+    median_ratio = float(statistics.median(round_ratios))
     median_same_blas = float(statistics.median(same_blas_ratios))
+    median_cpu = float(statistics.median(cpu_ratios))
     best_headless = max(headless, key=lambda r: r["samples_per_sec"])
     best_gui = max(gui, key=lambda r: r["samples_per_sec"])
     best_ratio = best_gui["samples_per_sec"] / best_headless["samples_per_sec"]
@@ -403,28 +612,38 @@ def main(argv: list[str] | None = None) -> int:
     p99_gap = percentile(all_gaps, 0.99)
     worst_gap = max(all_gaps)
     round_worst = [g["max_tick_gap_ms"] for g in gui]
+    gui_busy = [g["gui_thread_cpu_share"] for g in gui]
     targets_met = (
         median_ratio >= TARGET_RATIO
         and p99_gap <= TARGET_P99_GAP_MS
         and worst_gap <= TARGET_WORST_GAP_MS
     )
+
+    def joined(values: list[float], fmt: str = ".3f") -> str:
+        return ", ".join(f"{v:{fmt}}" for v in values)
+
+    median_headless = statistics.median(h["samples_per_sec"] for h in headless)
+    median_gui = statistics.median(g["samples_per_sec"] for g in gui)
     print(
-        f"Fashion-MNIST 784-256-128-10, batch 128, {epochs} epoch(s) of "
+        f"[{case}] {title}, {epochs} epoch(s) of "
         f"{best_gui['samples'] // epochs:,} samples a run, {args.rounds} round(s)\n"
-        f"  headless      median {statistics.median(h['samples_per_sec'] for h in headless):>10,.0f} samples/s\n"
-        f"  with panels   median {statistics.median(g['samples_per_sec'] for g in gui):>10,.0f} samples/s\n"
-        f"  ratio         median of rounds {median_ratio:.3f} (target >= {TARGET_RATIO}); "
-        f"rounds {', '.join(f'{r:.3f}' for r in round_ratios)}; best runs {best_ratio:.3f}\n"
+        f"  headless      median {median_headless:>10,.0f} samples/s\n"
+        f"  with panels   median {median_gui:>10,.0f} samples/s\n"
+        f"  ratio         median of rounds {median_ratio:.3f} (target >= "
+        f"{TARGET_RATIO}); rounds {joined(round_ratios)}; best runs {best_ratio:.3f}\n"
         f"  ratio to headless on {window_threads} BLAS thread(s) (reference) median "
-        f"{median_same_blas:.3f}; rounds {', '.join(f'{r:.3f}' for r in same_blas_ratios)}\n"
+        f"{median_same_blas:.3f}; rounds {joined(same_blas_ratios)}\n"
+        f"  CPU ratio (reference) median {median_cpu:.3f}; rounds "
+        f"{joined(cpu_ratios)}; GUI thread busy {joined(gui_busy, '.1%')}\n"
         f"  gaps between 10 ms GUI ticks over {len(all_gaps):,} ticks: p99 "
-        f"{p99_gap:.1f} ms (target <= {TARGET_P99_GAP_MS:.0f}), worst {worst_gap:.1f} ms "
-        f"(target <= {TARGET_WORST_GAP_MS:.0f}); worst per round "
-        f"{', '.join(f'{g:.1f}' for g in round_worst)}\n"
-        f"  targets met: {targets_met}"
+        f"{p99_gap:.1f} ms (target <= {TARGET_P99_GAP_MS:.0f}), worst {worst_gap:.1f} "
+        f"ms (target <= {TARGET_WORST_GAP_MS:.0f}); worst per round "
+        f"{joined(round_worst, '.1f')}\n"
+        f"  targets met: {targets_met}",
+        flush=True,
     )
-    summary = {
-        "benchmark": "gui_training",
+    return {
+        "case": case,
         "epochs_per_run": epochs,
         "samples_per_run": best_gui["samples"],
         "rounds": args.rounds,
@@ -439,16 +658,86 @@ def main(argv: list[str] | None = None) -> int:
         "median_same_blas_ratio": round(median_same_blas, 4),
         "same_blas_ratios": [round(r, 4) for r in same_blas_ratios],
         "same_blas_headless_runs": [round(r["samples_per_sec"], 1) for r in same_blas],
+        "median_cpu_ratio": round(median_cpu, 4),
+        "cpu_ratios": [round(r, 4) for r in cpu_ratios],
         "load_average_start_end": [
             round(load_start[0], 2),
             round(os.getloadavg()[0], 2),
         ],
         "gui_runs": [round(r["samples_per_sec"], 1) for r in gui],
         "run_seconds": [round(r["epoch_time"], 2) for r in gui],
-        "gui_thread_cpu_share": [round(g["gui_thread_cpu_share"], 3) for g in gui],
+        "gui_thread_cpu_share": [round(share, 4) for share in gui_busy],
+        "training_thread_cpu_per_sample_vs_headless": [
+            round(g["training_cpu_per_sample"] / h["cpu_per_sample"], 4)
+            for h, g in zip(same_blas, gui, strict=True)
+        ],
         "redraws": best_gui["redraws"],
+        "redraw_ms_per_s": {
+            name: round(
+                statistics.median(g["redraw_ms_per_s"].get(name, 0.0) for g in gui), 2
+            )
+            for name in best_gui["redraws"]
+        },
         "targets_met": targets_met,
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--case",
+        choices=(*CASES, "both"),
+        default="mlp",
+        help="the network to train: the seed MLP, the CNN, or both (default: mlp)",
+    )
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="Fashion-MNIST IDX folder"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="headless+GUI pairs to run"
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help="least training time of each run (epochs are added to reach it)",
+    )
+    parser.add_argument(
+        "--trace", action="store_true", help="time the GUI thread's events"
+    )
+    args = parser.parse_args(argv)
+    if not args.data.is_dir():
+        print(
+            f"Fashion-MNIST not found at {args.data}; pass --data DIR.", file=sys.stderr
+        )
+        return 2
+
+    from PySide6.QtCore import QStandardPaths
+    from PySide6.QtWidgets import QApplication
+
+    from nndesk.io.datasets import load_dataset
+
+    app = QApplication.instance() or (
+        make_tracing_app() if args.trace else QApplication(["gui_training"])
+    )
+    QStandardPaths.setTestModeEnabled(True)
+    cases = list(CASES) if args.case == "both" else [args.case]
+    dataset = None
+    results = {}
+    for case in cases:
+        if dataset is None:
+            seed = int(CASES[case][1](str(args.data)).settings["seed"])
+            dataset = load_dataset(str(args.data), seed=seed)
+        results[case] = run_case(app, case, args, dataset)
+    targets_met = all(r["targets_met"] for r in results.values())
+    if len(results) == 1:
+        summary = {"benchmark": "gui_training", **results[cases[0]]}
+    else:
+        summary = {
+            "benchmark": "gui_training",
+            "cases": results,
+            "targets_met": targets_met,
+        }
     print(json.dumps(summary))
     return 0
 

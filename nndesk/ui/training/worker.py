@@ -79,13 +79,18 @@ __all__ = [
 BATCH_HZ = 10.0
 """Most progress emits per second."""
 PROBE_MIN_INTERVAL = 0.25
-PROBE_MAX_SHARE = 0.03
+PROBE_MAX_SHARE = 0.02
 """Probing may take at most this share of the training time."""
 WORKER_NICENESS = 10
 """How much lower than the GUI thread's the training thread's CPU priority is."""
 GIL_SWITCH_INTERVAL = 0.0005
 """Seconds a thread may keep the GIL while another waits for it, during a run."""
 EVAL_INTERVAL = 2.0
+"""Least seconds between two live evaluations (at epoch ends)."""
+EVAL_MAX_SHARE = 0.02
+"""Live evaluations may take at most this share of the training time: a slow one
+(a CNN predicting 10,000 samples takes seconds) makes the next wait longer. The
+last one of a run, and one at each pause, are always made."""
 MAX_EVAL_SAMPLES = 10_000
 """Live evaluations during a run score at most this many samples (the first ones
 of the validation data, and the Evaluation panel says so); Evaluate scores all."""
@@ -416,6 +421,7 @@ class _Bridge(Callback):
         self._last_probe = 0.0
         self._probe_interval = PROBE_MIN_INTERVAL
         self._last_eval = time.perf_counter()
+        self._eval_interval = EVAL_INTERVAL
         self._unreported = 0  # batches since the last forced report
         self._eval_x, self._eval_y, self._eval_split, self._eval_total = (
             self._evaluation_data()
@@ -459,7 +465,7 @@ class _Bridge(Callback):
         # A step-epoch request ends with the epoch; the pause after it reports.
         self.worker.set_epoch_stepping(False)
         evaluate, _ = self.worker._take_flags()
-        due = time.perf_counter() - self._last_eval >= EVAL_INTERVAL
+        due = time.perf_counter() - self._last_eval >= self._eval_interval
         self.report(evaluate=evaluate or due)
         self._use_painted()
 
@@ -538,8 +544,8 @@ class _Bridge(Callback):
 
     def evaluate(self) -> Evaluation:
         """Score the model on the evaluation data now."""
-        self._last_eval = time.perf_counter()
-        return evaluate_model(
+        started = time.perf_counter()
+        result = evaluate_model(
             self.session.model,
             self._eval_x,
             self._eval_y,
@@ -548,3 +554,8 @@ class _Bridge(Callback):
             epoch=self.epoch,
             total=self._eval_total,
         )
+        self._last_eval = time.perf_counter()
+        self._eval_interval = max(
+            EVAL_INTERVAL, (self._last_eval - started) / EVAL_MAX_SHARE
+        )
+        return result

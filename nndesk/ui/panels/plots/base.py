@@ -4,9 +4,14 @@ A panel stores the latest values it is given (cheap, on every signal) and marks
 itself dirty. One scheduler for all panels then redraws the dirty, visible ones on
 a QTimer, one panel per tick, so a single pass of the event loop never repaints
 every panel at once (the GUI stays responsive to input), and each panel at most
-``REDRAW_HZ`` times a second, less often when its redraw is slow: a panel may use
-about ``PANEL_SHARE`` of the GUI thread's time, all panels together ``TOTAL_SHARE``. A hidden panel redraws when shown.
-Plots and their items are created once; redraws call ``setData``/``setImage``.
+``redraw_hz`` times a second (``REDRAW_HZ`` unless the panel says less), less
+often when its redraw is slow: a panel may use about ``PANEL_SHARE`` of the GUI
+thread's time, all panels together ``TOTAL_SHARE``. The cost counted is wall-clock
+time, the redraw and the paint of its view, so on a busy machine (where a redraw
+waits for a CPU and takes longer) the panels redraw less often and leave training
+its share; no dirty panel waits longer than ``MAX_WAIT`` seconds all the same. A
+hidden panel redraws when shown. Plots and their items are created once; redraws
+call ``setData``/``setImage``.
 """
 
 from __future__ import annotations
@@ -49,17 +54,24 @@ __all__ = [
     "style_plot",
 ]
 
-REDRAW_HZ = 25
-"""Upper bound of redraws per second per panel."""
+REDRAW_HZ = 4.0
+"""Upper bound of redraws per second per panel (a panel's ``redraw_hz``): curves
+moving four times a second look smooth, and the data of most panels (probes of
+the model) change no faster."""
 
 PANEL_SHARE = 0.02
 """Share of the GUI thread's time one panel's redraws (and paints) may take."""
 
-TOTAL_SHARE = 0.12
+TOTAL_SHARE = 0.05
 """Share of the GUI thread's time the redraws of all panels together may take: after
-a redraw costing ``c`` seconds the next one (of any panel) waits ``c / TOTAL_SHARE``.
-Training competes with the GUI thread for the CPU, so this bounds what watching
-costs even when every panel is shown and a run lasts only seconds."""
+a redraw or paint costing ``c`` seconds the next redraw (of any panel) waits
+``c / TOTAL_SHARE``. Training competes with the GUI thread for the CPU, so this
+bounds what watching costs even when every panel is shown and a run lasts only
+seconds."""
+
+MAX_WAIT = 2.0
+"""Seconds a dirty, visible panel waits for its redraw at most, whatever the
+budgets say (a very busy machine makes every redraw slow)."""
 
 TICK_MS = 12
 """Interval of the redraw scheduler's timer."""
@@ -86,21 +98,31 @@ class _RedrawScheduler(QObject):
         if panel in self._queue:
             self._queue.remove(panel)
 
+    def charge(self, seconds: float) -> None:
+        """A panel spent ``seconds`` redrawing or painting: the next redraw of any
+        panel waits ``seconds / TOTAL_SHARE`` more (``MAX_WAIT`` at most)."""
+        now = time.perf_counter()
+        self._next_any = min(
+            max(self._next_any, now) + seconds / TOTAL_SHARE, now + MAX_WAIT
+        )
+
     def _on_timer_timeout(self) -> None:
         now = time.perf_counter()
-        if now < self._next_any:
-            return
         for panel in list(self._queue):
             if not shiboken6.isValid(panel) or not panel.dirty:
                 self._queue.remove(panel)
             elif not panel.isVisible():
                 self._queue.remove(panel)  # showEvent brings it back
-            elif now >= panel.next_redraw:
+            elif (
+                (now >= self._next_any and now >= panel.next_redraw)
+                or now - panel.dirty_since >= MAX_WAIT
+                or not panel.redraw_count  # a new panel shows its data at once
+            ):
                 self._queue.remove(panel)
                 panel.flush()
-                self._next_any = (
-                    time.perf_counter() + panel.last_redraw_seconds / TOTAL_SHARE
-                )
+                # Its paint, which follows, is charged when it happens.
+                panel.owe_paint()
+                self.charge(panel.last_redraw_seconds)
                 break
         if not self._queue:
             self._timer.stop()
@@ -259,6 +281,19 @@ def style_plot(plot: pg.PlotItem, palette: QPalette) -> None:
         plot.legend.setBrush(pg.mkBrush(base))
 
 
+class _PanelGraphics(pg.GraphicsLayoutWidget):
+    """The panel's plots; the time painting them counts against its redraw budget."""
+
+    def __init__(self, panel: PlotPanel) -> None:
+        super().__init__()
+        self._panel = panel
+
+    def paintEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        start = time.perf_counter()
+        super().paintEvent(event)
+        self._panel.charge_paint(time.perf_counter() - start)
+
+
 class PlotPanel(QWidget):
     """Base of the live plot panels.
 
@@ -276,6 +311,9 @@ class PlotPanel(QWidget):
 
     sig_redrawn = Signal()
 
+    redraw_hz = REDRAW_HZ
+    """Most redraws per second (a panel whose data change slowly says less)."""
+
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = title
@@ -287,9 +325,14 @@ class PlotPanel(QWidget):
         self.next_redraw = 0.0
         self.redraw_seconds = 0.0  # smoothed cost of one redraw and its paint
         self.last_redraw_seconds = 0.0  # the cost of the last one
+        self.last_redraw_at = 0.0  # when it ended (perf_counter)
+        self.dirty_since = 0.0  # when data came that it does not show yet
+        self.redraw_seconds_total = 0.0  # CPU time of every redraw (benchmarks)
+        self.paint_seconds_total = 0.0  # wall time of every paint (benchmarks)
         self._dirty = False
+        self._paint_owed = False  # a redraw's paint is still to come
 
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = _PanelGraphics(self)
         # The scene's own "Export..." menu offers pyqtgraph's broken SVG exporter;
         # the panel's Export button replaces it.
         self.graphics.scene().contextMenu = []
@@ -311,6 +354,8 @@ class PlotPanel(QWidget):
     # --- redraw scheduling -----------------------------------------------------------
     def schedule_redraw(self) -> None:
         """Redraw soon (coalesced: many calls before the redraw make one redraw)."""
+        if not self._dirty:
+            self.dirty_since = time.perf_counter()
         self._dirty = True
         _redraw_scheduler().add(self)
 
@@ -319,7 +364,7 @@ class PlotPanel(QWidget):
         if not self._dirty:
             return
         self._dirty = False
-        start = time.thread_time()
+        start, cpu = time.perf_counter(), time.thread_time()
         self._redraw()
         if self.isVisible():
             # Let the scene digest the changes now, inside this call: its queued
@@ -331,16 +376,33 @@ class PlotPanel(QWidget):
             scene = self.graphics.scene()
             scene.prepareForPaint()
             QCoreApplication.sendPostedEvents(scene, QEvent.Type.MetaCall)
-        cost = time.thread_time() - start
+        self.last_redraw_at = time.perf_counter()
+        # Wall-clock time: a redraw that waited for a CPU cost training as much.
+        cost = self.last_redraw_at - start
+        self.redraw_seconds_total += time.thread_time() - cpu
         self.last_redraw_seconds = cost
         self.redraw_seconds = (
             cost if not self.redraw_count else (0.7 * self.redraw_seconds + 0.3 * cost)
         )
-        self.next_redraw = time.perf_counter() + max(
-            1.0 / REDRAW_HZ, self.redraw_seconds / PANEL_SHARE
+        self.next_redraw = self.last_redraw_at + max(
+            1.0 / self.redraw_hz, self.redraw_seconds / PANEL_SHARE
         )
         self.redraw_count += 1
         self.sig_redrawn.emit()
+
+    def owe_paint(self) -> None:
+        """The scheduler redrew the panel: charge the paint that follows to it."""
+        self._paint_owed = self.isVisible()
+
+    def charge_paint(self, seconds: float) -> None:
+        """The view took ``seconds`` to paint. The paint of a redraw counts as part
+        of it: the panel's next redraw, and the next of any panel, wait in
+        proportion (other paints, after a resize say, are not held against it)."""
+        self.paint_seconds_total += seconds
+        if self._paint_owed:
+            self._paint_owed = False
+            self.next_redraw += seconds / PANEL_SHARE
+            _redraw_scheduler().charge(seconds)
 
     @property
     def dirty(self) -> bool:

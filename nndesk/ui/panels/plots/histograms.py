@@ -26,6 +26,8 @@ _GRAD = (214, 39, 40)
 class HistogramsPanel(PlotPanel):
     """Two histograms per layer with parameters: its weights and its gradients."""
 
+    redraw_hz = 2.0  # distributions drift slowly: twice a second shows it
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Weight histograms", parent)
         self.weight_curves: dict[str, pg.PlotDataItem] = {}
