@@ -95,6 +95,30 @@ class Actions(QObject):
         # Backspace deletes too: what Mac users and most node editors expect.
         self._bindings[self.delete].append(QKeySequence("Backspace"))
         self.select_all = self._make("Select &All", StandardKey.SelectAll, None, "")
+        self.group = self._make(
+            "&Group Selection…",
+            QKeySequence("Ctrl+G"),
+            None,
+            "Put the selected nodes in a titled group",
+        )
+        self.ungroup = self._make(
+            "U&ngroup",
+            QKeySequence("Ctrl+Shift+G"),
+            None,
+            "Dissolve the selected groups",
+        )
+        self.collapse_group = self._make(
+            "Collapse/E&xpand Group",
+            QKeySequence("Ctrl+E"),
+            None,
+            "Show the selected groups as one box, or their nodes again",
+        )
+        self.add_note = self._make(
+            "Add N&ote",
+            QKeySequence("Ctrl+Shift+N"),
+            None,
+            "Put a text note on the canvas",
+        )
 
         self.zoom_in = self._make("Zoom &In", StandardKey.ZoomIn, "zoom_in", "Zoom in")
         self.zoom_out = self._make(
@@ -109,8 +133,9 @@ class Actions(QObject):
             "layout",
             "Arrange nodes left to right",
         )
+        # Ctrl+Shift+G is Ungroup, as in most drawing tools (issue 15)
         self.snap_to_grid = self._make(
-            "&Snap to Grid", QKeySequence("Ctrl+Shift+G"), "grid", "Snap dragged nodes"
+            "&Snap to Grid", QKeySequence("Ctrl+Alt+G"), "grid", "Snap dragged nodes"
         )
         self.snap_to_grid.setCheckable(True)
         # Tab must keep moving focus between widgets, so this shortcut only works
@@ -194,6 +219,10 @@ class Actions(QObject):
             self.duplicate,
             self.delete,
             self.select_all,
+            self.group,
+            self.ungroup,
+            self.collapse_group,
+            self.add_note,
         )
 
 

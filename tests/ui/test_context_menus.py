@@ -133,7 +133,12 @@ def check(result: dict[str, Any]) -> None:
     assert result["edge_menu"][0] == "Delete"
     assert "Duplicate" not in result["edge_menu"]
     assert result["edges_after_delete"] == result["edges_before"] - 1
-    assert result["empty_menu"] == ["Add Node…", "Paste Here", "Auto Layout"]
+    assert result["empty_menu"] == [
+        "Add Node…",
+        "Paste Here",
+        "Auto Layout",
+        "Add Note Here",  # issue 15
+    ]
     assert result["event_menu"] == result["empty_menu"]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand
 
 from nndesk.document.graph import Document, Edge, Pos, RemovedNode
+from nndesk.document.groups import Group, Note
 
 # Command ids for QUndoCommand.mergeWith (consecutive edits of one value merge).
 MOVE_ID = 1
@@ -279,6 +280,7 @@ class PasteCommand(QUndoCommand):
         self._offset = offset
         self.node_ids: list[str] = []
         self._removed: list[RemovedNode] = []
+        self._groups: list[Group] = []
         self.setText(text)
 
     def redo(self) -> None:
@@ -286,13 +288,62 @@ class PasteCommand(QUndoCommand):
             for removed in reversed(self._removed):
                 self._doc.restore_node(removed)
             self._removed = []
+            for group in self._groups:
+                self._doc.set_group(group.id, group)
         else:
+            before = {g.id for g in self._doc.overlay.groups}
             self.node_ids = self._doc.paste_dict(self._data, self._offset)
+            self._groups = [g for g in self._doc.overlay.groups if g.id not in before]
 
     def undo(self) -> None:
+        for group in reversed(self._groups):  # pasted groups go with their nodes
+            self._doc.set_group(group.id, None)
         # Remove the last pasted node first; reversed removal records restore in
         # forward order, so edges come back in the order paste made them.
         self._removed = [self._doc.remove_node(n) for n in reversed(self.node_ids)]
+
+
+class SetGroupCommand(QUndoCommand):
+    """Add, change or (``group`` None) remove one group; undo puts the old back."""
+
+    def __init__(
+        self, doc: Document, group_id: str, group: Group | None, text: str
+    ) -> None:
+        super().__init__()
+        self._doc = doc
+        self.group_id = group_id
+        self.group = group
+        self._old: Group | None = None
+        self.setText(text)
+
+    def redo(self) -> None:
+        self._old = self._doc.set_group(self.group_id, self.group)
+
+    def undo(self) -> None:
+        if self._old is None:
+            self._doc.set_group(self.group_id, None)
+        else:
+            self._doc.set_group(self.group_id, self._old)
+
+
+class SetNoteCommand(QUndoCommand):
+    """Add, change or (``note`` None) remove one canvas note."""
+
+    def __init__(
+        self, doc: Document, note_id: str, note: Note | None, text: str
+    ) -> None:
+        super().__init__()
+        self._doc = doc
+        self.note_id = note_id
+        self.note = note
+        self._old: Note | None = None
+        self.setText(text)
+
+    def redo(self) -> None:
+        self._old = self._doc.set_note(self.note_id, self.note)
+
+    def undo(self) -> None:
+        self._doc.set_note(self.note_id, self._old)
 
 
 class MacroCommand(QUndoCommand):

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from nndesk.document.graph import Document, Edge, Pos
 from nndesk.document.registry import NodeSpec, get_spec
+from nndesk.document.templates import is_template
 from nndesk.engine.errors import NNDeskError
 
 from .commands import (
@@ -36,10 +37,12 @@ from .commands import (
     PasteCommand,
     RemoveNodesCommand,
     SetLabelCommand,
+    SetNoteCommand,
     SetParamCommand,
     SetSettingCommand,
 )
 from .gestures import Gesture, PaletteDrop, gesture_for_press, passes_through, splice
+from .group_intents import GroupIntents
 from .items.node_item import NODE_HEIGHT, NODE_WIDTH, PORT_Y
 from .items.port_item import PortItem
 from .layout import layered_positions
@@ -55,7 +58,7 @@ PASTE_STEP = 30.0
 CommandBuilder = Callable[[Document], QUndoCommand]
 
 
-class CanvasEditor(QObject):
+class CanvasEditor(QObject, GroupIntents):
     """Owns the canvas scene and view and the edits made on them.
 
     Parameters
@@ -100,6 +103,7 @@ class CanvasEditor(QObject):
         self.popup.sig_cancelled.connect(self._on_popup_cancelled)
         self.scene.selectionChanged.connect(self._on_scene_selection_changed)
         self.scene.sig_built.connect(self._on_scene_built)
+        self.scene.overlay.on_note_edited = self.set_note_text
 
     # -- document ----------------------------------------------------------------------
 
@@ -165,7 +169,10 @@ class CanvasEditor(QObject):
         """Add a node centred at ``scene_pos`` (default: the view centre); select it.
 
         Returns the new id, or None if the document refused (the reason is shown).
+        A template name inserts the template (returning its first node's id).
         """
+        if is_template(type_name):
+            return next(iter(self.insert_template(type_name, scene_pos)), None)
         if scene_pos is None:
             scene_pos = self.view.visible_scene_rect().center()
         top_left = self._free_spot(
@@ -198,17 +205,20 @@ class CanvasEditor(QObject):
             for e in self.scene.selected_edges()
             if e.src_node not in gone and e.dst_node not in gone
         ]
-        if not node_ids and not edges:
+        notes = self.selected_note_ids()
+        if not node_ids and not edges and not notes:
             return False
 
         def build(d: Document) -> QUndoCommand:
-            if node_ids and not edges:
+            if node_ids and not edges and not notes:
                 return RemoveNodesCommand(d, node_ids)
-            command = MacroCommand("Delete" if node_ids else "Disconnect")
+            command = MacroCommand("Delete" if node_ids or notes else "Disconnect")
             for edge in edges:
                 command.add(DisconnectCommand(d, edge))
             if node_ids:
                 command.add(RemoveNodesCommand(d, node_ids))
+            for note_id in notes:
+                command.add(SetNoteCommand(d, note_id, None, "Delete Note"))
             return command
 
         return self.push(build) is not None
@@ -332,6 +342,8 @@ class CanvasEditor(QObject):
         doc = self._doc
         if doc is None:
             return None
+        if is_template(type_name):
+            return next(iter(self.insert_template(type_name, scene_pos, edge)), None)
         spec = get_spec(type_name)
         if not passes_through(spec):
             self.show_message(f"{spec.title} cannot be inserted into an edge.")
@@ -600,7 +612,8 @@ class CanvasEditor(QObject):
         if self._doc is None:
             return False
         scene_pos = event.scenePos()
-        self._select_under(scene_pos)
+        if not self.select_overlay_under(scene_pos):
+            self._select_under(scene_pos)
         menu = QMenu(self.view)
         view_pos = self.view.mapFromScene(scene_pos)
         if self.scene.selected_node_ids():
@@ -612,6 +625,8 @@ class CanvasEditor(QObject):
         _add(menu, "Add Node…", lambda: self.open_search(view_pos))
         _add(menu, "Paste Here", lambda: self.paste(scene_pos))
         _add(menu, "Auto Layout", self.auto_layout)
+        menu.addSeparator()
+        self.add_overlay_actions(menu, scene_pos)
         self.exec_menu(menu, event.screenPos())
         menu.deleteLater()  # parented to the view: each right-click would keep one
         event.accept()

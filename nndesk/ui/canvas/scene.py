@@ -25,6 +25,7 @@ from ..theme import LIGHT, Theme
 from .items.edge_item import EdgeItem
 from .items.node_item import NodeItem, NodeStatus
 from .items.port_item import PortItem
+from .overlay_items import OverlayItems
 from .status import GraphStatus, compute_status
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ class CanvasScene(QGraphicsScene):
         self._build_timer = QTimer(self)
         self._build_timer.setInterval(0)
         self._build_timer.timeout.connect(self._build_slice)
+        self.overlay = OverlayItems(self)  # group frames/boxes and notes
 
     # -- gestures: the active one gets the mouse and the keys first ------------------
 
@@ -269,6 +271,8 @@ class CanvasScene(QGraphicsScene):
 
     def _finish_building(self) -> None:
         self._to_build = None
+        if self._doc is not None:
+            self.overlay.rebuild(self._doc)
         self.sig_built.emit()
 
     def _subscribe(self, doc: Document, connect: bool) -> None:
@@ -280,6 +284,7 @@ class CanvasScene(QGraphicsScene):
             (doc.events.param_changed, self._on_param_changed),
             (doc.events.node_moved, self._on_node_moved),
             (doc.events.label_changed, self._on_label_changed),
+            (doc.events.note_changed, self._on_note_changed),
             (doc.events.changed, self._on_changed),
         )
         for signal, slot in pairs:
@@ -289,6 +294,7 @@ class CanvasScene(QGraphicsScene):
                 signal.disconnect(slot)
 
     def _clear_items(self) -> None:
+        self.overlay.clear()
         for item in self._edges.values():
             self.removeItem(item)
         for item in self._nodes.values():
@@ -336,8 +342,12 @@ class CanvasScene(QGraphicsScene):
         return item
 
     def selected_node_ids(self) -> list[str]:
-        """Ids of the selected nodes, in document order."""
-        return [n for n, item in self._nodes.items() if item.isSelected()]
+        """Ids of the selected nodes, in document order (with the nodes of selected
+        groups)."""
+        grouped = set(self.overlay.selected_group_members())
+        return [
+            n for n, item in self._nodes.items() if item.isSelected() or n in grouped
+        ]
 
     def selected_edges(self) -> list[Edge]:
         """The selected edges, in document order."""
@@ -418,6 +428,7 @@ class CanvasScene(QGraphicsScene):
             item.set_theme(theme)
         for edge in self._edges.values():
             edge.set_theme(theme)
+        self.overlay.set_theme()
 
     @property
     def theme(self) -> Theme:
@@ -484,6 +495,11 @@ class CanvasScene(QGraphicsScene):
 
     def _on_changed(self, _event: object) -> None:
         self.schedule_refresh()
+        self.overlay.sync()
+
+    def _on_note_changed(self, event: ev.NoteChanged) -> None:
+        self.ensure_built()
+        self.overlay.on_note_changed(event.note_id)
 
     def _refresh_node_record(self, node_id: str) -> None:
         item = self._nodes.get(node_id)
@@ -558,6 +574,7 @@ class CanvasScene(QGraphicsScene):
             item.set_status(status.nodes.get(node_id, NodeStatus()))
         for edge, item in self._edges.items():
             item.set_label(status.edge_labels.get(edge, ""))
+        self.overlay.sync()  # the boxes' shapes and problems
         self.sig_status_changed.emit(status)
 
     def _compute_status(self) -> GraphStatus:

@@ -347,6 +347,10 @@ class CanvasView(QGraphicsView):
     }
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        scene = self.scene()
+        if scene is not None and getattr(scene.focusItem(), "editing", False):
+            super().keyPressEvent(event)  # a note being edited takes every key
+            return
         key = event.key()
         if key == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_held = True

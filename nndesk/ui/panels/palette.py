@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QKeyEvent, QPainter, QPixmap, QResizeEvent
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from nndesk.document.registry import CATEGORIES, REGISTRY
+from nndesk.document.templates import TEMPLATES, templates_in
 
 from ..canvas.search_popup import match_rank, spec_matches
 from ..canvas.view import NODE_MIME_TYPE
@@ -125,8 +128,12 @@ class PalettePanel(QWidget):
         self.tree.sig_activated.connect(self.sig_add_requested)
 
     def _populate(self) -> None:
-        for category in CATEGORIES:
-            specs = [s for s in REGISTRY.values() if s.category == category]
+        # templates (graph fragments, document/templates.py) in categories of
+        # their own after the node types', or in a node category they name
+        extra = [t.category for t in TEMPLATES.values() if t.category not in CATEGORIES]
+        for category in (*CATEGORIES, *dict.fromkeys(extra)):
+            specs: list[Any] = [s for s in REGISTRY.values() if s.category == category]
+            specs += templates_in(category)
             if not specs:
                 continue
             parent = QTreeWidgetItem(self.tree, [category])
@@ -136,8 +143,9 @@ class PalettePanel(QWidget):
             parent.setFont(0, font)
             self._category_items[category] = parent
             for spec in specs:
+                name = getattr(spec, "type_name", None) or spec.name
                 item = QTreeWidgetItem(parent, [spec.title])
-                item.setData(0, TYPE_ROLE, spec.type_name)
+                item.setData(0, TYPE_ROLE, name)
                 item.setToolTip(0, f"<b>{spec.title}</b><br>{spec.description}")
                 item.setStatusTip(0, spec.description)
                 item.setFlags(
@@ -145,7 +153,7 @@ class PalettePanel(QWidget):
                     | Qt.ItemFlag.ItemIsSelectable
                     | Qt.ItemFlag.ItemIsDragEnabled
                 )
-                self._type_items[spec.type_name] = item
+                self._type_items[name] = item
         self.tree.expandAll()
         self._apply_icons()
         self._fitting = False
@@ -245,7 +253,7 @@ class PalettePanel(QWidget):
             any_visible = False
             for i in range(parent.childCount()):
                 child = parent.child(i)
-                spec = REGISTRY[str(child.data(0, TYPE_ROLE))]
+                spec = _entry(str(child.data(0, TYPE_ROLE)))
                 visible = spec_matches(spec, text)
                 child.setHidden(not visible)
                 any_visible = any_visible or visible
@@ -260,7 +268,7 @@ class PalettePanel(QWidget):
         # Dense, whose help mentions Flatten.
         shown = self.visible_types() if text else []
         if shown:
-            best = min(shown, key=lambda t: match_rank(REGISTRY[t], text))
+            best = min(shown, key=lambda t: match_rank(_entry(t), text))
             item = self._type_items[best]
             self.tree.setCurrentItem(item)
             self.tree.scrollToItem(item)
@@ -274,3 +282,14 @@ class PalettePanel(QWidget):
         type_name = item.data(0, TYPE_ROLE)
         if type_name:
             self.sig_add_requested.emit(str(type_name))
+
+
+def _entry(name: str) -> Any:
+    """The registry spec of a node type, or a template seen the same way (title,
+    name, category, description) by the search."""
+    if name in REGISTRY:
+        return REGISTRY[name]
+    t = TEMPLATES[name]
+    return SimpleNamespace(
+        title=t.title, type_name=t.name, category=t.category, description=t.description
+    )

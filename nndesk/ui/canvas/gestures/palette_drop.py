@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QPointF, Qt
 
 from nndesk.document.registry import get_spec
+from nndesk.document.templates import is_template
 from nndesk.engine.errors import NNDeskError
 
 from ..items.edge_item import EdgeItem
@@ -33,7 +34,10 @@ class PaletteDrop(Gesture):
         self.target = EdgeTarget(editor)
 
     def edge_at(self, type_name: str, scene_pos: QPointF) -> EdgeItem | None:
-        """The edge a node of ``type_name`` dropped at ``scene_pos`` would go into."""
+        """The edge a node of ``type_name`` dropped at ``scene_pos`` would go into
+        (a template goes into any edge)."""
+        if is_template(type_name):
+            return self.scene.edge_at(scene_pos)
         try:
             spec = get_spec(type_name)
         except NNDeskError:

@@ -66,6 +66,8 @@ class EdgeItem(QGraphicsItem):
         self.label = ""
         self.highlighted = False
         self._free_end = QPointF()
+        self.src_anchor: QPointF | None = None  # set by the scene for collapsed
+        self.dst_anchor: QPointF | None = None  # groups (group_item.py)
         self._path = QPainterPath()
         self._hit: QPainterPath | None = None
         self._bounds = QRectF()
@@ -108,7 +110,8 @@ class EdgeItem(QGraphicsItem):
         """Start and end of the curve in scene coordinates."""
         start = self.src.scene_anchor() if self.src is not None else self._free_end
         end = self.dst.scene_anchor() if self.dst is not None else self._free_end
-        return start, end
+        # an end inside a collapsed group is drawn at the group box's port
+        return self.src_anchor or start, self.dst_anchor or end
 
     def update_path(self) -> None:
         """Recompute the cached curve after a node moved."""
