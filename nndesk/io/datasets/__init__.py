@@ -24,6 +24,7 @@ from .toy import GENERATORS, GeneratorSpec, ParamSpec, generate, register_genera
 
 # Modules of generators register theirs with GENERATORS when imported.
 from . import sequences  # noqa: E402,F401  isort: skip
+from . import seq_tasks  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "CLASSIFICATION",
