@@ -475,9 +475,16 @@ def gui_run(app, training, epochs: int, required: tuple[str, ...]) -> dict:
     samples = training.preview.data.n_train * epochs
     gaps = sorted(ticker.gaps)
     gui_ran, _ = spent.pop(gui_tid, (0.0, 0.0))
-    # The training thread: the busiest of the others (OpenBLAS runs on it alone
-    # with one thread; with more, its helpers are counted in ``cpu`` only).
-    train_ran, train_waited = max(spent.values(), default=(0.0, 0.0))
+    # The training thread: what the process ran beyond the GUI thread and the
+    # other threads still alive (it may have ended before the reading); its wait
+    # for a CPU is known only when it was still there to read.
+    others = sum(ran for ran, _ in spent.values())
+    train_ran = max(0.0, cpu - gui_ran - others)
+    alive = [(ran, waited) for ran, waited in spent.values() if ran > 0.5 * cpu]
+    if alive:
+        train_ran, train_waited = max(alive)
+    else:
+        train_waited = float("nan")
     # As a user would see it before pressing Train again: the panels show the
     # fresh network (else the next run's start rebuilds them).
     training.reset_weights()
