@@ -105,8 +105,13 @@ def test_the_template_dropped_on_an_edge_is_one_group_sized_by_the_incoming_shap
     assert len(doc.edges_out("input_1")) == 2
     flatten_in = doc.edges_in("flatten_1")[0].src_node
     assert doc.node(flatten_in).type_name == "Add"
+    # the nodes after the edge moved right, past the block, in the same step
+    block_right = max(doc.node(n).pos[0] for n in new)
+    assert doc.node("flatten_1").pos[0] > block_right + 164
+    assert doc.node("output_1").pos[0] > doc.node("dense_1").pos[0]
     editor.stack.undo()  # type: ignore[attr-defined]
     assert len(doc) == 4 and doc.groups == () and infer_shapes(doc).ok
+    assert doc.node("flatten_1").pos == (600.0, 0.0)
     editor.stack.redo()  # type: ignore[attr-defined]
     assert len(doc) == 11 and len(doc.groups) == 1 and infer_shapes(doc).ok
     # it compiles and trains on random sequences through the API

@@ -25,10 +25,12 @@ from .commands import (
     ConnectCommand,
     DisconnectCommand,
     MacroCommand,
+    MoveNodesCommand,
     PasteCommand,
     SetGroupCommand,
     SetNoteCommand,
 )
+from .items.node_item import NODE_WIDTH
 
 if TYPE_CHECKING:
     from .scene import CanvasScene
@@ -254,10 +256,13 @@ class GroupIntents:
             return []
         offset = self._template_offset(doc, source, scene_pos)
         data = fragment.data
+        room = self._make_room(doc, fragment, offset, edge)
 
         def build(target: Document) -> QUndoCommand:
             ids = target.copy().paste_dict(data, offset)  # the ids paste will give
             command = MacroCommand(f"Insert {template.title}")
+            if room:
+                command.add(MoveNodesCommand(target, room, "Make Room"))
             if edge is not None:
                 command.add(DisconnectCommand(target, edge))
             command.add(PasteCommand(target, data, offset, template.title))
@@ -286,6 +291,29 @@ class GroupIntents:
         size = f" for {d} features" if d is not None else f" ({template.title} default)"
         self.show_message(f"Inserted {template.title}{size}.")
         return ids
+
+    def _make_room(
+        self, doc: Document, fragment: Any, offset: Pos, edge: Edge | None
+    ) -> dict[str, tuple[Pos, Pos]]:
+        """Moves that shift the nodes after the edge right, past the fragment, so
+        the inserted block covers none of them (as inserting a node does)."""
+        if edge is None:
+            return {}
+        right = offset[0] + max(n["pos"][0] for n in fragment.data["nodes"])
+        after = [edge.dst_node] + [
+            n
+            for n in doc.node_ids
+            if n != edge.dst_node and doc.reaches(edge.dst_node, n)
+        ]
+        left = min(doc.node(n).pos[0] for n in after)
+        shift = right + NODE_WIDTH + 90.0 - left
+        if shift <= 0:
+            return {}
+        moves = {}
+        for n in after:
+            x, y = doc.node(n).pos
+            moves[n] = ((x, y), (x + shift, y))
+        return moves
 
     def _template_source(
         self, doc: Document, edge: Edge | None, scene_pos: QPointF | None
