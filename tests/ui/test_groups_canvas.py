@@ -237,6 +237,10 @@ def test_collapse_shows_one_box_with_the_outside_ports_and_expand_restores(
         infer_shapes(doc)[n].param_count for n in new
     )
     assert item.summary.shape_text == "(6, 8) → (6, 8)"
+    # choosing a hidden node (the Problems list does) selects its box
+    editor.scene.clearSelection()
+    editor.focus_node(new[1])
+    assert item.isSelected() and new[1] in editor.selected_node_ids()
     # the box is what a click at a hidden node's place hits
     assert editor.scene.node_at(item.sceneBoundingRect().center()) is None
     # it still compiles unchanged

@@ -513,6 +513,11 @@ class CanvasEditor(QObject, GroupIntents):
         """Select one node and bring it into view (problems list, search)."""
         if self._doc is None or node_id not in self._doc:
             return
+        group = self._doc.group_of(node_id)
+        if group is not None and group.collapsed:  # the node is inside a box
+            self.select_group(group.id)
+            self.view.ensureVisible(self.scene.overlay.groups[group.id], 60, 60)
+            return
         self.scene.select_nodes([node_id])
         self.view.ensureVisible(self.scene.node_item(node_id), 60, 60)
 
