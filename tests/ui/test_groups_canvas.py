@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QUndoStack
 from PySide6.QtWidgets import QApplication
-from ui_helpers import OFFSCREEN_NOISE, drag, view_point
+from ui_helpers import OFFSCREEN_NOISE, drag, node_point, view_point
 
 from nndesk.api import Network
 from nndesk.document.graph import Document
@@ -372,3 +372,22 @@ def test_the_frame_title_bar_sits_above_the_nodes(editor: CanvasEditor) -> None:
     node = editor.scene.node_item("dense_1").sceneBoundingRect()
     assert frame.top() + TITLE_HEIGHT <= node.top()
     assert editor.scene.node_at(node.center()) is editor.scene.node_item("dense_1")
+
+
+def test_a_frame_follows_a_member_node_while_it_is_dragged(
+    qtbot, editor: CanvasEditor
+) -> None:
+    gid = _grouped(editor, ["dense_1", "dense_2"])
+    frame = editor.scene.overlay.groups[gid]
+    before = frame.sceneBoundingRect()
+    viewport = editor.view.viewport()
+    start = node_point(editor, "dense_2")
+    qtbot.mousePress(viewport, LEFT, NONE, start)
+    qtbot.mouseMove(viewport, start + QPoint(30, 120))
+    qtbot.mouseMove(viewport, start + QPoint(60, 240))
+    moving = frame.sceneBoundingRect()
+    assert moving.bottom() > before.bottom() + 100
+    assert moving.contains(editor.scene.node_item("dense_2").sceneBoundingRect())
+    qtbot.keyClick(editor.view, Qt.Key.Key_Escape)  # back where it was
+    qtbot.mouseRelease(viewport, LEFT, NONE, start + QPoint(60, 240))
+    assert frame.sceneBoundingRect() == before

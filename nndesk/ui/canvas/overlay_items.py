@@ -114,6 +114,13 @@ class OverlayItems:
             item.set_summary(self._summary(group))
         self._show_members(doc, hidden, anchors)
 
+    def refit_frames(self) -> None:
+        """Fit the expanded groups' frames to where their nodes are shown now (a
+        node drag moves items before the document hears of it)."""
+        for item in self.groups.values():
+            if not item.collapsed:
+                item.set_layout(self._frame_rect(item.group))
+
     def _frame_rect(self, group: Group) -> QRectF:
         rect = self.scene.nodes_rect(group.node_ids)
         m = FRAME_MARGIN

@@ -65,6 +65,7 @@ class MoveNodes(Gesture):
         self.moved = True
         for item, origin in self._live_origins():
             item.setPos(origin + delta)  # NodeItem.itemChange snaps to the grid
+        self.scene.overlay.refit_frames()  # group frames follow their nodes
 
     def _live_origins(self) -> list[tuple[NodeItem, QPointF]]:
         # An undo while the button is down may have removed a dragged node.
@@ -117,3 +118,4 @@ class MoveNodes(Gesture):
         for item, _origin in self._live_origins():
             assert doc is not None
             item.set_model_pos(doc.node(item.node_id).pos)
+        self.scene.overlay.refit_frames()
