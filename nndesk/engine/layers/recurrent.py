@@ -464,7 +464,12 @@ class LSTM(_Recurrent):
         a = p.acts[t]
         np.matmul(h_prev, rk, out=a)
         prev, new = p.slot(t)
-        step = RK.lstm_forward_small if h.size <= RK.SMALL_STEP else RK.lstm_forward
+        if a.dtype == np.float32:
+            step = RK.lstm_forward32
+        elif h.size <= RK.SMALL_STEP:
+            step = RK.lstm_forward_small
+        else:
+            step = RK.lstm_forward
         step(a, p.xp[t], p.c[prev], p.c[new], p.tc[t], h)
 
     def _begin_back(self, p, d, batch):
