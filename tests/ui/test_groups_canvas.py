@@ -391,3 +391,50 @@ def test_a_frame_follows_a_member_node_while_it_is_dragged(
     qtbot.keyClick(editor.view, Qt.Key.Key_Escape)  # back where it was
     qtbot.mouseRelease(viewport, LEFT, NONE, start + QPoint(60, 240))
     assert frame.sceneBoundingRect() == before
+
+
+def _menu_answer(editor: CanvasEditor, choice: str, scene_pos: QPointF) -> list[str]:
+    """Send a context-menu event at ``scene_pos``; trigger ``choice`` in the menu
+    the editor builds (instead of running it modally); its entries."""
+    from PySide6.QtGui import QContextMenuEvent
+
+    entries: list[str] = []
+
+    def answer(menu, _pos) -> None:  # type: ignore[no-untyped-def]
+        actions = [a for a in menu.actions() if not a.isSeparator()]
+        entries.extend(a.text() for a in actions)
+        next(a for a in actions if a.text() == choice).trigger()
+
+    editor.exec_menu = answer
+    viewport = editor.view.viewport()
+    point = editor.view.mapFromScene(scene_pos)
+    event = QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, point, viewport.mapToGlobal(point)
+    )
+    QApplication.sendEvent(viewport, event)
+    return entries
+
+
+def test_the_context_menu_renames_collapses_and_ungroups(editor: CanvasEditor) -> None:
+    doc = editor.document
+    assert doc is not None
+    gid = _grouped(editor, ["dense_1", "dense_2"], "Old")
+    editor.scene.clearSelection()
+    bar = editor.view.mapToScene(_title_point(editor, gid))
+    editor.ask_text = lambda parent, title, label, text: "New title"
+    entries = _menu_answer(editor, "Rename Group…", bar)
+    assert {"Collapse", "Rename Group…", "Ungroup", "Add Note Here"} <= set(entries)
+    assert doc.group(gid).title == "New title"
+    editor.stack.undo()  # type: ignore[attr-defined]
+    assert doc.group(gid).title == "Old"
+    _menu_answer(editor, "Collapse", bar)
+    assert doc.group(gid).collapsed
+    box = editor.scene.overlay.groups[gid].sceneBoundingRect().center()
+    entries = _menu_answer(editor, "Ungroup", box)
+    assert "Expand" in entries
+    assert doc.groups == ()
+    assert editor.scene.node_item("dense_1").isVisible()
+    empty = editor.scene.nodes_rect().bottomRight() + QPointF(40, 80)
+    _menu_answer(editor, "Add Note Here", empty)
+    (note,) = doc.notes
+    assert note.pos == pytest.approx((empty.x(), empty.y()), abs=1.0)
