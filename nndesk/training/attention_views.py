@@ -327,12 +327,20 @@ class HeadAblator:
         Returns a new built model of the network (same layer names).
     x, y : np.ndarray
         Validation inputs and class labels (the first ``ABLATION_ROWS`` are used).
+    split : str
+        What ``x`` is, for the panel (``"validation"``, or ``"training"`` for a
+        network trained without a validation split).
     """
 
     def __init__(
-        self, build: Callable[[], Model], x: np.ndarray, y: np.ndarray
+        self,
+        build: Callable[[], Model],
+        x: np.ndarray,
+        y: np.ndarray,
+        split: str = "validation",
     ) -> None:
         self._build = build
+        self.split = split
         self.x = x[:ABLATION_ROWS]
         self.y = y[:ABLATION_ROWS]
         self._model: Model | None = None

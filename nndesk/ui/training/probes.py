@@ -23,8 +23,8 @@ from nndesk.engine import metrics
 from nndesk.engine.layers import LAYER_TYPES
 from nndesk.engine.model import Model
 from nndesk.io.datasets import Dataset
-from nndesk.training import explain, sequence_views
-from nndesk.training.compile import CompiledNetwork
+from nndesk.training import attention_views, explain, sequence_views
+from nndesk.training.compile import CompiledNetwork, compile_network
 from nndesk.training.data import PreparedData
 from nndesk.training.session import TrainingSession
 
@@ -196,6 +196,25 @@ def session_prober(
         data.y_train,
         seed=int(session.settings["seed"]),
         vocabulary=dataset.vocabulary,
+        ablator=_head_ablator(session, data),
+    )
+
+
+def _head_ablator(
+    session: TrainingSession, data: PreparedData
+) -> attention_views.HeadAblator | None:
+    """Head ablation for a network with attention and a softmax over classes
+    (sparse labels), scored on the validation data (the training data without)."""
+    if (
+        not attention_views.attention_layers(session.model)
+        or session.net.loss != "sparse_categorical_crossentropy"
+    ):
+        return None
+    split = "validation" if data.validation_data is not None else "training"
+    x, y = data.validation_data or (data.x_train, data.y_train)
+    snapshot = session.snapshot
+    return attention_views.HeadAblator(
+        lambda: compile_network(snapshot).model, x, y, split=split
     )
 
 
@@ -338,6 +357,12 @@ class ProbeResult:
     sequence : SequenceProbe or None
         The recurrent views (``training.sequence_views``) of a model with
         recurrent layers.
+    attention : AttentionProbe or None
+        The attention maps and per-head entropy (``training.attention_views``)
+        of a model with attention layers.
+    ablator : HeadAblator or None
+        Scores the validation data with heads muted, on a model of its own
+        (``weights`` are the ones to score).
     """
 
     epoch: int
@@ -355,6 +380,8 @@ class ProbeResult:
     saliency: explain.Saliency | None = None
     pool: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     sequence: sequence_views.SequenceProbe | None = None
+    attention: attention_views.AttentionProbe | None = None
+    ablator: attention_views.HeadAblator | None = None
 
 
 class Prober:
@@ -380,6 +407,8 @@ class Prober:
         Chooses the probe batch.
     vocabulary : sequence of str, optional
         The dataset's token texts (a character model's sampled text).
+    ablator : HeadAblator, optional
+        Handed on with every probe of a model with attention layers.
     """
 
     def __init__(
@@ -393,6 +422,7 @@ class Prober:
         batch_size: int = 256,
         seed: int = 0,
         vocabulary: Sequence[str] | None = None,
+        ablator: attention_views.HeadAblator | None = None,
     ) -> None:
         self.model = model
         self.info = info
@@ -424,10 +454,21 @@ class Prober:
             self.extent, self._grid = _plane_grid(x, self.grid_size, model.dtype)
         self._param_layers = [layer for layer in model.layers if layer.params]
         self._sequence: sequence_views.SequenceProber | None = None
+        self._attention: attention_views.AttentionProber | None = None
+        self._ablator = ablator
+        if attention_views.attention_layers(model):
+            self._attention = attention_views.AttentionProber(
+                model, x, self._batch_index, vocabulary
+            )
+        # A character model samples text whether it reads with a recurrent
+        # layer or with attention.
+        samples_text = bool(vocabulary) and int(
+            np.prod(model.output_shapes[0])
+        ) == len(vocabulary or ())
         if (
             sequence_views.recurrent_layers(model)
-            and len(model.inputs) == len(model.outputs) == 1
-        ):
+            or (self._attention is not None and samples_text)
+        ) and len(model.inputs) == len(model.outputs) == 1:
             self._sequence = sequence_views.SequenceProber(
                 model, x, y, self._batch_index, info.task, vocabulary
             )
@@ -503,6 +544,9 @@ class Prober:
             )
         if self._sequence is not None:
             result.sequence = self._sequence.probe(index, epoch, gradients)
+        if self._attention is not None:
+            result.attention = self._attention.probe(index, epoch, step)
+            result.ablator = self._ablator
         return result
 
     def _wanted(self, output: np.ndarray, index: int) -> list[int]:
