@@ -14,6 +14,7 @@ import pytest
 
 from nndesk.engine import kernels
 from nndesk.engine.kernels import recurrent as RK
+from nndesk.engine.layers import LSTM
 
 numba = pytest.importorskip("numba")
 
@@ -64,3 +65,35 @@ def test_float32_lstm_step_matches_the_numpy_step(numba_on, batch, units):
     assert RK.lstm_forward32.uses_numba
     for ours, exact in zip(results[1], results[0], strict=True):
         np.testing.assert_allclose(ours, exact, rtol=0, atol=2e-6)
+
+
+def _lstm_pass(numba_on: bool, return_sequences: bool, bidirectional: bool):
+    kernels.set_numba_enabled(numba_on)
+    try:
+        layer = LSTM(16, return_sequences=return_sequences, bidirectional=bidirectional)
+        layer.build([(7, 5)], np.random.default_rng(0))
+        rng = np.random.default_rng(1)
+        x = rng.normal(size=(16, 7, 5)).astype(np.float32)
+        y = layer.forward([x], True).copy()
+        dy = rng.normal(size=y.shape).astype(np.float32)
+        (dx,) = layer.backward(dy)
+        return y, dx.copy(), {k: g.copy() for k, g in layer.grads.items()}
+    finally:
+        kernels.set_numba_enabled(None)
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_small_lstm_whole_sequence_kernels_match_the_numpy_steps(
+    return_sequences, bidirectional
+):
+    """batch * units = 256: each direction runs in one compiled call forward and
+    backward; the NumPy path takes it step by step with exact tanh."""
+    assert 16 * 16 <= RK.SMALL_STEP
+    y, dx, grads = _lstm_pass(True, return_sequences, bidirectional)
+    y0, dx0, grads0 = _lstm_pass(False, return_sequences, bidirectional)
+    np.testing.assert_allclose(y, y0, rtol=0, atol=2e-6)
+    np.testing.assert_allclose(dx, dx0, rtol=1e-4, atol=1e-5)
+    assert grads.keys() == grads0.keys()
+    for key, g in grads.items():
+        np.testing.assert_allclose(g, grads0[key], rtol=1e-4, atol=1e-4, err_msg=key)

@@ -458,7 +458,33 @@ class LSTM(_Recurrent):
         p.c = self._buffer("c" + key, (steps + 1, batch, self.units))
         p.tc = self._buffer("tc" + key, (steps, batch, self.units))
         p.c[steps if p.reverse else 0] = 0.0
-        super()._run(p, d)
+        if p.acts.dtype == np.float32 and batch * self.units <= RK.SMALL_STEP:
+            # Small layers: the whole direction in one call (per-call overhead
+            # dominates there).
+            rk = self._param("recurrent_kernel", d)
+            RK.lstm_sequence32(p.xp, rk, p.acts, p.h, p.c, p.tc, p.reverse)
+        else:
+            super()._run(p, d)
+
+    def _back_through_time(self, p, d, dy, dz):
+        batch = dz.shape[1]
+        if batch * self.units > RK.SMALL_STEP:
+            return super()._back_through_time(p, d, dy, dz)
+        key, rk = DIRECTIONS[d], self._param("recurrent_kernel", d)
+        rk_t = self._buffer("rk_t" + key, rk.shape[::-1])
+        np.copyto(rk_t, rk.T)
+        dh = self._buffer("dh" + key, (batch, self.units))
+        self._begin_back(p, d, batch)
+        if self.return_sequences:
+            dh[...] = 0.0
+        else:
+            np.copyto(dh, dy)
+            dy = dy[:, None, :]
+        RK.lstm_sequence_backward(
+            p.acts, p.c, p.tc, rk_t, dy, self.return_sequences, dz, dh, p.dc, p.tmp,
+            p.reverse,
+        )  # fmt: skip
+        return dz
 
     def _step(self, p, t, h_prev, h, rk, rb):
         a = p.acts[t]
