@@ -389,7 +389,12 @@ class TrainingWorker(QObject):
             if isinstance(self.control, ReportingControl):
                 self.control.before_wait = None
         try:
-            bridge.report(force_probe=True, evaluate=True)
+            # An evaluation at the last epoch's end already shows the end state
+            # (a CNN's takes seconds: not twice), unless early stopping put the
+            # best weights back since.
+            if outcome.status != "completed":
+                bridge.changed_since_evaluation = True
+            bridge.report(force_probe=True, evaluate=bridge.changed_since_evaluation)
         except Exception:  # noqa: BLE001 - a last look must not lose the weights
             log.exception("the final probe failed")
         outcome.state = session.capture()
@@ -422,6 +427,7 @@ class _Bridge(Callback):
         self._probe_interval = PROBE_MIN_INTERVAL
         self._last_eval = time.perf_counter()
         self._eval_interval = EVAL_INTERVAL
+        self.changed_since_evaluation = True  # trained since the last evaluation
         self._unreported = 0  # batches since the last forced report
         self._eval_x, self._eval_y, self._eval_split, self._eval_total = (
             self._evaluation_data()
@@ -453,6 +459,7 @@ class _Bridge(Callback):
         self.losses.append(float(logs.get("loss", np.nan)))
         self.progress = logs  # read (copied) only when emitted
         self._unreported += 1
+        self.changed_since_evaluation = True
         evaluate, _ = self.worker._take_flags()
         if evaluate or time.perf_counter() - self._last_emit >= 1.0 / BATCH_HZ:
             self.report(evaluate=evaluate)
@@ -545,6 +552,7 @@ class _Bridge(Callback):
     def evaluate(self) -> Evaluation:
         """Score the model on the evaluation data now."""
         started = time.perf_counter()
+        self.changed_since_evaluation = False
         result = evaluate_model(
             self.session.model,
             self._eval_x,
