@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QToolBar
 from nndesk.training.callbacks import format_duration
 
 from ..panels.plots.activations import ActivationsPanel
+from ..panels.plots.attention_maps import AttentionMapsPanel
 from ..panels.plots.boundary import BoundaryPanel
 from ..panels.plots.evaluation import EvaluationPanel
 from ..panels.plots.feature_maps import FeatureMapsPanel
@@ -25,6 +26,7 @@ from ..panels.plots.filters import FiltersPanel
 from ..panels.plots.forecast import ForecastPanel
 from ..panels.plots.gates import GatesPanel
 from ..panels.plots.gradient_time import GradientTimePanel
+from ..panels.plots.head_entropy import HeadEntropyPanel
 from ..panels.plots.hidden_state import HiddenStatePanel
 from ..panels.plots.histograms import HistogramsPanel
 from ..panels.plots.importance import ImportancePanel
@@ -57,6 +59,8 @@ PLOT_DOCKS = (
     "gradient_time",
     "text_sampling",
     "forecast",
+    "attention_maps",
+    "head_entropy",
 )
 """The plot docks, in the order "show all" lays them out."""
 
@@ -77,6 +81,8 @@ class TrainingDocks(QObject):
         The views that explain the network (``training.explain``).
     hidden_state, gates, gradient_time, text_sampling, forecast
         The recurrent views (``training.sequence_views``).
+    attention_maps, head_entropy
+        The attention views (``training.attention_views``).
     docks : dict[str, QDockWidget]
         ``"training"`` and the ``PLOT_DOCKS`` names.
     info : ModelInfo or None
@@ -114,6 +120,8 @@ class TrainingDocks(QObject):
         self.gradient_time = GradientTimePanel()
         self.text_sampling = TextSamplingPanel()
         self.forecast = ForecastPanel()
+        self.attention_maps = AttentionMapsPanel()
+        self.head_entropy = HeadEntropyPanel()
         self.docks: dict[str, QDockWidget] = {}
         self.docks["training"] = w.add_panel(
             self.panel,
@@ -150,6 +158,8 @@ class TrainingDocks(QObject):
             ("gradient_time", self.gradient_time, "Gradient Through Time"),
             ("text_sampling", self.text_sampling, "Text Sampling"),
             ("forecast", self.forecast, "Forecast"),
+            ("attention_maps", self.attention_maps, "Attention Maps"),
+            ("head_entropy", self.head_entropy, "Head Entropy"),
         ):
             self.docks[key] = w.add_panel(
                 widget, title, f"{key}_dock", bottom, tabify_with="boundary_dock"
@@ -167,6 +177,7 @@ class TrainingDocks(QObject):
             self.gates,
             self.text_sampling,
             self.forecast,
+            self.attention_maps,
         ):
             view.sig_sample_requested.connect(self.activations.sample_box.setValue)
         self._sequence_shown = False
@@ -316,6 +327,8 @@ class TrainingDocks(QObject):
             self.importance.set_structure(info)
             for view in self._sequence_views():
                 view.set_structure()
+            self.attention_maps.set_structure()
+            self.head_entropy.set_structure()
             self._sequence_shown = False
             self._points_key = None
         key = (id(x), len(x))
@@ -331,6 +344,7 @@ class TrainingDocks(QObject):
                 self.gates,
                 self.text_sampling,
                 self.forecast,
+                self.attention_maps,
             ):
                 view.chooser.setMaximum(max(0, len(x) - 1))
 
@@ -345,7 +359,12 @@ class TrainingDocks(QObject):
         self.saliency.set_probe(probe)
         for view in self._sequence_views():
             view.set_probe(probe)
-        if probe.sequence is not None and not self._sequence_shown:
+        self.attention_maps.set_probe(probe)
+        self.head_entropy.set_probe(probe)
+        if probe.attention is not None and not self._sequence_shown:
+            self._sequence_shown = True
+            self.docks["attention_maps"].raise_()
+        elif probe.sequence is not None and not self._sequence_shown:
             self._sequence_shown = True
             self.docks["hidden_state"].raise_()
         if probe.pool is not None:
@@ -419,6 +438,8 @@ class TrainingDocks(QObject):
         self.importance.set_structure(None)
         for view in self._sequence_views():
             view.set_structure()
+        self.attention_maps.set_structure()
+        self.head_entropy.set_structure()
         self._sequence_shown = False
         self._last_pool = None
         self._cell_turn = {}
