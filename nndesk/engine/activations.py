@@ -144,11 +144,13 @@ class GELU(ActivationFunction):
     grad_from_output = False
 
     def forward(self, z, out):
-        K.gelu_forward(_flat(z), _flat(out))
+        f32 = z.dtype == np.float32 and out.dtype == np.float32
+        (K.gelu_forward32 if f32 else K.gelu_forward)(_flat(z), _flat(out))
         return out
 
     def backward(self, dy, z, y, out):
-        K.gelu_backward(_flat(dy), _flat(z), _flat(out))
+        f32 = z.dtype == np.float32 and dy.dtype == np.float32
+        (K.gelu_backward32 if f32 else K.gelu_backward)(_flat(dy), _flat(z), _flat(out))
         return out
 
 

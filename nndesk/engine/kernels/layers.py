@@ -227,6 +227,99 @@ gelu_forward = kernel(_gelu_forward_loop, _gelu_forward_numpy)
 gelu_backward = kernel(_gelu_backward_loop, _gelu_backward_numpy)
 
 
+# float32 GELU without libm calls, so LLVM vectorises the loops (math.erfc and
+# math.exp were scalar calls: 1M values took 16 ms forward, 24 ms backward). erf is
+# the rational approximation of Eigen's ``generic_fast_erf_float`` (odd degree 13
+# over even degree 8 on [-4, 4], exactly +-1 beyond; error 6.5e-8), exp(-z*z/2)
+# a degree-7 fit of exp on [-17/16, 0] (error 2.2e-9) raised to the 16th power by
+# squaring, and zero below -17 (where z * pdf < 1e-7). All in float32 arithmetic:
+# within 1.1e-6 of exact GELU forward (near z = -5.6, where 1 + erf cancels) and
+# 3.1e-7 backward (tests/engine/test_gelu32.py). 1M values: 0.57 ms forward, 1.06 ms
+# backward.
+# float64 arrays keep the exact kernels above.
+_F = np.float32
+_ERF_P = tuple(map(_F, (
+    -2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+    -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+    -1.60960333262415e-02,
+)))  # fmt: skip
+_ERF_Q = tuple(map(_F, (
+    -1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+    -7.37332916720468e-03, -1.42647390514189e-02,
+)))  # fmt: skip
+_EXP_FIT = tuple(map(_F, (
+    0.00011767357263124648, 0.0012623504254069605, 0.008225014267174889,
+    0.04161428105760757, 0.1666527724170247, 0.4999981800765249,
+    0.999999908868555, 0.9999999992495772,
+)))  # fmt: skip
+_P0, _P1, _P2, _P3, _P4, _P5, _P6 = _ERF_P
+_Q0, _Q1, _Q2, _Q3, _Q4 = _ERF_Q
+_E0, _E1, _E2, _E3, _E4, _E5, _E6, _E7 = _EXP_FIT
+_F_SQRT_HALF, _F_INV_SQRT_2PI = _F(_SQRT_HALF), _F(_INV_SQRT_2PI)
+_F_HALF, _F_ONE, _F_FOUR, _F_ZERO = _F(0.5), _F(1.0), _F(4.0), _F(0.0)
+_F_EXP_FLOOR, _F_SIXTEENTH = _F(-17.0), _F(1.0 / 16.0)
+
+
+def _erf32(x):
+    c = min(max(x, -_F_FOUR), _F_FOUR)
+    x2 = c * c
+    p = _P0 * x2 + _P1
+    p = p * x2 + _P2
+    p = p * x2 + _P3
+    p = p * x2 + _P4
+    p = p * x2 + _P5
+    p = p * x2 + _P6
+    q = _Q0 * x2 + _Q1
+    q = q * x2 + _Q2
+    q = q * x2 + _Q3
+    q = q * x2 + _Q4
+    e = c * p / q
+    if x >= _F_FOUR:
+        e = _F_ONE
+    if x <= -_F_FOUR:
+        e = -_F_ONE
+    return e
+
+
+def _exp_neg32(y):
+    """exp(y) for y <= 0 (0 below -17)."""
+    w = max(y, _F_EXP_FLOOR) * _F_SIXTEENTH
+    e = _E0 * w + _E1
+    e = e * w + _E2
+    e = e * w + _E3
+    e = e * w + _E4
+    e = e * w + _E5
+    e = e * w + _E6
+    e = e * w + _E7
+    e = e * e
+    e = e * e
+    e = e * e
+    e = e * e
+    if y < _F_EXP_FLOOR:
+        e = _F_ZERO
+    return e
+
+
+def _gelu_forward32_loop(z, out):
+    for i in range(out.size):
+        zi = z[i]
+        out[i] = _F_HALF * zi * (_F_ONE + _erf32(zi * _F_SQRT_HALF))
+
+
+def _gelu_backward32_loop(dy, z, out):
+    for i in range(out.size):
+        zi = z[i]
+        cdf = _F_HALF * (_F_ONE + _erf32(zi * _F_SQRT_HALF))
+        pdf = _F_INV_SQRT_2PI * _exp_neg32(-_F_HALF * zi * zi)
+        out[i] = dy[i] * (cdf + zi * pdf)
+
+
+gelu_forward32 = kernel(_gelu_forward32_loop, _gelu_forward_numpy, helpers=(_erf32,))
+gelu_backward32 = kernel(
+    _gelu_backward32_loop, _gelu_backward_numpy, helpers=(_erf32, _exp_neg32)
+)
+
+
 # --- SiLU (swish) --------------------------------------------------------------------
 def _silu_forward_loop(z, out):
     for i in range(out.size):
