@@ -18,6 +18,12 @@ convolution runs rounds of median-of-10 steps), in an order rotated every round,
 a change of machine load hits them alike; each figure is the median of the rounds
 with their range, and each ratio the median of the per-round ratios.
 
+The sequence cases of issues 14 and 15 (``benchmarks/sequence_cases.py``) run the
+same way on one thread: an LSTM layer (batch 32, 50 steps, 64 inputs, 128 units;
+and batch 16, 20 steps, 8 inputs, 16 units; MSE, Adam, one pass over 5,120
+sequences) and a pre-norm Transformer block (d_model 48, 3 heads, sequence 11,
+batch 64; d_model 128, 4 heads, sequence 64, batch 32; forward + backward + AdamW).
+
 Reported: samples/s (MLP) or ms per step (CNN, convolution), nndesk/PyTorch and
 nndesk/sklearn speed ratios (above 1: nndesk is faster), and nndesk's fraction of
 the GEMM ceiling: the time of the step's own matrix products alone (the same
@@ -26,7 +32,7 @@ kernel gradient, column gradient) divided by the step's time. The last line is
 one JSON object.
 
 Usage: ``python benchmarks/engine_vs_peers.py [--threads 1 2] [--quick]
-[--cases mlp cnn conv] [--data fashion-mnist]``. The MLP's data is random
+[--cases mlp cnn conv lstm block] [--data fashion-mnist]``. The MLP's data is random
 (uniform pixels, random labels): speed does not depend on it.
 """
 
@@ -45,7 +51,7 @@ SIZES = (784, 256, 128, 10)
 BATCHES = (32, 128, 512)
 OPTIMIZERS = ("sgd_momentum", "adam")
 LR = {"sgd_momentum": 0.01, "adam": 0.001}
-CASES = ("mlp", "cnn", "conv")
+CASES = ("mlp", "cnn", "conv", "lstm", "block")
 THREAD_VARS = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
@@ -572,7 +578,33 @@ def worker(threads: int, quick: bool, cases: list[str], data: str) -> dict:
         conv = conv_cases(cases, quick, data, numba)
         result["notes"] += conv.pop("notes")
         result.update(conv)
+    if threads == 1 and {"lstm", "block"} & set(cases):
+        result["sequence"] = sequence_results(cases, quick, numba)
     return result
+
+
+def sequence_results(cases: list[str], quick: bool, numba: bool) -> dict:
+    """The LSTM and Transformer block cases (benchmarks/sequence_cases.py), each
+    size in interleaved rounds like the CNN."""
+    import sequence_cases as sc
+
+    have_torch = _importable("torch")
+    if have_torch:
+        import torch
+
+        torch.set_num_threads(1)
+    out = {}
+    for case, sizes in (("lstm", sc.LSTM_SIZES), ("block", sc.BLOCK_SIZES)):
+        if case not in cases:
+            continue
+        for size in sizes:
+            rounds = sc.rounds_of(case, size, quick)
+            peers = sc.peers(case, size, quick, numba, have_torch)
+            stats = step_stats(interleaved(peers, rounds))
+            stats["title"] = sc.title(case, size, rounds)
+            out[f"{case}_{size}"] = stats
+            print(_format_steps(f"{case} {size}", stats), file=sys.stderr, flush=True)
+    return out
 
 
 def mlp_worker(threads: int, quick: bool, numba: bool) -> dict:
@@ -611,7 +643,7 @@ def summarise(results: list[dict]) -> dict:
     out: dict = {"samples": None, "mlp": [], "small": {}, "notes": []}
     for res in results:
         out["samples"] = res.get("samples", out["samples"])
-        for case in ("cnn", "conv"):
+        for case in ("cnn", "conv", "sequence"):
             if case in res:
                 out[case] = res[case]
         for row in res["rows"]:
@@ -649,6 +681,8 @@ def print_report(summary: dict) -> None:
     ):  # fmt: skip
         if case in summary:
             print_steps(title, summary[case])
+    for stats in summary.get("sequence", {}).values():
+        print_steps(stats["title"], stats)
     for note in summary["notes"]:
         print(f"note: {note}")
 
