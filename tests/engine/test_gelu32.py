@@ -43,10 +43,12 @@ def test_float32_gelu_is_close_to_exact(path):
     y, dz = np.empty_like(z), np.empty_like(z)
     K.gelu_forward32(z, y)
     K.gelu_backward32(np.ones_like(z), z, dz)
-    assert K.gelu_forward32.uses_numba == path
+    # NNDESK_NUMBA=0 in the environment keeps Numba off even when asked for.
+    compiled = K.gelu_forward32.uses_numba
+    assert compiled == (path and kernels.numba_enabled())
     want_y, want_dz = _exact(z)
     np.testing.assert_allclose(y, want_y, rtol=0, atol=1.2e-6)
-    np.testing.assert_allclose(dz, want_dz, rtol=0, atol=7e-7 if not path else 4e-7)
+    np.testing.assert_allclose(dz, want_dz, rtol=0, atol=4e-7 if compiled else 7e-7)
 
 
 def test_float32_gelu_saturates_exactly(path):
