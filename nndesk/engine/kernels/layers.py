@@ -236,7 +236,10 @@ gelu_backward = kernel(_gelu_backward_loop, _gelu_backward_numpy)
 # within 1.1e-6 of exact GELU forward (near z = -5.6, where 1 + erf cancels) and
 # 3.1e-7 backward (tests/engine/test_gelu32.py). 1M values: 0.57 ms forward, 1.06 ms
 # backward.
-# float64 arrays keep the exact kernels above.
+# float64 arrays keep the exact kernels above. Without Numba the twins run the
+# same rational erf (and np.exp) as float32 NumPy passes over 32k-value chunks:
+# 1M values 5.1 ms forward and 6.7 ms backward, against 14 and 20 ms for the
+# float64-accurate NumPy GELU.
 _F = np.float32
 _ERF_P = tuple(map(_F, (
     -2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
@@ -314,9 +317,66 @@ def _gelu_backward32_loop(dy, z, out):
         out[i] = dy[i] * (cdf + zi * pdf)
 
 
-gelu_forward32 = kernel(_gelu_forward32_loop, _gelu_forward_numpy, helpers=(_erf32,))
+_GELU32_CHUNK = 32_768
+"""Values per NumPy pass of the float32 twins: their dozen work arrays stay in
+the L2 cache."""
+
+
+def _cdf32_numpy(z: np.ndarray, e: np.ndarray, x2: np.ndarray, q: np.ndarray) -> None:
+    """``e`` = Phi(z) by the same rational erf as ``_erf32``, in float32 NumPy
+    passes over one chunk (``x2`` and ``q`` are work arrays)."""
+    np.multiply(z, _F_SQRT_HALF, out=e)
+    np.clip(e, -_F_FOUR, _F_FOUR, out=e)
+    np.multiply(e, e, out=x2)
+    np.multiply(x2, _P0, out=q)
+    q += _P1
+    for c in _ERF_P[2:]:
+        q *= x2
+        q += c
+    e *= q
+    np.multiply(x2, _Q0, out=q)
+    q += _Q1
+    for c in _ERF_Q[2:]:
+        q *= x2
+        q += c
+    e /= q
+    np.multiply(z, _F_SQRT_HALF, out=q)  # exactly +-1 beyond the fit's range
+    np.copyto(e, _F_ONE, where=q >= _F_FOUR)
+    np.copyto(e, -_F_ONE, where=q <= -_F_FOUR)
+    e *= _F_HALF
+    e += _F_HALF
+
+
+def _gelu_forward32_numpy(z, out):
+    n = z.size
+    work = np.empty((3, min(n, _GELU32_CHUNK)), np.float32)
+    for lo in range(0, n, _GELU32_CHUNK):
+        hi = min(lo + _GELU32_CHUNK, n)
+        e, x2, q = work[0, : hi - lo], work[1, : hi - lo], work[2, : hi - lo]
+        _cdf32_numpy(z[lo:hi], e, x2, q)
+        np.multiply(z[lo:hi], e, out=out[lo:hi])
+
+
+def _gelu_backward32_numpy(dy, z, out):
+    n = z.size
+    work = np.empty((3, min(n, _GELU32_CHUNK)), np.float32)
+    for lo in range(0, n, _GELU32_CHUNK):
+        hi = min(lo + _GELU32_CHUNK, n)
+        e, x2, q = work[0, : hi - lo], work[1, : hi - lo], work[2, : hi - lo]
+        zc = z[lo:hi]
+        _cdf32_numpy(zc, e, x2, q)
+        np.multiply(zc, zc, out=x2)
+        x2 *= -_F_HALF
+        np.exp(x2, out=x2)
+        x2 *= zc
+        x2 *= _F_INV_SQRT_2PI
+        e += x2
+        np.multiply(dy[lo:hi], e, out=out[lo:hi])
+
+
+gelu_forward32 = kernel(_gelu_forward32_loop, _gelu_forward32_numpy, helpers=(_erf32,))
 gelu_backward32 = kernel(
-    _gelu_backward32_loop, _gelu_backward_numpy, helpers=(_erf32, _exp_neg32)
+    _gelu_backward32_loop, _gelu_backward32_numpy, helpers=(_erf32, _exp_neg32)
 )
 
 
