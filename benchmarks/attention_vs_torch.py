@@ -7,9 +7,14 @@ sequence 64, batch 32. Each round times ``--repeats`` forward+backward passes of
 each framework, nndesk and torch alternating so both see the same machine load;
 the report gives the median per pass of every round, their range, and the
 median of the per-round ratios (torch time / nndesk time: above 1, nndesk is
-faster). Run from the reference venv (torch and nndesk)::
+faster). The reference venv has torch and nndesk but no Numba (nndesk's NumPy
+path); ``.venv`` has torch and Numba too (the compiled path)::
 
     OPENBLAS_NUM_THREADS=1 /work/refvenv/bin/python benchmarks/attention_vs_torch.py
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/attention_vs_torch.py
+
+The training case with AdamW, both nndesk paths side by side, is
+``benchmarks/engine_vs_peers.py --cases block``.
 """
 
 from __future__ import annotations
