@@ -72,8 +72,10 @@ def test_fixture_set_is_complete():
     acts = {"linear", "relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh"}
     acts |= {"softplus", "softmax"}
     assert {f"net_act_{a}" for a in acts} <= set(NETS)
+    # The folder holds every family's fixtures (dense, convolution, recurrent,
+    # attention: about 1.0 MB together); they stay small enough to commit.
     total = sum(p.stat().st_size for p in FIXTURES.glob("*.npz"))
-    assert total < 1_000_000
+    assert total < 1_500_000
 
 
 # --- losses ------------------------------------------------------------------------------
