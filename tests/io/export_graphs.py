@@ -227,11 +227,81 @@ CONV_BLOCKS: tuple[tuple[tuple[int, ...], list[tuple[str, dict[str, Any]]]], ...
 )
 """Per-sample input shapes and the convolution/pooling nodes after them."""
 
+TRANSPOSE_BLOCKS: tuple[
+    tuple[tuple[int, ...], list[tuple[str, dict[str, Any]]]], ...
+] = (
+    ((4, 5, 2), [("Conv2DTranspose", {"filters": 3, "kernel_size": 3})]),
+    (
+        (4, 5, 2),
+        [("Conv2DTranspose", {"filters": 3, "kernel_size": 3, "padding": "same"})],
+    ),
+    (
+        (3, 4, 2),
+        [
+            (
+                "Conv2DTranspose",
+                {"filters": 2, "kernel_size": 3, "strides": 2, "activation": "relu"},
+            )
+        ],
+    ),
+    (
+        (3, 4, 3),
+        [
+            (
+                "Conv2DTranspose",
+                {"filters": 2, "kernel_size": 4, "strides": 2, "padding": "same"},
+            )
+        ],
+    ),
+    (
+        (5, 3, 2),
+        [
+            (
+                "Conv2DTranspose",
+                {
+                    "filters": 3,
+                    "kernel_size": 3,
+                    "strides": 2,
+                    "padding": "same",
+                    "use_bias": False,
+                },
+            )
+        ],
+    ),
+    (
+        (3, 3, 2),
+        [
+            (
+                "Conv2DTranspose",
+                {"filters": 2, "kernel_size": 2, "strides": 3, "padding": "same"},
+            )
+        ],
+    ),
+    (
+        (4, 4, 2),
+        [
+            (
+                "Conv2DTranspose",
+                {
+                    "filters": 2,
+                    "kernel_size": 3,
+                    "dilation_rate": 2,
+                    "padding": "same",
+                    "activation": "tanh",
+                },
+            )
+        ],
+    ),
+)
+"""Conv2DTranspose over strides 1, 2 and 3 (above the span), 'valid' and 'same',
+odd and even sizes and kernels, dilation: exported, not imported."""
+
 
 def conv_network(index: int) -> RandomNetwork:
-    """Block ``index`` of ``CONV_BLOCKS`` between an Input and a Flatten-Dense head,
+    """Block ``index`` of ``CONV_BLOCKS + TRANSPOSE_BLOCKS`` between an Input and a Flatten-Dense head,
     with random weights (running statistics included)."""
-    shape, block = CONV_BLOCKS[index]
+    blocks = CONV_BLOCKS + TRANSPOSE_BLOCKS
+    shape, block = blocks[index]
     m = _Maker(index)
     cur = m.add("Input", {"shape": shape})
     for type_name, params in block:

@@ -13,7 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from export_graphs import CONV_BLOCKS, conv_network, example_inputs, random_network
+from export_graphs import (
+    CONV_BLOCKS,
+    TRANSPOSE_BLOCKS,
+    conv_network,
+    example_inputs,
+    random_network,
+)
 
 from nndesk.document.examples import EXAMPLES
 from nndesk.io.export import ExportError, export_pytorch
@@ -94,7 +100,7 @@ def test_module_forward_equals_nndesk_for_random_graphs(
         assert back[key].tobytes() == value.tobytes()
 
 
-@pytest.mark.parametrize("index", range(len(CONV_BLOCKS)))
+@pytest.mark.parametrize("index", range(len(CONV_BLOCKS) + len(TRANSPOSE_BLOCKS)))
 def test_module_forward_equals_nndesk_for_convolutions(
     index, tmp_path, load_project_modules
 ):
@@ -107,6 +113,11 @@ def test_module_forward_equals_nndesk_for_convolutions(
         rtol=1e-5,
         atol=1e-5,
     )
+    module = model_module.Network()
+    model_module.load_weights(module, str(folder / "weights.npz"))
+    back = model_module.nndesk_weights(module)
+    for key, value in net.session.model.get_weights().items():
+        assert back[key].tobytes() == value.tobytes()
 
 
 @pytest.mark.parametrize(

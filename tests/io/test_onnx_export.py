@@ -10,7 +10,13 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from export_graphs import CONV_BLOCKS, conv_network, example_inputs, random_network
+from export_graphs import (
+    CONV_BLOCKS,
+    TRANSPOSE_BLOCKS,
+    conv_network,
+    example_inputs,
+    random_network,
+)
 
 from nndesk.document.examples import EXAMPLES
 from nndesk.engine.activations import ACTIVATIONS
@@ -88,7 +94,15 @@ def test_convolutions_and_pools_export_and_run_like_predict(index):
     check_same_as_predict(net.session, net.x, net.document)
 
 
-NOT_YET_EXPORTED = {"Conv2DTranspose"}
+@pytest.mark.parametrize("index", range(len(TRANSPOSE_BLOCKS)))
+def test_transposed_convolutions_export_and_run_like_predict(index):
+    net = conv_network(len(CONV_BLOCKS) + index)
+    proto = check_same_as_predict(net.session, net.x, net.document)
+    (node,) = [n for n in proto.graph.node if n.op_type == "ConvTranspose"]
+    assert node.name == "conv2d_transpose_1"
+
+
+NOT_YET_EXPORTED: set[str] = set()
 """Layer types with no ONNX form yet (docs/export.md says so): adding one's
 exporter must remove it here, and a test of it must join the suites."""
 FAMILY_TESTED = {
@@ -111,7 +125,7 @@ def test_the_suites_cover_every_layer_type_with_an_exporter():
     used: set[str] = set()
     for seed in SEEDS:
         used |= random_network(seed).used
-    for index in range(len(CONV_BLOCKS)):
+    for index in range(len(CONV_BLOCKS) + len(TRANSPOSE_BLOCKS)):
         used |= conv_network(index).used
     assert used | FAMILY_TESTED == set(LAYER_EXPORTERS) | {"Input"}
     assert set(LAYER_TYPES) - used - FAMILY_TESTED == NOT_YET_EXPORTED

@@ -214,6 +214,11 @@ class _Conv(_ActivationMixin, Layer):
     def _geometry(self, shape: Shape) -> WindowGeometry:
         raise NotImplementedError
 
+    def geometry(self, input_shape: Sequence[int]) -> WindowGeometry:
+        """The window geometry (kernel, stride, dilation, padding per axis) over a
+        per-sample input shape; exporters read it."""
+        return self._geometry(tuple(input_shape))
+
     def _kernel_matrix(self) -> np.ndarray:
         """The kernel as ``(kh*kw*in, out)`` (a view)."""
         k = self.params["kernel"]
@@ -519,6 +524,14 @@ class Conv2DTranspose(_Conv):
             # window reaches ("same" with a stride above the span).
             axes.append(AxisGeometry(size, k, s, d, n_in, 0, 0))
         return WindowGeometry(axes[0], axes[1], self.filters)
+
+    def output_window(
+        self, input_shape: Sequence[int]
+    ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+        """Per axis (rows, columns): the full (uncropped) output size, where the
+        output starts in it and the output size; exporters read it."""
+        _, full, crop, out = self._sizes(tuple(input_shape))
+        return full, crop, out
 
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         self.check_input_count(len(input_shapes))

@@ -65,6 +65,11 @@ class _Pool2D(Layer):
             what="pool window",
         )
 
+    def geometry(self, input_shape: Sequence[int]) -> WindowGeometry:
+        """The window geometry (pool size, stride, padding per axis) over a
+        per-sample input shape; exporters read it."""
+        return self._geometry(tuple(input_shape))
+
     def output_shape(self, input_shapes: Sequence[Shape]) -> Shape:
         self.check_input_count(len(input_shapes))
         g = self._geometry(tuple(input_shapes[0]))

@@ -317,7 +317,7 @@ def _conv(g: OnnxGraph, layer: Any, inputs: list[str], out: str) -> None:
     name = layer.name
     one_d = layer.type_name == "Conv1D"
     rank = 3 if one_d else 4
-    geo = layer._geometry(layer.input_shapes[0])
+    geo = layer.geometry(layer.input_shapes[0])
     attrs = _window_attrs(geo)
     attrs["dilations"] = [geo.rows.dilation, geo.cols.dilation]
     kernel = layer.params["kernel"]
@@ -342,10 +342,58 @@ def _conv(g: OnnxGraph, layer: Any, inputs: list[str], out: str) -> None:
         )
 
 
+def _transpose_attrs(layer: Any) -> dict[str, Any]:
+    """ConvTranspose's attributes for nndesk's Conv2DTranspose: the output is the
+    full adjoint output ``(n - 1) * stride + span`` cropped at ``crop`` to ``out``
+    ("same" crops as Conv2D pads, the extra at the bottom and right); when ``out``
+    reaches past the full output ("same" with a stride above the span) the rows
+    past it come from ``output_padding`` (bias only, as in the engine)."""
+    geo = layer.geometry(layer.input_shapes[0])
+    _, crops, outs = layer.output_window(layer.input_shapes[0])
+    before, after, extra = [], [], []
+    for axis, n, crop, out in zip(
+        (geo.rows, geo.cols), layer.input_shapes[0][:2], crops, outs, strict=True
+    ):
+        whole = (n - 1) * axis.stride + axis.span
+        before.append(crop)
+        after.append(max(whole - crop - out, 0))
+        extra.append(max(crop + out - whole, 0))
+    attrs: dict[str, Any] = {
+        "kernel_shape": [geo.rows.kernel, geo.cols.kernel],
+        "strides": [geo.rows.stride, geo.cols.stride],
+        "dilations": [geo.rows.dilation, geo.cols.dilation],
+        "pads": before + after,
+    }
+    if any(extra):
+        attrs["output_padding"] = extra
+    return attrs
+
+
+def _conv_transpose(g: OnnxGraph, layer: Any, inputs: list[str], out: str) -> None:
+    name = layer.name
+    # (kh, kw, in, out) -> ConvTranspose's (in, out, kh, kw)
+    weight = layer.params["kernel"].transpose(2, 3, 0, 1)
+    args = [
+        _channels_first(g, inputs[0], 4, name),
+        g.const(f"{name}/kernel", np.ascontiguousarray(weight)),
+    ]
+    if layer.use_bias:
+        args.append(g.const(f"{name}/bias", layer.params["bias"]))
+    attrs = _transpose_attrs(layer)
+    y = g.op("ConvTranspose", args, f"{name}/conv_out", name, **attrs)
+    act = layer.activation
+    linear_out = out if act == "linear" else f"{name}/linear"
+    _channels_last(g, y, 4, linear_out, name)
+    if act != "linear":
+        _activation(
+            g, act, _alpha(layer), linear_out, out, f"{name}/{act}", layer.dtype
+        )
+
+
 def _pool(op: str, **extra: Any) -> Exporter:
     def export(g: OnnxGraph, layer: Any, inputs: list[str], out: str) -> None:
         name = layer.name
-        attrs = _window_attrs(layer._geometry(layer.input_shapes[0]))
+        attrs = _window_attrs(layer.geometry(layer.input_shapes[0]))
         x = _channels_first(g, inputs[0], 4, name)
         y = g.op(op, [x], f"{name}/pooled", name, **attrs, **extra)
         _channels_last(g, y, 4, out, name)
@@ -377,6 +425,7 @@ def _upsampling(g: OnnxGraph, layer: Any, inputs: list[str], out: str) -> None:
 LAYER_EXPORTERS: dict[str, Exporter] = {
     "Conv2D": _conv,
     "Conv1D": _conv,
+    "Conv2DTranspose": _conv_transpose,
     "MaxPool2D": _pool("MaxPool"),
     "AvgPool2D": _pool("AveragePool", count_include_pad=0),
     "GlobalAvgPool2D": _global_pool("ReduceMean"),

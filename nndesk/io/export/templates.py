@@ -105,6 +105,33 @@ class ChannelsLast(nn.Module):
         return y.permute(0, *range(2, rank), 1)
 
 
+class ConvTransposeLast(nn.Module):
+    """A ConvTranspose2d on channels-last tensors with nndesk's output size:
+    "valid" keeps the full (n - 1) * stride + span, "same" crops it to n * stride
+    as Conv2D pads (the extra at the bottom and right); rows past the full output
+    (a stride above the span) come from output_size (bias only)."""
+
+    def __init__(self, inner: nn.ConvTranspose2d, padding: str) -> None:
+        super().__init__()
+        self.inner = inner
+        self.padding = padding
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        full, crop, out = [], [], []
+        inner = self.inner
+        window = zip(x.shape[1:3], inner.kernel_size, inner.stride, inner.dilation)
+        for n, k, s, d in window:
+            whole = (n - 1) * s + d * (k - 1) + 1
+            start = max(d * (k - 1) + 1 - s, 0) // 2 if self.padding == "same" else 0
+            size = n * s if self.padding == "same" else whole
+            full.append(max(whole, start + size))
+            crop.append(start)
+            out.append(size)
+        y = self.inner(x.permute(0, 3, 1, 2), output_size=full)
+        y = y[:, :, crop[0] : crop[0] + out[0], crop[1] : crop[1] + out[1]]
+        return y.permute(0, 2, 3, 1)
+
+
 class AvgPoolLast(ChannelsLast):
     """Mean over each window, leaving padded positions out (as nndesk)."""
 

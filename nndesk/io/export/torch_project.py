@@ -109,7 +109,7 @@ def _conv(layer: Any, xs: Sequence[str]) -> tuple[str | None, str]:
     one_d = layer.type_name == "Conv1D"
     cls = "nn.Conv1d" if one_d else "nn.Conv2d"
     n_in = layer.input_shapes[0][-1]
-    g = layer._geometry(layer.input_shapes[0])
+    g = layer.geometry(layer.input_shapes[0])
     axes = (g.cols,) if one_d else (g.rows, g.cols)
     k = tuple(a.kernel for a in axes)
     st = tuple(a.stride for a in axes)
@@ -120,9 +120,24 @@ def _conv(layer: Any, xs: Sequence[str]) -> tuple[str | None, str]:
     return attr, _act_call(layer, f"self.{layer.name}({xs[0]})")
 
 
+def _conv_transpose(layer: Any, xs: Sequence[str]) -> tuple[str | None, str]:
+    n_in = layer.input_shapes[0][-1]
+    g = layer.geometry(layer.input_shapes[0])
+    k = (g.rows.kernel, g.cols.kernel)
+    st = (g.rows.stride, g.cols.stride)
+    d = (g.rows.dilation, g.cols.dilation)
+    bias = "" if layer.use_bias else ", bias=False"
+    inner = (
+        f"nn.ConvTranspose2d({n_in}, {layer.filters}, {k}, stride={st}, "
+        f"dilation={d}{bias})"
+    )
+    attr = f"ConvTransposeLast({inner}, {layer.padding!r})"
+    return attr, _act_call(layer, f"self.{layer.name}({xs[0]})")
+
+
 def _pool(kind: str) -> Writer:
     def write(layer: Any, xs: Sequence[str]) -> tuple[str | None, str]:
-        g = layer._geometry(layer.input_shapes[0])
+        g = layer.geometry(layer.input_shapes[0])
         k = (g.rows.kernel, g.cols.kernel)
         st = (g.rows.stride, g.cols.stride)
         if kind == "max":
@@ -143,6 +158,7 @@ def _pool(kind: str) -> Writer:
 LAYER_WRITERS: dict[str, Writer] = {
     "Conv2D": _conv,
     "Conv1D": _conv,
+    "Conv2DTranspose": _conv_transpose,
     "MaxPool2D": _pool("max"),
     "AvgPool2D": _pool("avg"),
     "GlobalAvgPool2D": _simple(lambda layer: "GlobalPool('mean')"),
@@ -205,8 +221,13 @@ def _describe(layer: Any) -> str:
     return f"{layer.type_name}({text})" if text else layer.type_name
 
 
-_KERNEL_AXES = {"Dense": (1, 0), "Conv2D": (3, 2, 0, 1), "Conv1D": (2, 1, 0)}
-_WRAPPED_IN_CHANNELS_LAST = ("Conv2D", "Conv1D")
+_KERNEL_AXES = {
+    "Dense": (1, 0),
+    "Conv2D": (3, 2, 0, 1),
+    "Conv1D": (2, 1, 0),
+    "Conv2DTranspose": (2, 3, 0, 1),  # (kh, kw, in, out) -> (in, out, kh, kw)
+}
+_WRAPPED_IN_CHANNELS_LAST = ("Conv2D", "Conv1D", "Conv2DTranspose")
 
 
 def _weight_map(model: Any) -> dict[str, tuple[str, tuple[int, ...] | None]]:
