@@ -324,10 +324,6 @@ def conv_network(index: int) -> RandomNetwork:
     return RandomNetwork(m.doc, session, x, m.used)
 
 
-NOT_IMPORTED = frozenset({"Embedding", "SimpleRNN", "LSTM", "GRU"})
-"""Layer types ONNX export writes but ONNX import does not read yet."""
-
-
 def example_inputs(session: TrainingSession, n: int, seed: int = 0) -> np.ndarray:
     """``n`` inputs for a network: token ids below the vocabulary size when an
     Embedding reads them, standard normal values otherwise (float32)."""

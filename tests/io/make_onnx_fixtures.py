@@ -2,7 +2,7 @@
 
 Run with the reference environment (PyTorch is never imported by the tests):
 
-    /work/refvenv/bin/python tests/io/make_onnx_fixtures.py
+    /work/refvenv/bin/python tests/io/make_onnx_fixtures.py [NAME ...]
 
 For each model it writes ``tests/io/data/onnx/<name>.onnx`` (``torch.onnx.export``,
 the TorchScript exporter, opset 17, dynamic batch) and ``<name>.npz`` holding the
@@ -14,6 +14,7 @@ error (a transposed kernel, ONNX's momentum) shows in the outputs.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 
@@ -104,12 +105,30 @@ def cnn_global() -> nn.Module:
     )
 
 
+class SeqLSTM(nn.Module):
+    """An LSTM over (batch, time, features) (batch_first) whose last state feeds a
+    Linear: torch writes Transpose, LSTM (gates i, o, f, c) and a Gather of Y_h."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(3, 8, batch_first=True)
+        self.fc = nn.Linear(8, 2)
+        with torch.no_grad():  # biases off zero, so a swapped gate shows
+            for p in self.lstm.parameters():
+                p.add_(torch.randn_like(p) * 0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, (h, _) = self.lstm(x)
+        return self.fc(h[-1])
+
+
 MODELS = {
     "torch_mlp": (mlp, (5, 5)),
     "torch_mlp_extras": (mlp_extras, (7,)),
     "torch_skip": (Skip, (6,)),
     "torch_cnn": (cnn, (2, 12, 12)),
     "torch_cnn_global": (cnn_global, (3, 9, 9)),
+    "torch_lstm": (SeqLSTM, (7, 3)),
 }
 
 
@@ -140,11 +159,13 @@ def make(name: str, build, shape: tuple[int, ...], seed: int) -> None:
     print(f"{name}: {(OUT / f'{name}.onnx').stat().st_size} bytes")
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    """Make the fixtures named (all without names)."""
     OUT.mkdir(parents=True, exist_ok=True)
     for seed, (name, (build, shape)) in enumerate(MODELS.items()):
-        make(name, build, shape, seed)
+        if not names or name in names:
+            make(name, build, shape, seed)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

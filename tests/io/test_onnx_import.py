@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from export_graphs import CONV_BLOCKS, NOT_IMPORTED, conv_network, random_network
+from export_graphs import CONV_BLOCKS, conv_network, random_network
 from onnx import TensorProto, helper
 
 from nndesk.api import Network
@@ -19,7 +19,7 @@ from nndesk.io.project_file import load_project, save_project
 from nndesk.training.session import TrainingSession
 
 FIXTURES = Path(__file__).parent / "data" / "onnx"
-TORCH_MODELS = ("torch_mlp", "torch_mlp_extras", "torch_skip")
+TORCH_MODELS = ("torch_mlp", "torch_mlp_extras", "torch_skip", "torch_lstm")
 TORCH_CNNS = ("torch_cnn", "torch_cnn_global")
 
 
@@ -37,28 +37,13 @@ def round_trip(session: TrainingSession, document):
     return proto, onnx_to_project(proto, "model.onnx")
 
 
-def _imported(name: str) -> bool:
-    types = {n.spec.layer_type for n in EXAMPLES[name].build().nodes}
-    return not types & NOT_IMPORTED
-
-
-@pytest.mark.parametrize("name", [n for n in sorted(EXAMPLES) if _imported(n)])
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_export_then_import_is_the_identity_for_examples(name):
     doc = EXAMPLES[name].build()
     session = TrainingSession(doc)
     _, project = round_trip(session, doc)
     assert project.document == doc  # nodes, params, positions, edges, settings
     assert_same_weights(project.weights, session.model.get_weights())
-
-
-@pytest.mark.parametrize("name", [n for n in sorted(EXAMPLES) if not _imported(n)])
-def test_recurrent_examples_are_refused_naming_their_onnx_nodes(name):
-    doc = EXAMPLES[name].build()
-    session = TrainingSession(doc)
-    proto = model_to_onnx(session.model, document=doc)
-    with pytest.raises(ModelImportError, match="nndesk has no layer for") as info:
-        onnx_to_project(proto, "rnn.onnx")
-    assert any(op in str(info.value) for op in ("(LSTM)", "(GRU)", "(RNN)", "(Gather)"))
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -39,6 +39,7 @@ from ...document.shapes import infer_shapes
 from ...engine.activations import get_activation
 from ...engine.errors import NNDeskError
 from ..project_file import Project, expected_weight_shapes
+from . import onnx_import_sequences as sequences
 from ._onnx import PRODUCER, require_onnx
 from .errors import ModelImportError
 from .onnx_export import ACTIVATION_OPS, META_DOCUMENT, META_PREPROCESSING
@@ -108,6 +109,7 @@ class _Reader:
         # "nchw" for images, ("chw", (c, h, w)) for their flattened rows, "c11"
         # for a global pool's (batch, c, 1, 1).
         self.layout: dict[str, Any] = {}
+        self.zero_states: set[str] = set()  # zero initial states of recurrent nodes
 
     # --- helpers -------------------------------------------------------------------
     def fail(self, node: Any, reason: str) -> ModelImportError:
@@ -258,6 +260,8 @@ def _gemm(r: _Reader, i: int, node: Any) -> None:
 
 
 def _matmul(r: _Reader, i: int, node: Any) -> None:
+    if node.name.endswith("/q_matmul") and sequences.attention(r, i, node):
+        return
     kernel = r.const(node.input[1])
     if kernel is None:
         raise r.fail(
@@ -441,7 +445,8 @@ def _transpose(r: _Reader, i: int, node: Any) -> None:
         and perm == first
         and list(r.attrs(back[1]).get("perm", [])) == last
     ):
-        _unsupported(r, i, node)
+        if perm != [1, 0, 2] or not sequences.recurrent(r, node):
+            _unsupported(r, i, node)
         return
     assert j is not None
     r.done.update((j, back[0]))
@@ -654,7 +659,10 @@ def _reshape(r: _Reader, i: int, node: Any) -> None:
 
 def _add(r: _Reader, i: int, node: Any) -> None:
     if any(name in r.consts for name in node.input):
-        _unsupported(r, i, node)  # adding a constant is no nndesk layer of its own
+        # Adding a constant table is a PositionalEmbedding; any other constant is
+        # no nndesk layer of its own.
+        if not sequences.positional(r, node):
+            _unsupported(r, i, node)
         return
     r.add(node, "Add", {}, [r.source_of(node, name) for name in node.input])
 
@@ -673,6 +681,11 @@ def _concat(r: _Reader, i: int, node: Any) -> None:
         {"axis": axis - 1 if axis > 0 else axis},
         [r.source_of(node, name) for name in node.input],
     )
+
+
+def _cast(r: _Reader, i: int, node: Any) -> None:
+    if not sequences.embedding(r, node):
+        _unsupported(r, i, node)
 
 
 def _constant(r: _Reader, i: int, node: Any) -> None:
@@ -722,6 +735,8 @@ OP_IMPORTERS: dict[str, Importer] = {
     "Add": _add,
     "Sum": _add,
     "Concat": _concat,
+    "Cast": _cast,
+    "LayerNormalization": sequences.layer_norm,
 }
 """ONNX ``op_type`` -> the function reading that node (and the pattern it starts)."""
 
@@ -805,6 +820,7 @@ def onnx_to_project(proto: Any, source: str = "the model") -> Project:
         if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
             reader.done.add(i)
             _constant(reader, i, node)
+    sequences.mark_zero_states(reader)
     for i, node in enumerate(reader.nodes):
         if i in reader.done:
             continue
