@@ -12,14 +12,20 @@ per sample, the directions of a bidirectional layer side by side.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from nndesk.engine.layers.recurrent import GRU, LSTM, SimpleRNN
 from nndesk.engine.model import Model
+from nndesk.io.datasets.text import token_name
+from nndesk.io.errors import DatasetError
 from nndesk.training import explain
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "GATE_HIGH",
@@ -27,12 +33,17 @@ __all__ = [
     "TEMPERATURES",
     "Forecast",
     "LayerTrace",
+    "PromptWindow",
     "SequenceProbe",
     "SequenceProber",
+    "TextPrompt",
+    "TextSampler",
     "gate_saturation",
+    "prompt_window",
     "recurrent_layers",
     "rollout",
     "sample_text",
+    "sampling_rng",
     "step_gradient_norms",
     "temperature_probabilities",
     "token_labels",
@@ -116,7 +127,8 @@ def sample_text(
     temperatures: Sequence[float],
     length: int,
     rng: np.random.Generator,
-) -> list[str]:
+    should_stop: Callable[[], bool] | None = None,
+) -> list[str] | None:
     """Generate ``length`` tokens after ``prompt_ids`` at each temperature.
 
     The model maps a window of token ids ``(window,)`` to next-token
@@ -127,16 +139,21 @@ def sample_text(
     ----------
     prompt_ids : np.ndarray
         ``(window,)`` the ids of the starting window.
+    should_stop : callable, optional
+        Asked before each step; True abandons the generation (returns None).
 
     Returns
     -------
-    list of str
-        One generated text (without the prompt) per temperature.
+    list of str or None
+        One generated text (without the prompt) per temperature; None when
+        ``should_stop`` said so.
     """
     k = len(temperatures)
     window = np.repeat(np.asarray(prompt_ids, dtype=model.dtype)[None], k, axis=0)
     drawn = np.zeros((k, int(length)), dtype=np.int64)
     for step in range(int(length)):
+        if should_stop is not None and should_stop():
+            return None
         p = _next_probabilities(model, window)
         for row, t in enumerate(temperatures):
             q = temperature_probabilities(p[row], t)
@@ -187,6 +204,170 @@ def token_labels(
         return tuple(vocabulary[i] if 0 <= i < n else "?" for i in ids)
     first = s.reshape(len(s), -1)[:, 0].astype(np.float64)
     return tuple(f"{v:.2g}" for v in first)
+
+
+# --- prompts ---------------------------------------------------------------------------
+MAX_SAMPLE_LENGTH = 2000
+"""Most characters one sample asks for (each is a forward pass of the window)."""
+
+
+@dataclass(frozen=True)
+class TextPrompt:
+    """What the text sampling view asks for (immutable: it crosses threads as is).
+
+    Attributes
+    ----------
+    text : str
+        The typed prompt; "" for the chosen training sequence.
+    length : int
+        Characters to generate after it.
+    seed : int
+        With the epoch, seeds the draw (``sampling_rng``): another seed, other text.
+    """
+
+    text: str = ""
+    length: int = SAMPLE_LENGTH
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class PromptWindow:
+    """A typed prompt as the model reads it.
+
+    Attributes
+    ----------
+    ids : np.ndarray
+        ``(window,)`` float32 token ids of the window the generation starts from.
+    text : str
+        The prompt's characters the vocabulary knows, in order (the text shown).
+    unknown : tuple of str
+        The distinct characters left out, in the order first typed.
+    padded : int
+        Copies of ``pad`` put before the prompt to fill the window.
+    cut : int
+        Characters at the prompt's start the window leaves out.
+    pad : str
+        The padding character.
+    """
+
+    ids: np.ndarray
+    text: str
+    unknown: tuple[str, ...] = ()
+    padded: int = 0
+    cut: int = 0
+    pad: str = " "
+
+    def notes(self, vocabulary_size: int) -> str:
+        """One line for the panel on what was left out, padded or cut ("": none)."""
+        parts = []
+        if self.unknown:
+            names = ", ".join(repr(token_name(c)) for c in self.unknown[:8])
+            more = f" and {len(self.unknown) - 8} more" if len(self.unknown) > 8 else ""
+            parts.append(
+                f"Left out {names}{more}: not in the network's vocabulary of "
+                f"{vocabulary_size} characters."
+            )
+        window = len(self.ids)
+        if self.padded:
+            parts.append(
+                f"The model reads {window} characters: padded on the left with "
+                f"{self.padded} × {token_name(self.pad)!r}."
+            )
+        elif self.cut:
+            parts.append(
+                f"The model reads {window} characters: it starts from the last "
+                f"{window} of the prompt's {len(self.text)}."
+            )
+        return " ".join(parts)
+
+
+def prompt_window(text: str, vocabulary: Sequence[str], window: int) -> PromptWindow:
+    """The window of token ids a typed ``text`` starts generation from.
+
+    Characters outside ``vocabulary`` are left out (and named); a short prompt
+    is padded on the left with a space (the first character of the vocabulary
+    without one), a long one keeps its last ``window`` characters.
+
+    Raises
+    ------
+    DatasetError
+        When the prompt is empty or none of its characters is in the vocabulary.
+    """
+    if not text:
+        raise DatasetError("The prompt is empty: type some text to start from.")
+    lookup = {t: i for i, t in enumerate(vocabulary)}
+    kept = [c for c in text if c in lookup]
+    unknown = tuple(dict.fromkeys(c for c in text if c not in lookup))
+    if not kept:
+        names = ", ".join(repr(token_name(c)) for c in unknown[:8])
+        raise DatasetError(
+            f"None of the prompt's characters ({names}) is in the network's "
+            f"vocabulary of {len(lookup)} characters: type text like the training text."
+        )
+    pad = " " if " " in lookup else str(vocabulary[0])
+    window = int(window)
+    padded, cut = max(0, window - len(kept)), max(0, len(kept) - window)
+    ids = np.array(
+        [lookup[pad]] * padded + [lookup[c] for c in kept[cut:]], dtype=np.float32
+    )
+    return PromptWindow(ids, "".join(kept), unknown, padded, cut, pad)
+
+
+def sampling_rng(seed: int, epoch: int) -> np.random.Generator:
+    """The generator a sample with ``seed`` draws from after ``epoch``."""
+    return np.random.default_rng([int(seed), int(epoch)])
+
+
+class TextSampler:
+    """Samples text on a model of its own, from weights handed over each time.
+
+    The model is built on first use, in the thread that samples (a pool thread
+    between runs), so sampling never touches the model a worker trains or the
+    one the window probes. One sample at a time (a lock).
+
+    Parameters
+    ----------
+    build : callable
+        Returns a new built model of the network (same layer names).
+    vocabulary : sequence of str
+        Token id -> character.
+    window : int
+        Token ids the model reads.
+    """
+
+    def __init__(
+        self, build: Callable[[], Model], vocabulary: Sequence[str], window: int
+    ) -> None:
+        self._build = build
+        self.vocabulary = list(vocabulary)
+        self.window = int(window)
+        self._model: Model | None = None
+        self._lock = threading.Lock()
+
+    def sample(
+        self,
+        weights: Mapping[str, np.ndarray],
+        prompt_ids: np.ndarray,
+        length: int,
+        rng: np.random.Generator,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> dict[float, str] | None:
+        """Temperature -> ``length`` characters after ``prompt_ids`` (``(window,)``)
+        with ``weights``, at every ``TEMPERATURES`` stop (None: stopped)."""
+        with self._lock:
+            if self._model is None:
+                self._model = self._build()
+            self._model.set_weights(dict(weights))
+            texts = sample_text(
+                self._model,
+                self.vocabulary,
+                prompt_ids,
+                TEMPERATURES,
+                length,
+                rng,
+                should_stop,
+            )
+        return None if texts is None else dict(zip(TEMPERATURES, texts, strict=True))
 
 
 # --- the probe ---------------------------------------------------------------------------
@@ -260,6 +441,8 @@ class SequenceProbe:
         The text the samples continue.
     sample_epoch : int
         The epoch the samples were drawn at (-1: none).
+    sample_request : TextPrompt or None
+        What they were drawn for (a prompt of "": the probed sequence).
     forecast : Forecast or None
         For time-series regression.
     """
@@ -270,6 +453,7 @@ class SequenceProbe:
     samples: dict[float, str] = field(default_factory=dict)
     prompt: str = ""
     sample_epoch: int = -1
+    sample_request: TextPrompt | None = None
     forecast: Forecast | None = None
 
 
@@ -314,7 +498,10 @@ class SequenceProber:
         self._explainer = explain.Explainer(model, self._sources, task)
         self._rows = np.asarray(batch_index)[: max(GRADIENT_ROWS, SATURATION_ROWS)]
         self._forecast_rows = np.asarray(batch_index)[:FORECAST_POINTS]
-        self._samples: tuple[tuple[int, int], dict[float, str], str] | None = None
+        # (prompt key, temperature -> text, prompt text, epoch drawn at)
+        self._samples: (
+            tuple[tuple[object, int, int], dict[float, str], str, int] | None
+        ) = None
         self._rollout: tuple[tuple[int, int], np.ndarray] | None = None
         out_units = int(np.prod(model.output_shapes[0]))
         features = int(x.shape[2]) if x.ndim == 3 else 0
@@ -328,8 +515,20 @@ class SequenceProber:
             and out_units == len(self.vocabulary)
         )
 
-    def probe(self, index: int, epoch: int, gradients: bool = True) -> SequenceProbe:
-        """The views of training sequence ``index`` (clipped to the data)."""
+    def probe(
+        self,
+        index: int,
+        epoch: int,
+        gradients: bool = True,
+        prompt: TextPrompt | None = None,
+        samples: bool = True,
+    ) -> SequenceProbe:
+        """The views of training sequence ``index`` (clipped to the data).
+
+        A character model's text continues ``prompt`` (default: sequence
+        ``index``); it is drawn when ``samples`` is on and none was drawn at
+        ``epoch`` for that prompt, else the last text drawn for it comes along.
+        """
         index = int(np.clip(index, 0, max(0, len(self.x) - 1)))
         rows = self.x[self._rows]
         stacked = np.concatenate([self.x[index : index + 1], rows])
@@ -346,7 +545,7 @@ class SequenceProber:
                 g = grads[src][1] if src in grads else dx
                 result.grad_norms[str(layer.name)] = step_gradient_norms(g[batch])
         if self.samples_text:
-            self._add_samples(result, index, epoch)
+            self._add_samples(result, index, epoch, prompt or TextPrompt(), samples)
         if self.forecasts:
             result.forecast = self._forecast(index, epoch)
         return result
@@ -363,31 +562,52 @@ class SequenceProber:
             saturation={g: gate_saturation(parts[g][rows]) for g in shown},
         )
 
-    def _add_samples(self, result: SequenceProbe, index: int, epoch: int) -> None:
-        """Text at every temperature, drawn once per epoch and chosen sequence."""
-        key = (int(epoch), index)
-        if self._samples is None or self._samples[0] != key:
-            assert self.vocabulary is not None
-            prompt = self.x[index]
+    def _add_samples(
+        self,
+        result: SequenceProbe,
+        index: int,
+        epoch: int,
+        prompt: TextPrompt,
+        draw: bool,
+    ) -> None:
+        """Text at every temperature, drawn once per epoch and prompt."""
+        assert self.vocabulary is not None
+        which = prompt.text or index
+        key = (which, int(prompt.length), int(prompt.seed))
+        cached = self._samples
+        prompt = TextPrompt(
+            prompt.text, min(int(prompt.length), MAX_SAMPLE_LENGTH), prompt.seed
+        )
+        if draw and (cached is None or cached[0] != key or cached[3] != int(epoch)):
+            ids, text = (
+                self.x[index],
+                "".join(token_labels(self.x[index], self.vocabulary)),
+            )
+            if prompt.text:
+                try:
+                    window = prompt_window(prompt.text, self.vocabulary, len(ids))
+                    ids, text = window.ids, window.text
+                except DatasetError as exc:  # the panel refuses such prompts first
+                    log.debug("sampling from sequence %d instead: %s", index, exc)
             texts = sample_text(
                 self.model,
                 self.vocabulary,
-                prompt,
+                ids,
                 TEMPERATURES,
-                SAMPLE_LENGTH,
-                np.random.default_rng(int(epoch)),
+                prompt.length,
+                sampling_rng(prompt.seed, epoch),
             )
-            self._samples = (
+            assert texts is not None
+            cached = self._samples = (
                 key,
                 dict(zip(TEMPERATURES, texts, strict=True)),
-                "".join(token_labels(prompt, self.vocabulary)),
+                text,
+                int(epoch),
             )
-        _, samples, prompt_text = self._samples
-        result.samples, result.prompt, result.sample_epoch = (
-            dict(samples),
-            prompt_text,
-            int(epoch),
-        )
+        if cached is not None and cached[0] == key:
+            result.samples = dict(cached[1])
+            result.prompt, result.sample_epoch = cached[2], cached[3]
+            result.sample_request = prompt
 
     def _forecast(self, index: int, epoch: int) -> Forecast:
         """The one-step forecasts now; the rollout (a pass per step, 122 ms for

@@ -48,6 +48,7 @@ from nndesk.io.project_file import Project
 from nndesk.training.data import load_settings_dataset
 from nndesk.training.errors import CompileError, TrainingStateError
 from nndesk.training.history import TrainingHistory
+from nndesk.training.sequence_views import TextPrompt
 from nndesk.training.session import TrainedState, TrainingSession
 
 from ..panels.paint import start_painting
@@ -153,6 +154,7 @@ class TrainingController(QObject):
         self._stale = False
         self._closing = False
         self._sample_index = 0
+        self._text_prompt = TextPrompt()
 
         self.actions = TrainingActions(self)
         self.view = TrainingDocks(window, self.actions)
@@ -189,6 +191,9 @@ class TrainingController(QObject):
         self.panel.sig_learning_rate_edited.connect(self._on_panel_learning_rate_edited)
         self.panel.sig_epochs_edited.connect(self._on_panel_epochs_edited)
         self.activations.sig_sample_requested.connect(self._on_sample_requested)
+        self.view.text_sampling.sig_prompt_requested.connect(
+            self._on_text_prompt_requested
+        )
         w.sig_document_replaced.connect(self._on_window_document_replaced)
         w.sig_project_opened.connect(self.restore_project)
         w.sig_dataset_changed.connect(self._on_window_dataset_changed)
@@ -492,7 +497,10 @@ class TrainingController(QObject):
         elif mode == "step_epoch":
             self.control.step_epoch()
         job = TrainingJob(
-            session=session, dataset=dataset, sample_index=self._sample_index
+            session=session,
+            dataset=dataset,
+            sample_index=self._sample_index,
+            text_prompt=self._text_prompt,
         )
         worker = TrainingWorker(job, self.control)
         worker.set_epoch_stepping(mode == "step_epoch")
@@ -778,6 +786,13 @@ class TrainingController(QObject):
         probe = self.preview.probe(index, max(0, self._epoch_count() - 1))
         if probe is not None:
             self._show_probe(probe)
+
+    def _on_text_prompt_requested(self, prompt: TextPrompt) -> None:
+        # The panel samples the weights it has at once; a run draws from the
+        # prompt at each epoch end.
+        self._text_prompt = prompt
+        if self._worker is not None:
+            self._worker.set_text_prompt(prompt)
 
     def _on_panel_learning_rate_edited(self, lr: float) -> None:
         if not self.set_learning_rate(lr) and self._doc is not None:

@@ -415,6 +415,7 @@ class TrainingDocks(QObject):
     def set_running(self, running: bool) -> None:
         """Show or hide the status-bar progress; bring the curves forward on start."""
         self.progress.setVisible(running)
+        self.text_sampling.set_running(running)
         if running:
             self.docks["curves"].raise_()
         else:

@@ -128,10 +128,13 @@ class Preview:
     # --- questions -------------------------------------------------------------------------
     def probe(self, sample_index: int, epoch: int) -> ProbeResult | None:
         """A probe of the preview model (None without one); it carries no gradients
-        (the preview never trains: the panels keep the last run's)."""
+        (the preview never trains: the panels keep the last run's) and no sampled
+        text (the text panel samples in a pool thread, from the probe's weights)."""
         if self.prober is None:
             return None
-        return self.prober.probe(sample_index, epoch, float(epoch), gradients=False)
+        return self.prober.probe(
+            sample_index, epoch, float(epoch), gradients=False, samples=False
+        )
 
     def evaluate(self, epoch: int) -> Evaluation | None:
         """Scores on all of the validation data (training data without a split):

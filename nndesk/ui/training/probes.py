@@ -197,6 +197,22 @@ def session_prober(
         seed=int(session.settings["seed"]),
         vocabulary=dataset.vocabulary,
         ablator=_head_ablator(session, data),
+        sampler=_text_sampler(session, data, dataset),
+    )
+
+
+def _text_sampler(
+    session: TrainingSession, data: PreparedData, dataset: Dataset
+) -> sequence_views.TextSampler | None:
+    """Text sampling off the training thread, on a model compiled from the
+    session's snapshot on first use (a character model's inputs are token ids)."""
+    if not dataset.vocabulary or data.x_train.ndim != 2:
+        return None
+    snapshot = session.snapshot
+    return sequence_views.TextSampler(
+        lambda: compile_network(snapshot).model,
+        dataset.vocabulary,
+        int(data.x_train.shape[1]),
     )
 
 
@@ -363,6 +379,8 @@ class ProbeResult:
     ablator : HeadAblator or None
         Scores the validation data with heads muted, on a model of its own
         (``weights`` are the ones to score).
+    sampler : TextSampler or None
+        Samples a character model's text from ``weights`` on a model of its own.
     """
 
     epoch: int
@@ -382,6 +400,7 @@ class ProbeResult:
     sequence: sequence_views.SequenceProbe | None = None
     attention: attention_views.AttentionProbe | None = None
     ablator: attention_views.HeadAblator | None = None
+    sampler: sequence_views.TextSampler | None = None
 
 
 class Prober:
@@ -409,6 +428,8 @@ class Prober:
         The dataset's token texts (a character model's sampled text).
     ablator : HeadAblator, optional
         Handed on with every probe of a model with attention layers.
+    sampler : TextSampler, optional
+        Handed on with every probe of a character model.
     """
 
     def __init__(
@@ -423,6 +444,7 @@ class Prober:
         seed: int = 0,
         vocabulary: Sequence[str] | None = None,
         ablator: attention_views.HeadAblator | None = None,
+        sampler: sequence_views.TextSampler | None = None,
     ) -> None:
         self.model = model
         self.info = info
@@ -472,9 +494,21 @@ class Prober:
             self._sequence = sequence_views.SequenceProber(
                 model, x, y, self._batch_index, info.task, vocabulary
             )
+        self._sampler = sampler if self.samples_text else None
+
+    @property
+    def samples_text(self) -> bool:
+        """Whether the probes carry sampled text (a character model)."""
+        return self._sequence is not None and self._sequence.samples_text
 
     def probe(
-        self, sample_index: int, epoch: int, step: float, gradients: bool = True
+        self,
+        sample_index: int,
+        epoch: int,
+        step: float,
+        gradients: bool = True,
+        prompt: sequence_views.TextPrompt | None = None,
+        samples: bool = True,
     ) -> ProbeResult:
         """Everything the panels show, from the model's current weights.
 
@@ -489,6 +523,12 @@ class Prober:
         gradients : bool
             Whether the model's gradients are real (it trains); False for a model
             that never ran backward, whose zero gradients would mean nothing.
+        prompt : TextPrompt, optional
+            What a character model's text continues (default: the sample).
+        samples : bool
+            Whether to draw text when none was drawn at ``epoch`` for ``prompt``
+            (a forward pass per character: the GUI thread leaves it to
+            ``sampler``).
         """
         index = int(np.clip(sample_index, 0, max(0, len(self.x) - 1)))
         sample = self.x[index : index + 1]
@@ -543,7 +583,10 @@ class Prober:
                 self._explainer, sample[0], every, smooth_classes=wanted
             )
         if self._sequence is not None:
-            result.sequence = self._sequence.probe(index, epoch, gradients)
+            result.sequence = self._sequence.probe(
+                index, epoch, gradients, prompt, samples
+            )
+            result.sampler = self._sampler
         if self._attention is not None:
             result.attention = self._attention.probe(index, epoch, step)
             result.ablator = self._ablator
@@ -688,7 +731,17 @@ def evaluate_model(
         epoch=int(epoch),
         total=n if total is None else int(total),
     )
-    result.importance = _importance(model, x, y, info)
+    per_step = (
+        info.task == "classification"
+        and pred.ndim == 3
+        and np.shape(y) == pred.shape[:2]
+    )
+    if per_step:
+        # Labels per time step (sort, copy): every step is scored as a sample,
+        # and permuting one input step says nothing about a per-step prediction.
+        y, pred = np.asarray(y).reshape(-1), pred.reshape(-1, pred.shape[-1])
+    else:
+        result.importance = _importance(model, x, y, info)
     if info.task != "classification":
         return _regression(result, y, pred)
     k = 2 if pred.ndim == 1 or pred.shape[1] == 1 else int(pred.shape[1])

@@ -49,6 +49,7 @@ from nndesk.io.datasets import Dataset
 from nndesk.io.datasets.painted import is_painted_spec, painted_dataset
 from nndesk.training.control import TrainingControl
 from nndesk.training.data import PreparedData
+from nndesk.training.sequence_views import TextPrompt
 from nndesk.training.session import TrainedState, TrainingSession
 
 from ..log_file import error_sentence
@@ -134,12 +135,15 @@ class TrainingJob:
         Epochs to train (default: the ``epochs`` setting).
     sample_index : int
         The sample whose activations are probed.
+    text_prompt : TextPrompt
+        What a character model's sampled text continues (drawn at epoch ends).
     """
 
     session: TrainingSession
     dataset: Dataset | None = None
     epochs: int | None = None
     sample_index: int = 0
+    text_prompt: TextPrompt = TextPrompt()
 
 
 @dataclass
@@ -271,6 +275,7 @@ class TrainingWorker(QObject):
         self.control = control
         self._lock = threading.Lock()
         self._sample_index = int(job.sample_index)
+        self._text_prompt = job.text_prompt
         self._evaluation_requested = False
         self._epoch_stepping = False
         self._painted: PaintedPoints | None = None
@@ -281,6 +286,12 @@ class TrainingWorker(QObject):
         """Probe this training sample from now on."""
         with self._lock:
             self._sample_index = int(index)
+
+    def set_text_prompt(self, prompt: TextPrompt) -> None:
+        """Sample text after ``prompt`` from the next epoch end on (immutable: kept
+        as it is)."""
+        with self._lock:
+            self._text_prompt = prompt
 
     def request_evaluation(self) -> None:
         """Evaluate after the next batch."""
@@ -321,6 +332,12 @@ class TrainingWorker(QObject):
         """The sample whose activations are probed."""
         with self._lock:
             return self._sample_index
+
+    @property
+    def text_prompt(self) -> TextPrompt:
+        """What sampled text continues."""
+        with self._lock:
+            return self._text_prompt
 
     # --- the worker thread -----------------------------------------------------------------
     @Slot()
@@ -482,7 +499,9 @@ class _Bridge(Callback):
         self.worker.set_epoch_stepping(False)
         evaluate, _ = self.worker._take_flags()
         due = time.perf_counter() - self._last_eval >= self._eval_interval
-        self.report(evaluate=evaluate or due)
+        # A character model's text is drawn here, once per epoch, for the prompt
+        # the panel asks for now.
+        self.report(evaluate=evaluate or due, samples=self.prober.samples_text)
         self._use_painted()
 
     def _use_painted(self) -> None:
@@ -541,19 +560,30 @@ class _Bridge(Callback):
         self._last_emit = time.perf_counter()
         self.worker.sig_batch_logged.emit(chunk)
 
-    def report(self, force_probe: bool = False, evaluate: bool = False) -> None:
-        """Emit pending batch losses, and a probe and an evaluation when due."""
+    def report(
+        self, force_probe: bool = False, evaluate: bool = False, samples: bool = False
+    ) -> None:
+        """Emit pending batch losses, and a probe and an evaluation when due
+        (a probe with freshly sampled text with ``samples``)."""
         if force_probe:
             self._unreported = 0
         self._emit_batches()
         now = time.perf_counter()
-        if force_probe or now - self._last_probe >= self._probe_interval:
+        if force_probe or samples or now - self._last_probe >= self._probe_interval:
             started = time.perf_counter()
-            probe = self.prober.probe(self.worker.sample_index, self.epoch, self.step)
+            probe = self.prober.probe(
+                self.worker.sample_index,
+                self.epoch,
+                self.step,
+                prompt=self.worker.text_prompt,
+                samples=samples,
+            )
             spent = time.perf_counter() - started
             self._last_probe = time.perf_counter()
-            # Probe less often when probing is slow, so it stays a small share.
-            self._probe_interval = max(PROBE_MIN_INTERVAL, spent / PROBE_MAX_SHARE)
+            # Probe less often when probing is slow, so it stays a small share
+            # (the epoch's text sample, once an epoch, does not count).
+            if not samples:
+                self._probe_interval = max(PROBE_MIN_INTERVAL, spent / PROBE_MAX_SHARE)
             self.worker.sig_probe_ready.emit(probe)
         if evaluate:
             self.worker.sig_evaluated.emit(self.evaluate())
