@@ -180,3 +180,18 @@ def test_uniform_entropy_by_hand():
     assert uniform_entropy(3, 3, causal=True) == pytest.approx(
         (0 + math.log(2) + math.log(3)) / 3
     )
+
+
+def test_live_evaluation_scores_labels_per_step(sort_run):
+    """The Evaluation panel's numbers for per-step labels: each step a sample (the
+    sort example's first run failed in its live evaluation before)."""
+    from nndesk.ui.training.probes import evaluate_model
+
+    session, data, prober = sort_run
+    result = evaluate_model(session.model, data.x_val, data.y_val, prober.info)
+    assert result.n == len(data.x_val) and result.class_names == ("0", "1", "2")
+    assert result.confusion.sum() == data.y_val.size
+    predicted = session.model.predict(data.x_val).argmax(-1)
+    right = np.trace(result.confusion) / result.confusion.sum()
+    assert right == pytest.approx((predicted == data.y_val).mean())
+    assert result.importance is None
