@@ -105,6 +105,18 @@ def cnn_global() -> nn.Module:
     )
 
 
+def deconv() -> nn.Module:
+    """Transposed convolutions: DCGAN's doubling (kernel 4, stride 2, padding 1,
+    nndesk's "same") and a "valid" one."""
+    return nn.Sequential(
+        nn.ConvTranspose2d(2, 4, 4, stride=2, padding=1),
+        nn.ReLU(),
+        nn.ConvTranspose2d(4, 3, 3),
+        nn.Flatten(),
+        nn.Linear(3 * 12 * 12, 2),
+    )
+
+
 class SeqLSTM(nn.Module):
     """An LSTM over (batch, time, features) (batch_first) whose last state feeds a
     Linear: torch writes Transpose, LSTM (gates i, o, f, c) and a Gather of Y_h."""
@@ -129,6 +141,7 @@ MODELS = {
     "torch_cnn": (cnn, (2, 12, 12)),
     "torch_cnn_global": (cnn_global, (3, 9, 9)),
     "torch_lstm": (SeqLSTM, (7, 3)),
+    "torch_deconv": (deconv, (2, 5, 5)),
 }
 
 

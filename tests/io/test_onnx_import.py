@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from export_graphs import CONV_BLOCKS, conv_network, random_network
+from export_graphs import CONV_BLOCKS, TRANSPOSE_BLOCKS, conv_network, random_network
 from onnx import TensorProto, helper
 
 from nndesk.api import Network
@@ -20,7 +20,7 @@ from nndesk.training.session import TrainingSession
 
 FIXTURES = Path(__file__).parent / "data" / "onnx"
 TORCH_MODELS = ("torch_mlp", "torch_mlp_extras", "torch_skip", "torch_lstm")
-TORCH_CNNS = ("torch_cnn", "torch_cnn_global")
+TORCH_CNNS = ("torch_cnn", "torch_cnn_global", "torch_deconv")
 
 
 def assert_same_weights(a: dict, b: dict) -> None:
@@ -55,7 +55,7 @@ def test_export_then_import_is_the_identity_for_random_graphs(seed):
     assert project.preprocessing == net.session.preprocessing
 
 
-@pytest.mark.parametrize("index", range(len(CONV_BLOCKS)))
+@pytest.mark.parametrize("index", range(len(CONV_BLOCKS) + len(TRANSPOSE_BLOCKS)))
 def test_export_then_import_is_the_identity_for_convolutions(index):
     net = conv_network(index)
     _, project = round_trip(net.session, net.document)

@@ -424,7 +424,7 @@ def _batch_norm(r: _Reader, i: int, node: Any) -> None:
     _batch_norm_piece(r, node, r.source_of(node, node.input[0]), node.output[0])
 
 
-_WRAPPED = ("BatchNormalization", "Conv", "MaxPool", "AveragePool")
+_WRAPPED = ("BatchNormalization", "Conv", "ConvTranspose", "MaxPool", "AveragePool")
 
 
 def _transpose(r: _Reader, i: int, node: Any) -> None:
@@ -456,6 +456,8 @@ def _transpose(r: _Reader, i: int, node: Any) -> None:
         _batch_norm_piece(r, inner, src, output)
     elif inner.op_type == "Conv":
         _conv_piece(r, inner, src, output, rank)
+    elif inner.op_type == "ConvTranspose":
+        _conv_transpose_piece(r, inner, src, output)
     else:
         _pool_piece(r, inner, src, output)
 
@@ -533,6 +535,71 @@ def _conv_piece(
     r.add(node, "Conv1D" if one_d else "Conv2D", params, [src], weights, output)
 
 
+def _transpose_padding(
+    r: _Reader, node: Any, a: dict[str, Any], in_shape: list[int] | None
+) -> str:
+    """'valid' or 'same' for a ConvTranspose's pads and output_padding (nndesk's
+    Conv2DTranspose: "same" crops the full output to ``n * stride``, the odd
+    pixel after, and pads past the full output with ``output_padding``)."""
+    if a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID", b"NOTSET", b"VALID"):
+        raise r.fail(node, "pads automatically; nndesk reads explicit pads")
+    if a.get("output_shape"):
+        raise r.fail(node, "sets its output shape; nndesk reads pads")
+    pads = list(a.get("pads", [0, 0, 0, 0]))
+    extra = list(a.get("output_padding", [0, 0]))
+    if not any(pads) and not any(extra):
+        return "valid"
+    if not in_shape or None in in_shape:
+        raise r.fail(node, "pads an input of unknown size")
+    kernel = list(a["kernel_shape"])
+    strides = list(a.get("strides", [1, 1]))
+    dilations = list(a.get("dilations", [1, 1]))
+    for axis in range(2):
+        n, s = in_shape[axis], strides[axis]
+        span = dilations[axis] * (kernel[axis] - 1) + 1
+        whole = (n - 1) * s + span
+        crop = max(span - s, 0) // 2
+        after = max(whole - crop - n * s, 0)
+        if [pads[axis], pads[axis + 2], extra[axis]] != [
+            crop,
+            after,
+            max(crop + n * s - whole, 0),
+        ]:
+            raise r.fail(
+                node,
+                f"pads {tuple(pads)} with output_padding {tuple(extra)}, which is "
+                "neither 'valid' nor nndesk's 'same'",
+            )
+    return "same"
+
+
+def _conv_transpose_piece(
+    r: _Reader, node: Any, src: int, output: str, spatial: list[int] | None = None
+) -> None:
+    a = r.attrs(node)
+    weight = r.const(node.input[1])
+    if weight is None:
+        raise r.fail(node, "computes its weights at run time")
+    if a.get("group", 1) != 1 or weight.ndim != 4:
+        raise r.fail(node, "is a grouped or not 2-D transposed convolution")
+    params = {
+        "filters": int(weight.shape[1]),
+        "kernel_size": _square(r, node, list(a["kernel_shape"]), "kernel"),
+        "strides": _square(r, node, list(a.get("strides", [1, 1])), "stride"),
+        "dilation_rate": _square(r, node, list(a.get("dilations", [1, 1])), "dilation"),
+        "padding": _transpose_padding(
+            r, node, a, spatial or _spatial(r, r.nodes_input(node))
+        ),
+        "activation": "linear",
+        "use_bias": len(node.input) > 2 and bool(node.input[2]),
+    }
+    # ONNX's (in, out, kh, kw) -> nndesk's (kh, kw, in, out)
+    weights = {"kernel": np.ascontiguousarray(weight.transpose(2, 3, 0, 1))}
+    if params["use_bias"]:
+        weights["bias"] = r.const(node.input[2])
+    r.add(node, "Conv2DTranspose", params, [src], weights, output)
+
+
 def _pool_piece(
     r: _Reader, node: Any, src: int, output: str, spatial: list[int] | None = None
 ) -> None:
@@ -570,6 +637,13 @@ def _conv_nchw(r: _Reader, i: int, node: Any) -> None:
     if rank != 4:
         raise r.fail(node, "is a channels-first convolution of another rank than 2-D")
     _conv_piece(r, node, r.source_of(node, node.input[0]), node.output[0], 4, spatial)
+    r.layout[node.output[0]] = "nchw"
+
+
+def _conv_transpose_nchw(r: _Reader, i: int, node: Any) -> None:
+    spatial = _nchw_input(r, node)
+    src = r.source_of(node, node.input[0])
+    _conv_transpose_piece(r, node, src, node.output[0], spatial)
     r.layout[node.output[0]] = "nchw"
 
 
@@ -723,6 +797,7 @@ OP_IMPORTERS: dict[str, Importer] = {
     "BatchNormalization": _batch_norm,
     "Transpose": _transpose,
     "Conv": _conv_nchw,
+    "ConvTranspose": _conv_transpose_nchw,
     "MaxPool": _pool_nchw,
     "AveragePool": _pool_nchw,
     "GlobalAveragePool": _global_pool_nchw,
@@ -800,7 +875,10 @@ def onnx_to_project(proto: Any, source: str = "the model") -> Project:
     if (
         not nndesk_made
         and len(input_shape) == 3
-        and any(n.op_type in ("Conv", "MaxPool", "AveragePool") for n in graph.node)
+        and any(
+            n.op_type in ("Conv", "ConvTranspose", "MaxPool", "AveragePool")
+            for n in graph.node
+        )
     ):
         # A channels-first image (PyTorch): nndesk holds it channels-last.
         c, h, w = input_shape
@@ -961,7 +1039,7 @@ def _fuse_activations(
         (src,) = p.inputs
         dense = pieces[src]
         if (
-            dense.layer_type in ("Dense", "Conv2D", "Conv1D")
+            dense.layer_type in ("Dense", "Conv2D", "Conv1D", "Conv2DTranspose")
             and dense.group == p.group
             and dense.params["activation"] == "linear"
             and readers[src] == [k]
