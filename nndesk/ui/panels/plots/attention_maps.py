@@ -129,13 +129,13 @@ class AttentionMapsPanel(PlotPanel):
             "Timeline: step back through the maps kept during the run (right end: live)"
         )
         self.slider.setPageStep(1)
-        self.slider.setMinimumWidth(120)
+        self.slider.setMinimumWidth(48)
         self.slider.valueChanged.connect(self._on_slider_value_changed)
         self.when_label = QLabel("", self)
         self.when_label.setMinimumWidth(
-            self.when_label.fontMetrics().horizontalAdvance("epoch 999.99 (live)") + 8
+            self.when_label.fontMetrics().horizontalAdvance("epoch 99.99 (live)") + 4
         )
-        self.unmute_button = QPushButton("Unmute all", self)
+        self.unmute_button = QPushButton("Unmute", self)
         self.unmute_button.setToolTip("Give every muted head its voice back")
         self.unmute_button.clicked.connect(self.unmute_all)
         for k, widget in enumerate(
