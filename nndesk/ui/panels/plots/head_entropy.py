@@ -111,7 +111,7 @@ class HeadEntropyPanel(PlotPanel):
             plot.setTitle(name, size="9pt")
             plot.setLabel("left", "entropy (nats)")
             plot.setLabel("bottom", "epoch")
-            plot.addLegend(offset=(-6, 6), colCount=4)
+            plot.addLegend(offset=(6, -6), colCount=4)  # bottom left: entropy falls from the top
             heads = len(self.values[name][0]) if self.values[name] else 0
             self._curves[name] = [
                 plot.plot(
