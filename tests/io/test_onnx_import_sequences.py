@@ -18,6 +18,7 @@ from nndesk.io.export import ModelImportError, model_to_onnx, onnx_to_project
 from nndesk.training.session import TrainingSession
 
 FIXTURES = Path(__file__).parent / "data" / "onnx"
+CELLS = ("SimpleRNN", "LSTM", "GRU")
 
 
 def build(nodes: list[tuple[str, dict, list[int]]], loss: str = "mse") -> Document:
@@ -230,3 +231,74 @@ def test_muted_heads_are_refused_naming_the_node():
     proto = model_to_onnx(session.model, document=doc)
     with pytest.raises(ModelImportError, match="mutes attention heads"):
         onnx_to_project(proto, "muted.onnx")
+
+
+def _foreign_recurrent(op: str, tail: str) -> onnx.ModelProto:
+    """A time-major ``op`` as other tools write it, with zero initial states as
+    constants and the output brought batch-first by ``tail``."""
+    u, f, t = 4, 3, 5
+    gates = {"RNN": 1, "LSTM": 4, "GRU": 3}[op]
+    rng = np.random.default_rng(1)
+    arrays = {
+        "W": rng.normal(size=(1, gates * u, f)) * 0.6,
+        "R": rng.normal(size=(1, gates * u, u)) * 0.6,
+        "B": rng.normal(size=(1, 2 * gates * u)) * 0.3,
+        "h0": np.zeros((1, 1, u)),
+        "axes": np.array([1 if tail == "sequence" else 0]),
+    }
+    inits = [
+        onnx.numpy_helper.from_array(
+            v.astype(np.int64 if k == "axes" else np.float32), k
+        )
+        for k, v in arrays.items()
+    ]
+    extra = {"linear_before_reset": 1} if op == "GRU" else {}
+    outs = ["Y", "Y_h"]
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["xt"], name="tm", perm=[1, 0, 2]),
+        helper.make_node(
+            op,
+            ["xt", "W", "R", "B", "", "h0"],
+            outs,
+            name="cell",
+            hidden_size=u,
+            **extra,
+        ),
+    ]
+    if tail == "sequence":
+        nodes.append(helper.make_node("Squeeze", ["Y", "axes"], ["ys"], name="sq"))
+        nodes.append(
+            helper.make_node("Transpose", ["ys"], ["y"], name="bf", perm=[1, 0, 2])
+        )
+        out_shape = ["n", t, u]
+    else:
+        nodes.append(helper.make_node("Squeeze", ["Y_h", "axes"], ["y"], name="sq"))
+        out_shape = ["n", u]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["n", t, f])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, out_shape)],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("op", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("tail", ["sequence", "state"])
+def test_foreign_time_major_cells_predict_like_onnxruntime(op, tail):
+    import onnxruntime as ort
+
+    proto = _foreign_recurrent(op, tail)
+    onnx.checker.check_model(proto, full_check=True)
+    project = onnx_to_project(proto, "cell.onnx")
+    cell = next(n for n in project.document.nodes if n.type_name in CELLS)
+    assert cell.params["return_sequences"] == (tail == "sequence")
+    # A batch of one: the constant initial state (1, 1, u) fixes onnxruntime's.
+    x = np.random.default_rng(4).normal(size=(1, 5, 3)).astype(np.float32)
+    sess = ort.InferenceSession(
+        proto.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    want = sess.run(None, {"x": x})[0]
+    got = TrainingSession.from_project(project).predict(x)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
