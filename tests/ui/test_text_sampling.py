@@ -16,6 +16,7 @@ from nndesk.document.graph import Document
 from nndesk.engine.layers import LSTM, Dense, Embedding, Input
 from nndesk.engine.model import Model
 from nndesk.training import sequence_views as sv
+from nndesk.training.compile import compile_network
 from nndesk.ui.panels.plots.text_sampling import TextSamplingPanel
 from nndesk.ui.training.probes import Prober, describe_model
 
@@ -222,7 +223,22 @@ def test_a_run_samples_the_typed_prompt_at_its_next_epoch_end(
     seq = training.last_probe.sequence
     assert seq.sample_request is not None and seq.sample_request.text == "the mat"
     assert seq.sample_epoch >= epoch and seq.prompt == "the mat"
-    # The worker's draw is sample_text on its weights at that epoch end.
+    # The worker's draw is sample_text on its weights at that epoch end (the
+    # last: a completed run ends with them).
+    probe = training.last_probe
+    assert seq.sample_epoch == 3
+    model = compile_network(main_window.document.snapshot()).model
+    model.set_weights(probe.weights)
+    vocab = probe.sampler.vocabulary
+    texts = sv.sample_text(
+        model,
+        vocab,
+        sv.prompt_window("the mat", vocab, 8).ids,
+        sv.TEMPERATURES,
+        80,
+        sv.sampling_rng(panel.seed, seq.sample_epoch),
+    )
+    assert seq.samples == dict(zip(sv.TEMPERATURES, texts, strict=True))
     assert panel.shown.prompt == "the mat"
     assert panel.shown.key == ("the mat", 80, panel.seed)
     assert main_window.errors == []

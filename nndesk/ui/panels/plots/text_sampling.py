@@ -160,10 +160,9 @@ class TextSamplingPanel(PlotPanel):
         self.length_box = QSpinBox(self)
         self.length_box.setRange(1, MAX_SAMPLE_LENGTH)
         self.length_box.setValue(SAMPLE_LENGTH)
-        self.length_box.setSuffix(" chars")
         self.length_box.setKeyboardTracking(False)
         self.length_box.setToolTip(
-            "Characters to generate (each is a forward pass of the model; a run "
+            "Characters to generate after the prompt (each is a forward pass of the model; a run "
             "draws them at every temperature at each epoch end)"
         )
         self.length_box.valueChanged.connect(self._on_length_box_value_changed)
@@ -176,6 +175,7 @@ class TextSamplingPanel(PlotPanel):
             "Temperature: low repeats the likeliest characters, high invents"
         )
         self.slider.setMaximumWidth(160)
+        self.slider.setMinimumWidth(80)
         self.slider.valueChanged.connect(self._on_slider_value_changed)
         self.temperature_label = QLabel("", self)
         widest = self.temperature_label.fontMetrics().horizontalAdvance(
@@ -294,6 +294,8 @@ class TextSamplingPanel(PlotPanel):
                 f"{len(TEMPERATURES)} temperatures…"
             )
         self.status.setText(" ".join(p for p in (state, self._note) if p))
+        # A refused prompt or a failed sample reads as an error.
+        self.status.setStyleSheet("color: #c0392b;" if self._error else "")
         self.status.setVisible(bool(self.status.text()) and not self.notice.isVisible())
         self.generate_button.setText("Generating…" if self._job else "Generate")
 
