@@ -129,6 +129,16 @@ def test_unknown_characters_are_left_out_and_said_or_the_prompt_refused(qtbot):
         enter_prompt(qtbot, panel, "ab. ab. ab.")
     assert "the last 7 of the prompt's 11" in panel.status.text()
     assert panel.shown.prompt == "ab. ab. ab."
+    # Another network whose vocabulary lacks the prompt's characters: said, and
+    # nothing sampled until the prompt changes.
+    _, x2, other = setup(list("xyz-"))
+    panel.set_structure(len(x2))
+    panel.set_probe(other.probe(0, 0, 0.0, gradients=False, samples=False))
+    assert not panel.generating and panel.shown is None
+    assert "None of the prompt's characters" in panel.status.text()
+    with qtbot.waitSignal(panel.sig_generated, timeout=10_000):
+        enter_prompt(qtbot, panel, "xy")
+    assert panel.shown.prompt == "xy" and "padded" in panel.status.text()
 
 
 @pytest.mark.slow

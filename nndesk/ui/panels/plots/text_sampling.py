@@ -37,7 +37,6 @@ from nndesk.training.sequence_views import (
     MAX_SAMPLE_LENGTH,
     SAMPLE_LENGTH,
     TEMPERATURES,
-    PromptWindow,
     TextPrompt,
     TextSampler,
     prompt_window,
@@ -218,7 +217,6 @@ class TextSamplingPanel(PlotPanel):
         self.shown: Shown | None = None
         self.latest: ProbeResult | None = None
         self.running = False  # a training run feeds the probes
-        self._window: PromptWindow | None = None
         self._wanted: Shown | None = None  # what the pool thread samples now
         self._job: _SampleJob | None = None
         self._generation = 0
@@ -297,7 +295,6 @@ class TextSamplingPanel(PlotPanel):
         # A refused prompt or a failed sample reads as an error.
         self.status.setStyleSheet("color: #c0392b;" if self._error else "")
         self.status.setVisible(bool(self.status.text()) and not self.notice.isVisible())
-        self.generate_button.setText("Generating…" if self._job else "Generate")
 
     # --- probes ------------------------------------------------------------------------
     def set_probe(self, probe: ProbeResult) -> None:
@@ -377,11 +374,10 @@ class TextSamplingPanel(PlotPanel):
                 self._note = ""
                 self._show_status()
                 return False
-            self._window = window
             self._note = window.notes(len(sampler.vocabulary))
             text = window.text
         else:
-            self._window, self._note = None, ""
+            self._note = ""
         self.request = TextPrompt(text, self.length_box.value(), self.seed + 1)
         self.sig_prompt_requested.emit(self.request)
         if self.latest is not None and sampler is not None:
@@ -396,9 +392,12 @@ class TextSamplingPanel(PlotPanel):
         assert sampler is not None and probe.sequence is not None
         request = self.request
         if request.text:
-            window = self._window
-            if window is None or window.text != request.text:
+            try:  # again: another network may read other characters
                 window = prompt_window(request.text, sampler.vocabulary, sampler.window)
+            except DatasetError as exc:
+                self._error, self._note = str(exc), ""
+                self._show_status()
+                return
             ids, prompt = window.ids, request.text
         else:
             ids, prompt = probe.sample, "".join(probe.sequence.tokens)
