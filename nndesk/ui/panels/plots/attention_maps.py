@@ -357,7 +357,10 @@ class AttentionMapsPanel(PlotPanel):
             queries = tokens[:tq] if len(tokens) >= tq else [str(k) for k in range(tq)]
             set_time_ticks(plot, keys)
             shown = {" ": "␣", "\n": "↵", "\t": "⇥"}
-            every = max(1, math.ceil(tq / 16))
+            # As many query labels as fit the plot's height without overlapping.
+            room = plot.vb.height() or plot.height()
+            fit = max(1, int(room // (self.fontMetrics().height() + 2)))
+            every = max(1, math.ceil(tq / min(16, fit)))
             plot.getAxis("left").setTicks(
                 [
                     [
