@@ -44,6 +44,7 @@ from ..document import Document, GraphView
 from ..document.painted import PaintedPoints
 from . import _archive
 from ._archive import ZipLimits, fail
+from ._atomic import remove_temporary, sync_folder
 from ._members import (
     FILE_FORMAT_VERSION,
     FORMAT_NAME,
@@ -403,12 +404,12 @@ def _write_atomically(
         _set_mode(temp, target)
         os.replace(temp, target)
     except OSError as exc:
-        _remove(temp)
+        remove_temporary(temp)
         raise ProjectSaveError(f"Cannot save {name}: {exc.strerror or exc}.") from exc
     except BaseException:
-        _remove(temp)
+        remove_temporary(temp)
         raise
-    _sync_folder(folder)
+    sync_folder(folder)
 
 
 def _write_zip(f: IO[bytes], members: Sequence[tuple[str, bytes, int]]) -> None:
@@ -443,27 +444,6 @@ def _set_mode(temp: str, target: Path) -> None:
         log.debug("Could not set the mode of %s: %s", temp, exc)
 
 
-def _remove(temp: str) -> None:
-    try:
-        os.unlink(temp)
-    except OSError as exc:
-        log.warning("Could not remove the temporary file %s: %s", temp, exc)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); not every file system supports it."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        log.debug("Could not sync the folder %s: %s", folder, exc)
-    finally:
-        os.close(fd)
 
 
 # --- loading ---------------------------------------------------------------------------

@@ -32,7 +32,13 @@ from ..kernels.conv import (
     product_block,
 )
 from .base import Layer, Shape, format_shape
-from .core import _ActivationMixin, _make_activation, _nonnegative, _positive_int
+from .core import (
+    KernelPenaltyMixin,
+    _ActivationMixin,
+    _make_activation,
+    _nonnegative,
+    _positive_int,
+)
 
 __all__ = ["Conv1D", "Conv2D", "Conv2DTranspose"]
 
@@ -111,7 +117,7 @@ def window_geometry(
     return WindowGeometry(rows, cols, c)
 
 
-class _Conv(_ActivationMixin, Layer):
+class _Conv(_ActivationMixin, KernelPenaltyMixin, Layer):
     """What Conv2D, Conv2DTranspose and Conv1D share: config, weights, the
     activation, regularisation and the column buffers.
 
@@ -307,31 +313,6 @@ class _Conv(_ActivationMixin, Layer):
 
     def _kernel_and_input_grads(self, dz: np.ndarray) -> list[np.ndarray | None]:
         raise NotImplementedError
-
-    # --- regularisation (as Dense) -------------------------------------------------
-    @property
-    def has_regularization(self) -> bool:
-        return self.l1 > 0 or self.l2 > 0
-
-    def regularization_loss(self) -> float:
-        w = self.params["kernel"]
-        loss = 0.0
-        if self.l1 > 0:
-            loss += self.l1 * float(np.abs(w).sum())
-        if self.l2 > 0:
-            loss += self.l2 * float(np.vdot(w, w))
-        return loss
-
-    def add_regularization_grads(self) -> None:
-        w, g = self.params["kernel"], self.grads["kernel"]
-        tmp = self._buffer("reg", w.shape)
-        if self.l1 > 0:
-            np.sign(w, out=tmp)
-            tmp *= self.l1
-            g += tmp
-        if self.l2 > 0:
-            np.multiply(w, 2 * self.l2, out=tmp)
-            g += tmp
 
     def get_config(self) -> dict[str, Any]:
         def plain(v: tuple[int, ...]) -> int | list[int]:

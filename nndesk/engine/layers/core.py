@@ -157,7 +157,44 @@ def _make_activation(
         raise ConfigError(f"{label}: {exc}") from None
 
 
-class Dense(_ActivationMixin, Layer):
+class KernelPenaltyMixin:
+    """L1/L2 penalties on a layer's ``kernel`` (Dense and the convolutions).
+
+    The layer sets ``l1`` and ``l2`` (>= 0); the penalty is
+    ``l1 * sum|w| + l2 * sum w**2`` over the kernel, never the bias.
+    """
+
+    l1: float
+    l2: float
+    params: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+
+    @property
+    def has_regularization(self) -> bool:
+        return self.l1 > 0 or self.l2 > 0
+
+    def regularization_loss(self) -> float:
+        w = self.params["kernel"]
+        loss = 0.0
+        if self.l1 > 0:
+            loss += self.l1 * float(np.abs(w).sum())
+        if self.l2 > 0:
+            loss += self.l2 * float(np.vdot(w, w))
+        return loss
+
+    def add_regularization_grads(self) -> None:
+        w, g = self.params["kernel"], self.grads["kernel"]
+        tmp = self._buffer("reg", w.shape)  # type: ignore[attr-defined]
+        if self.l1 > 0:
+            np.sign(w, out=tmp)
+            tmp *= self.l1
+            g += tmp
+        if self.l2 > 0:
+            np.multiply(w, 2 * self.l2, out=tmp)
+            g += tmp
+
+
+class Dense(_ActivationMixin, KernelPenaltyMixin, Layer):
     """Fully connected layer ``y = act(x @ kernel + bias)``.
 
     ``x`` is ``(batch, in)``, ``kernel`` is ``(in, units)`` (Keras layout), ``bias``
@@ -354,30 +391,6 @@ class Dense(_ActivationMixin, Layer):
         self._x, self._y, self._z = x, y, None
         self._lead = None
         self._small = False
-
-    @property
-    def has_regularization(self) -> bool:
-        return self.l1 > 0 or self.l2 > 0
-
-    def regularization_loss(self) -> float:
-        w = self.params["kernel"]
-        loss = 0.0
-        if self.l1 > 0:
-            loss += self.l1 * float(np.abs(w).sum())
-        if self.l2 > 0:
-            loss += self.l2 * float(np.vdot(w, w))
-        return loss
-
-    def add_regularization_grads(self) -> None:
-        w, g = self.params["kernel"], self.grads["kernel"]
-        tmp = self._buffer("reg", w.shape)
-        if self.l1 > 0:
-            np.sign(w, out=tmp)
-            tmp *= self.l1
-            g += tmp
-        if self.l2 > 0:
-            np.multiply(w, 2 * self.l2, out=tmp)
-            g += tmp
 
     def get_config(self) -> dict[str, Any]:
         return {

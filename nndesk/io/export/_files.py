@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .._atomic import remove_temporary, sync_folder
 from .errors import ExportError
 
 log = logging.getLogger(__name__)
@@ -45,11 +46,11 @@ def write_file_atomically(target: Path, data: bytes, what: str) -> None:
         os.chmod(temp, 0o644)
         os.replace(temp, target)
     except BaseException as exc:
-        _unlink(temp)
+        remove_temporary(temp)
         if isinstance(exc, OSError):
             raise ExportError(f"Cannot write {what}: {exc.strerror or exc}.") from exc
         raise
-    _sync(folder)
+    sync_folder(folder)
 
 
 def write_folder_atomically(
@@ -98,27 +99,6 @@ def write_folder_atomically(
     finally:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    _sync(parent)
+    sync_folder(parent)
 
 
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError as exc:
-        log.warning("Could not remove the temporary file %s: %s", path, exc)
-
-
-def _sync(folder: Path) -> None:
-    """Make the rename durable (POSIX); some file systems do not support it."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        log.debug("Could not sync the folder %s: %s", folder, exc)
-    finally:
-        os.close(fd)
