@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import ConfigError
-from ..initializers import get_initializer, initialize
+from ..initializers import initialize
 from ..kernels import layers as K
 from ..kernels.conv import (
     FUSED_ACTIVATIONS,
@@ -36,7 +36,6 @@ from .core import (
     KernelPenaltyMixin,
     _ActivationMixin,
     _make_activation,
-    _nonnegative,
     _positive_int,
 )
 
@@ -155,15 +154,7 @@ class _Conv(_ActivationMixin, KernelPenaltyMixin, Layer):
         self.activation = self._act.name
         self.alpha = None if alpha is None else float(alpha)
         self.use_bias = bool(use_bias)
-        for init in (kernel_initializer, bias_initializer):
-            try:
-                get_initializer(init)
-            except ConfigError as exc:
-                raise ConfigError(f"{label}: {exc}") from None
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.l1 = _nonnegative(l1, "l1", label)
-        self.l2 = _nonnegative(l2, "l2", label)
+        self._set_kernel_options(kernel_initializer, bias_initializer, l1, l2, label)
         self._z: np.ndarray | None = None
         self._y: np.ndarray | None = None
         self._x: np.ndarray | None = None

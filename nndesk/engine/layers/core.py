@@ -169,6 +169,20 @@ class KernelPenaltyMixin:
     params: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
 
+    def _set_kernel_options(
+        self, kernel_initializer: str, bias_initializer: str, l1: float, l2: float, label: str
+    ) -> None:
+        """Check and keep the initializers and the penalties (one sentence per error)."""
+        for init in (kernel_initializer, bias_initializer):
+            try:
+                get_initializer(init)
+            except ConfigError as exc:
+                raise ConfigError(f"{label}: {exc}") from None
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.l1 = _nonnegative(l1, "l1", label)
+        self.l2 = _nonnegative(l2, "l2", label)
+
     @property
     def has_regularization(self) -> bool:
         return self.l1 > 0 or self.l2 > 0
@@ -224,15 +238,7 @@ class Dense(_ActivationMixin, KernelPenaltyMixin, Layer):
         self.activation = self._act.name
         self.alpha = None if alpha is None else float(alpha)
         self.use_bias = bool(use_bias)
-        for init in (kernel_initializer, bias_initializer):
-            try:
-                get_initializer(init)
-            except ConfigError as exc:
-                raise ConfigError(f"{label}: {exc}") from None
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.l1 = _nonnegative(l1, "l1", label)
-        self.l2 = _nonnegative(l2, "l2", label)
+        self._set_kernel_options(kernel_initializer, bias_initializer, l1, l2, label)
         self._x: np.ndarray | None = None
         self._z: np.ndarray | None = None
         self._y: np.ndarray | None = None
