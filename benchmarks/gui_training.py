@@ -248,33 +248,49 @@ def epoch_seconds(doc, dataset, blas_threads: int | None = None) -> float:
     return 8 * seconds
 
 
+TRAINING_THREAD = "nndesk-training"  # the QThread's name (controller.py)
+
+
 class ThreadClock:
     """CPU time of every thread of this process (Linux; empty elsewhere)."""
 
     @staticmethod
-    def read() -> dict[int, tuple[float, float]]:
-        """Thread id -> (seconds it ran, seconds it waited for a CPU)."""
+    def read() -> dict[int, tuple[float, float, str]]:
+        """Thread id -> (seconds it ran, seconds it waited for a CPU, its name)."""
         out = {}
         with contextlib.suppress(OSError):
             for tid in os.listdir("/proc/self/task"):
                 with contextlib.suppress(OSError, ValueError):
                     with open(f"/proc/self/task/{tid}/schedstat") as f:
                         ran, waited, _ = f.read().split()
-                    out[int(tid)] = (int(ran) / 1e9, int(waited) / 1e9)
+                    with open(f"/proc/self/task/{tid}/comm") as f:
+                        name = f.read().strip()
+                    out[int(tid)] = (int(ran) / 1e9, int(waited) / 1e9, name)
         return out
 
     @staticmethod
     def spent(
-        before: dict[int, tuple[float, float]], after: dict[int, tuple[float, float]]
-    ) -> dict[int, tuple[float, float]]:
+        before: dict[int, tuple[float, float, str]],
+        after: dict[int, tuple[float, float, str]],
+    ) -> dict[int, tuple[float, float, str]]:
         """What each thread ran and waited between two readings."""
         return {
             tid: (
-                ran - before.get(tid, (0.0, 0.0))[0],
-                wait - before.get(tid, (0.0, 0.0))[1],
+                ran - before.get(tid, (0.0, 0.0, name))[0],
+                wait - before.get(tid, (0.0, 0.0, name))[1],
+                name,
             )
-            for tid, (ran, wait) in after.items()
+            for tid, (ran, wait, name) in after.items()
         }
+
+
+def _by_name(spent: dict[int, tuple[float, float, str]], wall: float) -> dict:
+    """Share of the wall time each named group of other threads ran (busiest first)."""
+    shares: dict[str, float] = {}
+    for ran, _, name in spent.values():
+        if name != TRAINING_THREAD:
+            shares[name] = shares.get(name, 0.0) + ran / wall
+    return dict(sorted(shares.items(), key=lambda kv: -kv[1]))
 
 
 def _thread_schedstat() -> tuple[float, float]:
@@ -474,17 +490,19 @@ def gui_run(app, training, epochs: int, required: tuple[str, ...]) -> dict:
     epoch_time = float(sum(times))
     samples = training.preview.data.n_train * epochs
     gaps = sorted(ticker.gaps)
-    gui_ran, _ = spent.pop(gui_tid, (0.0, 0.0))
-    # The training thread: what the process ran beyond the GUI thread and the
-    # other threads still alive (it may have ended before the reading); its wait
-    # for a CPU is known only when it was still there to read.
-    others = sum(ran for ran, _ in spent.values())
-    train_ran = max(0.0, cpu - gui_ran - others)
-    alive = [(ran, waited) for ran, waited in spent.values() if ran > 0.5 * cpu]
-    if alive:
-        train_ran, train_waited = max(alive)
+    gui_ran = spent.pop(gui_tid, (0.0, 0.0, ""))[0]
+    # The training thread is the one the controller names "nndesk-training". It
+    # may have ended before the reading: then it ran what the process ran beyond
+    # the threads still alive, and its wait for a CPU is unknown. BLAS helper
+    # threads count apart (they share the training's matrix products).
+    training_threads = [
+        (r, w) for r, w, name in spent.values() if name == TRAINING_THREAD
+    ]
+    others = sum(r for r, _, name in spent.values() if name != TRAINING_THREAD)
+    if training_threads:
+        train_ran, train_waited = training_threads[0]
     else:
-        train_waited = float("nan")
+        train_ran, train_waited = max(0.0, cpu - gui_ran - others), float("nan")
     # As a user would see it before pressing Train again: the panels show the
     # fresh network (else the next run's start rebuilds them).
     training.reset_weights()
@@ -505,6 +523,8 @@ def gui_run(app, training, epochs: int, required: tuple[str, ...]) -> dict:
         "gui_thread_cpu_share": gui_ran / wall if gui_ran else 0.0,
         "training_thread_cpu_share": train_ran / wall,
         "training_thread_wait_share": train_waited / wall,
+        "other_threads_cpu_share": others / wall,
+        "other_threads_by_name": _by_name(spent, wall),
         "training_cpu_per_sample": train_ran / samples,
         "redraws": {
             name: panel.redraw_count - before[name]
@@ -584,7 +604,13 @@ def run_case(app, case: str, args: argparse.Namespace, dataset) -> dict:
             f"p99 {g['p99_tick_gap_ms']:.1f} ms, worst {g['max_tick_gap_ms']:.1f} ms; "
             f"GUI thread busy {100 * g['gui_thread_cpu_share']:.1f}%, training "
             f"thread {100 * g['training_thread_cpu_share']:.0f}% (waited for a CPU "
-            f"{100 * g['training_thread_wait_share']:.0f}%), its CPU per sample "
+            f"{100 * g['training_thread_wait_share']:.0f}%), other threads "
+            f"{100 * g['other_threads_cpu_share']:.0f}% ("
+            + ", ".join(
+                f"{name} {100 * share:.0f}%"
+                for name, share in list(g["other_threads_by_name"].items())[:3]
+            )
+            + "), its CPU per sample "
             f"{g['training_cpu_per_sample'] / same_blas[-1]['cpu_per_sample']:.3f} "
             "x headless\n"
             "    redraws (count; CPU ms per s of run; paint ms per s; longest "
