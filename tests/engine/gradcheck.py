@@ -10,7 +10,9 @@ Two levels of use:
   with a fixed random ``w`` and compares ``layer.backward(w)`` (input gradients and
   ``layer.grads``) against central differences for every input and parameter.
 
-Import it from a test in this folder with ``from gradcheck import ...``.
+Import it from a test in this folder with ``from gradcheck import ...``. The
+differences themselves are computed by ``nndesk.engine.gradcheck`` (the app's
+Training > Check gradients runs the same code); this module adds the assertions.
 """
 
 from __future__ import annotations
@@ -19,49 +21,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from nndesk.engine.gradcheck import GradientPair, model_gradients, numerical_gradient
+
 __all__ = [
     "assert_gradient",
     "check_layer_gradients",
     "check_model_gradients",
     "numerical_gradient",
 ]
-
-
-def numerical_gradient(
-    f: Callable[[], float], x: np.ndarray, eps: float = 1e-6
-) -> np.ndarray:
-    """Central-difference gradient of the scalar ``f()`` with respect to ``x``.
-
-    Parameters
-    ----------
-    f
-        Callable with no arguments returning a scalar; it must read ``x`` (the
-        same array object) each time it is called.
-    x
-        float64 array perturbed in place, one element at a time, and restored.
-    eps
-        Step of the central difference.
-
-    Returns
-    -------
-    np.ndarray
-        float64 array shaped like ``x``.
-    """
-    if x.dtype != np.float64:
-        raise TypeError(f"gradient checks need float64 arrays, got {x.dtype}")
-    grad = np.zeros(x.shape, dtype=np.float64)
-    flat = x.reshape(-1)  # a view for contiguous x, so writes reach f
-    if not np.shares_memory(flat, x):
-        raise TypeError("gradient checks need a contiguous array")
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        f_plus = float(f())
-        flat[i] = old - eps
-        f_minus = float(f())
-        flat[i] = old
-        grad.reshape(-1)[i] = (f_plus - f_minus) / (2.0 * eps)
-    return grad
 
 
 def assert_gradient(
@@ -162,34 +129,23 @@ def check_model_gradients(
     rtol: float = 1e-5,
     atol: float = 1e-7,
     eps: float = 1e-6,
-) -> None:
+) -> list[GradientPair]:
     """Check a built float64 model end to end: inputs and every parameter.
 
     The scalar is ``sum_k sum(w_k * output_k)`` over the model outputs (training
-    mode, Dropout masks fixed by resetting the model's generator before each pass).
+    mode, Dropout masks fixed by resetting the model's generator before each pass);
+    ``nndesk.engine.gradcheck.model_gradients`` computes both gradients. Returns
+    the pairs it checked (every element of every array).
     """
-    xs = [
-        np.ascontiguousarray(a, dtype=np.float64)
-        for a in (x if isinstance(x, (list, tuple)) else [x])
-    ]
-
-    def run() -> list[np.ndarray]:
-        model.set_rng(np.random.default_rng(seed))
-        return model.forward(xs, training=True)
-
-    ys = run()
-    rng = np.random.default_rng(seed + 1)
-    ws = [rng.standard_normal(y.shape) for y in ys]
-
-    def f() -> float:
-        return float(sum(np.sum(w * y) for w, y in zip(ws, run(), strict=True)))
-
-    f()
-    dxs = [
-        np.array(d, dtype=np.float64) for d in model.backward([w.copy() for w in ws])
-    ]
-    grads = {k: np.array(g, dtype=np.float64) for k, g in model.gradients().items()}
-    for k, (xi, dx) in enumerate(zip(xs, dxs, strict=True)):
-        assert_gradient(f, xi, dx, rtol=rtol, atol=atol, eps=eps, what=f"input {k}")
-    for key, p in model.trainable_weights().items():
-        assert_gradient(f, p, grads[key], rtol=rtol, atol=atol, eps=eps, what=key)
+    pairs = model_gradients(model, x, seed=seed, eps=eps)
+    for pair in pairs:
+        numeric, analytic = pair.numeric, pair.analytic
+        err = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+        if err.size and err.max() > 0:
+            i = int(np.argmax(err))
+            raise AssertionError(
+                f"{pair.key}: mismatch at flat index {int(pair.indices[i])}: analytic "
+                f"{analytic[i]!r}, numerical {numeric[i]!r} (rtol={rtol}, "
+                f"atol={atol}); max abs diff {pair.max_abs_error:.3g}"
+            )
+    return pairs
