@@ -1,6 +1,6 @@
 """The ``nndesk`` command line: headless subcommands on the same engine as the app.
 
-``nndesk summary|train|evaluate|predict|export|import FILE ...``; see
+``nndesk summary|train|evaluate|predict|export|import|race FILE ...``; see
 ``nndesk COMMAND --help`` and docs/cli.md. Each command exits with 0 on success and with 2 after printing one line
 ``nndesk COMMAND: error: ...`` for anything wrong with its input (a missing or corrupt
 file, a bad dataset spec, a network that does not compile, a bad option).
@@ -20,7 +20,7 @@ from typing import IO, Any, NoReturn
 
 from nndesk import __version__
 
-SUBCOMMANDS = ("summary", "train", "evaluate", "predict", "export", "import")
+SUBCOMMANDS = ("summary", "train", "evaluate", "predict", "export", "import", "race")
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -127,7 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="FILE", required=True, help="the CSV file ('-': stdout)"
     )
     _add_exchange_commands(sub)
+    _add_race_command(sub)
     return parser
+
+
+def _add_race_command(sub: Any) -> None:
+    """``race``: variants trained on identical batches in lockstep (docs/cli.md)."""
+    p = sub.add_parser(
+        "race",
+        help="train 2-4 variants on identical batches and print a table",
+        description="Train two to four network files on the same batches in the same "
+        "order, epoch by epoch, each going on from what its file holds, and print "
+        "their final and best loss and metrics and the time per epoch. The files "
+        "are not changed (--out-dir saves the trained variants).",
+    )
+    p.add_argument("files", metavar="FILE", nargs="+", help="2 to 4 .nndesk files")
+    _add_data_options(p)
+    p.add_argument("--epochs", type=int, metavar="N", help="epochs to race")
+    p.add_argument(
+        "--out-dir", metavar="DIR", help="save each trained variant as DIR/NAME.nndesk"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-round lines")
 
 
 def _add_exchange_commands(sub: Any) -> None:
@@ -383,6 +403,32 @@ def cmd_import(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_OK
 
 
+def cmd_race(args: argparse.Namespace, out: IO[str]) -> int:
+    from nndesk.training.race import open_race, race_table
+
+    folder = Path(args.out_dir) if args.out_dir else None
+    if folder is not None and not folder.is_dir():
+        raise UsageError(f"cannot save to {folder}: the folder does not exist")
+    race = open_race(args.files, data=args.data, target=args.target, epochs=args.epochs)
+    print(race.dataset.summary(), file=out)
+    for done in race.rounds():
+        if not args.quiet:
+            parts = [
+                f"{s.name} {s.loss:.4f}" if s.loss is not None else f"{s.name} -"
+                for s in race.standings()
+            ]
+            print(f"Round {done + 1}/{race.epochs}: loss " + ", ".join(parts), file=out)
+    print(race_table(race.standings(), race.leader()), file=out)
+    for runner in race.runners:
+        if runner.message:
+            print(f"{runner.name}: {runner.message}", file=out)
+    if folder is not None:
+        for runner in race.runners:
+            runner.session.save(folder / f"{Path(runner.name).stem}.nndesk")
+        print(f"Saved {len(race.runners)} variants to {folder}.", file=out)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str]], int]] = {
     "summary": cmd_summary,
     "train": cmd_train,
@@ -390,6 +436,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, IO[str]], int]] = {
     "predict": cmd_predict,
     "export": cmd_export,
     "import": cmd_import,
+    "race": cmd_race,
 }
 
 

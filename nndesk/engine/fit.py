@@ -109,6 +109,7 @@ def _fit_epoch(
         xb = [gather(a, idx, ("x", k)) for k, a in enumerate(xs)]
         yb = [gather(a, idx, ("y", k)) for k, a in enumerate(ys)]
         batch_logs = {"size": float(m)}
+        model.batch_rows = idx
         for cb in cbs:
             cb.on_batch_begin(b, batch_logs)
         try:

@@ -131,6 +131,9 @@ class Model:
         self.history: History | None = None
         self.base_lr = 0.0  # the optimizer's rate at compile time (lr_schedule's base)
         self.batch_buffers = BatchBuffers()  # fit's shuffled batches, reused
+        # The rows of the batch fit trains now (a slice when it does not shuffle):
+        # callbacks read it to tell which samples a batch held (race mode's ledger).
+        self.batch_rows: np.ndarray | slice | None = None
         self.built = False
         self._fused: list[bool] = []
         self._grad_mode = ""
