@@ -122,7 +122,8 @@ def test_generator_spec_with_options_and_seed() -> None:
             {},
             "Unknown dataset 'galaxy': valid generators are spiral, spirals, circles, moons, "
             "xor, blobs, checkerboard, sine, plane, sine-forecast, sines-forecast, "
-            "adding, parity, copy, brackets, digit-addition, sort, reverse; 'text' makes "
+            "adding, parity, copy, brackets, digit-addition, sort, reverse, "
+            "ring-gaussians, grid-gaussians, swiss-roll, mixture-1d; 'text' makes "
             "a character "
             "dataset; anything else must be a path to a .csv, "
             ".npz or MNIST IDX file or folder.",

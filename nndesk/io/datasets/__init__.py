@@ -25,6 +25,12 @@ from .toy import GENERATORS, GeneratorSpec, ParamSpec, generate, register_genera
 # Modules of generators register theirs with GENERATORS when imported.
 from . import sequences  # noqa: E402,F401  isort: skip
 from . import seq_tasks  # noqa: E402,F401  isort: skip
+from .generative import (  # noqa: E402  isort: skip
+    Mixture,
+    ModeCoverage,
+    mixture_of,
+    mode_coverage,
+)
 
 __all__ = [
     "CLASSIFICATION",
@@ -38,6 +44,8 @@ __all__ = [
     "Dataset",
     "DatasetError",
     "GeneratorSpec",
+    "Mixture",
+    "ModeCoverage",
     "ParamSpec",
     "Scaler",
     "Splits",
@@ -46,6 +54,8 @@ __all__ = [
     "generate",
     "load_dataset",
     "load_idx",
+    "mixture_of",
+    "mode_coverage",
     "parse_spec",
     "read_csv",
     "read_idx_file",

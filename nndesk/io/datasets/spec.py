@@ -11,7 +11,8 @@ A spec is ``HEAD`` or ``HEAD:key=value,key=value``, where HEAD is
 - a path to a CSV file (``data.csv:target=species``, or as a time series
   ``data.csv:series=temp+wind,window=24,horizon=1``), an NPZ archive
   (``data.npz``, ``mnist.npz:split=test``), or an MNIST IDX folder or file
-  (``../shared/data/fashion-mnist``, ``.../mnist:split=test``).
+  (``../shared/data/fashion-mnist``, ``.../mnist:split=test``, one class only:
+  ``fashion-mnist:class=Sneaker`` or ``class=7``).
 
 Relative paths are resolved against ``base_dir`` (e.g. the folder of the network
 file); a bare name that is no generator and no file there is looked up in the data
@@ -32,6 +33,8 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ..errors import DatasetError
 from .base import TASKS, Dataset, stat_path
@@ -75,7 +78,7 @@ _FILE_OPTIONS = {
         "horizon",
     ),
     "npz": ("split", "task"),
-    "idx": ("split",),
+    "idx": ("split", "class"),
 }
 
 
@@ -262,6 +265,8 @@ def load_dataset(
     if kind == "idx" and _is_dir(path) and "split" not in options:
         # Record the split load_idx chose, so the spec keeps meaning the same data.
         options["split"] = dataset.source.rpartition(":split=")[2]
+    if "class" in options:
+        dataset = _one_class(dataset, options["class"], spec)
     try:
         dataset.source = format_spec(head, options)
     except DatasetError as exc:
@@ -448,6 +453,31 @@ def _check_options(kind: str, options: dict[str, str], spec: str) -> None:
             f"Option delimiter={options['delimiter']} in '{spec}' is unknown; valid "
             f"delimiters are {', '.join(_DELIMITERS)} or a single character."
         )
+
+
+def _one_class(dataset: Dataset, wanted: str, spec: str) -> Dataset:
+    """The samples of one class (by 0-based index or name, any case), e.g. a GAN's
+    images of sneakers; the class names stay, so labels keep their meaning."""
+    names = dataset.class_names or []
+    lowered = [n.lower() for n in names]
+    if wanted.isdigit() and int(wanted) < len(names):
+        index = int(wanted)
+    elif wanted.strip().lower() in lowered:
+        index = lowered.index(wanted.strip().lower())
+    else:
+        by_name = names != [str(i) for i in range(len(names))]
+        listed = f" or {', '.join(names)}" if by_name else ""
+        raise DatasetError(
+            f"Option class={wanted} in '{_shown(spec)}' names no class of "
+            f"{dataset.name}; valid classes are 0..{len(names) - 1}{listed}."
+        )
+    rows = np.flatnonzero(dataset.y == index)
+    if not len(rows):
+        raise DatasetError(
+            f"Option class={wanted} in '{_shown(spec)}' selects no samples: "
+            f"{dataset.name} holds no {names[index]!r}."
+        )
+    return dataset.subset(rows, f"{dataset.name}, class {names[index]}")
 
 
 def _delimiter(text: str) -> str | None:

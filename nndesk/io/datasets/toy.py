@@ -23,6 +23,7 @@ __all__ = [
     "GENERATORS",
     "GeneratorSpec",
     "ParamSpec",
+    "blob_centres",
     "blobs",
     "checkerboard",
     "circles",
@@ -336,6 +337,13 @@ def xor(
     return _finish("xor", x, y, rng, float(o["noise"]), _source("xor", seed, **o))
 
 
+def blob_centres(k: int) -> np.ndarray:
+    """The ``(k, 2)`` centres of ``blobs``: angle ``2*pi*c/k`` on the circle of
+    radius 0.7 (mode coverage reads them too, ``generative.mixture_of``)."""
+    angle = 2 * np.pi * np.arange(k) / k
+    return 0.7 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+
+
 def blobs(
     n: int = 500, centers: int = 3, noise: float = 0.15, seed: SeedLike = 0
 ) -> Dataset:
@@ -353,8 +361,7 @@ def blobs(
     rng = _rng(seed)
     k = int(o["centers"])
     counts = _per_class(int(o["n"]), k)
-    angle = 2 * np.pi * np.arange(k) / k
-    centre = 0.7 * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    centre = blob_centres(k)
     y = np.repeat(np.arange(k, dtype=np.int64), counts)
     return _finish(
         "blobs", centre[y], y, rng, float(o["noise"]), _source("blobs", seed, **o)
