@@ -28,3 +28,26 @@ def test_a_short_inspector_hides_its_description_and_help(qtbot) -> None:
     qtbot.waitUntil(lambda: panel.help.isVisible())
     assert panel.description.isVisible()
     panel.set_document(None)
+
+
+def test_long_labels_wrap_rather_than_push_fields_out_of_a_narrow_dock(qtbot) -> None:
+    # "early-stopping min delta" beside a 114 px combo box was wider than the
+    # inspector at 1280x800; with the sideways scroll bar off, the fields' right
+    # edges were clipped.
+    panel = InspectorPanel()
+    qtbot.addWidget(panel)
+    panel.set_document(spiral_classifier())
+    labels = [panel._form.labelForField(f.row) for f in panel.fields.values()]
+    longest = max(
+        label.fontMetrics().horizontalAdvance(label.text()) for label in labels
+    )
+    panel.resize(longest + 110, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    host = panel.form_scroll.widget()
+    assert host.minimumSizeHint().width() <= panel.form_scroll.viewport().width()
+    for field in panel.fields.values():
+        if panel.is_field_shown(field.spec.name):
+            right = field.row.mapTo(host, field.row.rect().topRight()).x()
+            assert right <= panel.form_scroll.viewport().width(), field.spec.name
+    panel.set_document(None)

@@ -53,3 +53,21 @@ def test_dock_tabs_show_whole_titles(trained_window) -> None:
 def test_the_window_fits_a_1280_pixel_screen(trained_window) -> None:
     assert trained_window.minimumSizeHint().width() <= 1280
     assert trained_window.width() <= 1280
+
+
+def test_the_palette_shows_every_category_beside_the_plots(trained_window) -> None:
+    # The Problems dock under it gave up no height to the plots: the palette showed
+    # 9 of its 11 categories at 1280x800.
+    tree = trained_window.palette.tree
+    tree.collapseAll()
+    QApplication.processEvents()
+    viewport = tree.viewport().rect()
+    for i in range(tree.topLevelItemCount()):
+        rect = tree.visualItemRect(tree.topLevelItem(i))
+        assert viewport.contains(rect), tree.topLevelItem(i).text(0)
+    # With no problems the dock is one line of text, not an empty list box, and
+    # gives the rest of its height to the palette.
+    dock = trained_window.docks["problems_dock"]
+    assert dock.widget().list.isHidden()
+    line = dock.fontMetrics().height()
+    assert dock.height() <= dock.minimumSizeHint().height() + 4 * line

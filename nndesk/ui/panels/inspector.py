@@ -605,6 +605,9 @@ class InspectorPanel(QWidget):
         field.show(value)
         self.fields[spec.name] = field
         label = QLabel(spec.label, self._form_host)
+        # Long names ("early-stopping min delta") break over two lines rather than
+        # push the fields past a narrow dock's edge (issue 11: clipped at 1280x800).
+        label.setWordWrap(True)
         label.setToolTip(field.widget.toolTip())
         label.setBuddy(field.widget)
         self._form.addRow(label, field.row)

@@ -43,6 +43,7 @@ class ProblemsPanel(QWidget):
         layout.setSpacing(4)
         layout.addWidget(self.summary)
         layout.addWidget(self.list, 1)
+        layout.addStretch(0)  # holds the summary at the top while the list is hidden
         self.list.itemClicked.connect(self._on_item_clicked)
         self.list.itemActivated.connect(self._on_item_clicked)
         self.problems: tuple[Problem, ...] = ()
@@ -64,6 +65,9 @@ class ProblemsPanel(QWidget):
             item.setToolTip(problem.message)
             item.setData(NODE_ROLE, problem.node_id)
             self.list.addItem(item)
+        # An empty list box said nothing the summary does not, and took the height
+        # the palette needs beside the training docks at 1280x800 (issue 11).
+        self.list.setHidden(not problems)
         errors = sum(p.is_error for p in problems)
         warnings = len(problems) - errors
         if not problems:

@@ -285,6 +285,12 @@ class TrainingDocks(QObject):
         w = self.window
         vertical, horizontal = Qt.Orientation.Vertical, Qt.Orientation.Horizontal
         w.resizeDocks([self.docks["curves"]], [int(w.height() * 0.42)], vertical)
+        # The plots take their height from the left column too: the palette keeps
+        # it, the Problems dock (one line when there are none) gives it up. At
+        # 1280x800 the palette had showed 9 of its 11 categories (issue 11).
+        problems = w.docks.get("problems_dock")
+        if problems is not None:
+            w.resizeDocks([problems], [problems.minimumSizeHint().height()], vertical)
         # The training controls need little height; the inspector keeps the rest.
         w.resizeDocks(
             [self.docks["training"]], [self.panel.sizeHint().height()], vertical
