@@ -200,6 +200,12 @@ def kernel(
     return k
 
 
+def used_kernels() -> list[Kernel]:
+    """The kernels called since the last reset, in declaration order; each has
+    chosen its implementation (``uses_numba`` says which)."""
+    return [k for k in _registry if k._impl is not None]
+
+
 def reset_kernels() -> None:
     """Forget every kernel's chosen implementation (after ``set_numba_enabled``)."""
     for k in _registry:
