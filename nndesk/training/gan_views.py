@@ -222,7 +222,10 @@ class PlanePicture:
         ``(lines, lines, 2)`` the generator's image of ``noise_grid`` (for 1-D
         noise ``(1, lines, 2)``, a curve).
     mesh_dims : (int, int)
-        The noise dimensions the mesh varies (others are 0).
+        The noise dimensions the mesh varies (others are 0); ``(0, 0)`` for 1-D
+        noise.
+    noise_dim : int
+        Length of a noise vector.
     """
 
     real: np.ndarray
@@ -232,6 +235,7 @@ class PlanePicture:
     extent: tuple[float, float, float, float]
     mesh: np.ndarray
     mesh_dims: tuple[int, int] = (0, 1)
+    noise_dim: int = 2
 
 
 def frame(
@@ -329,6 +333,7 @@ def plane_picture(
         extent=extent,
         mesh=mesh,
         mesh_dims=tuple(dims) if dim > 1 else (0, 0),  # type: ignore[arg-type]
+        noise_dim=dim,
     )
 
 

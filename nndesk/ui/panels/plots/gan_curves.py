@@ -56,7 +56,6 @@ class GanCurvesPanel(PlotPanel):
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             steady_axis(plot.getAxis("left"))
-            plot.addLegend(offset=(-6, 6), labelTextSize="8pt")
             if row:
                 plot.setXLink(self.plots["losses"])
             self.plots[key] = plot
@@ -66,10 +65,17 @@ class GanCurvesPanel(PlotPanel):
             pos=0.5, angle=0, pen=pg.mkPen(150, 150, 150, style=Qt.PenStyle.DashLine)
         )
         self.plots["outputs"].addItem(half)
+        titles: dict[str, list[str]] = {key: [] for key, _ in _PLOTS}
         for name, (plot, label, color) in SERIES.items():
             self.curves[name] = self.plots[plot].plot(
-                [], [], pen=pg.mkPen(*color, width=2), name=label
+                [], [], pen=pg.mkPen(*color, width=2)
             )
+            hex_color = "#{:02x}{:02x}{:02x}".format(*color)
+            titles[plot].append(f'<span style="color:{hex_color}">━ {label}</span>')
+        # The legend is the title, above the curves: a legend box inside a plot
+        # covered them wherever it stood.
+        for key, parts in titles.items():
+            self.plots[key].setTitle(" &nbsp; ".join(parts), size="8pt")
         self._apply_palette()
         self.clear()
 

@@ -24,7 +24,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QCheckBox, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
 from nndesk.training.gan_views import GanPicture, LinePicture, PlanePicture
 
@@ -45,13 +45,16 @@ __all__ = [
 REAL_COLOR = (34, 139, 84)
 FAKE_COLOR = (142, 68, 173)
 LAYERS = (
-    ("heatmap", "Heatmap", "The discriminator's output over the plane"),
+    ("heatmap", "D(x)", "Heatmap: the discriminator's output over the plane "
+     "(green: says real, purple: says fake)"),
     ("mesh", "Mesh", "The generator's image of a regular grid of noise"),
-    ("real", "Real", "Samples of the data"),
-    ("fake", "Fake", "Samples the generator makes"),
+    ("real", "Real", "Samples of the data (green)"),
+    ("fake", "Fake", "Samples the generator makes (purple)"),
     ("arrows", "Arrows", "Where the generator's loss pushes each generated sample"),
-)
+)  # fmt: skip
 """The picture's layers, back to front: key, toggle label, tooltip."""
+ARROW_EVERY = 4
+"""One generated sample in this many gets an arrow."""
 ARROW_SHARE = 0.08
 """Length of the longest arrows (their 95th percentile) as a share of the frame."""
 
@@ -154,30 +157,37 @@ class GanPicturePanel(PlotPanel):
 
     Attributes
     ----------
-    toggles : dict[str, QCheckBox]
-        One per layer of ``LAYERS``.
+    toggles : dict[str, QToolButton]
+        One checkable button per layer of ``LAYERS``.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("GAN Picture", parent)
-        self.toggles: dict[str, QCheckBox] = {}
+        self.toggles: dict[str, QToolButton] = {}
         for k, (key, label, tip) in enumerate(LAYERS):
-            box = QCheckBox(label, self)
+            # Tool buttons, not check boxes: five check boxes made the dock 570 px
+            # wide at least, more than it gets at 1280x800.
+            box = QToolButton(self)
+            box.setText(label)
+            box.setCheckable(True)
             box.setChecked(True)
-            box.setToolTip(tip)
+            box.setToolTip(f"{tip} (click to hide or show)")
             box.toggled.connect(self._on_toggle_toggled)
             self.controls.insertWidget(k, box)
             self.toggles[key] = box
-        self.meter = ModeCoverageMeter(self)
-        self.meter.hide()
-        self.controls.insertWidget(len(LAYERS), self.meter)
+        # Below the plots: the numbers and the coverage meter.
         self.caption = QLabel("", self)
         self.caption.setWordWrap(True)
-        self.caption.setContentsMargins(6, 0, 6, 2)
+        self.meter = ModeCoverageMeter(self)
+        self.meter.hide()
+        footer = QHBoxLayout()
+        footer.setContentsMargins(6, 0, 6, 2)
+        footer.addWidget(self.caption, 1)
+        footer.addWidget(self.meter)
         self.notice = notice_label(self)
         layout = self.layout()
         assert layout is not None
-        layout.addWidget(self.caption)
+        layout.addLayout(footer)  # type: ignore[attr-defined]
         layout.addWidget(self.notice)
         self.picture: GanPicture | None = None
         self._placed: tuple[float, float, float, float] | None = None
@@ -196,7 +206,7 @@ class GanPicturePanel(PlotPanel):
         self.heatmap.setLookupTable(real_fake_lut())
         self.heatmap.setZValue(-10)
         self.mesh = pg.PlotDataItem(
-            pen=pg.mkPen(90, 90, 90, 140, width=1), connect="finite"
+            pen=pg.mkPen(70, 70, 70, 150, width=1), connect="finite"
         )
         self.real = pg.ScatterPlotItem(
             size=5, pen=None, brush=pg.mkBrush(*REAL_COLOR, 200)
@@ -205,7 +215,7 @@ class GanPicturePanel(PlotPanel):
             size=5, pen=None, brush=pg.mkBrush(*FAKE_COLOR, 220)
         )
         self.arrows = pg.PlotDataItem(
-            pen=pg.mkPen(*FAKE_COLOR, 170, width=1), connect="pairs"
+            pen=pg.mkPen(90, 30, 110, 200, width=1), connect="pairs"
         )
         self.items: dict[str, pg.GraphicsObject] = {
             "heatmap": self.heatmap,
@@ -251,8 +261,6 @@ class GanPicturePanel(PlotPanel):
         )
         d.addItem(half)
         self.hist_plot, self.d_plot = hist, d
-        self.graphics.ci.layout.setRowStretchFactor(1, 3)
-        self.graphics.ci.layout.setRowStretchFactor(2, 2)
         self._apply_palette()
 
     # --- data --------------------------------------------------------------------------------
@@ -296,13 +304,18 @@ class GanPicturePanel(PlotPanel):
         self.caption.setVisible(not text and bool(self.caption.text()))
 
     def _show(self, kind: str) -> None:
-        plane = kind == "plane"
-        self.plot.setVisible(plane)
-        self.hist_plot.setVisible(kind == "line")
-        self.d_plot.setVisible(kind == "line")
+        plane, line = kind == "plane", kind == "line"
+        # A hidden plot keeps its row in the layout: it gives up its height too.
+        for row, (plot, on) in enumerate(
+            ((self.plot, plane), (self.hist_plot, line), (self.d_plot, line))
+        ):
+            plot.setVisible(on)
+            plot.setMaximumHeight(16_777_215 if on else 0)
+            self.graphics.ci.layout.setRowStretchFactor(
+                row, (1, 3, 2)[row] if on else 0
+            )
         for box in self.toggles.values():
             box.setVisible(plane)
-        self.graphics.ci.layout.setRowStretchFactor(0, 1 if plane else 0)
 
     def _on_toggle_toggled(self, _on: bool) -> None:
         for key, item in self.items.items():
@@ -335,8 +348,13 @@ class GanPicturePanel(PlotPanel):
             self.fake.setData(p.fake[:, 0], p.fake[:, 1])
         x0, x1, y0, y1 = p.extent
         if self.layer_shown("arrows"):
+            # One arrow in four: 512 of them hid the samples under them.
             self.arrows.setData(
-                *arrow_segments(p.fake, p.arrows, ARROW_SHARE * (x1 - x0))
+                *arrow_segments(
+                    p.fake[::ARROW_EVERY],
+                    p.arrows[::ARROW_EVERY],
+                    ARROW_SHARE * (x1 - x0),
+                )
             )
         if self._placed != p.extent:
             self.heatmap.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
@@ -351,10 +369,10 @@ class GanPicturePanel(PlotPanel):
         picture = self.picture
         assert picture is not None
         mesh = (
-            "the mesh is the generator's image of noise dimensions "
-            f"{p.mesh_dims[0] + 1} and {p.mesh_dims[1] + 1} (the others at 0)"
+            f"mesh: noise dimensions {p.mesh_dims[0] + 1} and {p.mesh_dims[1] + 1}"
+            + (", others 0" if p.noise_dim > 2 else "")
             if p.mesh_dims[0] != p.mesh_dims[1]
-            else "the mesh is the generator's image of the noise line"
+            else "mesh: the noise line"
         )
         return f"D(real) {picture.d_real:.2f} · D(fake) {picture.d_fake:.2f} · {mesh}"
 

@@ -39,7 +39,7 @@ class GanSamplesPanel(PlotPanel):
         layout = self.layout()
         assert layout is not None
         layout.addWidget(self.notice)
-        self.grid_box = self._box(0, "samples from fixed noise")
+        self.grid_box = self._box(0, "samples from fixed noise (the same each time)")
         self.strip_box = self._box(1, "from one noise vector to another")
         self.grid_image = pg.ImageItem(axisOrder="row-major")
         self.strip_image = pg.ImageItem(axisOrder="row-major")
@@ -99,8 +99,7 @@ class GanSamplesPanel(PlotPanel):
             if first:
                 box.autoRange(padding=0.01)
         self.caption.setText(
-            f"{image.count} samples · D(real) {picture.d_real:.2f} · "
-            f"D(fake) {picture.d_fake:.2f}"
+            f"D(real) {picture.d_real:.2f} · D(fake) {picture.d_fake:.2f}"
         )
 
     def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
