@@ -240,9 +240,14 @@ def residual_classifier() -> Document:
     return doc
 
 
-PYDOC_CHARACTERS = 103
-"""Distinct characters of Python 3.11's ``pydoc_data.topics`` (the character
-model's classes; the text, and so the count, may differ in other Pythons)."""
+def pydoc_characters() -> int:
+    """Distinct characters of the text the character models read by default:
+    Python's ``pydoc_data.topics``, joined with blank lines (103 in Python 3.11;
+    other Pythons ship other documentation, so the models' classes are counted,
+    not written down)."""
+    from pydoc_data import topics
+
+    return len(set("".join(topics.topics.values())) | {"\n"})
 
 
 def sine_forecast_lstm() -> Document:
@@ -326,9 +331,9 @@ def character_lstm() -> Document:
         doc,
         [
             ("Input", {"shape": (32,), "dtype": "int"}),
-            ("Embedding", {"input_dim": PYDOC_CHARACTERS, "output_dim": 16}),
+            ("Embedding", {"input_dim": pydoc_characters(), "output_dim": 16}),
             ("LSTM", {"units": 128}),
-            ("Dense", {"units": PYDOC_CHARACTERS, "activation": "softmax"}),
+            ("Dense", {"units": pydoc_characters(), "activation": "softmax"}),
             ("Output", {"loss": "sparse_categorical_crossentropy"}),
         ],
     )
@@ -435,7 +440,7 @@ def character_transformer() -> Document:
         doc,
         [
             ("Input", {"shape": (32,), "dtype": "int"}),
-            ("Embedding", {"input_dim": PYDOC_CHARACTERS, "output_dim": 48}),
+            ("Embedding", {"input_dim": pydoc_characters(), "output_dim": 48}),
             ("PositionalEmbedding", {}),
         ],
     )
@@ -446,7 +451,7 @@ def character_transformer() -> Document:
         [
             ("LayerNormalization", {}),
             ("Flatten", {}),
-            ("Dense", {"units": PYDOC_CHARACTERS, "activation": "softmax"}),
+            ("Dense", {"units": pydoc_characters(), "activation": "softmax"}),
             ("Output", {"loss": "sparse_categorical_crossentropy"}),
         ],
         h,
