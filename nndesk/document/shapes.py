@@ -270,6 +270,8 @@ def loss_problem(view: GraphView, output_id: str, shape: Shape) -> str | None:
     str or None
         One sentence saying what to change.
     """
+    if view.nodes_of_type("Noise"):
+        return None  # a GAN's Output marks the discriminator's end; its loss is unused
     output = view.node(output_id)
     loss = str(output.params["loss"])
     needs = losses.get(loss).fuses_with  # "softmax", "sigmoid" or None (regression)

@@ -16,6 +16,7 @@ from ..engine import losses, optimizers
 from ..engine.data import sample_fits_input
 from ..engine.errors import ConfigError, NNDeskError
 from ..engine.layers.base import format_shape
+from .gan import gan_problems, gan_setup, is_gan
 from .settings import default_metrics, optimizer_arguments
 from .shapes import NodeShape, ShapeReport, final_activation, infer_shapes
 from .text import counted
@@ -110,6 +111,7 @@ def validate(
         for r in report
         if r.status == "error"
     ]
+    problems += [Problem(node_id, m) for node_id, m in gan_problems(view, report)]
     problems += _unused_problems(view)
     problems += _integer_input_problems(view)
     problems += _settings_problems(view)
@@ -125,7 +127,12 @@ def errors_only(problems: list[Problem]) -> list[Problem]:
 
 def _structure_problems(view: GraphView) -> list[Problem]:
     problems = []
-    inputs = [n for n in view.nodes if n.spec.category == "Input"]
+    # A GAN's Noise node is an input of its own (its count: gan_problems).
+    inputs = [
+        n
+        for n in view.nodes
+        if n.spec.category == "Input" and n.type_name != "Noise"
+    ]
     outputs = [n for n in view.nodes if n.spec.category == "Output"]
     if len(inputs) > 1:
         problems.append(
@@ -194,6 +201,9 @@ def _unused_problems(view: GraphView) -> list[Problem]:
     if not outputs:
         return []
     useful = set(outputs)
+    setup = gan_setup(view)
+    if setup is not None:  # the generator ends in its sample, not the Output
+        useful |= set(setup.generator_ids)
     stack = list(outputs)
     while stack:
         for pred in view.predecessors(stack.pop()):
@@ -325,7 +335,7 @@ def _dataset_problems(
                 )
             )
     outputs = view.nodes_of_type("Output")
-    if len(outputs) == 1:
+    if len(outputs) == 1 and not is_gan(view):  # a GAN ignores the labels
         problems += _sequence_target_problems(view, outputs[0].id, data, report)
         problems += _target_problems(view, outputs[0].id, data, report)
     return problems

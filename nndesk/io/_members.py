@@ -45,11 +45,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FILE_FORMAT_VERSION = 4
+FILE_FORMAT_VERSION = 5
 """Newest version of the container layout (``metadata.json`` ``format_version``)
 this build reads and writes: 2 adds the run state (``run_state.json`` and
 ``run_state.npz``), 3 the painted data (``painted.npz``), 4 the vocabulary of a
-network trained on token ids (``vocabulary.json``); a file is written as the
+network trained on token ids (``vocabulary.json``), 5 a GAN's step counters
+(``gan.json``); a file is written as the
 oldest version that holds what it has (1 without any of them)."""
 
 MAX_VOCABULARY = 100_000

@@ -14,6 +14,7 @@ Layout (documented field by field in docs/file-format.md)::
     run_state.npz   (format 2) its weight sets: "resume/<key>" and "best/<key>" arrays
     painted.npz     (format 3) the painted 2-D data: "xy", "values", "n_classes"
     vocabulary.json (format 4) {"tokens": [...]}: the text of each token id
+    gan.json        (format 5) a GAN's step counters (nndesk.io.gan_state)
 
 Saving validates everything first (so a file that was saved always loads), writes
 a temporary file next to the target, syncs it and renames it over the old file.
@@ -66,6 +67,7 @@ from ._members import (
 from ._weights import check_optimizer_state, check_weights, expected_weight_shapes
 from .datasets.painted import painted_from_arrays, painted_to_arrays
 from .errors import FileFormatError, ProjectSaveError
+from .gan_state import check_gan_state
 from .run_state import run_state_from_members, run_state_to_members
 
 __all__ = [
@@ -95,6 +97,7 @@ MEMBERS: tuple[str, ...] = (
     "run_state.npz",
     "painted.npz",
     "vocabulary.json",
+    "gan.json",
 )
 """Every member a network file may hold, in the order nndesk writes them."""
 
@@ -105,6 +108,7 @@ _SINCE = {
     "run_state.npz": 2,
     "painted.npz": 3,
     "vocabulary.json": 4,
+    "gan.json": 5,
 }
 
 _REQUIRED = ("metadata.json", "graph.json")
@@ -120,6 +124,7 @@ _JSON_CAPS = {
     "history.json": 16 * _MiB,
     "run_state.json": 64 << 10,
     "vocabulary.json": 16 * _MiB,
+    "gan.json": 64 << 10,
 }
 _MAX_JSON_DEPTH = 32
 _MAX_ARRAYS = 20_000
@@ -178,6 +183,10 @@ class Project:
         For a network trained on token ids (a character dataset): the text of
         each id (``Dataset.vocabulary``), so its inputs and outputs map back to
         text after loading; None otherwise.
+    gan_state : dict or None
+        For a GAN (docs/gan.md): the step counters and the generator optimizer's
+        iteration count (layout in ``nndesk.io.gan_state``); ``weights`` then
+        holds both networks and ``optimizer_state`` both optimizers' moments.
     """
 
     document: Document = field(default_factory=Document)
@@ -189,6 +198,7 @@ class Project:
     metadata: ProjectMetadata = field(default_factory=ProjectMetadata.new)
     run_state: dict[str, Any] | None = None
     vocabulary: list[str] | None = None
+    gan_state: dict[str, Any] | None = None
 
 
 # --- saving ----------------------------------------------------------------------------
@@ -271,12 +281,18 @@ def _encode(project: Project, name: str) -> list[tuple[str, bytes, int]]:
         vocabulary = vocabulary_to_json(
             project.vocabulary, f"{where} project.vocabulary"
         )
+    gan = None
+    if project.gan_state is not None:
+        gan = check_gan_state(
+            project.gan_state, f"{where} project.gan_state", ProjectSaveError
+        )
     now = utc_now()
     # The oldest format that holds everything, so older nndesk opens what it can.
     version = 3 if has_painted else 2 if run is not None else 1
+    version = 4 if vocabulary is not None else version
     metadata = {
         "format": FORMAT_NAME,
-        "format_version": 4 if vocabulary is not None else version,
+        "format_version": 5 if gan is not None else version,
         "app_version": app_version(),
         "created": _created(project).isoformat(),
         "modified": now.isoformat(),
@@ -302,6 +318,8 @@ def _encode(project: Project, name: str) -> list[tuple[str, bytes, int]]:
         members.append(("painted.npz", data, zipfile.ZIP_STORED))
     if vocabulary is not None:
         members.append(("vocabulary.json", _json_bytes(vocabulary, where), deflated))
+    if gan is not None:
+        members.append(("gan.json", _json_bytes(gan, where), deflated))
     _check_within_limits(doc, members, len(weights), max(len(state), n_run), where)
     return members
 
@@ -492,11 +510,15 @@ def load_project(
         run_arrays = _read_arrays(zf, "run_state.npz", name)
         painted = _read_painted(zf, name)
         vocabulary_json = _read_json(zf, "vocabulary.json", name)
+        gan_json = _read_json(zf, "gan.json", name)
     vocabulary = None
     if vocabulary_json is not None:
         vocabulary = parse_vocabulary(vocabulary_json, name)
     if painted is not None:
         document.set_painted(painted)
+    gan_state = None
+    if gan_json is not None:
+        gan_state = check_gan_state(gan_json, f"{name}: gan.json", FileFormatError)
     trainable = check_weights(
         document, weights, f"{name}: weights.npz", FileFormatError, allow_nonfinite
     )
@@ -532,6 +554,7 @@ def load_project(
         metadata=metadata,
         run_state=run_state,
         vocabulary=vocabulary,
+        gan_state=gan_state,
     )
 
 

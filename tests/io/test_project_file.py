@@ -150,7 +150,7 @@ def test_written_layout_is_the_documented_one(tmp_path: Path) -> None:
     }
     # a run state needs format 2; painted data (format 3) is not in this file
     assert meta["format"] == "nndesk" and meta["format_version"] == 2
-    assert FILE_FORMAT_VERSION == 4  # 4: vocabulary.json (test_vocabulary_file)
+    assert FILE_FORMAT_VERSION == 5  # 4: vocabulary.json, 5: gan.json (test_gan_file)
     assert set(training) == {"optimizer", "preprocessing"}
     assert set(run) == set(RUN_STATE_KEYS)
 
