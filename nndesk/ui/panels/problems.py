@@ -47,11 +47,21 @@ class ProblemsPanel(QWidget):
         self.list.itemClicked.connect(self._on_item_clicked)
         self.list.itemActivated.connect(self._on_item_clicked)
         self.problems: tuple[Problem, ...] = ()
+        self.live: tuple[Problem, ...] = ()  # measured while training (gradient flow)
+        self._network: tuple[Problem, ...] = ()
         self.set_problems(())
 
+    def set_live_problems(self, problems: tuple[Problem, ...] | list[Problem]) -> None:
+        """Warnings measured while training (gradient flow), listed with the
+        network's own problems until replaced (an empty list removes them)."""
+        self.live = tuple(problems)
+        self.set_problems(self._network)
+
     def set_problems(self, problems: tuple[Problem, ...] | list[Problem]) -> None:
-        """Show ``problems`` (errors first, in the order given within each severity)."""
-        problems = tuple(sorted(problems, key=lambda p: not p.is_error))
+        """Show ``problems`` and the live ones (errors first, in the order given
+        within each severity)."""
+        self._network = tuple(problems)
+        problems = tuple(sorted((*problems, *self.live), key=lambda p: not p.is_error))
         if problems == self.problems and self.list.count() == len(problems):
             return
         self.problems = problems

@@ -54,6 +54,7 @@ from nndesk.training.session import TrainedState, TrainingSession
 from ..panels.paint import start_painting
 from .actions import TrainingActions
 from .commands import ResetWeightsCommand
+from .diagnostics import Diagnostics
 from .docks import TrainingDocks
 from .host import TrainingHost
 from .preview import Preview, Source
@@ -165,6 +166,8 @@ class TrainingController(QObject):
         self.evaluation = v.evaluation
         v.menu.insertAction(self.actions.reset, self.actions.evaluate_test)
         self._connect()
+        # Gradient flow on the canvas, Check Gradients and Speed (issue 17).
+        self.diagnostics = Diagnostics(self)
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(PREVIEW_DELAY_MS)
@@ -530,6 +533,7 @@ class TrainingController(QObject):
             (worker.sig_data_replaced, self._on_worker_data_replaced),
             (worker.sig_failed, self._on_worker_failed),
             (worker.sig_finished, self._on_worker_finished),
+            (worker.sig_gradient_flow, self.diagnostics.show_flow),
         ]
 
     def _on_worker_started(self, start: StartInfo) -> None:

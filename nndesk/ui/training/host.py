@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..canvas.editor import CanvasEditor
     from ..dataset_source import DatasetSource
     from ..main_window import TrainingPart
+    from ..panels.problems import ProblemsPanel
 
 __all__ = ["TrainingHost"]
 
@@ -34,6 +35,7 @@ class TrainingHost(Protocol):
     undo_stack: QUndoStack
     datasets: DatasetSource
     editor: CanvasEditor  # its push is the door of every edit (painting too)
+    problems: ProblemsPanel  # live training warnings join its list
 
     @property
     def document(self) -> Document | None: ...

@@ -20,6 +20,8 @@ between two batches and goes on.
 - ``sig_evaluated(Evaluation)``: scores on the validation data, now and then.
 - ``sig_data_replaced(DataUpdate)``: the painted training set changed between two
   epochs (``set_painted``); the next epochs train on it.
+- ``sig_gradient_flow(FlowReport)``: per-layer gradient norms, update ratios and
+  dead units (``nndesk.training.gradient_flow``), at most 2% of the time.
 - ``sig_failed(str)``: one sentence for the user.
 - ``sig_finished(TrainingOutcome)``: always last; the session, back to the GUI.
 
@@ -49,6 +51,7 @@ from nndesk.io.datasets import Dataset
 from nndesk.io.datasets.painted import is_painted_spec, painted_dataset
 from nndesk.training.control import TrainingControl
 from nndesk.training.data import PreparedData
+from nndesk.training.gradient_flow import GradientFlow
 from nndesk.training.sequence_views import TextPrompt
 from nndesk.training.session import TrainedState, TrainingSession
 
@@ -268,6 +271,7 @@ class TrainingWorker(QObject):
     sig_data_replaced = Signal(object)
     sig_failed = Signal(str)
     sig_finished = Signal(object)
+    sig_gradient_flow = Signal(object)
 
     def __init__(self, job: TrainingJob, control: TrainingControl) -> None:
         super().__init__()
@@ -380,8 +384,19 @@ class TrainingWorker(QObject):
         prober = session_prober(session, data, dataset)
         info = prober.info
         bridge = _Bridge(self, session, data, info, prober)
+        # Before training starts: its sub-model shares the model's layers.
+        bridge.flow = GradientFlow(
+            session.model,
+            data.x_train,
+            int(session.settings["batch_size"]),
+            self.sig_gradient_flow.emit,
+            seed=int(session.settings["seed"]),
+        )
         trainer = session.make_trainer(
-            data, callbacks=[bridge], control=self.control, epochs=job.epochs
+            data,
+            callbacks=[bridge, bridge.flow],
+            control=self.control,
+            epochs=job.epochs,
         )
         first = trainer.epoch
         bridge.epoch, bridge.step = first, float(first)
@@ -440,6 +455,7 @@ class _Bridge(Callback):
         self.data = data
         self.info = info
         self.prober = prober
+        self.flow: GradientFlow | None = None  # gradient flow and dead units
         self.steps: list[float] = []
         self.losses: list[float] = []
         self.progress: dict[str, Any] = {}
@@ -527,6 +543,8 @@ class _Bridge(Callback):
             )
             return
         self.data, self.prober = data, prober
+        if self.flow is not None:
+            self.flow.use_data(data.x_train)
         self._eval_x, self._eval_y, self._eval_split, self._eval_total = (
             self._evaluation_data()
         )

@@ -27,6 +27,8 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
+from nndesk.training.gradient_flow import FlowReport
+from nndesk.ui.canvas.items.flow_badge import badge_lines
 from nndesk.ui.training.probes import LayerInfo, ModelInfo
 
 from .base import PlotPanel, diverging_lut
@@ -47,6 +49,7 @@ _POS = (245, 147, 34)
 _NEG = (8, 119, 189)
 _NEUTRAL = (150, 150, 150)
 HOVER_PIXELS = 6.0
+_FLOW_COLORS = {"exploding": QColor(214, 39, 40), "vanishing": QColor(200, 120, 0)}
 MAX_CARDS = 8
 """Cards drawn per stack of maps (the label gives the channel count)."""
 CARD_WIDTH = 3.0
@@ -126,6 +129,7 @@ class NetworkPanel(PlotPanel):
         self.weights: dict[str, np.ndarray] = {}
         self.hover_text = ""
         self.info: ModelInfo | None = None
+        self.flow_labels: dict[str, pg.TextItem] = {}
         self._hover_label = pg.TextItem(
             "", anchor=(0, 1), fill=pg.mkBrush(40, 40, 40, 210)
         )
@@ -145,6 +149,7 @@ class NetworkPanel(PlotPanel):
                 self.box.removeItem(item)
         self.columns, self.links, self.info = {}, [], info
         self.weights = {}
+        self.flow_labels = {}  # removed with the other items above
         self._show_hover("", None)
         if info is None:
             return
@@ -313,7 +318,8 @@ class NetworkPanel(PlotPanel):
         top = min(c.highest for c in self.columns.values())
         bottom = max(c.bottom for c in self.columns.values())
         right = max(c.x for c in self.columns.values())
-        y_range = (top - 3.0, bottom + 1.0)
+        # Room for the gradient-flow lines under the columns once there are some.
+        y_range = (top - 3.0, bottom + (3.5 if self.flow_labels else 1.0))
         self.box.setRange(
             xRange=(-X_STEP * 0.4, right + X_STEP * 0.4), yRange=y_range, padding=0.02
         )
@@ -355,6 +361,34 @@ class NetworkPanel(PlotPanel):
         super().resizeEvent(event)
         # The aspect-locked box can fit the whole network only once it has a size.
         self._frame()
+
+    # --- gradient flow --------------------------------------------------------------------
+    def set_gradient_flow(self, report: FlowReport | None) -> None:
+        """Show each layer's gradient norm, update ratio and dead units under its
+        column (None: remove them); vanishing layers in the warning colour,
+        exploding ones in the error colour."""
+        if report is None:
+            for label in self.flow_labels.values():
+                self.box.removeItem(label)
+            self.flow_labels = {}
+            self._frame()
+            return
+        first = not self.flow_labels
+        for entry in report.layers:
+            column = self.columns.get(entry.name)
+            if column is None:
+                continue
+            label = self.flow_labels.get(entry.name)
+            if label is None:
+                label = pg.TextItem("", anchor=(0.5, 0.0))
+                self.box.addItem(label)
+                self.flow_labels[entry.name] = label
+            label.setPos(column.x, column.bottom + 0.6)
+            label.setText("\n".join(badge_lines(entry, narrow=True)))
+            label.setColor(_FLOW_COLORS.get(entry.status, self.text_color))
+            label.setToolTip(entry.warning())
+        if first and self.flow_labels:
+            self._frame()
 
     # --- data ---------------------------------------------------------------------------
     def set_weights(self, weights: Mapping[str, np.ndarray]) -> None:
