@@ -39,8 +39,8 @@ __all__ = [
 
 PCA_ROWS = 2000
 """Rows of the data the PCA plane is computed from (evenly spaced beyond it): the
-first two directions of 2,000 of Fashion-MNIST's 60,000 images are within a
-degree of those of all of them, at a tenth of a second instead of seconds."""
+two directions of 2,000 of Fashion-MNIST's 60,000 images are 1.7 and 3.0 degrees
+from those of all of them (1,000 rows: 2.7 and 4.5), found in about 0.4 s."""
 MARGIN = 0.1
 """Share of the data's span added on each side of a plane's extent."""
 
@@ -122,10 +122,6 @@ class Plane:
             self.origin, self.basis, self.input_shape, tuple(map(float, extent)),  # type: ignore[arg-type]
             self.kind, self.labels, self.anchors, self.note,
         )  # fmt: skip
-
-
-def _flat(x: np.ndarray) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64).reshape(len(x), -1)
 
 
 def plane_extent(
@@ -231,13 +227,13 @@ def pca_plane(x: np.ndarray, max_rows: int = PCA_ROWS) -> Plane:
             f"A PCA plane needs at least two samples of two values each "
             f"({n} sample(s) of {d} value(s) given)."
         )
-    flat = _flat(x)
-    mean = flat.mean(axis=0)
-    rows = (
-        flat
-        if n <= max_rows
-        else flat[np.linspace(0, n - 1, max_rows).astype(np.int64)]
-    )
+    # No float64 copy of all the data (Fashion-MNIST's would be 340 MB): the
+    # mean is accumulated in float64, the decomposed rows are converted alone.
+    flat = np.asarray(x).reshape(n, d)
+    mean = flat.mean(axis=0, dtype=np.float64)
+    if n > max_rows:
+        flat = flat[np.linspace(0, n - 1, max_rows).astype(np.int64)]
+    rows = flat.astype(np.float64)
     centred = rows - mean
     _, sing, vt = np.linalg.svd(centred, full_matrices=False)
     basis = vt[:2].copy()

@@ -301,8 +301,12 @@ def test_boundary_panel_maps_the_plane_and_hidden_units(qtbot, tmp_path: Path) -
 
 def test_boundary_panel_explains_when_inputs_are_not_a_plane(qtbot) -> None:
     panel = shown(qtbot, BoundaryPanel())
+    # Images and many features are drawn on a plane (test_boundary_planes.py);
+    # a sequence model's token ids and single inputs are not.
     panel.set_structure(mlp_info([784, 10], (28, 28)))
-    assert "2-D inputs" in panel.note.text()
+    assert panel.plot.isVisible()
+    panel.set_structure(mlp_info([1, 10]))
+    assert "two or more real values" in panel.note.text()
     assert not panel.plot.isVisible()
 
 

@@ -48,6 +48,7 @@ from nndesk.io.project_file import Project
 from nndesk.training.data import load_settings_dataset
 from nndesk.training.errors import CompileError, TrainingStateError
 from nndesk.training.history import TrainingHistory
+from nndesk.training.planes import Plane
 from nndesk.training.sequence_views import TextPrompt
 from nndesk.training.session import TrainedState, TrainingSession
 
@@ -156,6 +157,7 @@ class TrainingController(QObject):
         self._closing = False
         self._sample_index = 0
         self._text_prompt = TextPrompt()
+        self._plane: Plane | None = None
 
         self.actions = TrainingActions(self)
         self.view = TrainingDocks(window, self.actions)
@@ -202,6 +204,7 @@ class TrainingController(QObject):
         w.sig_dataset_changed.connect(self._on_window_dataset_changed)
         w.sig_shown.connect(self._on_window_shown)
         self.boundary.sig_paint_requested.connect(self._on_boundary_paint_requested)
+        self.boundary.sig_plane_changed.connect(self._on_boundary_plane_changed)
         w.sig_evaluate_test_requested.connect(self.evaluate_test)
 
     # --- what it holds ----------------------------------------------------------------------
@@ -504,6 +507,7 @@ class TrainingController(QObject):
             dataset=dataset,
             sample_index=self._sample_index,
             text_prompt=self._text_prompt,
+            plane=self._plane,
         )
         worker = TrainingWorker(job, self.control)
         worker.set_epoch_stepping(mode == "step_epoch")
@@ -729,7 +733,9 @@ class TrainingController(QObject):
         self.boundary.set_scaling(
             shown_session.preprocessing if shown_session is not None else None
         )
-        probe = self.preview.probe(self._sample_index, max(0, self._epoch_count() - 1))
+        probe = self.preview.probe(
+            self._sample_index, max(0, self._epoch_count() - 1), self._plane
+        )
         if probe is not None:
             self._show_probe(probe)
         shown = self.preview.session
@@ -787,9 +793,19 @@ class TrainingController(QObject):
         except NNDeskError as exc:
             log.debug("no preview: %s", exc)
             return
-        probe = self.preview.probe(index, max(0, self._epoch_count() - 1))
+        probe = self.preview.probe(index, max(0, self._epoch_count() - 1), self._plane)
         if probe is not None:
             self._show_probe(probe)
+
+    def _on_boundary_plane_changed(self, plane: Plane | None) -> None:
+        """The decision boundary's plane changed: a run draws on it from its next
+        probe, otherwise the preview draws on it now."""
+        self._plane = plane
+        if self._worker is not None:
+            self._worker.set_plane(plane)
+        if self.state == "running":
+            return
+        self._on_sample_requested(self._sample_index)
 
     def _on_text_prompt_requested(self, prompt: TextPrompt) -> None:
         # The panel samples the weights it has at once; a run draws from the

@@ -340,7 +340,7 @@ class TrainingDocks(QObject):
         key = (id(x), len(x))
         if key != self._points_key:
             self._points_key = key
-            self.boundary.set_points(x if info.is_plane else None, y)
+            self.boundary.set_points(x, y)  # projected on a plane beyond 2-D
             self.activations.sample_box.setMaximum(max(0, len(x) - 1))
             image_x = x if info.is_image else None
             self.feature_maps.set_samples(image_x)

@@ -22,6 +22,7 @@ from nndesk.engine.errors import ConfigError
 from nndesk.io.datasets import Dataset
 from nndesk.training.compile import CompiledNetwork
 from nndesk.training.data import PreparedData, encode_targets, held_out_indices
+from nndesk.training.planes import Plane
 from nndesk.training.session import TrainedState, TrainingSession
 
 from .probes import (
@@ -126,14 +127,22 @@ class Preview:
         self.data = None
 
     # --- questions -------------------------------------------------------------------------
-    def probe(self, sample_index: int, epoch: int) -> ProbeResult | None:
+    def probe(
+        self, sample_index: int, epoch: int, plane: Plane | None = None
+    ) -> ProbeResult | None:
         """A probe of the preview model (None without one); it carries no gradients
         (the preview never trains: the panels keep the last run's) and no sampled
-        text (the text panel samples in a pool thread, from the probe's weights)."""
+        text (the text panel samples in a pool thread, from the probe's weights);
+        ``plane``: where to draw the decision boundary of inputs that are not 2-D."""
         if self.prober is None:
             return None
         return self.prober.probe(
-            sample_index, epoch, float(epoch), gradients=False, samples=False
+            sample_index,
+            epoch,
+            float(epoch),
+            gradients=False,
+            samples=False,
+            plane=plane,
         )
 
     def evaluate(self, epoch: int) -> Evaluation | None:

@@ -23,7 +23,7 @@ from nndesk.engine import metrics
 from nndesk.engine.layers import LAYER_TYPES
 from nndesk.engine.model import Model
 from nndesk.io.datasets import Dataset
-from nndesk.training import attention_views, explain, sequence_views
+from nndesk.training import attention_views, explain, planes, sequence_views
 from nndesk.training.compile import CompiledNetwork, compile_network
 from nndesk.training.data import PreparedData
 from nndesk.training.session import TrainingSession
@@ -51,6 +51,11 @@ HIST_SAMPLE = 50_000
 """Largest number of values a histogram counts (a regular subsample beyond it)."""
 MAX_HIDDEN_MAPS = 16
 """Per-unit decision maps shown per hidden layer (the first units)."""
+PLANE_GRID_SIZE = 40
+PLANE_GRID_SIZE_SPATIAL = 24
+"""Points per side of the decision grid on a plane through a many-input space
+(2-D inputs keep their 64), for networks without and with convolutions: a grid
+point costs as much as a sample (``benchmarks/boundary_planes.py``)."""
 MAX_CURVE_POINTS = 300
 MAX_SCATTER_POINTS = 4000
 MAX_IMPORTANCE_SAMPLES = 1000
@@ -121,6 +126,8 @@ class ModelInfo:
         Class names (empty for regression).
     feature_names : tuple of str
         Names of the input columns of tabular data (empty otherwise).
+    sequence : bool
+        The model reads sequences (token ids, recurrent or attention layers).
     """
 
     layers: tuple[LayerInfo, ...]
@@ -129,6 +136,7 @@ class ModelInfo:
     loss: str = ""
     class_names: tuple[str, ...] = ()
     feature_names: tuple[str, ...] = ()
+    sequence: bool = False
 
     @property
     def is_image(self) -> bool:
@@ -150,6 +158,13 @@ class ModelInfo:
     def is_plane(self) -> bool:
         """Inputs are points of a plane (a decision boundary can be drawn)."""
         return self.input_shape == (2,)
+
+    @property
+    def takes_planes(self) -> bool:
+        """Inputs of more than two real values: a decision boundary is drawn on a
+        plane through the input space (``training.planes``)."""
+        size = int(np.prod(self.input_shape, dtype=np.int64))
+        return not self.is_plane and not self.sequence and size >= 2
 
     @property
     def output(self) -> LayerInfo:
@@ -279,6 +294,11 @@ def describe_model(
         loss=loss,
         class_names=tuple(str(c) for c in class_names),
         feature_names=tuple(str(f) for f in feature_names),
+        sequence=bool(
+            any(layer.needs_integer_input for layer in model.layers)
+            or sequence_views.recurrent_layers(model)
+            or attention_views.attention_layers(model)
+        ),
     )
 
 
@@ -318,22 +338,28 @@ def histogram(
 
 @dataclass
 class GridResult:
-    """The model over a grid of the input plane (2-D inputs).
+    """The model over a grid of the input plane (2-D inputs), or of a plane through
+    the input space (``planes.Plane``) for any other input.
 
     Attributes
     ----------
     extent : tuple of float
-        ``(x_min, x_max, y_min, y_max)`` of the grid in model-input coordinates.
+        ``(x_min, x_max, y_min, y_max)`` of the grid in model-input coordinates
+        (in the plane's coordinates for a ``plane``).
     output : np.ndarray
         ``(g, g)`` for one output (probability or value), ``(g, g, k)`` for k class
         probabilities; row ``i`` is ``y`` index ``i``, column ``j`` is ``x`` index ``j``.
     hidden : dict
-        Layer name -> ``(m, g, g)`` activations of its first ``m`` units.
+        Layer name -> ``(m, g, g)`` activations of its first ``m`` units (layers
+        whose outputs are maps are left out).
+    plane : Plane or None
+        The plane the grid lies on (None: the 2-D input plane itself).
     """
 
     extent: tuple[float, float, float, float]
     output: np.ndarray
     hidden: dict[str, np.ndarray] = field(default_factory=dict)
+    plane: planes.Plane | None = None
 
 
 @dataclass
@@ -474,6 +500,7 @@ class Prober:
         self._grid: np.ndarray | None = None
         if info.is_plane and len(x):
             self.extent, self._grid = _plane_grid(x, self.grid_size, model.dtype)
+        self._plane: tuple[planes.Plane, np.ndarray] | None = None  # and its grid
         self._param_layers = [layer for layer in model.layers if layer.params]
         self._sequence: sequence_views.SequenceProber | None = None
         self._attention: attention_views.AttentionProber | None = None
@@ -509,6 +536,7 @@ class Prober:
         gradients: bool = True,
         prompt: sequence_views.TextPrompt | None = None,
         samples: bool = True,
+        plane: planes.Plane | None = None,
     ) -> ProbeResult:
         """Everything the panels show, from the model's current weights.
 
@@ -529,12 +557,17 @@ class Prober:
             Whether to draw text when none was drawn at ``epoch`` for ``prompt``
             (a forward pass per character: the GUI thread leaves it to
             ``sampler``).
+        plane : Plane, optional
+            The plane of the input space to compute the decision grid on, for
+            inputs that are not 2-D (ignored for 2-D inputs and for a plane of
+            another input size).
         """
         index = int(np.clip(sample_index, 0, max(0, len(self.x) - 1)))
         sample = self.x[index : index + 1]
         parts = [sample, self._batch]
-        if self._grid is not None:
-            parts.append(self._grid)
+        grid = self._grid if self._grid is not None else self._plane_grid(plane)
+        if grid is not None:
+            parts.append(grid)
         stacked = np.concatenate(parts).astype(self.model.dtype, copy=False)
         outs = self._probe.forward(stacked, training=False)
         n_batch = len(self._batch)
@@ -547,7 +580,7 @@ class Prober:
             means[name] = (
                 flat[1 : 1 + n_batch].mean(axis=0, dtype=np.float64).astype(np.float32)
             )
-            if self._grid is not None:
+            if grid is not None:
                 grid_outs[name] = flat[1 + n_batch :]
         peaks = {
             c.name: explain.channel_peaks(
@@ -566,7 +599,7 @@ class Prober:
             sample=np.array(sample[0], dtype=np.float32),
             activations=activations,
             mean_activations=means,
-            grid=self._grid_result(grid_outs) if grid_outs else None,
+            grid=self._grid_result(grid_outs, plane) if grid_outs else None,
             target=self._target_text(index),
             channel_peaks=peaks,
         )
@@ -626,16 +659,38 @@ class Prober:
                 )
         return out
 
-    def _grid_result(self, outs: Mapping[str, np.ndarray]) -> GridResult:
-        g = self.grid_size
-        assert self.extent is not None
+    def _plane_grid(self, plane: planes.Plane | None) -> np.ndarray | None:
+        """The grid of inputs on ``plane`` (made once per plane), or None when
+        there is no plane for this model's inputs."""
+        if plane is None or not self.info.takes_planes or not len(self.x):
+            return None
+        if plane.dim != int(np.prod(self.info.input_shape, dtype=np.int64)):
+            return None  # a plane of the previous data, on its way out
+        if self._plane is None or self._plane[0] is not plane:
+            spatial = bool(self.info.spatial)
+            size = PLANE_GRID_SIZE_SPATIAL if spatial else PLANE_GRID_SIZE
+            grid = plane.grid(size, self.model.dtype)
+            self._plane = (plane, grid.reshape(len(grid), *self.x.shape[1:]))
+        return self._plane[1]
+
+    def _grid_result(
+        self, outs: Mapping[str, np.ndarray], plane: planes.Plane | None = None
+    ) -> GridResult:
         pred = outs[self.info.output.name]
+        g = int(round(np.sqrt(len(pred))))
+        if self.extent is not None:
+            extent, plane = self.extent, None
+        else:
+            assert plane is not None
+            extent = plane.extent
         output = pred.reshape(g, g) if pred.shape[1] == 1 else pred.reshape(g, g, -1)
         hidden = {}
         for column in self.info.hidden:
+            if column.is_spatial:
+                continue  # a map per unit of a feature map says little
             acts = outs[column.name][:, :MAX_HIDDEN_MAPS]
             hidden[column.name] = np.ascontiguousarray(acts.T.reshape(-1, g, g))
-        return GridResult(self.extent, np.array(output, dtype=np.float32), hidden)
+        return GridResult(extent, np.array(output, dtype=np.float32), hidden, plane)
 
 
 def _labels(y: np.ndarray, info: ModelInfo) -> np.ndarray:

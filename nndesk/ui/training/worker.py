@@ -52,6 +52,7 @@ from nndesk.io.datasets.painted import is_painted_spec, painted_dataset
 from nndesk.training.control import TrainingControl
 from nndesk.training.data import PreparedData
 from nndesk.training.gradient_flow import GradientFlow
+from nndesk.training.planes import Plane
 from nndesk.training.sequence_views import TextPrompt
 from nndesk.training.session import TrainedState, TrainingSession
 
@@ -140,6 +141,9 @@ class TrainingJob:
         The sample whose activations are probed.
     text_prompt : TextPrompt
         What a character model's sampled text continues (drawn at epoch ends).
+    plane : Plane or None
+        The plane of the input space the decision boundary is drawn on (inputs
+        that are not 2-D).
     """
 
     session: TrainingSession
@@ -147,6 +151,7 @@ class TrainingJob:
     epochs: int | None = None
     sample_index: int = 0
     text_prompt: TextPrompt = TextPrompt()
+    plane: Plane | None = None
 
 
 @dataclass
@@ -280,6 +285,7 @@ class TrainingWorker(QObject):
         self._lock = threading.Lock()
         self._sample_index = int(job.sample_index)
         self._text_prompt = job.text_prompt
+        self._plane = job.plane
         self._evaluation_requested = False
         self._epoch_stepping = False
         self._painted: PaintedPoints | None = None
@@ -296,6 +302,12 @@ class TrainingWorker(QObject):
         as it is)."""
         with self._lock:
             self._text_prompt = prompt
+
+    def set_plane(self, plane: Plane | None) -> None:
+        """Draw the decision boundary on ``plane`` from the next probe on
+        (immutable: kept as it is)."""
+        with self._lock:
+            self._plane = plane
 
     def request_evaluation(self) -> None:
         """Evaluate after the next batch."""
@@ -342,6 +354,12 @@ class TrainingWorker(QObject):
         """What sampled text continues."""
         with self._lock:
             return self._text_prompt
+
+    @property
+    def plane(self) -> Plane | None:
+        """The plane the decision boundary is drawn on."""
+        with self._lock:
+            return self._plane
 
     # --- the worker thread -----------------------------------------------------------------
     @Slot()
@@ -595,6 +613,7 @@ class _Bridge(Callback):
                 self.step,
                 prompt=self.worker.text_prompt,
                 samples=samples,
+                plane=self.worker.plane,
             )
             spent = time.perf_counter() - started
             self._last_probe = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Decision boundary for 2-D inputs: the output over the input plane, with the data on top.
+"""Decision boundary: the output over the input plane, with the data on top.
 
 The big map is the network's output on a grid of the plane (probability for one
 sigmoid output, the winning class shaded by confidence for several classes, the
@@ -11,6 +11,11 @@ asks for it with ``sig_paint_requested``; whoever owns the document (the trainin
 controller) makes the painted set the dataset if it is not yet and calls
 ``set_painting``. The map shows the inputs as the network sees them, so the paint
 tool maps through the network's feature scaling (``set_scaling``).
+
+Inputs of more than two values are shown on a plane through the input space,
+chosen above the map (``plane_chooser``: two features with the others held,
+the PCA plane, or the plane through three samples or images); the data are
+projected onto it and the worker computes the grid on it (``sig_plane_changed``).
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ from PySide6.QtWidgets import QLabel, QToolButton, QWidget
 from nndesk.document.graph import Document
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Scaler
+from nndesk.training.planes import Plane
 from nndesk.ui.training.probes import MAX_HIDDEN_MAPS, GridResult, ModelInfo
 
 from ..paint import PaintTool, PaintToolbar, Push
 from .base import PlotPanel, diverging_lut
 from .colors import CLASS_COLORS
+from .plane_chooser import LETTERS, PlaneChooser
 
 __all__ = ["CLASS_COLORS", "BoundaryPanel", "class_shading"]
 
@@ -73,9 +80,13 @@ class BoundaryPanel(PlotPanel):
     -------
     sig_paint_requested(bool)
         The Paint button was toggled: paint on the map (True) or stop.
+    sig_plane_changed(object)
+        The plane of the input space to draw the boundary on (a ``Plane``; None
+        for 2-D inputs and networks that take none).
     """
 
     sig_paint_requested = Signal(bool)
+    sig_plane_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Decision boundary", parent)
@@ -112,6 +123,18 @@ class BoundaryPanel(PlotPanel):
         layout = self.layout()
         assert layout is not None
         layout.insertWidget(1, self.paint_bar)  # type: ignore[attr-defined]
+        self.chooser = PlaneChooser(self)
+        layout.insertWidget(1, self.chooser)  # type: ignore[attr-defined]
+        self.splitter.addWidget(self.chooser.sliders)
+        self.side_share = (0.7, 0.3)
+        self.chooser.sig_plane_changed.connect(self._on_chooser_plane_changed)
+        self.plane: Plane | None = None
+        self.anchors = pg.ScatterPlotItem(
+            size=14, symbol="star", pen=pg.mkPen(20, 20, 20, 230, width=1.5)
+        )
+        self.anchors.setZValue(5)
+        self.plot.addItem(self.anchors)
+        self.anchor_labels: list[pg.TextItem] = []
         self.maps_layout = self.graphics.addLayout(row=0, col=1)
         self.graphics.ci.layout.setColumnStretchFactor(0, 3)
         self.graphics.ci.layout.setColumnStretchFactor(1, 2)
@@ -143,7 +166,10 @@ class BoundaryPanel(PlotPanel):
         self.maps_layout.clear()
         self.unit_maps = {}
         self.image.clear()
-        plane = info is not None and info.is_plane
+        plane = info is not None and (info.is_plane or info.takes_planes)
+        self._set_axis_labels(None)
+        if info is None or not info.takes_planes:
+            self.chooser.set_data(None, None, None)
         if not plane and self.paint.active:
             # Nothing trains yet (no points, say): the plane stays to paint on.
             self.note.setText("The boundary appears once the network can train.")
@@ -151,12 +177,12 @@ class BoundaryPanel(PlotPanel):
             self._frame_painted()
             self._draw_points()
             return
-        if info is None or not info.is_plane:
+        if info is None or not plane:
             self.note.setText(
                 "No network to show."
                 if info is None
-                else "A decision boundary needs 2-D inputs "
-                f"(inputs of shape {info.input_shape})."
+                else "A decision boundary needs inputs of two or more real values "
+                f"(inputs of shape {info.input_shape} are a sequence or one value)."
             )
             self.plot.hide()
             self._draw_points()
@@ -165,6 +191,8 @@ class BoundaryPanel(PlotPanel):
         self.plot.show()
         row = 0
         for column in info.hidden:
+            if column.is_spatial:
+                continue  # maps of a convolution's first values say little
             count = min(column.units, MAX_HIDDEN_MAPS)
             rows = -(-count // MAPS_PER_ROW)
             self.maps_layout.addLabel(
@@ -247,14 +275,70 @@ class BoundaryPanel(PlotPanel):
 
     # --- data ---------------------------------------------------------------------------
     def set_points(self, x: np.ndarray | None, y: np.ndarray | None) -> None:
-        """The data drawn over the map: ``x`` ``(n, 2)`` as the model sees it and ``y``
-        ``(n,)`` class indices (or values for regression); at most ``MAX_POINTS``."""
-        if x is None or y is None or x.ndim != 2 or x.shape[1] != 2:
+        """The data drawn over the map: ``x`` ``(n, *input_shape)`` as the model sees
+        it and ``y`` ``(n,)`` class indices (or values for regression); at most
+        ``MAX_POINTS`` are drawn. Inputs of two values are drawn as they are;
+        others are projected onto the plane chosen (the chooser gets all of ``x``
+        to make it: the mean, the PCA plane, the three samples)."""
+        info = self.info
+        plane_data = (
+            x is not None
+            and y is not None
+            and info is not None
+            and info.takes_planes
+            and tuple(x.shape[1:]) == tuple(info.input_shape)
+        )
+        two = x is not None and y is not None and x.ndim == 2 and x.shape[1] == 2
+        if x is None or y is None or not (two or plane_data):
             self._x = self._y = None
+            self.chooser.set_data(None, None, None)
         else:
             keep = np.linspace(0, len(x) - 1, min(len(x), MAX_POINTS)).astype(np.int64)
             self._x, self._y = x[keep], np.asarray(y).reshape(len(y), -1)[keep]
+            if plane_data:
+                self.chooser.set_data(info, x, y, keep)
         self._draw_points()
+
+    def _on_chooser_plane_changed(self, plane: Plane | None) -> None:
+        self.plane = plane
+        self._set_axis_labels(plane)
+        self.note.setText(plane.note if plane is not None else "")
+        self._draw_points()
+        self._placed = None
+        if self.grid is not None and not self._shows(self.grid):
+            self.image.clear()
+        self.schedule_redraw()
+        self.sig_plane_changed.emit(plane)
+
+    def _shows(self, grid: GridResult) -> bool:
+        """Whether ``grid`` belongs on the map shown: the 2-D plane's for 2-D inputs;
+        else one on the plane chosen, or on one with the same axes (a held feature
+        moved: the next probe brings the grid of the new plane)."""
+        if grid.plane is None or self.plane is None:
+            return grid.plane is None and self.plane is None
+        a, b = grid.plane, self.plane
+        return a is b or (
+            a.kind == b.kind
+            and a.labels == b.labels
+            and a.extent == b.extent
+            and np.array_equal(a.basis, b.basis)
+        )
+
+    def _set_axis_labels(self, plane: Plane | None) -> None:
+        for axis, k in (("bottom", 0), ("left", 1)):
+            item = self.plot.getAxis(axis)
+            if plane is None:
+                item.showLabel(False)
+            else:
+                item.setLabel(plane.labels[k], color=self.text_color.name())
+
+    def _plot_points(self) -> np.ndarray | None:
+        """``(m, 2)`` positions of the drawn points on the map (projected)."""
+        if self._x is None:
+            return None
+        if self.plane is None:
+            return self._x if self._x.ndim == 2 and self._x.shape[1] == 2 else None
+        return self.plane.project(self._x)
 
     def set_grid(self, grid: GridResult | None) -> None:
         """Show a new grid of outputs (kept by reference)."""
@@ -264,7 +348,9 @@ class BoundaryPanel(PlotPanel):
         self.schedule_redraw()
 
     def _draw_points(self) -> None:
-        if self._x is None or self._y is None or self.info is None:
+        self._draw_anchors()
+        xy = self._plot_points()
+        if xy is None or self._y is None or self.info is None:
             self.points.setData([], [])
             return
         if self.info.task == "classification":
@@ -276,11 +362,29 @@ class BoundaryPanel(PlotPanel):
             idx = ((values - lo) / ((hi - lo) or 1.0) * 255).astype(np.int64)
             colors = self.lut[np.clip(idx, 0, 255), :3].astype(np.float64)
         brushes = [pg.mkBrush(*c) for c in colors.astype(np.int64)]
-        self.points.setData(self._x[:, 0], self._x[:, 1], brush=brushes)
+        self.points.setData(xy[:, 0], xy[:, 1], brush=brushes)
+
+    def _draw_anchors(self) -> None:
+        """Stars at the three samples a plane goes through, lettered."""
+        for label in self.anchor_labels:
+            self.plot.removeItem(label)
+        self.anchor_labels = []
+        plane = self.plane
+        if plane is None or not len(plane.anchors):
+            self.anchors.setData([], [])
+            return
+        a = plane.anchors
+        self.anchors.setData(a[:, 0], a[:, 1], brush=pg.mkBrush(255, 215, 0, 230))
+        for letter, (s, t) in zip(LETTERS, a, strict=False):
+            label = pg.TextItem(letter, color=(20, 20, 20), anchor=(-0.3, 1.1))
+            label.setZValue(6)
+            label.setPos(float(s), float(t))
+            self.plot.addItem(label)
+            self.anchor_labels.append(label)
 
     def _redraw(self) -> None:
         grid = self.grid
-        if grid is None or self.info is None or not self.info.is_plane:
+        if grid is None or self.info is None or not self._shows(grid):
             return
         self._draw_output(grid)
         for name, items in self.unit_maps.items():
@@ -336,9 +440,10 @@ class BoundaryPanel(PlotPanel):
             out = grid.output.reshape(g * g, -1)
             for k in range(out.shape[1]):
                 columns[f"output_{k}"] = out[:, k]
-        if self._x is not None and self._y is not None:
-            columns["point_x"] = self._x[:, 0]
-            columns["point_y"] = self._x[:, 1]
+        xy = self._plot_points()
+        if xy is not None and self._y is not None:
+            columns["point_x"] = xy[:, 0]
+            columns["point_y"] = xy[:, 1]
             columns["point_target"] = (
                 self._y[:, 0] if self._y.shape[1] == 1 else self._y.argmax(axis=1)
             )

@@ -1,0 +1,223 @@
+"""The decision boundary of networks with more than two inputs, on a chosen plane."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ui_helpers import OFFSCREEN_NOISE
+
+from nndesk.document.examples import _chain
+from nndesk.document.graph import Document
+from nndesk.io.datasets import Dataset, load_dataset
+from nndesk.training.compile import compile_network
+from nndesk.training.data import prepare_data
+from nndesk.ui.panels.plots.boundary import BoundaryPanel
+from nndesk.ui.training.probes import PLANE_GRID_SIZE, Prober, describe_network
+
+pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
+
+FASHION = Path("/work/shared/data/fashion-mnist")
+
+
+def _network(input_shape: tuple[int, ...], classes: int, dataset: Dataset) -> Prober:
+    doc = Document({"dataset": "", "seed": 3, "batch_size": 32})
+    layers: list[tuple[str, dict]] = [("Input", {"shape": input_shape})]
+    if len(input_shape) > 1:
+        layers.append(("Flatten", {}))
+    layers += [
+        ("Dense", {"units": 6, "activation": "tanh"}),
+        ("Dense", {"units": classes, "activation": "softmax"}),
+        ("Output", {"loss": "sparse_categorical_crossentropy"}),
+    ]
+    _chain(doc, layers)
+    net = compile_network(doc.snapshot(), dataset=dataset)
+    data = prepare_data(net, dataset)
+    return Prober(net.model, describe_network(net, dataset), data.x_train, data.y_train)
+
+
+def _tabular() -> Dataset:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(240, 5)).astype(np.float32) * [1, 2, 3, 0.5, 1]
+    y = (x[:, 0] + x[:, 2] > 0).astype(np.int64) + (x[:, 4] > 1)
+    return Dataset(
+        x, y, "classification", ["low", "mid", "high"],
+        feature_names=["alpha", "beta", "gamma", "delta", "eps"], name="five",
+    )  # fmt: skip
+
+
+class Wired:
+    """A panel wired to a prober as the controller wires it to the preview."""
+
+    def __init__(self, qtbot, prober: Prober) -> None:
+        self.prober = prober
+        self.panel = BoundaryPanel()
+        qtbot.addWidget(self.panel)
+        self.panel.resize(900, 520)
+        self.panel.show()
+        qtbot.waitExposed(self.panel)
+        self.planes: list[object] = []
+        self.panel.sig_plane_changed.connect(self._on_plane_changed)
+        self.panel.set_structure(prober.info)
+        self.panel.set_points(prober.x, prober.y)
+
+    def _on_plane_changed(self, plane: object) -> None:
+        self.planes.append(plane)
+        probe = self.prober.probe(0, 0, 0.0, gradients=False, plane=plane)  # type: ignore[arg-type]
+        self.panel.set_grid(probe.grid)
+        self.panel.flush()
+
+
+def test_two_features_held_at_the_mean_and_moved_by_a_slider(qtbot) -> None:
+    wired = Wired(qtbot, _network((5,), 3, _tabular()))
+    panel, chooser = wired.panel, wired.panel.chooser
+    assert chooser.isVisible() and chooser.mode == "features"
+    plane = panel.plane
+    assert plane is not None and plane.labels == ("alpha", "beta")
+    x = wired.prober.x
+    np.testing.assert_allclose(plane.origin[2:], x.mean(axis=0)[2:], rtol=1e-6)
+    grid = panel.grid
+    assert grid is not None and grid.plane is plane
+    assert panel.image.image.shape == (PLANE_GRID_SIZE, PLANE_GRID_SIZE, 3)
+    assert panel.points.data.size == len(x)
+    # The points are the two features' values.
+    xs, ys = panel.points.getData()
+    np.testing.assert_allclose(xs, x[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(ys, x[:, 1], rtol=1e-6)
+    assert panel.plot.getAxis("bottom").labelText == "alpha"
+    assert len(chooser.slider_rows) == 5
+    assert not chooser.slider_rows[0][1].isEnabled()  # an axis: no slider
+
+    # Choose gamma against alpha: the map follows; x=gamma separates the classes.
+    chooser.y_box.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: panel.plane is not plane)
+    assert panel.plane.labels == ("alpha", "gamma")
+    before = panel.image.image.copy()
+
+    # eps is held: moving its slider moves the plane and redraws the map.
+    slider = chooser.slider_rows[4][1]
+    count = len(wired.planes)
+    slider.setValue(slider.maximum())
+    qtbot.waitUntil(lambda: len(wired.planes) > count)
+    moved = panel.plane
+    assert moved.origin[4] == pytest.approx(float(x[:, 4].max()), rel=1e-6)
+    np.testing.assert_allclose(moved.basis, wired.planes[count - 1].basis)
+    assert not np.array_equal(panel.image.image, before)
+    assert chooser.slider_rows[4][2].text() == f"{float(x[:, 4].max()):.4g}"
+
+    # Held at a sample: its values, and Reset puts a moved slider back.
+    chooser.held_box.setCurrentIndex(1)
+    chooser.held_sample.setValue(17)
+    qtbot.waitUntil(lambda: panel.plane.origin[3] == pytest.approx(float(x[17, 3])))
+    np.testing.assert_allclose(panel.plane.origin[3:], x[17, 3:], rtol=1e-6)
+    chooser.set_held_value(3, 0.0)
+    qtbot.waitUntil(lambda: abs(panel.plane.origin[3] - float(x[17, 3])) > 1e-3)
+    chooser.reset_button.click()
+    qtbot.waitUntil(lambda: panel.plane.origin[3] == pytest.approx(float(x[17, 3])))
+
+
+def test_the_same_feature_twice_is_refused_and_the_plane_kept(qtbot) -> None:
+    wired = Wired(qtbot, _network((5,), 3, _tabular()))
+    panel, chooser = wired.panel, wired.panel.chooser
+    plane = panel.plane
+    chooser.y_box.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: chooser.message.isVisible())
+    assert "two different features" in chooser.message.text()
+    assert panel.plane is plane
+
+
+def test_pca_plane_projects_the_data(qtbot) -> None:
+    wired = Wired(qtbot, _network((5,), 3, _tabular()))
+    panel, chooser = wired.panel, wired.panel.chooser
+    chooser.mode_box.setCurrentIndex(chooser.mode_box.findData("pca"))
+    qtbot.waitUntil(lambda: panel.plane is not None and panel.plane.kind == "pca")
+    plane = panel.plane
+    assert not chooser.sliders.isVisible() and not chooser.x_box.isVisible()
+    x = wired.prober.x
+    xs, ys = panel.points.getData()
+    np.testing.assert_allclose(np.column_stack([xs, ys]), plane.project(x), atol=1e-9)
+    # Most of the variance lies along the first axis.
+    assert np.var(xs) > np.var(ys)
+    assert "principal components" in panel.note.text()
+    assert panel.grid is not None and panel.grid.plane is plane
+    assert panel.image.image is not None
+
+
+def _fashion(n: int = 300) -> Dataset:
+    full = load_dataset(str(FASHION), seed=0)
+    return full.subset(np.arange(n), "fashion-300")
+
+
+def test_three_images_from_fashion_mnist(qtbot) -> None:
+    dataset = _fashion()
+    wired = Wired(qtbot, _network((28, 28), 10, dataset))
+    panel, chooser = wired.panel, wired.panel.chooser
+    assert chooser.mode == "pca"  # images open on the PCA plane
+    assert chooser.mode_box.itemText(chooser.mode_box.findData("points")) == (
+        "Three images"
+    )
+    chooser.mode_box.setCurrentIndex(chooser.mode_box.findData("points"))
+    qtbot.waitUntil(lambda: panel.plane is not None and panel.plane.kind == "points")
+    x, y = wired.prober.x, wired.prober.y
+    picked = [box.value() for box in chooser.point_boxes]
+    # Three samples of three classes, shown as thumbnails.
+    assert len({int(y[i]) for i in picked}) == 3
+    for thumb in chooser.thumbs:
+        assert thumb.isVisible() and not thumb.pixmap().isNull()
+    assert dataset.class_names[int(y[picked[1]])] in chooser.thumbs[1].toolTip()
+    # The three images sit at the plane's anchors, drawn as stars.
+    plane = panel.plane
+    np.testing.assert_allclose(plane.project(x[picked]), plane.anchors, atol=1e-4)
+    assert panel.anchors.data.size == 3
+    assert [label.textItem.toPlainText() for label in panel.anchor_labels] == list(
+        "ABC"
+    )
+    # The grid was computed on the plane: its centre is an image of the plane.
+    assert panel.grid is not None and panel.grid.plane is plane
+    assert panel.image.image.shape[:2] == (PLANE_GRID_SIZE, PLANE_GRID_SIZE)
+    # Another image for C: a new plane through it.
+    chooser.point_boxes[2].setValue(picked[2] + 1)
+    qtbot.waitUntil(lambda: panel.plane is not plane)
+    np.testing.assert_allclose(
+        panel.plane.project(x[picked[2] + 1 : picked[2] + 2]),
+        panel.plane.anchors[2:],
+        atol=1e-4,
+    )
+    # Two equal images: refused in one sentence, the plane stays.
+    shown = panel.plane
+    chooser.point_boxes[1].setValue(picked[0])
+    qtbot.waitUntil(lambda: chooser.message.isVisible())
+    assert "same input" in chooser.message.text()
+    assert panel.plane is shown
+
+
+def test_a_sequence_model_gets_no_plane(qtbot) -> None:
+    from dataclasses import replace
+
+    prober = _network((5,), 3, _tabular())
+    panel = BoundaryPanel()
+    qtbot.addWidget(panel)
+    info = replace(prober.info, sequence=True)
+    panel.set_structure(info)
+    panel.set_points(prober.x, prober.y)
+    assert not panel.chooser.isVisibleTo(panel)
+    assert panel.plane is None
+    assert "sequence" in panel.note.text()
+
+
+def test_two_inputs_are_drawn_as_before(qtbot) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(100, 2)).astype(np.float32)
+    dataset = Dataset(x, (x[:, 0] > 0).astype(np.int64), "classification", name="two")
+    wired = Wired(qtbot, _network((2,), 2, dataset))
+    panel = wired.panel
+    assert wired.planes == [] and panel.plane is None
+    assert not panel.chooser.isVisibleTo(panel)
+    probe = wired.prober.probe(0, 0, 0.0, gradients=False)
+    panel.set_grid(probe.grid)
+    panel.flush()
+    assert probe.grid is not None and probe.grid.plane is None
+    assert panel.image.image.shape[:2] == (64, 64)
+    xs, _ = panel.points.getData()
+    np.testing.assert_allclose(xs, wired.prober.x[:, 0])
