@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from ..document.graph import GraphView
+from ..document.graph import GraphView, Snapshot
 from ..engine.callbacks import Callback
 from ..engine.errors import NNDeskError, NumericalError
 from ..engine.memory import check_fits
@@ -71,6 +71,8 @@ __all__ = [
     "check_race_memory",
     "open_race",
     "race_table",
+    "variant_name",
+    "variant_of",
 ]
 
 MIN_VARIANTS, MAX_VARIANTS = 2, 4
@@ -83,6 +85,15 @@ BATCH_SETTINGS: tuple[str, ...] = (
     "scaling",
 )
 """Settings that decide which samples form each batch: equal in every variant."""
+
+CHANGES: dict[str, str] = {
+    "learning_rate": "learning rate",
+    "optimizer": "optimizer",
+    "activation": "activation",
+    "kernel_initializer": "initialiser",
+}
+"""What ``variant_of`` changes, and how the window's Race dialog names it: two
+settings, and a parameter of the layers (the hidden ones for the activation)."""
 
 
 class RaceError(NNDeskError, ValueError):
@@ -110,6 +121,69 @@ class Entrant:
     view: GraphView
     state: TrainedState | None = None
     base_dir: Path | None = None
+
+
+# --- variants of one network --------------------------------------------------------
+
+
+def variant_of(view: GraphView, change: str, value: Any) -> Snapshot:
+    """``view`` with one thing changed, for a race against it.
+
+    Parameters
+    ----------
+    view : GraphView
+        The network (not changed).
+    change : {"learning_rate", "optimizer", "activation", "kernel_initializer"}
+        A setting, or a parameter set on every layer that has it: the activation
+        of the hidden layers (the layer feeding the Output keeps its own, which
+        suits the loss), the kernel initialiser of all layers.
+    value
+        The new value, checked like any edit.
+
+    Raises
+    ------
+    RaceError
+        When the network has no layer with that parameter, or ``change`` is
+        none of the four.
+    ParamError
+        For a value the setting or parameter refuses.
+    """
+    doc = Snapshot(view.nodes, view.edges, view.settings, view.painted).to_document()
+    if change in ("learning_rate", "optimizer"):
+        doc.set_setting(change, value)
+        return doc.snapshot()
+    if change not in CHANGES:
+        raise RaceError(
+            f"A variant changes one of {', '.join(CHANGES)}, not '{change}'."
+        )
+    keep = set()
+    if change == "activation":
+        for output in doc.nodes_of_type("Output"):
+            keep.update(doc.predecessors(output.id))
+    nodes = [
+        n.id
+        for n in doc.nodes
+        if n.id not in keep and any(p.name == change for p in n.spec.params)
+    ]
+    if not nodes:
+        what = (
+            "hidden layer with an activation"
+            if change == "activation"
+            else ("layer with a kernel initialiser")
+        )
+        raise RaceError(f"The network has no {what} to change.")
+    for node_id in nodes:
+        doc.set_param(node_id, change, value)
+    return doc.snapshot()
+
+
+def variant_name(change: str, value: Any) -> str:
+    """A short name for a variant: "lr 0.01", "sgd", "relu", "init he_normal"."""
+    if change == "learning_rate":
+        return f"lr {float(value):g}"
+    if change == "kernel_initializer":
+        return f"init {value}"
+    return str(value)
 
 
 # --- checks before anything is compiled ----------------------------------------------

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from training_helpers import chain_document, spiral_document
 
+from nndesk.document.errors import ParamError
 from nndesk.engine.errors import ResourceError
 from nndesk.engine.memory import MemoryBudget
 from nndesk.training.data import load_settings_dataset
@@ -17,6 +18,8 @@ from nndesk.training.race import (
     check_race_memory,
     race_memory,
     race_table,
+    variant_name,
+    variant_of,
 )
 from nndesk.training.session import TrainingSession
 
@@ -190,3 +193,28 @@ def test_memory_is_estimated_for_all_variants_together(monkeypatch):
     message = str(info.value)
     assert message.startswith("Racing 3 variants needs about")
     assert message.endswith("is available (the cgroup memory limit).")
+
+
+def test_variant_of_changes_one_thing():
+    doc = _variant()
+    relu = variant_of(doc, "activation", "relu")
+    acts = {n.id: n.params.get("activation") for n in relu.nodes}
+    # The hidden layers change; the layer feeding the Output keeps its sigmoid.
+    assert acts == {"input_1": None, "dense_1": "relu", "dense_2": "relu",
+                    "dense_3": "sigmoid", "output_1": None}  # fmt: skip
+    he = variant_of(doc, "kernel_initializer", "he_normal")
+    assert {n.params.get("kernel_initializer") for n in he.nodes} == {None, "he_normal"}
+    fast = variant_of(doc, "learning_rate", 0.5)
+    assert fast.settings["learning_rate"] == 0.5
+    assert doc.settings["learning_rate"] == 0.01  # the network is not changed
+    assert variant_name("learning_rate", 0.5) == "lr 0.5"
+    with pytest.raises(RaceError, match="no layer with a kernel initialiser"):
+        variant_of(_bare(), "kernel_initializer", "he_normal")
+    with pytest.raises(ParamError):
+        variant_of(doc, "optimizer", "nonsense")
+
+
+def _bare():
+    return chain_document(
+        [("Activation", {"activation": "tanh"})], "mse", input_shape=(1,)
+    )

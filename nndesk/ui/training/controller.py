@@ -60,6 +60,7 @@ from .docks import TrainingDocks
 from .host import TrainingHost
 from .preview import Preview, Source
 from .probes import Evaluation, ProbeResult
+from .race_mode import RaceMode
 from .run_copy import RunCopy
 from .warmup import KernelWarmup
 from .worker import (
@@ -174,6 +175,8 @@ class TrainingController(QObject):
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(PREVIEW_DELAY_MS)
         self._preview_timer.timeout.connect(self.refresh_preview)
+        # Race mode: Training > Race…, the race dock, Promote winner (issue 17).
+        self.race = RaceMode(self)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -932,6 +935,7 @@ class TrainingController(QObject):
             False if the thread did not end within ``timeout_ms``.
         """
         self._closing = True
+        self.race.shutdown()
         self._preview_timer.stop()
         self._follow(None)
         thread = self._thread

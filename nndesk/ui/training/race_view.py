@@ -1,0 +1,364 @@
+"""The race view: the variants' loss curves overlaid, their standings, and a column per
+variant of the decision boundary, weight histograms and evaluation.
+
+The per-variant panels are the window's own panel classes (``BoundaryPanel``,
+``HistogramsPanel``, ``EvaluationPanel``), one instance per variant, fed exactly as
+the training docks feed theirs. ``RaceView`` only shows; ``RaceMode`` (race_mode.py)
+runs the race and calls ``begin``, ``add_batches``, ``add_epoch``, ``show_probe``,
+``show_evaluation`` and ``show_standings``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nndesk.training.race import Standing
+
+from ..panels.plots.base import GrowingBuffer, PlotPanel, steady_axis
+from ..panels.plots.boundary import BoundaryPanel
+from ..panels.plots.evaluation import EvaluationPanel
+from ..panels.plots.histograms import HistogramsPanel
+from .docks import class_names_of
+from .probes import Evaluation, ModelInfo, ProbeResult
+
+__all__ = ["VARIANT_COLORS", "RaceCurvesPanel", "RaceView"]
+
+VARIANT_COLORS: tuple[tuple[int, int, int], ...] = (
+    (31, 119, 180),
+    (214, 39, 40),
+    (44, 160, 44),
+    (148, 103, 189),
+)
+"""The colour of variant i in every race plot and label."""
+
+_COLUMNS = ("variant", "epochs", "loss", "val loss", "best", "metric", "s/epoch",
+            "status")  # fmt: skip
+
+
+class RaceCurvesPanel(PlotPanel):
+    """Every variant's batch losses (thin) and epoch validation losses (or training
+    losses without validation data, with markers), one colour and name each."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Race curves", parent)
+        self.plot = self.graphics.addPlot(row=0, col=0)
+        self.plot.setLabel("left", "loss")
+        self.plot.setLabel("bottom", "epoch")
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.setClipToView(True)
+        self.plot.setDownsampling(auto=True, mode="peak")
+        steady_axis(self.plot.getAxis("left"))
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.names: list[str] = []
+        self._batch: list[pg.PlotDataItem] = []
+        self._epoch: list[pg.PlotDataItem] = []
+        self._bx: list[GrowingBuffer] = []
+        self._by: list[GrowingBuffer] = []
+        self._ex: list[list[float]] = []
+        self._ey: list[list[float]] = []
+        self._apply_palette()
+
+    def begin(self, names: Sequence[str]) -> None:
+        """One pair of curves per variant (drops what was shown)."""
+        for item in [*self._batch, *self._epoch]:
+            self.plot.removeItem(item)
+        self.legend.clear()
+        self.names = list(names)
+        self._batch, self._epoch = [], []
+        for i, name in enumerate(self.names):
+            color = VARIANT_COLORS[i % len(VARIANT_COLORS)]
+            self._batch.append(
+                self.plot.plot([], [], pen=pg.mkPen(*color, 70, width=1))
+            )
+            self._epoch.append(
+                self.plot.plot(
+                    [],
+                    [],
+                    pen=pg.mkPen(*color, width=2),
+                    name=name,
+                    symbol="o",
+                    symbolSize=5,
+                    symbolBrush=color,
+                    symbolPen=None,
+                )  # fmt: skip
+            )
+        n = len(self.names)
+        self._bx = [GrowingBuffer() for _ in range(n)]
+        self._by = [GrowingBuffer() for _ in range(n)]
+        self._ex = [[] for _ in range(n)]
+        self._ey = [[] for _ in range(n)]
+        self.schedule_redraw()
+
+    def add_batches(self, index: int, steps: np.ndarray, losses: np.ndarray) -> None:
+        ok = np.isfinite(steps) & np.isfinite(losses)
+        self._bx[index].extend(np.asarray(steps, dtype=np.float64)[ok])
+        self._by[index].extend(np.asarray(losses, dtype=np.float64)[ok])
+        self.schedule_redraw()
+
+    def add_epoch(self, index: int, logs: Mapping[str, Any]) -> None:
+        value = logs.get("val_loss", logs.get("loss"))
+        if value is None or not np.isfinite(float(value)):
+            return
+        self._ex[index].append(float(logs["epoch"]) + 1.0)
+        self._ey[index].append(float(value))
+        self.schedule_redraw()
+
+    def epoch_values(self, index: int) -> list[float]:
+        """The epoch values shown for variant ``index``."""
+        return list(self._ey[index])
+
+    def _redraw(self) -> None:
+        for i in range(len(self.names)):
+            self._batch[i].setData(self._bx[i].view, self._by[i].view)
+            self._epoch[i].setData(self._ex[i], self._ey[i])
+
+    def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
+        columns: dict[str, Sequence[object] | np.ndarray] = {}
+        for i, name in enumerate(self.names):
+            columns[f"{name} step"] = self._bx[i].view
+            columns[f"{name} batch loss"] = self._by[i].view
+            columns[f"{name} epoch"] = self._ex[i]
+            columns[f"{name} epoch loss"] = self._ey[i]
+        return columns
+
+
+class _Column(QWidget):
+    """A variant's name above one of its panels."""
+
+    def __init__(self, name: str, color: tuple[int, int, int], panel: QWidget) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        self.label = QLabel(name, self)
+        self.label.setStyleSheet(f"color: {QColor(*color).name()}; font-weight: bold;")
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.label)
+        layout.addWidget(panel, 1)
+
+
+class RaceView(QWidget):
+    """What a race shows, with its controls.
+
+    Signals
+    -------
+    sig_pause_requested, sig_resume_requested, sig_stop_requested
+    sig_promote_requested(int)
+        Promote the variant of this index into the main document.
+    """
+
+    sig_pause_requested = Signal()
+    sig_resume_requested = Signal()
+    sig_stop_requested = Signal()
+    sig_promote_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("race_view")
+        self.status = QLabel("No race yet: Training > Race… starts one.", self)
+        self.status.setWordWrap(True)
+        self.pause_button = QPushButton("Pause", self)
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Pause the race after the current batch")
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("End the race after the current batch")
+        self.winner = QComboBox(self)
+        self.winner.setToolTip("The variant to promote (the leader is chosen)")
+        self.promote_button = QPushButton("Promote winner", self)
+        self.promote_button.setToolTip(
+            "Put this variant's network, settings and trained weights into the "
+            "document (one undo step)"
+        )
+        top = QHBoxLayout()
+        top.setContentsMargins(4, 2, 4, 2)
+        top.addWidget(self.status, 1)
+        for w in (
+            self.pause_button,
+            self.stop_button,
+            self.winner,
+            self.promote_button,
+        ):
+            top.addWidget(w)
+
+        self.curves = RaceCurvesPanel(self)
+        self.table = QTableWidget(0, len(_COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(list(_COLUMNS))
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        upper = QSplitter(Qt.Orientation.Horizontal, self)
+        upper.addWidget(self.curves)
+        upper.addWidget(self.table)
+        upper.setStretchFactor(0, 3)
+        upper.setStretchFactor(1, 2)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.rows: dict[str, QWidget] = {}
+        for key, title in (
+            ("boundary", "Decision boundary"),
+            ("histograms", "Weight histograms"),
+            ("evaluation", "Evaluation"),
+        ):
+            page = QWidget(self.tabs)
+            QHBoxLayout(page).setContentsMargins(0, 0, 0, 0)
+            self.rows[key] = page
+            self.tabs.addTab(page, title)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(upper)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(split, 1)
+
+        self.boundaries: list[BoundaryPanel] = []
+        self.histograms: list[HistogramsPanel] = []
+        self.evaluations: list[EvaluationPanel] = []
+        self.names: list[str] = []
+        self.pause_button.toggled.connect(self._on_pause_button_toggled)
+        self.stop_button.clicked.connect(self.sig_stop_requested)
+        self.promote_button.clicked.connect(self._on_promote_button_clicked)
+        self.set_running(False, can_promote=False)
+
+    # --- the race's life -------------------------------------------------------------
+    def begin(self, names: Sequence[str]) -> None:
+        """Empty columns for ``names`` (the panels are filled by ``set_structure``)."""
+        self.names = list(names)
+        self.curves.begin(self.names)
+        for page in self.rows.values():
+            layout = page.layout()
+            while layout.count():
+                item = layout.takeAt(0)
+                widget = item.widget() if item is not None else None
+                if widget is not None:
+                    widget.deleteLater()
+        self.boundaries = [BoundaryPanel() for _ in self.names]
+        self.histograms = [HistogramsPanel() for _ in self.names]
+        self.evaluations = [EvaluationPanel() for _ in self.names]
+        for i, name in enumerate(self.names):
+            color = VARIANT_COLORS[i % len(VARIANT_COLORS)]
+            # Painting belongs to the document's own boundary panel.
+            self.boundaries[i].paint_button.hide()
+            for key, panels in (
+                ("boundary", self.boundaries),
+                ("histograms", self.histograms),
+                ("evaluation", self.evaluations),
+            ):
+                self.rows[key].layout().addWidget(_Column(name, color, panels[i]), 1)
+        self.table.setRowCount(0)
+        self.winner.clear()
+        self.winner.addItems(self.names)
+        self.status.setText(f"Racing {len(self.names)} variants…")
+
+    def set_structure(
+        self,
+        index: int,
+        info: ModelInfo,
+        x: np.ndarray,
+        y: np.ndarray,
+        preprocessing: dict[str, Any] | None,
+    ) -> None:
+        """The network of variant ``index`` and the data it trains on."""
+        boundary = self.boundaries[index]
+        boundary.set_structure(info)
+        boundary.set_points(x if info.is_plane else None, y)
+        boundary.set_scaling(preprocessing)
+        self.histograms[index].set_structure(
+            [c.name for c in info.layers if c.kernel or c.bias]
+        )
+        self.evaluations[index].prepare(info.task, class_names_of(info))
+        if index == 0:
+            self.tabs.setTabEnabled(0, info.is_plane)
+            if not info.is_plane and self.tabs.currentIndex() == 0:
+                self.tabs.setCurrentIndex(2)
+
+    def show_probe(self, index: int, probe: ProbeResult) -> None:
+        self.boundaries[index].set_grid(probe.grid)
+        self.histograms[index].set_histograms(probe.weight_hist, probe.grad_hist)
+
+    def show_evaluation(self, index: int, evaluation: Evaluation) -> None:
+        self.evaluations[index].set_evaluation(evaluation)
+
+    def show_standings(self, standings: Sequence[Standing], leader: int) -> None:
+        """The table, one row per variant; the leader is chosen to promote."""
+        self.table.setRowCount(len(standings))
+        for row, s in enumerate(standings):
+            best = f"{s.best[2]:.4g} (epoch {s.best[1] + 1})" if s.best else "–"
+            metric = (
+                f"{s.metric} {_fmt(s.val_metric_value or s.metric_value)}"
+                if s.metric
+                else "–"
+            )
+            cells = [
+                ("★ " if row == leader else "") + s.name,
+                str(s.epochs),
+                _fmt(s.loss),
+                _fmt(s.val_loss),
+                best,
+                metric,
+                _fmt(s.seconds_per_epoch, "{:.3f}"),
+                s.status.replace("_", " "),
+            ]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == 0:
+                    color = VARIANT_COLORS[row % len(VARIANT_COLORS)]
+                    item.setForeground(QColor(*color))
+                self.table.setItem(row, col, item)
+        if 0 <= leader < self.winner.count() and not self.promote_button.isEnabled():
+            self.winner.setCurrentIndex(leader)
+
+    def set_running(self, running: bool, can_promote: bool = True) -> None:
+        """Enable the run controls or the promote controls."""
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        if not running:
+            self.pause_button.blockSignals(True)
+            self.pause_button.setChecked(False)
+            self.pause_button.setText("Pause")
+            self.pause_button.blockSignals(False)
+        self.winner.setEnabled(not running and can_promote)
+        self.promote_button.setEnabled(not running and can_promote)
+
+    def _on_pause_button_toggled(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if paused:
+            self.sig_pause_requested.emit()
+        else:
+            self.sig_resume_requested.emit()
+
+    def _on_promote_button_clicked(self) -> None:
+        index = self.winner.currentIndex()
+        if index >= 0:
+            self.sig_promote_requested.emit(index)
+
+
+def _fmt(value: float | None, form: str = "{:.4f}") -> str:
+    if value is None:
+        return "–"
+    return form.format(value) if np.isfinite(value) else str(value)

@@ -1,0 +1,203 @@
+"""Race mode in the window: the dialog, a short race in the background, Promote + Undo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ui_helpers import OFFSCREEN_NOISE
+
+from nndesk.io.project_file import load_project, save_project
+from nndesk.training.examples import example_path
+from nndesk.training.race import Entrant, variant_of
+from nndesk.ui.main_window import MainWindow
+from nndesk.ui.training.controller import attach_training
+from nndesk.ui.training.race_dialog import RaceDialog
+from nndesk.ui.training.race_mode import RaceMode
+
+pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
+
+RACE_TIMEOUT = 60_000
+
+
+@pytest.fixture
+def race(main_window: MainWindow) -> RaceMode:
+    """The race mode of the window's training controller (attached here)."""
+    controller = main_window.training or attach_training(main_window)
+    return controller.race
+
+
+def _wait_for_data(qtbot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window.dataset is not None, timeout=RACE_TIMEOUT)
+
+
+def _run(qtbot, race: RaceMode, entrants, epochs: int):
+    with qtbot.waitSignal(race.sig_finished, timeout=RACE_TIMEOUT) as blocker:
+        assert race.start(entrants, epochs)
+    return blocker.args[0]
+
+
+def _two(window: MainWindow) -> list[Entrant]:
+    snap = window.document.snapshot()
+    return [
+        Entrant("adam", snap),
+        Entrant("sgd", variant_of(snap, "optimizer", "sgd")),
+    ]
+
+
+def test_dialog_builds_one_change_per_variant(
+    qtbot, main_window: MainWindow, tmp_path: Path
+) -> None:
+    doc = main_window.document
+    other = load_project(Path(str(example_path("spiral"))))
+    other.document.set_setting("learning_rate", 0.05)
+    saved = tmp_path / "other.nndesk"
+    save_project(saved, other)
+    dialog = RaceDialog(doc.snapshot(), ask_file=lambda: saved)
+    qtbot.addWidget(dialog)
+    lr = float(doc.settings["learning_rate"])
+    assert len(dialog.rows) == 2
+    assert dialog.rows[1].name.text() == f"lr {lr * 10:g}"
+    third, fourth = dialog.add_row(), dialog.add_row()
+    assert not dialog.add_button.isEnabled()  # four at most
+    third.set_change("activation", "relu")
+    assert third.name.text() == "relu"
+    fourth.source.setCurrentIndex(fourth.source.findData("browse"))
+    fourth.source.activated.emit(fourth.source.currentIndex())
+    assert fourth.path == saved and fourth.name.text() == "other"
+    entrants = dialog.entrants()
+    assert [e.name for e in entrants] == ["this network", f"lr {lr * 10:g}", "relu",
+                                          "other"]  # fmt: skip
+    assert entrants[1].view.settings["learning_rate"] == pytest.approx(lr * 10)
+    acts = {n.id: n.params.get("activation") for n in entrants[2].view.nodes}
+    assert acts["dense_1"] == "relu" and acts["dense_3"] == "sigmoid"
+    assert entrants[3].view.settings["learning_rate"] == 0.05
+    assert entrants[3].view.settings["dataset"] == doc.settings["dataset"]
+    # Two with one name: said under the rows, the dialog stays open.
+    third.name.setText("other")
+    third.name.textEdited.emit("other")
+    dialog.show()
+    dialog.accept()
+    assert "both named 'other'" in dialog.message.text()
+    assert dialog.isVisible()
+    # Removing goes down to two, not below.
+    for row in list(dialog.rows):
+        dialog.remove_row(row)
+    assert len(dialog.rows) == 2 and not dialog.rows[0].remove.isEnabled()
+
+
+@pytest.mark.slow
+def test_short_race_runs_in_the_background_and_shows_every_variant(
+    qtbot, main_window: MainWindow, race: RaceMode
+) -> None:
+    _wait_for_data(qtbot, main_window)
+    assert race.action in main_window.training.view.menu.actions()
+    outcome = _run(qtbot, race, _two(main_window), epochs=3)
+    assert outcome.status == "completed", outcome.message
+    view = race.view
+    assert race.dock.isVisible() and view.names == ["adam", "sgd"]
+    for i in range(2):
+        assert len(view.curves.epoch_values(i)) == 3
+        assert view.boundaries[i].grid is not None
+        assert view.evaluations[i].evaluation is not None
+        assert view.histograms[i].weight_hist
+    assert view.table.rowCount() == 2
+    assert view.table.item(outcome.leader, 0).text().startswith("★ ")
+    assert [s.epochs for s in outcome.standings] == [3, 3]
+    # The two boundaries differ: each column shows its own variant.
+    g0, g1 = view.boundaries[0].grid.output, view.boundaries[1].grid.output
+    assert not np.allclose(g0, g1)
+    assert view.promote_button.isEnabled() and not view.stop_button.isEnabled()
+    assert not main_window.errors
+
+
+@pytest.mark.slow
+def test_race_can_be_paused_and_stopped(
+    qtbot, main_window: MainWindow, race: RaceMode
+) -> None:
+    _wait_for_data(qtbot, main_window)
+    with qtbot.waitSignal(race.sig_finished, timeout=RACE_TIMEOUT) as blocker:
+        assert race.start(_two(main_window), 500)
+        qtbot.waitUntil(lambda: race.view.table.rowCount() == 2, timeout=RACE_TIMEOUT)
+        race.view.pause_button.click()
+        assert race.view.pause_button.text() == "Resume"
+        race.view.pause_button.click()
+        race.view.stop_button.click()
+    outcome = blocker.args[0]
+    assert outcome.status == "stopped"
+    assert all(s.epochs < 500 for s in outcome.standings)
+    assert len(outcome.states) == 2  # a stopped race can still be promoted
+
+
+@pytest.mark.slow
+def test_promote_winner_is_one_undoable_step(
+    qtbot, main_window: MainWindow, race: RaceMode
+) -> None:
+    _wait_for_data(qtbot, main_window)
+    doc = main_window.document
+    before_settings = dict(doc.settings)
+    before_nodes = list(doc.nodes)
+    assert main_window.training.current_state() is None  # untrained
+    outcome = _run(qtbot, race, _two(main_window), epochs=2)
+    steps = main_window.undo_stack.count()
+    race.view.winner.setCurrentIndex(1)
+    race.view.promote_button.click()
+    assert main_window.undo_stack.count() == steps + 1
+    assert doc.settings["optimizer"] == "sgd"
+    state = main_window.training.current_state()
+    promoted = outcome.states[1]
+    assert state.history["loss"] == promoted.history["loss"]
+    for key, w in promoted.weights.items():
+        assert np.array_equal(state.weights[key], w), key
+    main_window.undo_stack.undo()
+    assert dict(doc.settings) == before_settings and list(doc.nodes) == before_nodes
+    assert main_window.training.current_state() is None
+    main_window.undo_stack.redo()
+    assert doc.settings["optimizer"] == "sgd"
+    assert main_window.training.current_state().history == promoted.history
+
+
+@pytest.mark.slow
+def test_promote_a_variant_with_another_graph(
+    qtbot, main_window: MainWindow, race: RaceMode
+) -> None:
+    _wait_for_data(qtbot, main_window)
+    doc = main_window.document
+    wider = doc.copy()
+    wider.set_param("dense_1", "units", 12)
+    extra = wider.add_node("Dense", {"units": 6, "activation": "tanh"}, (600.0, 300.0))
+    (edge,) = [e for e in wider.edges if e.src_node == "dense_2"]
+    wider.disconnect(edge)
+    wider.connect("dense_2", "out", extra, "in")
+    wider.connect(extra, "out", edge.dst_node, edge.dst_port)
+    entrants = [Entrant("base", doc.snapshot()), Entrant("wider", wider.snapshot())]
+    outcome = _run(qtbot, race, entrants, epochs=2)
+    before = doc.snapshot()
+    assert race.promote(1)
+    after = doc.snapshot()
+    assert {n.id for n in after.nodes} == {n.id for n in wider.nodes}
+    assert set(after.edges) == set(wider.edges)
+    assert after.node("dense_1").params["units"] == 12
+    state = main_window.training.current_state()
+    assert np.array_equal(
+        state.weights[f"{extra}/kernel"], outcome.states[1].weights[f"{extra}/kernel"]
+    )
+    main_window.undo_stack.undo()
+    restored = doc.snapshot()
+    assert [n.id for n in restored.nodes] == [n.id for n in before.nodes]
+    assert set(restored.edges) == set(before.edges)
+    assert restored.node("dense_1").params["units"] == 8
+
+
+def test_refusal_is_one_sentence(qtbot, main_window: MainWindow, race: RaceMode):
+    _wait_for_data(qtbot, main_window)
+    snap = main_window.document.snapshot()
+    other = main_window.document.copy()
+    other.set_setting("batch_size", 64)
+    entrants = [Entrant("a", snap), Entrant("b", other.snapshot())]
+    assert not race.start(entrants, 2)
+    assert not race.is_running
+    (message,) = main_window.errors
+    assert message.startswith("Variant 'b' has batch_size 64 but 'a' has")
+    assert race.view.status.text() == message
