@@ -201,9 +201,18 @@ def _dataset(session: Any, args: argparse.Namespace) -> Any:
 
 
 def cmd_summary(args: argparse.Namespace, out: IO[str]) -> int:
+    from nndesk.document.gan import is_gan
     from nndesk.document.text import counted
+    from nndesk.io.project_file import load_project
+    from nndesk.training.gan import GanSession
+    from nndesk.training.session import TrainingSession
 
-    session = _open(args.file)
+    project = load_project(args.file)
+    base_dir = Path(args.file).resolve().parent
+    if is_gan(project.document):  # both networks and the GAN's setup
+        print(GanSession.from_project(project, base_dir).summary(), file=out)
+        return EXIT_OK
+    session = TrainingSession.from_project(project, base_dir=base_dir)
     s = session.settings
     print(session.model.summary(), file=out)
     print(
@@ -244,20 +253,30 @@ def _apply_overrides(args: argparse.Namespace) -> Any:
 
 
 def cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
+    from nndesk.document.gan import is_gan
     from nndesk.document.text import counted
     from nndesk.training.callbacks import ProgressPrinter
+    from nndesk.training.gan import GanSession
     from nndesk.training.session import TrainingSession
 
     project = _apply_overrides(args)
     base_dir = Path(args.file).resolve().parent
-    session = TrainingSession.from_project(project, base_dir=base_dir)
+    gan = is_gan(project.document)  # a GAN trains both networks, labels unused
+    session: Any = (
+        GanSession.from_project(project, base_dir=base_dir)
+        if gan
+        else TrainingSession.from_project(project, base_dir=base_dir)
+    )
     target = Path(args.out) if args.out else Path(args.file)
     if not target.parent.is_dir():
         raise UsageError(
             f"cannot save to {target}: the folder {target.parent} does not exist"
         )
     _require_data(session, args)
-    dataset = session.load_dataset(args.data, target=args.target)
+    if gan:
+        dataset = session.load_dataset(args.data)
+    else:
+        dataset = session.load_dataset(args.data, target=args.target)
     print(dataset.summary(), file=out)
     callbacks = (
         []
@@ -266,7 +285,7 @@ def cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
     )
     history = session.fit(dataset, callbacks=callbacks)
     trainer = session.trainer
-    if trainer is not None and trainer.status == "early_stopped":
+    if not gan and trainer is not None and trainer.status == "early_stopped":
         es = trainer.early_stopping
         print(
             f"Early stopping: {es.monitor} has not improved since epoch "

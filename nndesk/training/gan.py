@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -89,7 +90,8 @@ _QUIET = {"all": "ignore"}
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    e = np.exp(-np.abs(x))  # never overflows; exact in both tails
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
@@ -1004,10 +1006,11 @@ class GanSession:
         A run saved between two batches continues where it stopped: the rest of
         that epoch first. Each finished epoch appends the means of its
         ``GAN_LOG_KEYS`` to the history and goes to the callbacks'
-        ``on_epoch_end(epoch, logs)`` (with ``"epoch"`` counted from 1 in
-        ``on_epoch_end``'s ``epoch`` argument minus one, Keras style);
-        ``on_batch_end(batch, logs)`` gets every batch's logs. ``control``
-        pauses, steps and stops between batches.
+        ``on_epoch_end(epoch, logs)`` (``epoch`` 0-based, Keras style; the logs
+        add the progress keys ``epochs``, ``epoch_time`` and
+        ``samples_per_sec``, so ``ProgressPrinter`` prints GAN runs too) and to
+        ``on_epoch_end(epoch, means)``; ``on_batch_end(batch, logs)`` gets every
+        batch's logs. ``control`` pauses, steps and stops between batches.
 
         Returns
         -------
@@ -1022,12 +1025,14 @@ class GanSession:
         for cb in hooks:
             cb.set_model(self.trainer.generator)
             cb.on_train_begin({})
+        started, samples = time.perf_counter(), 0
         try:
             while self.epoch < goal:
                 if control is not None and not control.wait_for_batch():
                     break
                 batch = self.batch
                 logs = self.step()
+                samples += self.config.batch_size
                 ended = bool(logs.pop("epoch_ended", False))
                 for key in GAN_LOG_KEYS:
                     if key in logs:
@@ -1046,14 +1051,61 @@ class GanSession:
                     }
                     self.history.append(means)
                     self._partial = {}
+                    took = max(time.perf_counter() - started, 1e-9)
+                    progress = {
+                        "epochs": goal,
+                        "epoch_time": took,
+                        "samples_per_sec": samples / took,
+                    }
+                    started, samples = time.perf_counter(), 0
                     for cb in hooks:
-                        cb.on_epoch_end(self.epoch - 1, dict(means))
+                        cb.on_epoch_end(self.epoch - 1, {**means, **progress})
                     if on_epoch_end is not None:
                         on_epoch_end(self.epoch - 1, means)
         finally:
             for cb in hooks:
                 cb.on_train_end({})
         return self.history
+
+    def summary(self) -> str:
+        """Both networks' layer tables and the GAN's setup, as ``nndesk summary``
+        prints them."""
+        c, s = self.config, self.settings
+        k = c.d_steps
+        lines = [
+            "Generator:",
+            self.trainer.generator.summary(),
+            "Discriminator:",
+            self.trainer.discriminator.summary(),
+        ]
+        if c.loss == "standard":
+            lines.append(
+                f"({self.gan.setup.score_id}'s sigmoid is part of the standard "
+                "loss, which reads its logit.)"
+            )
+        lines += [
+            f"GAN: {c.loss} loss, {k} discriminator step{'s' if k != 1 else ''} "
+            f"per generator step, noise {c.noise_shape} {c.distribution}"
+            + (
+                f", weights clipped to ±{c.clip_value:g}"
+                if c.loss == "wasserstein"
+                else ""
+            )
+            + ".",
+            f"Optimizer {s['optimizer']}: learning rate {c.generator_lr:g} "
+            f"(generator), {c.discriminator_lr:g} (discriminator); batch size "
+            f"{c.batch_size}, {c.epochs} epoch{'s' if c.epochs != 1 else ''}.",
+            f"Dataset: {s['dataset'] or '(none chosen)'}",
+        ]
+        epochs = self.history.epochs
+        if epochs:
+            last = {k: self.history.last(k) for k in ("d_loss", "g_loss")}
+            done = f"{epochs} epoch{'s' if epochs != 1 else ''}"
+            parts = [f"{k} {v:.4f}" for k, v in last.items() if v is not None]
+            lines.append(f"Trained: {done} (last {', '.join(parts)}).")
+        else:
+            lines.append("Trained: not yet.")
+        return "\n".join(lines)
 
     # --- saving -----------------------------------------------------------------------
     def to_project(self, document: GraphView | None = None) -> Project:

@@ -28,7 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from ..document.gan import is_gan
 from ..document.graph import Document, GraphView, Snapshot
+from ..document.validate import Problem
 from ..engine.errors import NNDeskError
 from ..io.datasets import Dataset, format_spec, load_dataset, parse_spec
 from ..io.datasets.painted import PAINTED
@@ -55,6 +57,7 @@ from .data import (
     scale_inputs,
     split_dataset,
 )
+from .errors import CompileError
 from .history import TrainingHistory
 from .run_state import weights_sha256
 from .trainer import TrainConfig, Trainer
@@ -72,6 +75,13 @@ the settings' split, or the dataset's own test part (IDX folders, NPZ files)."""
 _SCALING_SETTINGS: tuple[str, ...] = ("dataset", "dataset_target", "scaling")
 # Settings that change how a dataset is split, scaled or encoded.
 _DATA_SETTINGS: tuple[str, ...] = ("validation_split", "test_split", "seed", "scaling")
+
+
+_GAN_MESSAGE = (
+    "The network is a GAN (it has a Noise node), not a predictor: train it with "
+    "nndesk train, the window or nndesk.training.gan.GanSession (evaluate and "
+    "predict do not apply)."
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -265,6 +275,8 @@ class TrainingSession:
         run_state: Mapping[str, Any] | None = None,
         vocabulary: Sequence[str] | None = None,
     ) -> None:
+        if is_gan(view):  # its Output is the discriminator's: not a classifier
+            raise CompileError([Problem(None, _GAN_MESSAGE)])
         self.net: CompiledNetwork = compile_network(view)
         self.vocabulary = list(vocabulary) if vocabulary is not None else None
         self.base_dir = Path(base_dir) if base_dir is not None else None
