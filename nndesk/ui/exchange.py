@@ -2,8 +2,10 @@
 
 The window hands over what Save would write (``MainWindow.current_project``); the
 network is compiled with those weights and written by the exporters, which write
-atomically and refuse in one sentence. The file dialogs live here so the main
-window stays wiring only.
+atomically and refuse in one sentence. A GAN is written as its two networks
+(``nndesk.io.export.gan_export``: two ONNX files named after the one chosen, or
+one PyTorch project). The file dialogs live here so the main window stays wiring
+only.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
 
+from nndesk.document.gan import is_gan
 from nndesk.engine.errors import NNDeskError
-from nndesk.io.export import export_onnx, export_pytorch
+from nndesk.io.export import export_gan, export_onnx, export_pytorch
 from nndesk.io.project_file import Project
+from nndesk.training.gan import GanSession
 from nndesk.training.session import TrainingSession
 
 log = logging.getLogger(__name__)
@@ -87,10 +91,21 @@ def export_network(
             return False
         path = chosen
     target = _with_onnx_suffix(Path(path)) if onnx else Path(path)
+    written = [target]
+    session: Any
     try:
         project = window.current_project()
-        session = TrainingSession.from_project(project, base_dir=base)
-        if onnx:
+        if is_gan(project.document):  # the generator and the discriminator
+            session = GanSession.from_project(project, base_dir=base)
+            written = export_gan(
+                session.gan,
+                fmt,
+                target,
+                save_network=session.save,
+                title=f"{window.export_stem()}.nndesk",
+            )
+        elif onnx:
+            session = TrainingSession.from_project(project, base_dir=base)
             export_onnx(
                 session.model,
                 target,
@@ -98,6 +113,7 @@ def export_network(
                 document=session.snapshot,
             )
         else:
+            session = TrainingSession.from_project(project, base_dir=base)
             export_pytorch(
                 session.model,
                 session.snapshot,
@@ -110,6 +126,7 @@ def export_network(
         return False
     what = "ONNX" if onnx else "a PyTorch project"
     note = "" if session.trained else " (untrained: the initial weights)"
-    window.statusBar().showMessage(f"Exported {target.name} as {what}{note}.", 8000)
-    log.info("Exported %s", target)
+    names = " and ".join(p.name for p in written)
+    window.statusBar().showMessage(f"Exported {names} as {what}{note}.", 8000)
+    log.info("Exported %s", names)
     return True

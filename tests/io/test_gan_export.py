@@ -11,7 +11,7 @@ import onnxruntime as ort
 import pytest
 from gan_graphs import dense_gan, image_gan, trained
 
-from nndesk.io.export import ExportError, import_onnx
+from nndesk.io.export import ExportError, export_gan, import_onnx
 from nndesk.io.export.gan_export import (
     META_GAN,
     export_gan_onnx,
@@ -170,3 +170,29 @@ def test_an_exported_generator_imports_back_as_a_network(tmp_path: Path) -> None
     np.testing.assert_allclose(
         session.model.predict(z), trainer.sample(z), atol=TOLERANCE
     )
+
+
+def test_export_gan_chooses_the_form_and_refuses_what_cannot_be(tmp_path: Path) -> None:
+    gan, _ = trained(dense_gan())
+    saved: list[Path] = []
+    written = export_gan(gan, "onnx", tmp_path / "r.onnx", save_network=saved.append)
+    assert [p.name for p in written] == ["r-generator.onnx", "r-discriminator.onnx"]
+    one = export_gan(
+        gan,
+        "onnx",
+        tmp_path / "d.onnx",
+        save_network=saved.append,
+        parts=["discriminator"],
+    )
+    assert one == [tmp_path / "d.onnx"] and saved == []
+    with pytest.raises(ExportError, match="valid formats are onnx, pytorch"):
+        export_gan(gan, "keras", tmp_path / "k", save_network=saved.append)
+    with pytest.raises(ExportError, match="one part of a GAN as a PyTorch project"):
+        export_gan(
+            gan,
+            "pytorch",
+            tmp_path / "p",
+            save_network=saved.append,
+            parts=["generator"],
+        )
+    assert not (tmp_path / "p").exists() and not (tmp_path / "k").exists()

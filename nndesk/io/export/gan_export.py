@@ -35,7 +35,7 @@ import pprint
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -55,8 +55,11 @@ if TYPE_CHECKING:
     from ...document.gan import GanSetup
 
 __all__ = [
+    "FORMATS",
     "GAN_PARTS",
     "META_GAN",
+    "CompiledGanLike",
+    "export_gan",
     "export_gan_onnx",
     "export_gan_pytorch",
     "gan_onnx_paths",
@@ -67,6 +70,9 @@ log = logging.getLogger(__name__)
 
 GAN_PARTS: tuple[str, ...] = ("generator", "discriminator")
 """The two networks of a GAN, in the order they are written."""
+
+FORMATS: tuple[str, ...] = ("onnx", "pytorch")
+"""The forms a GAN is exported in."""
 
 META_GAN = "nndesk.gan"
 """Metadata key of a GAN part: JSON with ``part``, ``noise_shape``,
@@ -365,3 +371,84 @@ def export_gan_pytorch(
     target = Path(path)
     write_folder_atomically(target, fill, f"the PyTorch project {target.name}")
     log.info("Exported the GAN PyTorch project %s", target)
+
+
+# --- either form -----------------------------------------------------------------------------
+
+
+class CompiledGanLike(Protocol):
+    """What exporting reads of a compiled GAN (``nndesk.training.gan.CompiledGan``)."""
+
+    @property
+    def generator(self) -> Any: ...
+
+    @property
+    def discriminator(self) -> Any: ...
+
+    @property
+    def setup(self) -> GanSetup: ...
+
+    @property
+    def snapshot(self) -> GraphView: ...
+
+
+def export_gan(
+    gan: CompiledGanLike,
+    fmt: str,
+    path: str | Path,
+    *,
+    save_network: Callable[[Path], None],
+    title: str = "gan",
+    parts: Sequence[str] = GAN_PARTS,
+) -> list[Path]:
+    """Export a compiled GAN as ``fmt``: what the command line and the window call.
+
+    Parameters
+    ----------
+    gan : CompiledGanLike
+        A ``CompiledGan`` holding the weights to export (``GanSession.gan``).
+    fmt : {"onnx", "pytorch"}
+    path : str or Path
+        ONNX: the chosen file name (see ``gan_onnx_paths``); PyTorch: the folder.
+    save_network : callable
+        Writes the GAN file into a PyTorch project (``GanSession.save``).
+    title : str
+        How a PyTorch project names the network.
+    parts : sequence of {"generator", "discriminator"}
+        ONNX only: the networks to write (default both).
+
+    Returns
+    -------
+    list of Path
+        The files (ONNX) or the folder (PyTorch) written.
+
+    Raises
+    ------
+    ExportError
+        For an unknown format, parts given for a PyTorch project, or anything
+        the exporters refuse.
+    """
+    if fmt == "onnx":
+        written = export_gan_onnx(
+            gan.generator, gan.discriminator, gan.setup, path, parts=parts
+        )
+        return list(written.values())
+    if fmt != "pytorch":
+        raise ExportError(
+            f"Cannot export the GAN as {fmt!r}: valid formats are {', '.join(FORMATS)}."
+        )
+    if tuple(parts) != GAN_PARTS:
+        raise ExportError(
+            "Cannot export one part of a GAN as a PyTorch project: its train.py "
+            "trains both networks; export both, or one part as ONNX."
+        )
+    export_gan_pytorch(
+        gan.generator,
+        gan.discriminator,
+        gan.setup,
+        gan.snapshot,
+        path,
+        save_network=save_network,
+        title=title,
+    )
+    return [Path(path)]
