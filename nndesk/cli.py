@@ -164,6 +164,12 @@ def _add_exchange_commands(sub: Any) -> None:
     p.add_argument(
         "--out", metavar="PATH", required=True, help="the .onnx file or project folder"
     )
+    p.add_argument(
+        "--part",
+        choices=("generator", "discriminator"),
+        help="a GAN only, ONNX: write this network alone to --out (default: both, "
+        "as NAME-generator.onnx and NAME-discriminator.onnx)",
+    )
     p = sub.add_parser(
         "import",
         help="make a network file from an ONNX model",
@@ -372,11 +378,21 @@ def _folder_of(target: Path) -> None:
 
 
 def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
+    from nndesk.document.gan import is_gan
     from nndesk.io.export import export_onnx, export_pytorch
+    from nndesk.io.project_file import load_project
+    from nndesk.training.session import TrainingSession
 
-    session = _open(args.file)
     target = Path(args.out)
     _folder_of(target)
+    project = load_project(args.file)
+    if is_gan(project.document):
+        return _export_gan(args, project, target, out)
+    if args.part is not None:
+        raise UsageError("--part applies to a GAN, and this network is no GAN")
+    session = TrainingSession.from_project(
+        project, base_dir=Path(args.file).resolve().parent
+    )
     if args.format == "onnx":
         export_onnx(
             session.model,
@@ -397,6 +413,37 @@ def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
     if not session.trained:
         print("Note: the network is untrained; it holds its initial weights.", file=out)
     print(f"Wrote {target}: {what}.", file=out)
+    return EXIT_OK
+
+
+def _export_gan(
+    args: argparse.Namespace, project: Any, target: Path, out: IO[str]
+) -> int:
+    """``export`` of a GAN: both networks (docs/export.md, GAN documents)."""
+    from nndesk.io.export import GAN_PARTS, export_gan
+    from nndesk.training.gan import GanSession
+
+    session = GanSession.from_project(project, Path(args.file).resolve().parent)
+    written = export_gan(
+        session.gan,
+        args.format,
+        target,
+        save_network=session.save,
+        title=Path(args.file).name,
+        parts=GAN_PARTS if args.part is None else (args.part,),
+    )
+    if not session.trained:
+        print("Note: the GAN is untrained; it holds its initial weights.", file=out)
+    if args.format == "onnx":
+        parts = (args.part,) if args.part else GAN_PARTS
+        for path, part in zip(written, parts, strict=True):
+            print(f"Wrote {path}: the {part} as an ONNX model (opset 17).", file=out)
+    else:
+        print(
+            f"Wrote {target}: PyTorch project of the generator and the discriminator "
+            "(python train.py, or torchrun ... train.py).",
+            file=out,
+        )
     return EXIT_OK
 
 
