@@ -24,6 +24,7 @@ from .engine.callbacks import Callback
 from .engine.errors import DataError
 from .io.datasets import Dataset
 from .training.control import TrainingControl
+from .training.gan import GanSession
 from .training.session import TrainingSession
 
 __all__ = ["Network", "load"]
@@ -269,7 +270,7 @@ def _arrays_dataset(x: np.ndarray, y: np.ndarray, loss: str, units: int) -> Data
     )
 
 
-def load(path: str | Path) -> Network:
+def load(path: str | Path) -> Network | GanSession:
     """Open a ``.nndesk`` network file.
 
     Parameters
@@ -279,11 +280,22 @@ def load(path: str | Path) -> Network:
 
     Returns
     -------
-    Network
+    Network or GanSession
+        A ``GanSession`` (``nndesk.training.gan``, docs/gan.md) for a GAN file:
+        ``fit``, ``save``, ``summary`` and its ``trainer``'s ``sample``.
 
     Raises
     ------
     FileFormatError
         For a missing, corrupt or incompatible file (one sentence naming it).
     """
-    return Network.load(path)
+    from .document.gan import is_gan
+    from .io.project_file import load_project
+
+    path = Path(path)
+    project = load_project(path)
+    if is_gan(project.document):
+        return GanSession.from_project(project, base_dir=path.resolve().parent)
+    return Network(
+        TrainingSession.from_project(project, base_dir=path.resolve().parent), path
+    )
