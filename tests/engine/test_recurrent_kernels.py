@@ -88,7 +88,7 @@ def test_small_lstm_whole_sequence_kernels_match_the_numpy_steps(
     return_sequences, bidirectional
 ):
     """batch * units = 256: each direction runs in one compiled call forward and
-    backward; the NumPy path takes it step by step with exact tanh."""
+    backward; the NumPy path runs the whole-sequence twins with exact tanh."""
     assert 16 * 16 <= RK.SMALL_STEP
     y, dx, grads = _lstm_pass(True, return_sequences, bidirectional)
     y0, dx0, grads0 = _lstm_pass(False, return_sequences, bidirectional)

@@ -458,9 +458,11 @@ class LSTM(_Recurrent):
         p.c = self._buffer("c" + key, (steps + 1, batch, self.units))
         p.tc = self._buffer("tc" + key, (steps, batch, self.units))
         p.c[steps if p.reverse else 0] = 0.0
-        if p.acts.dtype == np.float32 and batch * self.units <= RK.SMALL_STEP:
+        small = batch * self.units <= RK.SMALL_STEP
+        if small and (p.acts.dtype == np.float32 or not RK.lstm_sequence32.uses_numba):
             # Small layers: the whole direction in one call (per-call overhead
-            # dominates there).
+            # dominates there): compiled for float32 (its fast tanh), else the
+            # NumPy twin, exact at every dtype.
             rk = self._param("recurrent_kernel", d)
             RK.lstm_sequence32(p.xp, rk, p.acts, p.h, p.c, p.tc, p.reverse)
         else:

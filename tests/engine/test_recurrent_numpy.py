@@ -1,0 +1,126 @@
+"""The NumPy twins of the whole-sequence LSTM kernels against the step-by-step
+NumPy arithmetic.
+
+Without Numba a small LSTM (batch * units up to ``SMALL_STEP``) runs each
+direction forward and backward in one call that works on feature-major copies of
+its gates (``kernels/recurrent.py``). These tests hold it to the per-step
+functions it replaced, every output buffer, both directions, with and without a
+whole output sequence, float32 and float64; the float64 gradient checks and the
+PyTorch fixtures cover the layer on both kernel paths.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from nndesk.engine import kernels
+from nndesk.engine.kernels import recurrent as RK
+from nndesk.engine.layers import LSTM
+
+
+def _steps_forward(xp, rk, a, h, c, tc, reverse):
+    steps = a.shape[0]
+    for s in range(steps):
+        t = steps - 1 - s if reverse else s
+        prev, new = (t + 1, t) if reverse else (t, t + 1)
+        np.matmul(h[prev], rk, out=a[t])
+        RK.lstm_forward(a[t], xp[t], c[prev], c[new], tc[t], h[new])
+
+
+def _steps_backward(a, c, tc, rk_t, dy, seq, dz, dh, dc, tmp, reverse):
+    steps = a.shape[0]
+    for s in range(steps):
+        t = s if reverse else steps - 1 - s
+        prev = t + 1 if reverse else t
+        if seq:
+            dh += dy[:, t]
+        RK._lstm_backward_numpy(a[t], c[prev], tc[t], dh, dc, dz[t], tmp)
+        np.matmul(dz[t], rk_t, out=dh)
+
+
+def _run(forward, backward, dtype, batch, steps, units, reverse, seq, seed=0):
+    rng = np.random.default_rng([seed, batch, steps, units])
+    xp = rng.normal(scale=2.0, size=(steps, batch, 4 * units)).astype(dtype)
+    rk = rng.normal(scale=0.5, size=(units, 4 * units)).astype(dtype)
+    a = np.full((steps, batch, 4 * units), np.nan, dtype)
+    h, c = (np.full((steps + 1, batch, units), np.nan, dtype) for _ in range(2))
+    tc = np.full((steps, batch, units), np.nan, dtype)
+    first = steps if reverse else 0
+    h[first], c[first] = 0.0, 0.0
+    forward(xp, rk, a, h, c, tc, reverse)
+    dy_all = rng.normal(size=(batch, steps, units)).astype(dtype)
+    if seq:
+        dy, dh = dy_all, np.zeros((batch, units), dtype)
+    else:
+        dh = dy_all[:, -1].copy()
+        dy = dh[:, None, :]
+    dc = np.zeros((batch, units), dtype)
+    dz = np.full_like(a, np.nan)
+    tmp = np.empty((batch, units), dtype)
+    backward(a, c, tc, np.ascontiguousarray(rk.T), dy, seq, dz, dh, dc, tmp, reverse)
+    return {"a": a, "h": h, "c": c, "tc": tc, "dz": dz, "dh": dh, "dc": dc}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("seq", [True, False])
+@pytest.mark.parametrize("batch, steps, units", [(16, 20, 16), (3, 1, 5), (5, 7, 3)])
+def test_whole_sequence_twins_match_the_steps(dtype, reverse, seq, batch, steps, units):
+    want = _run(
+        _steps_forward, _steps_backward, dtype, batch, steps, units, reverse, seq
+    )
+    got = _run(
+        RK._lstm_sequence_numpy,
+        RK._lstm_sequence_backward_numpy,
+        dtype, batch, steps, units, reverse, seq,
+    )  # fmt: skip
+    # The forward pass does the same operations; backward sums in another order.
+    tol = 5e-6 if dtype == np.float32 else 1e-13
+    for key, value in want.items():
+        assert not np.isnan(got[key]).any(), key
+        np.testing.assert_allclose(got[key], value, rtol=0, atol=tol, err_msg=key)
+
+
+def test_the_layer_takes_the_whole_sequence_twin_without_numba(monkeypatch):
+    kernels.set_numba_enabled(False)
+    calls = []
+    real = RK._lstm_sequence_numpy
+
+    def spy(*args):
+        calls.append(args[2].shape)
+        return real(*args)
+
+    monkeypatch.setattr(RK.lstm_sequence32, "fallback", spy)
+    kernels.reset_kernels()
+    try:
+        for dtype in (np.float32, np.float64):
+            layer = LSTM(16, bidirectional=True)
+            layer.build([(5, 3)], np.random.default_rng(0), dtype=dtype)
+            x = np.random.default_rng(1).normal(size=(16, 5, 3)).astype(dtype)
+            layer.forward([x], True)
+        # batch 16 x 16 units is small: both directions, both dtypes
+        assert calls == [(5, 16, 64)] * 4
+        # batch 17 is not: the per-step path
+        layer.forward([np.zeros((17, 5, 3))], True)
+        assert len(calls) == 4
+    finally:
+        kernels.set_numba_enabled(None)
+
+
+def test_work_arrays_are_kept_per_thread():
+    """The twins keep their work arrays between calls of one shape, one set per
+    thread: two trainings in two threads must not write into each other's."""
+    key = ("test", 3, np.float32)
+    mine = RK._work("forward", key, lambda: [np.zeros(3)])
+    assert RK._work("forward", key, lambda: [np.ones(3)]) is mine
+    other = []
+    t = threading.Thread(
+        target=lambda: other.append(RK._work("forward", key, lambda: [np.ones(3)]))
+    )
+    t.start()
+    t.join()
+    assert other[0] is not mine and other[0][0][0] == 1.0
+    assert RK._work("forward", key, lambda: [np.ones(3)]) is mine
