@@ -617,7 +617,7 @@ def run_case(app, case: str, args: argparse.Namespace, dataset) -> dict:
             "redraw ms): "
             + ", ".join(
                 f"{name} {n}; {g['redraw_ms_per_s'][name]:.1f}; "
-                f"{g['paint_ms_per_s'][name]:.1f}; {g['longest_redraw_ms'][name]:.0f}"
+                f"{g['paint_ms_per_s'][name]:.1f}; {g['longest_redraw_ms'].get(name, 0.0):.0f}"
                 for name, n in g["redraws"].items()
             ),
             flush=True,
