@@ -359,7 +359,7 @@ class TrainingDocks(QObject):
         self.network.set_weights(probe.weights)
         self.activations.set_probe(probe)
         self.boundary.set_grid(probe.grid)
-        self.histograms.set_histograms(probe.weight_hist, probe.grad_hist)
+        self.histograms.set_histograms(probe.weight_hist, probe.grad_hist, probe.step)
         self.feature_maps.set_probe(probe)
         self.filters.set_probe(probe)
         self.saliency.set_probe(probe)
