@@ -149,8 +149,11 @@ class GELU(ActivationFunction):
         return out
 
     def backward(self, dy, z, y, out):
-        f32 = z.dtype == np.float32 and dy.dtype == np.float32
-        (K.gelu_backward32 if f32 else K.gelu_backward)(_flat(dy), _flat(z), _flat(out))
+        if z.dtype == np.float32 and dy.dtype == np.float32 and y.dtype == np.float32:
+            # Without Numba, Phi(z) = y / z spares recomputing erf.
+            K.gelu_backward32y(_flat(dy), _flat(z), _flat(y), _flat(out))
+        else:
+            K.gelu_backward(_flat(dy), _flat(z), _flat(out))
         return out
 
 

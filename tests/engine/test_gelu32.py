@@ -60,9 +60,35 @@ def test_float32_gelu_saturates_exactly(path):
     np.testing.assert_array_equal(dz, [0.0, 0.0, 1.0, 1.0])
 
 
+def test_gradient_from_the_output_matches(path):
+    """``gelu_backward32y`` (the activation's float32 gradient) takes Phi(z) from
+    the forward output without Numba: within 2 ulps of ``gelu_backward32``, exact
+    at 0 and at the saturated ends, finite near 0."""
+    z = np.concatenate(
+        [
+            np.linspace(-12, 12, 120_001),
+            [0.0, -0.0, 1e-30, -1e-30, 1e-35, 1e-38, 1e-44, 5.65, 5.66, 6.0],
+            [-1000.0, -40.0, 40.0, 1000.0],
+        ]
+    ).astype(np.float32)
+    dy = np.random.default_rng(0).normal(size=z.shape).astype(np.float32)
+    y, want, got = (np.empty_like(z) for _ in range(3))
+    K.gelu_forward32(z, y)
+    K.gelu_backward32(dy, z, want)
+    K.gelu_backward32y(dy, z, y, got)
+    assert K.gelu_backward32y.uses_numba == K.gelu_backward32.uses_numba
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, want, rtol=0, atol=3e-7 * np.abs(dy).max())
+    _, exact = _exact(z)
+    np.testing.assert_allclose(got, dy * exact, rtol=0, atol=7e-7 * np.abs(dy).max())
+    np.testing.assert_array_equal(got[z == 0], 0.5 * dy[z == 0])
+    ends = np.isin(z, [-1000.0, -40.0, 40.0, 1000.0])
+    np.testing.assert_array_equal(got[ends], dy[ends] * (z[ends] > 0))
+
+
 def test_activation_picks_the_float32_kernels_by_dtype(monkeypatch):
     calls = []
-    for name in ("gelu_forward32", "gelu_backward32", "gelu_forward", "gelu_backward"):
+    for name in ("gelu_forward32", "gelu_backward32y", "gelu_forward", "gelu_backward"):
         real = getattr(K, name)
         monkeypatch.setattr(
             K, name, lambda *a, _n=name, _r=real: (calls.append(_n), _r(*a))[1]
@@ -74,7 +100,7 @@ def test_activation_picks_the_float32_kernels_by_dtype(monkeypatch):
         act.backward(np.ones_like(z), z, y, np.empty_like(z))
     assert calls == [
         "gelu_forward32",
-        "gelu_backward32",
+        "gelu_backward32y",
         "gelu_forward",
         "gelu_backward",
     ]

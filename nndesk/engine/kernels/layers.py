@@ -374,9 +374,47 @@ def _gelu_backward32_numpy(dy, z, out):
         np.multiply(dy[lo:hi], e, out=out[lo:hi])
 
 
+def _gelu_backward32y_loop(dy, z, y, out):
+    # Compiled, Phi(z) costs less than reading y: the loop above, y unused.
+    for i in range(out.size):
+        zi = z[i]
+        cdf = _F_HALF * (_F_ONE + _erf32(zi * _F_SQRT_HALF))
+        pdf = _F_INV_SQRT_2PI * _exp_neg32(-_F_HALF * zi * zi)
+        out[i] = dy[i] * (cdf + zi * pdf)
+
+
+_F_TINY = _F(1e-30)
+
+
+def _gelu_backward32y_numpy(dy, z, y, out):
+    """The float32 GELU gradient given the forward output ``y = z * Phi(z)`` too:
+    ``Phi(z) = y / z`` (within 2 ulps of the forward's Phi; 0.5 where ``|z| <
+    1e-30``) spares the rational erf, 9 passes instead of 35 (135k values:
+    about 3.5x faster)."""
+    n = z.size
+    work = np.empty((2, min(n, _GELU32_CHUNK)), np.float32)
+    for lo in range(0, n, _GELU32_CHUNK):
+        hi = min(lo + _GELU32_CHUNK, n)
+        e, w = work[0, : hi - lo], work[1, : hi - lo]
+        zc = z[lo:hi]
+        np.multiply(zc, -_F_HALF, out=w)  # z * pdf(z)
+        w *= zc
+        np.exp(w, out=w)
+        w *= zc
+        w *= _F_INV_SQRT_2PI
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.divide(y[lo:hi], zc, out=e)
+        np.copyto(e, _F_HALF, where=np.abs(zc) < _F_TINY)
+        e += w
+        np.multiply(dy[lo:hi], e, out=out[lo:hi])
+
+
 gelu_forward32 = kernel(_gelu_forward32_loop, _gelu_forward32_numpy, helpers=(_erf32,))
 gelu_backward32 = kernel(
     _gelu_backward32_loop, _gelu_backward32_numpy, helpers=(_erf32, _exp_neg32)
+)
+gelu_backward32y = kernel(
+    _gelu_backward32y_loop, _gelu_backward32y_numpy, helpers=(_erf32, _exp_neg32)
 )
 
 
