@@ -45,12 +45,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FILE_FORMAT_VERSION = 5
+FILE_FORMAT_VERSION = 6
 """Newest version of the container layout (``metadata.json`` ``format_version``)
 this build reads and writes: 2 adds the run state (``run_state.json`` and
 ``run_state.npz``), 3 the painted data (``painted.npz``), 4 the vocabulary of a
 network trained on token ids (``vocabulary.json``), 5 a GAN's step counters
-(``gan.json``); a file is written as the
+(``gan.json``), 6 the training runs side by side and the timeline's checkpoints
+(``runs.json``, ``checkpoints.npz``); a file is written as the
 oldest version that holds what it has (1 without any of them)."""
 
 MAX_VOCABULARY = 100_000

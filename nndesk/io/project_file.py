@@ -15,6 +15,8 @@ Layout (documented field by field in docs/file-format.md)::
     painted.npz     (format 3) the painted 2-D data: "xy", "values", "n_classes"
     vocabulary.json (format 4) {"tokens": [...]}: the text of each token id
     gan.json        (format 5) a GAN's step counters (nndesk.io.gan_state)
+    runs.json       (format 6) the training runs side by side (nndesk.io.runs)
+    checkpoints.npz (format 6) the timeline's checkpoints, when saved with them
 
 Saving validates everything first (so a file that was saved always loads), writes
 a temporary file next to the target, syncs it and renames it over the old file.
@@ -69,6 +71,7 @@ from .datasets.painted import painted_from_arrays, painted_to_arrays
 from .errors import FileFormatError, ProjectSaveError
 from .gan_state import check_gan_state
 from .run_state import run_state_from_members, run_state_to_members
+from .runs import runs_from_members, runs_to_members
 
 __all__ = [
     "FILE_FORMAT_VERSION",
@@ -98,6 +101,8 @@ MEMBERS: tuple[str, ...] = (
     "painted.npz",
     "vocabulary.json",
     "gan.json",
+    "runs.json",
+    "checkpoints.npz",
 )
 """Every member a network file may hold, in the order nndesk writes them."""
 
@@ -109,6 +114,8 @@ _SINCE = {
     "painted.npz": 3,
     "vocabulary.json": 4,
     "gan.json": 5,
+    "runs.json": 6,
+    "checkpoints.npz": 6,
 }
 
 _REQUIRED = ("metadata.json", "graph.json")
@@ -125,6 +132,7 @@ _JSON_CAPS = {
     "run_state.json": 64 << 10,
     "vocabulary.json": 16 * _MiB,
     "gan.json": 64 << 10,
+    "runs.json": 64 * _MiB,
 }
 _MAX_JSON_DEPTH = 32
 _MAX_ARRAYS = 20_000
@@ -187,6 +195,15 @@ class Project:
         For a GAN (docs/gan.md): the step counters and the generator optimizer's
         iteration count (layout in ``nndesk.io.gan_state``); ``weights`` then
         holds both networks and ``optimizer_state`` both optimizers' moments.
+    runs : list of dict or None
+        The training runs side by side (``name``, ``parent``, ``fork_epoch``,
+        ``fork_batch``, ``history``; layout in ``nndesk.io.runs``); written only
+        when there is more than one run or there are checkpoints.
+    current_run : int
+        The run ``weights`` belong to (an index in ``runs``).
+    checkpoints : list of dict or None
+        Timeline checkpoints saved with the file (``run``, ``epoch``, ``batch``,
+        ``batches``, ``step``, ``weights``, ``optimizer_state``, ``run_state``).
     """
 
     document: Document = field(default_factory=Document)
@@ -199,6 +216,9 @@ class Project:
     run_state: dict[str, Any] | None = None
     vocabulary: list[str] | None = None
     gan_state: dict[str, Any] | None = None
+    runs: list[dict[str, Any]] | None = None
+    current_run: int = 0
+    checkpoints: list[dict[str, Any]] | None = None
 
 
 # --- saving ----------------------------------------------------------------------------
@@ -286,13 +306,23 @@ def _encode(project: Project, name: str) -> list[tuple[str, bytes, int]]:
         gan = check_gan_state(
             project.gan_state, f"{where} project.gan_state", ProjectSaveError
         )
+    runs = None
+    if project.runs is not None and (len(project.runs) > 1 or project.checkpoints):
+        runs = runs_to_members(
+            project.runs,
+            project.current_run,
+            project.checkpoints,
+            doc,
+            f"{where} project.runs",
+            ProjectSaveError,
+        )
     now = utc_now()
     # The oldest format that holds everything, so older nndesk opens what it can.
     version = 3 if has_painted else 2 if run is not None else 1
     version = 4 if vocabulary is not None else version
     metadata = {
         "format": FORMAT_NAME,
-        "format_version": 5 if gan is not None else version,
+        "format_version": 6 if runs else 5 if gan is not None else version,
         "app_version": app_version(),
         "created": _created(project).isoformat(),
         "modified": now.isoformat(),
@@ -320,7 +350,16 @@ def _encode(project: Project, name: str) -> list[tuple[str, bytes, int]]:
         members.append(("vocabulary.json", _json_bytes(vocabulary, where), deflated))
     if gan is not None:
         members.append(("gan.json", _json_bytes(gan, where), deflated))
-    _check_within_limits(doc, members, len(weights), max(len(state), n_run), where)
+    n_points = 0
+    if runs is not None:
+        members.append(("runs.json", _json_bytes(runs[0], where), deflated))
+        if runs[1]:
+            data = _npz_bytes(runs[1])
+            members.append(("checkpoints.npz", data, zipfile.ZIP_STORED))
+            n_points = len(runs[1])
+    _check_within_limits(
+        doc, members, len(weights), max(len(state), n_run, n_points), where
+    )
     return members
 
 
@@ -511,6 +550,8 @@ def load_project(
         painted = _read_painted(zf, name)
         vocabulary_json = _read_json(zf, "vocabulary.json", name)
         gan_json = _read_json(zf, "gan.json", name)
+        runs_json = _read_json(zf, "runs.json", name)
+        points = _read_arrays(zf, "checkpoints.npz", name)
     vocabulary = None
     if vocabulary_json is not None:
         vocabulary = parse_vocabulary(vocabulary_json, name)
@@ -541,6 +582,13 @@ def load_project(
             FileFormatError,
             allow_nonfinite,
         )
+    runs, current_run, checkpoints = None, 0, None
+    if runs_json is not None:
+        runs, current_run, checkpoints = runs_from_members(
+            runs_json, points, document, name, FileFormatError, allow_nonfinite
+        )
+    elif points:
+        raise fail(name, "has checkpoints.npz but not runs.json.")
     log.info(
         "Loaded %s (%d nodes, %d weight arrays)", name, len(document), len(weights)
     )
@@ -555,6 +603,9 @@ def load_project(
         run_state=run_state,
         vocabulary=vocabulary,
         gan_state=gan_state,
+        runs=runs,
+        current_run=current_run,
+        checkpoints=checkpoints,
     )
 
 

@@ -13,7 +13,7 @@ continuing exactly needs besides those) into a ``Timeline``'s bounded
   cost a noticeable share of the training, and thinning would drop them anyway.
 
 The store keeps the total bytes (the exact sum of the arrays' ``nbytes``) under
-its bound (``DEFAULT_BOUND``, 300 MiB, lowered to a quarter of the memory this
+its bound (``DEFAULT_BOUND``, 300 MB, lowered to a quarter of the memory this
 process can use when that is less) and at most ``MAX_CHECKPOINTS`` checkpoints.
 Over the bound it thins: it never drops the first or the last checkpoint of a run
 (nor one a fork started from), and drops the one whose two neighbours are closest
@@ -53,6 +53,7 @@ from ..engine.callbacks import Callback
 from ..engine.errors import ConfigError
 from ..engine.memory import format_bytes, memory_budget
 from ..engine.model import Model
+from ..io.runs import MAX_CHECKPOINT_ARRAYS, MAX_SAVED_CHECKPOINTS
 from .history import TrainingHistory
 from .session import TrainedState, TrainingSession
 
@@ -70,11 +71,12 @@ __all__ = [
     "Run",
     "Timeline",
     "checkpoint_bound",
+    "describe_fork",
     "restore_weights",
 ]
 
-DEFAULT_BOUND = 300 << 20
-"""Most bytes the checkpoints of a window hold (300 MiB)."""
+DEFAULT_BOUND = 300_000_000
+"""Most bytes the checkpoints of a window hold (300 MB)."""
 MAX_CHECKPOINTS = 1000
 """Most checkpoints kept, however small (a slider has no more useful positions)."""
 DENSE_EPOCHS = 2
@@ -438,6 +440,21 @@ class Timeline:
         self.current = len(self.runs) - 1
         return session
 
+    def lineage(self, run: int) -> list[Checkpoint]:
+        """The checkpoints leading to ``run``'s newest: its parents' up to where
+        it was forked, then its own, oldest first."""
+        r = self.runs[run]
+        own = self.store.checkpoints(run)
+        if r.parent is None or not 0 <= r.parent < len(self.runs):
+            return own
+        before = [
+            c
+            for c in self.lineage(r.parent)
+            if (c.epoch, c.batch) < (r.fork_epoch, r.fork_batch)
+            or (not own and (c.epoch, c.batch) == (r.fork_epoch, r.fork_batch))
+        ]
+        return before + own
+
     def to_plain(self) -> list[dict[str, Any]]:
         """The runs as plain values (``nndesk.io.runs`` layout), for a file."""
         return [
@@ -450,6 +467,67 @@ class Timeline:
             }
             for r in self.runs
         ]
+
+    def saved_checkpoints(
+        self, weights: Mapping[str, np.ndarray]
+    ) -> list[dict[str, Any]]:
+        """The checkpoints to save with a file whose weights are ``weights``: those
+        of the same network (same weight keys and shapes), spread evenly (the
+        first and last kept) down to what a file holds (``MAX_SAVED_CHECKPOINTS``
+        and ``MAX_CHECKPOINT_ARRAYS``)."""
+        shapes = {k: a.shape for k, a in weights.items()}
+        fits = [
+            c
+            for c in self.store.checkpoints()
+            if {k: a.shape for k, a in c.weights.items()} == shapes
+        ]
+        if not fits:
+            return []
+        per = max(_arrays_of(c) for c in fits)
+        most = max(1, min(MAX_SAVED_CHECKPOINTS, MAX_CHECKPOINT_ARRAYS // per))
+        if len(fits) > most:
+            picks = np.unique(np.linspace(0, len(fits) - 1, most).round().astype(int))
+            fits = [fits[i] for i in picks]
+        return [
+            {
+                "run": c.run,
+                "epoch": c.epoch,
+                "batch": c.batch,
+                "batches": c.batches,
+                "step": c.step,
+                "weights": c.weights,
+                "optimizer_state": c.optimizer_state,
+                "run_state": c.run_state,
+            }
+            for c in fits
+        ]
+
+    def load_checkpoints(
+        self,
+        items: Iterable[Mapping[str, Any]],
+        snapshot: Snapshot,
+        preprocessing: dict[str, Any] | None,
+        vocabulary: list[str] | None,
+    ) -> None:
+        """Take the checkpoints of a file (``saved_checkpoints``' layout) for
+        its network ``snapshot``; the store thins them to its own bound."""
+        for item in items:
+            run = self.runs[int(item["run"])]
+            run.snapshot = run.snapshot or snapshot
+            run.preprocessing = run.preprocessing or preprocessing
+            run.vocabulary = run.vocabulary or vocabulary
+            self.store.add(
+                Checkpoint(
+                    run=int(item["run"]),
+                    epoch=int(item["epoch"]),
+                    batch=int(item["batch"]),
+                    batches=int(item["batches"]),
+                    step=int(item["step"]),
+                    weights=dict(item["weights"]),
+                    optimizer_state=dict(item["optimizer_state"]),
+                    run_state=item["run_state"],
+                )
+            )
 
     def load_plain(
         self, runs: list[Mapping[str, Any]], current: int | None = None
@@ -469,10 +547,49 @@ class Timeline:
         self.current = len(self.runs) - 1 if current is None else int(current)
 
 
+_NAMED_SETTINGS = (
+    ("learning_rate", "lr {}"),
+    ("optimizer", "{}"),
+    ("batch_size", "batch {}"),
+)
+
+
+def describe_fork(before: GraphView | None, after: GraphView) -> str:
+    """What a fork changes, for its name: "lr 0.01, sgd, edited graph" ("" when
+    nothing)."""
+    if before is None:
+        return ""
+    parts = [
+        text.format(
+            f"{after.settings[key]:g}"
+            if key == "learning_rate"
+            else after.settings[key]
+        )
+        for key, text in _NAMED_SETTINGS
+        if before.settings.get(key) != after.settings.get(key)
+    ]
+
+    def graph(view: GraphView) -> tuple[Any, ...]:
+        nodes = [(n.id, n.type_name, dict(n.params)) for n in view.nodes]
+        return (nodes, list(view.edges))
+
+    if graph(before) != graph(after):
+        parts.append("edited graph")
+    return ", ".join(parts)
+
+
 def restore_weights(model: Model, checkpoint: Checkpoint) -> None:
     """Put ``checkpoint``'s weights into ``model`` (another model of the same
     network: the run it came from is not touched)."""
     model.set_weights(checkpoint.weights)
+
+
+def _arrays_of(checkpoint: Checkpoint) -> int:
+    run_state = checkpoint.run_state or {}
+    sets = len(run_state.get("resume_weights") or {}) + len(
+        run_state.get("best_weights") or {}
+    )
+    return len(checkpoint.weights) + len(checkpoint.optimizer_state) + sets
 
 
 def _digest_of(run_state: Mapping[str, Any] | None) -> str | None:

@@ -38,6 +38,7 @@ from nndesk.io import (
     save_project,
 )
 from nndesk.io._archive import ZipLimits
+from nndesk.io._members import FILE_FORMAT_VERSION
 
 NAME = "spiral.nndesk"
 _MAX_SECONDS = 1.0
@@ -393,14 +394,15 @@ def test_json_integer_with_too_many_digits(path: Path, members) -> None:
 
 def test_newer_file_format(path: Path, members: dict[str, bytes]) -> None:
     meta = json.loads(members["metadata.json"])
-    meta["format_version"] = 5
+    newer = FILE_FORMAT_VERSION + 1
+    meta["format_version"] = newer
     meta["something_new"] = True
     write_members(path, with_member(members, "metadata.json", json_bytes(meta)))
     assert load_error(path) == (
-        "spiral.nndesk was made by a newer nndesk (format 5; this build reads up to 4): "
-        "update nndesk to open it."
+        f"spiral.nndesk was made by a newer nndesk (format {newer}; this build reads "
+        f"up to {FILE_FORMAT_VERSION}): update nndesk to open it."
     )
-    with pytest.raises(FileFormatError, match=r"newer nndesk \(format 5;"):
+    with pytest.raises(FileFormatError, match=rf"newer nndesk \(format {newer};"):
         peek_project_metadata(path)
 
 
