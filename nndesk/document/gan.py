@@ -4,7 +4,8 @@ A document is a GAN when it holds a Noise node (docs/gan.md). Its two networks
 are read off the drawing, with nothing to mark by hand:
 
 - the **generator** is the Noise node and every node downstream of it; it ends in
-  one node with no successor, whose output is a generated sample;
+  one node with no successor, whose output is a generated sample (or in an
+  Output node after that layer, which only marks it);
 - the **discriminator** is the data Input and the nodes from it to the Output; the
   node feeding the Output gives one score per sample (a real/fake probability
   for the standard loss). The Output node only marks that end: its loss is not
@@ -24,7 +25,7 @@ from ..engine.layers.base import format_shape
 from .shapes import ShapeReport, final_activation
 from .view import GraphView
 
-__all__ = ["GanSetup", "gan_problems", "gan_setup", "is_gan"]
+__all__ = ["GanSetup", "gan_problems", "gan_setup", "generator_nodes", "is_gan"]
 
 GanIssue = tuple[str | None, str]
 """A problem of the GAN setup: the node to select (or None) and one sentence."""
@@ -39,9 +40,12 @@ class GanSetup:
     noise_id : str
         The Noise node (the generator's input).
     sample_id : str
-        The generator's last node: its output is a generated sample.
+        The generator's last layer: its output is a generated sample.
+    sample_output_id : str or None
+        An Output node after it, when one is drawn (it only marks the sample).
     generator_ids : tuple of str
-        The generator's nodes in topological order, the Noise node first.
+        The generator's layer nodes in topological order, the Noise node first
+        (an Output marking the sample left out).
     input_id : str
         The data Input (the discriminator's input).
     score_id : str
@@ -66,6 +70,7 @@ class GanSetup:
 
     noise_id: str
     sample_id: str
+    sample_output_id: str | None
     generator_ids: tuple[str, ...]
     input_id: str
     score_id: str
@@ -83,6 +88,15 @@ class GanSetup:
 def is_gan(view: GraphView) -> bool:
     """Whether the document is a GAN (holds a Noise node)."""
     return bool(view.nodes_of_type("Noise"))
+
+
+def generator_nodes(view: GraphView) -> set[str]:
+    """Every node downstream of a Noise node (the Noise nodes included): the
+    generator's side of the drawing, its marking Output too."""
+    found: set[str] = set()
+    for noise in view.nodes_of_type("Noise"):
+        found |= _downstream(view, noise.id)
+    return found
 
 
 def _downstream(view: GraphView, start: str) -> set[str]:
@@ -146,20 +160,63 @@ def _structure(view: GraphView) -> tuple[GanSetup | None, list[GanIssue]]:
             )
         )
     generator = _downstream(view, noise.id)
-    sinks = [n for n in _ordered(view, generator) if not view.successors(n)]
     if not outputs or not inputs:
         return None, issues
-    output, data = outputs[0], inputs[0]
-    if output.id in generator:
+    data = inputs[0]
+    real_side = _downstream(view, data.id)
+    for out in outputs:
+        if out.id in generator and out.id in real_side:
+            issues.append(
+                (
+                    noise.id,
+                    f"{noise.title} leads to {out.title}, the discriminator's end: "
+                    "leave the generator's last layer unconnected or end it in an "
+                    "Output of its own (nndesk feeds its samples to the "
+                    "discriminator), and start the discriminator at the data Input.",
+                )
+            )
+            return None, issues
+    # An Output after the generator's last layer only marks the sample.
+    d_outputs = [o for o in outputs if o.id not in generator]
+    if not d_outputs and not view.successors(data.id):  # G drawn into D
         issues.append(
             (
                 noise.id,
-                f"{noise.title} leads to {output.title}: leave the generator's last "
-                "layer unconnected (nndesk feeds its samples to the discriminator), "
-                "and start the discriminator at the data Input.",
+                f"{noise.title} leads to {outputs[0].title} but {data.title} leads "
+                "to no Output: nndesk feeds the generator's samples to the "
+                "discriminator itself, so end the generator at its last layer and "
+                f"run the discriminator from {data.title} to an Output.",
             )
         )
         return None, issues
+    if not d_outputs:
+        issues.append(
+            (
+                None,
+                "A GAN needs an Output after the discriminator: connect its last "
+                "layer (one score per sample) to an Output.",
+            )
+        )
+        return None, issues
+    if len(d_outputs) > 1:
+        issues.append(
+            (
+                d_outputs[1].id,
+                f"The discriminator ends in {len(d_outputs)} Output nodes but gives "
+                "one score: remove all but one.",
+            )
+        )
+        return None, issues
+    output = d_outputs[0]
+    sinks = [n for n in _ordered(view, generator) if not view.successors(n)]
+    marker: str | None = None
+    if len(sinks) == 1 and view.node(sinks[0]).type_name == "Output":
+        marker = sinks[0]
+        ends = view.predecessors(marker)
+        if len(ends) != 1:
+            return None, issues  # shape inference names the Output's inputs
+        sinks = [ends[0]]  # the layer before it (the only sink is the Output)
+        generator = generator - {marker}
     discriminator = _upstream(view, output.id) - {output.id}
     mixed = _ordered(view, generator & _downstream(view, data.id))
     if mixed:
@@ -206,6 +263,7 @@ def _structure(view: GraphView) -> tuple[GanSetup | None, list[GanIssue]]:
     setup = GanSetup(
         noise_id=noise.id,
         sample_id=sinks[0],
+        sample_output_id=marker,
         generator_ids=_ordered(view, generator),
         input_id=data.id,
         score_id=preds[0],

@@ -811,6 +811,7 @@ class GanSession:
         # Sum and count of each log of the epoch under way (its mean goes to
         # the history when it ends; a file saved mid-epoch keeps them).
         self._partial: dict[str, list[float]] = {}
+        self._order: tuple[tuple[int, int], np.ndarray] | None = None
         if state is not None and state.trained:
             self._restore(state)
 
@@ -951,6 +952,7 @@ class GanSession:
                 f"'{data_id}' takes {want}: set the Input shape to {shape}."
             )
         self.data = np.ascontiguousarray(x, dtype=self.trainer.dtype)
+        self._order = None
         self._dataset = dataset
         return self.data
 
@@ -965,9 +967,11 @@ class GanSession:
         """The real samples of the run's next batch (its place does not move)."""
         if self.data is None:
             raise DataError("The GAN has no data yet: call prepare(dataset) first.")
-        order = np.random.default_rng(
-            [self.config.seed, _EPOCH_ORDER, self.epoch]
-        ).permutation(len(self.data))
+        key = (self.epoch, len(self.data))
+        if self._order is None or self._order[0] != key:  # drawn once an epoch
+            rng = np.random.default_rng([self.config.seed, _EPOCH_ORDER, self.epoch])
+            self._order = (key, rng.permutation(len(self.data)))
+        order = self._order[1]
         bs = self.config.batch_size
         return self.data[order[self.batch * bs : (self.batch + 1) * bs]]
 

@@ -149,24 +149,80 @@ def test_the_generator_must_not_lead_to_the_output() -> None:
     doc = gan_document()
     doc.disconnect(doc.edges_in("dense_3")[0])
     doc.connect("dense_2", "out", "dense_3", "in")
-    found = messages(doc)
     assert (
         "noise_1",
-        "Noise 'noise_1' leads to Output 'output_1': leave the generator's last "
-        "layer unconnected (nndesk feeds its samples to the discriminator), and "
-        "start the discriminator at the data Input.",
-    ) in found
+        "Noise 'noise_1' leads to Output 'output_1' but Input 'input_1' leads to "
+        "no Output: nndesk feeds the generator's samples to the discriminator "
+        "itself, so end the generator at its last layer and run the discriminator "
+        "from Input 'input_1' to an Output.",
+    ) in messages(doc)
     assert gan_setup(doc) is None
+    # with the data Input joining in through a merge, the Output is both ends
+    merge = doc.add_node("Concatenate")
+    doc.disconnect(doc.edges_in("dense_3")[0])
+    doc.connect("dense_2", "out", merge, "in")
+    doc.connect("input_1", "out", merge, "in")
+    doc.connect(merge, "out", "dense_3", "in")
+    assert (
+        "noise_1",
+        "Noise 'noise_1' leads to Output 'output_1', the discriminator's end: "
+        "leave the generator's last layer unconnected or end it in an Output of "
+        "its own (nndesk feeds its samples to the discriminator), and start the "
+        "discriminator at the data Input.",
+    ) in messages(doc)
+
+
+def test_an_output_after_the_generator_marks_the_sample() -> None:
+    """Two Inputs (Noise and data) and two Outputs: the one after the generator
+    marks the sample, the other the discriminator's score."""
+    doc = gan_document()
+    marker = doc.add_node("Output")
+    doc.connect("dense_2", "out", marker, "in")
+    assert validate(doc) == []
+    setup = gan_setup(doc)
+    assert setup is not None
+    assert setup.sample_id == "dense_2" and setup.sample_output_id == marker
+    assert setup.generator_ids == ("noise_1", "dense_1", "dense_2")
+    assert setup.output_id == "output_1" and setup.score_id == "dense_4"
+    # the marker's loss is not judged, and the sample shape still is
+    doc.set_param("dense_2", "units", 3)
+    assert [m for _, m in messages(doc)] == [
+        "The generator's last layer Dense 'dense_2' makes samples of (3,) but the "
+        "discriminator's Input 'input_1' takes (2,): give it 2 units."
+    ]
+    # with no Output after the discriminator there is no score
+    doc.set_param("dense_2", "units", 2)
+    doc.remove_node("output_1")
+    assert messages(doc) == [
+        (
+            None,
+            "A GAN needs an Output after the discriminator: connect its last layer "
+            "(one score per sample) to an Output.",
+        )
+    ]
+    third = doc.add_node("Output")
+    doc.connect("dense_4", "out", third, "in")
+    fourth = doc.add_node("Output")
+    doc.connect("dense_4", "out", fourth, "in")
+    assert messages(doc) == [
+        (
+            fourth,
+            "The discriminator ends in 2 Output nodes but gives one score: remove "
+            "all but one.",
+        )
+    ]
 
 
 def test_one_noise_one_input_one_end() -> None:
     doc = gan_document()
     second = doc.add_node("Noise")
-    assert (
-        second,
-        "The network has 2 Noise nodes but a GAN has one generator: remove all "
-        "but one.",
-    ) in messages(doc)
+    assert messages(doc) == [
+        (
+            second,
+            "The network has 2 Noise nodes but a GAN has one generator: remove all "
+            "but one.",
+        )
+    ]
     doc.remove_node(second)
     extra = doc.add_node("Dense", {"units": 2})
     doc.connect("dense_1", "out", extra, "in")
@@ -177,11 +233,13 @@ def test_one_noise_one_input_one_end() -> None:
     ) in messages(doc)
     doc.remove_node(extra)
     other = doc.add_node("Input", {"shape": (2,)})
-    assert (
-        other,
-        "The network has 2 Input nodes but a GAN's discriminator reads one "
-        "dataset: remove all but one.",
-    ) in messages(doc)
+    assert messages(doc) == [
+        (
+            other,
+            "The network has 2 Input nodes but a GAN's discriminator reads one "
+            "dataset: remove all but one.",
+        )
+    ]
     doc.remove_node(other)
     doc.remove_node("input_1")
     assert (

@@ -381,3 +381,15 @@ def test_summary_shows_both_networks() -> None:
     assert 'Model: "generator"' in text and 'Model: "discriminator"' in text
     assert "standard loss, 1 discriminator step per generator step" in text
     assert "Trained: not yet." in text
+
+
+def test_an_output_marking_the_sample_compiles_and_trains(tmp_path: Path) -> None:
+    doc = gan_document()
+    marker = doc.add_node("Output")
+    doc.connect("dense_2", "out", marker, "in")
+    session = GanSession(doc)
+    assert session.gan.generator.output_names == ["dense_2"]
+    session.fit(epochs=1)
+    session.save(tmp_path / "marked.nndesk")
+    again = GanSession.open(tmp_path / "marked.nndesk")
+    assert weights_equal(again.trainer.get_weights(), session.trainer.get_weights())
