@@ -50,6 +50,7 @@ from nndesk.io.datasets import (
 from nndesk.training.data import split_fractions
 
 from ..paint import PaintWidget, Push, start_painting
+from .classes import ClassChooser, class_spec
 from .fields import GeneratorField
 from .preview import MAX_POINTS, DataPreview, class_counts_text
 from .sources import (
@@ -225,6 +226,9 @@ class DataPanel(QWidget):
         target_row.addWidget(self.target_label)
         target_row.addWidget(self.target_combo, 1)
         layout.addLayout(target_row)
+        self.class_chooser = ClassChooser(body)  # IDX images: one class or all
+        self.class_chooser.sig_class_chosen.connect(self._on_class_chosen)
+        layout.addWidget(self.class_chooser)
 
         self.busy = QProgressBar(body)
         self.busy.setRange(0, 0)
@@ -342,6 +346,7 @@ class DataPanel(QWidget):
         if rebuild or option_params(choice):
             self._show_options(choice)
         self._show_target(choice, settings)
+        self.class_chooser.show_choice(choice, self._file_kind() == "idx")
         for spin, name in ((self.val_spin, "validation_split"),
                            (self.test_spin, "test_split")):  # fmt: skip
             with QSignalBlocker(spin):
@@ -624,6 +629,9 @@ class DataPanel(QWidget):
         name = self.target_combo.itemText(index).rsplit(" (", 1)[0]
         self._commit(values, f"Set target column {name}")
 
+    def _on_class_chosen(self, value: str, name: str) -> None:
+        self._commit({"dataset": class_spec(self._choice, value)}, f"Use {name}")
+
     # --- splits and scaling ------------------------------------------------------------------------
     def _on_fraction_changed(self, name: str, value: float) -> None:
         settings = {**self._settings(), name: float(value)}
@@ -698,6 +706,8 @@ class DataPanel(QWidget):
         if dataset is not None:
             note = self._loaded_note(dataset)
             self.preview.show_dataset(dataset, note, head, target)
+            if self._file_kind() == "idx":
+                self.class_chooser.show_dataset(dataset, choice)
             return
         if self._loading:
             self.preview.clear(f"Loading {Path(choice.head).name}…")
