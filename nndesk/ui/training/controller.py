@@ -62,6 +62,7 @@ from .preview import Preview, Source
 from .probes import Evaluation, ProbeResult
 from .race_mode import RaceMode
 from .run_copy import RunCopy
+from .timeline import TimelinePart
 from .warmup import KernelWarmup
 from .worker import (
     DataUpdate,
@@ -169,6 +170,8 @@ class TrainingController(QObject):
         self.evaluation = v.evaluation
         v.menu.insertAction(self.actions.reset, self.actions.evaluate_test)
         self._connect()
+        # Checkpoints of every run, the slider under the curves, Fork from Here.
+        self.timeline = TimelinePart(self)
         # Gradient flow on the canvas, Check Gradients and Speed (issue 17).
         self.diagnostics = Diagnostics(self)
         self._preview_timer = QTimer(self)
@@ -510,6 +513,7 @@ class TrainingController(QObject):
             dataset=dataset,
             sample_index=self._sample_index,
             text_prompt=self._text_prompt,
+            callbacks=(self.timeline.recorder(session),),
             plane=self._plane,
         )
         worker = TrainingWorker(job, self.control)
@@ -702,7 +706,8 @@ class TrainingController(QObject):
 
     def _show_probe(self, probe: ProbeResult) -> None:
         self.last_probe = probe
-        self.view.show_probe(probe)
+        if not self.timeline.shows_past:  # the timeline shows a checkpoint
+            self.view.show_probe(probe)
 
     def show_all_panels(self) -> None:
         """Show every training panel at once, side by side in the bottom area."""
@@ -879,16 +884,18 @@ class TrainingController(QObject):
         if self._thread is not None:
             state = self.current_state()
             metadata = self._worker.job.session.metadata if self._worker else None
-            return state.to_project(doc, metadata) if state is not None else None
+            if state is None:
+                return None
+            return self.timeline.add_runs_to(state.to_project(doc, metadata))
         try:
             self._show_current()
             shown = self.preview.session
         except NNDeskError:
             shown = None  # does not compile: keep what still fits of the session
         if shown is not None and shown.snapshot.same_content(doc):
-            return shown.to_project(doc)
+            return self.timeline.add_runs_to(shown.to_project(doc))
         if self.session is not None:
-            return self.session.to_project(doc)
+            return self.timeline.add_runs_to(self.session.to_project(doc))
         return None
 
     def restore_project(self, project: Project) -> None:
@@ -935,6 +942,7 @@ class TrainingController(QObject):
             False if the thread did not end within ``timeout_ms``.
         """
         self._closing = True
+        self.timeline.shutdown()
         self.race.shutdown()
         self._preview_timer.stop()
         self._follow(None)

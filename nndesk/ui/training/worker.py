@@ -144,6 +144,9 @@ class TrainingJob:
     plane : Plane or None
         The plane of the input space the decision boundary is drawn on (inputs
         that are not 2-D).
+    callbacks : tuple of Callback
+        More trainer callbacks, run in the worker's thread (the timeline's
+        checkpoint recorder).
     """
 
     session: TrainingSession
@@ -152,6 +155,7 @@ class TrainingJob:
     sample_index: int = 0
     text_prompt: TextPrompt = TextPrompt()
     plane: Plane | None = None
+    callbacks: tuple[Callback, ...] = ()
 
 
 @dataclass
@@ -412,7 +416,7 @@ class TrainingWorker(QObject):
         )
         trainer = session.make_trainer(
             data,
-            callbacks=[bridge, bridge.flow],
+            callbacks=[bridge, bridge.flow, *job.callbacks],
             control=self.control,
             epochs=job.epochs,
         )

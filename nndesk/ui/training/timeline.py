@@ -1,0 +1,560 @@
+"""The training timeline in the window: a slider under the learning curves, Fork from
+Here, the runs overlaid on the curves, the checkpoint memory in the status bar.
+
+``TimelinePart`` holds the window's ``nndesk.training.checkpoints.Timeline``: every
+run the controller starts records its checkpoints into it (a recorder among the
+worker's callbacks). Dragging the slider shows every panel as the network was at
+that checkpoint: its weights go into a *view* model of its own (compiled once per
+network) in a background thread, which probes it as the worker probes the live
+model, and the panels draw that probe. The run itself is not touched, so a paused
+run stays exactly where it paused; live probes are held back from the panels
+while the slider is away from its right end ("Live" brings them back). Only the
+latest position is probed: positions passed while a probe was running are
+skipped, so dragging never queues work and the GUI thread only draws.
+
+Fork from Here (Training menu, the slider's context menu, Ctrl+Shift+F) starts a
+new run from the checkpoint shown, with the document as it is now: changed
+settings (learning rate, optimizer, ...) apply, edited nodes start fresh and the
+others keep the checkpoint's weights. A paused run is stopped first (its
+checkpoints and history stay in the timeline). See docs/timeline.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QWidget,
+)
+
+from nndesk.engine.errors import NNDeskError
+from nndesk.io.datasets import Dataset
+from nndesk.training.checkpoints import Checkpoint, Timeline, describe_fork
+from nndesk.training.session import TrainingSession
+
+from .probes import Evaluation, ProbeResult, evaluate_model, session_prober
+from .worker import MAX_EVAL_SAMPLES
+
+if TYPE_CHECKING:
+    from .controller import TrainingController
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FORK_SHORTCUT", "TimelineBar", "TimelinePart"]
+
+FORK_SHORTCUT = "Ctrl+Shift+F"
+STATUS_MS = 500
+"""How often the status bar's checkpoint memory is read during a run."""
+_RUN_COLORS = [(140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34),
+               (23, 190, 207), (255, 127, 14)]  # fmt: skip
+
+
+class TimelineBar(QWidget):
+    """The slider, where it is, Live and Fork buttons (under the learning curves).
+
+    Signals
+    -------
+    sig_moved(int)
+        The slider's position (an index into ``checkpoints``), by the user.
+    """
+
+    sig_moved = Signal(int)
+
+    def __init__(self, fork: QAction, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("timeline_bar")
+        self.checkpoints: list[Checkpoint] = []
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setObjectName("timeline_slider")
+        self.slider.setMinimumWidth(80)
+        self.slider.setToolTip(
+            "Drag to show every panel as the network was at a checkpoint"
+        )
+        self.slider.setEnabled(False)
+        self.label = QLabel("No checkpoints yet", self)
+        self.label.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 18))
+        self.live = QPushButton("Live", self)
+        self.live.setToolTip("Show the network as it is now")
+        self.live.setEnabled(False)
+        self.fork = QPushButton("Fork", self)
+        self.fork.setToolTip(fork.toolTip())
+        self.fork.clicked.connect(fork.trigger)
+        fork.changed.connect(lambda: self.fork.setEnabled(fork.isEnabled()))
+        self.fork.setEnabled(fork.isEnabled())
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 2, 6, 2)
+        row.addWidget(QLabel("Timeline", self))
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.label)
+        row.addWidget(self.live)
+        row.addWidget(self.fork)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.addAction(fork)
+        self.slider.valueChanged.connect(self._on_value_changed)
+        self._quiet = False
+
+    @property
+    def at_end(self) -> bool:
+        """Whether the slider is at its right end (the newest checkpoint)."""
+        return self.slider.value() >= self.slider.maximum()
+
+    def set_checkpoints(self, checkpoints: list[Checkpoint], follow: bool) -> None:
+        """Offer ``checkpoints``; the slider stays on the one it showed (or goes
+        to the newest with ``follow``)."""
+        shown = self.current()
+        self.checkpoints = checkpoints
+        self._quiet = True
+        try:
+            self.slider.setEnabled(bool(checkpoints))
+            self.slider.setRange(0, max(0, len(checkpoints) - 1))
+            if follow or shown is None or shown not in checkpoints:
+                self.slider.setValue(self.slider.maximum())
+            else:
+                self.slider.setValue(checkpoints.index(shown))
+        finally:
+            self._quiet = False
+        self._say()
+
+    def current(self) -> Checkpoint | None:
+        """The checkpoint under the slider."""
+        if not self.checkpoints:
+            return None
+        return self.checkpoints[min(self.slider.value(), len(self.checkpoints) - 1)]
+
+    def _say(self) -> None:
+        c = self.current()
+        self.label.setText("No checkpoints yet" if c is None else c.label())
+
+    def _on_value_changed(self, value: int) -> None:
+        self._say()
+        if not self._quiet:
+            self.sig_moved.emit(int(value))
+
+
+class _ViewProber(QObject):
+    """Probes checkpoints in its own thread, on a model of its own; the latest
+    request wins (earlier ones are skipped)."""
+
+    sig_probed = Signal(object)  # (request id, ProbeResult, Evaluation or None)
+    sig_failed = Signal(str)
+    _sig_wake = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._request: tuple[int, Any] | None = None
+        self._session: TrainingSession | None = None
+        self._key: tuple[int, int] | None = None
+        self._prober: Any = None
+        self._sig_wake.connect(self._work, Qt.ConnectionType.QueuedConnection)
+
+    def ask(self, request_id: int, request: Any) -> None:
+        """Probe ``request`` (from any thread; replaces one not started yet)."""
+        with self._lock:
+            self._request = (request_id, request)
+        self._sig_wake.emit()
+
+    @Slot()
+    def _work(self) -> None:
+        with self._lock:
+            taken, self._request = self._request, None
+        if taken is None:
+            return  # an earlier wake took it
+        request_id, (timeline, checkpoint, dataset, reuse, sample, evaluate, plane) = (
+            taken
+        )
+        try:
+            result = self._probe(
+                timeline, checkpoint, dataset, reuse, sample, evaluate, plane
+            )
+        except NNDeskError as exc:
+            self.sig_failed.emit(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - said, not raised in a thread
+            log.exception("the timeline's probe failed")
+            self.sig_failed.emit(f"The checkpoint could not be shown: {exc}")
+            return
+        self.sig_probed.emit((request_id, *result))
+
+    def _probe(
+        self,
+        timeline: Timeline,
+        checkpoint: Checkpoint,
+        dataset: Dataset,
+        reuse: TrainingSession | None,
+        sample: int,
+        evaluate: bool,
+        plane: Any,
+    ) -> tuple[ProbeResult, Evaluation | None]:
+        run = timeline.runs[checkpoint.run]
+        key = (id(run.snapshot), id(dataset))
+        if self._session is None or self._key != key:
+            session = TrainingSession.from_state(timeline.fork_state(checkpoint))
+            data = session.prepare(dataset, reuse=reuse)
+            self._prober = session_prober(session, data, dataset)
+            self._session, self._key = session, key
+        session = self._session
+        session.model.set_weights(checkpoint.weights)
+        epoch = max(0, int(np.ceil(checkpoint.position)) - 1)
+        extra = {"plane": plane} if plane is not None else {}
+        probe = self._prober.probe(
+            sample, epoch, checkpoint.position, gradients=False, samples=False, **extra
+        )
+        result = None
+        if evaluate and session.data is not None:
+            data = session.data
+            if data.x_val is not None and data.y_val is not None:
+                x, y, split = data.x_val, data.y_val, "validation"
+            else:
+                x, y, split = data.x_train, data.y_train, "training"
+            result = evaluate_model(
+                session.model,
+                x[:MAX_EVAL_SAMPLES],
+                y[:MAX_EVAL_SAMPLES],
+                self._prober.info,
+                split=split,
+                epoch=epoch,
+                total=len(x),
+            )
+        return probe, result
+
+
+class TimelinePart(QObject):
+    """The window's timeline: checkpoints of every run, scrubbing, forks, overlays.
+
+    Attributes
+    ----------
+    timeline : Timeline
+        The runs and their checkpoints.
+    bar : TimelineBar
+        Under the learning curves.
+    fork_action : QAction
+        Fork from Here.
+    memory_label : QLabel
+        The checkpoint memory, in the status bar.
+    shows_past : bool
+        Whether the panels show a checkpoint rather than the network now.
+    """
+
+    sig_shown = Signal(object)  # the Checkpoint drawn in the panels
+
+    def __init__(self, controller: TrainingController) -> None:
+        super().__init__(controller)
+        self.controller = controller
+        self.timeline = Timeline()
+        self.shows_past = False
+        self.last_shown: Checkpoint | None = None
+        self.last_probe: ProbeResult | None = None
+        self.message = ""
+        self._request_id = 0
+        self._overlays: list[pg.PlotDataItem] = []
+        window = controller.window
+
+        self.fork_action = QAction("&Fork from Here", self)
+        self.fork_action.setObjectName("fork_from_here")
+        self.fork_action.setShortcut(QKeySequence(FORK_SHORTCUT))
+        tip = "Train a new run from the checkpoint the timeline shows"
+        self.fork_action.setStatusTip(tip)
+        self.fork_action.setToolTip(f"{tip} ({FORK_SHORTCUT})")
+        self.fork_action.triggered.connect(self.fork)
+        window.addAction(self.fork_action)
+        self.save_checkpoints = QAction("Save Checkpoints with the &Network", self)
+        self.save_checkpoints.setObjectName("save_checkpoints")
+        self.save_checkpoints.setCheckable(True)
+        self.save_checkpoints.setStatusTip(
+            "Save writes the timeline's checkpoints into the network file too "
+            "(up to 300 MB more)"
+        )
+        menu = controller.view.menu
+        menu.insertAction(controller.actions.reset, self.fork_action)
+        menu.insertAction(controller.actions.reset, self.save_checkpoints)
+
+        curves = controller.curves
+        self.bar = TimelineBar(self.fork_action, curves)
+        layout = curves.layout()
+        assert layout is not None
+        layout.addWidget(self.bar)
+        self.bar.sig_moved.connect(self._on_moved)
+        self.bar.slider.sliderReleased.connect(self._on_released)
+        self.bar.live.clicked.connect(self.go_live)
+        self.cursors = [
+            pg.InfiniteLine(
+                angle=90, movable=False, pen=pg.mkPen((90, 90, 90), width=1)
+            )
+            for _ in (curves.loss_plot, curves.metric_plot)
+        ]
+        for plot, line in zip(
+            (curves.loss_plot, curves.metric_plot), self.cursors, strict=True
+        ):
+            plot.addItem(line, ignoreBounds=True)
+            line.hide()
+
+        self.memory_label = QLabel("")
+        self.memory_label.setObjectName("checkpoint_memory")
+        self.memory_label.setContentsMargins(8, 0, 8, 0)
+        self.memory_label.setToolTip(
+            "Checkpoints of the training timeline kept in memory, and their bound"
+        )
+        window.statusBar().addPermanentWidget(self.memory_label)
+
+        self._thread = QThread(self)
+        self._thread.setObjectName("nndesk-timeline")
+        self._prober = _ViewProber()
+        self._prober.moveToThread(self._thread)
+        self._prober.sig_probed.connect(self._on_probed)
+        self._prober.sig_failed.connect(self._on_probe_failed)
+        self._thread.start()
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(STATUS_MS)
+        self._timer.timeout.connect(self.refresh)
+        controller.sig_state_changed.connect(self._on_state_changed)
+        controller.sig_run_finished.connect(self._on_run_finished)
+        window.sig_document_replaced.connect(self._on_document_replaced)
+        window.sig_project_opened.connect(self._on_project_opened)
+        self._update_fork()
+        self.refresh()
+
+    # --- what the controller asks ------------------------------------------------------------
+    def recorder(self, session: TrainingSession) -> Any:
+        """The callback that records ``session``'s run (for the worker's job)."""
+        return self.timeline.recorder(session)
+
+    def lineage(self) -> list[Checkpoint]:
+        """The checkpoints the slider offers: the current run's, after its
+        parents' up to where it was forked."""
+        return self.timeline.lineage(self.timeline.current)
+
+    def add_runs_to(self, project: Any) -> Any:
+        """``project`` with the runs (for Save)."""
+        if project is not None:
+            self.timeline.update_history(project.history)
+            project.runs = self.timeline.to_plain()
+            project.current_run = self.timeline.current
+            if self.save_checkpoints.isChecked() and project.weights:
+                project.checkpoints = self.timeline.saved_checkpoints(project.weights)
+        return project
+
+    def shutdown(self) -> None:
+        """End the probing thread."""
+        self._timer.stop()
+        self._thread.quit()
+        self._thread.wait(10_000)
+
+    # --- showing ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the store: the slider's checkpoints, the status bar's memory."""
+        store = self.timeline.store
+        self.memory_label.setText(
+            store.describe() if len(store) or store.refused else ""
+        )
+        self.bar.set_checkpoints(self.lineage(), follow=not self.shows_past)
+        self._update_fork()
+
+    def _on_moved(self, index: int) -> None:
+        checkpoint = self.bar.current()
+        if checkpoint is None:
+            return
+        if self.bar.at_end and self.controller.state == "running":
+            self.go_live()
+            return
+        self.show_checkpoint(checkpoint, evaluate=not self.bar.slider.isSliderDown())
+
+    def _on_released(self) -> None:
+        checkpoint = self.bar.current()
+        if checkpoint is not None and self.shows_past:
+            self.show_checkpoint(checkpoint, evaluate=True)
+
+    def show_checkpoint(self, checkpoint: Checkpoint, evaluate: bool = True) -> bool:
+        """Draw ``checkpoint`` in every panel (probed in the background). False
+        when there is no data to probe on."""
+        dataset = self.controller._dataset()
+        if dataset is None:
+            self.bar.label.setText("No data to show it on")
+            return False
+        self.shows_past = True
+        self.bar.live.setEnabled(True)
+        for line in self.cursors:
+            line.setValue(checkpoint.position)
+            line.show()
+        self._request_id += 1
+        reuse = self.controller.preview.session
+        self._prober.ask(
+            self._request_id,
+            (
+                self.timeline,
+                checkpoint,
+                dataset,
+                reuse,
+                self.controller._sample_index,
+                evaluate,
+                getattr(self.controller, "_plane", None),
+            ),
+        )
+        return True
+
+    def _on_probed(self, result: tuple[int, ProbeResult, Evaluation | None]) -> None:
+        request_id, probe, evaluation = result
+        if not self.shows_past:
+            return  # back to live meanwhile
+        checkpoint = self.bar.current()
+        self.last_probe = probe
+        self.controller.view.show_probe(probe)
+        if evaluation is not None:
+            self.controller.evaluation.set_evaluation(evaluation)
+        if request_id == self._request_id:
+            self.last_shown = checkpoint
+            self.sig_shown.emit(checkpoint)
+
+    def _on_probe_failed(self, message: str) -> None:
+        self.bar.label.setText("Cannot show this checkpoint")
+        self.bar.label.setToolTip(message)
+        self.message = message
+
+    def go_live(self) -> None:
+        """Show the network as it is now again."""
+        if not self.shows_past:
+            return
+        self.shows_past = False
+        self.last_shown = None
+        self.bar.live.setEnabled(False)
+        for line in self.cursors:
+            line.hide()
+        self.bar.set_checkpoints(self.lineage(), follow=True)
+        probe = self.controller.last_probe
+        if probe is not None:
+            self.controller.view.show_probe(probe)
+        if self.controller.state != "running":
+            self.controller.refresh_preview()
+
+    # --- forking -----------------------------------------------------------------------------
+    def _update_fork(self) -> None:
+        state = self.controller.state
+        ok = state in ("idle", "paused") and self.bar.current() is not None
+        self.fork_action.setEnabled(ok)
+
+    def fork(self) -> bool:
+        """Fork from the checkpoint the slider shows (the newest when live).
+
+        Returns
+        -------
+        bool
+            Whether a new run was made (the reason is in the training panel if not).
+        """
+        c = self.controller
+        checkpoint = self.bar.current()
+        doc = c.window.document
+        if checkpoint is None or doc is None or c.state not in ("idle", "paused"):
+            return False
+        parent = self.timeline.runs[checkpoint.run]
+        try:
+            snapshot = doc.snapshot()
+            name = f"run {len(self.timeline.runs) + 1}"
+            changes = describe_fork(parent.snapshot, snapshot)
+            if changes:
+                name = f"{name} ({changes})"
+            # A paused run ends here: its checkpoints and history stay.
+            if c.is_active:
+                c._abandon_run()
+            session = self.timeline.fork(
+                checkpoint, snapshot, name=name, base_dir=c._base_dir()
+            )
+        except NNDeskError as exc:
+            c._refuse(exc)
+            return False
+        self.shows_past = False
+        self.last_shown = None
+        for line in self.cursors:
+            line.hide()
+        self.bar.live.setEnabled(False)
+        c.adopt_session(session)
+        c.window.mark_modified()
+        where = checkpoint.label()
+        note = (
+            ""
+            if checkpoint.batch == 0
+            else f"; epoch {checkpoint.epoch + 1} trains again from its first batch"
+        )
+        c.panel.set_message(f"Forked {name} from {parent.name} at {where}{note}.")
+        self.draw_runs()
+        self.refresh()
+        return True
+
+    # --- the runs on the curves -----------------------------------------------------------------
+    def draw_runs(self) -> None:
+        """Overlay every run but the current one on the loss plot, each named."""
+        plot = self.controller.curves.loss_plot
+        for item in self._overlays:
+            plot.removeItem(item)
+        self._overlays = []
+        for i, run in enumerate(self.timeline.runs):
+            if i == self.timeline.current:
+                continue
+            color = _RUN_COLORS[i % len(_RUN_COLORS)]
+            for key, style, label in (
+                ("loss", Qt.PenStyle.SolidLine, "loss"),
+                ("val_loss", Qt.PenStyle.DashLine, "val"),
+            ):
+                values = np.asarray(run.history.get(key, []), dtype=np.float64)
+                if not len(values):
+                    continue
+                x = np.arange(1, len(values) + 1, dtype=np.float64)
+                ok = np.isfinite(values)
+                first = run.fork_epoch if run.parent is not None else 0
+                ok[:first] = False  # the parent's epochs are the parent's curve
+                item = plot.plot(
+                    x[ok],
+                    values[ok],
+                    pen=pg.mkPen(color=color, width=1.5, style=style),
+                    name=f"{run.name} {label}",
+                )
+                self._overlays.append(item)
+        self.controller.curves._fit_legends()
+
+    # --- following the controller ---------------------------------------------------------------
+    def _on_state_changed(self, state: str) -> None:
+        if state in ("running", "paused", "starting", "stopping"):
+            self._timer.start()
+        else:
+            self._timer.stop()
+        self.refresh()
+
+    def _on_run_finished(self, outcome: Any) -> None:
+        if outcome.state is not None:
+            self.timeline.update_history(outcome.state.history)
+        self.refresh()
+
+    def _on_document_replaced(self, doc: Any) -> None:
+        self.shows_past = False
+        for line in self.cursors:
+            line.hide()
+        self.timeline.reset()
+        self.draw_runs()
+        self.refresh()
+
+    def _on_project_opened(self, project: Any) -> None:
+        runs = getattr(project, "runs", None)
+        if runs:
+            self.timeline.load_plain(runs, getattr(project, "current_run", None))
+        else:
+            self.timeline.reset(project.history)
+        checkpoints = getattr(project, "checkpoints", None)
+        if checkpoints:
+            self.timeline.load_checkpoints(
+                checkpoints,
+                project.document.snapshot(),
+                project.preprocessing,
+                project.vocabulary,
+            )
+        self.draw_runs()
+        self.refresh()

@@ -1,0 +1,144 @@
+"""The training timeline in the window: the slider shows checkpoints without
+disturbing a paused run, Fork from Here starts a named run, runs overlay the curves
+and travel in the file."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from ui_helpers import OFFSCREEN_NOISE
+
+from nndesk.io.project_file import load_project, save_project
+from nndesk.ui.main_window import MainWindow
+from nndesk.ui.training.controller import TrainingController, attach_training
+from nndesk.ui.training.timeline import FORK_SHORTCUT
+
+pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
+
+RUN_TIMEOUT = 30_000
+
+
+@pytest.fixture
+def training(main_window: MainWindow) -> TrainingController:
+    controller = getattr(main_window, "training", None)
+    if controller is None:
+        controller = attach_training(main_window)
+    return controller
+
+
+def _same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def _train(qtbot, window: MainWindow, training: TrainingController, epochs: int):
+    assert window.edit_setting("epochs", epochs)
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT) as got:
+        training.actions.train.trigger()
+    return got.args[0]
+
+
+def _show(qtbot, training: TrainingController, index: int) -> None:
+    part = training.timeline
+    with qtbot.waitSignal(part.sig_shown, timeout=RUN_TIMEOUT):
+        part.bar.slider.setValue(index)
+
+
+def test_the_slider_shows_a_checkpoint_and_leaves_a_paused_run_alone(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    assert main_window.edit_setting("epochs", 500)
+    training.actions.train.trigger()
+    qtbot.waitUntil(lambda: training.curves.batch_count > 60, timeout=RUN_TIMEOUT)
+    training.actions.pause.trigger()
+    assert training.control.wait_until_waiting(timeout=10)
+    before = training.current_state()
+    part = training.timeline
+    part.refresh()
+    points = part.bar.checkpoints
+    assert len(points) >= 5 and points[0].step == 0
+    assert "Checkpoints:" in part.memory_label.text()
+
+    # Drag through every checkpoint, timing the event loop meanwhile.
+    stamps: list[float] = []
+    ticker = QTimer()
+    ticker.setInterval(5)
+    ticker.timeout.connect(lambda: stamps.append(time.perf_counter()))
+    ticker.start()
+    part.bar.slider.setSliderDown(True)
+    for index in range(len(points)):
+        part.bar.slider.setValue(index)
+        qtbot.wait(15)
+    part.bar.slider.setSliderDown(False)
+    ticker.stop()
+    worst = max(np.diff(stamps))
+    print(f"worst event-loop gap while dragging: {worst * 1000:.1f} ms")
+    assert worst < 0.25
+
+    chosen = next(i for i, c in enumerate(points) if c.batch > 0)
+    _show(qtbot, training, chosen)
+    assert part.shows_past and part.last_shown is points[chosen]
+    shown = training.network.weights if hasattr(training.network, "weights") else None
+    probe = part.last_probe
+    assert probe is not None and _same(probe.weights, points[chosen].weights)
+    if shown is not None:
+        assert _same(shown, points[chosen].weights)
+    # The paused run is where it paused.
+    after = training.current_state()
+    assert _same(after.weights, before.weights)
+    assert training.state == "paused"
+    part.go_live()
+    assert not part.shows_past
+    training.actions.stop.trigger()
+    qtbot.waitUntil(lambda: training.state == "idle", timeout=RUN_TIMEOUT)
+
+
+def test_fork_from_here_starts_a_named_run_overlaid_on_the_curves(
+    qtbot, main_window: MainWindow, training: TrainingController, tmp_path
+) -> None:
+    _train(qtbot, main_window, training, 6)
+    part = training.timeline
+    part.refresh()
+    points = part.bar.checkpoints
+    k = next(i for i, c in enumerate(points) if c.epoch == 3 and c.batch == 0)
+    _show(qtbot, training, k)
+    assert main_window.edit_setting("learning_rate", 0.05)
+    assert part.fork_action.isEnabled()
+    part.fork_action.trigger()
+    runs = part.timeline.runs
+    assert len(runs) == 2 and part.timeline.current == 1
+    assert runs[1].name == "run 2 (lr 0.05)" and runs[1].parent == 0
+    assert training.session.history.epochs == 3
+    assert len(training.curves.epoch_values("loss")) == 3
+    names = [item.name() for item in part._overlays]
+    assert names == ["run 1 loss", "run 1 val"]
+    outcome = _train(qtbot, main_window, training, 2)
+    assert outcome.state.history["loss"][:3] == runs[0].history["loss"][:3]
+    assert len(runs[1].history["loss"]) == 5
+    # The slider follows the fork's lineage: run 1 up to epoch 3, then run 2.
+    part.refresh()
+    lineage = part.bar.checkpoints
+    assert {c.run for c in lineage} == {0, 1}
+    assert all(c.position <= 3 for c in lineage if c.run == 0)
+
+    path = tmp_path / "forked.nndesk"
+    save_project(path, training.project())
+    project = load_project(path)
+    assert [r["name"] for r in project.runs] == ["run 1", "run 2 (lr 0.05)"]
+    assert project.runs[1]["parent"] == 0 and project.runs[1]["fork_epoch"] == 3
+    assert project.runs[0]["history"]["loss"] == runs[0].history["loss"]
+
+
+def test_the_fork_shortcut_has_one_owner(main_window: MainWindow, training) -> None:
+    owners = [
+        a.objectName()
+        for a in main_window.findChildren(QAction)
+        if a.shortcut() == QKeySequence(FORK_SHORTCUT)
+    ]
+    assert owners == ["fork_from_here"]
+    menu_actions = training.view.menu.actions()
+    assert training.timeline.fork_action in menu_actions
+    assert training.timeline.fork_action in training.timeline.bar.actions()
