@@ -339,6 +339,8 @@ def gan_problems(view: GraphView, report: ShapeReport) -> list[GanIssue]:
                     "value: end it in a Dense of 1 unit.",
                 )
             )
+    if score is None or not score.ok:  # broken or on a cycle: shapes say why
+        return issues
     act, producer = final_activation(view, setup.score_id)
     if act is None:
         return issues

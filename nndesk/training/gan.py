@@ -41,7 +41,7 @@ from ..document.gan import GanSetup, gan_setup, is_gan
 from ..document.graph import Document, GraphView, Snapshot
 from ..document.validate import Problem
 from ..engine.callbacks import Callback
-from ..engine.errors import ConfigError, DataError, NumericalError
+from ..engine.errors import ConfigError, DataError, NNDeskError, NumericalError
 from ..engine.layers import Layer
 from ..engine.model import Model
 from ..engine.optimizers import Optimizer
@@ -835,7 +835,13 @@ class GanSession:
                     for k, v in saved.items()
                     if k == "iterations" or k.rsplit("/", 1)[0] in current
                 }
-                opt.set_state(mine)
+                try:
+                    opt.set_state(mine)
+                except NNDeskError as exc:  # moments that do not fit: start afresh
+                    log.warning(
+                        "Optimizer state of the %s dropped: %s", model.name, exc
+                    )
+                    opt.reset()
         run = state.run
         if run:
             t.set_counters(run)
