@@ -135,6 +135,34 @@ def test_attention_weights_are_rows_of_a_softmax(rng):
     assert not np.allclose(y1[:, -1], y0[:, -1])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_skips_the_row_maximum_only_where_it_is_safe(dtype, rng):
+    """Rows of ordinary scores take exp / sum without the row maximum; rows that
+    would overflow (scores near 100) or underflow (all near -80, -200) and NaN
+    take the stable form; every row equals the float64 stable softmax."""
+    from nndesk.engine.layers.attention import _softmax_rows
+
+    base = 3.0 * rng.normal(size=(5, 2, 7, 9))
+    cases = [base, base + 100.0, base - 80.0, base - 200.0, 40.0 * base]
+    masked = base.copy()
+    masked[..., np.triu_indices(7, 1)[0], np.triu_indices(7, 1)[1] % 9] = -np.inf
+    cases.append(masked)
+    for scores in cases:
+        s = scores.astype(dtype)
+        want = np.exp(s - s.max(axis=-1, keepdims=True).astype(np.float64))
+        want /= want.sum(axis=-1, keepdims=True)
+        _softmax_rows(s, np.empty_like(s))
+        assert np.isfinite(s).all()
+        tol = 2e-6 if dtype == np.float32 else 1e-14
+        np.testing.assert_allclose(s, want, rtol=0, atol=tol)
+    s = base.astype(dtype)
+    s[1, 1, 3, 4] = np.nan
+    _softmax_rows(s, np.empty_like(s))
+    nan_row = np.zeros(s.shape[:3], bool)
+    nan_row[1, 1, 3] = True
+    assert np.isnan(s[nan_row]).all() and np.isfinite(s[~nan_row]).all()
+
+
 def test_attention_matches_the_formula(rng):
     """One head written out with NumPy, including the scale 1/sqrt(key_dim)."""
     layer = built(MultiHeadAttention(1, 4, name="a"), [(3, 4)], rng)
