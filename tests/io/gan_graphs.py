@@ -37,11 +37,14 @@ def dense_gan(
     extra: Mapping[str, Any] | None = None,
     regularize: bool = False,
     noise: str = "normal",
+    batchnorm: bool = False,
 ) -> Document:
     """Noise (4,) -> 16 relu -> 2 (the sample); Input (2,) -> 16 leaky -> 1.
 
     The discriminator ends in a sigmoid for the standard loss and is linear for
-    the others. ``regularize`` gives one node of each network L1/L2 terms.
+    the others. ``regularize`` gives one node of each network L1/L2 terms;
+    ``batchnorm`` puts a BatchNorm after the discriminator's hidden layer (its
+    running statistics move on the real and on the fake batch).
     """
     doc = Document(
         {
@@ -65,14 +68,13 @@ def dense_gan(
     )
     x = doc.add_node("Input", {"shape": (2,)})
     last = "sigmoid" if loss == "standard" else "linear"
+    hidden = [("Dense", {"units": 16, "activation": "leaky_relu", **penalty})]
+    if batchnorm:
+        hidden.append(("BatchNorm", {}))
     _chain(
         doc,
         x,
-        [
-            ("Dense", {"units": 16, "activation": "leaky_relu", **penalty}),
-            ("Dense", {"units": 1, "activation": last}),
-            ("Output", {}),
-        ],
+        [*hidden, ("Dense", {"units": 1, "activation": last}), ("Output", {})],
     )
     return doc
 

@@ -116,6 +116,9 @@ def test_modules_compute_what_the_engine_computes(loss, tmp_path, load_train) ->
             id="least_squares-sgd",
         ),
         pytest.param(
+            dense_gan("least_squares", batchnorm=True), id="least_squares-batchnorm"
+        ),
+        pytest.param(
             dense_gan("wasserstein", optimizer="rmsprop", d_steps=3), id="wgan-rmsprop"
         ),
         pytest.param(
