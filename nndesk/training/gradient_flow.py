@@ -1,8 +1,9 @@
 """Gradient flow and dead units of a training model, measured between batches.
 
-``GradientFlow`` is a training callback. Now and then (throttled by time so that
-it costs at most ``MAX_SHARE`` of the training time) it copies the weights before a
-step and, after the step, measures for every layer with parameters:
+``GradientFlow`` is a training callback. At the first batch, then whenever the
+time it has spent is within ``MAX_SHARE`` of the time trained since (and at least
+``MIN_INTERVAL`` after the last time), it copies the weights before a step and,
+after the step, measures for every layer with parameters:
 
 - the gradient norm: the Euclidean norm of all the layer's parameter gradients of
   that step (the mean-loss gradients the optimizer received);
@@ -16,7 +17,8 @@ feature, or a channel of a convolution) is dead when its pre-activation is <= 0 
 every sample (and every position) of that batch, so ReLU outputs zero for the whole
 batch and no gradient reaches its weights.
 
-A layer is classified on the median of its last ``WINDOW`` measurements
+A layer's reported values are the medians of its last ``WINDOW`` measurements
+(the measured step's own are kept beside them), and it is classified on them
 (``classify``; one noisy step does not flip it):
 
 - exploding: a gradient norm that is not finite or above ``EXPLODING_NORM``, or an
@@ -100,12 +102,15 @@ class LayerFlow:
     ----------
     name : str
         The layer (node id).
-    grad_norm, weight_norm, update_ratio : float or None
-        Gradient norm, parameter norm before the step, ``|Δw| / |w|``; None for a
-        layer without parameters.
+    grad_norm, update_ratio : float or None
+        Gradient norm and ``|Δw| / |w|``, the medians of the last ``WINDOW``
+        measurements (what ``status`` is decided on); None for a layer without
+        parameters.
+    weight_norm : float or None
+        The parameters' norm before the measured step.
     status : str
-        ``"ok"``, ``"vanishing"`` or ``"exploding"`` (on the last ``WINDOW``
-        measurements); ``"ok"`` for a layer without parameters.
+        ``"ok"``, ``"vanishing"`` or ``"exploding"``; ``"ok"`` for a layer
+        without parameters.
     suggestion : str
         What to try (empty when ok).
     dead : int or None
@@ -113,6 +118,8 @@ class LayerFlow:
         not end in a ReLU-family activation.
     units : int
         Units (features or channels) of its output.
+    step_grad_norm, step_update_ratio : float or None
+        The same two of the measured step alone.
     """
 
     name: str
@@ -123,6 +130,8 @@ class LayerFlow:
     suggestion: str = ""
     dead: int | None = None
     units: int = 0
+    step_grad_norm: float | None = None
+    step_update_ratio: float | None = None
 
     @property
     def dead_warning(self) -> bool:
@@ -308,9 +317,10 @@ class GradientFlow(Callback):
             p.name: deque(maxlen=WINDOW) for p in self._layers
         }
         self._armed = False
-        self._interval = self.min_interval
         self._last = -math.inf
         self._spent = 0.0  # seconds spent measuring
+        self._kept_cost = 0.0  # seconds the last copy of the weights took
+        self._last_cost = 0.0  # seconds the last whole measurement took
         self._started: float | None = None  # the clock at the first batch
         self.epoch = 0
         self.last_report: FlowReport | None = None
@@ -325,6 +335,11 @@ class GradientFlow(Callback):
         elapsed = self.clock() - self._started
         return self._spent / elapsed if elapsed > 0 else 0.0
 
+    @property
+    def spent(self) -> float:
+        """Seconds spent measuring so far."""
+        return self._spent
+
     def use_data(self, x: np.ndarray) -> None:
         """Count dead units on batches of ``x`` from now on (new training data)."""
         self.x = x
@@ -337,12 +352,19 @@ class GradientFlow(Callback):
         now = self.clock()
         if self._started is None:
             self._started = now
-        if now - self._last < self._interval or not self._layers:
+        if not self._layers or now - self._last < self.min_interval:
+            return
+        # After the first (values show at once), only while the time spent so
+        # far and the next measurement (costing what the last one did) stay
+        # within the budget of the time trained.
+        budget = self.max_share * (now - self._started)
+        if self.measurements and self._spent + self._last_cost > budget:
             return
         for p in self._layers:
             p.keep()
         self._armed = True
-        self._spent += self.clock() - now
+        self._kept_cost = self.clock() - now
+        self._spent += self._kept_cost
 
     def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if not self._armed:
@@ -352,11 +374,9 @@ class GradientFlow(Callback):
         logs = logs or {}
         batches = max(1, int(logs.get("batches", 1)))
         report = self.measure(self.epoch + (int(batch) + 1) / batches)
-        spent = self.clock() - started
-        self._spent += spent
         self._last = self.clock()
-        # Measure less often when measuring is slow, so it stays a small share.
-        self._interval = max(self.min_interval, spent / self.max_share)
+        self._last_cost = self._last - started + self._kept_cost
+        self._spent += self._last - started
         self.last_report = report
         if self.on_report is not None:
             self.on_report(report)
@@ -384,17 +404,20 @@ class GradientFlow(Callback):
             name = str(layer.name)
             if name in raw:
                 g, w, d = raw[name]
-                status, suggestion = classify(*medians[name], largest)
+                median_g, median_r = medians[name]
+                status, suggestion = classify(median_g, median_r, largest)
                 entries.append(
                     LayerFlow(
                         name,
-                        g,
+                        median_g,
                         w,
-                        d / w if w > 0 else math.inf,
+                        median_r,
                         status,
                         suggestion,
                         dead.get(name),
                         self._units.get(name, 0),
+                        step_grad_norm=g,
+                        step_update_ratio=d / w if w > 0 else math.inf,
                     )
                 )
             elif name in dead:

@@ -15,9 +15,11 @@ from nndesk.training import diagnostics
 from nndesk.training.compile import compile_network
 from nndesk.training.gradient_flow import FlowReport, LayerFlow
 from nndesk.training.session import TrainingSession
-from nndesk.ui.canvas.items.flow_badge import FlowBadge
+from nndesk.ui.canvas.items.flow_badge import FlowBadge, badge_lines
 from nndesk.ui.main_window import MainWindow
+from nndesk.ui.panels.plots.network import NetworkPanel
 from nndesk.ui.training.controller import TrainingController, attach_training
+from nndesk.ui.training.probes import LayerInfo, ModelInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 from gradcheck import check_model_gradients  # noqa: E402 - the suite's checker
@@ -65,8 +67,13 @@ def test_a_run_labels_every_layer_on_the_canvas_and_in_the_network_panel(
         # Under the node's box, never over its texts.
         box = item.body_rect()
         assert badges[0].boundingRect().top() >= box.bottom()
+        # The Network panel: the lines where they fit between its columns, else
+        # the mark, with the lines in the tooltip.
         label = training.network.flow_labels[node_id]
-        assert label.textItem.toPlainText().startswith(f"∇ {entry.grad_norm:.1e}")
+        full = "\n".join(badge_lines(entry, narrow=True))
+        assert full.startswith(f"∇ {entry.grad_norm:.1e}\nΔw/w ")
+        assert label.textItem.toPlainText() in (full, "∇", "∇▼", "∇▲")
+        assert label.toolTip() == (entry.warning() or full)
     assert main_window.errors == []
 
 
@@ -120,7 +127,9 @@ def test_check_gradients_equals_the_suite_checker(
     _train(qtbot, main_window, training, 3)
     dialog = training.diagnostics.open_gradient_check()
     assert dialog is not None and dialog.isVisible()
-    qtbot.waitUntil(lambda: dialog.result is not None or bool(dialog.error), timeout=60_000)
+    qtbot.waitUntil(
+        lambda: dialog.result is not None or bool(dialog.error), timeout=60_000
+    )
     assert dialog.error == ""
     # The suite's checker on the same network, weights and batch.
     project = training.project()
@@ -168,3 +177,52 @@ def test_speed_readout_times_both_paths(
     else:
         assert "Numba is not installed." in dialog.status.text()
     dialog.close()
+
+
+def _two_layer_info() -> ModelInfo:
+    return ModelInfo(
+        layers=(
+            LayerInfo("input_1", "Input", 2, shape=(2,)),
+            LayerInfo("dense_1", "Dense", 4, ("input_1",), "dense_1/kernel",
+                      "dense_1/bias", "relu", shape=(4,)),
+            LayerInfo("dense_2", "Dense", 1, ("dense_1",), "dense_2/kernel",
+                      "dense_2/bias", "sigmoid", True, shape=(1,)),
+        ),
+        input_shape=(2,),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("width", "full"), [(1400, True), (160, False)])
+def test_network_panel_lines_under_columns_or_marks_when_narrow(
+    qtbot, width: int, full: bool
+) -> None:
+    panel = NetworkPanel()
+    qtbot.addWidget(panel)
+    panel.resize(width, 420)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_structure(_two_layer_info())
+    report = FlowReport(
+        0,
+        1.0,
+        (
+            LayerFlow("dense_1", 2e-6, 1.0, 3e-7, "vanishing", "add BatchNorm", 3, 4),
+            LayerFlow("dense_2", 0.4, 1.0, 2e-3),
+        ),
+    )
+    panel.set_gradient_flow(report)
+    label = panel.flow_labels["dense_1"]
+    text = label.textItem.toPlainText()
+    if full:
+        assert text == "∇ 2.0e-06\nΔw/w 3.0e-07\nvanishing · dead 3/4"
+    else:
+        assert text == "∇▼"
+    assert label.toolTip() == report.layers[0].warning()
+    # Below the column, inside the view.
+    column = panel.columns["dense_1"]
+    assert label.pos().y() > column.bottom
+    (_, _), (y0, y1) = panel.box.viewRange()
+    assert y0 < label.pos().y() < y1
+    assert label.color.name() == "#c87800"
+    panel.set_gradient_flow(None)
+    assert panel.flow_labels == {}

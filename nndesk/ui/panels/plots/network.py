@@ -50,6 +50,7 @@ _NEG = (8, 119, 189)
 _NEUTRAL = (150, 150, 150)
 HOVER_PIXELS = 6.0
 _FLOW_COLORS = {"exploding": QColor(214, 39, 40), "vanishing": QColor(200, 120, 0)}
+_FLOW_MARKS = {"exploding": "∇▲", "vanishing": "∇▼"}
 MAX_CARDS = 8
 """Cards drawn per stack of maps (the label gives the channel count)."""
 CARD_WIDTH = 3.0
@@ -130,6 +131,7 @@ class NetworkPanel(PlotPanel):
         self.hover_text = ""
         self.info: ModelInfo | None = None
         self.flow_labels: dict[str, pg.TextItem] = {}
+        self._flow_texts: dict[str, tuple[str, str]] = {}  # name -> (full, mark)
         self._hover_label = pg.TextItem(
             "", anchor=(0, 1), fill=pg.mkBrush(40, 40, 40, 210)
         )
@@ -326,6 +328,7 @@ class NetworkPanel(PlotPanel):
         self._fit_labels(y_range)
         for link in self.links:
             self._fit_note(link)
+        self._fit_flow()
 
     def _fit_labels(self, y_range: tuple[float, float]) -> None:
         """Column titles wrap to the room between columns, and the view widens for
@@ -384,11 +387,30 @@ class NetworkPanel(PlotPanel):
                 self.box.addItem(label)
                 self.flow_labels[entry.name] = label
             label.setPos(column.x, column.bottom + 0.6)
-            label.setText("\n".join(badge_lines(entry, narrow=True)))
+            full = "\n".join(badge_lines(entry, narrow=True))
+            self._flow_texts[entry.name] = (full, _FLOW_MARKS.get(entry.status, "∇"))
             label.setColor(_FLOW_COLORS.get(entry.status, self.text_color))
-            label.setToolTip(entry.warning())
+            label.setToolTip(entry.warning() or full)
         if first and self.flow_labels:
             self._frame()
+        else:
+            self._fit_flow()
+
+    def _fit_flow(self) -> None:
+        """Gradient-flow lines where they fit between the columns, else a mark
+        (∇▼ vanishing, ∇▲ exploding) whose tooltip gives the values."""
+        if not self.flow_labels:
+            return
+        (x0, x1), _ = self.box.viewRange()
+        per_unit = self.box.width() / max(x1 - x0, 1e-9)
+        xs = sorted(c.x for c in self.columns.values())
+        gaps = [b - a for a, b in zip(xs, xs[1:], strict=False)]
+        room = min(gaps) * per_unit - 6.0 if gaps else float("inf")
+        for name, label in self.flow_labels.items():
+            full, short = self._flow_texts[name]
+            label.setText(full)
+            if label.textItem.boundingRect().width() > room:
+                label.setText(short)
 
     # --- data ---------------------------------------------------------------------------
     def set_weights(self, weights: Mapping[str, np.ndarray]) -> None:
