@@ -4,7 +4,10 @@ Each is one pass per row with Numba (row sums in float64), against about ten
 NumPy passes over the whole array, which made a LayerNorm slower than the
 attention it feeds. Arrays are ``(rows, features)``: ``x2``/``dy2`` the input or
 output gradient, ``xhat`` the normalised values and ``inv_std`` ``(rows, 1)``
-``1/sqrt(var + eps)``, both kept for backward.
+``1/sqrt(var + eps)``, both kept for backward. The NumPy twins take the row
+means as matrix-vector products (704x48, min of 40 at load 11: forward 71
+against 119 µs, backward 118 against 160; 2048x128: 410 against 577, 652
+against 809).
 """
 
 from __future__ import annotations
@@ -37,10 +40,32 @@ def _forward_loop(x2, gamma, beta, eps, y, xhat, inv_std):
             y[r, j] = h * gamma[j] + beta[j]
 
 
+_MEANS: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
+def _row_means(a: np.ndarray, out: np.ndarray) -> None:
+    """``out`` ``(rows,)`` = the mean of each row of the contiguous 2-D ``a``, as
+    one matrix-vector product: NumPy's reduction over rows of a few dozen values
+    cost 3-5x more (704 rows of 48)."""
+    n = a.shape[1]
+    key = (n, a.dtype)
+    w = _MEANS.get(key)
+    if w is None:
+        if len(_MEANS) >= 32:
+            _MEANS.clear()
+        w = _MEANS[key] = np.full(n, 1.0 / n, a.dtype)
+    if a.flags.c_contiguous and out.dtype == a.dtype:
+        np.dot(a, w, out=out)
+    else:
+        np.mean(a, axis=1, out=out)
+
+
 def _forward_numpy(x2, gamma, beta, eps, y, xhat, inv_std):
-    np.subtract(x2, x2.mean(axis=1, keepdims=True), out=xhat)
+    col = inv_std[:, 0]
+    _row_means(x2, col)
+    np.subtract(x2, inv_std, out=xhat)
     np.multiply(xhat, xhat, out=y)  # y is scratch until the output is written
-    np.mean(y, axis=1, keepdims=True, out=inv_std)
+    _row_means(y, col)
     inv_std += eps
     np.sqrt(inv_std, out=inv_std)
     np.reciprocal(inv_std, out=inv_std)
@@ -83,9 +108,11 @@ def _backward_numpy(dy2, xhat, inv_std, gamma, dgamma, dbeta, dx, need_dx):
     # With g = dy * gamma: dx = inv_std * (g - mean(g) - xhat * mean(g * xhat)).
     g = np.multiply(dy2, gamma)
     np.multiply(g, xhat, out=dx)
-    proj = dx.mean(axis=1, keepdims=True)
-    g -= g.mean(axis=1, keepdims=True)
-    np.multiply(xhat, proj, out=dx)
+    means = np.empty((2, dx.shape[0], 1), dx.dtype)
+    _row_means(dx, means[0, :, 0])
+    _row_means(g, means[1, :, 0])
+    g -= means[1]
+    np.multiply(xhat, means[0], out=dx)
     np.subtract(g, dx, out=dx)
     dx *= inv_std
 
