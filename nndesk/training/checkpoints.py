@@ -353,7 +353,29 @@ class Timeline:
         self.current = 0
 
     def recorder(self, session: TrainingSession) -> CheckpointRecorder:
-        """A callback recording ``session``'s next run into the current run."""
+        """A callback recording ``session``'s next run into the current run.
+
+        When ``session`` does not go on from where the current run's last
+        checkpoint left it, a new run begins: without a parent when it starts
+        untrained (the weights were reset), else forked from that checkpoint
+        (the graph was edited between two runs, or another state was put back,
+        e.g. by Undo), named by what changed.
+        """
+        last = self.store.last(self.current)
+        if last is not None and not _continues(self.runs[self.current], last, session):
+            parent = self.runs[self.current]
+            fresh = session.history.epochs == 0 and not session.trained
+            name = f"run {len(self.runs) + 1}"
+            changes = "" if fresh else describe_fork(parent.snapshot, session.snapshot)
+            self.runs.append(
+                Run(
+                    f"{name} ({changes})" if changes else name,
+                    parent=None if fresh else self.current,
+                    fork_epoch=0 if fresh else session.history.epochs,
+                    history=session.history.as_dict(),
+                )
+            )
+            self.current = len(self.runs) - 1
         run = self.runs[self.current]
         run.snapshot = session.snapshot
         run.preprocessing = session.preprocessing
@@ -582,6 +604,16 @@ def restore_weights(model: Model, checkpoint: Checkpoint) -> None:
     """Put ``checkpoint``'s weights into ``model`` (another model of the same
     network: the run it came from is not touched)."""
     model.set_weights(checkpoint.weights)
+
+
+def _continues(run: Run, last: Checkpoint, session: TrainingSession) -> bool:
+    """Whether ``session`` starts where ``last`` (its run's newest checkpoint) is:
+    the same number of optimizer steps, epochs and the same graph."""
+    optimizer = session.model.optimizer
+    steps = int(optimizer.iterations) if optimizer is not None else 0
+    if steps != last.step or session.history.epochs != last.epoch:
+        return False
+    return run.snapshot is None or not describe_fork(run.snapshot, session.snapshot)
 
 
 def _arrays_of(checkpoint: Checkpoint) -> int:

@@ -237,3 +237,27 @@ def test_memory_stays_under_the_bound_over_200_epochs_of_fashion_mnist(tmp_path)
     assert max(np.diff(ends)) < 4.0, "spread over the 200 epochs"
     # Copying took a small share of the run.
     assert recorder.spent < 10.0
+
+
+@pytest.mark.usefixtures("numpy_kernels")
+def test_a_run_that_does_not_go_on_from_the_last_checkpoint_is_a_new_run():
+    doc = spiral_document(optimizer="adam", seed=2)
+    session, timeline = _recorded(doc, epochs=2)
+    # Trained on: the same run.
+    session.fit(epochs=1, callbacks=[timeline.recorder(session)])
+    assert len(timeline.runs) == 1 and timeline.runs[0].epochs == 3
+    # The graph edited between two runs: a run forked at the end of the first.
+    edited = doc.copy()
+    dense = [n.id for n in edited.nodes if n.type_name == "Dense"]
+    edited.set_param(dense[0], "units", 6)
+    changed = session.recompiled(edited.snapshot())
+    changed.fit(epochs=1, callbacks=[timeline.recorder(changed)])
+    assert [r.name for r in timeline.runs] == ["run 1", "run 2 (edited graph)"]
+    assert timeline.runs[1].parent == 0 and timeline.runs[1].fork_epoch == 3
+    # Weights reset: a run of its own, without a parent.
+    fresh = TrainingSession(edited.snapshot())
+    fresh.fit(epochs=1, callbacks=[timeline.recorder(fresh)])
+    assert timeline.runs[2].name == "run 3" and timeline.runs[2].parent is None
+    lineage = timeline.lineage(2)
+    assert {c.run for c in lineage} == {2} and lineage[0].step == 0
+    assert lineage[-1].epoch == 1 and lineage[-1].batch == 0
