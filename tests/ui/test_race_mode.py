@@ -97,6 +97,10 @@ def test_short_race_runs_in_the_background_and_shows_every_variant(
     assert outcome.status == "completed", outcome.message
     view = race.view
     assert race.dock.isVisible() and view.names == ["adam", "sgd"]
+    # A window of its own over the main window, inside the screen.
+    assert race.dock.isFloating()
+    screen = main_window.screen().availableGeometry()
+    assert screen.contains(race.dock.frameGeometry())
     for i in range(2):
         assert len(view.curves.epoch_values(i)) == 3
         assert view.boundaries[i].grid is not None

@@ -62,6 +62,10 @@ log = logging.getLogger(__name__)
 __all__ = ["PromoteVariantCommand", "RaceMode", "graph_edits"]
 
 STOP_TIMEOUT_MS = 60_000
+FLOAT_SIZE = (1240, 760)
+"""The race window's size when it first opens (at most the screen less
+``FRAME_ROOM`` pixels each way)."""
+FRAME_ROOM = 40
 
 
 def graph_edits(doc: Document, target: GraphView, text: str) -> MacroCommand:
@@ -169,6 +173,7 @@ class RaceMode(QObject):
         self._worker: RaceWorker | None = None
         self._finished: RaceOutcome | None = None
         self._closing = False
+        self._placed = False  # the race window was placed once
         self.action = QAction("Ra&ce…", self)
         self.action.setObjectName("race")
         self.action.setShortcut(QKeySequence("Ctrl+Shift+R"))
@@ -276,6 +281,23 @@ class RaceMode(QObject):
         return True
 
     def _show_dock(self) -> None:
+        """Show the race in a window of its own over the main window (the first
+        time): a column per variant needs more room than a slot among the training
+        panels has. Its title bar docks it like any panel."""
+        if not self.dock.isVisible() and not self._placed:
+            self._placed = True
+            self.dock.setFloating(True)
+            frame = self.window.geometry()  # type: ignore[attr-defined]
+            screen = self.window.screen().availableGeometry()  # type: ignore[attr-defined]
+            # Room for the window frame the platform adds around it.
+            room_w, room_h = screen.width() - FRAME_ROOM, screen.height() - FRAME_ROOM
+            width, height = min(FLOAT_SIZE[0], room_w), min(FLOAT_SIZE[1], room_h)
+            self.dock.resize(width, height)
+            x = frame.center().x() - width // 2
+            y = frame.center().y() - height // 2
+            x = max(screen.left(), min(x, screen.left() + room_w - width))
+            y = max(screen.top(), min(y, screen.top() + room_h - height))
+            self.dock.move(x, y)
         self.dock.show()
         self.dock.raise_()
 

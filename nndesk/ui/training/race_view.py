@@ -11,12 +11,13 @@ runs the race and calls ``begin``, ``add_batches``, ``add_epoch``, ``show_probe`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -51,8 +52,8 @@ VARIANT_COLORS: tuple[tuple[int, int, int], ...] = (
 )
 """The colour of variant i in every race plot and label."""
 
-_COLUMNS = ("variant", "epochs", "loss", "val loss", "best", "metric", "s/epoch",
-            "status")  # fmt: skip
+_COLUMNS = ("variant", "epochs", "loss", "val loss", "best (epoch)", "metric",
+            "s/epoch", "status")  # fmt: skip
 
 
 class RaceCurvesPanel(PlotPanel):
@@ -212,8 +213,9 @@ class RaceView(QWidget):
         upper = QSplitter(Qt.Orientation.Horizontal, self)
         upper.addWidget(self.curves)
         upper.addWidget(self.table)
-        upper.setStretchFactor(0, 3)
-        upper.setStretchFactor(1, 2)
+        upper.setStretchFactor(0, 1)
+        upper.setStretchFactor(1, 1)
+        self.upper = upper
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.rows: dict[str, QWidget] = {}
@@ -240,10 +242,19 @@ class RaceView(QWidget):
         self.histograms: list[HistogramsPanel] = []
         self.evaluations: list[EvaluationPanel] = []
         self.names: list[str] = []
+        self._sized = False
         self.pause_button.toggled.connect(self._on_pause_button_toggled)
         self.stop_button.clicked.connect(self.sig_stop_requested)
         self.promote_button.clicked.connect(self._on_promote_button_clicked)
         self.set_running(False, can_promote=False)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._sized:
+            # The standings need about as much room as the curves.
+            self._sized = True
+            width = max(self.width(), 400)
+            self.upper.setSizes([int(width * 0.55), int(width * 0.45)])
 
     # --- the race's life -------------------------------------------------------------
     def begin(self, names: Sequence[str]) -> None:
@@ -286,6 +297,11 @@ class RaceView(QWidget):
         """The network of variant ``index`` and the data it trains on."""
         boundary = self.boundaries[index]
         boundary.set_structure(info)
+        # The output map alone: in a column this narrow the per-unit maps beside
+        # it were a few pixels wide.
+        boundary.maps_layout.clear()
+        boundary.unit_maps = {}
+        boundary.graphics.ci.layout.setColumnStretchFactor(1, 0)
         boundary.set_points(x if info.is_plane else None, y)
         boundary.set_scaling(preprocessing)
         self.histograms[index].set_structure(
@@ -298,7 +314,10 @@ class RaceView(QWidget):
                 self.tabs.setCurrentIndex(2)
 
     def show_probe(self, index: int, probe: ProbeResult) -> None:
-        self.boundaries[index].set_grid(probe.grid)
+        grid = probe.grid
+        if grid is not None and grid.hidden:
+            grid = replace(grid, hidden={})  # no unit maps (see set_structure)
+        self.boundaries[index].set_grid(grid)
         self.histograms[index].set_histograms(probe.weight_hist, probe.grad_hist)
 
     def show_evaluation(self, index: int, evaluation: Evaluation) -> None:
@@ -307,13 +326,20 @@ class RaceView(QWidget):
     def show_standings(self, standings: Sequence[Standing], leader: int) -> None:
         """The table, one row per variant; the leader is chosen to promote."""
         self.table.setRowCount(len(standings))
-        for row, s in enumerate(standings):
-            best = f"{s.best[2]:.4g} (epoch {s.best[1] + 1})" if s.best else "–"
-            metric = (
-                f"{s.metric} {_fmt(s.val_metric_value or s.metric_value)}"
-                if s.metric
-                else "–"
+        first = next((s for s in standings if s.metric), None)
+        if first is not None:
+            val = "val " if first.val_metric_value is not None else ""
+            self.table.setHorizontalHeaderItem(
+                5, QTableWidgetItem(f"{val}{first.metric}")
             )
+        for row, s in enumerate(standings):
+            best = f"{s.best[2]:.4g} ({s.best[1] + 1})" if s.best else "–"
+            shown = (
+                s.val_metric_value
+                if s.val_metric_value is not None
+                else (s.metric_value)
+            )
+            metric = _fmt(shown) if s.metric else "–"
             cells = [
                 ("★ " if row == leader else "") + s.name,
                 str(s.epochs),
