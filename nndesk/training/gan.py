@@ -48,7 +48,7 @@ from ..engine.optimizers import Optimizer
 from ..io.datasets import Dataset
 from ..io.datasets.spec import rebase_spec
 from ..io.project_file import Project, ProjectMetadata, load_project, save_project
-from .compile import check_network, make_optimizer
+from .compile import check_network, complete_weights, make_optimizer
 from .control import TrainingControl
 from .data import load_settings_dataset
 from .errors import CompileError
@@ -355,8 +355,8 @@ class GanTrainer:
     gan : CompiledGan
         The two models (``compile_gan``); the trainer updates their weights.
     g_optimizer, d_optimizer : Optimizer, optional
-        Default: the optimizer the settings name, with the config's learning
-        rates.
+        Default: the optimizer the settings name. Either way their learning
+        rates are set to the config's.
     config : GanConfig, optional
         Default: ``gan.config``.
 
@@ -708,7 +708,17 @@ class GanState:
         """A ``Project`` of this state: both networks' weights in
         ``weights.npz``, both optimizers' moments in ``optimizer.npz`` (each
         keyed by its own nodes; ``iterations`` is the discriminator's), the
-        generator's iteration count and the step counters in ``gan.json``."""
+        generator's iteration count and the step counters in ``gan.json``.
+
+        Parameters
+        ----------
+        document : GraphView, optional
+            The document to save (default: the compiled snapshot). The window
+            passes its live document, which may have been edited since: nodes
+            the models lack, or whose shapes changed, get fresh weights and no
+            optimizer moments (``complete_weights``).
+        metadata : ProjectMetadata, optional
+        """
         view = document if document is not None else self.snapshot
         doc = view.copy() if isinstance(view, Document) else _as_document(view)
         if not self.trained:
@@ -717,17 +727,30 @@ class GanState:
                 history={k: list(v) for k, v in self.history.items()},
                 metadata=metadata or ProjectMetadata.new(),
             )
-        state = {
-            **{k: v for k, v in self.g_optimizer_state.items() if k != "iterations"},
-            **self.d_optimizer_state,
+        stored = complete_weights(
+            doc, self.weights, int(self.snapshot.settings["seed"])
+        )
+        fresh = {
+            k.split("/", 1)[0]
+            for k, w in stored.items()
+            if k not in self.weights or self.weights[k].shape != w.shape
         }
+        ours = {k.split("/", 1)[0] for k in stored} - fresh
+        state = {
+            k: v
+            for k, v in {**self.g_optimizer_state, **self.d_optimizer_state}.items()
+            if k != "iterations" and k.split("/", 1)[0] in ours
+        }
+        state["iterations"] = self.d_optimizer_state.get(
+            "iterations", np.array(0, dtype=np.int64)
+        )
         gan = dict(self.run)
         gan["generator_iterations"] = int(
             self.g_optimizer_state.get("iterations", np.int64(0))
         )
         return Project(
             document=doc,
-            weights=dict(self.weights),
+            weights=stored,
             optimizer_state=state,
             history={k: list(v) for k, v in self.history.items()},
             optimizer_name=self.optimizer_name,

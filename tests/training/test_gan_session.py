@@ -393,3 +393,31 @@ def test_an_output_marking_the_sample_compiles_and_trains(tmp_path: Path) -> Non
     session.save(tmp_path / "marked.nndesk")
     again = GanSession.open(tmp_path / "marked.nndesk")
     assert weights_equal(again.trainer.get_weights(), session.trainer.get_weights())
+
+
+def test_saving_an_edited_document_gives_edited_nodes_fresh_weights(
+    tmp_path: Path,
+) -> None:
+    """The window saves its live document, which may have changed since the
+    run: reshaped nodes get fresh weights and lose their moments, the others
+    keep theirs."""
+    session = GanSession(gan_document())
+    session.fit(epochs=1)
+    edited = gan_document()
+    edited.set_param("dense_3", "units", 12)  # the discriminator's first layer
+    project = session.capture().to_project(edited)
+    save_project(tmp_path / "edited.nndesk", project)
+    loaded = load_project(tmp_path / "edited.nndesk")
+    assert loaded.weights["dense_3/kernel"].shape == (2, 12)
+    kept = session.trainer.get_weights()
+    for key in ("dense_1/kernel", "dense_2/bias"):
+        np.testing.assert_array_equal(loaded.weights[key], kept[key])
+    nodes = {k.split("/")[0] for k in loaded.optimizer_state if k != "iterations"}
+    assert nodes == {"dense_1", "dense_2"}  # dense_4's input width changed too
+    again = GanSession.from_project(loaded)
+    assert again.trainer.generator.get_weights().keys() == {
+        "dense_1/kernel",
+        "dense_1/bias",
+        "dense_2/kernel",
+        "dense_2/bias",
+    }
