@@ -53,7 +53,11 @@ FULL_CHECK_LIMIT = 5_000
 MAX_ENTRIES = 40
 """Elements checked per array of a larger network (drawn at random)."""
 SPEED_BATCHES = 30
-"""Batches timed per kernel path (after 3 untimed ones that compile and warm up)."""
+"""Batches timed per kernel path in a round (after 3 untimed ones that compile and
+warm up); rounds repeat for at least ``SPEED_MIN_SECONDS``."""
+SPEED_MIN_SECONDS = 1.0
+"""The timed batches are repeated until they took at least this long."""
+SPEED_MAX_ROUNDS = 1000
 SPEED_TIMEOUT = 300.0
 """Seconds a speed measurement may take per path."""
 
@@ -218,9 +222,17 @@ def _time_training(
     x, y = data.x_train[rows], data.y_train[rows]
     jit.reset_kernels()
     model.fit(x[: warm * bs], y[: warm * bs], epochs=1, batch_size=bs, shuffle=False)
-    started = time.perf_counter()
-    model.fit(x[warm * bs :], y[warm * bs :], epochs=1, batch_size=bs, shuffle=False)
-    elapsed = time.perf_counter() - started
+    # Rounds of ``batches`` batches until SPEED_MIN_SECONDS have passed: a small
+    # network's 30 batches take a few milliseconds, too few to time.
+    elapsed, rounds = 0.0, 0
+    while elapsed < SPEED_MIN_SECONDS and rounds < SPEED_MAX_ROUNDS:
+        started = time.perf_counter()
+        model.fit(
+            x[warm * bs :], y[warm * bs :], epochs=1, batch_size=bs, shuffle=False
+        )
+        elapsed += time.perf_counter() - started
+        rounds += 1
+    batches *= rounds
     kernels = [
         (
             k.loop.__name__.strip("_").removesuffix("_loop"),

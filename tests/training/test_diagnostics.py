@@ -105,7 +105,8 @@ def test_speed_of_both_paths_in_child_processes(tmp_path):
     session.save(path)
     numpy = diagnostics.measure_speed(path, None, "numpy", batches=5)
     assert numpy.message == "" and numpy.samples_per_sec > 0
-    assert numpy.batch_size == 16 and numpy.batches == 5
+    # Rounds of 5 batches for at least a second.
+    assert numpy.batch_size == 16 and numpy.batches % 5 == 0 and numpy.batches > 5
     assert numpy.kernels and not numpy.compiled  # NNDESK_NUMBA=0: nothing compiled
     names = {k.name for k in numpy.kernels}
     assert "chain_step" in names  # the Dense stack trains in one call

@@ -47,6 +47,7 @@ from nndesk.io.datasets.painted import is_painted_spec
 from nndesk.io.project_file import Project
 from nndesk.training.data import load_settings_dataset
 from nndesk.training.errors import CompileError, TrainingStateError
+from nndesk.training.gradient_flow import FlowReport
 from nndesk.training.history import TrainingHistory
 from nndesk.training.planes import Plane
 from nndesk.training.sequence_views import TextPrompt
@@ -544,7 +545,7 @@ class TrainingController(QObject):
             (worker.sig_data_replaced, self._on_worker_data_replaced),
             (worker.sig_failed, self._on_worker_failed),
             (worker.sig_finished, self._on_worker_finished),
-            (worker.sig_gradient_flow, self.diagnostics.show_flow),
+            (worker.sig_gradient_flow, self._on_worker_gradient_flow),
         ]
 
     def _on_worker_started(self, start: StartInfo) -> None:
@@ -585,6 +586,10 @@ class TrainingController(QObject):
         self._copy.drop()
         if not self._ignoring():
             self._show_probe(probe)
+
+    def _on_worker_gradient_flow(self, report: FlowReport) -> None:
+        if not self._ignoring():
+            self.diagnostics.show_flow(report)
 
     def _on_worker_evaluated(self, result: Evaluation) -> None:
         if self._ignoring():

@@ -266,7 +266,11 @@ class SpeedDialog(_JobDialog):
         self.kernels.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
         )
-        self.layout().insertWidget(2, self.kernels)
+        box = self.layout()
+        assert isinstance(box, QVBoxLayout)
+        box.setStretch(1, 0)  # the two-row table keeps its height
+        box.insertWidget(2, self.kernels)
+        box.insertStretch(3, 1)
         self.table.setRowCount(2)
         self.table.setMaximumHeight(self.fontMetrics().height() * 6)
 
@@ -276,7 +280,7 @@ class SpeedDialog(_JobDialog):
         self.kernels.setText("")
         installed = diagnostics.numba_installed()
         self.status.setText(
-            f"Timing {batches} training batches on the NumPy kernels"
+            "Timing training batches for a second or more on the NumPy kernels"
             + (" and on the Numba kernels…" if installed else "…")
         )
 
@@ -324,7 +328,8 @@ class SpeedDialog(_JobDialog):
             ratio = numba.samples_per_sec / numpy.samples_per_sec
             parts.append(
                 f"On this network Numba trains {ratio:.2f}× as fast as NumPy "
-                f"(batch {numba.batch_size}, {numba.batches} batches each)."
+                f"(batch {numba.batch_size}, {numpy.batches:,} and "
+                f"{numba.batches:,} batches timed)."
             )
         self.status.setText(" ".join(parts) or "Done.")
         shown = numba if numba is not None and numba.kernels else numpy
