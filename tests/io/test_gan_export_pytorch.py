@@ -261,3 +261,73 @@ def test_torchrun_trains_the_gan_and_writes_a_gan_file(tmp_path) -> None:
     z = again.trainer.noise(512, 0)
     samples = again.trainer.sample(z)
     assert np.isfinite(samples).all() and np.abs(samples).max() < 10
+
+
+# Runs train.py's steps on one half of each batch per process (or on the whole
+# batch alone) and saves the weights each process ends with.
+DRIVER = """
+import sys
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+import train
+
+rank, world, _ = train.setup("cpu")
+g = train.generator_module.Network()
+d = train.discriminator_module.Network()
+weights = np.load("weights.npz")
+train.generator_module.load_weights(g, weights)
+train.discriminator_module.load_weights(d, weights)
+g_opt = train.make_optimizer(g.parameters(), train.CONFIG["generator_lr"])
+d_opt = train.make_optimizer(d.parameters(), train.CONFIG["discriminator_lr"])
+batches = np.load(sys.argv[1])
+for real, zd, zg in zip(batches["real"], batches["zd"], batches["zg"]):
+    part = slice(rank * len(real) // world, (rank + 1) * len(real) // world)
+    t = torch.as_tensor
+    train.discriminator_step(g, d, d_opt, t(real[part]), t(zd[part]), world)
+    train.generator_step(g, d, g_opt, t(zg[part]), world)
+np.savez(f"{sys.argv[2]}-{world}-{rank}.npz", **train.nndesk_weights(g, d))
+if world > 1:
+    dist.destroy_process_group()
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_step_as_one_process_on_the_whole_batch(tmp_path) -> None:
+    """Gradients averaged over two halves of each batch are the whole batch's, so
+    both processes end with the weights one process reaches on whole batches."""
+    doc = dense_gan("wasserstein", optimizer="adam", regularize=True)
+    session = GanSession(doc, base_dir=tmp_path)
+    folder = export(session, tmp_path / "p")
+    (folder / "driver.py").write_text(DRIVER, encoding="utf-8")
+    rng = np.random.default_rng(7)
+    np.savez(
+        folder / "batches.npz",
+        real=rng.normal(size=(3, 16, 2)).astype(np.float32),
+        zd=rng.normal(size=(3, 16, 4)).astype(np.float32),
+        zg=rng.normal(size=(3, 16, 4)).astype(np.float32),
+    )
+    torchrun = str(TORCHRUN if TORCHRUN.exists() else shutil.which("torchrun"))
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    for command in (
+        [sys.executable, "driver.py"],
+        [torchrun, "--nproc_per_node=2", "--standalone", "driver.py"],
+    ):
+        result = subprocess.run(
+            [*command, "batches.npz", "w"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+    alone = np.load(folder / "w-1-0.npz")
+    first, second = np.load(folder / "w-2-0.npz"), np.load(folder / "w-2-1.npz")
+    start = np.load(folder / "weights.npz")
+    for key in alone.files:
+        np.testing.assert_array_equal(first[key], second[key], err_msg=key)
+        np.testing.assert_allclose(first[key], alone[key], atol=1e-6, err_msg=key)
+    assert any(not np.array_equal(alone[k], start[k]) for k in alone.files)
