@@ -13,7 +13,8 @@ what continuing the run exactly needs::
         "since_generator_step": 0,     # schedule: D steps since the last G step
         "epoch": 3,                    # epochs finished
         "batch": 5,                    # batches done in the epoch under way
-        "partial": {"d_loss": [3.1, 5], ...}  # sum and count of each log so far
+        "partial": {"d_loss": [3.1, 5], ...},  # sum and count of each log so far
+        "lr_factor": 0.5               # optional: both learning rates scaled mid-run
     }
 
 Every draw of a GAN run is a function of the seed and these counters, so
@@ -29,7 +30,12 @@ from typing import Any
 
 from ._values import check_keys, short
 
-__all__ = ["GAN_PARTIAL_KEYS", "GAN_STATE_KEYS", "check_gan_state"]
+__all__ = [
+    "GAN_OPTIONAL_KEYS",
+    "GAN_PARTIAL_KEYS",
+    "GAN_STATE_KEYS",
+    "check_gan_state",
+]
 
 GAN_STATE_KEYS: tuple[str, ...] = (
     "generator_iterations",
@@ -40,7 +46,11 @@ GAN_STATE_KEYS: tuple[str, ...] = (
     "batch",
     "partial",
 )
-"""The keys of ``gan.json``, all required."""
+"""The keys of ``gan.json`` that are required."""
+
+GAN_OPTIONAL_KEYS: tuple[str, ...] = ("lr_factor",)
+"""Keys ``gan.json`` may hold: ``lr_factor``, the factor both learning rates were
+scaled by during the run (a rate changed in the window while training)."""
 
 GAN_PARTIAL_KEYS: tuple[str, ...] = ("d_loss", "g_loss", "d_real", "d_fake")
 """The logs whose running sums ``partial`` may hold."""
@@ -58,7 +68,7 @@ def check_gan_state(value: Any, where: str, error: type[Exception]) -> dict[str,
     """
     if not isinstance(value, Mapping):
         raise error(f"{where} must be an object, not {short(value)}.")
-    check_keys(value, GAN_STATE_KEYS, GAN_STATE_KEYS, where, error)
+    check_keys(value, GAN_STATE_KEYS + GAN_OPTIONAL_KEYS, GAN_STATE_KEYS, where, error)
     out: dict[str, Any] = {}
     for key in GAN_STATE_KEYS[:-1]:
         out[key] = _count(value[key], f"{where} {key}", error)
@@ -80,6 +90,19 @@ def check_gan_state(value: Any, where: str, error: type[Exception]) -> dict[str,
             raise error(f"{what} has the sum {short(total)}, not a finite number.")
         sums[key] = [float(total), _count(pair[1], f"{what} count", error)]
     out["partial"] = sums
+    if "lr_factor" in value:
+        factor = value["lr_factor"]
+        if (
+            isinstance(factor, bool)
+            or not isinstance(factor, int | float)
+            or not math.isfinite(factor)
+            or not 0 < factor <= 1e6
+        ):
+            raise error(
+                f"{where} lr_factor must be a number above 0 and at most 1e6, "
+                f"not {short(factor)}."
+            )
+        out["lr_factor"] = float(factor)
     return out
 
 

@@ -835,6 +835,7 @@ class GanSession:
         # the history when it ends; a file saved mid-epoch keeps them).
         self._partial: dict[str, list[float]] = {}
         self._order: tuple[tuple[int, int], np.ndarray] | None = None
+        self.lr_factor = 1.0
         if state is not None and state.trained:
             self._restore(state)
 
@@ -872,6 +873,7 @@ class GanSession:
             self.batch = int(run.get("batch", 0))
             partial = run.get("partial") or {}
             self._partial = {k: [float(v[0]), int(v[1])] for k, v in partial.items()}
+            self.scale_learning_rates(float(run.get("lr_factor", 1.0)))
 
     # --- construction -----------------------------------------------------------------
     @classmethod
@@ -932,6 +934,8 @@ class GanSession:
             "batch": self.batch,
             "partial": {k: [v[0], int(v[1])] for k, v in self._partial.items()},
         }
+        if self.lr_factor != 1.0:
+            run["lr_factor"] = self.lr_factor
         return GanState(
             snapshot=self.snapshot,
             weights=t.get_weights(),
@@ -986,6 +990,23 @@ class GanSession:
         return self.data
 
     # --- training ---------------------------------------------------------------------
+    def scale_learning_rates(self, factor: float) -> None:
+        """Train on with both learning rates ``factor`` times the config's
+        (``lr_factor``, kept in a saved file so continuing stays exact)."""
+        if not (math.isfinite(factor) and factor > 0):
+            raise ConfigError(f"A learning-rate factor must be above 0, got {factor}.")
+        t = self.trainer
+        t.g_optimizer.lr = t.config.generator_lr * factor
+        t.d_optimizer.lr = t.config.discriminator_lr * factor
+        self.lr_factor = float(factor)
+
+    def set_learning_rate(self, lr: float) -> None:
+        """A new base learning rate (the window's rate box, ``TrainingControl
+        .set_lr``): both networks' rates keep their ratio to the
+        ``learning_rate`` setting, so a network without a rate of its own trains
+        at ``lr``."""
+        self.scale_learning_rates(float(lr) / float(self.settings["learning_rate"]))
+
     def batches_per_epoch(self) -> int:
         """Discriminator batches in one pass over ``data``."""
         if self.data is None:
@@ -1043,7 +1064,8 @@ class GanSession:
         add the progress keys ``epochs``, ``epoch_time`` and
         ``samples_per_sec``, so ``ProgressPrinter`` prints GAN runs too) and to
         ``on_epoch_end(epoch, means)``; ``on_batch_end(batch, logs)`` gets every
-        batch's logs. ``control`` pauses, steps and stops between batches.
+        batch's logs. ``control`` pauses, steps and stops between batches, and
+        a rate it is given (``set_lr``) goes to ``set_learning_rate``.
 
         Returns
         -------
@@ -1061,8 +1083,12 @@ class GanSession:
         started, samples = time.perf_counter(), 0
         try:
             while self.epoch < goal:
-                if control is not None and not control.wait_for_batch():
-                    break
+                if control is not None:
+                    if not control.wait_for_batch():
+                        break
+                    lr = control.take_lr()
+                    if lr is not None:
+                        self.set_learning_rate(lr)
                 batch = self.batch
                 logs = self.step()
                 samples += self.config.batch_size

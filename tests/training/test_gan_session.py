@@ -278,6 +278,7 @@ def test_the_file_holds_both_networks_and_optimizers(tmp_path: Path) -> None:
         ),
         (lambda g: g.update(partial={"loss": [1.0, 1]}), "unknown key 'loss'"),
         (lambda g: g.update(partial=[1]), "partial must be an object"),
+        (lambda g: g.update(lr_factor=0), "lr_factor must be a number above 0"),
     ],
 )
 def test_a_hostile_gan_json_gives_one_sentence(
@@ -421,3 +422,42 @@ def test_saving_an_edited_document_gives_edited_nodes_fresh_weights(
         "dense_2/kernel",
         "dense_2/bias",
     }
+
+
+def test_a_learning_rate_changed_mid_run_is_kept_and_continued(tmp_path: Path) -> None:
+    """TrainingControl.set_lr (the window's rate box) rescales both networks'
+    rates from the next batch; a file saved afterwards keeps the factor, so
+    continuing equals a run that never stopped."""
+    from nndesk.training.callbacks import LambdaCallback
+
+    doc = gan_document(epochs=2, learning_rate=0.002)
+    doc.set_param("noise_1", "discriminator_lr", 0.004)
+
+    def run(stop_at: int | None) -> GanSession:
+        session = GanSession(doc)
+        control = TrainingControl()
+        done = 0
+
+        def on_batch(*_: Any) -> None:
+            nonlocal done
+            done += 1
+            if done == 3:
+                control.set_lr(0.001)  # half the setting
+            if done == stop_at:
+                control.stop()
+
+        session.fit(callbacks=[LambdaCallback(on_batch_end=on_batch)], control=control)
+        return session
+
+    straight = run(None)
+    assert straight.lr_factor == pytest.approx(0.5)
+    assert straight.trainer.g_optimizer.lr == pytest.approx(0.001)
+    assert straight.trainer.d_optimizer.lr == pytest.approx(0.002)
+    stopped = run(9)
+    stopped.save(tmp_path / "lr.nndesk")
+    again = GanSession.open(tmp_path / "lr.nndesk")
+    assert again.trainer.d_optimizer.lr == pytest.approx(0.002)
+    again.fit(epochs=2 - again.epoch)
+    assert weights_equal(again.trainer.get_weights(), straight.trainer.get_weights())
+    with pytest.raises(ConfigError, match="above 0"):
+        again.scale_learning_rates(0.0)
