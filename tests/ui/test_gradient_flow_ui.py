@@ -116,6 +116,13 @@ def test_a_vanishing_layer_is_coloured_and_named_in_problems(
     assert not any("gradients" in m for m in problems.messages())
     training.diagnostics.show_flow(_report("exploding"))
     assert training.diagnostics.badges.badges["dense_1"].color_role == "error"
+    # Deleting the layer takes its badge and its warning away; undo the deletion.
+    main_window.editor.scene.select_nodes(["dense_1"])
+    main_window.editor.delete_selection()
+    main_window.editor.scene.flush()
+    qtbot.waitUntil(lambda: not any("dense_1" in m for m in problems.messages()))
+    assert any("dense_2" in m for m in problems.messages())
+    main_window.undo_stack.undo()
     # Another document: no badges and no live warnings left.
     main_window.set_document(main_window.document.copy())
     assert problems.live == () and training.diagnostics.badges.badges == {}

@@ -376,6 +376,7 @@ class Diagnostics(QObject):
         self.check_gradients.triggered.connect(self.open_gradient_check)
         self.speed.triggered.connect(self.open_speed)
         window.sig_document_replaced.connect(self._on_window_document_replaced)
+        window.editor.scene.sig_status_changed.connect(self._on_scene_status_changed)
         self.check_dialog: GradientCheckDialog | None = None
         self.speed_dialog: SpeedDialog | None = None
 
@@ -403,6 +404,14 @@ class Diagnostics(QObject):
 
     def _on_window_document_replaced(self, _doc: object) -> None:
         self.clear_flow()
+
+    def _on_scene_status_changed(self, _status: object) -> None:
+        # A layer deleted since the run: its warning goes too.
+        problems = self.window.problems
+        nodes = {item.node_id for item in self.window.editor.scene.node_items()}
+        kept = tuple(p for p in problems.live if p.node_id in nodes)
+        if kept != problems.live:
+            problems.set_live_problems(kept)
 
     # --- commands ----------------------------------------------------------------------
     def _inputs(self) -> tuple[Project, Path | None] | None:
