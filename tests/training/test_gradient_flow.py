@@ -152,3 +152,57 @@ def test_time_budget_keeps_measuring_under_two_percent():
     assert flow.share <= gf.MAX_SHARE * 1.25
     assert reports[-1].share <= gf.MAX_SHARE * 1.5
     assert flow.measurements <= elapsed / 0.05 + 1
+
+
+class _Clock:
+    """Time that moves only when the test says so, and by 1 ms per reading (the
+    readings inside a measurement make its cost)."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        self.t += 0.001
+        return self.t
+
+
+def test_budget_rule_keeps_the_share_under_two_percent_at_any_speed():
+    doc = spiral_document(epochs=1)
+    session = TrainingSession(doc)
+    data = session.prepare(session.load_dataset())
+    model = session.model
+    clock = _Clock()
+    flow = gf.GradientFlow(model, data.x_train, 16, clock=clock, min_interval=0.0)
+    x, y = data.x_train[:16], data.y_train[:16]
+    for batch in range(3000):
+        flow.on_batch_begin(batch)
+        model.train_on_batch(x, y)
+        flow.on_batch_end(batch, {"batches": 10})
+        clock.t += 0.010  # a 10 ms batch
+        if batch >= 500:
+            assert flow.share <= gf.MAX_SHARE
+    # A measurement here costs 2-3 ms: about one every 12 batches keeps 2%.
+    assert 3000 / 14 < flow.measurements < 3000 / 10
+
+
+def test_dead_channels_of_a_convolution():
+    doc = chain_document(
+        [
+            ("Conv2D", {"filters": 6, "kernel_size": 3, "activation": "relu"}),
+            ("Flatten", {}),
+            ("Dense", {"units": 10, "activation": "softmax"}),
+        ],
+        "sparse_categorical_crossentropy",
+        input_shape=(8, 8, 1),
+    )
+    session = TrainingSession(doc)
+    conv = session.model.layer("conv2d_1")
+    conv.params["bias"][[1, 4]] = -1e4
+    x = np.random.default_rng(0).standard_normal((40, 8, 8, 1)).astype(np.float32)
+    y = np.arange(40) % 10
+    reports: list[gf.FlowReport] = []
+    flow = gf.GradientFlow(session.model, x, 20, reports.append, **EVERY_BATCH)
+    session.model.fit(x, y, epochs=1, batch_size=20, callbacks=[flow])
+    entry = reports[-1].layer("conv2d_1")
+    assert (entry.dead, entry.units) == (2, 6)
+    assert entry.grad_norm > 0
