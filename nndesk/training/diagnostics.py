@@ -170,6 +170,13 @@ def measure_speed(
     """
     if path == "numba" and not numba_installed():
         return SpeedResult(path, message="Numba is not installed.")
+    if getattr(sys, "frozen", False):
+        # A bundled app's executable is the app, which cannot run this module.
+        return SpeedResult(
+            path,
+            message="The packaged app cannot time the kernels in a separate "
+            "process; run nndesk from its Python package for the speed readout.",
+        )
     env = dict(os.environ, NNDESK_NUMBA="1" if path == "numba" else "0")
     cmd = [
         sys.executable,

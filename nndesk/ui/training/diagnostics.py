@@ -260,6 +260,7 @@ class SpeedDialog(_JobDialog):
         super().__init__("Training Speed", self.HEADERS, parent)
         self.setObjectName("speed_dialog")
         self.results: list[diagnostics.SpeedResult] = []
+        self.note = ""
         self.kernels = QLabel(self)
         self.kernels.setObjectName("kernels")
         self.kernels.setWordWrap(True)
@@ -274,14 +275,28 @@ class SpeedDialog(_JobDialog):
         self.table.setRowCount(2)
         self.table.setMaximumHeight(self.fontMetrics().height() * 6)
 
-    def start(self, project: Project, base_dir: Path | None, batches: int) -> None:
-        """Time ``project``'s network on both kernel paths in the background."""
+    def start(
+        self,
+        project: Project,
+        base_dir: Path | None,
+        batches: int,
+        training: bool = False,
+    ) -> None:
+        """Time ``project``'s network on both kernel paths in the background
+        (``training``: a run goes on meanwhile, which the status line says)."""
+        self.note = (
+            " Training runs meanwhile, so both paths read slower than on an idle "
+            "machine."
+            if training
+            else ""
+        )
         self.results = []
         self.kernels.setText("")
         installed = diagnostics.numba_installed()
         self.status.setText(
             "Timing training batches for a second or more on the NumPy kernels"
             + (" and on the Numba kernels…" if installed else "…")
+            + self.note
         )
 
         def work(job: _Job) -> list[diagnostics.SpeedResult]:
@@ -331,7 +346,7 @@ class SpeedDialog(_JobDialog):
                 f"(batch {numba.batch_size}, {numpy.batches:,} and "
                 f"{numba.batches:,} batches timed)."
             )
-        self.status.setText(" ".join(parts) or "Done.")
+        self.status.setText((" ".join(parts) or "Done.") + self.note)
         shown = numba if numba is not None and numba.kernels else numpy
         if shown is not None and shown.kernels:
             lines = [
@@ -453,7 +468,9 @@ class Diagnostics(QObject):
             return None
         if self.speed_dialog is None:
             self.speed_dialog = SpeedDialog(self.window)  # type: ignore[arg-type]
-        self.speed_dialog.start(inputs[0], inputs[1], self.SPEED_BATCHES)
+        self.speed_dialog.start(
+            inputs[0], inputs[1], self.SPEED_BATCHES, self.controller.is_active
+        )
         self.speed_dialog.show()
         self.speed_dialog.raise_()
         return self.speed_dialog
