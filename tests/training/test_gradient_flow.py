@@ -206,3 +206,29 @@ def test_dead_channels_of_a_convolution():
     entry = reports[-1].layer("conv2d_1")
     assert (entry.dead, entry.units) == (2, 6)
     assert entry.grad_norm > 0
+
+
+def test_measuring_leaves_training_bit_for_bit_the_same(numpy_kernels):
+    def document():
+        return chain_document(
+            [
+                ("Dense", {"units": 12, "activation": "relu"}),
+                ("BatchNorm", {}),
+                ("Dropout", {"rate": 0.3}),
+                ("Dense", {"units": 1, "activation": "sigmoid"}),
+            ],
+            "binary_crossentropy",
+            dataset="spiral:n=200,noise=0.1",
+            batch_size=16,
+            epochs=3,
+        )
+
+    plain = TrainingSession(document())
+    plain.fit()
+    watched = TrainingSession(document())
+    flow, reports = _run(watched)
+    assert len(reports) == 3 * 10
+    mine, theirs = watched.model.get_weights(), plain.model.get_weights()
+    assert mine.keys() == theirs.keys()
+    for key in mine:
+        np.testing.assert_array_equal(mine[key], theirs[key], err_msg=key)
