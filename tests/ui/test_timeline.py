@@ -114,7 +114,9 @@ def test_fork_from_here_starts_a_named_run_overlaid_on_the_curves(
     assert training.session.history.epochs == 3
     assert len(training.curves.epoch_values("loss")) == 3
     names = [item.name() for item in part._overlays]
-    assert names == ["run 1 loss", "run 1 val"]
+    assert names == ["run 1", None]  # its loss (named) and validation loss
+    legend = [label.text for _, label in training.curves.loss_plot.legend.items]
+    assert "run 1" in legend
     outcome = _train(qtbot, main_window, training, 2)
     assert outcome.state.history["loss"][:3] == runs[0].history["loss"][:3]
     assert len(runs[1].history["loss"]) == 5

@@ -32,8 +32,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSlider,
+    QToolButton,
     QWidget,
 )
 
@@ -74,6 +74,7 @@ class TimelineBar(QWidget):
         super().__init__(parent)
         self.setObjectName("timeline_bar")
         self.checkpoints: list[Checkpoint] = []
+        self.run_names: list[str] = []  # of each checkpoint's run, when several
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setObjectName("timeline_slider")
         self.slider.setMinimumWidth(80)
@@ -83,10 +84,12 @@ class TimelineBar(QWidget):
         self.slider.setEnabled(False)
         self.label = QLabel("No checkpoints yet", self)
         self.label.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 18))
-        self.live = QPushButton("Live", self)
+        self.live = QToolButton(self)
+        self.live.setText("Live")
         self.live.setToolTip("Show the network as it is now")
         self.live.setEnabled(False)
-        self.fork = QPushButton("Fork", self)
+        self.fork = QToolButton(self)
+        self.fork.setText("Fork")
         self.fork.setToolTip(fork.toolTip())
         self.fork.clicked.connect(fork.trigger)
         fork.changed.connect(lambda: self.fork.setEnabled(fork.isEnabled()))
@@ -108,11 +111,18 @@ class TimelineBar(QWidget):
         """Whether the slider is at its right end (the newest checkpoint)."""
         return self.slider.value() >= self.slider.maximum()
 
-    def set_checkpoints(self, checkpoints: list[Checkpoint], follow: bool) -> None:
+    def set_checkpoints(
+        self,
+        checkpoints: list[Checkpoint],
+        follow: bool,
+        run_names: list[str] | None = None,
+    ) -> None:
         """Offer ``checkpoints``; the slider stays on the one it showed (or goes
-        to the newest with ``follow``)."""
+        to the newest with ``follow``). ``run_names`` names their runs when the
+        slider crosses from one run into another."""
         shown = self.current()
         self.checkpoints = checkpoints
+        self.run_names = list(run_names or [])
         self._quiet = True
         try:
             self.slider.setEnabled(bool(checkpoints))
@@ -133,7 +143,14 @@ class TimelineBar(QWidget):
 
     def _say(self) -> None:
         c = self.current()
-        self.label.setText("No checkpoints yet" if c is None else c.label())
+        if c is None:
+            self.label.setText("No checkpoints yet")
+            return
+        text = c.label()
+        if len(set(self.run_names)) > 1:
+            text = f"{text} · {self.run_names[self.slider.value()]}"
+        self.label.setText(text)
+        self.label.setToolTip("")
 
     def _on_value_changed(self, value: int) -> None:
         self._say()
@@ -358,8 +375,13 @@ class TimelinePart(QObject):
         self.memory_label.setText(
             store.describe() if len(store) or store.refused else ""
         )
-        self.bar.set_checkpoints(self.lineage(), follow=not self.shows_past)
+        lineage = self.lineage()
+        self.bar.set_checkpoints(lineage, not self.shows_past, self._names(lineage))
         self._update_fork()
+
+    def _names(self, checkpoints: list[Checkpoint]) -> list[str]:
+        runs = self.timeline.runs
+        return [runs[c.run].name for c in checkpoints]
 
     def _on_moved(self, index: int) -> None:
         checkpoint = self.bar.current()
@@ -387,6 +409,9 @@ class TimelinePart(QObject):
         for line in self.cursors:
             line.setValue(checkpoint.position)
             line.show()
+        if checkpoint.epoch > 0:  # its epoch's row in the table
+            table = self.controller.curves.table
+            table.selectRow(checkpoint.epoch - 1)
         self._request_id += 1
         reuse = self.controller.preview.session
         self._prober.ask(
@@ -430,7 +455,8 @@ class TimelinePart(QObject):
         self.bar.live.setEnabled(False)
         for line in self.cursors:
             line.hide()
-        self.bar.set_checkpoints(self.lineage(), follow=True)
+        lineage = self.lineage()
+        self.bar.set_checkpoints(lineage, True, self._names(lineage))
         probe = self.controller.last_probe
         if probe is not None:
             self.controller.view.show_probe(probe)
@@ -501,9 +527,10 @@ class TimelinePart(QObject):
             if i == self.timeline.current:
                 continue
             color = _RUN_COLORS[i % len(_RUN_COLORS)]
+            # One legend entry per run: its loss solid, its validation loss dashed.
             for key, style, label in (
-                ("loss", Qt.PenStyle.SolidLine, "loss"),
-                ("val_loss", Qt.PenStyle.DashLine, "val"),
+                ("loss", Qt.PenStyle.SolidLine, run.name),
+                ("val_loss", Qt.PenStyle.DashLine, None),
             ):
                 values = np.asarray(run.history.get(key, []), dtype=np.float64)
                 if not len(values):
@@ -516,7 +543,7 @@ class TimelinePart(QObject):
                     x[ok],
                     values[ok],
                     pen=pg.mkPen(color=color, width=1.5, style=style),
-                    name=f"{run.name} {label}",
+                    name=label,
                 )
                 self._overlays.append(item)
         self.controller.curves._fit_legends()
