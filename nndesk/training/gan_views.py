@@ -5,8 +5,9 @@ data, sample grids and an interpolation strip for images, histograms and D(x) fo
 The worker thread calls ``GanProber.probe`` between two training steps, on the
 networks it trains, and sends the result (fresh arrays, never views of a model's
 buffers) to the GUI thread. The networks are reached through the small ``GanNets``
-interface: draw samples from noise, score samples with the discriminator, and the
-gradient each generated sample receives.
+interface (``GanTrainer`` of ``nndesk.training.gan`` through ``TrainerNets``):
+draw samples from noise, score samples with the discriminator, and the gradient
+of the generator's loss with respect to each generated sample.
 
 The pictures
 ------------
@@ -31,9 +32,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .gan import GanTrainer
 
 __all__ = [
     "GRID",
@@ -45,6 +49,7 @@ __all__ = [
     "ImagePicture",
     "LinePicture",
     "PlanePicture",
+    "TrainerNets",
     "data_kind",
     "frame",
     "image_picture",
@@ -80,7 +85,9 @@ class GanNets(Protocol):
     """The networks of a GAN as the views reach them.
 
     ``noise_dim`` is the length of a noise vector and ``noise`` its distribution
-    (``"normal"``: standard normal; ``"uniform"``: uniform on [-1, 1]).
+    (``"normal"``: standard normal; ``"uniform"``: uniform on [-1, 1]);
+    ``probabilities`` says whether the discriminator's output is a probability
+    of being real (the standard loss) or a raw score.
     """
 
     @property
@@ -88,6 +95,9 @@ class GanNets(Protocol):
 
     @property
     def noise(self) -> str: ...
+
+    @property
+    def probabilities(self) -> bool: ...
 
     def sample(self, noise: np.ndarray) -> np.ndarray:
         """Generated samples ``(n, *sample_shape)`` for noise ``(n, noise_dim)``."""
@@ -97,10 +107,36 @@ class GanNets(Protocol):
         """The discriminator's output ``(n,)`` (or ``(n, 1)``) for samples ``x``."""
         ...
 
-    def fake_gradient(self, x: np.ndarray) -> np.ndarray:
-        """For generated samples ``x``, the direction the generator's loss pushes
-        each one: ``-dL_G/dx``, shaped like ``x``."""
+    def sample_gradients(self, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Generated samples for ``noise`` and the gradient of the generator's
+        loss with respect to each (a sample moves along minus it)."""
         ...
+
+
+class TrainerNets:
+    """A ``GanTrainer`` (``nndesk.training.gan``) as ``GanNets``: flat noise
+    vectors are reshaped to the Noise node's shape."""
+
+    def __init__(self, trainer: GanTrainer) -> None:
+        self.trainer = trainer
+        config = trainer.config
+        self.noise_shape = tuple(int(d) for d in config.noise_shape)
+        self.noise_dim = int(np.prod(self.noise_shape))
+        self.noise = str(config.distribution)
+        self.probabilities = config.loss == "standard"
+
+    def _z(self, noise: np.ndarray) -> np.ndarray:
+        z = np.asarray(noise, dtype=self.trainer.dtype)
+        return z.reshape(len(z), *self.noise_shape)
+
+    def sample(self, noise: np.ndarray) -> np.ndarray:
+        return self.trainer.sample(self._z(noise))
+
+    def discriminate(self, x: np.ndarray) -> np.ndarray:
+        return self.trainer.discriminate(np.asarray(x, dtype=self.trainer.dtype))
+
+    def sample_gradients(self, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.trainer.sample_gradients(self._z(noise))
 
 
 def data_kind(sample_shape: Sequence[int]) -> str:
@@ -212,10 +248,14 @@ class PlanePicture:
     fake : np.ndarray
         ``(m, 2)`` generated samples.
     arrows : np.ndarray
-        ``(m, 2)``: the gradient each generated sample receives (``-dL_G/dx``).
+        ``(m, 2)``: where the generator's loss pushes each generated sample
+        (``-dL_G/dx``).
     heatmap : np.ndarray
         ``(GRID, GRID)`` the discriminator's output over ``extent``, row ``i`` at
         height ``y0 + (i + 0.5) * dy`` (row-major image, first row at the bottom).
+    levels : (float, float)
+        The output values shown as most "fake" and most "real": (0, 1) for
+        probabilities, else the heatmap's range.
     extent : (x0, x1, y0, y1)
         The part of the plane the heatmap covers.
     mesh : np.ndarray
@@ -236,6 +276,7 @@ class PlanePicture:
     mesh: np.ndarray
     mesh_dims: tuple[int, int] = (0, 1)
     noise_dim: int = 2
+    levels: tuple[float, float] = (0.0, 1.0)
 
 
 def frame(
@@ -289,7 +330,7 @@ def plane_picture(
     lines: int = MESH,
     dims: tuple[int, int] = (0, 1),
     extent: tuple[float, float, float, float] | None = None,
-    fake: np.ndarray | None = None,
+    sampled: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PlanePicture:
     """The layered picture for 2-D data.
 
@@ -307,17 +348,22 @@ def plane_picture(
         Noise dimensions the mesh varies (see ``noise_grid``).
     extent : (x0, x1, y0, y1), optional
         The part of the plane to cover (default: ``frame(real, fake)``).
-    fake : np.ndarray, optional
-        ``nets.sample(noise)`` when the caller has it already.
+    sampled : (samples, gradients), optional
+        ``nets.sample_gradients(noise)`` when the caller has it already.
     """
     real = np.array(real, dtype=np.float32).reshape(-1, 2)
-    if fake is None:
-        fake = nets.sample(noise)
+    fake, grads = sampled if sampled is not None else nets.sample_gradients(noise)
     fake = np.array(fake, dtype=np.float32).reshape(len(noise), 2)
-    arrows = np.array(nets.fake_gradient(fake), dtype=np.float32).reshape(fake.shape)
+    arrows = -np.array(grads, dtype=np.float32).reshape(fake.shape)
     if extent is None:
         extent = frame(real, fake)
     heat = _scores(nets, _plane_points(extent, cells)).reshape(cells, cells)
+    if nets.probabilities:
+        levels = (0.0, 1.0)
+    else:
+        finite = heat[np.isfinite(heat)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0, 1)
+        levels = (lo, hi if hi > lo else lo + 1.0)
     dim = int(np.shape(noise)[1])
     span = NOISE_SPAN.get(nets.noise, 2.0)
     zgrid = noise_grid(dim, lines, span, dims if dim > 1 else (0, 1))
@@ -334,6 +380,7 @@ def plane_picture(
         mesh=mesh,
         mesh_dims=tuple(dims) if dim > 1 else (0, 0),  # type: ignore[arg-type]
         noise_dim=dim,
+        levels=levels,
     )
 
 
@@ -561,10 +608,11 @@ class GanProber:
         nets = self.nets
         picture: dict[str, object] = {}
         if self.kind == "plane":
-            fake = np.array(nets.sample(self.noise), dtype=np.float32)
+            fake, grads = nets.sample_gradients(self.noise)
+            fake = np.array(fake, dtype=np.float32).reshape(-1, 2)
             self.extent = self._steady(fake)
             picture["plane"] = plane_picture(
-                nets, self.real, self.noise, extent=self.extent, fake=fake
+                nets, self.real, self.noise, extent=self.extent, sampled=(fake, grads)
             )
             if callable(self.coverage):
                 covered, modes, counts = self.coverage(fake)

@@ -29,6 +29,7 @@ class EngineGan:
         self.generator, self.discriminator = generator, discriminator
         self.noise_dim = int(generator.input_shapes[0][0])
         self.noise = noise
+        self.probabilities = True
 
     def sample(self, z: np.ndarray) -> np.ndarray:
         return self.generator.predict(np.asarray(z, np.float32))
@@ -36,11 +37,11 @@ class EngineGan:
     def discriminate(self, x: np.ndarray) -> np.ndarray:
         return self.discriminator.predict(np.asarray(x, np.float32))
 
-    def fake_gradient(self, x: np.ndarray) -> np.ndarray:
-        # L_G = -log D(x): -dL/dD = 1 / D.
-        d = self.discriminator.forward(np.asarray(x, np.float32))[0]
-        dy = 1.0 / np.maximum(d, 1e-7)
-        return self.discriminator.backward([dy])[0].copy()
+    def sample_gradients(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # L_G = -log D(x): dL/dD = -1 / D.
+        x = self.sample(z)
+        d = self.discriminator.forward(x)[0]
+        return x, self.discriminator.backward([-1.0 / np.maximum(d, 1e-7)])[0].copy()
 
 
 def affine_gan(noise_dim: int = 2, out: int = 2, noise: str = "normal") -> EngineGan:

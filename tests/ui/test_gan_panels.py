@@ -29,6 +29,7 @@ class EngineGan:
         self.generator, self.discriminator = generator, discriminator
         self.noise_dim = int(generator.input_shapes[0][0])
         self.noise = "normal"
+        self.probabilities = True
 
     def sample(self, z: np.ndarray) -> np.ndarray:
         return self.generator.predict(np.asarray(z, np.float32))
@@ -36,9 +37,11 @@ class EngineGan:
     def discriminate(self, x: np.ndarray) -> np.ndarray:
         return self.discriminator.predict(np.asarray(x, np.float32))
 
-    def fake_gradient(self, x: np.ndarray) -> np.ndarray:
-        d = self.discriminator.forward(np.asarray(x, np.float32))[0]
-        return self.discriminator.backward([1.0 / np.maximum(d, 1e-7)])[0].copy()
+    def sample_gradients(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # L_G = -log D(x): dL/dD = -1 / D.
+        x = self.sample(z)
+        d = self.discriminator.forward(x)[0]
+        return x, self.discriminator.backward([-1.0 / np.maximum(d, 1e-7)])[0].copy()
 
 
 def gan(noise_dim: int, out: int, seed: int = 0) -> EngineGan:

@@ -77,7 +77,40 @@ class TrainingActions(QObject):
         )
         self.show_all = self._make("show_all", "Show All Training &Panels", None, None,
                                    "Show every training panel side by side")  # fmt: skip
-        self.update("idle", trained=False)
+        # A GAN's own steps (issue 16): shown only while the document is a GAN.
+        self.step_discriminator = self._make(
+            "step_discriminator",
+            "Step &Discriminator",
+            "F8",
+            None,
+            "Train the discriminator on one batch (the generator stays), then pause",
+        )
+        self.step_generator = self._make(
+            "step_generator",
+            "Step &Generator",
+            "F9",
+            None,
+            "Train the generator one step (the discriminator stays), then pause",
+        )
+        self.step_both = self._make(
+            "step_both",
+            "Step B&oth",
+            "Shift+F9",
+            None,
+            "Train one GAN step (the discriminator's steps, then the generator's), "
+            "then pause",
+        )
+        self.slow_motion = self._make(
+            "slow_motion",
+            "S&low Motion",
+            "Shift+F8",
+            None,
+            "Train a GAN a few steps a second and show every step",
+        )
+        self.slow_motion.setCheckable(True)
+        self.gan = False
+        self._state, self._trained = "idle", False
+        self.set_gan(False)
 
     def _make(
         self, name: str, text: str, shortcut: str | None, icon: SP | None, tip: str
@@ -105,9 +138,29 @@ class TrainingActions(QObject):
             self.evaluate,
         )
 
+    def gan_controls(self) -> tuple[QAction, ...]:
+        """The GAN's step and speed actions, in display order."""
+        return (
+            self.step_discriminator,
+            self.step_generator,
+            self.step_both,
+            self.slow_motion,
+        )
+
+    def set_gan(self, gan: bool) -> None:
+        """Show the GAN actions (the document is a GAN) or hide them."""
+        self.gan = bool(gan)
+        for action in self.gan_controls():
+            action.setVisible(self.gan)
+        self.update(self._state, self._trained)
+
     def update(self, state: str, trained: bool) -> None:
         """Enable what fits ``state`` (idle, starting, running, paused, stopping)."""
+        self._state, self._trained = state, trained
         idle, paused, running = state == "idle", state == "paused", state == "running"
+        for action in self.gan_controls()[:3]:
+            action.setEnabled(self.gan and (idle or paused))
+        self.slow_motion.setEnabled(self.gan)
         self.train.setEnabled(idle)
         self.pause.setEnabled(running)
         self.resume.setEnabled(paused)
@@ -115,5 +168,7 @@ class TrainingActions(QObject):
         self.step_epoch.setEnabled(idle or paused)
         self.stop.setEnabled(running or paused or state == "starting")
         self.reset.setEnabled(idle and trained)
-        self.evaluate.setEnabled(state in ("idle", "running", "paused"))
-        self.evaluate_test.setEnabled(state in ("idle", "running", "paused"))
+        # A GAN has no targets to score.
+        scoring = state in ("idle", "running", "paused") and not self.gan
+        self.evaluate.setEnabled(scoring)
+        self.evaluate_test.setEnabled(scoring)

@@ -58,6 +58,8 @@ from .actions import TrainingActions
 from .commands import ResetWeightsCommand
 from .diagnostics import Diagnostics
 from .docks import TrainingDocks
+from .gan_control import GAN_MODES, GanPart
+from .gan_run import GanStart, GanWorker
 from .host import TrainingHost
 from .preview import Preview, Source
 from .probes import Evaluation, ProbeResult
@@ -170,6 +172,7 @@ class TrainingController(QObject):
         self.activations, self.histograms = v.activations, v.histograms
         self.evaluation = v.evaluation
         v.menu.insertAction(self.actions.reset, self.actions.evaluate_test)
+        self.gan = GanPart(v, self.control)
         self._connect()
         # Checkpoints of every run, the slider under the curves, Fork from Here.
         self.timeline = TimelinePart(self)
@@ -195,6 +198,9 @@ class TrainingController(QObject):
         a.resume.triggered.connect(self.resume)
         a.step_batch.triggered.connect(self.step_batch)
         a.step_epoch.triggered.connect(self.step_epoch)
+        a.step_discriminator.triggered.connect(self.step_discriminator)
+        a.step_generator.triggered.connect(self.step_generator)
+        a.step_both.triggered.connect(self.step_both)
         a.stop.triggered.connect(self.stop)
         a.reset.triggered.connect(self.reset_weights)
         a.evaluate.triggered.connect(self.evaluate)
@@ -283,6 +289,7 @@ class TrainingController(QObject):
         if self._doc is not None:
             self._doc.events.changed.disconnect(self._on_document_changed)
         self._doc = doc
+        self.gan.follow(doc)
         push = self.window.editor.push if doc is not None else None
         self.boundary.set_paint_target(doc, push)
         if doc is not None:
@@ -331,6 +338,8 @@ class TrainingController(QObject):
                 return
         if self._thread is not None:
             self._stale = True
+        if self.gan.follow(self._doc):
+            self._forget_shown()  # a GAN now, or no longer: other panels apply
         self._schedule_preview()
 
     def _forget_shown(self) -> None:
@@ -383,6 +392,19 @@ class TrainingController(QObject):
         """Train to the end of the current epoch, then pause."""
         self._request("step_epoch")
 
+    def step_discriminator(self) -> None:
+        """A GAN: train the discriminator on one batch, then pause."""
+        self._request("step_discriminator")
+
+    def step_generator(self) -> None:
+        """A GAN: train the generator one step, then pause."""
+        self._request("step_generator")
+
+    def step_both(self) -> None:
+        """A GAN: train the discriminator's steps of the schedule and then the
+        generator's, then pause."""
+        self._request("step_both")
+
     def resume(self) -> None:
         """Continue a paused run (restarting it on the edited network if edited)."""
         self._request("run")
@@ -421,6 +443,11 @@ class TrainingController(QObject):
             self._set_state("running")
         elif mode == "step_batch":
             self.control.step_batch()
+            self._set_state("paused")
+        elif mode in GAN_MODES:
+            if self.state == "running":
+                self.control.pause()
+            self.gan.step(mode)
             self._set_state("paused")
         else:
             self._worker.set_epoch_stepping(True)
@@ -495,9 +522,14 @@ class TrainingController(QObject):
                 self.panel.set_message(reason, error=True)
                 return
         try:
-            session = self.preview.update(
-                self.session, doc.snapshot(), dataset, self._base_dir()
-            )
+            if self.gan.active:
+                session: Any = self.gan.session(
+                    self.session, doc.snapshot(), self._base_dir()
+                )
+            else:
+                session = self.preview.update(
+                    self.session, doc.snapshot(), dataset, self._base_dir()
+                )
         except NNDeskError as exc:
             self._refuse(exc)
             return
@@ -514,11 +546,17 @@ class TrainingController(QObject):
             dataset=dataset,
             sample_index=self._sample_index,
             text_prompt=self._text_prompt,
-            callbacks=(self.timeline.recorder(session),),
+            # A GAN's run is not recorded on the timeline (its state is another).
+            callbacks=() if self.gan.active else (self.timeline.recorder(session),),
             plane=self._plane,
         )
-        worker = TrainingWorker(job, self.control)
+        worker_type = GanWorker if self.gan.active else TrainingWorker
+        worker = worker_type(job, self.control)
         worker.set_epoch_stepping(mode == "step_epoch")
+        if isinstance(worker, GanWorker):
+            self.gan.attach(worker)
+            if mode in GAN_MODES:
+                self.gan.prime(mode)
         thread = QThread()
         thread.setObjectName("nndesk-training")
         worker.moveToThread(thread)
@@ -546,7 +584,24 @@ class TrainingController(QObject):
             (worker.sig_failed, self._on_worker_failed),
             (worker.sig_finished, self._on_worker_finished),
             (worker.sig_gradient_flow, self._on_worker_gradient_flow),
+            *self._gan_slots(worker),
         ]
+
+    def _gan_slots(self, worker: TrainingWorker) -> list[tuple[SignalInstance, Any]]:
+        if not isinstance(worker, GanWorker):
+            return []
+        return [
+            (worker.sig_gan_started, self._on_worker_gan_started),
+            (worker.sig_gan_probe, self._on_worker_gan_probe),
+        ]
+
+    def _on_worker_gan_started(self, start: GanStart) -> None:
+        if not self._ignoring():
+            self.curves.begin_run(start.first_epoch, start.last_epoch)
+
+    def _on_worker_gan_probe(self, picture: object) -> None:
+        if not self._ignoring():
+            self.view.show_gan(picture)  # type: ignore[arg-type]
 
     def _on_worker_started(self, start: StartInfo) -> None:
         if self._ignoring():
@@ -644,6 +699,7 @@ class TrainingController(QObject):
         if thread is None:
             return  # already handled (a run abandoned and waited for)
         self._thread = self._worker = None
+        self.gan.detach()
         self._copy.forget()
         self._evaluate_on_copy = False
         thread.wait()
@@ -732,6 +788,12 @@ class TrainingController(QObject):
             return
         dataset = self._dataset()
         if dataset is None:
+            return
+        if self.gan.active:
+            # A GAN's picture of the kept state (a paused run's comes from its
+            # worker, which reports before it waits).
+            if self._thread is None:
+                self.gan.preview(self.session, doc, dataset, self._base_dir())
             return
         try:
             if not self._show_current(dataset, wait=False):
@@ -892,6 +954,8 @@ class TrainingController(QObject):
             if state is None:
                 return None
             return self.timeline.add_runs_to(state.to_project(doc, metadata))
+        if self.gan.active:
+            return self.session.to_project(doc) if self.session is not None else None
         try:
             self._show_current()
             shown = self.preview.session
@@ -910,9 +974,12 @@ class TrainingController(QObject):
             log.warning("restore_project while training: ignored")
             return
         try:
-            self.session = TrainingSession.from_project(
-                project, base_dir=self._base_dir()
-            )
+            if self.gan.active:
+                self.session = self.gan.restore(project, self._base_dir())  # type: ignore[assignment]
+            else:
+                self.session = TrainingSession.from_project(
+                    project, base_dir=self._base_dir()
+                )
         except NNDeskError as exc:
             # A file saved mid-edit: its state waits, uncompiled, until the network
             # compiles again (the preview and the next run take it over then).
@@ -947,8 +1014,8 @@ class TrainingController(QObject):
             False if the thread did not end within ``timeout_ms``.
         """
         self._closing = True
-        self.timeline.shutdown()
         self.race.shutdown()
+        self.timeline.shutdown()
         self._preview_timer.stop()
         self._follow(None)
         thread = self._thread

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QToolBar
 
 from nndesk.training.callbacks import format_duration
+from nndesk.training.gan_views import GanPicture
 
 from ..panels.plots.activations import ActivationsPanel
 from ..panels.plots.attention_maps import AttentionMapsPanel
@@ -24,6 +25,9 @@ from ..panels.plots.evaluation import EvaluationPanel
 from ..panels.plots.feature_maps import FeatureMapsPanel
 from ..panels.plots.filters import FiltersPanel
 from ..panels.plots.forecast import ForecastPanel
+from ..panels.plots.gan_curves import GanCurvesPanel
+from ..panels.plots.gan_picture import GanPicturePanel
+from ..panels.plots.gan_samples import GanSamplesPanel
 from ..panels.plots.gates import GatesPanel
 from ..panels.plots.gradient_time import GradientTimePanel
 from ..panels.plots.head_entropy import HeadEntropyPanel
@@ -61,6 +65,9 @@ PLOT_DOCKS = (
     "forecast",
     "attention_maps",
     "head_entropy",
+    "gan_picture",
+    "gan_samples",
+    "gan_curves",
 )
 """The plot docks, in the order "show all" lays them out."""
 
@@ -122,6 +129,9 @@ class TrainingDocks(QObject):
         self.forecast = ForecastPanel()
         self.attention_maps = AttentionMapsPanel()
         self.head_entropy = HeadEntropyPanel()
+        self.gan_picture = GanPicturePanel()
+        self.gan_samples = GanSamplesPanel()
+        self.gan_curves = GanCurvesPanel()
         self.docks: dict[str, QDockWidget] = {}
         self.docks["training"] = w.add_panel(
             self.panel,
@@ -160,12 +170,23 @@ class TrainingDocks(QObject):
             ("forecast", self.forecast, "Forecast"),
             ("attention_maps", self.attention_maps, "Attention Maps"),
             ("head_entropy", self.head_entropy, "Head Entropy"),
+            # A GAN's views come forward when a GAN is shown (set_gan).
+            ("gan_picture", self.gan_picture, "GAN Picture"),
+            ("gan_samples", self.gan_samples, "GAN Samples"),
         ):
             self.docks[key] = w.add_panel(
                 widget, title, f"{key}_dock", bottom, tabify_with="boundary_dock"
             )
+        self.docks["gan_curves"] = w.add_panel(
+            self.gan_curves,
+            "GAN Curves",
+            "gan_curves_dock",
+            bottom,
+            tabify_with="network_dock",
+        )
         self.docks["boundary"].raise_()
         self.docks["network"].raise_()
+        self.gan = self._gan_shown = False
         self._connect_explain_views()
 
     def _connect_explain_views(self) -> None:
@@ -237,6 +258,7 @@ class TrainingDocks(QObject):
         menu.addActions([a.train, a.pause, a.resume, a.stop])
         menu.addSeparator()
         menu.addActions([a.step_batch, a.step_epoch])
+        menu.addActions(list(a.gan_controls()))
         menu.addSeparator()
         menu.addActions([a.evaluate, a.reset])
         menu.addSeparator()
@@ -248,6 +270,7 @@ class TrainingDocks(QObject):
         toolbar.addActions(
             [a.train, a.pause, a.resume, a.stop, a.step_batch, a.step_epoch]
         )
+        toolbar.addActions(list(a.gan_controls()))
         self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         self.toolbar = toolbar
 
@@ -376,6 +399,29 @@ class TrainingDocks(QObject):
         if probe.pool is not None:
             self._last_pool = probe.pool
 
+    def set_gan(self, gan: bool) -> None:
+        """The document is a GAN (True) or not: show its actions, and bring its
+        picture (or samples) and curves forward once when it becomes one."""
+        self.actions.set_gan(gan)
+        if gan and not self.gan:
+            self.docks["gan_curves"].raise_()
+            self._gan_shown = False  # the first picture picks its panel
+        self.gan = bool(gan)
+
+    def show_gan(self, picture: GanPicture | None) -> None:
+        """A GAN probe's picture: the picture, samples and modes covered (the
+        losses and mean outputs come with the batches, ``show_progress``)."""
+        if picture is None:
+            return
+        self.gan_picture.set_picture(picture)
+        self.gan_samples.set_picture(picture)
+        if picture.coverage is not None:
+            self.gan_curves.add_modes(picture.step, *picture.coverage)
+        if not self._gan_shown:
+            self._gan_shown = True
+            key = "gan_samples" if picture.image is not None else "gan_picture"
+            self.docks[key].raise_()
+
     def _sequence_views(
         self,
     ) -> tuple[
@@ -396,6 +442,8 @@ class TrainingDocks(QObject):
     def show_progress(self, chunk: Mapping[str, Any]) -> None:
         """Batch losses and progress: curves, progress bars, samples/s and ETA."""
         self.curves.add_batches(chunk["steps"], chunk["losses"])
+        if self.gan:
+            self.gan_curves.add_points(chunk["steps"], chunk)
         epoch, epochs = int(chunk.get("epoch", 0)), int(chunk.get("epochs", 0))
         batch, batches = int(chunk.get("batch", 0)), int(chunk.get("batches", 0))
         caption = f"Epoch {epoch + 1}/{epochs} · batch {batch + 1}/{batches}"
@@ -447,6 +495,9 @@ class TrainingDocks(QObject):
             view.set_structure()
         self.attention_maps.set_structure()
         self.head_entropy.set_structure()
+        self.gan_picture.clear()
+        self.gan_samples.clear()
+        self.gan_curves.clear()
         self._sequence_shown = False
         self._last_pool = None
         self._cell_turn = {}

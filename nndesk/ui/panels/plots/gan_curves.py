@@ -6,7 +6,8 @@ networks play against each other. D(real) and D(fake) say who is ahead: near 1
 and 0 the discriminator wins (the generator gets little gradient), both near 0.5
 the generator fools it. A fall of the covered modes shows mode collapse.
 
-The x axis counts generator steps. Batch values come throttled from the worker
+The x axis counts epochs (passes over the real data), as the learning curves
+do. Batch values come throttled from the worker
 (``add_points``), into growing buffers; the curves are redrawn on the panel
 scheduler's timer.
 """
@@ -38,7 +39,7 @@ _PLOTS = (("losses", "loss"), ("outputs", "mean D"), ("modes", "modes"))
 
 
 class GanCurvesPanel(PlotPanel):
-    """Losses, mean D outputs and covered modes against generator steps."""
+    """Losses, mean D outputs and covered modes against epochs."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("GAN Curves", parent)
@@ -59,7 +60,7 @@ class GanCurvesPanel(PlotPanel):
             if row:
                 plot.setXLink(self.plots["losses"])
             self.plots[key] = plot
-        self.plots["modes"].setLabel("bottom", "generator step")
+        self.plots["modes"].setLabel("bottom", "epoch")
         self.plots["outputs"].setYRange(0.0, 1.0, padding=0.04)
         half = pg.InfiniteLine(
             pos=0.5, angle=0, pen=pg.mkPen(150, 150, 150, style=Qt.PenStyle.DashLine)
@@ -91,7 +92,7 @@ class GanCurvesPanel(PlotPanel):
 
     def _show_modes(self, on: bool) -> None:
         self.plots["modes"].setVisible(on)
-        self.plots["outputs"].setLabel("bottom", "" if on else "generator step")
+        self.plots["outputs"].setLabel("bottom", "" if on else "epoch")
 
     def add_points(self, steps: np.ndarray, values: Mapping[str, np.ndarray]) -> None:
         """Append ``values[name]`` (same length as ``steps``) to each series named

@@ -339,7 +339,7 @@ class GanPicturePanel(PlotPanel):
     def _draw_plane(self, p: PlanePicture) -> None:
         # Hidden layers are not drawn: their data waits for the next redraw.
         if self.layer_shown("heatmap"):
-            self.heatmap.setImage(p.heatmap, levels=(0.0, 1.0), autoLevels=False)
+            self.heatmap.setImage(p.heatmap, levels=p.levels, autoLevels=False)
         if self.layer_shown("mesh"):
             self.mesh.setData(*mesh_lines(p.mesh))
         if self.layer_shown("real"):

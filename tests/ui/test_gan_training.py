@@ -1,0 +1,201 @@
+"""A GAN in the real main window (issue 16): Train through GanSession in the
+worker, the GAN views fed, the discriminator or the generator stepped alone, Step
+Both, slow motion, Save and reopen; the GAN controls shown only for a GAN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ui_helpers import OFFSCREEN_NOISE
+
+from nndesk.document.examples import _chain, spiral_classifier
+from nndesk.document.graph import Document
+from nndesk.io.project_file import load_project
+from nndesk.training.gan import GanSession
+from nndesk.ui.main_window import MainWindow
+from nndesk.ui.training.controller import TrainingController, attach_training
+from nndesk.ui.training.gan_run import GanWorker
+
+pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
+
+RUN_TIMEOUT = 60_000
+
+
+def ring_gan(epochs: int = 2, d_steps: int = 1) -> Document:
+    """A small GAN on the ring of 8 Gaussians (400 samples, batch 50: 8 batches
+    an epoch)."""
+    doc = Document(
+        {
+            "dataset": "ring-gaussians:n=400",
+            "optimizer": "adam",
+            "learning_rate": 0.002,
+            "batch_size": 50,
+            "epochs": epochs,
+            "seed": 0,
+        }
+    )
+    _chain(
+        doc,
+        [
+            ("Noise", {"shape": (2,), "d_steps": d_steps}),
+            ("Dense", {"units": 16, "activation": "relu"}),
+            ("Dense", {"units": 2}),
+        ],
+    )
+    _chain(
+        doc,
+        [
+            ("Input", {"shape": (2,)}),
+            ("Dense", {"units": 16, "activation": "relu"}),
+            ("Dense", {"units": 1, "activation": "sigmoid"}),
+            ("Output", {"loss": "binary_crossentropy"}),
+        ],
+        row=1.2,
+    )
+    return doc
+
+
+@pytest.fixture
+def training(main_window: MainWindow) -> TrainingController:
+    controller = getattr(main_window, "training", None)
+    if controller is None:
+        controller = attach_training(main_window)
+    return controller
+
+
+@pytest.fixture
+def gan_window(qtbot, main_window: MainWindow, training: TrainingController):
+    main_window.set_document(ring_gan())
+    qtbot.waitUntil(lambda: training.gan.active, timeout=5000)
+    return main_window
+
+
+def counters(training: TrainingController) -> tuple[int, int]:
+    session = training._worker.job.session if training._worker else training.session
+    t = session.trainer
+    return t.d_steps_done, t.g_steps_done
+
+
+def test_gan_controls_show_only_for_a_gan(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    a = training.actions
+    assert not a.step_discriminator.isVisible() and not training.gan.active
+    main_window.set_document(ring_gan())
+    assert training.gan.active and a.step_discriminator.isVisible()
+    assert a.step_discriminator.isEnabled() and a.slow_motion.isEnabled()
+    assert not a.evaluate.isEnabled()  # nothing to score
+    # The preview draws the untrained GAN.
+    qtbot.waitUntil(lambda: training.view.gan_picture.picture is not None, timeout=5000)
+    assert training.view.gan_picture.picture.kind == "plane"
+    main_window.set_document(spiral_classifier())
+    assert not training.gan.active and not a.step_generator.isVisible()
+    assert a.evaluate.isEnabled()
+
+
+def test_train_a_gan_in_the_window(
+    qtbot, gan_window: MainWindow, training: TrainingController
+) -> None:
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT) as done:
+        training.actions.train.trigger()
+    outcome = done.args[0]
+    assert outcome.status == "completed", outcome.message
+    assert isinstance(outcome.session, GanSession)
+    assert training.session.history.epochs == 2
+    assert set(training.history) >= {"d_loss", "g_loss", "d_real", "d_fake"}
+    view = training.view
+    picture = view.gan_picture.picture
+    assert picture is not None and picture.plane is not None
+    assert picture.coverage is not None and picture.coverage[1] == 8
+    steps, losses = view.gan_curves.series("d_loss")
+    assert len(steps) == 16 and np.isfinite(losses).all()  # 2 epochs of 8 batches
+    assert steps[-1] == pytest.approx(2.0)
+    assert len(view.gan_curves.series("modes")[0]) >= 1
+    # The final picture shows the trained generator: its samples are the session's.
+    nets_fake = training.session.trainer.sample(
+        training.session.trainer.noise(4, np.random.default_rng(0))
+    )
+    assert np.isfinite(nets_fake).all()
+    assert gan_window.errors == []
+
+
+def test_step_discriminator_generator_and_both(
+    qtbot, gan_window: MainWindow, training: TrainingController
+) -> None:
+    a = training.actions
+    a.step_discriminator.trigger()  # starts a run, paused after one D step
+    assert training.state == "paused"
+    assert isinstance(training._worker, GanWorker)
+    qtbot.waitUntil(lambda: counters(training) == (1, 0), timeout=RUN_TIMEOUT)
+    a.step_generator.trigger()
+    qtbot.waitUntil(lambda: counters(training) == (1, 1), timeout=RUN_TIMEOUT)
+    assert training.control.wait_until_waiting(timeout=10)
+    a.step_both.trigger()  # d_steps 1: one D step and one G step
+    qtbot.waitUntil(lambda: counters(training) == (2, 2), timeout=RUN_TIMEOUT)
+    assert training.control.wait_until_waiting(timeout=10)
+    qtbot.wait(100)
+    assert counters(training) == (2, 2) and training.state == "paused"
+    # Each step was shown: the picture follows the paused state.
+    picture = training.view.gan_picture.picture
+    assert picture is not None
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
+        a.stop.trigger()
+    assert training.session.trainer.g_steps_done == 2
+    assert gan_window.errors == []
+
+
+def test_step_both_takes_the_whole_schedule(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    main_window.set_document(ring_gan(d_steps=3))
+    training.actions.step_both.trigger()
+    qtbot.waitUntil(lambda: counters(training) == (3, 1), timeout=RUN_TIMEOUT)
+    assert training.control.wait_until_waiting(timeout=10)
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
+        training.actions.stop.trigger()
+
+
+def test_slow_motion_paces_and_shows_every_step(
+    qtbot, gan_window: MainWindow, training: TrainingController
+) -> None:
+    training.actions.slow_motion.setChecked(True)
+    pictures: list[float] = []
+    original = training.view.show_gan
+
+    def spy(picture):
+        pictures.append(picture.step)
+        original(picture)
+
+    training.view.show_gan = spy
+    training.actions.train.trigger()
+    qtbot.waitUntil(lambda: len(pictures) >= 3, timeout=RUN_TIMEOUT)
+    d_steps = counters(training)[0]
+    # 4 steps a second: after three pictures at most a few steps were made.
+    assert d_steps <= 6
+    assert pictures == sorted(pictures) and len(set(pictures)) == len(pictures)
+    training.actions.slow_motion.setChecked(False)
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
+        pass  # full speed again: the two epochs end soon
+    assert training.session.history.epochs == 2
+
+
+def test_save_and_reopen_a_trained_gan(
+    qtbot, gan_window: MainWindow, training: TrainingController, tmp_path: Path
+) -> None:
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
+        training.actions.train.trigger()
+    weights = training.session.trainer.get_weights()
+    path = tmp_path / "ring.nndesk"
+    project = training.project()
+    assert project is not None
+    from nndesk.io.project_file import save_project
+
+    save_project(path, project)
+    reopened = GanSession.from_project(load_project(path))
+    assert reopened.history.epochs == 2
+    for key, value in weights.items():
+        assert np.array_equal(reopened.trainer.get_weights()[key], value)
+    training.restore_project(load_project(path))
+    assert isinstance(training.session, GanSession) and training.trained
