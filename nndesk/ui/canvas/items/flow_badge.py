@@ -9,8 +9,6 @@ colour, and says so; the tooltip is the warning's sentence.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import shiboken6
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
@@ -19,11 +17,9 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from nndesk.training.gradient_flow import FlowReport, LayerFlow
 
 from ...theme import LIGHT, Theme
-from .node_item import NODE_WIDTH, NodeItem
+from ..scene import CanvasScene
+from .node_item import MIN_TEXT_PX, NODE_WIDTH, NodeItem
 from .text_cache import canvas_fonts, metrics
-
-if TYPE_CHECKING:
-    from ..scene import CanvasScene
 
 __all__ = ["FlowBadge", "FlowBadges", "badge_lines"]
 
@@ -109,15 +105,25 @@ class FlowBadge(QGraphicsItem):
     ) -> None:
         if not self.lines:
             return
-        color = self.theme.color(self.color_role)
-        fill = QColor(self.theme.node_fill)
+        scene = self.scene()
+        # The scene's theme now (the user may have switched it since).
+        theme = scene.theme if isinstance(scene, CanvasScene) else self.theme
+        color = theme.color(self.color_role)
+        fill = QColor(theme.node_fill)
         fill.setAlpha(235)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod * self._line_h < MIN_TEXT_PX:
+            # Zoomed out too far to read: the box alone, filled in its colour.
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QBrush(fill if self.color_role == "text_muted" else color))
+            painter.drawRoundedRect(self._rect, 4.0, 4.0)
+            return
         painter.setPen(QPen(color, 1.0 if self.color_role == "text_muted" else 1.6))
         painter.setBrush(QBrush(fill))
         painter.drawRoundedRect(self._rect, 4.0, 4.0)
         painter.setFont(self._font)
         painter.setPen(
-            self.theme.color("text") if self.color_role == "text_muted" else color
+            theme.color("text") if self.color_role == "text_muted" else color
         )
         y = self._rect.top() + PAD
         for line in self.lines:
@@ -164,12 +170,6 @@ class FlowBadges:
         for name in list(self.badges):
             self._drop(name)
         self.report = None
-
-    def set_theme(self, theme: Theme) -> None:
-        for badge in self.badges.values():
-            if shiboken6.isValid(badge):
-                badge.theme = theme
-                badge.update()
 
     def _drop(self, name: str) -> None:
         badge = self.badges.pop(name)
