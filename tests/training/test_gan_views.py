@@ -214,3 +214,32 @@ def test_prober_of_images_and_other_shapes() -> None:
     none = GanProber(odd, np.zeros((10, 5), np.float32)).probe()
     assert none.kind == "none" and none.image is none.plane is none.line is None
     assert 0.0 < none.d_fake < 1.0
+
+
+def test_trainer_nets_show_a_compiled_gan() -> None:
+    from nndesk.document.examples import _chain
+    from nndesk.document.graph import Document
+    from nndesk.training.gan import GanSession
+    from nndesk.training.gan_views import TrainerNets
+
+    doc = Document({"dataset": "ring-gaussians:n=200", "batch_size": 50, "seed": 0})
+    _chain(doc, [("Noise", {"shape": (3,)}), ("Dense", {"units": 8}),
+                 ("Dense", {"units": 2})])  # fmt: skip
+    _chain(doc, [("Input", {"shape": (2,)}), ("Dense", {"units": 8, "activation": "tanh"}),
+                 ("Dense", {"units": 1, "activation": "sigmoid"}), ("Output", {})],
+           row=1)  # fmt: skip
+    session = GanSession(doc)
+    session.prepare(session.load_dataset())
+    nets = TrainerNets(session.trainer)
+    assert (nets.noise_dim, nets.noise, nets.probabilities) == (3, "normal", True)
+    z = np.random.default_rng(0).normal(size=(16, 3)).astype(np.float32)
+    pic = plane_picture(nets, session.data, z, cells=6, lines=4)
+    fake, grads = session.trainer.sample_gradients(z)
+    assert np.allclose(pic.fake, fake) and np.allclose(pic.arrows, -grads)
+    assert pic.mesh.shape == (4, 4, 2) and pic.levels == (0.0, 1.0)
+    assert ((pic.heatmap > 0) & (pic.heatmap < 1)).all()
+    # A generator step moves each sample along its arrow (on average).
+    before = nets.sample(z)
+    session.trainer.generator_step(z)
+    moved = nets.sample(z) - before
+    assert np.sum(moved * pic.arrows) > 0
