@@ -72,7 +72,9 @@ def test_a_run_labels_every_layer_on_the_canvas_and_in_the_network_panel(
         label = training.network.flow_labels[node_id]
         full = "\n".join(badge_lines(entry, narrow=True))
         assert full.startswith(f"∇ {entry.grad_norm:.1e}\nΔw/w ")
-        assert label.textItem.toPlainText() in (full, "∇", "∇▼", "∇▲")
+        mark = {"vanishing": "∇▼", "exploding": "∇▲"}.get(entry.status, "∇")
+        short = f"{mark}{entry.grad_norm:.0e}\nΔ{entry.update_ratio:.0e}"
+        assert label.textItem.toPlainText() in (full, short, mark)
         assert label.toolTip() == (entry.warning() or full)
     assert main_window.errors == []
 
@@ -199,9 +201,16 @@ def _two_layer_info() -> ModelInfo:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize(("width", "full"), [(1400, True), (160, False)])
+@pytest.mark.parametrize(
+    ("width", "shown"),
+    [
+        (1400, "∇ 2.0e-06\nΔw/w 3.0e-07\nvanishing · dead 3/4"),
+        (220, "∇▼2e-06\nΔ3e-07"),
+        (110, "∇▼"),
+    ],
+)
 def test_network_panel_lines_under_columns_or_marks_when_narrow(
-    qtbot, width: int, full: bool
+    qtbot, width: int, shown: str
 ) -> None:
     panel = NetworkPanel()
     qtbot.addWidget(panel)
@@ -220,10 +229,7 @@ def test_network_panel_lines_under_columns_or_marks_when_narrow(
     panel.set_gradient_flow(report)
     label = panel.flow_labels["dense_1"]
     text = label.textItem.toPlainText()
-    if full:
-        assert text == "∇ 2.0e-06\nΔw/w 3.0e-07\nvanishing · dead 3/4"
-    else:
-        assert text == "∇▼"
+    assert text == shown
     assert label.toolTip() == report.layers[0].warning()
     # Below the column, inside the view.
     column = panel.columns["dense_1"]

@@ -131,7 +131,8 @@ class NetworkPanel(PlotPanel):
         self.hover_text = ""
         self.info: ModelInfo | None = None
         self.flow_labels: dict[str, pg.TextItem] = {}
-        self._flow_texts: dict[str, tuple[str, str]] = {}  # name -> (full, mark)
+        # name -> (full lines, short values, mark), the first that fits is shown
+        self._flow_texts: dict[str, tuple[str, str, str]] = {}
         self._hover_label = pg.TextItem(
             "", anchor=(0, 1), fill=pg.mkBrush(40, 40, 40, 210)
         )
@@ -377,6 +378,8 @@ class NetworkPanel(PlotPanel):
             self._frame()
             return
         first = not self.flow_labels
+        # One row under the whole network: a narrow column's centre is mid-height.
+        row = max((c.bottom for c in self.columns.values()), default=0.0) + 0.6
         for entry in report.layers:
             column = self.columns.get(entry.name)
             if column is None:
@@ -386,9 +389,13 @@ class NetworkPanel(PlotPanel):
                 label = pg.TextItem("", anchor=(0.5, 0.0))
                 self.box.addItem(label)
                 self.flow_labels[entry.name] = label
-            label.setPos(column.x, column.bottom + 0.6)
+            label.setPos(column.x, row)
             full = "\n".join(badge_lines(entry, narrow=True))
-            self._flow_texts[entry.name] = (full, _FLOW_MARKS.get(entry.status, "∇"))
+            mark = _FLOW_MARKS.get(entry.status, "∇")
+            short = mark
+            if entry.grad_norm is not None and entry.update_ratio is not None:
+                short = f"{mark}{entry.grad_norm:.0e}\nΔ{entry.update_ratio:.0e}"
+            self._flow_texts[entry.name] = (full, short, mark)
             label.setColor(_FLOW_COLORS.get(entry.status, self.text_color))
             label.setToolTip(entry.warning() or full)
         if first and self.flow_labels:
@@ -397,8 +404,9 @@ class NetworkPanel(PlotPanel):
             self._fit_flow()
 
     def _fit_flow(self) -> None:
-        """Gradient-flow lines where they fit between the columns, else a mark
-        (∇▼ vanishing, ∇▲ exploding) whose tooltip gives the values."""
+        """Gradient-flow lines where they fit between the columns, else the two
+        values in short, else a mark (∇▼ vanishing, ∇▲ exploding); the tooltip
+        gives the lines."""
         if not self.flow_labels:
             return
         (x0, x1), _ = self.box.viewRange()
@@ -407,10 +415,10 @@ class NetworkPanel(PlotPanel):
         gaps = [b - a for a, b in zip(xs, xs[1:], strict=False)]
         room = min(gaps) * per_unit - 6.0 if gaps else float("inf")
         for name, label in self.flow_labels.items():
-            full, short = self._flow_texts[name]
-            label.setText(full)
-            if label.textItem.boundingRect().width() > room:
-                label.setText(short)
+            for text in self._flow_texts[name]:
+                label.setText(text)
+                if label.textItem.boundingRect().width() <= room:
+                    break
 
     # --- data ---------------------------------------------------------------------------
     def set_weights(self, weights: Mapping[str, np.ndarray]) -> None:
