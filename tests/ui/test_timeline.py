@@ -81,11 +81,11 @@ def test_the_slider_shows_a_checkpoint_and_leaves_a_paused_run_alone(
     chosen = next(i for i, c in enumerate(points) if c.batch > 0)
     _show(qtbot, training, chosen)
     assert part.shows_past and part.last_shown is points[chosen]
-    shown = training.network.weights if hasattr(training.network, "weights") else None
     probe = part.last_probe
     assert probe is not None and _same(probe.weights, points[chosen].weights)
-    if shown is not None:
-        assert _same(shown, points[chosen].weights)
+    assert _same(training.network.weights, points[chosen].weights)
+    assert part.cursors[0].isVisible()
+    assert part.cursors[0].value() == pytest.approx(points[chosen].position)
     # The paused run is where it paused.
     after = training.current_state()
     assert _same(after.weights, before.weights)
@@ -125,6 +125,15 @@ def test_fork_from_here_starts_a_named_run_overlaid_on_the_curves(
     lineage = part.bar.checkpoints
     assert {c.run for c in lineage} == {0, 1}
     assert all(c.position <= 3 for c in lineage if c.run == 0)
+    assert part.bar.runs.isVisible() or not main_window.isVisible()
+    assert [part.bar.runs.itemText(i) for i in range(2)] == ["run 1", runs[1].name]
+    # Going along run 1 again: its newest checkpoint (epoch 6) is shown.
+    with qtbot.waitSignal(part.sig_shown, timeout=RUN_TIMEOUT) as got:
+        part.bar.runs.activated.emit(0)
+    assert got.args[0].run == 0 and got.args[0].epoch == 6
+    assert part.bar.label.text() == "epoch 6"  # run 1 alone: no name needed
+    part.go_live()
+    assert part.view_run == 1 and not part.shows_past
 
     path = tmp_path / "forked.nndesk"
     save_project(path, training.project())

@@ -30,6 +30,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QSlider,
@@ -84,6 +85,12 @@ class TimelineBar(QWidget):
         self.slider.setEnabled(False)
         self.label = QLabel("No checkpoints yet", self)
         self.label.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 18))
+        self.runs = QComboBox(self)
+        self.runs.setObjectName("timeline_runs")
+        self.runs.setToolTip("The run whose line the slider goes along")
+        self.runs.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.runs.setMaximumWidth(self.fontMetrics().horizontalAdvance("x" * 22))
+        self.runs.hide()  # shown once there are two runs
         self.live = QToolButton(self)
         self.live.setText("Live")
         self.live.setToolTip("Show the network as it is now")
@@ -97,6 +104,7 @@ class TimelineBar(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 6, 2)
         row.addWidget(QLabel("Timeline", self))
+        row.addWidget(self.runs)
         row.addWidget(self.slider, 1)
         row.addWidget(self.label)
         row.addWidget(self.live)
@@ -270,6 +278,7 @@ class TimelinePart(QObject):
         self.controller = controller
         self.timeline = Timeline()
         self.shows_past = False
+        self.view_run = 0  # the run whose line the slider goes along
         self.last_shown: Checkpoint | None = None
         self.last_probe: ProbeResult | None = None
         self.message = ""
@@ -304,6 +313,7 @@ class TimelinePart(QObject):
         self.bar.sig_moved.connect(self._on_moved)
         self.bar.slider.sliderReleased.connect(self._on_released)
         self.bar.live.clicked.connect(self.go_live)
+        self.bar.runs.activated.connect(self._on_run_chosen)
         self.cursors = [
             pg.InfiniteLine(
                 angle=90, movable=False, pen=pg.mkPen((90, 90, 90), width=1)
@@ -348,9 +358,11 @@ class TimelinePart(QObject):
         return self.timeline.recorder(session)
 
     def lineage(self) -> list[Checkpoint]:
-        """The checkpoints the slider offers: the current run's, after its
-        parents' up to where it was forked."""
-        return self.timeline.lineage(self.timeline.current)
+        """The checkpoints the slider offers: the chosen run's (the current one
+        unless another is chosen), after its parents' up to where it was forked."""
+        if not 0 <= self.view_run < len(self.timeline.runs):
+            self.view_run = self.timeline.current
+        return self.timeline.lineage(self.view_run)
 
     def add_runs_to(self, project: Any) -> Any:
         """``project`` with the runs (for Save)."""
@@ -377,6 +389,15 @@ class TimelinePart(QObject):
         )
         lineage = self.lineage()
         self.bar.set_checkpoints(lineage, not self.shows_past, self._names(lineage))
+        names = [run.name for run in self.timeline.runs]
+        combo = self.bar.runs
+        if [combo.itemText(i) for i in range(combo.count())] != names:
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(names)
+            combo.blockSignals(False)
+        combo.setCurrentIndex(self.view_run)
+        combo.setVisible(len(names) > 1)
         self._update_fork()
 
     def _names(self, checkpoints: list[Checkpoint]) -> list[str]:
@@ -387,7 +408,8 @@ class TimelinePart(QObject):
         checkpoint = self.bar.current()
         if checkpoint is None:
             return
-        if self.bar.at_end and self.controller.state == "running":
+        live_end = self.bar.at_end and self.view_run == self.timeline.current
+        if live_end and self.controller.state == "running":
             self.go_live()
             return
         self.show_checkpoint(checkpoint, evaluate=not self.bar.slider.isSliderDown())
@@ -448,6 +470,7 @@ class TimelinePart(QObject):
 
     def go_live(self) -> None:
         """Show the network as it is now again."""
+        self.view_run = self.timeline.current
         if not self.shows_past:
             return
         self.shows_past = False
@@ -462,6 +485,20 @@ class TimelinePart(QObject):
             self.controller.view.show_probe(probe)
         if self.controller.state != "running":
             self.controller.refresh_preview()
+
+    def _on_run_chosen(self, index: int) -> None:
+        """Go along another run's line: the panels show its newest checkpoint
+        (the current run: the network as it is now)."""
+        self.view_run = int(index)
+        if index == self.timeline.current:
+            self.go_live()
+            self.refresh()
+            return
+        self.shows_past = True  # the slider stays where it is put below
+        lineage = self.lineage()
+        self.bar.set_checkpoints(lineage, True, self._names(lineage))
+        if lineage:
+            self.show_checkpoint(lineage[-1])
 
     # --- forking -----------------------------------------------------------------------------
     def _update_fork(self) -> None:
@@ -503,6 +540,7 @@ class TimelinePart(QObject):
         for line in self.cursors:
             line.hide()
         self.bar.live.setEnabled(False)
+        self.view_run = self.timeline.current
         c.adopt_session(session)
         c.window.mark_modified()
         where = checkpoint.label()
@@ -554,11 +592,16 @@ class TimelinePart(QObject):
             self._timer.start()
         else:
             self._timer.stop()
+        if state in ("running", "paused") and not self.shows_past:
+            # A new run may have begun (weights reset, graph edited): follow it.
+            self.view_run = self.timeline.current
+            self.draw_runs()
         self.refresh()
 
     def _on_run_finished(self, outcome: Any) -> None:
         if outcome.state is not None:
             self.timeline.update_history(outcome.state.history)
+        self.draw_runs()
         self.refresh()
 
     def _on_document_replaced(self, doc: Any) -> None:
@@ -566,6 +609,7 @@ class TimelinePart(QObject):
         for line in self.cursors:
             line.hide()
         self.timeline.reset()
+        self.view_run = 0
         self.draw_runs()
         self.refresh()
 
@@ -583,5 +627,7 @@ class TimelinePart(QObject):
                 project.preprocessing,
                 project.vocabulary,
             )
+        self.shows_past = False
+        self.view_run = self.timeline.current
         self.draw_runs()
         self.refresh()
