@@ -647,8 +647,11 @@ class CheckpointRecorder(Callback):
         self.batches = 1
         self.epoch = 0
         self.spent = 0.0  # seconds spent copying (a share of the run, measured)
+        self.refused = False  # a checkpoint was over the bound: take no more
 
     def _take(self, epoch: int, batch: int | None = None) -> None:
+        if self.refused:
+            return  # the network's checkpoints do not fit: no copies at all
         started = time.perf_counter()
         model = self.session.model
         trainer = self.session.trainer
@@ -675,7 +678,7 @@ class CheckpointRecorder(Callback):
             optimizer_state=state,
             run_state=run_state,
         )
-        self.timeline.store.add(checkpoint)
+        self.refused = not self.timeline.store.add(checkpoint)
         self.spent += time.perf_counter() - started
 
     def _dense_every(self) -> int | None:

@@ -173,6 +173,17 @@ def test_a_checkpoint_over_the_bound_is_refused_and_said():
     assert "Checkpoints off" in store.describe() and "over the" in store.describe()
 
 
+@pytest.mark.usefixtures("numpy_kernels")
+def test_a_network_over_the_bound_is_copied_once_and_trains_on():
+    session = TrainingSession(spiral_document(optimizer="adam"))
+    timeline = Timeline(CheckpointStore(bound=100))  # the spiral net takes ~1 KB
+    recorder = timeline.recorder(session)
+    session.fit(epochs=3, callbacks=[recorder])
+    assert session.history.epochs == 3 and len(timeline.store) == 0
+    assert recorder.refused and timeline.store.refused > 100
+    assert timeline.store.describe().startswith("Checkpoints off: one takes")
+
+
 def test_the_bound_is_lowered_to_a_quarter_of_the_usable_memory():
     assert checkpoint_bound(8 << 30) == DEFAULT_BOUND
     assert checkpoint_bound(400 << 20) == 100 << 20

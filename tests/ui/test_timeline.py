@@ -153,3 +153,32 @@ def test_the_fork_shortcut_has_one_owner(main_window: MainWindow, training) -> N
     menu_actions = training.view.menu.actions()
     assert training.timeline.fork_action in menu_actions
     assert training.timeline.fork_action in training.timeline.bar.actions()
+
+
+def test_saved_with_checkpoints_the_runs_and_checkpoints_come_back(
+    qtbot, main_window: MainWindow, training: TrainingController, tmp_path
+) -> None:
+    _train(qtbot, main_window, training, 3)
+    part = training.timeline
+    part.refresh()
+    two = next(c for c in part.bar.checkpoints if c.epoch == 2 and c.batch == 0)
+    _show(qtbot, training, part.bar.checkpoints.index(two))
+    part.fork_action.trigger()
+    _train(qtbot, main_window, training, 1)
+    part.save_checkpoints.setChecked(True)
+    path = tmp_path / "with-checkpoints.nndesk"
+    assert main_window.save_as(path)
+    kept = len(part.timeline.store)
+    assert main_window.open_example("xor")
+    assert part.timeline.runs[0].name == "run 1" and len(part.timeline.runs) == 1
+    assert len(part.timeline.store) == 0, "another network: the timeline starts over"
+    assert main_window.open_file(path)
+    timeline = part.timeline
+    assert [r.name for r in timeline.runs] == ["run 1", "run 2"]
+    assert timeline.current == 1 and len(timeline.store) == kept
+    back = next(c for c in timeline.store.checkpoints(0) if c.epoch == 2)
+    assert np.array_equal(back.weights["dense_1/kernel"], two.weights["dense_1/kernel"])
+    part.refresh()
+    assert part.bar.checkpoints and "Checkpoints:" in part.memory_label.text()
+    _show(qtbot, training, 0)
+    assert part.last_shown is part.bar.checkpoints[0]
