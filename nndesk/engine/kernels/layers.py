@@ -322,8 +322,17 @@ _GELU32_CHUNK = 32_768
 the L2 cache."""
 
 
-_ERF_P_HALF = tuple(_F_HALF * c for c in _ERF_P)
+def _np32(value) -> np.ndarray:
+    """A 0-d float32 array: as a ufunc operand it costs about 1.5 µs less per
+    call than a NumPy or Python scalar (NumPy 2.4), the same arithmetic."""
+    return np.array(value, np.float32)
+
+
+_ERF_P_HALF = tuple(_np32(_F_HALF * c) for c in _ERF_P)
 """``_ERF_P`` halved: the numerator then gives erf / 2 (halving is exact)."""
+_ERF_Q_NP = tuple(_np32(c) for c in _ERF_Q)
+_N_SQRT_HALF, _N_FOUR, _N_MINUS_FOUR = _np32(_SQRT_HALF), _np32(4.0), _np32(-4.0)
+_N_HALF, _N_MINUS_HALF, _N_INV_SQRT_2PI = _np32(0.5), _np32(-0.5), _np32(_INV_SQRT_2PI)
 
 
 def _cdf32_numpy(z: np.ndarray, e: np.ndarray, x2: np.ndarray, q: np.ndarray) -> None:
@@ -335,8 +344,8 @@ def _cdf32_numpy(z: np.ndarray, e: np.ndarray, x2: np.ndarray, q: np.ndarray) ->
     no pass of its own. The numerator's coefficients are halved, so the quotient
     is erf / 2 and Phi one addition away (bit-equal to halving afterwards).
     """
-    np.multiply(z, _F_SQRT_HALF, out=e)
-    np.clip(e, -_F_FOUR, _F_FOUR, out=e)
+    np.multiply(z, _N_SQRT_HALF, out=e)
+    np.clip(e, _N_MINUS_FOUR, _N_FOUR, out=e)
     np.multiply(e, e, out=x2)
     np.multiply(x2, _ERF_P_HALF[0], out=q)
     q += _ERF_P_HALF[1]
@@ -344,13 +353,13 @@ def _cdf32_numpy(z: np.ndarray, e: np.ndarray, x2: np.ndarray, q: np.ndarray) ->
         q *= x2
         q += c
     e *= q
-    np.multiply(x2, _Q0, out=q)
-    q += _Q1
-    for c in _ERF_Q[2:]:
+    np.multiply(x2, _ERF_Q_NP[0], out=q)
+    q += _ERF_Q_NP[1]
+    for c in _ERF_Q_NP[2:]:
         q *= x2
         q += c
     e /= q
-    e += _F_HALF
+    e += _N_HALF
 
 
 def _gelu_forward32_numpy(z, out):
@@ -372,10 +381,10 @@ def _gelu_backward32_numpy(dy, z, out):
         zc = z[lo:hi]
         _cdf32_numpy(zc, e, x2, q)
         np.multiply(zc, zc, out=x2)
-        x2 *= -_F_HALF
+        x2 *= _N_MINUS_HALF
         np.exp(x2, out=x2)
         x2 *= zc
-        x2 *= _F_INV_SQRT_2PI
+        x2 *= _N_INV_SQRT_2PI
         e += x2
         np.multiply(dy[lo:hi], e, out=out[lo:hi])
 
@@ -403,14 +412,14 @@ def _gelu_backward32y_numpy(dy, z, y, out):
         hi = min(lo + _GELU32_CHUNK, n)
         e, w = work[0, : hi - lo], work[1, : hi - lo]
         zc = z[lo:hi]
-        np.multiply(zc, -_F_HALF, out=w)  # z * pdf(z)
+        np.multiply(zc, _N_MINUS_HALF, out=w)  # z * pdf(z)
         w *= zc
         np.exp(w, out=w)
         w *= zc
-        w *= _F_INV_SQRT_2PI
+        w *= _N_INV_SQRT_2PI
         with np.errstate(divide="ignore", invalid="ignore"):
             np.divide(y[lo:hi], zc, out=e)
-        np.copyto(e, _F_HALF, where=np.abs(zc) < _F_TINY)
+        np.copyto(e, _N_HALF, where=np.abs(zc) < _F_TINY)
         e += w
         np.multiply(dy[lo:hi], e, out=out[lo:hi])
 
