@@ -205,3 +205,36 @@ def test_refusal_is_one_sentence(qtbot, main_window: MainWindow, race: RaceMode)
     (message,) = main_window.errors
     assert message.startswith("Variant 'b' has batch_size 64 but 'a' has")
     assert race.view.status.text() == message
+
+
+@pytest.mark.slow
+def test_closing_the_window_mid_race_stops_it(
+    qtbot, main_window: MainWindow, race: RaceMode
+) -> None:
+    _wait_for_data(qtbot, main_window)
+    assert race.start(_two(main_window), 10_000)
+    qtbot.waitUntil(lambda: race.view.table.rowCount() == 2, timeout=RACE_TIMEOUT)
+    thread = race._thread
+    main_window.close()
+    assert thread is not None and thread.isFinished()
+
+
+def test_dialog_starts_from_the_trained_weights_when_asked(qtbot) -> None:
+    from nndesk.document.examples import spiral_classifier
+    from nndesk.training.session import TrainingSession
+
+    doc = spiral_classifier()
+    session = TrainingSession(doc)
+    session.fit(epochs=1)
+    state = session.capture()
+    dialog = RaceDialog(doc.snapshot(), state=state)
+    qtbot.addWidget(dialog)
+    assert dialog.carry.isEnabled() and not dialog.carry.isChecked()
+    assert all(e.state is None for e in dialog.entrants())
+    dialog.carry.setChecked(True)
+    entrants = dialog.entrants()
+    assert all(e.state is state for e in entrants)
+    # Untrained: nothing to start from.
+    fresh = RaceDialog(doc.snapshot(), state=None)
+    qtbot.addWidget(fresh)
+    assert not fresh.carry.isEnabled()
