@@ -182,3 +182,26 @@ def test_saved_with_checkpoints_the_runs_and_checkpoints_come_back(
     assert part.bar.checkpoints and "Checkpoints:" in part.memory_label.text()
     _show(qtbot, training, 0)
     assert part.last_shown is part.bar.checkpoints[0]
+
+
+def test_fork_is_one_undo_step(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    _train(qtbot, main_window, training, 4)
+    before = training.current_state()
+    part = training.timeline
+    part.refresh()
+    k = next(i for i, c in enumerate(part.bar.checkpoints) if c.epoch == 2)
+    _show(qtbot, training, k)
+    part.fork_action.trigger()
+    stack = main_window.undo_stack
+    assert stack.undoText() == "Fork run 2"
+    assert part.timeline.current == 1 and training.session.history.epochs == 2
+    stack.undo()
+    assert part.timeline.current == 0 and part.view_run == 0
+    back = training.current_state()
+    assert back.history == before.history and _same(back.weights, before.weights)
+    assert len(part.timeline.runs) == 2, "the fork's run stays in the timeline"
+    stack.redo()
+    assert part.timeline.current == 1 and training.session.history.epochs == 2
+    assert _same(training.current_state().weights, part.bar.checkpoints[k].weights)

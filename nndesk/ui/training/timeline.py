@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
 from nndesk.training.checkpoints import Checkpoint, Timeline, describe_fork
-from nndesk.training.session import TrainingSession
+from nndesk.training.session import TrainedState, TrainingSession
 
 from .probes import Evaluation, ProbeResult, evaluate_model, session_prober
 from .worker import MAX_EVAL_SAMPLES
@@ -252,6 +252,74 @@ class _ViewProber(QObject):
                 total=len(x),
             )
         return probe, result
+
+
+class ForkCommand(QUndoCommand):
+    """Fork from Here as an undoable step: Undo brings back the state the window
+    showed before (a copy) and the run it belonged to; Redo forks again from the
+    same checkpoint. The fork's run stays in the timeline either way (with
+    whatever it trained), so nothing trained is lost."""
+
+    def __init__(
+        self,
+        part: TimelinePart,
+        checkpoint: Checkpoint,
+        snapshot: Any,
+        session: TrainingSession,
+        kept: TrainedState | None,
+        before: tuple[int, int],
+    ) -> None:
+        run = part.timeline.runs[-1]
+        super().__init__(f"Fork {run.name}")
+        self._part = part
+        self._checkpoint = checkpoint
+        self._snapshot = snapshot
+        self._session: TrainingSession | None = session
+        self._kept = kept
+        self._run = len(part.timeline.runs) - 1
+        self._back = before  # the current run and the run viewed before
+
+    def redo(self) -> None:
+        part, timeline = self._part, self._part.timeline
+        session = self._session
+        self._session = None  # the first time: the fork made in fork()
+        if session is None:
+            try:
+                state = timeline.fork_state(self._checkpoint)
+                session = TrainingSession.from_state(
+                    state, self._snapshot, base_dir=part.controller._base_dir()
+                )
+            except NNDeskError as exc:
+                part.controller._refuse(exc)
+                return
+            timeline.runs[self._run].history = {
+                k: list(v) for k, v in state.history.items()
+            }
+        timeline.current = self._run
+        run, c = timeline.runs[self._run], self._checkpoint
+        parent = timeline.runs[c.run]
+        note = (
+            ""
+            if c.batch == 0
+            else f"; epoch {c.epoch + 1} trains again from its first batch"
+        )
+        part._adopt_fork(
+            session, f"Forked {run.name} from {parent.name} at {c.label()}{note}."
+        )
+
+    def undo(self) -> None:
+        part, timeline = self._part, self._part.timeline
+        current, view = self._back
+        timeline.current = current
+        part.controller.adopt_session(self._kept)
+        part.view_run = view if view < len(timeline.runs) else current
+        part.shows_past = False
+        part.draw_runs()
+        part.refresh()
+        part.controller.panel.set_message(
+            f"Back to {timeline.runs[current].name}; "
+            f"{timeline.runs[self._run].name} stays in the timeline."
+        )
 
 
 class TimelinePart(QObject):
@@ -507,7 +575,8 @@ class TimelinePart(QObject):
         self.fork_action.setEnabled(ok)
 
     def fork(self) -> bool:
-        """Fork from the checkpoint the slider shows (the newest when live).
+        """Fork from the checkpoint the slider shows (the newest when live), as
+        one step on the window's undo stack.
 
         Returns
         -------
@@ -526,15 +595,23 @@ class TimelinePart(QObject):
             changes = describe_fork(parent.snapshot, snapshot)
             if changes:
                 name = f"{name} ({changes})"
-            # A paused run ends here: its checkpoints and history stay.
-            if c.is_active:
-                c._abandon_run()
+            kept = c.current_state()  # what Undo brings back
+            before = (self.timeline.current, self.view_run)
             session = self.timeline.fork(
                 checkpoint, snapshot, name=name, base_dir=c._base_dir()
             )
         except NNDeskError as exc:
             c._refuse(exc)
             return False
+        command = ForkCommand(self, checkpoint, snapshot, session, kept, before)
+        c.window.undo_stack.push(command)
+        return True
+
+    def _adopt_fork(self, session: TrainingSession, message: str) -> None:
+        """Show the fork ``session`` as the window's trained state."""
+        c = self.controller
+        if c.is_active:
+            c._abandon_run()  # a paused run ends: its checkpoints and history stay
         self.shows_past = False
         self.last_shown = None
         for line in self.cursors:
@@ -543,16 +620,9 @@ class TimelinePart(QObject):
         self.view_run = self.timeline.current
         c.adopt_session(session)
         c.window.mark_modified()
-        where = checkpoint.label()
-        note = (
-            ""
-            if checkpoint.batch == 0
-            else f"; epoch {checkpoint.epoch + 1} trains again from its first batch"
-        )
-        c.panel.set_message(f"Forked {name} from {parent.name} at {where}{note}.")
+        c.panel.set_message(message)
         self.draw_runs()
         self.refresh()
-        return True
 
     # --- the runs on the curves -----------------------------------------------------------------
     def draw_runs(self) -> None:
