@@ -355,6 +355,8 @@ def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse):
             list(ht[1:]),
             list(tct),
         )
+        ht[0] = 0.0  # the initial state and cell state: never written after
+        z[0, 4 * u :] = 0.0
         return z, xpt, ht, tct, prod, rkt, views
 
     z, xpt, ht, tct, prod, rkt, views = _work(
@@ -371,8 +373,6 @@ def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse):
     np.copyto(xpt[:, :u], xpo[:, :, 3 * u :].transpose(0, 2, 1))
     np.copyto(xpt[:, u:], xpo[:, :, : 3 * u].transpose(0, 2, 1))
     xpt[:, : 3 * u] *= half
-    ht[0] = 0.0
-    z[0, 4 * u :] = 0.0
     p_ig, p_fc = prod[:u], prod[u:]
     dot, tanh, mul, add = np.dot, np.tanh, np.multiply, np.add
     for s in range(steps):
@@ -431,6 +431,8 @@ def _lstm_sequence_backward_numpy(a, c, tc, rk_t, dy, seq, dz, dh, dc, tmp, reve
             list(dzy[:steps, u : 4 * u].reshape(steps, 3, u, n)),
             list(gates[:, 2 * u : 3 * u]),
         )
+        rki[:, 4 * u :] = np.eye(u, dtype=dt)  # constant; rk's part per call
+        dzy[steps, : 4 * u] = 0.0  # no step after the last
         return gates, fh, k1, fc, dzy, rki, dht, dct, work, views
 
     gates, fh, k1, fc, dzy, rki, dht, dct, work, views = _work(
@@ -467,15 +469,12 @@ def _lstm_sequence_backward_numpy(a, c, tc, rk_t, dy, seq, dz, dh, dc, tmp, reve
     # Recurrent kernel as [rk (gates o, i, f, g), I].
     np.copyto(rki[:, :u], rk_t[3 * u :].T)
     np.copyto(rki[:, u : 4 * u], rk_t[: 3 * u].T)
-    rki[:, 4 * u :] = 0.0
-    rki[:, 4 * u :][np.diag_indices(u)] = 1.0
     dyt = dzy[1:, 4 * u :]
     if seq:
         np.copyto(dyt, dy.transpose(1, 2, 0)[order])
     else:
         dyt[:] = 0.0
     dyt[-1] += dh.T
-    dzy[steps, : 4 * u] = 0.0
     np.copyto(dct[0], dc.T)
     dc2 = dct[0]
     dot, mul = np.dot, np.multiply
