@@ -320,11 +320,14 @@ class _Recurrent(Layer):
             )
             if self.use_bias:
                 np.sum(dz2, axis=0, out=self._grad("bias", d))
-                np.sum(
-                    drec.reshape(steps * batch, -1),
-                    axis=0,
-                    out=self._grad("recurrent_bias", d),
-                )
+                if drec is dz:  # the recurrent bias adds where the bias does
+                    np.copyto(self._grad("recurrent_bias", d), self._grad("bias", d))
+                else:
+                    np.sum(
+                        drec.reshape(steps * batch, -1),
+                        axis=0,
+                        out=self._grad("recurrent_bias", d),
+                    )
             if self.needs_input_grad:
                 if dx2 is None:
                     dx2 = self._buffer("dx2", x2.shape)
