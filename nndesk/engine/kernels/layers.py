@@ -239,7 +239,9 @@ gelu_backward = kernel(_gelu_backward_loop, _gelu_backward_numpy)
 # float64 arrays keep the exact kernels above. Without Numba the twins run the
 # same rational erf (and np.exp) as float32 NumPy passes over 32k-value chunks:
 # 1M values 5.1 ms forward and 6.7 ms backward, against 14 and 20 ms for the
-# float64-accurate NumPy GELU.
+# float64-accurate NumPy GELU (before the trims below: 27 passes forward instead
+# of 33, and the activation's gradient ``gelu_backward32y`` takes Phi(z) from the
+# forward output in 11 passes instead of recomputing erf in 35).
 _F = np.float32
 _ERF_P = tuple(map(_F, (
     -2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,

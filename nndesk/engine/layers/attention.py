@@ -19,9 +19,9 @@ PyTorch exactly (``tests/engine/test_attention_reference.py``):
 
 Speed: the query, key and value projections of self-attention are one matrix
 product with the packed kernel; the heads run as batched products over
-``(batch, heads, time, key_dim)`` arrays; the softmax is the stable one (the row
-maximum subtracted) and runs in place; every work array is a buffer reused from
-batch to batch.
+``(batch, heads, time, key_dim)`` arrays; the softmax subtracts the row maximum
+only where that changes the result (``_softmax_rows``) and writes in place; every
+work array is a buffer reused from batch to batch.
 """
 
 from __future__ import annotations
