@@ -47,7 +47,7 @@ def _train(qtbot, window: MainWindow, training: TrainingController, epochs: int)
 def test_a_run_labels_every_layer_on_the_canvas_and_in_the_network_panel(
     qtbot, main_window: MainWindow, training: TrainingController
 ) -> None:
-    outcome = _train(qtbot, main_window, training, 10)
+    outcome = _train(qtbot, main_window, training, 3)
     assert outcome.status == "completed"
     report = training.diagnostics.last_report
     assert report is not None and report.layers
