@@ -239,3 +239,21 @@ def test_network_panel_lines_under_columns_or_marks_when_narrow(
     assert label.color.name() == "#c87800"
     panel.set_gradient_flow(None)
     assert panel.flow_labels == {}
+
+
+def test_closing_the_check_stops_it_and_drops_its_result(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    dialog = training.diagnostics.open_gradient_check()
+    assert dialog is not None and dialog.job is not None
+    job = dialog.job
+    dialog.close()
+    assert job.stopped
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=60_000)
+    qtbot.wait(50)  # a result would have been queued by now
+    assert dialog.result is None and dialog.error == ""
+    # Opened again, it checks afresh and shows its result.
+    again = training.diagnostics.open_gradient_check()
+    assert again is dialog and dialog.job is not job
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=60_000)
+    assert dialog.table.rowCount() == 4

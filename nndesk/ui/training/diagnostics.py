@@ -93,10 +93,19 @@ class _Job(QObject):
         except Exception as exc:  # noqa: BLE001 - one sentence reaches the user
             if not isinstance(exc, NNDeskError):
                 log.exception("%s failed", self.what)
-            self.sig_failed.emit(error_sentence(exc, f"The {self.what} failed"))
+            self.emit(self.sig_failed, error_sentence(exc, f"The {self.what} failed"))
             return
-        if not self._stop.is_set():
-            self.sig_done.emit(result)
+        self.emit(self.sig_done, result)
+
+    def emit(self, signal: Any, value: object) -> None:
+        """Emit from the job's thread, unless the job was stopped (its dialog
+        closed or started another) or its QObject is gone (the window closed)."""
+        if self._stop.is_set():
+            return
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the C++ object was deleted meanwhile
+            self._stop.set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -311,7 +320,7 @@ class SpeedDialog(_JobDialog):
                         path, base_dir, which, batches=batches
                     )
                     results.append(result)
-                    job.sig_progress.emit(result)
+                    job.emit(job.sig_progress, result)
                 return results
 
         self.run("speed measurement", work)
