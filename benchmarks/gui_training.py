@@ -6,7 +6,10 @@ Two cases (``--case``; ``mlp`` by default, ``both`` runs one after the other):
   batch 128, the ``fashion_mnist`` example);
 - ``cnn``: the Fashion-MNIST CNN (Conv 32 3x3, MaxPool, Conv 64 3x3, MaxPool,
   Flatten, Dense 128, Dense 10, Adam, batch 64, the ``fashion_mnist_cnn``
-  example), with the Feature Maps, Filters and Saliency panels showing too.
+  example), with the Feature Maps, Filters and Saliency panels showing too;
+- ``gan``: the "GAN on a ring of 8 Gaussians" example (issue 16) trained through
+  ``GanSession.fit``, with the GAN picture (every layer on), samples and curves
+  showing (``gan_case.py``; samples are real samples, an epoch a pass over them).
 
 Each case trains in rounds: each round trains headless with
 ``nndesk.training.Trainer``, then in the real main window (offscreen) with all the
@@ -51,7 +54,7 @@ and how much it waited for a CPU (the training thread and other processes compet
 for it), and the GUI thread's CPU time is summed by kind of event, with the paints
 of each panel apart. Tracing itself costs time: judge ratios without it.
 
-Usage: ``python benchmarks/gui_training.py [--case mlp|cnn|both] [--data DIR]
+Usage: ``python benchmarks/gui_training.py [--case mlp|cnn|gan|both] [--data DIR]
 [--rounds 5] [--seconds 10] [--trace]``.
 """
 
@@ -74,6 +77,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gan_case  # noqa: E402  (beside this file)
+
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "fashion-mnist"
 TICK_MS = 10
 WINDOW_SIZE = (1920, 1080)
@@ -152,6 +158,11 @@ CASES: dict[str, tuple[str, Callable, tuple[str, ...]]] = {
             "filters",
             "saliency",
         ),
+    ),
+    "gan": (
+        "GAN on a ring of 8 Gaussians (every live layer showing)",
+        gan_case.gan_ring,
+        ("gan_picture", "gan_samples", "gan_curves", "curves"),
     ),
 }
 
@@ -488,7 +499,10 @@ def gui_run(app, training, epochs: int, required: tuple[str, ...]) -> dict:
         raise RuntimeError(f"the GUI run reported {len(times)} of {epochs} epochs")
     logs = training.last_epoch_logs
     epoch_time = float(sum(times))
-    samples = training.preview.data.n_train * epochs
+    if training.gan.active:  # real samples of a GAN's epochs
+        samples = len(training.session.data) * epochs
+    else:
+        samples = training.preview.data.n_train * epochs
     gaps = sorted(ticker.gaps)
     gui_ran = spent.pop(gui_tid, (0.0, 0.0, ""))[0]
     # The training thread is the one the controller names "nndesk-training". It
@@ -557,11 +571,15 @@ def run_case(app, case: str, args: argparse.Namespace, dataset) -> dict:
 
     title, build, required = CASES[case]
     doc = build(str(args.data))
-    warm_up(doc, dataset)
+    gan = case == "gan"
+    run_headless = gan_case.headless_run if gan else headless_run
+    epoch_seconds_of = gan_case.epoch_seconds if gan else epoch_seconds
+    (gan_case.warm_up if gan else warm_up)(doc, dataset)
     # Epochs per run: enough for args.seconds of the faster headless epoch time.
     window_threads = gui_friendly_threads()
     fastest = min(
-        epoch_seconds(doc, dataset), epoch_seconds(doc, dataset, window_threads)
+        epoch_seconds_of(doc, dataset),
+        epoch_seconds_of(doc, dataset, window_threads),
     )
     # A margin: a single epoch's time varies, and the window's runs (on the
     # window's BLAS threads) may go faster than either headless epoch did.
@@ -580,8 +598,8 @@ def run_case(app, case: str, args: argparse.Namespace, dataset) -> dict:
 
     headless, same_blas, gui = [], [], []
     for k in range(args.rounds):
-        headless.append(headless_run(doc, dataset, epochs))
-        same_blas.append(headless_run(doc, dataset, epochs, window_threads))
+        headless.append(run_headless(doc, dataset, epochs))
+        same_blas.append(run_headless(doc, dataset, epochs, window_threads))
         print(
             f"[{case}] round {k + 1} headless: "
             f"{headless[-1]['samples_per_sec']:,.0f} samples/s over "
@@ -759,10 +777,14 @@ def main(argv: list[str] | None = None) -> int:
         make_tracing_app() if args.trace else QApplication(["gui_training"])
     )
     QStandardPaths.setTestModeEnabled(True)
-    cases = list(CASES) if args.case == "both" else [args.case]
+    cases = ["mlp", "cnn"] if args.case == "both" else [args.case]
     dataset = None
     results = {}
     for case in cases:
+        if case == "gan":
+            gan_data = gan_case.load(CASES[case][1](str(args.data)))
+            results[case] = run_case(app, case, args, gan_data)
+            continue
         if dataset is None:
             seed = int(CASES[case][1](str(args.data)).settings["seed"])
             dataset = load_dataset(str(args.data), seed=seed)

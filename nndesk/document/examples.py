@@ -460,6 +460,98 @@ def character_transformer() -> Document:
     return doc
 
 
+def gan_ring_gaussians() -> Document:
+    """GAN Lab's picture on a ring of 8 Gaussians: 2-D normal noise -> 32 -> 32 ->
+    a 2-D sample (leaky ReLU, linear end); the discriminator 2 -> 32 -> 32 -> 1
+    sigmoid; the standard (non-saturating) loss, Adam 0.002 with beta1 0.5,
+    batch 100 of 2,000 samples (20 steps an epoch).
+
+    Measured with ``GanSession``: all 8 modes covered (``mode_coverage`` of 2,000
+    samples) after 500 steps for seeds 0-3 and still after 4,000; the 50 epochs
+    (1,000 steps) take a few seconds.
+    """
+    doc = Document(
+        {
+            "dataset": "ring-gaussians:n=2000",
+            "optimizer": "adam",
+            "learning_rate": 0.002,
+            "beta1": 0.5,
+            "batch_size": 100,
+            "epochs": 50,
+            "seed": 0,
+        }
+    )
+    _chain(
+        doc,
+        [
+            ("Noise", {"shape": (2,), "distribution": "normal"}),
+            ("Dense", {"units": 32, "activation": "leaky_relu"}),
+            ("Dense", {"units": 32, "activation": "leaky_relu"}),
+            ("Dense", {"units": 2, "activation": "linear"}),
+        ],
+    )
+    _chain(
+        doc,
+        [
+            ("Input", {"shape": (2,)}),
+            ("Dense", {"units": 32, "activation": "leaky_relu"}),
+            ("Dense", {"units": 32, "activation": "leaky_relu"}),
+            ("Dense", {"units": 1, "activation": "sigmoid"}),
+            ("Output", {"loss": "binary_crossentropy"}),
+        ],
+        row=1.2,
+    )
+    return doc
+
+
+def gan_fashion_mnist(data_path: str = "fashion-mnist") -> Document:
+    """A dense GAN on Fashion-MNIST's sneakers (6,000 images): 64-D normal noise
+    -> 256 -> 512 -> 784 sigmoid pixels -> 28x28; the discriminator Flatten ->
+    512 -> 256 -> 1 sigmoid (leaky ReLU inside both); the standard loss, Adam
+    0.0002 with beta1 0.5, batch 64 (94 steps an epoch).
+
+    Parameters
+    ----------
+    data_path : str
+        The IDX folder holding the Fashion-MNIST files, absolute or relative to
+        the project file.
+    """
+    doc = Document(
+        {
+            "dataset": f"{data_path}:class=sneaker",
+            "optimizer": "adam",
+            "learning_rate": 0.0002,
+            "beta1": 0.5,
+            "batch_size": 64,
+            "epochs": 20,
+            "seed": 0,
+        }
+    )
+    _chain(
+        doc,
+        [
+            ("Noise", {"shape": (64,), "distribution": "normal"}),
+            ("Dense", {"units": 256, "activation": "leaky_relu"}),
+            ("Dense", {"units": 512, "activation": "leaky_relu"}),
+            ("Dense", {"units": 784, "activation": "sigmoid"}),
+            ("Reshape", {"target_shape": (28, 28)}),
+        ],
+    )
+    _chain(
+        doc,
+        [
+            ("Input", {"shape": (28, 28)}),
+            ("Flatten", {}),
+            ("Dense", {"units": 512, "activation": "leaky_relu"}),
+            ("Dense", {"units": 256, "activation": "leaky_relu"}),
+            ("Dense", {"units": 1, "activation": "sigmoid"}),
+            ("Output", {"loss": "binary_crossentropy"}),
+        ],
+        row=1.2,
+    )
+    return doc
+
+
 @dataclass(frozen=True)
 class Example:
     """A named example network for menus."""
@@ -538,6 +630,21 @@ EXAMPLES: Mapping[str, Example] = MappingProxyType(
                 "Predicts the next character of Python's documentation with two "
                 "causal attention blocks; samples text each epoch.",
                 character_transformer,
+            ),
+            Example(
+                "gan_ring",
+                "GAN on a ring of 8 Gaussians",
+                "A generator and a discriminator against each other on 2-D data: "
+                "watch GAN Lab's picture (heatmap, mesh, arrows) and the modes "
+                "covered; step each network alone.",
+                gan_ring_gaussians,
+            ),
+            Example(
+                "gan_fashion_mnist",
+                "GAN on Fashion-MNIST",
+                "A dense GAN that learns to draw sneakers (needs the IDX files); "
+                "its samples from fixed noise change as it learns.",
+                gan_fashion_mnist,
             ),
         )
     }

@@ -224,7 +224,7 @@ def test_trainer_nets_show_a_compiled_gan() -> None:
 
     doc = Document({"dataset": "ring-gaussians:n=200", "batch_size": 50, "seed": 0})
     _chain(doc, [("Noise", {"shape": (3,)}), ("Dense", {"units": 8}),
-                 ("Dense", {"units": 2})])  # fmt: skip
+                 ("Dense", {"units": 2, "activation": "linear"})])  # fmt: skip
     _chain(doc, [("Input", {"shape": (2,)}), ("Dense", {"units": 8, "activation": "tanh"}),
                  ("Dense", {"units": 1, "activation": "sigmoid"}), ("Output", {})],
            row=1)  # fmt: skip

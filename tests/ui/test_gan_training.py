@@ -41,7 +41,7 @@ def ring_gan(epochs: int = 2, d_steps: int = 1) -> Document:
         [
             ("Noise", {"shape": (2,), "d_steps": d_steps}),
             ("Dense", {"units": 16, "activation": "relu"}),
-            ("Dense", {"units": 2}),
+            ("Dense", {"units": 2, "activation": "linear"}),
         ],
     )
     _chain(

@@ -226,7 +226,7 @@ class _GanBridge(Callback):
         self.steps: list[float] = []
         self.values: dict[str, list[float]] = {k: [] for k in GAN_LOG_KEYS}
         self.batches_done = 0
-        self.started = time.perf_counter()
+        self.started = self._epoch_start = time.perf_counter()
         self._last_emit = 0.0
         self._last_probe = time.perf_counter()  # the preview shows the start
         self._last_step = 0.0
@@ -263,6 +263,9 @@ class _GanBridge(Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         values = dict(logs or {})
         values["epoch"] = int(epoch)
+        now = time.perf_counter()
+        values["epoch_time"] = now - self._epoch_start
+        self._epoch_start = now
         self._emit_batches()
         self.worker.sig_epoch_finished.emit(values)
 
