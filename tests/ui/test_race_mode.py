@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from ui_helpers import OFFSCREEN_NOISE
 
 from nndesk.io.project_file import load_project, save_project
@@ -18,7 +20,7 @@ from nndesk.ui.training.race_mode import RaceMode
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
 
-RACE_TIMEOUT = 60_000
+RACE_TIMEOUT = 120_000
 
 
 @pytest.fixture
@@ -238,3 +240,25 @@ def test_dialog_starts_from_the_trained_weights_when_asked(qtbot) -> None:
     fresh = RaceDialog(doc.snapshot(), state=None)
     qtbot.addWidget(fresh)
     assert not fresh.carry.isEnabled()
+
+
+@pytest.mark.slow
+def test_race_command_opens_the_dialog_and_races(
+    qtbot, main_window: MainWindow, race: RaceMode
+) -> None:
+    _wait_for_data(qtbot, main_window)
+    seen: list[RaceDialog] = []
+
+    def choose() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, RaceDialog)
+        seen.append(dialog)
+        dialog.rows[1].set_change("optimizer", "rmsprop")
+        dialog.epochs.setValue(2)
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+
+    QTimer.singleShot(0, choose)
+    with qtbot.waitSignal(race.sig_finished, timeout=RACE_TIMEOUT) as blocker:
+        race.action.trigger()
+    assert seen and blocker.args[0].names == ["this network", "rmsprop"]
+    assert [s.epochs for s in blocker.args[0].standings] == [2, 2]

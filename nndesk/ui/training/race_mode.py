@@ -221,7 +221,6 @@ class RaceMode(QObject):
             base_dir=path.parent if path is not None else None,
             parent=self.window,  # type: ignore[arg-type]
         )
-        self.dialog = dialog  # tests drive it
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         self.start(dialog.entrants(), dialog.epochs.value())
