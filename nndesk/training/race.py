@@ -36,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,8 +67,11 @@ __all__ = [
     "Entrant",
     "Race",
     "RaceError",
+    "Runner",
     "Standing",
+    "check_entrants",
     "check_race_memory",
+    "check_same_dataset",
     "open_race",
     "race_table",
     "variant_name",
@@ -692,8 +695,3 @@ def _names(paths: Sequence[Path]) -> list[str]:
     if len(set(stems)) == len(stems):
         return stems
     return [str(p) for p in paths]
-
-
-def standings_dict(standings: Sequence[Standing]) -> list[Mapping[str, Any]]:
-    """The standings as plain dicts (for JSON)."""
-    return [s.__dict__ for s in standings]
