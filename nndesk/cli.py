@@ -485,9 +485,9 @@ def cmd_race(args: argparse.Namespace, out: IO[str]) -> int:
             ]
             print(f"Round {done + 1}/{race.epochs}: loss " + ", ".join(parts), file=out)
     print(race_table(race.standings(), race.leader()), file=out)
-    for runner in race.runners:
-        if runner.message:
-            print(f"{runner.name}: {runner.message}", file=out)
+    for standing in race.standings():
+        if standing.message:
+            print(f"{standing.name}: {standing.message}", file=out)
     if folder is not None:
         for runner in race.runners:
             runner.session.save(folder / f"{Path(runner.name).stem}.nndesk")

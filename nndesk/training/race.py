@@ -362,7 +362,8 @@ class Runner:
 
 @dataclass(frozen=True)
 class Standing:
-    """One row of the results table (values None when the history lacks them)."""
+    """One row of the results table (values None when the history lacks them;
+    ``message`` says why a diverged variant dropped out)."""
 
     name: str
     status: str
@@ -374,6 +375,7 @@ class Standing:
     metric_value: float | None
     val_metric_value: float | None
     seconds_per_epoch: float | None
+    message: str = ""
 
 
 class Race:
@@ -588,6 +590,7 @@ def _standing(runner: Runner) -> Standing:
         metric_value=history.last(metric) if metric else None,
         val_metric_value=history.last(f"val_{metric}") if metric else None,
         seconds_per_epoch=float(np.median(times)) if times else None,
+        message=runner.message,
     )
 
 

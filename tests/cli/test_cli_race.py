@@ -111,3 +111,28 @@ def test_race_refuses_a_variant_whose_shape_does_not_fit(
     missing = tmp_path / "nowhere.nndesk"
     code, _, err = run("race", str(pair[0]), str(missing))
     assert code == 2 and "nowhere.nndesk" in err
+
+
+def test_a_diverging_variant_is_named_under_the_table(tmp_path: Path) -> None:
+    from nndesk.document import Document
+    from nndesk.io.project_file import Project
+
+    paths = []
+    for name, lr, optimizer in (("calm", 0.01, "adam"), ("wild", 10.0, "sgd")):
+        doc = Document({"dataset": "sine:n=200", "batch_size": 16, "epochs": 3,
+                        "learning_rate": lr, "optimizer": optimizer})  # fmt: skip
+        x = doc.add_node("Input", {"shape": (1,)})
+        h = doc.add_node("Dense", {"units": 16, "activation": "relu"})
+        y = doc.add_node("Dense", {"units": 1, "activation": "linear"})
+        out = doc.add_node("Output", {"loss": "mse"})
+        for a, b in ((x, h), (h, y), (y, out)):
+            doc.connect(a, "out", b, "in")
+        paths.append(tmp_path / f"{name}.nndesk")
+        save_project(paths[-1], Project(document=doc))
+    code, out, err = run("race", *map(str, paths), "-q")
+    assert code == 0, err
+    row = next(
+        line for line in out.splitlines() if line.lstrip("* ").startswith("wild")
+    )
+    assert row.endswith("diverged")
+    assert out.splitlines()[-1].startswith("wild: The loss became NaN or infinite")

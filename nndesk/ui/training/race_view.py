@@ -352,6 +352,8 @@ class RaceView(QWidget):
             ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                if s.message:
+                    item.setToolTip(s.message)  # why it dropped out
                 if col == 0:
                     color = VARIANT_COLORS[row % len(VARIANT_COLORS)]
                     item.setForeground(QColor(*color))
