@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, QRectF, Qt
+from PySide6.QtGui import (
+    QAction,
+    QFont,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QApplication, QStyle
 
-__all__ = ["TrainingActions"]
+__all__ = ["TrainingActions", "letter_icon"]
 
 SP = QStyle.StandardPixmap
+
+
+def letter_icon(text: str, size: int = 32) -> QIcon:
+    """An icon of one or two letters on a rounded square (the GAN's step
+    actions have no standard icon)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    color = QApplication.palette().color(QPalette.ColorRole.WindowText)
+    painter.setPen(QPen(color, size / 16))
+    painter.drawRoundedRect(QRectF(2, 2, size - 4, size - 4), size / 6, size / 6)
+    font = QFont(QApplication.font())
+    font.setBold(True)
+    font.setPixelSize(int(size * (0.55 if len(text) == 1 else 0.4)))
+    painter.setFont(font)
+    painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, text)
+    painter.end()
+    return QIcon(pixmap)
 
 
 class TrainingActions(QObject):
@@ -108,6 +136,11 @@ class TrainingActions(QObject):
             "Train a GAN a few steps a second and show every step",
         )
         self.slow_motion.setCheckable(True)
+        # Their names as toolbar text took a third of the toolbar at 1280x800.
+        for action, letters in zip(
+            self.gan_controls(), ("D", "G", "DG", "½×"), strict=True
+        ):
+            action.setIcon(letter_icon(letters))
         self.gan = False
         self._state, self._trained = "idle", False
         self.set_gan(False)

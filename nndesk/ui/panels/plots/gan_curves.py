@@ -27,15 +27,15 @@ from .gan_picture import FAKE_COLOR, REAL_COLOR
 __all__ = ["SERIES", "GanCurvesPanel"]
 
 SERIES = {
-    "d_loss": ("losses", "discriminator", (214, 39, 40)),
-    "g_loss": ("losses", "generator", (31, 119, 180)),
-    "d_real": ("outputs", "D(real)", REAL_COLOR),
-    "d_fake": ("outputs", "D(fake)", FAKE_COLOR),
-    "modes": ("modes", "modes covered", FAKE_COLOR),
+    "d_loss": ("losses", "D", (214, 39, 40)),
+    "g_loss": ("losses", "G", (31, 119, 180)),
+    "d_real": ("outputs", "real", REAL_COLOR),
+    "d_fake": ("outputs", "fake", FAKE_COLOR),
+    "modes": ("modes", "covered", FAKE_COLOR),
 }
 """Series name -> (plot, legend label, colour)."""
 
-_PLOTS = (("losses", "loss"), ("outputs", "mean D"), ("modes", "modes"))
+_PLOTS = (("losses", "loss"), ("outputs", "mean D(x)"), ("modes", "modes"))
 
 
 class GanCurvesPanel(PlotPanel):
