@@ -56,7 +56,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--data-sizes", default="1280x800,1920x1080", help="WxH,...")
     parser.add_argument(
-        "--only", choices=("editor", "training", "data"), default=None
+        "--planes-output",
+        default=str(HERE / "images" / "planes-{case}-{size}.png"),
+        help="decision boundary on planes; {case} is features or images",
+    )
+    parser.add_argument("--planes-sizes", default="1280x800,1920x1080", help="WxH,...")
+    parser.add_argument(
+        "--only", choices=("editor", "training", "data", "planes"), default=None
     )
     return parser.parse_args(argv)
 
@@ -107,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             ok = render_training(app, Path(folder) / "training.ini", args) and ok
         if args.only in (None, "data"):
             ok = render_data(app, Path(folder) / "data.ini", args) and ok
+        if args.only in (None, "planes"):
+            ok = render_planes(app, Path(folder), args) and ok
     return 0 if ok else 1
 
 
@@ -221,6 +229,111 @@ def render_data(app: object, settings_path: Path, args: argparse.Namespace) -> b
             images = output.with_name(output.stem + "-images" + output.suffix)
             ok = _save(app, window, images) and ok
         window.close()
+    return ok
+
+
+def _train(app: object, controller: object, timeout_ms: int = 300_000) -> bool:
+    """Train the window's document to its last epoch; False if it did not finish."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    controller.sig_run_finished.connect(loop.quit)  # type: ignore[attr-defined]
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    timer.start(timeout_ms)
+    controller.train()  # type: ignore[attr-defined]
+    loop.exec()
+    finished = timer.isActive() and not controller.last_error  # type: ignore[attr-defined]
+    timer.stop()
+    settle = QTimer()
+    settle.setSingleShot(True)
+    settle.timeout.connect(loop.quit)
+    settle.start(500)  # the last probe's redraws
+    loop.exec()
+    return finished
+
+
+def _six_features(folder: Path) -> Path:
+    """A CSV of three classes in six features (two of them noise), for the shot."""
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    centres = rng.normal(scale=2.0, size=(3, 4))
+    label = np.repeat(np.arange(3), 150)
+    signal = centres[label] + rng.normal(size=(450, 4))
+    x = np.column_stack([signal, rng.normal(size=(450, 2))])
+    names = ["length", "width", "depth", "weight", "noise_a", "noise_b"]
+    path = folder / "six_features.csv"
+    with path.open("w") as f:
+        f.write(",".join([*names, "kind"]) + "\n")
+        for row, k in zip(x, label, strict=True):
+            f.write(",".join(f"{v:.4f}" for v in row) + f",{'abc'[k]}\n")
+    return path
+
+
+def render_planes(app: object, folder: Path, args: argparse.Namespace) -> bool:
+    """The decision boundary of networks with more than two inputs, at each size:
+    a six-feature table on two of its features (the others held, with their
+    sliders), and the Fashion-MNIST MLP on the plane through three images with the
+    weight distributions over its epochs (when the Fashion-MNIST files are found)."""
+    from nndesk.document.examples import _chain, fashion_mnist_mlp
+    from nndesk.document.graph import Document
+    from nndesk.ui.training.controller import attach_training
+
+    csv_path = _six_features(folder)
+    data = HERE.parent.parent / "shared" / "data" / "fashion-mnist"
+    ok = True
+    for size in args.planes_sizes.split(","):
+        for case in ("features", "images"):
+            if case == "images" and not data.is_dir():
+                continue
+            window = _window(folder / f"planes-{case}-{size}.ini", args.theme)
+            window.resize(*_size(size))
+            controller = attach_training(window)
+            if case == "features":
+                doc = Document({"dataset": str(csv_path), "epochs": 60, "seed": 1,
+                                "batch_size": 32, "scaling": "standard",
+                                "validation_split": 0.2})  # fmt: skip
+                _chain(doc, [
+                    ("Input", {"shape": (6,)}),
+                    ("Dense", {"units": 8, "activation": "tanh"}),
+                    ("Dense", {"units": 3, "activation": "softmax"}),
+                    ("Output", {"loss": "sparse_categorical_crossentropy"}),
+                ])  # fmt: skip
+            else:
+                doc = fashion_mnist_mlp(str(data))
+                doc.set_setting("epochs", 4)
+            window.set_document(doc)
+            window.show()
+            _settle(app)
+            window.wait_for_dataset()
+            if not _train(app, controller):
+                sys.stderr.write(f"screenshots: the {case} run did not finish\n")
+                window.close()
+                ok = False
+                continue
+            boundary = controller.boundary  # type: ignore[attr-defined]
+            chooser = boundary.chooser
+            if case == "features":
+                chooser.x_box.setCurrentIndex(0)
+                chooser.y_box.setCurrentIndex(2)
+            else:
+                chooser.mode_box.setCurrentIndex(chooser.mode_box.findData("points"))
+            controller.docks["histograms"].raise_()  # type: ignore[attr-defined]
+            chooser._update_plane()
+            controller.docks["boundary"].raise_()  # type: ignore[attr-defined]
+            _settle(app, 20)
+            boundary.flush()
+            controller.histograms.flush()  # type: ignore[attr-defined]
+            window.editor.view.show_network()
+            window.editor.scene.flush()
+            _settle(app)
+            output = Path(
+                args.planes_output.replace("{case}", case).replace("{size}", size)
+            )
+            ok = _save(app, window, output) and ok
+            window.close()
     return ok
 
 

@@ -251,8 +251,8 @@ def pca_plane(x: np.ndarray, max_rows: int = PCA_ROWS) -> Plane:
         kind="pca",
         labels=(f"PC 1 ({share[0]:.0%} of the variance)", f"PC 2 ({share[1]:.0%})"),
         note=(
-            f"The plane of the two principal components of {len(rows):,} training "
-            f"samples ({share[0] + share[1]:.0%} of their variance)."
+            f"Principal components of {len(rows):,} training samples: "
+            f"{share[0] + share[1]:.0%} of their variance."
         ),
     )
     return plane.with_extent(plane_extent(plane.project(rows)))
@@ -319,7 +319,6 @@ def three_point_plane(
         kind="points",
         labels=(f"from {names[0]} towards {names[1]}", f"towards {names[2]}"),
         anchors=anchors,
-        note=f"The plane through {names[0]}, {names[1]} and {names[2]}.",
     )
     shown = (
         anchors

@@ -139,7 +139,7 @@ def test_pca_plane_projects_the_data(qtbot) -> None:
     np.testing.assert_allclose(np.column_stack([xs, ys]), plane.project(x), atol=1e-9)
     # Most of the variance lies along the first axis.
     assert np.var(xs) > np.var(ys)
-    assert "principal components" in panel.note.text()
+    assert "Principal components" in panel.note.text()
     assert panel.grid is not None and panel.grid.plane is plane
     assert panel.image.image is not None
 

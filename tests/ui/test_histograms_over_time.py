@@ -63,6 +63,10 @@ def test_the_heatmap_grows_by_one_column_per_epoch_stepped(
     )
     assert rect.left() == pytest.approx(0.0) and rect.right() == pytest.approx(3.0)
     assert rect.top() == pytest.approx(heat.values[0])
+    # ... and the views follow: every heatmap shows epochs 0 to 3.
+    for image in panel.heatmaps.values():
+        x0, x1 = image.getViewBox().viewRange()[0]
+        assert (x0, x1) == (pytest.approx(0.0), pytest.approx(3.0))
     training.actions.stop.trigger()
     qtbot.waitUntil(lambda: training.state == "idle", timeout=RUN_TIMEOUT)
     # Reset weights starts the history over.
@@ -99,3 +103,21 @@ def test_histories_are_bounded_and_exported(qtbot, tmp_path: Path) -> None:
         header = next(csv.reader(f))
     assert "dense_1_weights_by_epoch_epoch" in header
     assert "dense_1_gradients_by_epoch_count" in header
+
+
+def test_four_plots_a_row_when_wide_two_when_narrow(qtbot) -> None:
+    panel = HistogramsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_structure(["dense_1", "dense_2"])
+
+    def cells() -> list[tuple[int, int]]:
+        layout = panel.graphics.ci
+        return [layout.items[item][0] for _, _, h, m in panel._plots for item in (h, m)]
+
+    assert cells() == [(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (1, 1), (1, 2), (1, 3)]
+    panel.resize(300, 300)
+    qtbot.waitUntil(lambda: cells()[2] == (1, 0))
+    assert cells() == [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1), (3, 0), (3, 1)]

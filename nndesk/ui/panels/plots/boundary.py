@@ -125,6 +125,7 @@ class BoundaryPanel(PlotPanel):
         layout.insertWidget(1, self.paint_bar)  # type: ignore[attr-defined]
         self.chooser = PlaneChooser(self)
         layout.insertWidget(1, self.chooser)  # type: ignore[attr-defined]
+        self.controls.insertWidget(1, self.chooser.mode_box)
         self.splitter.addWidget(self.chooser.sliders)
         self.side_share = (0.7, 0.3)
         self.chooser.sig_plane_changed.connect(self._on_chooser_plane_changed)
@@ -300,6 +301,10 @@ class BoundaryPanel(PlotPanel):
         self._draw_points()
 
     def _on_chooser_plane_changed(self, plane: Plane | None) -> None:
+        if self.is_narrow:
+            # The held features' sliders, shown now, fold like any side table:
+            # the map keeps the width (the handle at the right edge drags them out).
+            self.splitter.setSizes([self.splitter.width(), 0])
         self.plane = plane
         self._set_axis_labels(plane)
         self.note.setText(plane.note if plane is not None else "")
@@ -376,7 +381,7 @@ class BoundaryPanel(PlotPanel):
         a = plane.anchors
         self.anchors.setData(a[:, 0], a[:, 1], brush=pg.mkBrush(255, 215, 0, 230))
         for letter, (s, t) in zip(LETTERS, a, strict=False):
-            label = pg.TextItem(letter, color=(20, 20, 20), anchor=(-0.3, 1.1))
+            label = pg.TextItem(letter, color=(20, 20, 20), anchor=(-0.4, 0.5))
             label.setZValue(6)
             label.setPos(float(s), float(t))
             self.plot.addItem(label)

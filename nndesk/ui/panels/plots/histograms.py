@@ -18,11 +18,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
 from nndesk.training.distributions import DistributionHistory
 
-from .base import PlotPanel, SteadyRange, steady_axis
+from .base import PlotPanel, SteadyRange
 
 __all__ = ["HistogramsPanel", "kind_lut"]
 
@@ -31,6 +32,10 @@ Histogram = tuple[np.ndarray, np.ndarray]
 _WEIGHT = (31, 119, 180)
 _GRAD = (214, 39, 40)
 _KINDS = (("weights", _WEIGHT), ("gradients", _GRAD))
+WIDE_WIDTH = 520
+"""Panel width (px) from which a layer's four plots share one row."""
+ROW_HEIGHT = 110
+"""Least height (px) of a row of plots; more rows than fit scroll."""
 
 
 def kind_lut(color: tuple[int, int, int], n: int = 256) -> np.ndarray:
@@ -58,19 +63,34 @@ class HistogramsPanel(PlotPanel):
         self.history: dict[tuple[str, str], DistributionHistory] = {}
         self._ranges: dict[int, SteadyRange] = {}  # by id of the curve
         self._luts = {kind: kind_lut(color) for kind, color in _KINDS}
+        self._plots: list[tuple[int, int, pg.PlotItem, pg.PlotItem]] = []
+        self._wide: bool | None = None
+        self._framed: dict[tuple[str, str], QRectF] = {}  # each heatmap's view
+        # Rows keep a readable height (ROW_HEIGHT) and scroll: a network's layers
+        # squeezed into a 300 px dock left lines instead of histograms.
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.splitter.replaceWidget(self.splitter.indexOf(self.graphics), self.scroll)
+        self.scroll.setWidget(self.graphics)
 
     def set_structure(self, layers: Sequence[str]) -> None:
-        """One row of plots per layer name (the layers that have parameters); the
+        """A row of plots per layer name (the layers that have parameters); the
         history starts afresh."""
         self.graphics.clear()
         self.weight_curves, self.grad_curves = {}, {}
         self.weight_hist, self.grad_hist = {}, {}
         self.heatmaps, self.history = {}, {}
         self._ranges = {}
+        self._plots = []
+        self._framed = {}
         curves = {"weights": self.weight_curves, "gradients": self.grad_curves}
         for row, name in enumerate(layers):
             for k, (kind, color) in enumerate(_KINDS):
-                plot = self.graphics.addPlot(row=row, col=2 * k, title=f"{name} {kind}")
+                plot = pg.PlotItem()
+                # Small titles: a title's width is its plot's least width, and
+                # two plots share the 180 px of the dock at 1280x800.
+                plot.setTitle(f"{name} {kind}", size="8pt")
                 plot.setMenuEnabled(False)
                 plot.hideButtons()
                 # Counts need no scale to compare shapes, and every axis costs a
@@ -81,23 +101,57 @@ class HistogramsPanel(PlotPanel):
                     pen=pg.mkPen(*color, width=1), brush=pg.mkBrush(*color, 90),
                 )  # fmt: skip
                 self._ranges[id(curves[kind][name])] = SteadyRange(plot, "x")
-                self._add_heatmap(row, 2 * k + 1, name, kind)
-        layout = self.graphics.ci.layout
-        for col in range(4):
-            layout.setColumnStretchFactor(col, 2 if col % 2 == 0 else 3)
+                self._plots.append((row, k, plot, self._make_heatmap(name, kind)))
+        self._wide: bool | None = None
+        self._arrange()
         self._apply_palette()
 
-    def _add_heatmap(self, row: int, col: int, name: str, kind: str) -> None:
-        plot = self.graphics.addPlot(row=row, col=col, title=f"{kind} by epoch")
+    def _make_heatmap(self, name: str, kind: str) -> pg.PlotItem:
+        plot = pg.PlotItem()
+        plot.setTitle("by epoch", size="8pt")
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setMouseEnabled(False, False)
-        steady_axis(plot.getAxis("left"), "-0.00")
+        # The values run up as along the histogram's axis beside it: no axis of
+        # its own.
+        plot.hideAxis("left")
         image = pg.ImageItem(axisOrder="row-major")
         image.setLookupTable(self._luts[kind])
         plot.addItem(image)
         self.heatmaps[(name, kind)] = image
         self.history[(name, kind)] = DistributionHistory()
+        return plot
+
+    def _arrange(self) -> None:
+        """Four plots a layer in a row when the panel is wide enough, else the
+        weights' pair over the gradients' pair (the dock is 270 px wide at
+        1280x800, where four plots a row were cut off)."""
+        plots = self._plots
+        wide = self.graphics.width() >= WIDE_WIDTH
+        if wide == self._wide or not plots:
+            self._wide = wide
+            if not plots:
+                self.graphics.setMinimumHeight(0)
+            return
+        self._wide = wide
+        layout = self.graphics.ci
+        for _, _, hist, heat in plots:
+            for item in (hist, heat):
+                if item in layout.items:
+                    layout.removeItem(item)
+        for row, k, hist, heat in plots:
+            r, c = (row, 2 * k) if wide else (2 * row + k, 0)
+            layout.addItem(hist, row=r, col=c)
+            layout.addItem(heat, row=r, col=c + 1)
+        for col in range(4):
+            stretch = (2 if col % 2 == 0 else 3) if wide or col < 2 else 0
+            layout.layout.setColumnStretchFactor(col, stretch)
+        rows = len(plots) // 2 if wide else len(plots)
+        self.graphics.setMinimumHeight(rows * ROW_HEIGHT)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._arrange()
 
     def set_histograms(
         self,
@@ -144,8 +198,9 @@ class HistogramsPanel(PlotPanel):
             image.setImage(heat.image, levels=(0.0, 1.0), autoLevels=False)
             (e0, e1), (v0, v1) = heat.epochs, heat.values
             rect = QRectF(e0, v0, e1 - e0, v1 - v0)
-            if image.mapRectToParent(image.boundingRect()) != rect:
-                image.setRect(rect)
+            image.setRect(rect)  # the image's columns and scale may both change
+            if self._framed.get(key) != rect:
+                self._framed[key] = rect
                 image.getViewBox().setRange(rect, padding=0.0)
 
     def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:

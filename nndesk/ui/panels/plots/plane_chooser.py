@@ -114,44 +114,45 @@ class PlaneChooser(QWidget):
 
     # --- widgets --------------------------------------------------------------------------
     def _build(self) -> None:
+        # Everything fits a 250 px wide panel (the Decision Boundary dock at
+        # 1280x800): the mode box goes in the panel's top row (``mode_box``), the
+        # feature boxes have no labels (the map's axes are named after them), the
+        # three samples stack their thumbnail over their index.
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.setSpacing(2)
-        first = QHBoxLayout()
-        first.setSpacing(4)
-        self.mode_box = compact_combo(QComboBox(self), 8)
+        self.mode_box = compact_combo(QComboBox(self), 7)
         self.mode_box.setToolTip(
             "The plane of the input space the boundary is drawn on: two features "
             "(the others held), the two principal components of the training "
             "data, or the plane through three samples"
         )
-        self.x_box = compact_combo(QComboBox(self), 6)
-        self.y_box = compact_combo(QComboBox(self), 6)
+        self.mode_box.hide()
+        self.features_row = QWidget(self)
+        first = QHBoxLayout(self.features_row)
+        first.setContentsMargins(0, 0, 0, 0)
+        first.setSpacing(4)
+        self.x_box = compact_combo(QComboBox(self.features_row), 4)
+        self.y_box = compact_combo(QComboBox(self.features_row), 4)
         self.x_box.setToolTip("The feature along the map's horizontal axis")
         self.y_box.setToolTip("The feature along the map's vertical axis")
-        self.x_label, self.y_label = QLabel("x", self), QLabel("y", self)
-        for w in (QLabel("Plane", self), self.mode_box, self.x_label, self.x_box,
-                  self.y_label, self.y_box):  # fmt: skip
+        for w in (self.x_box, QLabel("against", self.features_row), self.y_box):
             first.addWidget(w)
         first.addStretch(1)
-        layout.addLayout(first)
+        layout.addWidget(self.features_row)
 
         self.held_row = QWidget(self)
         held = QHBoxLayout(self.held_row)
         held.setContentsMargins(0, 0, 0, 0)
         held.setSpacing(4)
-        self.held_box = compact_combo(QComboBox(self.held_row), 6)
+        self.held_box = compact_combo(QComboBox(self.held_row), 5)
         self.held_box.addItems(["the mean", "a sample"])
         self.held_box.setToolTip(
             "What the other features are held at (move each with its slider)"
         )
         self.held_sample = QSpinBox(self.held_row)
         self.held_sample.setToolTip("The training sample whose values are held")
-        self.reset_button = QToolButton(self.held_row)
-        self.reset_button.setText("Reset")
-        self.reset_button.setToolTip("Put the moved sliders back")
-        for w in (QLabel("Others at", self.held_row), self.held_box,
-                  self.held_sample, self.reset_button):  # fmt: skip
+        for w in (QLabel("others at", self.held_row), self.held_box, self.held_sample):
             held.addWidget(w)
         held.addStretch(1)
         layout.addWidget(self.held_row)
@@ -159,18 +160,21 @@ class PlaneChooser(QWidget):
         self.points_row = QWidget(self)
         row = QHBoxLayout(self.points_row)
         row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(4)
+        row.setSpacing(6)
         self.point_boxes: list[QSpinBox] = []
         self.thumbs: list[QLabel] = []
         for letter in LETTERS:
-            row.addWidget(QLabel(letter, self.points_row))
+            slot = QVBoxLayout()
+            slot.setSpacing(1)
             box = QSpinBox(self.points_row)
+            box.setPrefix(f"{letter} ")
             box.setToolTip(f"The training sample {letter} of the plane")
             thumb = QLabel(self.points_row)
             thumb.setFixedSize(THUMB, THUMB)
             thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            row.addWidget(box)
-            row.addWidget(thumb)
+            slot.addWidget(thumb, 0, Qt.AlignmentFlag.AlignHCenter)
+            slot.addWidget(box)
+            row.addLayout(slot)
             self.point_boxes.append(box)
             self.thumbs.append(thumb)
             box.valueChanged.connect(self._on_choice_changed)
@@ -190,6 +194,9 @@ class PlaneChooser(QWidget):
         self._slider_grid = QGridLayout(self._slider_host)
         self._slider_grid.setContentsMargins(4, 4, 4, 4)
         self._slider_grid.setVerticalSpacing(2)
+        self.reset_button = QToolButton(self._slider_host)
+        self.reset_button.setText("Reset")
+        self.reset_button.setToolTip("Put the moved sliders back")
         self.sliders.setWidget(self._slider_host)
         self.sliders.hide()
         self.slider_rows: list[tuple[QLabel, QSlider, QLabel]] = []
@@ -226,6 +233,7 @@ class PlaneChooser(QWidget):
             and tuple(x.shape[1:]) == tuple(info.input_shape)
         )
         self.setVisible(takes)
+        self.mode_box.setVisible(takes)
         if not takes or x is None or info is None:
             self.info = self._x = None
             self._key = None
@@ -308,10 +316,14 @@ class PlaneChooser(QWidget):
         while self._slider_grid.count():
             item = self._slider_grid.takeAt(0)
             widget = item.widget() if item is not None else None
-            if widget is not None:
+            if widget is not None and widget is not self.reset_button:
                 widget.deleteLater()
         self.slider_rows = []
-        for i, name in enumerate(names[:MAX_SLIDERS]):
+        self._slider_grid.addWidget(
+            QLabel("Held features", self._slider_host), 0, 0, 1, 2
+        )
+        self._slider_grid.addWidget(self.reset_button, 0, 2)
+        for i, name in enumerate(names[:MAX_SLIDERS], start=1):
             label = QLabel(name, self._slider_host)
             slider = QSlider(Qt.Orientation.Horizontal, self._slider_host)
             slider.setRange(0, SLIDER_STEPS)
@@ -329,8 +341,8 @@ class PlaneChooser(QWidget):
                 self._slider_host,
             )
             more.setWordWrap(True)
-            self._slider_grid.addWidget(more, MAX_SLIDERS, 0, 1, 3)
-        self._slider_grid.setRowStretch(len(self.slider_rows) + 1, 1)
+            self._slider_grid.addWidget(more, MAX_SLIDERS + 1, 0, 1, 3)
+        self._slider_grid.setRowStretch(len(self.slider_rows) + 2, 1)
         self._show_held()
 
     # --- choices --------------------------------------------------------------------------
@@ -409,7 +421,7 @@ class PlaneChooser(QWidget):
             return
         mode = self.mode
         features = mode == "features"
-        for w in (self.x_label, self.x_box, self.y_label, self.y_box, self.held_row):
+        for w in (self.features_row, self.held_row):
             w.setVisible(features)
         self.held_sample.setEnabled(self.held_box.currentIndex() == 1)
         self.sliders.setVisible(features and bool(self.slider_rows))
