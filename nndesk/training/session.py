@@ -285,6 +285,9 @@ class TrainingSession:
             dict(preprocessing) if preprocessing else None
         )
         self.metadata = metadata
+        # The runs side by side of the file it came from (docs/timeline.md):
+        # saved again, this session's history as the current run's.
+        self.file_runs: tuple[list[dict[str, Any]], int, Any] | None = None
         self.kept_nodes: list[str] = []
         if weights:
             self.kept_nodes = transfer_weights(weights, self.net.model)
@@ -302,7 +305,7 @@ class TrainingSession:
         cls, project: Project, base_dir: str | Path | None = None
     ) -> TrainingSession:
         """A session holding everything a loaded ``Project`` holds."""
-        return cls(
+        session = cls(
             project.document,
             weights=project.weights,
             optimizer_state=project.optimizer_state,
@@ -314,6 +317,13 @@ class TrainingSession:
             run_state=project.run_state,
             vocabulary=project.vocabulary,
         )
+        if project.runs:
+            session.file_runs = (
+                project.runs,
+                project.current_run,
+                project.checkpoints,
+            )
+        return session
 
     @classmethod
     def open(cls, path: str | Path) -> TrainingSession:
@@ -671,7 +681,14 @@ class TrainingSession:
     # --- saving -----------------------------------------------------------------------
     def to_project(self, document: GraphView | None = None) -> Project:
         """A ``Project`` of this session (see ``TrainedState.to_project``)."""
-        return self.capture().to_project(document, metadata=self.metadata)
+        project = self.capture().to_project(document, metadata=self.metadata)
+        if self.file_runs is not None:
+            runs, current, checkpoints = self.file_runs
+            runs = [dict(r) for r in runs]
+            runs[current]["history"] = project.history
+            project.runs, project.current_run = runs, current
+            project.checkpoints = checkpoints
+        return project
 
     def save(self, path: str | Path) -> None:
         """Save as a ``.nndesk`` file (atomically).

@@ -272,3 +272,26 @@ def test_a_run_that_does_not_go_on_from_the_last_checkpoint_is_a_new_run():
     lineage = timeline.lineage(2)
     assert {c.run for c in lineage} == {2} and lineage[0].step == 0
     assert lineage[-1].epoch == 1 and lineage[-1].batch == 0
+
+
+@pytest.mark.usefixtures("numpy_kernels")
+def test_training_a_file_of_several_runs_keeps_them(tmp_path):
+    """As ``nndesk train`` and the API do: load, train, save."""
+    from nndesk.io.project_file import load_project, save_project
+
+    doc = spiral_document(optimizer="adam")
+    session, timeline = _recorded(doc, epochs=2)
+    fork = timeline.fork(timeline.store.checkpoints(0)[-1], name="again")
+    project = fork.to_project()
+    project.runs, project.current_run = timeline.to_plain(), timeline.current
+    project.checkpoints = timeline.saved_checkpoints(project.weights)
+    path = tmp_path / "runs.nndesk"
+    save_project(path, project)
+    loaded = TrainingSession.from_project(load_project(path))
+    loaded.fit(epochs=1)
+    loaded.save(path)
+    again = load_project(path)
+    assert [r["name"] for r in again.runs] == ["run 1", "again"]
+    assert again.runs[1]["history"] == loaded.history.as_dict()
+    assert len(again.runs[1]["history"]["loss"]) == 3
+    assert len(again.checkpoints) == len(project.checkpoints)
