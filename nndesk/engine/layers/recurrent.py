@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..initializers import get_initializer, initialize
+from ..kernels import layers as K
 from ..kernels import recurrent as RK
 from .base import Layer, Shape, format_shape
 from .core import _positive_int
@@ -319,7 +320,7 @@ class _Recurrent(Layer):
                 out=self._grad("recurrent_kernel", d),
             )
             if self.use_bias:
-                np.sum(dz2, axis=0, out=self._grad("bias", d))
+                K.column_sum(dz2, self._grad("bias", d))  # NumPy: one GEMV
                 if drec is dz:  # the recurrent bias adds where the bias does
                     np.copyto(self._grad("recurrent_bias", d), self._grad("bias", d))
                 else:
