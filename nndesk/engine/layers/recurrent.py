@@ -223,9 +223,10 @@ class _Recurrent(Layer):
             p = self._new_pass(d, steps, batch)
             np.matmul(x2, self._param("kernel", d), out=p.xp.reshape(steps * batch, -1))
             if self.use_bias:
-                p.xp += self._param("bias", d)
-                if self.folds_recurrent_bias:
-                    p.xp += self._param("recurrent_bias", d)
+                bias = self._param("bias", d)
+                if self.folds_recurrent_bias:  # one pass over the projections
+                    bias = bias + self._param("recurrent_bias", d)
+                p.xp += bias
             self._run(p, d)
             self._passes.append(p)
         return self._output(batch, steps)
