@@ -185,11 +185,10 @@ class RaceMode(QObject):
         menu.insertAction(controller.actions.show_all, self.action)
         menu.insertSeparator(controller.actions.show_all)
         self.view = RaceView()
-        self.dock = QDockWidget("Race", self.window)  # type: ignore[arg-type]
-        self.dock.setObjectName("race_dock")
-        self.dock.setWidget(self.view)
-        self.window.addDockWidget(  # type: ignore[attr-defined]
-            Qt.DockWidgetArea.BottomDockWidgetArea, self.dock
+        # A panel of the window (listed in View > Panels, its place saved with the
+        # layout), hidden until a race starts.
+        self.dock: QDockWidget = controller.view.window.add_panel(
+            self.view, "Race", "race_dock"
         )
         self.dock.hide()
         self.view.sig_pause_requested.connect(self.pause)
