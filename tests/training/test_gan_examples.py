@@ -23,6 +23,6 @@ def test_the_ring_example_trains_briefly_and_saves(tmp_path) -> None:
     session = GanSession.open(path)
     history = session.fit(epochs=2)
     assert len(history["d_loss"]) == 2 and len(history["g_loss"]) == 2
-    assert session.trainer.g_steps_done == 40  # 2,000 samples, batch 100
+    assert session.trainer.g_steps_done == 200  # 10,000 samples, batch 100
     session.save(path)
     assert len(load_project(path).history["d_loss"]) == 2
