@@ -6,7 +6,8 @@ Usage::
         [--select dense_1] [--output docs/images/editor.png] [--size 1440x900]
         [--training-output docs/images/training.png] [--epochs 300] [--seed 0]
         [--data-output docs/images/data-{size}.png] [--data-sizes 1280x800,1920x1080]
-        [--only editor|training|data]
+        [--gan-file TRAINED.nndesk] [--gan-output docs/images/gan-samples.png]
+        [--only editor|training|data|gan]
 
 The training shot attaches the training panels as the app does, trains the spiral
 example for ``--epochs`` epochs with the network seed ``--seed`` (so the picture
@@ -14,6 +15,10 @@ comes out the same each time), waits for the run to end and grabs the window.
 The data shots show the Data panel at each of ``--data-sizes``: the spiral with a
 test split, and Fashion-MNIST's image strip when its files are found (by the bare
 name ``fashion-mnist``, see docs/datasets.md).
+
+The GAN shot opens a trained "GAN on Fashion-MNIST" file (``--gan-file``; made
+with ``nndesk train`` from the example, see docs/gan.md) and grabs its GAN Samples
+panel: the grid of samples from fixed noise and the interpolation strip.
 
 With a display (or under Xvfb: ``Xvfb :99 -screen 0 1600x1000x24 &`` then
 ``DISPLAY=:99 QT_QPA_PLATFORM=xcb``) the real platform draws the window; without one
@@ -56,13 +61,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--data-sizes", default="1280x800,1920x1080", help="WxH,...")
     parser.add_argument(
+        "--gan-file", type=Path, default=None, help="a trained GAN .nndesk file"
+    )
+    parser.add_argument(
+        "--gan-output", type=Path, default=HERE / "images" / "gan-samples.png"
+    )
+    parser.add_argument(
         "--planes-output",
         default=str(HERE / "images" / "planes-{case}-{size}.png"),
         help="decision boundary on planes; {case} is features or images",
     )
     parser.add_argument("--planes-sizes", default="1280x800,1920x1080", help="WxH,...")
     parser.add_argument(
-        "--only", choices=("editor", "training", "data", "planes"), default=None
+        "--only", choices=("editor", "training", "data", "planes", "gan"), default=None
     )
     return parser.parse_args(argv)
 
@@ -115,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             ok = render_data(app, Path(folder) / "data.ini", args) and ok
         if args.only in (None, "planes"):
             ok = render_planes(app, Path(folder), args) and ok
+        if args.only == "gan" or (args.only is None and args.gan_file is not None):
+            ok = render_gan(app, Path(folder) / "gan.ini", args) and ok
     return 0 if ok else 1
 
 
@@ -339,3 +352,41 @@ def render_planes(app: object, folder: Path, args: argparse.Namespace) -> bool:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def render_gan(app: object, settings_path: Path, args: argparse.Namespace) -> bool:
+    """The GAN Samples panel of a trained GAN file (``args.gan_file``)."""
+    from nndesk.ui.training.controller import attach_training
+
+    if args.gan_file is None or not Path(args.gan_file).is_file():
+        sys.stderr.write("screenshots: --gan-file names no trained GAN file\n")
+        return False
+    window = _window(settings_path, args.theme)
+    window.resize(1440, 900)
+    controller = attach_training(window)
+    window.show()
+    if not window.open_file(args.gan_file):
+        sys.stderr.write(f"screenshots: cannot open {args.gan_file}\n")
+        window.close()
+        return False
+    window.wait_for_dataset()
+    controller.refresh_preview()  # the picture of the trained generator
+    picture = controller.view.gan_samples.picture
+    window.close()
+    if picture is None or picture.image is None:
+        sys.stderr.write(f"screenshots: {args.gan_file} makes no images\n")
+        return False
+    # The panel on its own, at a size that shows the samples large (in the
+    # window it shares a dock).
+    from nndesk.ui.panels.plots.gan_samples import GanSamplesPanel
+
+    panel = GanSamplesPanel()
+    panel.resize(560, 680)
+    panel.set_picture(picture)
+    panel.show()
+    _settle(app)
+    panel.flush()
+    _settle(app)
+    ok = _save(app, panel, args.gan_output)
+    panel.close()
+    return ok
