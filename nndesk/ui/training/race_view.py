@@ -318,7 +318,9 @@ class RaceView(QWidget):
         if grid is not None and grid.hidden:
             grid = replace(grid, hidden={})  # no unit maps (see set_structure)
         self.boundaries[index].set_grid(grid)
-        self.histograms[index].set_histograms(probe.weight_hist, probe.grad_hist)
+        self.histograms[index].set_histograms(
+            probe.weight_hist, probe.grad_hist, probe.step
+        )
 
     def show_evaluation(self, index: int, evaluation: Evaluation) -> None:
         self.evaluations[index].set_evaluation(evaluation)
