@@ -489,8 +489,11 @@ def cmd_race(args: argparse.Namespace, out: IO[str]) -> int:
         if standing.message:
             print(f"{standing.name}: {standing.message}", file=out)
     if folder is not None:
-        for runner in race.runners:
-            runner.session.save(folder / f"{Path(runner.name).stem}.nndesk")
+        stems = [Path(runner.name).stem for runner in race.runners]
+        for i, runner in enumerate(race.runners):
+            # Two files of one name (from two folders) are saved as 1-NAME, 2-NAME.
+            stem = stems[i] if stems.count(stems[i]) == 1 else f"{i + 1}-{stems[i]}"
+            runner.session.save(folder / f"{stem}.nndesk")
         print(f"Saved {len(race.runners)} variants to {folder}.", file=out)
     return EXIT_OK
 

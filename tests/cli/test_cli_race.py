@@ -136,3 +136,21 @@ def test_a_diverging_variant_is_named_under_the_table(tmp_path: Path) -> None:
     )
     assert row.endswith("diverged")
     assert out.splitlines()[-1].startswith("wild: The loss became NaN or infinite")
+
+
+def test_out_dir_keeps_variants_of_one_name_apart(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    paths = [_spiral(first, "net"), _spiral(second, "net", optimizer="sgd")]
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code, out, err = run("race", *map(str, paths), "--epochs", "1", "-q",
+                         "--out-dir", str(out_dir))  # fmt: skip
+    assert code == 0, err
+    assert str(paths[0]) in out  # the whole path names each variant
+    saved = sorted(p.name for p in out_dir.iterdir())
+    assert saved == ["1-net.nndesk", "2-net.nndesk"]
+    assert (
+        load_project(out_dir / "2-net.nndesk").document.settings["optimizer"] == "sgd"
+    )
