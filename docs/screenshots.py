@@ -350,10 +350,6 @@ def render_planes(app: object, folder: Path, args: argparse.Namespace) -> bool:
     return ok
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def render_gan(app: object, settings_path: Path, args: argparse.Namespace) -> bool:
     """The GAN Samples panel of a trained GAN file (``args.gan_file``)."""
     from nndesk.ui.training.controller import attach_training
@@ -390,3 +386,7 @@ def render_gan(app: object, settings_path: Path, args: argparse.Namespace) -> bo
     ok = _save(app, panel, args.gan_output)
     panel.close()
     return ok
+
+
+if __name__ == "__main__":
+    sys.exit(main())
