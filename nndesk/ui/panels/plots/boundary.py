@@ -127,7 +127,7 @@ class BoundaryPanel(PlotPanel):
         layout.insertWidget(1, self.chooser)  # type: ignore[attr-defined]
         self.controls.insertWidget(1, self.chooser.mode_box)
         self.splitter.addWidget(self.chooser.sliders)
-        self.side_share = (0.7, 0.3)
+        self.side_share = (0.62, 0.38)
         self.chooser.sig_plane_changed.connect(self._on_chooser_plane_changed)
         self.plane: Plane | None = None
         self.anchors = pg.ScatterPlotItem(
@@ -158,6 +158,10 @@ class BoundaryPanel(PlotPanel):
         share = min(width * MAPS_SHARE, width - height)
         if self.paint.active:
             share = 0.0  # painting: the whole width for the map
+        if self.chooser.sliders.isVisible() and width < 2 * height:
+            # The held features' sliders take the side: the unit maps would
+            # leave the map a thumbnail (80 px of a 300 px panel at 1920x1080).
+            share = 0.0
         self.maps_layout.setMaximumWidth(max(80.0, share) if share else 0.0)
 
     # --- structure ---------------------------------------------------------------------
@@ -306,6 +310,7 @@ class BoundaryPanel(PlotPanel):
             # the map keeps the width (the handle at the right edge drags them out).
             self.splitter.setSizes([self.splitter.width(), 0])
         self.plane = plane
+        self._fit_maps()
         self._set_axis_labels(plane)
         self.note.setText(plane.note if plane is not None else "")
         self._draw_points()

@@ -327,9 +327,9 @@ class PlaneChooser(QWidget):
             label = QLabel(name, self._slider_host)
             slider = QSlider(Qt.Orientation.Horizontal, self._slider_host)
             slider.setRange(0, SLIDER_STEPS)
-            slider.setMinimumWidth(60)
+            slider.setMinimumWidth(40)
             value = QLabel("", self._slider_host)
-            value.setMinimumWidth(value.fontMetrics().horizontalAdvance("-0.000e+00"))
+            value.setMinimumWidth(value.fontMetrics().horizontalAdvance("-0.000"))
             slider.valueChanged.connect(self._on_slider_moved)
             self._slider_grid.addWidget(label, i, 0)
             self._slider_grid.addWidget(slider, i, 1)
@@ -379,7 +379,7 @@ class PlaneChooser(QWidget):
             if self.sender() is slider:
                 lo, hi = self._lo[i], self._hi[i]
                 self._held[i] = lo + (hi - lo) * slider.value() / SLIDER_STEPS
-                label.setText(f"{self._held[i]:.4g}")
+                label.setText(self._held_text(i))
         self._timer.start()
 
     def _show_held(self) -> None:
@@ -394,9 +394,16 @@ class PlaneChooser(QWidget):
                 on_axis = i in (first, second)
                 slider.setEnabled(not on_axis)
                 name.setEnabled(not on_axis)
-                label.setText("axis" if on_axis else f"{self._held[i]:.4g}")
+                label.setText("axis" if on_axis else self._held_text(i))
         finally:
             self._building = False
+
+    def _held_text(self, feature: int) -> str:
+        """A held value to the slider's resolution (a mean of standardised data,
+        -7.4e-09, reads 0)."""
+        step = (self._hi[feature] - self._lo[feature]) / SLIDER_STEPS or 1.0
+        value = round(self._held[feature] / step) * step
+        return f"{value:.3g}" if abs(value) >= step / 2 else "0"
 
     def _on_held_source_changed(self, *_args: object) -> None:
         if self._building or self._x is None:
