@@ -205,3 +205,24 @@ def test_fork_is_one_undo_step(
     stack.redo()
     assert part.timeline.current == 1 and training.session.history.epochs == 2
     assert _same(training.current_state().weights, part.bar.checkpoints[k].weights)
+
+
+def test_the_bar_fits_a_1280x800_window_with_two_runs(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    from nndesk.training.checkpoints import Run
+
+    part = training.timeline
+    part.timeline.runs.append(Run("run 2 (lr 0.1, sgd, edited graph)", parent=0))
+    part.refresh()
+    main_window.resize(1280, 800)
+    main_window.show()
+    qtbot.waitExposed(main_window)
+    qtbot.wait(50)
+    bar = part.bar
+    assert main_window.width() == 1280
+    assert not bar.runs.isHidden()
+    for widget in (bar.runs, bar.label, bar.live, bar.fork):
+        assert widget.width() >= widget.minimumSizeHint().width()
+    assert bar.slider.width() >= 120
+    assert bar.wide == (bar.width() >= bar.wide_width())

@@ -28,11 +28,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent, QUndoCommand
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
+    QLayout,
+    QSizePolicy,
     QSlider,
     QToolButton,
     QWidget,
@@ -78,18 +80,22 @@ class TimelineBar(QWidget):
         self.run_names: list[str] = []  # of each checkpoint's run, when several
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setObjectName("timeline_slider")
-        self.slider.setMinimumWidth(80)
+        self.slider.setMinimumWidth(60)
         self.slider.setToolTip(
-            "Drag to show every panel as the network was at a checkpoint"
+            "Timeline: drag to show every panel as the network was at a checkpoint"
         )
         self.slider.setEnabled(False)
         self.label = QLabel("No checkpoints yet", self)
-        self.label.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 18))
+        self.label.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 14))
         self.runs = QComboBox(self)
         self.runs.setObjectName("timeline_runs")
         self.runs.setToolTip("The run whose line the slider goes along")
-        self.runs.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.runs.setMaximumWidth(self.fontMetrics().horizontalAdvance("x" * 22))
+        # Narrow (names elided, the list pops up wide): at 1280x800 the curves'
+        # dock is about 500 px wide and the row must fit it.
+        self.runs.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.runs.setMinimumContentsLength(5)
         self.runs.hide()  # shown once there are two runs
         self.live = QToolButton(self)
         self.live.setText("Live")
@@ -101,18 +107,84 @@ class TimelineBar(QWidget):
         self.fork.clicked.connect(fork.trigger)
         fork.changed.connect(lambda: self.fork.setEnabled(fork.isEnabled()))
         self.fork.setEnabled(fork.isEnabled())
-        row = QHBoxLayout(self)
-        row.setContentsMargins(6, 2, 6, 2)
-        row.addWidget(QLabel("Timeline", self))
-        row.addWidget(self.runs)
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.label)
-        row.addWidget(self.live)
-        row.addWidget(self.fork)
+        self.caption = QLabel("Timeline", self)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(6, 2, 6, 2)
+        grid.setVerticalSpacing(2)
+        # The bar decides its own arrangement (one row, or the slider on a row
+        # of its own when narrow): its layout must not widen the window.
+        grid.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._grid = grid
+        self.wide: bool | None = None
+        self._arrange(True)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.addAction(fork)
         self.slider.valueChanged.connect(self._on_value_changed)
         self._quiet = False
+
+    def _row(self) -> tuple[QWidget, ...]:
+        return (self.caption, self.runs, self.slider, self.label, self.live, self.fork)
+
+    def _arrange(self, wide: bool) -> None:
+        """One row (``wide``), or the slider on a row of its own above the rest."""
+        if wide == self.wide:
+            return
+        self.wide = wide
+        grid = self._grid
+        for widget in self._row():
+            grid.removeWidget(widget)
+        for column in range(6):
+            grid.setColumnStretch(column, 0)
+        self.caption.setVisible(wide)
+        if wide:
+            for column, widget in enumerate(self._row()):
+                grid.addWidget(widget, 0, column)
+            grid.setColumnStretch(2, 1)
+        else:
+            # The slider across the bar; below it no caption (the room is the
+            # position's): the slider's tooltip names it.
+            grid.addWidget(self.slider, 0, 0, 1, 6)
+            grid.addWidget(self.runs, 1, 1)
+            grid.addWidget(self.label, 1, 2, 1, 2)
+            grid.addWidget(self.live, 1, 4)
+            grid.addWidget(self.fork, 1, 5)
+            grid.setColumnStretch(2, 1)
+        self.setFixedHeight(grid.sizeHint().height())
+        self.fit_minimum()
+
+    def wide_width(self) -> int:
+        """The width one row needs (the slider 160 px)."""
+        shown = [w for w in self._row() if not w.isHidden() and w is not self.slider]
+        if self.caption.isHidden():
+            shown.append(self.caption)  # hidden by the narrow arrangement
+        margins = self._grid.contentsMargins()
+        spacing = max(0, self._grid.horizontalSpacing())
+        return (
+            sum(w.sizeHint().width() for w in shown)
+            + 160
+            + spacing * len(shown)
+            + margins.left()
+            + margins.right()
+        )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._arrange(self.width() >= self.wide_width())
+
+    def fit_minimum(self) -> None:
+        """The bar's least width: the narrow arrangement's second row (no caption,
+        no slider). Set explicitly, as the layout's own minimum is not used."""
+        narrow = (self.runs, self.label, self.live, self.fork)
+        shown = [w for w in narrow if not w.isHidden()]
+        spacing = max(0, self._grid.horizontalSpacing())
+        margins = self._grid.contentsMargins()
+        self.setMinimumWidth(
+            sum(w.minimumSizeHint().width() for w in shown)
+            + spacing * (len(shown) + 1)  # the grid's spanned and empty cells
+            + margins.left()
+            + margins.right()
+        )
 
     @property
     def at_end(self) -> bool:
@@ -465,7 +537,10 @@ class TimelinePart(QObject):
             combo.addItems(names)
             combo.blockSignals(False)
         combo.setCurrentIndex(self.view_run)
-        combo.setVisible(len(names) > 1)
+        if combo.isHidden() == (len(names) > 1):
+            combo.setVisible(len(names) > 1)
+            self.bar.fit_minimum()
+            self.bar._arrange(self.bar.width() >= self.bar.wide_width())
         self._update_fork()
 
     def _names(self, checkpoints: list[Checkpoint]) -> list[str]:
