@@ -226,3 +226,25 @@ def test_the_bar_fits_a_1280x800_window_with_two_runs(
         assert widget.width() >= widget.minimumSizeHint().width()
     assert bar.slider.width() >= 120
     assert bar.wide == (bar.width() >= bar.wide_width())
+
+
+def test_a_fork_in_the_window_reproduces_the_run_bit_for_bit(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    """Through the worker, as a user does it: 6 epochs, Fork from Here at the end
+    of epoch 3 with nothing changed, Train 3: the weights and history of epoch 6."""
+    _train(qtbot, main_window, training, 6)
+    original = training.current_state()
+    part = training.timeline
+    part.refresh()
+    k = next(
+        i for i, c in enumerate(part.bar.checkpoints) if c.epoch == 3 and c.batch == 0
+    )
+    _show(qtbot, training, k)
+    part.fork_action.trigger()
+    assert part.timeline.runs[1].name == "run 2"  # nothing changed
+    _train(qtbot, main_window, training, 3)
+    fork = training.current_state()
+    assert _same(fork.weights, original.weights)
+    assert _same(fork.optimizer_state, original.optimizer_state)
+    assert fork.history == original.history
