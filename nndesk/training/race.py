@@ -69,6 +69,7 @@ __all__ = [
     "RaceError",
     "Runner",
     "Standing",
+    "best_cell",
     "check_entrants",
     "check_race_memory",
     "check_same_dataset",
@@ -88,6 +89,9 @@ BATCH_SETTINGS: tuple[str, ...] = (
     "scaling",
 )
 """Settings that decide which samples form each batch: equal in every variant."""
+
+_LOWER_IS_BETTER = ("loss", "mse", "mae", "rmse", "error")
+"""Parts of metric names for which lower is better (the others: higher)."""
 
 CHANGES: dict[str, str] = {
     "learning_rate": "learning rate",
@@ -363,7 +367,9 @@ class Runner:
 @dataclass(frozen=True)
 class Standing:
     """One row of the results table (values None when the history lacks them;
-    ``message`` says why a diverged variant dropped out)."""
+    ``best`` and ``best_metric`` are ``(key, epoch, value)`` of the best validation
+    loss and metric, or the training ones without validation data; ``message``
+    says why a diverged variant dropped out)."""
 
     name: str
     status: str
@@ -375,6 +381,7 @@ class Standing:
     metric_value: float | None
     val_metric_value: float | None
     seconds_per_epoch: float | None
+    best_metric: tuple[str, int, float] | None = None
     message: str = ""
 
 
@@ -578,6 +585,11 @@ def _standing(runner: Runner) -> Standing:
     )
     key = "val_loss" if "val_loss" in history else "loss"
     best = history.best(key)
+    metric_key = f"val_{metric}" if f"val_{metric}" in history else metric
+    lower = any(part in metric for part in _LOWER_IS_BETTER)
+    best_metric = (
+        history.best(metric_key, "min" if lower else "max") if metric else None
+    )
     times = runner.epoch_times
     return Standing(
         name=runner.name,
@@ -590,6 +602,7 @@ def _standing(runner: Runner) -> Standing:
         metric_value=history.last(metric) if metric else None,
         val_metric_value=history.last(f"val_{metric}") if metric else None,
         seconds_per_epoch=float(np.median(times)) if times else None,
+        best_metric=(metric_key, *best_metric) if best_metric is not None else None,
         message=runner.message,
     )
 
@@ -597,25 +610,31 @@ def _standing(runner: Runner) -> Standing:
 def race_table(standings: Sequence[Standing], leader: int | None = None) -> str:
     """The results as a plain-text table, one row per variant (``*`` marks the
     leader): epochs, final loss and validation loss, the best (validation) loss
-    and its epoch, the final value of the first metric, the median seconds per
-    epoch (a first epoch's one-time costs, such as compiling kernels, do not count)."""
-    metric = next((s.metric for s in standings if s.metric), "")
-    header = ["variant", "epochs", "loss", "val_loss", "best (epoch)"]
-    if metric:
-        header += [metric, f"val_{metric}"]
+    and its 1-based epoch, the final and best value of the first metric, the median
+    seconds per epoch (a first epoch's one-time costs, such as compiling kernels,
+    do not count)."""
+    metric = next((s for s in standings if s.metric), None)
+    loss_key = next((s.best[0] for s in standings if s.best), "loss")
+    header = ["variant", "epochs", "loss", "val_loss", f"best {loss_key}"]
+    if metric is not None:
+        best_key = metric.best_metric[0] if metric.best_metric else metric.metric
+        header += [metric.metric, f"val_{metric.metric}", f"best {best_key}"]
     header += ["s/epoch", "status"]
     rows = [header]
     for i, s in enumerate(standings):
-        best = f"{s.best[2]:.4g} ({s.best[1] + 1})" if s.best is not None else "-"
         row = [
             ("* " if i == leader else "  ") + s.name,
             str(s.epochs),
             _num(s.loss),
             _num(s.val_loss),
-            best,
+            best_cell(s.best),
         ]
-        if metric:
-            row += [_num(s.metric_value), _num(s.val_metric_value)]
+        if metric is not None:
+            row += [
+                _num(s.metric_value),
+                _num(s.val_metric_value),
+                best_cell(s.best_metric),
+            ]
         row += [_num(s.seconds_per_epoch, "{:.3f}"), s.status.replace("_", " ")]
         rows.append(row)
     widths = [max(len(r[c]) for r in rows) for c in range(len(header))]
@@ -627,6 +646,11 @@ def race_table(standings: Sequence[Standing], leader: int | None = None) -> str:
         for r in rows
     ]  # fmt: skip
     return "\n".join(line.rstrip() for line in lines)
+
+
+def best_cell(best: tuple[str, int, float] | None) -> str:
+    """``"0.2402 @15"``: a best value and its 1-based epoch ("-" when none)."""
+    return f"{best[2]:.4g} @{best[1] + 1}" if best is not None else "-"
 
 
 def _num(value: float | None, form: str = "{:.4f}") -> str:

@@ -42,8 +42,8 @@ def test_race_prints_a_table_per_variant(pair: tuple[Path, Path]) -> None:
     head = next(i for i, line in enumerate(lines) if "variant" in line)
     header = lines[head].split()
     assert header == [
-        "variant", "epochs", "loss", "val_loss", "best", "(epoch)",
-        "accuracy", "val_accuracy", "s/epoch", "status",
+        "variant", "epochs", "loss", "val_loss", "best", "val_loss",
+        "accuracy", "val_accuracy", "best", "val_accuracy", "s/epoch", "status",
     ]  # fmt: skip
     rows = [line.lstrip("* ").split() for line in lines[head + 1 : head + 3]]
     assert [r[0] for r in rows] == ["adam", "sgd"]

@@ -89,6 +89,13 @@ def test_two_variant_race_equals_two_separate_runs_bit_for_bit(numpy_kernels):
     )
     standings = race.run()
     assert [s.status for s in standings] == ["completed", "completed"]
+    for s, runner in zip(standings, race.runners, strict=True):
+        accuracy = runner.session.history["val_accuracy"]
+        key, epoch, value = s.best_metric
+        assert key == "val_accuracy" and value == max(accuracy)  # higher is better
+        assert accuracy[epoch] == value
+        key, epoch, value = s.best
+        assert key == "val_loss" and value == min(runner.session.history["val_loss"])
     for runner, doc in zip(race.runners, (a, b), strict=True):
         alone = TrainingSession(doc)
         alone.fit(_dataset(doc), epochs=4)

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nndesk.training.race import Standing
+from nndesk.training.race import Standing, best_cell
 
 from ..panels.plots.base import GrowingBuffer, PlotPanel, steady_axis
 from ..panels.plots.boundary import BoundaryPanel
@@ -52,8 +52,9 @@ VARIANT_COLORS: tuple[tuple[int, int, int], ...] = (
 )
 """The colour of variant i in every race plot and label."""
 
-_COLUMNS = ("variant", "epochs", "loss", "val loss", "best (epoch)", "metric",
-            "s/epoch", "status")  # fmt: skip
+# Two-line headers keep the nine columns within half of a 1240 px window.
+_COLUMNS = ("variant", "epochs", "loss", "val\nloss", "best\nval loss", "metric",
+            "best\nmetric", "s per\nepoch", "status")  # fmt: skip
 
 
 class RaceCurvesPanel(PlotPanel):
@@ -251,10 +252,10 @@ class RaceView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         if not self._sized:
-            # The standings need about as much room as the curves.
+            # The standings need as much room as the curves.
             self._sized = True
             width = max(self.width(), 400)
-            self.upper.setSizes([int(width * 0.55), int(width * 0.45)])
+            self.upper.setSizes([int(width * 0.5), int(width * 0.5)])
 
     # --- the race's life -------------------------------------------------------------
     def begin(self, names: Sequence[str]) -> None:
@@ -331,11 +332,16 @@ class RaceView(QWidget):
         first = next((s for s in standings if s.metric), None)
         if first is not None:
             val = "val " if first.val_metric_value is not None else ""
+            name = f"{val}{first.metric}"
             self.table.setHorizontalHeaderItem(
-                5, QTableWidgetItem(f"{val}{first.metric}")
+                5, QTableWidgetItem(name.replace(" ", "\n"))
             )
+            self.table.setHorizontalHeaderItem(6, QTableWidgetItem(f"best\n{name}"))
+        loss = next((s.best[0] for s in standings if s.best), "val_loss")
+        self.table.setHorizontalHeaderItem(
+            4, QTableWidgetItem("best\n" + loss.replace("_", " "))
+        )
         for row, s in enumerate(standings):
-            best = f"{s.best[2]:.4g} ({s.best[1] + 1})" if s.best else "–"
             shown = (
                 s.val_metric_value
                 if s.val_metric_value is not None
@@ -347,8 +353,9 @@ class RaceView(QWidget):
                 str(s.epochs),
                 _fmt(s.loss),
                 _fmt(s.val_loss),
-                best,
+                best_cell(s.best),
                 metric,
+                best_cell(s.best_metric),
                 _fmt(s.seconds_per_epoch, "{:.3f}"),
                 s.status.replace("_", " "),
             ]
