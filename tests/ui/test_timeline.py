@@ -184,6 +184,7 @@ def test_saved_with_checkpoints_the_runs_and_checkpoints_come_back(
     assert part.last_shown is part.bar.checkpoints[0]
 
 
+@pytest.mark.slow
 def test_fork_is_one_undo_step(
     qtbot, main_window: MainWindow, training: TrainingController
 ) -> None:
