@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPointF, Qt
 from ui_helpers import OFFSCREEN_NOISE
 
 from nndesk.document.examples import _chain
@@ -186,9 +187,28 @@ def test_three_images_from_fashion_mnist(qtbot) -> None:
         panel.plane.anchors[2:],
         atol=1e-4,
     )
+    # Clicking a point of the map picks it: A, then B, then C.
+    plane = panel.plane
+    coords = plane.project(x)
+    # The point farthest out (not one of the three, under their stars).
+    distance = np.linalg.norm(coords - coords.mean(axis=0), axis=1)
+    distance[[box.value() for box in chooser.point_boxes]] = -1
+    far = int(np.argmax(distance))
+    view = panel.plot.getViewBox()
+    spot = view.mapViewToScene(QPointF(*coords[far]))
+    qtbot.mouseClick(
+        panel.graphics.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=panel.graphics.mapFromScene(spot),
+    )
+    qtbot.waitUntil(lambda: panel.plane is not plane)
+    picked_now = chooser.point_boxes[0].value()
+    assert np.linalg.norm(coords[picked_now] - coords[far]) < 0.03 * np.ptp(coords)
+    np.testing.assert_allclose(panel.plane.anchors[0], [0, 0])
+    np.testing.assert_allclose(panel.plane.origin, x[picked_now].reshape(-1), atol=1e-5)
     # Two equal images: refused in one sentence, the plane stays.
     shown = panel.plane
-    chooser.point_boxes[1].setValue(picked[0])
+    chooser.point_boxes[1].setValue(chooser.point_boxes[0].value())
     qtbot.waitUntil(lambda: chooser.message.isVisible())
     assert "same input" in chooser.message.text()
     assert panel.plane is shown

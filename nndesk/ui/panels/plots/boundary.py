@@ -114,6 +114,8 @@ class BoundaryPanel(PlotPanel):
             size=6, pen=pg.mkPen(255, 255, 255, 200, width=1)
         )
         self.plot.addItem(self.points)
+        self.points.sigClicked.connect(self._on_points_clicked)
+        self._keep: np.ndarray | None = None  # training index of each point drawn
         self.paint = PaintTool(self.plot)
         self.paint.show_when_idle = False
         self.paint.set_active(False)
@@ -300,6 +302,7 @@ class BoundaryPanel(PlotPanel):
         else:
             keep = np.linspace(0, len(x) - 1, min(len(x), MAX_POINTS)).astype(np.int64)
             self._x, self._y = x[keep], np.asarray(y).reshape(len(y), -1)[keep]
+            self._keep = keep
             if plane_data:
                 self.chooser.set_data(info, x, y, keep)
         self._draw_points()
@@ -372,7 +375,16 @@ class BoundaryPanel(PlotPanel):
             idx = ((values - lo) / ((hi - lo) or 1.0) * 255).astype(np.int64)
             colors = self.lut[np.clip(idx, 0, 255), :3].astype(np.float64)
         brushes = [pg.mkBrush(*c) for c in colors.astype(np.int64)]
-        self.points.setData(xy[:, 0], xy[:, 1], brush=brushes)
+        self.points.setData(xy[:, 0], xy[:, 1], brush=brushes, data=self._keep)
+
+    def _on_points_clicked(
+        self, _item: object, points: Sequence[Any], _ev: object
+    ) -> None:
+        """On the plane through three samples, a clicked point becomes A, B and C
+        in turn (``PlaneChooser.pick_sample``)."""
+        if self.plane is None or self.plane.kind != "points" or not len(points):
+            return
+        self.chooser.pick_sample(int(points[0].data()))
 
     def _draw_anchors(self) -> None:
         """Stars at the three samples a plane goes through, lettered."""

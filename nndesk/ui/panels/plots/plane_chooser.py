@@ -105,6 +105,7 @@ class PlaneChooser(QWidget):
         self._held = np.zeros(0)
         self._lo = self._hi = np.zeros(0)
         self._building = False
+        self._next_pick = 0  # the slot a clicked point fills next
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DELAY_MS)
@@ -168,7 +169,10 @@ class PlaneChooser(QWidget):
             slot.setSpacing(1)
             box = QSpinBox(self.points_row)
             box.setPrefix(f"{letter} ")
-            box.setToolTip(f"The training sample {letter} of the plane")
+            box.setToolTip(
+                f"The training sample {letter} of the plane (or click points on "
+                "the map: they become A, B and C in turn)"
+            )
             thumb = QLabel(self.points_row)
             thumb.setFixedSize(THUMB, THUMB)
             thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -412,6 +416,13 @@ class PlaneChooser(QWidget):
         self._held = self._held_source()
         self._show_held()
         self._timer.start()
+
+    def pick_sample(self, index: int) -> None:
+        """Make training sample ``index`` the next of A, B and C (in turn: a click
+        on the map's points picks them)."""
+        box = self.point_boxes[self._next_pick]
+        self._next_pick = (self._next_pick + 1) % len(self.point_boxes)
+        box.setValue(int(index))
 
     def _on_choice_changed(self, *_args: object) -> None:
         if self._building or self._x is None:
