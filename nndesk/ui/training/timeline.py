@@ -255,6 +255,12 @@ class _ViewProber(QObject):
         self._prober: Any = None
         self._sig_wake.connect(self._work, Qt.ConnectionType.QueuedConnection)
 
+    def forget(self) -> None:
+        """Let go of the view model and its data (another network is shown)."""
+        with self._lock:
+            self._request = (-1, None)
+        self._sig_wake.emit()
+
     def ask(self, request_id: int, request: Any) -> None:
         """Probe ``request`` (from any thread; replaces one not started yet)."""
         with self._lock:
@@ -267,6 +273,9 @@ class _ViewProber(QObject):
             taken, self._request = self._request, None
         if taken is None:
             return  # an earlier wake took it
+        if taken[1] is None:  # forget()
+            self._session = self._prober = self._key = None
+            return
         request_id, (timeline, checkpoint, dataset, reuse, sample, evaluate, plane) = (
             taken
         )
@@ -754,6 +763,7 @@ class TimelinePart(QObject):
         for line in self.cursors:
             line.hide()
         self.timeline.reset()
+        self._prober.forget()
         self.view_run = 0
         self.draw_runs()
         self.refresh()
