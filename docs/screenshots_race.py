@@ -118,6 +118,8 @@ def render_race(
         window.close()
         return False
     view = race.view
+    while view.busy:  # the panels are built one per turn of the event loop
+        shots._settle(app)  # type: ignore[attr-defined]
     for panel in (view.curves, *view.boundaries, *view.histograms, *view.evaluations):
         panel.flush()
     shots._settle(app, 20)  # type: ignore[attr-defined]

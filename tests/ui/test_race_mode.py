@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from ui_helpers import OFFSCREEN_NOISE
 
@@ -98,6 +98,8 @@ def test_short_race_runs_in_the_background_and_shows_every_variant(
     outcome = _run(qtbot, race, _two(main_window), epochs=3)
     assert outcome.status == "completed", outcome.message
     view = race.view
+    # The panels are built one per turn of the event loop, probes queued behind.
+    qtbot.waitUntil(lambda: not view.busy, timeout=RACE_TIMEOUT)
     assert race.dock.isVisible() and view.names == ["adam", "sgd"]
     # A window of its own over the main window, inside the screen.
     assert race.dock.isFloating()
@@ -262,3 +264,22 @@ def test_race_command_opens_the_dialog_and_races(
         race.action.trigger()
     assert seen and blocker.args[0].names == ["this network", "rmsprop"]
     assert [s.epochs for s in blocker.args[0].standings] == [2, 2]
+
+
+@pytest.mark.slow
+def test_the_window_stays_responsive_during_a_race(
+    qtbot, main_window: MainWindow, race: RaceMode
+) -> None:
+    """Hundreds of tiny epochs a second reach the GUI thread as at most ten
+    progress signals a second, and the panels are built one per turn."""
+    _wait_for_data(qtbot, main_window)
+    seen: list[object] = []
+    race.sig_finished.connect(seen.append)
+    assert race.start(_two(main_window), 200)
+    worker = race._worker
+    progress: list[object] = []
+    worker.sig_progress.connect(progress.append, Qt.ConnectionType.DirectConnection)
+    qtbot.waitUntil(lambda: bool(seen), timeout=RACE_TIMEOUT)
+    epochs = sum(len(p.epochs) for p in progress)
+    assert len(progress) < epochs / 4  # 400 epochs in far fewer signals
+    assert all(len(race.view.curves.epoch_values(i)) == 200 for i in range(2))

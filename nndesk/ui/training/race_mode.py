@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
@@ -44,12 +44,11 @@ from ..canvas.commands import (
 from .race_dialog import RaceDialog
 from .race_view import RaceView
 from .race_worker import (
-    RaceEpoch,
     RaceEvaluation,
     RaceJob,
     RaceOutcome,
     RaceProbe,
-    RaceRound,
+    RaceProgress,
     RaceStart,
     RaceWorker,
 )
@@ -260,11 +259,9 @@ class RaceMode(QObject):
         thread.started.connect(worker.run)
         worker.sig_finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         worker.sig_started.connect(self._on_worker_started)
-        worker.sig_batch_logged.connect(self._on_worker_batch_logged)
-        worker.sig_epoch_finished.connect(self._on_worker_epoch_finished)
+        worker.sig_progress.connect(self._on_worker_progress)
         worker.sig_probe_ready.connect(self._on_worker_probe_ready)
         worker.sig_evaluated.connect(self._on_worker_evaluated)
-        worker.sig_round_finished.connect(self._on_worker_round_finished)
         worker.sig_failed.connect(self._on_worker_failed)
         worker.sig_finished.connect(self._on_worker_finished)
         thread.finished.connect(self._on_thread_finished)
@@ -342,21 +339,21 @@ class RaceMode(QObject):
             "identical batches…"
         )
 
-    def _on_worker_batch_logged(self, chunk: dict[int, Any]) -> None:
-        for index, (steps, losses) in chunk.items():
-            self.view.curves.add_batches(index, steps, losses)
-
-    def _on_worker_epoch_finished(self, epoch: RaceEpoch) -> None:
-        self.view.curves.add_epoch(epoch.index, epoch.logs)
+    def _on_worker_progress(self, progress: RaceProgress) -> None:
+        curves = self.view.curves
+        for index, (steps, losses) in progress.batches.items():
+            curves.add_batches(index, steps, losses)
+        for index, logs in progress.epochs:
+            curves.add_epoch(index, logs)
+        done = progress.round
+        if done is not None:
+            self.view.show_standings(done.standings, done.leader)
 
     def _on_worker_probe_ready(self, probe: RaceProbe) -> None:
         self.view.show_probe(probe.index, probe.probe)
 
     def _on_worker_evaluated(self, result: RaceEvaluation) -> None:
         self.view.show_evaluation(result.index, result.evaluation)
-
-    def _on_worker_round_finished(self, done: RaceRound) -> None:
-        self.view.show_standings(done.standings, done.leader)
 
     def _on_worker_failed(self, message: str) -> None:
         if not self._closing:

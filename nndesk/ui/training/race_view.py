@@ -10,13 +10,14 @@ runs the race and calls ``begin``, ``add_batches``, ``add_epoch``, ``show_probe`
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -244,6 +245,10 @@ class RaceView(QWidget):
         self.evaluations: list[EvaluationPanel] = []
         self.names: list[str] = []
         self._sized = False
+        self._jobs: deque[Callable[[], None]] = deque()
+        self._job_timer = QTimer(self)
+        self._job_timer.setInterval(0)
+        self._job_timer.timeout.connect(self._on_job_timer_timeout)
         self.pause_button.toggled.connect(self._on_pause_button_toggled)
         self.stop_button.clicked.connect(self.sig_stop_requested)
         self.promote_button.clicked.connect(self._on_promote_button_clicked)
@@ -261,6 +266,7 @@ class RaceView(QWidget):
     def begin(self, names: Sequence[str]) -> None:
         """Empty columns for ``names`` (the panels are filled by ``set_structure``)."""
         self.names = list(names)
+        self._jobs.clear()
         self.curves.begin(self.names)
         for page in self.rows.values():
             layout = page.layout()
@@ -287,6 +293,22 @@ class RaceView(QWidget):
         self.winner.addItems(self.names)
         self.status.setText(f"Racing {len(self.names)} variants…")
 
+    @property
+    def busy(self) -> bool:
+        """Whether panel updates still wait for their turn of the event loop."""
+        return bool(self._jobs)
+
+    def _later(self, job: Callable[[], None]) -> None:
+        self._jobs.append(job)
+        if not self._job_timer.isActive():
+            self._job_timer.start()
+
+    def _on_job_timer_timeout(self) -> None:
+        if self._jobs:
+            self._jobs.popleft()()
+        if not self._jobs:
+            self._job_timer.stop()
+
     def set_structure(
         self,
         index: int,
@@ -295,7 +317,38 @@ class RaceView(QWidget):
         y: np.ndarray,
         preprocessing: dict[str, Any] | None,
     ) -> None:
-        """The network of variant ``index`` and the data it trains on."""
+        """The network of variant ``index`` and the data it trains on.
+
+        Building a panel's plots takes a while (0.2-0.4 s for the histograms of a
+        small network on a busy machine): the panels are built one per turn of the
+        event loop, those of the tab in front first, and the probes and
+        evaluations that arrive meanwhile queue behind them.
+        """
+        if index == 0:
+            self.tabs.setTabEnabled(0, info.is_plane)
+            if not info.is_plane and self.tabs.currentIndex() == 0:
+                self.tabs.setCurrentIndex(2)
+        jobs = {
+            "boundary": lambda: self._build_boundary(index, info, x, y, preprocessing),
+            "histograms": lambda: self.histograms[index].set_structure(
+                [c.name for c in info.layers if c.kernel or c.bias]
+            ),
+            "evaluation": lambda: self.evaluations[index].prepare(
+                info.task, class_names_of(info)
+            ),
+        }
+        front = list(self.rows)[self.tabs.currentIndex()]
+        for key in (front, *(k for k in jobs if k != front)):
+            self._later(jobs[key])
+
+    def _build_boundary(
+        self,
+        index: int,
+        info: ModelInfo,
+        x: np.ndarray,
+        y: np.ndarray,
+        preprocessing: dict[str, Any] | None,
+    ) -> None:
         boundary = self.boundaries[index]
         boundary.set_structure(info)
         # The output map alone: in a column this narrow the per-unit maps beside
@@ -305,25 +358,25 @@ class RaceView(QWidget):
         boundary.graphics.ci.layout.setColumnStretchFactor(1, 0)
         boundary.set_points(x if info.is_plane else None, y)
         boundary.set_scaling(preprocessing)
-        self.histograms[index].set_structure(
-            [c.name for c in info.layers if c.kernel or c.bias]
-        )
-        self.evaluations[index].prepare(info.task, class_names_of(info))
-        if index == 0:
-            self.tabs.setTabEnabled(0, info.is_plane)
-            if not info.is_plane and self.tabs.currentIndex() == 0:
-                self.tabs.setCurrentIndex(2)
 
     def show_probe(self, index: int, probe: ProbeResult) -> None:
+        """The boundary and histograms of variant ``index`` from a probe."""
+        if self._jobs:
+            self._later(lambda: self.show_probe(index, probe))
+            return
         grid = probe.grid
         if grid is not None and grid.hidden:
-            grid = replace(grid, hidden={})  # no unit maps (see set_structure)
+            grid = replace(grid, hidden={})  # no unit maps (see _build_boundary)
         self.boundaries[index].set_grid(grid)
         self.histograms[index].set_histograms(
             probe.weight_hist, probe.grad_hist, probe.step
         )
 
     def show_evaluation(self, index: int, evaluation: Evaluation) -> None:
+        """The evaluation of variant ``index``."""
+        if self._jobs:
+            self._later(lambda: self.show_evaluation(index, evaluation))
+            return
         self.evaluations[index].set_evaluation(evaluation)
 
     def show_standings(self, standings: Sequence[Standing], leader: int) -> None:

@@ -8,15 +8,15 @@ touches a widget or the live document; every array it sends is a copy or the
 race's own read-only data.
 
 - ``sig_started(RaceStart)``: names, model structure and data of every variant.
-- ``sig_batch_logged(dict)``: variant index -> (steps, losses) since the last emit,
-  throttled to about ``BATCH_HZ`` emits per second.
-- ``sig_epoch_finished(RaceEpoch)``: one variant's epoch logs, never throttled.
+- ``sig_progress(RaceProgress)``: the batch losses and epoch logs of every variant
+  since the last emit and the latest standings, at most ``BATCH_HZ`` times a
+  second (a small network races hundreds of epochs a second: one signal per epoch
+  queued up faster than the GUI thread handled them, which froze it for 1.5 s).
 - ``sig_probe_ready(RaceProbe)``: weights, histograms and decision grid of one
   variant, at its epoch ends (at most every ``PROBE_INTERVAL`` s per variant) and
   for every variant at the end.
 - ``sig_evaluated(RaceEvaluation)``: one variant scored on the validation data
   (at most every ``EVAL_INTERVAL`` s per variant, and at the end).
-- ``sig_round_finished(RaceRound)``: the standings after each round.
 - ``sig_failed(str)``: one sentence for the user.
 - ``sig_finished(RaceOutcome)``: always last.
 """
@@ -59,11 +59,11 @@ from .worker import (
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "RaceEpoch",
     "RaceEvaluation",
     "RaceJob",
     "RaceOutcome",
     "RaceProbe",
+    "RaceProgress",
     "RaceRound",
     "RaceStart",
     "RaceWorker",
@@ -101,9 +101,25 @@ class RaceStart:
 
 
 @dataclass
-class RaceEpoch:
-    index: int
-    logs: dict[str, Any]
+class RaceRound:
+    round: int
+    standings: list[Standing]
+    leader: int
+
+
+@dataclass
+class RaceProgress:
+    """What happened since the last emit.
+
+    ``batches`` maps a variant index to its ``(steps, losses)`` (steps in epochs,
+    fractional); ``epochs`` lists ``(index, logs)`` of the epochs that ended, in
+    order (``logs["epoch"]`` is the 0-based epoch); ``round`` is the latest
+    standings (None when no round ended since).
+    """
+
+    batches: dict[int, tuple[np.ndarray, np.ndarray]]
+    epochs: list[tuple[int, dict[str, Any]]]
+    round: RaceRound | None = None
 
 
 @dataclass
@@ -116,13 +132,6 @@ class RaceProbe:
 class RaceEvaluation:
     index: int
     evaluation: Evaluation
-
-
-@dataclass
-class RaceRound:
-    round: int
-    standings: list[Standing]
-    leader: int
 
 
 @dataclass
@@ -159,9 +168,8 @@ class _Reporter(Callback):
         self.worker.add_batch(self.index, step, float(logs.get("loss", np.nan)))
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self.worker.flush_batches()
         values = {**(logs or {}), "epoch": int(epoch)}
-        self.worker.sig_epoch_finished.emit(RaceEpoch(self.index, values))
+        self.worker.add_epoch(self.index, values)
         self.worker.look(self.index, int(epoch), final=False)
 
 
@@ -176,11 +184,9 @@ class RaceWorker(QObject):
     """
 
     sig_started = Signal(object)
-    sig_batch_logged = Signal(object)
-    sig_epoch_finished = Signal(object)
+    sig_progress = Signal(object)
     sig_probe_ready = Signal(object)
     sig_evaluated = Signal(object)
-    sig_round_finished = Signal(object)
     sig_failed = Signal(str)
     sig_finished = Signal(object)
 
@@ -191,6 +197,8 @@ class RaceWorker(QObject):
         self.race: Race | None = None
         self._probers: list[Prober] = []
         self._pending: dict[int, tuple[list[float], list[float]]] = {}
+        self._epochs: list[tuple[int, dict[str, Any]]] = []
+        self._round: RaceRound | None = None
         self._last_emit = 0.0
         self._last_probe: dict[int, float] = {}
         self._last_eval: dict[int, float] = {}
@@ -200,16 +208,28 @@ class RaceWorker(QObject):
         steps, losses = self._pending.setdefault(index, ([], []))
         steps.append(step)
         losses.append(loss)
-        if time.perf_counter() - self._last_emit >= 1.0 / BATCH_HZ:
-            self.flush_batches()
+        self._maybe_flush()
 
-    def flush_batches(self) -> None:
-        if self._pending:
-            chunk = {
+    def add_epoch(self, index: int, logs: dict[str, Any]) -> None:
+        self._epochs.append((index, logs))
+        self._maybe_flush()
+
+    def add_round(self, done: RaceRound) -> None:
+        self._round = done
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        if time.perf_counter() - self._last_emit >= 1.0 / BATCH_HZ:
+            self.flush()
+
+    def flush(self) -> None:
+        """Emit what is pending (if anything) now."""
+        if self._pending or self._epochs or self._round is not None:
+            batches = {
                 i: (np.array(s), np.array(v)) for i, (s, v) in self._pending.items()
             }
-            self._pending = {}
-            self.sig_batch_logged.emit(chunk)
+            self.sig_progress.emit(RaceProgress(batches, self._epochs, self._round))
+            self._pending, self._epochs, self._round = {}, [], None
         self._last_emit = time.perf_counter()
 
     def look(self, index: int, epoch: int, final: bool) -> None:
@@ -285,10 +305,8 @@ class RaceWorker(QObject):
             )
         )
         for done in race.rounds():
-            self.sig_round_finished.emit(
-                RaceRound(done, race.standings(), race.leader())
-            )
-        self.flush_batches()
+            self.add_round(RaceRound(done, race.standings(), race.leader()))
+        self.flush()
         for index, runner in enumerate(race.runners):
             last = runner.session.history.epochs - 1
             if last >= 0:
