@@ -197,3 +197,15 @@ def test_curves_collect_losses_outputs_and_modes(qtbot) -> None:
     panel.clear()
     panel.flush()
     assert not len(panel.series("d_loss")[0]) and not panel.plots["modes"].isVisible()
+
+
+def test_curves_follow_raw_scores_outside_0_1(qtbot) -> None:
+    panel = shown(qtbot, GanCurvesPanel())
+    panel.add_points(np.array([1.0, 2.0]), {"d_real": np.array([0.4, 0.6])})
+    panel.flush()
+    assert panel.plots["outputs"].viewRange()[1][1] == pytest.approx(1.04)
+    # A Wasserstein critic's scores: the plot frames them.
+    panel.add_points(np.array([3.0]), {"d_fake": np.array([-3.0])})
+    panel.flush()
+    low, high = panel.plots["outputs"].viewRange()[1]
+    assert low < -3.0 and high > 0.6

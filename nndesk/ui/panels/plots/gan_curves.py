@@ -62,6 +62,10 @@ class GanCurvesPanel(PlotPanel):
             self.plots[key] = plot
         self.plots["modes"].setLabel("bottom", "epoch")
         self.plots["outputs"].setYRange(0.0, 1.0, padding=0.04)
+        # Three labels: six crowded a plot 40 px tall (seen at 1280x800).
+        self._output_ticks = [[(v, f"{v:g}") for v in (0.0, 0.5, 1.0)]]
+        self.plots["outputs"].getAxis("left").setTicks(self._output_ticks)
+        self._outputs_fixed = True
         half = pg.InfiniteLine(
             pos=0.5, angle=0, pen=pg.mkPen(150, 150, 150, style=Qt.PenStyle.DashLine)
         )
@@ -114,6 +118,8 @@ class GanCurvesPanel(PlotPanel):
         if total != self.mode_total:
             self.mode_total = total
             self.plots["modes"].setYRange(0.0, total + 0.3, padding=0)
+            ticks = sorted({0, total // 2, total})
+            self.plots["modes"].getAxis("left").setTicks([[(t, str(t)) for t in ticks]])
             self._show_modes(True)
         self.add_points(np.array([step]), {"modes": np.array([float(covered)])})
 
@@ -126,6 +132,26 @@ class GanCurvesPanel(PlotPanel):
         for name, curve in self.curves.items():
             xs, ys = self.buffers[name]
             curve.setData(xs.view, ys.view)
+        self._frame_outputs()
+
+    def _frame_outputs(self) -> None:
+        """Probabilities stay on [0, 1]; the raw scores of the least-squares and
+        Wasserstein losses may leave it: then the plot follows them."""
+        values = [self.buffers[k][1].view for k in ("d_real", "d_fake")]
+        values = [v for v in values if len(v)]
+        if not values:
+            return
+        lo = min(float(v.min()) for v in values)
+        hi = max(float(v.max()) for v in values)
+        fixed = lo >= 0.0 and hi <= 1.0
+        plot = self.plots["outputs"]
+        if fixed != self._outputs_fixed:
+            self._outputs_fixed = fixed
+            plot.getAxis("left").setTicks(self._output_ticks if fixed else None)
+        if fixed:
+            plot.setYRange(0.0, 1.0, padding=0.04)
+        else:
+            plot.setYRange(lo, hi if hi > lo else lo + 1.0, padding=0.05)
 
     def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
         out: dict[str, Sequence[object] | np.ndarray] = {}
