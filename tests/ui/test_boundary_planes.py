@@ -243,3 +243,36 @@ def test_two_inputs_are_drawn_as_before(qtbot) -> None:
     assert panel.image.image.shape[:2] == (64, 64)
     xs, _ = panel.points.getData()
     np.testing.assert_allclose(xs, wired.prober.x[:, 0])
+
+
+@pytest.mark.parametrize("conv", [False, True], ids=["dense", "conv"])
+def test_the_grid_is_the_network_on_the_plane(conv: bool) -> None:
+    from nndesk.training.planes import pca_plane
+    from nndesk.ui.training.probes import PLANE_GRID_SIZE_SPATIAL
+
+    dataset = _fashion(400)
+    doc = Document({"dataset": "", "seed": 5, "batch_size": 32})
+    layers: list[tuple[str, dict]] = [("Input", {"shape": (28, 28, 1)})]
+    if conv:
+        layers += [
+            ("Conv2D", {"filters": 4, "kernel_size": 3, "activation": "relu"}),
+            ("MaxPool2D", {"pool_size": 2}),
+        ]
+    layers += [
+        ("Flatten", {}),
+        ("Dense", {"units": 5, "activation": "tanh"}),
+        ("Dense", {"units": 10, "activation": "softmax"}),
+        ("Output", {"loss": "sparse_categorical_crossentropy"}),
+    ]
+    _chain(doc, layers)
+    net = compile_network(doc.snapshot(), dataset=dataset)
+    data = prepare_data(net, dataset)
+    prober = Prober(net.model, describe_network(net, dataset), data.x_train)
+    plane = pca_plane(data.x_train)
+    grid = prober.probe(0, 0, 0.0, gradients=False, plane=plane).grid
+    assert grid is not None and grid.plane is plane and grid.extent == plane.extent
+    size = PLANE_GRID_SIZE_SPATIAL if conv else PLANE_GRID_SIZE
+    # Computed in pieces for a convolutional network: the same numbers.
+    want = net.model.predict(plane.grid(size)).reshape(size, size, 10)
+    np.testing.assert_allclose(grid.output, want, rtol=1e-5, atol=1e-6)
+    assert list(grid.hidden) == [c.name for c in prober.info.hidden if not c.is_spatial]
