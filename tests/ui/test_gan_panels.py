@@ -209,3 +209,13 @@ def test_curves_follow_raw_scores_outside_0_1(qtbot) -> None:
     panel.flush()
     low, high = panel.plots["outputs"].viewRange()[1]
     assert low < -3.0 and high > 0.6
+
+
+def test_curves_show_a_saved_history(qtbot) -> None:
+    panel = shown(qtbot, GanCurvesPanel())
+    panel.add_points(np.array([0.5]), {"d_loss": np.array([9.0])})
+    panel.set_history({"d_loss": [1.3, 1.2], "g_loss": [0.7, 0.8], "lr": [0.1, 0.1]})
+    panel.flush()
+    assert list(panel.series("d_loss")[0]) == [1.0, 2.0]
+    assert list(panel.series("d_loss")[1]) == [1.3, 1.2]
+    assert list(panel.series("g_loss")[1]) == [0.7, 0.8]

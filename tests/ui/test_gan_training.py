@@ -197,5 +197,8 @@ def test_save_and_reopen_a_trained_gan(
     assert reopened.history.epochs == 2
     for key, value in weights.items():
         assert np.array_equal(reopened.trainer.get_weights()[key], value)
+    training.view.gan_curves.clear()
     training.restore_project(load_project(path))
     assert isinstance(training.session, GanSession) and training.trained
+    # The opened file's epochs are on the GAN curves.
+    assert list(training.view.gan_curves.series("g_loss")[0]) == [1.0, 2.0]

@@ -986,6 +986,8 @@ class TrainingController(QObject):
             log.info("the opened network does not compile: %s", exc)
             self.session = TrainedState.from_project(project)
         self.curves.set_history({k: list(v) for k, v in project.history.items()})
+        if self.gan.active:
+            self.view.gan_curves.set_history(project.history)
         self._update_actions()
         self.refresh_preview()
 

@@ -113,6 +113,16 @@ class GanCurvesPanel(PlotPanel):
             ys.extend(v[ok])
         self.schedule_redraw()
 
+    def set_history(self, history: Mapping[str, Sequence[float]]) -> None:
+        """Show a saved history's epoch means (``history[key][e]``: epoch ``e``,
+        drawn at ``e + 1``) in place of the points shown."""
+        self.clear()
+        for name, values in history.items():
+            if name in self.buffers:
+                steps = np.arange(1, len(values) + 1, dtype=np.float64)
+                self.add_points(steps, {name: np.asarray(values, dtype=np.float64)})
+        self.schedule_redraw()
+
     def add_modes(self, step: float, covered: int, total: int) -> None:
         """The modes covered at ``step`` (of ``total``, from a probe)."""
         if total != self.mode_total:
