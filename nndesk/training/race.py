@@ -73,6 +73,7 @@ __all__ = [
     "check_entrants",
     "check_race_memory",
     "check_same_dataset",
+    "check_variants_fit",
     "open_race",
     "race_table",
     "variant_name",
@@ -247,6 +248,21 @@ def check_same_dataset(entrants: Sequence[Entrant]) -> None:
                 f"Variant '{other.name}' trains on '{spec}' but '{first.name}' on "
                 f"'{want}': pass one dataset for all (--data) or give them the same."
             )
+
+
+def check_variants_fit(entrants: Sequence[Entrant], dataset: Dataset) -> None:
+    """Refuse a variant that does not fit ``dataset`` (input shape, classes, task).
+
+    Raises
+    ------
+    RaceError
+        "Variant 'wide': The dataset 'spiral' does not fit the network: ..."
+    """
+    for entrant in entrants:
+        try:
+            check_dataset_fits(entrant.view, dataset)
+        except NNDeskError as exc:
+            raise RaceError(f"Variant '{entrant.name}': {exc}") from None
 
 
 def race_memory(views: Sequence[GraphView], dataset: Dataset | None = None) -> int:
@@ -430,11 +446,8 @@ class Race:
         if self.epochs < 1:
             raise RaceError(f"A race needs at least 1 epoch, not {self.epochs}.")
         self.runners: list[Runner] = []
+        check_variants_fit([Entrant(name, s.snapshot) for name, s in runners], dataset)
         for name, session in runners:
-            try:
-                check_dataset_fits(session.snapshot, dataset)
-            except NNDeskError as exc:
-                raise RaceError(f"Variant '{name}': {exc}") from None
             self.runners.append(Runner(name, session, BatchLedger(keep_rows)))
         self.data: list[PreparedData] = []
         reuse: TrainingSession | None = None
@@ -458,12 +471,14 @@ class Race:
         dataset: Dataset,
         **options: Any,
     ) -> Race:
-        """Check the field and the memory of all variants, then compile them.
+        """Check the field, that every variant fits the data and the memory of all
+        variants together, then compile them.
 
         ``options`` go to ``Race`` (``epochs``, ``control``, ``callbacks_for``,
         ``keep_rows``).
         """
         check_entrants(entrants)
+        check_variants_fit(entrants, dataset)
         check_race_memory([e.view for e in entrants], dataset)
         runners = []
         for e in entrants:

@@ -283,3 +283,17 @@ def test_the_window_stays_responsive_during_a_race(
     epochs = sum(len(p.epochs) for p in progress)
     assert len(progress) < epochs / 4  # 400 epochs in far fewer signals
     assert all(len(race.view.curves.epoch_values(i)) == 200 for i in range(2))
+
+
+def test_a_variant_that_does_not_fit_the_data_is_refused_before_it_starts(
+    qtbot, main_window: MainWindow, race: RaceMode
+) -> None:
+    _wait_for_data(qtbot, main_window)
+    wide = main_window.document.copy()
+    wide.set_param("input_1", "shape", (3,))
+    entrants = [Entrant("base", main_window.document.snapshot()),
+                Entrant("wide", wide.snapshot())]  # fmt: skip
+    assert not race.start(entrants, 2)
+    assert not race.is_running
+    (message,) = main_window.errors
+    assert message.startswith("Variant 'wide': The dataset")

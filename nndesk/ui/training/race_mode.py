@@ -29,7 +29,12 @@ from PySide6.QtWidgets import QDialog, QDockWidget
 from nndesk.document.graph import Document, GraphView
 from nndesk.engine.errors import NNDeskError
 from nndesk.training.control import TrainingControl
-from nndesk.training.race import Entrant, check_entrants, check_race_memory
+from nndesk.training.race import (
+    Entrant,
+    check_entrants,
+    check_race_memory,
+    check_variants_fit,
+)
 from nndesk.training.session import TrainedState
 
 from ..canvas.commands import (
@@ -244,6 +249,7 @@ class RaceMode(QObject):
                     )
                 )
             check_entrants(entrants)
+            check_variants_fit(entrants, dataset)
             check_race_memory([e.view for e in entrants], dataset)
         except NNDeskError as exc:
             self._refuse(str(exc))
