@@ -34,12 +34,17 @@ class GanSamplesPanel(PlotPanel):
         super().__init__("GAN Samples", parent)
         self.caption = QLabel("", self)
         self.caption.setWordWrap(True)
+        self.caption.setToolTip(
+            "The discriminator's mean output on real images and on these samples "
+            "(the grid's noise is the same at every picture: what changes is the "
+            "generator)"
+        )
         self.controls.insertWidget(0, self.caption, 1)
         self.notice = notice_label(self)
         layout = self.layout()
         assert layout is not None
         layout.addWidget(self.notice)
-        self.grid_box = self._box(0, "samples from fixed noise (the same each time)")
+        self.grid_box = self._box(0, "samples from fixed noise")
         self.strip_box = self._box(1, "from one noise vector to another")
         self.grid_image = pg.ImageItem(axisOrder="row-major")
         self.strip_image = pg.ImageItem(axisOrder="row-major")
@@ -99,7 +104,7 @@ class GanSamplesPanel(PlotPanel):
             if first:
                 box.autoRange(padding=0.01)
         self.caption.setText(
-            f"D(real) {picture.d_real:.2f} · D(fake) {picture.d_fake:.2f}"
+            f"D(real) {picture.d_real:.2f}, D(fake) {picture.d_fake:.2f}"
         )
 
     def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
