@@ -276,7 +276,9 @@ class GanPicturePanel(PlotPanel):
         self.heatmap.clear()
         self.meter.set_counts(None)
         self._show("none")
-        self._say("No GAN yet: open the GAN examples (File > New from Example) or draw one.")
+        self._say(
+            "No GAN yet: open the GAN examples (File > New from Example) or draw one."
+        )
 
     def set_picture(self, picture: GanPicture | None) -> None:
         """Show ``picture`` (kept by reference: the worker made it for the GUI)."""
