@@ -39,6 +39,7 @@ lint: $(VENV)/.installed-test
 screenshots: $(VENV)/.installed-test
 	@scripts/system_deps.sh
 	$(PY) docs/screenshots.py
+	$(PY) docs/screenshots_race.py
 
 package:
 	packaging/build.sh
