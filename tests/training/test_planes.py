@@ -49,9 +49,9 @@ def test_pca_plane_is_the_svd_of_the_centred_data() -> None:
     x = _data(400, 7)
     plane = pca_plane(x)
     centred = x - x.mean(axis=0)
-    # The top two eigenvectors of the covariance, independently of the SVD.
-    values, vectors = np.linalg.eigh(centred.T @ centred)
-    top = vectors[:, np.argsort(values)[::-1][:2]].T
+    # The first two right singular vectors of the centred data.
+    sing, top = np.linalg.svd(centred, full_matrices=False)[1:]
+    values, top = sing**2, top[:2]
     np.testing.assert_allclose(plane.origin, x.mean(axis=0), atol=1e-12)
     for got, want in zip(plane.basis, top, strict=True):
         assert abs(abs(float(got @ want)) - 1.0) < 1e-9
@@ -66,6 +66,17 @@ def test_pca_plane_is_the_svd_of_the_centred_data() -> None:
     s0, s1, t0, t1 = plane.extent
     assert s0 < coords[:, 0].min() and coords[:, 0].max() < s1
     assert t0 < coords[:, 1].min() and coords[:, 1].max() < t1
+
+
+def test_pca_plane_of_wide_inputs_is_the_svd_too() -> None:
+    # More input values than PCA_ROWS: the SVD path (the scatter matrix would
+    # be larger than the data).
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(40, 2100)) * np.r_[6.0, 3.0, np.full(2098, 0.2)]
+    plane = pca_plane(x)
+    vt = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)[2]
+    for got, want in zip(plane.basis, vt[:2], strict=True):
+        assert abs(abs(float(got @ want)) - 1.0) < 1e-9
 
 
 def test_pca_plane_subsamples_large_data() -> None:
