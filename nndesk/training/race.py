@@ -450,11 +450,20 @@ class Race:
         for name, session in runners:
             self.runners.append(Runner(name, session, BatchLedger(keep_rows)))
         self.data: list[PreparedData] = []
-        reuse: TrainingSession | None = None
         for index, runner in enumerate(self.runners):
-            # Variants with the same loss share one prepared copy of the data.
+            # Variants with the same loss and output share one prepared copy of
+            # the data (prepare takes another session's when its key matches).
+            net = runner.session.net
+            reuse = next(
+                (
+                    r.session
+                    for r in self.runners[:index]
+                    if (r.session.net.loss, r.session.net.output_units)
+                    == (net.loss, net.output_units)
+                ),
+                None,
+            )
             data = runner.session.prepare(dataset, reuse=reuse)
-            reuse = runner.session
             extra = list(callbacks_for(index)) if callbacks_for is not None else []
             runner.trainer = runner.session.make_trainer(
                 data, callbacks=[runner.ledger, *extra], control=self.control, epochs=1

@@ -49,6 +49,8 @@ def test_race_variants_see_identical_batch_indices():
     race.run()
     ledgers = [r.ledger for r in race.runners]
     n_train = race.data[0].n_train
+    # One prepared copy of the data serves every variant (same loss and output).
+    assert race.data[0] is race.data[1] is race.data[2]
     orders = []
     for epoch in range(3):
         first = ledgers[0].rows[epoch]
