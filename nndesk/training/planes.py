@@ -83,6 +83,12 @@ class Plane:
     anchors: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     note: str = ""
 
+    def __post_init__(self) -> None:
+        # A plane crosses threads (the GUI makes it, the worker reads it): its
+        # arrays are read-only, so no one changes a plane another thread uses.
+        for array in (self.origin, self.basis, self.anchors):
+            array.flags.writeable = False
+
     @property
     def dim(self) -> int:
         """Number of input values ``d``."""

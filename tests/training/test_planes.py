@@ -43,6 +43,8 @@ def test_point_on_the_plane_maps_back_exactly(plane: Plane) -> None:
     np.testing.assert_allclose(plane.to_inputs(plane.project(inputs), np.float64),
                                inputs, rtol=0, atol=1e-12)  # fmt: skip
     np.testing.assert_allclose(plane.basis @ plane.basis.T, np.eye(2), atol=1e-12)
+    with pytest.raises(ValueError):
+        plane.origin[0] = 1.0  # read-only: the worker thread reads it
 
 
 def test_pca_plane_is_the_svd_of_the_centred_data() -> None:
