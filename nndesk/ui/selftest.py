@@ -29,7 +29,7 @@ from nndesk.engine.errors import NNDeskError
 from nndesk.io.project_file import Project, load_project, save_project
 from nndesk.training.examples import DEFAULT_EXAMPLE, load_example
 
-from .app import error_sentence, install_excepthook, make_application
+from .app import delete_now, error_sentence, install_excepthook, make_application
 from .main_window import MainWindow
 from .settings import AppSettings
 from .theme import ThemeManager
@@ -289,6 +289,7 @@ class _SelfTest:
         window.undo_stack.setClean()
         window.close()
         QApplication.processEvents()
+        delete_now(window)
 
     # --- waiting and errors --------------------------------------------------------------
     def _wait(self, done: Callable[[], bool]) -> None:

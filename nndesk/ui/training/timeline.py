@@ -489,7 +489,10 @@ class TimelinePart(QObject):
         self._prober.moveToThread(self._thread)
         self._prober.sig_probed.connect(self._on_probed)
         self._prober.sig_failed.connect(self._on_probe_failed)
-        self._thread.start()
+        # Started by the first scrub: a window that never scrubs (a self-test, a
+        # window closed before its controller's shutdown) has no thread to leave
+        # running, which aborted the process at exit ("QThread: Destroyed while
+        # thread 'nndesk-timeline' is still running").
 
         self._timer = QTimer(self)
         self._timer.setInterval(STATUS_MS)
@@ -588,6 +591,8 @@ class TimelinePart(QObject):
             table.selectRow(checkpoint.epoch - 1)
         self._request_id += 1
         reuse = self.controller.preview.session
+        if not self._thread.isRunning():
+            self._thread.start()
         self._prober.ask(
             self._request_id,
             (
