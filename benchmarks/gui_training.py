@@ -1,6 +1,6 @@
 """Training in the window with every live panel showing, against headless training.
 
-Two cases (``--case``; ``mlp`` by default, ``both`` runs one after the other):
+Three cases (``--case``; ``mlp`` by default; ``both`` runs mlp, then cnn):
 
 - ``mlp``: the Fashion-MNIST seed network (784-256-128-10, ReLU, softmax, Adam,
   batch 128, the ``fashion_mnist`` example);
@@ -744,7 +744,8 @@ def main(argv: list[str] | None = None) -> int:
         "--case",
         choices=(*CASES, "both"),
         default="mlp",
-        help="the network to train: the seed MLP, the CNN, or both (default: mlp)",
+        help="the network to train: the seed MLP, the CNN, both, or the ring GAN "
+        "(default: mlp)",
     )
     parser.add_argument(
         "--data", type=Path, default=DEFAULT_DATA, help="Fashion-MNIST IDX folder"
