@@ -202,3 +202,24 @@ def test_save_and_reopen_a_trained_gan(
     assert isinstance(training.session, GanSession) and training.trained
     # The opened file's epochs are on the GAN curves.
     assert list(training.view.gan_curves.series("g_loss")[0]) == [1.0, 2.0]
+
+
+def test_the_gan_shortcuts_fire(
+    qtbot, gan_window: MainWindow, training: TrainingController
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    gan_window.activateWindow()
+    gan_window.editor.view.setFocus()
+    QTest.keyClick(gan_window.editor.view, Qt.Key.Key_F8)  # Step Discriminator
+    qtbot.waitUntil(lambda: training._worker is not None, timeout=RUN_TIMEOUT)
+    qtbot.waitUntil(lambda: counters(training) == (1, 0), timeout=RUN_TIMEOUT)
+    QTest.keyClick(gan_window.editor.view, Qt.Key.Key_F9)  # Step Generator
+    qtbot.waitUntil(lambda: counters(training) == (1, 1), timeout=RUN_TIMEOUT)
+    QTest.keyClick(
+        gan_window.editor.view, Qt.Key.Key_F8, Qt.KeyboardModifier.ShiftModifier
+    )  # Slow Motion
+    assert training.actions.slow_motion.isChecked()
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
+        training.actions.stop.trigger()
