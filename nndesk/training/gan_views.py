@@ -543,7 +543,7 @@ class GanPicture:
     or ``"none"``: the samples are of another shape, only the means are shown).
     ``d_real``/``d_fake`` are the discriminator's mean output on the probe's real
     samples and on its generated ones. ``coverage`` is ``(covered, modes)`` of a
-    2-D mixture's modes (see ``nndesk.io.datasets``), None when the data has no
+    1-D or 2-D mixture's modes (see ``nndesk.io.datasets``), None when the data has no
     known modes.
     """
 
@@ -575,7 +575,8 @@ class GanProber:
         Pixel values shown black and white for images (default: the real
         samples' range).
     coverage : callable, optional
-        ``coverage(fake) -> (covered, modes, counts)`` for a 2-D mixture's modes.
+        ``coverage(fake) -> (covered, modes, counts)`` for a 1-D or 2-D
+        mixture's modes.
     """
 
     def __init__(
@@ -614,10 +615,6 @@ class GanProber:
             picture["plane"] = plane_picture(
                 nets, self.real, self.noise, extent=self.extent, sampled=(fake, grads)
             )
-            if callable(self.coverage):
-                covered, modes, counts = self.coverage(fake)
-                picture["coverage"] = (int(covered), int(modes))
-                picture["mode_counts"] = np.asarray(counts)
         elif self.kind == "image":
             shape = image_shape_of(self.sample_shape)
             picture["image"] = image_picture(
@@ -628,6 +625,10 @@ class GanProber:
             fake = np.asarray(nets.sample(self.noise))
             if self.kind == "line":
                 picture["line"] = line_picture(nets, self.real, self.noise)
+        if self.kind in ("plane", "line") and callable(self.coverage):
+            covered, modes, counts = self.coverage(np.asarray(fake, np.float32))
+            picture["coverage"] = (int(covered), int(modes))
+            picture["mode_counts"] = np.asarray(counts)
         return GanPicture(
             kind=self.kind,
             step=float(step),

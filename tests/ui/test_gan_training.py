@@ -23,12 +23,17 @@ pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
 RUN_TIMEOUT = 60_000
 
 
-def ring_gan(epochs: int = 2, d_steps: int = 1) -> Document:
-    """A small GAN on the ring of 8 Gaussians (400 samples, batch 50: 8 batches
-    an epoch)."""
+def ring_gan(
+    epochs: int = 2,
+    d_steps: int = 1,
+    dim: int = 2,
+    dataset: str = "ring-gaussians:n=400",
+) -> Document:
+    """A small GAN on ``dim``-D data, the ring of 8 Gaussians by default (400
+    samples, batch 50: 8 batches an epoch)."""
     doc = Document(
         {
-            "dataset": "ring-gaussians:n=400",
+            "dataset": dataset,
             "optimizer": "adam",
             "learning_rate": 0.002,
             "batch_size": 50,
@@ -41,13 +46,13 @@ def ring_gan(epochs: int = 2, d_steps: int = 1) -> Document:
         [
             ("Noise", {"shape": (2,), "d_steps": d_steps}),
             ("Dense", {"units": 16, "activation": "relu"}),
-            ("Dense", {"units": 2, "activation": "linear"}),
+            ("Dense", {"units": dim, "activation": "linear"}),
         ],
     )
     _chain(
         doc,
         [
-            ("Input", {"shape": (2,)}),
+            ("Input", {"shape": (dim,)}),
             ("Dense", {"units": 16, "activation": "relu"}),
             ("Dense", {"units": 1, "activation": "sigmoid"}),
             ("Output", {"loss": "binary_crossentropy"}),
@@ -223,3 +228,19 @@ def test_the_gan_shortcuts_fire(
     assert training.actions.slow_motion.isChecked()
     with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
         training.actions.stop.trigger()
+
+
+def test_a_1d_gan_shows_densities_and_modes(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    main_window.set_document(ring_gan(dim=1, dataset="mixture-1d:n=400"))
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT) as done:
+        training.actions.train.trigger()
+    assert done.args[0].status == "completed", done.args[0].message
+    picture = training.view.gan_picture.picture
+    assert picture.kind == "line" and picture.line is not None
+    assert picture.coverage is not None and picture.coverage[1] == 3
+    panel = training.view.gan_picture
+    panel.flush()
+    assert panel.hist_plot.isVisible() or not panel.isVisible()
+    assert main_window.errors == []
