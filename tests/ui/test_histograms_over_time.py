@@ -11,6 +11,7 @@ from ui_helpers import OFFSCREEN_NOISE
 
 from nndesk.ui.main_window import MainWindow
 from nndesk.ui.panels.plots.histograms import HistogramsPanel
+from nndesk.ui.training import worker as worker_module
 from nndesk.ui.training.controller import attach_training
 from nndesk.ui.training.probes import histogram
 
@@ -63,10 +64,13 @@ def test_the_heatmap_grows_by_one_column_per_epoch_stepped(
     )
     assert rect.left() == pytest.approx(0.0) and rect.right() == pytest.approx(3.0)
     assert rect.top() == pytest.approx(heat.values[0])
-    # ... and the views follow: every heatmap shows epochs 0 to 3.
+    # ... and the views follow: every heatmap shows epochs 0 to 3, each column
+    # labelled with its epoch as the learning curves count them.
     for image in panel.heatmaps.values():
         x0, x1 = image.getViewBox().viewRange()[0]
         assert (x0, x1) == (pytest.approx(0.0), pytest.approx(3.0))
+        axis = image.getViewBox().parentItem().getAxis("bottom")
+        assert axis._tickLevels[0] == [(0.5, "1"), (1.5, "2"), (2.5, "3")]
     training.actions.stop.trigger()
     qtbot.waitUntil(lambda: training.state == "idle", timeout=RUN_TIMEOUT)
     # Reset weights starts the history over.
@@ -121,3 +125,27 @@ def test_four_plots_a_row_when_wide_two_when_narrow(qtbot) -> None:
     panel.resize(300, 300)
     qtbot.waitUntil(lambda: cells()[2] == (1, 0))
     assert cells() == [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1), (3, 0), (3, 1)]
+
+
+def test_a_run_records_every_epoch_not_only_the_probed_ones(
+    qtbot, main_window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A budget of all the time: an epoch end sends its histograms unless the
+    # last ones took longer than the time since (with the 2% budget, how many do
+    # depends on the machine's load: 3 to 8 of the spiral's 30 were seen).
+    monkeypatch.setattr(worker_module, "PROBE_MAX_SHARE", 1.0)
+    training = getattr(main_window, "training", None) or attach_training(main_window)
+    assert main_window.edit_setting("epochs", 30)
+    probes: list[float] = []
+    panel = training.histograms
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
+        training.actions.train.trigger()
+        worker = training._worker
+        assert worker is not None
+        worker.sig_probe_ready.connect(lambda p: probes.append(p.step))
+    epochs = panel.history[("dense_1", "weights")].epochs
+    # Probes come at most every 0.25 s (a 30-epoch spiral run takes about a
+    # second); the epoch ends between them send the histograms alone.
+    assert len(probes) < 10
+    assert len(epochs) >= 20 and epochs[0] == 0 and epochs[-1] == 29
+    assert panel.history[("dense_3", "gradients")].epochs == epochs

@@ -579,6 +579,7 @@ class TrainingController(QObject):
             (worker.sig_batch_logged, self._on_worker_batch_logged),
             (worker.sig_epoch_finished, self._on_worker_epoch_finished),
             (worker.sig_probe_ready, self._on_worker_probe_ready),
+            (worker.sig_histograms, self._on_worker_histograms),
             (worker.sig_evaluated, self._on_worker_evaluated),
             (worker.sig_data_replaced, self._on_worker_data_replaced),
             (worker.sig_failed, self._on_worker_failed),
@@ -641,6 +642,11 @@ class TrainingController(QObject):
         self._copy.drop()
         if not self._ignoring():
             self._show_probe(probe)
+
+    def _on_worker_histograms(self, update: tuple[float, Any, Any]) -> None:
+        if not self._ignoring():
+            step, weights, gradients = update
+            self.histograms.set_histograms(weights, gradients, step)
 
     def _on_worker_gradient_flow(self, report: FlowReport) -> None:
         if not self._ignoring():

@@ -17,6 +17,9 @@ between two batches and goes on.
 - ``sig_epoch_finished(dict)``: each epoch's logs, never throttled.
 - ``sig_probe_ready(ProbeResult)``: weights, histograms, activations, decision grid,
   at an adaptive rate that keeps probing to a few percent of the time.
+- ``sig_histograms((step, weight_hist, grad_hist))``: the layers' histograms
+  alone at an epoch's end no probe looked at (a column of the distributions over
+  time), within the probes' share of the time.
 - ``sig_evaluated(Evaluation)``: scores on the validation data, now and then.
 - ``sig_data_replaced(DataUpdate)``: the painted training set changed between two
   epochs (``set_painted``); the next epochs train on it.
@@ -276,6 +279,7 @@ class TrainingWorker(QObject):
     sig_batch_logged = Signal(object)
     sig_epoch_finished = Signal(object)
     sig_probe_ready = Signal(object)
+    sig_histograms = Signal(object)
     sig_evaluated = Signal(object)
     sig_data_replaced = Signal(object)
     sig_failed = Signal(str)
@@ -486,6 +490,8 @@ class _Bridge(Callback):
         self._last_emit = 0.0
         self._last_probe = 0.0
         self._probe_interval = PROBE_MIN_INTERVAL
+        self._hist_at = 0.0  # when histograms alone were last taken
+        self._hist_cost = 0.0  # and what they cost
         self._last_eval = time.perf_counter()
         self._eval_interval = EVAL_INTERVAL
         self.changed_since_evaluation = True  # trained since the last evaluation
@@ -539,8 +545,23 @@ class _Bridge(Callback):
         due = time.perf_counter() - self._last_eval >= self._eval_interval
         # A character model's text is drawn here, once per epoch, for the prompt
         # the panel asks for now.
+        probed = self._last_probe
         self.report(evaluate=evaluate or due, samples=self.prober.samples_text)
+        if self._last_probe == probed:
+            self._epoch_histograms()
         self._use_painted()
+
+    def _epoch_histograms(self) -> None:
+        """The layers' histograms at an epoch's end no probe looked at, so the
+        distributions over time get a column per epoch; skipped when they would
+        take more than ``PROBE_MAX_SHARE`` of the time since the last ones."""
+        now = time.perf_counter()
+        if now - self._hist_at < self._hist_cost / PROBE_MAX_SHARE:
+            return
+        weights, gradients = self.prober.histograms()
+        self._hist_at = time.perf_counter()
+        self._hist_cost = self._hist_at - now
+        self.worker.sig_histograms.emit((self.step, weights, gradients))
 
     def _use_painted(self) -> None:
         """Hand the points painted since the last look to the trainer: they are the

@@ -34,6 +34,8 @@ _GRAD = (214, 39, 40)
 _KINDS = (("weights", _WEIGHT), ("gradients", _GRAD))
 WIDE_WIDTH = 520
 """Panel width (px) from which a layer's four plots share one row."""
+MAX_LABELLED_EPOCHS = 8
+"""Up to this many epochs a heatmap labels each column with its epoch."""
 ROW_HEIGHT = 110
 """Least height (px) of a row of plots; more rows than fit scroll."""
 
@@ -202,6 +204,24 @@ class HistogramsPanel(PlotPanel):
             if self._framed.get(key) != rect:
                 self._framed[key] = rect
                 image.getViewBox().setRange(rect, padding=0.0)
+                self._label_epochs(image, int(e0), int(e1))
+
+    @staticmethod
+    def _label_epochs(image: pg.ImageItem, first: int, last: int) -> None:
+        """A few epochs: each column labelled with its epoch's number (1-based, as
+        the learning curves count), under its middle; automatic ticks beyond (one
+        epoch's span got ticks 59.2, 59.4, ... written over each other)."""
+        view = image.getViewBox()
+        plot = view.parentItem() if view is not None else None
+        while plot is not None and not isinstance(plot, pg.PlotItem):
+            plot = plot.parentItem()
+        if plot is None:
+            return
+        axis = plot.getAxis("bottom")
+        if last - first <= MAX_LABELLED_EPOCHS:
+            axis.setTicks([[(e + 0.5, str(e + 1)) for e in range(first, last)], []])
+        else:
+            axis.setTicks(None)
 
     def csv_columns(self) -> dict[str, Sequence[object] | np.ndarray]:
         columns: dict[str, Sequence[object] | np.ndarray] = {}
