@@ -11,6 +11,8 @@ import onnxruntime as ort
 import pytest
 from gan_graphs import dense_gan, image_gan, trained
 
+from nndesk.document.examples import EXAMPLES
+from nndesk.document.gan import is_gan
 from nndesk.io.export import ExportError, export_gan, import_onnx
 from nndesk.io.export.gan_export import (
     META_GAN,
@@ -54,6 +56,23 @@ def test_both_parts_compute_what_the_engine_computes(loss: str, tmp_path: Path) 
         assert "Sigmoid" not in {
             n.op_type for n in onnx.load(paths["discriminator"]).graph.node
         }
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, e in EXAMPLES.items() if is_gan(e.build()))
+)
+def test_every_gan_example_exports_both_parts(name: str, tmp_path: Path) -> None:
+    gan, trainer = trained(EXAMPLES[name].build())
+    paths = export_gan_onnx(
+        gan.generator, gan.discriminator, gan.setup, tmp_path / f"{name}.onnx"
+    )
+    z = trainer.noise(33, 1)
+    samples = run(paths["generator"], z)
+    np.testing.assert_allclose(samples, trainer.sample(z), atol=TOLERANCE)
+    scores = run(paths["discriminator"], samples)
+    np.testing.assert_allclose(
+        scores[:, 0], trainer.discriminate(samples), atol=TOLERANCE
+    )
 
 
 def test_an_image_gan_with_transposed_convolutions(tmp_path: Path) -> None:
