@@ -362,8 +362,13 @@ class RaceView(QWidget):
     def show_probe(self, index: int, probe: ProbeResult) -> None:
         """The boundary and histograms of variant ``index`` from a probe."""
         if self._jobs:
-            self._later(lambda: self.show_probe(index, probe))
-            return
+            # Queued jobs run as they come: re-checking _jobs when this one's turn
+            # comes would queue it again behind any other, forever.
+            self._later(lambda: self._show_probe_now(index, probe))
+        else:
+            self._show_probe_now(index, probe)
+
+    def _show_probe_now(self, index: int, probe: ProbeResult) -> None:
         grid = probe.grid
         if grid is not None and grid.hidden:
             grid = replace(grid, hidden={})  # no unit maps (see _build_boundary)
@@ -375,9 +380,9 @@ class RaceView(QWidget):
     def show_evaluation(self, index: int, evaluation: Evaluation) -> None:
         """The evaluation of variant ``index``."""
         if self._jobs:
-            self._later(lambda: self.show_evaluation(index, evaluation))
-            return
-        self.evaluations[index].set_evaluation(evaluation)
+            self._later(lambda: self.evaluations[index].set_evaluation(evaluation))
+        else:
+            self.evaluations[index].set_evaluation(evaluation)
 
     def show_standings(self, standings: Sequence[Standing], leader: int) -> None:
         """The table, one row per variant; the leader is chosen to promote."""
