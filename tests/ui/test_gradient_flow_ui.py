@@ -257,3 +257,15 @@ def test_closing_the_check_stops_it_and_drops_its_result(
     assert again is dialog and dialog.job is not job
     qtbot.waitUntil(lambda: dialog.result is not None, timeout=60_000)
     assert dialog.table.rowCount() == 4
+
+
+def test_commands_without_a_network_say_why_without_a_dialog(
+    main_window: MainWindow, training: TrainingController
+) -> None:
+    # Random input pressed Ctrl+F7 on an empty canvas: an error dialog each time.
+    main_window.undo_stack.setClean()
+    assert main_window.close_document()
+    assert training.diagnostics.open_gradient_check() is None
+    assert training.diagnostics.open_speed() is None
+    assert main_window.errors == []
+    assert "no network to check" in training.panel.message.text()

@@ -438,15 +438,21 @@ class Diagnostics(QObject):
             problems.set_live_problems(kept)
 
     # --- commands ----------------------------------------------------------------------
+    def _refuse(self, message: str) -> None:
+        """Say why a command cannot run now where Train says it, without a dialog
+        (a dialog at each press of Ctrl+F7 on an empty canvas, found by random
+        input)."""
+        self.controller.panel.set_message(message, error=True)
+
     def _inputs(self) -> tuple[Project, Path | None] | None:
         """The network as shown now, or None after saying why not."""
         try:
             project = self.controller.project()
         except NNDeskError as exc:
-            self.window.show_error(str(exc))
+            self._refuse(str(exc))
             return None
         if project is None:
-            self.window.show_error("There is no network to check: open or build one.")
+            self._refuse("There is no network to check: open or build one.")
             return None
         path = self.window.path
         return project, path.parent if path is not None else None
@@ -458,7 +464,7 @@ class Diagnostics(QObject):
             return None
         dataset = self.window.dataset
         if dataset is None:
-            self.window.show_error(
+            self._refuse(
                 "The gradient check needs the training data: load the dataset "
                 "the settings name first."
             )
