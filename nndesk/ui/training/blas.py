@@ -19,15 +19,12 @@ import contextlib
 import ctypes
 import logging
 import os
-import statistics
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "OpenBlas",
-    "ThreadTuner",
     "find_openblas",
     "gui_friendly_threads",
     "threads_for_training",
@@ -131,80 +128,3 @@ def threads_for_training(count: int | None = None) -> Iterator[int | None]:
     finally:
         if blas.threads == applied:
             blas.threads = previous
-
-
-class ThreadTuner:
-    """Trains on whichever OpenBLAS thread count is faster now, found by timing batches.
-
-    Leaving a core to the GUI thread wins on a busy machine; on an idle one a matrix
-    product on every core can be 1.6x faster (Fashion-MNIST MLP, 2 cores: 100k
-    against 58k samples/s headless). Which holds changes while a run goes on, so
-    every ``period`` seconds the tuner runs ``trial`` batches on each count in
-    ``counts`` (the first batch after a switch is not timed), keeps the one with
-    the shortest median batch, and trains on it until the next trial. The count
-    only changes between batches, in the training thread. Results can differ in
-    the last bits between counts (see ``threads_for_training``).
-
-    ``batch_done`` is called at the end of every batch; ``chosen`` is the count in
-    force after the last trial (None before the first ends).
-    """
-
-    def __init__(
-        self,
-        blas: OpenBlas | None,
-        counts: Sequence[int],
-        *,
-        trial: int = 6,
-        period: float = 20.0,
-        clock: Callable[[], float] = time.perf_counter,
-    ) -> None:
-        self._blas = blas
-        self._counts = tuple(dict.fromkeys(max(1, int(c)) for c in counts))
-        self._trial = max(1, int(trial))
-        self._period = float(period)
-        self._clock = clock
-        self._times: dict[int, list[float]] = {}
-        self._queue: list[int] = []
-        self._skip = False
-        self._last: float | None = None
-        self._next_trial = clock()
-        self.chosen: int | None = None
-
-    @property
-    def active(self) -> bool:
-        """Whether there is a choice to make (an OpenBLAS and two counts)."""
-        return self._blas is not None and len(self._counts) > 1
-
-    def batch_done(self) -> None:
-        if not self.active:
-            return
-        now = self._clock()
-        last, self._last = self._last, now
-        if not self._queue:
-            if now < self._next_trial:
-                return
-            self._times = {c: [] for c in self._counts}
-            self._queue = list(self._counts)
-            self._switch(self._queue[0])
-            return
-        count = self._queue[0]
-        if self._skip:
-            self._skip = False
-        elif last is not None:
-            self._times[count].append(now - last)
-        if len(self._times[count]) < self._trial:
-            return
-        self._queue.pop(0)
-        if self._queue:
-            self._switch(self._queue[0])
-            return
-        medians = {c: statistics.median(t) for c, t in self._times.items()}
-        self.chosen = min(medians, key=medians.__getitem__)
-        self._switch(self.chosen)
-        self._next_trial = now + self._period
-        log.debug("OpenBLAS threads: median batch seconds %s -> %d", medians, self.chosen)
-
-    def _switch(self, count: int) -> None:
-        assert self._blas is not None
-        self._blas.threads = count
-        self._skip = True  # the batch that follows pays for the switch

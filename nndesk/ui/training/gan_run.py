@@ -250,9 +250,6 @@ class _GanBridge(Callback):
     def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self.add_batch(logs or {})
         self.batches_done += 1
-        tuner = self.worker.thread_tuner
-        if tuner is not None:
-            tuner.batch_done()
         slow = self.worker.slow_motion
         if slow > 0:
             self.report(force_probe=True)

@@ -60,7 +60,7 @@ from nndesk.training.sequence_views import TextPrompt
 from nndesk.training.session import TrainedState, TrainingSession
 
 from ..log_file import error_sentence
-from .blas import ThreadTuner, find_openblas, threads_for_training
+from .blas import threads_for_training
 from .probes import (
     Evaluation,
     ModelInfo,
@@ -297,7 +297,6 @@ class TrainingWorker(QObject):
         self._evaluation_requested = False
         self._epoch_stepping = False
         self._painted: PaintedPoints | None = None
-        self.thread_tuner: ThreadTuner | None = None  # set while a run trains
 
     # --- requests from the GUI thread (plain flags, read between batches) ------------------
     def set_sample_index(self, index: int) -> None:
@@ -379,13 +378,12 @@ class TrainingWorker(QObject):
             lower_thread_priority(WORKER_NICENESS)
         try:
             data, dataset = self._prepare()
-            # One core stays free for the GUI thread's redraws (see .blas).
-            blas = find_openblas()
-            every_core = blas.threads if blas is not None else 1
-            with short_gil_slices(), threads_for_training() as fewer:
-                # Fewer threads win on a busy machine, every core on an idle one:
-                # the tuner times both now and then (see .blas).
-                self.thread_tuner = ThreadTuner(blas, (fewer or 1, every_core))
+            # One core stays free for the GUI thread's redraws (see .blas). Every
+            # core, chosen whenever 6 timed batches ran faster on it, trained the
+            # Fashion-MNIST MLP slower in the window (42-47k against 49-53k
+            # samples/s, 2.5x the CPU per sample): OpenBLAS's helper spun at
+            # full priority beside the niced training thread and the redraws.
+            with short_gil_slices(), threads_for_training():
                 self._train(data, dataset, outcome)
         except Exception as exc:  # noqa: BLE001 - one sentence reaches the user
             if not isinstance(exc, NNDeskError):
@@ -527,9 +525,6 @@ class _Bridge(Callback):
         self.progress = logs  # read (copied) only when emitted
         self._unreported += 1
         self.changed_since_evaluation = True
-        tuner = self.worker.thread_tuner
-        if tuner is not None:
-            tuner.batch_done()
         evaluate, _ = self.worker._take_flags()
         if evaluate or time.perf_counter() - self._last_emit >= 1.0 / BATCH_HZ:
             self.report(evaluate=evaluate)
