@@ -299,6 +299,18 @@ def test_boundary_panel_maps_the_plane_and_hidden_units(qtbot, tmp_path: Path) -
     assert rows[0][:3] == ["grid_x", "grid_y", "output_0"]
 
 
+def test_boundary_unit_maps_give_way_in_a_narrow_panel(qtbot) -> None:
+    # At 1280x800 the panel is about 250 px wide: the unit maps were squeezed into
+    # an 80 px column of slivers beside the output map.
+    panel = shown(qtbot, BoundaryPanel())
+    panel.set_structure(mlp_info([2, 6, 1]))
+    assert panel.maps_layout.maximumWidth() >= 80
+    panel.resize(250, 330)
+    qtbot.waitUntil(lambda: panel.maps_layout.maximumWidth() == 0)
+    panel.resize(700, 420)
+    qtbot.waitUntil(lambda: panel.maps_layout.maximumWidth() >= 80)
+
+
 def test_boundary_panel_explains_when_inputs_are_not_a_plane(qtbot) -> None:
     panel = shown(qtbot, BoundaryPanel())
     # Images and many features are drawn on a plane (test_boundary_planes.py);

@@ -44,6 +44,8 @@ __all__ = ["CLASS_COLORS", "BoundaryPanel", "class_shading"]
 
 MAX_POINTS = 2000
 MAPS_PER_ROW = 4
+MIN_MAPS_WIDTH = 80.0
+"""Narrowest the column of per-unit maps is drawn (pixels); narrower, it is left out."""
 MAPS_SHARE = 0.45
 """Most of the panel's width the per-unit maps may take."""
 
@@ -164,7 +166,9 @@ class BoundaryPanel(PlotPanel):
             # The held features' sliders take the side: the unit maps would
             # leave the map a thumbnail (80 px of a 300 px panel at 1920x1080).
             share = 0.0
-        self.maps_layout.setMaximumWidth(max(80.0, share) if share else 0.0)
+        # Below 80 px the unit maps were slivers a few pixels wide (a 250 px panel
+        # at 1280x800): then the output map takes the whole width.
+        self.maps_layout.setMaximumWidth(share if share >= MIN_MAPS_WIDTH else 0.0)
 
     # --- structure ---------------------------------------------------------------------
     def set_structure(self, info: ModelInfo | None) -> None:
