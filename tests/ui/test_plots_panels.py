@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QFontMetrics, QImage
 from PySide6.QtSvg import QSvgRenderer
 from ui_helpers import OFFSCREEN_NOISE
 
@@ -451,3 +451,28 @@ def test_thin_curve_keeps_ends_and_shape_with_few_points() -> None:
     short_x, short_y = thin_curve(x[:50], y[:50], 200)
     np.testing.assert_array_equal(short_x, x[:50])
     np.testing.assert_array_equal(short_y, y[:50])
+
+
+def test_a_short_plot_keeps_its_tick_labels_apart(qtbot) -> None:
+    # At 1280x800 the loss plot is about 35 px tall: pyqtgraph's two or more major
+    # ticks put 0.6, 0.4 and 0.2 on top of each other.
+    panel = shown(qtbot, CurvesPanel(), width=330, height=290)
+    n = 300
+    panel.set_history(
+        {
+            "loss": list(np.linspace(0.7, 0.16, n)),
+            "val_loss": list(np.linspace(0.7, 0.32, n)),
+        }
+    )
+    axis = panel.loss_plot.getAxis("left")
+    qtbot.waitUntil(lambda: axis.range[1] > 0.7)
+    size = axis.geometry().height()
+    lo, hi = axis.range
+    levels = axis.tickValues(lo, hi, size)
+    values = levels[0][1]
+    assert len(values) >= 1 and all(lo <= v <= hi for v in values)
+    text = QFontMetrics(axis.font()).height()
+    pixels = [v * size / (hi - lo) for v in values]
+    assert all(b - a >= text for a, b in zip(pixels, pixels[1:], strict=False))
+    # A tall plot keeps pyqtgraph's own ticks.
+    assert len(axis.tickValues(lo, hi, 400)[0][1]) >= 3

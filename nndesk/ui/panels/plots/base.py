@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -206,6 +207,33 @@ def steady_axis(axis: pg.AxisItem, widest: str = "-0.000") -> None:
         autoExpandTextSpace=False,
         tickTextWidth=metrics.horizontalAdvance(widest) + 2,
     )
+    # pyqtgraph puts at least two major ticks on an axis however short: on a plot
+    # 60 px tall (the learning curves at 1280x800) their labels overlapped.
+    # Shadowing the method on this one axis keeps every other axis as it was.
+    axis.tickSpacing = partial(_spaced_ticks, axis, 1.2 * metrics.height())
+
+
+def _spaced_ticks(
+    axis: pg.AxisItem, gap: float, lo: float, hi: float, size: float
+) -> list[tuple[float, float]]:
+    """pyqtgraph's tick levels, with majors at least ``gap`` pixels apart: when
+    they would be closer, one level of 2 or 5 times the spacing, or a single tick
+    at the round value nearest the middle."""
+    levels = pg.AxisItem.tickSpacing(axis, lo, hi, size)
+    span = abs(hi - lo)
+    if not levels or span == 0 or size <= 0:
+        return levels
+    major = levels[0][0]
+    if major / span * size >= gap:
+        return levels
+    low, high = min(lo, hi), max(lo, hi)
+    for factor in (2.0, 5.0):
+        spacing = major * factor
+        if spacing / span * size >= gap and np.ceil(low / spacing) * spacing <= high:
+            return [(spacing, 0.0)]
+    # One label then, at the round value nearest the middle.
+    middle = round((low + high) / 2 / major) * major
+    return [(10.0 * span, middle)]
 
 
 class SteadyRange:
