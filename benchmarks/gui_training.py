@@ -323,6 +323,14 @@ def make_tracing_app():
 
     paint = QEvent.Type.Paint
 
+    def panel_of(receiver):
+        """The plot panel a widget, or a graphics scene's view, belongs to."""
+        views = getattr(receiver, "views", None)
+        item = views()[0] if callable(views) and views() else receiver
+        while item is not None and not isinstance(item, PlotPanel):
+            item = item.parent() if hasattr(item, "parent") else None
+        return item
+
     class TracingApp(QApplication):
         def __init__(self, args: list[str]) -> None:
             super().__init__(args)
@@ -359,6 +367,9 @@ def make_tracing_app():
                     self.cpu_by_kind[label] += spent
                     if wall > TRACE_LONGER_THAN:
                         ran2, waited2 = _thread_schedstat()
+                        where = panel_of(receiver)
+                        if where is not None:  # a scene's queued work: whose?
+                            label += f" ({where.title})"
                         self.records.append((wall, ran2 - ran, waited2 - waited, label))
 
     return TracingApp(["gui_training"])
