@@ -21,6 +21,10 @@ from nndesk.ui.canvas.editor import CanvasEditor  # noqa: E402
 from nndesk.ui.main_window import MainWindow  # noqa: E402
 from nndesk.ui.settings import AppSettings  # noqa: E402
 from nndesk.ui.theme import ThemeManager  # noqa: E402
+from nndesk.ui.training.controller import (  # noqa: E402
+    TrainingController,
+    attach_training,
+)
 
 
 @pytest.fixture
@@ -74,3 +78,12 @@ def editor(qtbot) -> Iterator[CanvasEditor]:
     yield ed
     ed.set_document(None)
     stack.clear()
+
+
+@pytest.fixture
+def training(main_window: MainWindow) -> TrainingController:
+    """The window's training controller (attached here if the window has none)."""
+    controller = getattr(main_window, "training", None)
+    if controller is None:
+        controller = attach_training(main_window)
+    return controller

@@ -18,7 +18,7 @@ from nndesk.training.session import TrainingSession
 from nndesk.ui.canvas.items.flow_badge import FlowBadge, badge_lines
 from nndesk.ui.main_window import MainWindow
 from nndesk.ui.panels.plots.network import NetworkPanel
-from nndesk.ui.training.controller import TrainingController, attach_training
+from nndesk.ui.training.controller import TrainingController
 from nndesk.ui.training.probes import LayerInfo, ModelInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
@@ -27,14 +27,6 @@ from gradcheck import check_model_gradients  # noqa: E402 - the suite's checker
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
 
 RUN_TIMEOUT = 30_000
-
-
-@pytest.fixture
-def training(main_window: MainWindow) -> TrainingController:
-    controller = getattr(main_window, "training", None)
-    if controller is None:
-        controller = attach_training(main_window)
-    return controller
 
 
 def _train(qtbot, window: MainWindow, training: TrainingController, epochs: int):

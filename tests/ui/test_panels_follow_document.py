@@ -11,19 +11,11 @@ from ui_helpers import OFFSCREEN_NOISE
 
 from nndesk.document.examples import xor_network
 from nndesk.ui.main_window import MainWindow
-from nndesk.ui.training.controller import TrainingController, attach_training
+from nndesk.ui.training.controller import TrainingController
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
 
 RUN_TIMEOUT = 30_000
-
-
-@pytest.fixture
-def training(main_window: MainWindow) -> TrainingController:
-    controller = getattr(main_window, "training", None)
-    if controller is None:
-        controller = attach_training(main_window)
-    return controller
 
 
 def drawn_layers(training: TrainingController) -> list[str]:

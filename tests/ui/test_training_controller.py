@@ -13,20 +13,11 @@ from nndesk.document.examples import sine_regression, spiral_classifier
 from nndesk.io.project_file import load_project
 from nndesk.training.compile import compile_network
 from nndesk.ui.main_window import MainWindow
-from nndesk.ui.training.controller import TrainingController, attach_training
+from nndesk.ui.training.controller import TrainingController
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
 
 RUN_TIMEOUT = 30_000
-
-
-@pytest.fixture
-def training(main_window: MainWindow) -> TrainingController:
-    """The window's training controller (attached here if the window has none)."""
-    controller = getattr(main_window, "training", None)
-    if controller is None:
-        controller = attach_training(main_window)
-    return controller
 
 
 def set_epochs(window: MainWindow, epochs: int) -> None:
