@@ -52,7 +52,9 @@ With ``--trace`` every event the GUI thread handles is timed: the ten longest of
 each window run are listed with, on Linux, how much of their time the thread ran
 and how much it waited for a CPU (the training thread and other processes compete
 for it), and the GUI thread's CPU time is summed by kind of event, with the paints
-of each panel apart. Tracing itself costs time: judge ratios without it.
+of each panel apart. For each event that runs over 60 ms, a watchdog thread
+records the GUI thread's Python stack at that moment, and the innermost nndesk
+and library frames of the longest ones are printed. Tracing itself costs time: judge ratios without it.
 
 Usage: ``python benchmarks/gui_training.py [--case mlp|cnn|gan|both] [--data DIR]
 [--rounds 5] [--seconds 10] [--trace]``.
@@ -70,6 +72,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -88,6 +91,9 @@ TARGET_P99_GAP_MS = 50.0
 TARGET_WORST_GAP_MS = 100.0
 TRACE_LONGER_THAN = 0.004
 """Events listed by ``--trace`` (seconds); shorter ones are only summed."""
+STACK_AFTER = 0.06
+"""``--trace`` prints where the GUI thread's Python code was once an event had run
+this long (seconds)."""
 
 
 def fashion_cnn(data_path: str):
@@ -325,10 +331,13 @@ def make_tracing_app():
 
     def panel_of(receiver):
         """The plot panel a widget, or a graphics scene's view, belongs to."""
-        views = getattr(receiver, "views", None)
-        item = views()[0] if callable(views) and views() else receiver
-        while item is not None and not isinstance(item, PlotPanel):
-            item = item.parent() if hasattr(item, "parent") else None
+        try:
+            views = getattr(receiver, "views", None)
+            item = views()[0] if callable(views) and views() else receiver
+            while item is not None and not isinstance(item, PlotPanel):
+                item = item.parent() if hasattr(item, "parent") else None
+        except RuntimeError:  # deleted while its event ran
+            return None
         return item
 
     class TracingApp(QApplication):
@@ -337,16 +346,46 @@ def make_tracing_app():
             self.records: list[tuple[float, float, float, str]] = []
             self.cpu_by_kind: dict[str, float] = defaultdict(float)
             self.paint_by_panel: dict[str, float] = defaultdict(float)
+            self.stacks: dict[int, list[str]] = {}
             self._depth = 0
+            self.tracing = True  # off from the end of a run until the next reset
+            self.t0 = time.perf_counter()
+            self._event_start = 0.0
+            self._event_number = 0
+            self._gui_thread = threading.get_ident()
+            threading.Thread(target=self._watch, daemon=True).start()
 
         def reset(self) -> None:
+            self.tracing = True
+            self.t0 = time.perf_counter()
             self.records.clear()
             self.cpu_by_kind.clear()
             self.paint_by_panel.clear()
+            self.stacks.clear()
+
+        def _watch(self) -> None:
+            """Every 10 ms: has the GUI thread's outermost event run over
+            STACK_AFTER? Then keep where its Python code is (once per event)."""
+            while True:
+                time.sleep(0.01)
+                number, start = self._event_number, self._event_start
+                if (
+                    self._depth > 0
+                    and number not in self.stacks
+                    and time.perf_counter() - start > STACK_AFTER
+                ):
+                    frame = sys._current_frames().get(self._gui_thread)
+                    if frame is not None:
+                        self.stacks[number] = traceback.format_stack(frame)
 
         def notify(self, receiver, event) -> bool:  # noqa: N802 - Qt override
             self._depth += 1
             start = time.perf_counter()
+            if self._depth == 1:
+                self._event_number += 1
+                self._event_start = start
+                self._nested_paints: dict[str, float] = defaultdict(float)
+            number = self._event_number
             cpu = time.thread_time()
             ran, waited = _thread_schedstat()
             kind = event.type()
@@ -362,17 +401,44 @@ def make_tracing_app():
                         panel = panel.parent() if hasattr(panel, "parent") else None
                     if panel is not None:
                         self.paint_by_panel[panel.title] += spent
-                if self._depth == 0:  # outermost events only
+                        if self._depth > 0:
+                            self._nested_paints[panel.title] += spent
+                if self._depth == 0 and self.tracing:  # outermost events only
                     label = f"{type(receiver).__name__} {kind.name}"
                     self.cpu_by_kind[label] += spent
+                    when = f"at {start - self.t0:.1f} s: "
                     if wall > TRACE_LONGER_THAN:
                         ran2, waited2 = _thread_schedstat()
                         where = panel_of(receiver)
                         if where is not None:  # a scene's queued work: whose?
                             label += f" ({where.title})"
-                        self.records.append((wall, ran2 - ran, waited2 - waited, label))
+                        nested = sorted(
+                            self._nested_paints.items(), key=lambda kv: -kv[1]
+                        )
+                        if nested:  # the window painted inside this event
+                            label += (
+                                "; panels painted inside it (CPU ms): "
+                                + ", ".join(
+                                    f"{title} {1000 * cpu:.0f}" for title, cpu in nested
+                                )
+                            )
+                        stack = self.stacks.get(number)
+                        if stack is not None:
+                            label += "\n" + _stack_summary(stack)
+                        self.records.append(
+                            (wall, ran2 - ran, waited2 - waited, when + label)
+                        )
 
     return TracingApp(["gui_training"])
+
+
+def _stack_summary(stack: list[str], frames: int = 10) -> str:
+    """The innermost ``frames`` frames of a formatted stack, leaving out this
+    file's (the event loop's calls into ``notify`` at each level of nesting)."""
+    inner = [f for f in stack if "gui_training.py" not in f][-frames:]
+    return "".join(
+        "        " + line.strip().replace("\n", "\n          ") + "\n" for line in inner
+    ).rstrip()
 
 
 def print_trace(app, seconds: float) -> None:
@@ -494,6 +560,7 @@ def gui_run(app, training, epochs: int, required: tuple[str, ...]) -> dict:
     cpu = time.process_time()
     training.actions.train.trigger()
     loop.exec()  # as the app's own event loop runs: no polling
+    app.tracing = False  # the run is over (a TracingApp's records end here)
     cpu = time.process_time() - cpu
     wall = time.perf_counter() - start
     spent = ThreadClock.spent(threads, ThreadClock.read())
