@@ -40,6 +40,7 @@ from .canvas.placement import add_after_selection
 from .canvas.status import GraphStatus, format_count
 from .canvas.view import GRID_SIZE, PROJECT_SUFFIX, project_path_from_mime
 from .exchange import export_network
+from .hint_gate import HintGate
 from .icons import app_icon
 from .panels.data import DataPanel, data_path_from_mime
 from .panels.inspector import InspectorPanel
@@ -278,7 +279,9 @@ class MainWindow(QMainWindow):
         """
         dock = QDockWidget(title, self)
         dock.setObjectName(object_name)
-        dock.setWidget(widget)
+        # A change inside the panel (a label's text during training) re-lays out
+        # the main window only when the panel's size limits changed (see HintGate).
+        dock.setWidget(HintGate(widget))
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetClosable

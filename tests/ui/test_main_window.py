@@ -64,7 +64,7 @@ def test_docks_are_movable_closable_and_listed(main_window: MainWindow) -> None:
 def test_add_panel_docks_a_new_panel_at_the_bottom(main_window: MainWindow) -> None:
     label = QLabel("training")
     dock = main_window.add_panel(label, "Training", "training_dock")
-    assert dock.widget() is label
+    assert dock.widget().child is label  # held by a HintGate
     assert main_window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
     assert dock.toggleViewAction() in main_window.panels_menu.actions()
     assert main_window.docks["training_dock"] is dock

@@ -68,6 +68,6 @@ def test_the_palette_shows_every_category_beside_the_plots(trained_window) -> No
     # With no problems the dock is one line of text, not an empty list box, and
     # gives the rest of its height to the palette.
     dock = trained_window.docks["problems_dock"]
-    assert dock.widget().list.isHidden()
+    assert trained_window.problems.list.isHidden()
     line = dock.fontMetrics().height()
     assert dock.height() <= dock.minimumSizeHint().height() + 4 * line

@@ -45,6 +45,7 @@ from nndesk.io.datasets import Dataset
 from nndesk.training.checkpoints import Checkpoint, Timeline, describe_fork
 from nndesk.training.session import TrainedState, TrainingSession
 
+from ..hint_gate import HintGate
 from .probes import Evaluation, ProbeResult, evaluate_model, session_prober
 from .worker import MAX_EVAL_SAMPLES
 
@@ -481,7 +482,9 @@ class TimelinePart(QObject):
         self.memory_label.setToolTip(
             "Checkpoints of the training timeline kept in memory, and their bound"
         )
-        window.statusBar().addPermanentWidget(self.memory_label)
+        # Its text changes while training: HintGate keeps that from re-laying out
+        # the main window unless the label needs another width.
+        window.statusBar().addPermanentWidget(HintGate(self.memory_label))
 
         self._thread = QThread(self)
         self._thread.setObjectName("nndesk-timeline")
