@@ -29,11 +29,12 @@ Reported per case:
 - redraws per panel during a run, and the GUI thread's CPU time in each panel's
   redraws (ms per second of the run);
 - for reference, the ratio to headless training on the window's number of BLAS
-  threads (``nndesk.ui.training.blas``: the window leaves one core to its GUI
-  thread, headless training uses every core). A 2-thread matrix product waits for
-  whichever half another thread preempts, so on a busy 2-core machine headless
-  training can fall far below the window's; this second ratio shows what the
-  panels cost with the same BLAS on both sides. ``targets_met`` does not use it;
+  threads (``nndesk.ui.training.blas``: every core once OpenBLAS's helper
+  threads run niced like the training thread, else all but one, leaving a core
+  to the GUI thread). With 2 threads a matrix product waits for whichever half
+  another thread preempts, so on a busy 2-core machine headless training can
+  fall far below the window's; this second ratio shows what the panels cost
+  with the same BLAS on both sides. ``targets_met`` does not use it;
 - what the window costs in CPU time, which other programs on the machine move
   much less than wall-clock time: the CPU ratio (the headless run's CPU seconds
   per sample on the window's BLAS threads over the window's, every thread of the
@@ -645,7 +646,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def run_case(app, case: str, args: argparse.Namespace, dataset) -> dict:
     """Every round of one case; prints them and returns the case's summary."""
-    from nndesk.ui.training.blas import gui_friendly_threads
+    from nndesk.ui.training.blas import gui_friendly_threads, lower_helper_priority
+    from nndesk.ui.training.worker import WORKER_NICENESS
 
     title, build, required = CASES[case]
     doc = build(str(args.data))
@@ -653,6 +655,10 @@ def run_case(app, case: str, args: argparse.Namespace, dataset) -> dict:
     run_headless = gan_case.headless_run if gan else headless_run
     epoch_seconds_of = gan_case.epoch_seconds if gan else epoch_seconds
     (gan_case.warm_up if gan else warm_up)(doc, dataset)
+    # The window's first run nices OpenBLAS's helper threads for good (they are
+    # the process's, headless runs use them too): done here, every round sees the
+    # same. On a machine with an idle core a nice value changes nothing.
+    lower_helper_priority(os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)
     # Epochs per run: enough for args.seconds of the faster headless epoch time.
     window_threads = gui_friendly_threads()
     fastest = min(

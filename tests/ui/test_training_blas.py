@@ -1,8 +1,9 @@
-"""OpenBLAS's thread count while the window trains: all cores but one or every core,
-whichever trains faster now, then as before."""
+"""OpenBLAS while the window trains: its helper threads niced like the training
+thread, every core (all but one when they could not be niced), then as before."""
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -11,9 +12,11 @@ from PySide6.QtCore import Qt
 
 from nndesk.document.examples import spiral_classifier
 from nndesk.training.session import TrainingSession
+from nndesk.ui.training import blas as blas_module
 from nndesk.ui.training.blas import (
     find_openblas,
     gui_friendly_threads,
+    lower_helper_priority,
     threads_for_training,
 )
 from nndesk.ui.training.worker import ReportingControl, TrainingJob, TrainingWorker
@@ -43,7 +46,13 @@ def test_numpys_openblas_is_found_and_its_count_set(blas) -> None:
     np.testing.assert_array_equal(a @ a.T, np.einsum("ik,jk->ij", a, a))
 
 
-def test_gui_friendly_threads_leaves_one_core(monkeypatch) -> None:
+def test_gui_friendly_threads_leave_one_core_unless_the_helpers_are_niced(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr(blas_module, "_helpers_lowered", [True])
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
+    assert gui_friendly_threads() == 2
+    monkeypatch.setattr(blas_module, "_helpers_lowered", [False])
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1, 2, 3})
     assert gui_friendly_threads() == 3
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
@@ -68,7 +77,26 @@ def test_threads_for_training_lowers_the_count_and_puts_it_back(blas) -> None:
     assert blas.threads == 2
 
 
-def test_a_worker_trains_on_all_cores_but_one_and_restores_the_count(
+def test_openblas_helpers_get_the_nice_value_asked_for(blas) -> None:
+    # The fixture's 2 threads: OpenBLAS has started its helper by now.
+    main = os.getpid()
+    own = os.getpriority(os.PRIO_PROCESS, main)
+    assert lower_helper_priority(own + 3) >= 1
+    with open(f"/proc/self/task/{main}/comm") as f:
+        name = f.read()
+    known = {t.native_id for t in threading.enumerate()}
+    helpers = []
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/comm") as f:
+            if f.read() == name and int(task) != main and int(task) not in known:
+                helpers.append(int(task))
+    assert helpers
+    assert all(os.getpriority(os.PRIO_PROCESS, tid) >= own + 3 for tid in helpers)
+    assert os.getpriority(os.PRIO_PROCESS, main) == own  # the GUI thread's stays
+    assert gui_friendly_threads() == len(os.sched_getaffinity(0))
+
+
+def test_a_worker_trains_on_every_core_and_restores_the_count(
     qapp, blas, monkeypatch
 ) -> None:
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
@@ -84,5 +112,6 @@ def test_a_worker_trains_on_all_cores_but_one_and_restores_the_count(
     thread.start()
     thread.join(60)
     assert not thread.is_alive()
-    assert seen == [1, 1, 1]
+    # The worker's thread niced OpenBLAS's helpers with itself: both cores.
+    assert seen == [2, 2, 2]
     assert blas.threads == 2

@@ -1,12 +1,17 @@
-"""How many threads NumPy's OpenBLAS runs matrix products on, set while the window trains.
+"""How many threads NumPy's OpenBLAS runs matrix products on while the window
+trains, and at what priority.
 
 On a machine with few cores a training run in the window has three busy threads:
 the training thread, OpenBLAS's helper (one per further core) and the GUI thread.
 OpenBLAS splits each matrix product between the training thread and its helpers
-and waits for all of them, so whenever the GUI thread redraws on one of their
-cores the whole product waits (and the helpers spin meanwhile): on 2 cores every
-millisecond of redrawing costs training about two. With one core left to the GUI
-thread, training runs undisturbed on the others.
+and waits for all of them. The training thread runs niced, so the GUI thread's
+redraws come first; OpenBLAS's helpers, started by the main thread when NumPy was
+imported, ran at the GUI thread's priority and spun beside it, so training had to
+leave a core to the GUI thread (one BLAS thread on 2 cores). ``lower_helper_priority``
+gives the helpers the training thread's nice value; then training uses every
+core. Fashion-MNIST MLP in the window, 6 interleaved rounds on 2 cores: 58,900
+samples/s on 1 thread, 78,900 on 2 with niced helpers (headless 97,800); the
+GUI thread's ticks kept the same 99th percentile gap (23 against 22 ms).
 
 Only the OpenBLAS that NumPy loaded is found (by its exported
 ``openblas_set_num_threads``, with or without the ``scipy_`` prefix and the ``64_``
@@ -19,6 +24,7 @@ import contextlib
 import ctypes
 import logging
 import os
+import threading
 from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
@@ -27,6 +33,7 @@ __all__ = [
     "OpenBlas",
     "find_openblas",
     "gui_friendly_threads",
+    "lower_helper_priority",
     "threads_for_training",
 ]
 
@@ -95,18 +102,62 @@ def _search() -> OpenBlas | None:
     return None
 
 
+_helpers_lowered: list[bool] = [False]
+
+
+def lower_helper_priority(nice: int) -> int:
+    """Give OpenBLAS's helper threads at least the nice value ``nice`` (Linux).
+
+    The helpers are the native threads NumPy's import started: named like the
+    main thread, not the main thread and unknown to ``threading`` (Qt names its
+    threads; Numba's workers, found the same way, also compute for training).
+    A thread's nice value can only be raised, so they keep it afterwards; the GUI
+    thread's own matrix products then share a core with them only when nothing
+    else wants it. Returns how many threads were found (0 off Linux).
+    """
+    try:
+        tasks = os.listdir("/proc/self/task")
+        main = os.getpid()
+        with open(f"/proc/self/task/{main}/comm", encoding="utf-8") as f:
+            name = f.read()
+    except OSError:
+        return 0
+    known = {t.native_id for t in threading.enumerate()}
+    found = 0
+    for task in tasks:
+        tid = int(task)
+        if tid == main or tid in known:
+            continue
+        try:
+            with open(f"/proc/self/task/{task}/comm", encoding="utf-8") as f:
+                if f.read() != name:
+                    continue
+            found += 1
+            if os.getpriority(os.PRIO_PROCESS, tid) < nice:
+                os.setpriority(os.PRIO_PROCESS, tid, nice)
+        except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
+            continue
+        except OSError as exc:  # not allowed: training keeps a core free
+            log.debug("could not lower thread %d's priority: %s", tid, exc)
+            return 0
+    _helpers_lowered[0] = True
+    return found
+
+
 def gui_friendly_threads() -> int:
-    """Threads for training beside a GUI: every core this process may use but one."""
+    """Threads for training beside a GUI: every core this process may use once
+    OpenBLAS's helpers run niced (``lower_helper_priority``), else all but one."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    return max(1, cores - 1)
+    return max(1, cores if _helpers_lowered[0] else cores - 1)
 
 
 @contextlib.contextmanager
 def threads_for_training(count: int | None = None) -> Iterator[int | None]:
-    """Run OpenBLAS on at most ``count`` threads meanwhile (default: all cores but one).
+    """Run OpenBLAS on at most ``count`` threads meanwhile (default:
+    ``gui_friendly_threads``).
 
     Yields the count in force (None when no OpenBLAS was found). The previous
     count comes back afterwards, unless someone changed it meanwhile. Fewer

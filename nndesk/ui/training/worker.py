@@ -60,7 +60,7 @@ from nndesk.training.sequence_views import TextPrompt
 from nndesk.training.session import TrainedState, TrainingSession
 
 from ..log_file import error_sentence
-from .blas import threads_for_training
+from .blas import lower_helper_priority, threads_for_training
 from .probes import (
     Evaluation,
     ModelInfo,
@@ -220,7 +220,9 @@ def lower_thread_priority(niceness: int) -> bool:
 
     The training thread then yields the CPU to the GUI thread whenever both want
     it, so redraws are not queued behind training on a busy machine; when the GUI
-    thread idles, training still gets the whole core. Returns whether it applied.
+    thread idles, training still gets the whole core. OpenBLAS's helper threads,
+    which share its matrix products, get the same nice value (see .blas). Returns
+    whether it applied.
     """
     if niceness <= 0 or not hasattr(os, "setpriority"):
         return False
@@ -228,10 +230,12 @@ def lower_thread_priority(niceness: int) -> bool:
         # On Linux a thread id names the thread alone for PRIO_PROCESS.
         tid = threading.get_native_id()
         current = os.getpriority(os.PRIO_PROCESS, tid)
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + niceness))
+        nice = min(19, current + niceness)
+        os.setpriority(os.PRIO_PROCESS, tid, nice)
     except OSError as exc:
         log.debug("could not lower the training thread's priority: %s", exc)
         return False
+    lower_helper_priority(nice)
     return True
 
 
@@ -378,11 +382,8 @@ class TrainingWorker(QObject):
             lower_thread_priority(WORKER_NICENESS)
         try:
             data, dataset = self._prepare()
-            # One core stays free for the GUI thread's redraws (see .blas). Every
-            # core, chosen whenever 6 timed batches ran faster on it, trained the
-            # Fashion-MNIST MLP slower in the window (42-47k against 49-53k
-            # samples/s, 2.5x the CPU per sample): OpenBLAS's helper spun at
-            # full priority beside the niced training thread and the redraws.
+            # Every core once OpenBLAS's helpers run niced like this thread,
+            # else one core stays free for the GUI thread's redraws (see .blas).
             with short_gil_slices(), threads_for_training():
                 self._train(data, dataset, outcome)
         except Exception as exc:  # noqa: BLE001 - one sentence reaches the user
