@@ -175,14 +175,23 @@ class TimelineBar(QWidget):
 
     def fit_minimum(self) -> None:
         """The bar's least width: the narrow arrangement's second row (no caption,
-        no slider). Set explicitly, as the layout's own minimum is not used."""
-        narrow = (self.runs, self.label, self.live, self.fork)
-        shown = [w for w in narrow if not w.isHidden()]
+        no slider). Set explicitly, as the layout's own minimum is not used.
+
+        Room for the runs box is kept before a second run shows it: a minimum
+        that grew as the second run started widened the curves' dock and
+        re-laid out and repainted the whole window (213 ms in the GUI
+        benchmark's CNN case). The position label needs its text's width."""
         spacing = max(0, self._grid.horizontalSpacing())
         margins = self._grid.contentsMargins()
+        widths = [
+            self.runs.minimumSizeHint().width(),
+            self.label.minimumSizeHint().width(),
+            self.live.minimumSizeHint().width(),
+            self.fork.minimumSizeHint().width(),
+        ]
         self.setMinimumWidth(
-            sum(w.minimumSizeHint().width() for w in shown)
-            + spacing * (len(shown) + 1)  # the grid's spanned and empty cells
+            sum(widths)
+            + spacing * (len(widths) + 1)  # the grid's spanned and empty cells
             + margins.left()
             + margins.right()
         )
