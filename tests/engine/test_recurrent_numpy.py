@@ -93,7 +93,8 @@ def test_the_layer_takes_the_whole_sequence_twin_without_numba(monkeypatch):
         calls.append(args[2].shape)
         return real(*args)
 
-    monkeypatch.setattr(RK.lstm_sequence32, "fallback", spy)
+    # The layer calls the twin directly, its weights' sigmoid gates halved.
+    monkeypatch.setattr(RK, "lstm_sequence_numpy", spy)
     kernels.reset_kernels()
     try:
         for dtype in (np.float32, np.float64):
@@ -124,3 +125,60 @@ def test_work_arrays_are_kept_per_thread():
     t.join()
     assert other[0] is not mine and other[0][0][0] == 1.0
     assert RK._work("forward", key, lambda: [np.ones(3)]) is mine
+
+
+@pytest.mark.parametrize("batch", [16, 17])  # the whole-sequence twin; per step
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_halved_weights_give_the_same_values(monkeypatch, batch, dtype):
+    """Without Numba the layer halves its sigmoid gates' weight columns once per
+    batch instead of their pre-activations every step: a power of two, so the
+    outputs, the saved gates and every gradient equal the unhalved path's bit
+    for bit."""
+    kernels.set_numba_enabled(False)
+    try:
+        rng = np.random.default_rng(3)
+        x = rng.normal(size=(batch, 6, 3)).astype(dtype)
+        dy = rng.normal(size=(batch, 6, 32)).astype(dtype)
+        biases = rng.normal(size=(3, 64))
+        results = []
+        for halved in (True, False):
+            if not halved:
+                monkeypatch.setattr(LSTM, "_numpy_steps", lambda self, batch: False)
+            layer = LSTM(16, return_sequences=True, bidirectional=True)
+            layer.build([(6, 3)], np.random.default_rng(0), dtype=dtype)
+            names = ("bias", "recurrent_bias", "bias_reverse")
+            for key, bias in zip(names, biases, strict=True):
+                layer.params[key][...] = bias  # nonzero biases
+            y = layer.forward([x], True).copy()
+            assert layer._halved is halved
+            trace = layer.trace()
+            (dx,) = layer.backward(dy)
+            grads = {k: v.copy() for k, v in layer.grads.items()}
+            results.append((y, trace, dx.copy(), grads))
+        (y1, t1, dx1, g1), (y2, t2, dx2, g2) = results
+        assert np.array_equal(y1, y2)
+        assert np.array_equal(dx1, dx2)
+        for key in t1:
+            assert np.array_equal(t1[key], t2[key]), key
+        for key in g1:
+            assert np.array_equal(g1[key], g2[key]), key
+    finally:
+        kernels.set_numba_enabled(None)
+
+
+def test_lstm_forward_halved_matches_the_step():
+    rng = np.random.default_rng(4)
+    u, n = 128, 32
+    a = rng.normal(size=(n, 4 * u)).astype(np.float32)
+    xp = rng.normal(size=(n, 4 * u)).astype(np.float32)
+    c_prev = rng.normal(size=(n, u)).astype(np.float32)
+    scale = np.full(4 * u, 0.5, np.float32)
+    scale[2 * u : 3 * u] = 1.0
+    out1 = [np.empty((n, u), np.float32) for _ in range(3)]
+    out2 = [np.empty((n, u), np.float32) for _ in range(3)]
+    a1, a2 = a.copy(), a * scale
+    RK.lstm_forward(a1, xp, c_prev, *out1)
+    RK.lstm_forward_halved(a2, xp * scale, c_prev, *out2)
+    assert np.array_equal(a1, a2)
+    for o1, o2 in zip(out1, out2, strict=True):
+        assert np.array_equal(o1, o2)

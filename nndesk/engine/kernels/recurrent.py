@@ -46,8 +46,10 @@ __all__ = [
     "lstm_backward",
     "lstm_forward",
     "lstm_forward32",
+    "lstm_forward_halved",
     "lstm_forward_small",
     "lstm_sequence32",
+    "lstm_sequence_numpy",
     "lstm_sequence_backward",
 ]
 
@@ -152,6 +154,28 @@ def lstm_forward(a, xp, c_prev, c, tc, h):
     c += tc
     np.tanh(c, out=tc)
     np.multiply(o, tc, out=h)
+
+
+def lstm_forward_halved(a, xp, c_prev, c, tc, h):
+    """``lstm_forward`` for a product ``a`` and projection ``xp`` whose sigmoid
+    gates (i, f, o) come halved already: the layer halves those columns of the
+    kernels and biases once per batch (exact: a power of two), which spares two
+    strided passes a step (32x128: 31 against 39 µs a step, the same values).
+    NumPy only; ufuncs with positional outputs (0.05-0.1 µs less per call than
+    ``out=`` or an in-place operator)."""
+    u = h.shape[1]
+    half, _ = _half_one(a.dtype)
+    mul, add, tanh = np.multiply, np.add, np.tanh
+    add(a, xp, a)
+    tanh(a, a)
+    for block in (a[:, : 2 * u], a[:, 3 * u :]):
+        mul(block, half, block)
+        add(block, half, block)
+    mul(a[:, u : 2 * u], c_prev, c)
+    mul(a[:, :u], a[:, 2 * u : 3 * u], tc)
+    add(c, tc, c)
+    tanh(c, tc)
+    mul(a[:, 3 * u :], tc, h)
 
 
 def _lstm_forward_loop(a, xp, c_prev, c, tc, h):
@@ -327,10 +351,12 @@ def _work(name: str, key: tuple, make):
     return work
 
 
-def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse):
+def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse, halved=False):
     """The forward pass of one direction: gates ``a``, states ``h`` and cell
     states ``c`` (``time + 1`` rows, the initial one zero already) and ``tc``
-    (tanh of ``c``) from the input projections ``xp``, as the step above."""
+    (tanh of ``c``) from the input projections ``xp``, as the step above.
+    ``halved``: the sigmoid gates' columns of ``xp`` and ``rk`` come halved
+    already (the layer scales its weights, see ``lstm_forward_halved``)."""
     steps, n, g = a.shape
     u = g // 4
     dt = a.dtype
@@ -365,29 +391,36 @@ def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse):
     zs, sig, i_f, g_c, c_new, o, xps, h_prev, h_new, tcs = views
     # Recurrent kernel and projections transposed, gates as o, i, f, g, with the
     # sigmoid gates' halved: sigmoid(v) = 0.5 * tanh(v / 2) + 0.5 (exact halving).
-    np.copyto(rkt[:u], rk[:, 3 * u :].T)
-    np.copyto(rkt[u:], rk[:, : 3 * u].T)
     half, _ = _half_one(dt)
-    rkt[: 3 * u] *= half
     xpo = xp[order]
-    np.copyto(xpt[:, :u], xpo[:, :, 3 * u :].transpose(0, 2, 1))
-    np.copyto(xpt[:, u:], xpo[:, :, : 3 * u].transpose(0, 2, 1))
-    xpt[:, : 3 * u] *= half
+    if halved:
+        np.copyto(rkt[:u], rk[:, 3 * u :].T)
+        np.copyto(rkt[u:], rk[:, : 3 * u].T)
+        np.copyto(xpt[:, :u], xpo[:, :, 3 * u :].transpose(0, 2, 1))
+        np.copyto(xpt[:, u:], xpo[:, :, : 3 * u].transpose(0, 2, 1))
+    else:  # halved in the transposing copies
+        np.multiply(rk[:, 3 * u :].T, half, rkt[:u])
+        np.multiply(rk[:, : 2 * u].T, half, rkt[u : 3 * u])
+        rkt[3 * u :] = rk[:, 2 * u : 3 * u].T
+        np.multiply(xpo[:, :, 3 * u :].transpose(0, 2, 1), half, xpt[:, :u])
+        np.multiply(xpo[:, :, : 2 * u].transpose(0, 2, 1), half, xpt[:, u : 3 * u])
+        np.copyto(xpt[:, 3 * u :], xpo[:, :, 2 * u : 3 * u].transpose(0, 2, 1))
     p_ig, p_fc = prod[:u], prod[u:]
+    # Positional outputs: 0.05-0.1 µs less per call than out= or ``+=``.
     dot, tanh, mul, add = np.dot, np.tanh, np.multiply, np.add
     for s in range(steps):
         zt = zs[s]
-        dot(rkt, h_prev[s], out=zt)
-        zt += xps[s]
-        tanh(zt, out=zt)
+        dot(rkt, h_prev[s], zt)
+        add(zt, xps[s], zt)
+        tanh(zt, zt)
         st = sig[s]
-        st *= half
-        st += half
-        mul(i_f[s], g_c[s], out=prod)  # [i * g, f * c_prev]
+        mul(st, half, st)
+        add(st, half, st)
+        mul(i_f[s], g_c[s], prod)  # [i * g, f * c_prev]
         cn = c_new[s]
-        add(p_ig, p_fc, out=cn)
-        tanh(cn, out=tcs[s])
-        mul(o[s], tcs[s], out=h_new[s])
+        add(p_ig, p_fc, cn)
+        tanh(cn, tcs[s])
+        mul(o[s], tcs[s], h_new[s])
     # Back to the layer's buffers, in time order.
     ao = a[order]
     np.copyto(ao[:, :, : 3 * u], z[:steps, u : 4 * u].transpose(0, 2, 1))
@@ -477,14 +510,14 @@ def _lstm_sequence_backward_numpy(a, c, tc, rk_t, dy, seq, dz, dh, dc, tmp, reve
     dyt[-1] += dh.T
     np.copyto(dct[0], dc.T)
     dc2 = dct[0]
-    dot, mul = np.dot, np.multiply
+    dot, mul, add = np.dot, np.multiply, np.add
     for s in range(steps - 1, -1, -1):
-        dot(rki, dzy_next[s], out=dht)
-        mul(dht, k1s[s], out=work)
-        dc2 += work
-        mul(dht, fhs[s], out=do[s])
-        mul(fc3[s], dct, out=difg3[s])
-        dc2 *= f[s]
+        dot(rki, dzy_next[s], dht)
+        mul(dht, k1s[s], work)
+        add(dc2, work, dc2)
+        mul(dht, fhs[s], do[s])
+        mul(fc3[s], dct, difg3[s])
+        mul(dc2, f[s], dc2)
     # The gradients reaching the initial state, and dz in the layer's order.
     np.copyto(dh, np.dot(rki[:, : 4 * u], dzy[0, : 4 * u]).T)
     np.copyto(dc, dc2.T)
@@ -574,6 +607,8 @@ lstm_forward_small = kernel(_lstm_forward_loop, lstm_forward, helpers=(_sig,))
 gru_forward_small = kernel(_gru_forward_loop, gru_forward, helpers=(_sig,))
 lstm_forward32 = kernel(_lstm_forward32_loop, lstm_forward, helpers=(_tanh32, _sig32))
 lstm_backward = kernel(_lstm_backward_loop, _lstm_backward_numpy)
+lstm_sequence_numpy = _lstm_sequence_numpy
+"""The NumPy forward of a whole small direction, with its ``halved`` option."""
 lstm_sequence32 = kernel(
     _lstm_sequence32_loop,
     _lstm_sequence_numpy,

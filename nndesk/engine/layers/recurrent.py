@@ -221,15 +221,25 @@ class _Recurrent(Layer):
         self._passes = []
         for d in range(self.directions):
             p = self._new_pass(d, steps, batch)
-            np.matmul(x2, self._param("kernel", d), out=p.xp.reshape(steps * batch, -1))
-            if self.use_bias:
-                bias = self._param("bias", d)
-                if self.folds_recurrent_bias:  # one pass over the projections
-                    bias = bias + self._param("recurrent_bias", d)
+            kernel, bias = self._projection_weights(d, batch)
+            np.matmul(x2, kernel, out=p.xp.reshape(steps * batch, -1))
+            if bias is not None:
                 p.xp += bias
             self._run(p, d)
             self._passes.append(p)
         return self._output(batch, steps)
+
+    def _projection_weights(
+        self, d: int, batch: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The kernel and the bias (None without one) that make direction ``d``'s
+        input projections; the recurrent bias is in it when it folds."""
+        bias = None
+        if self.use_bias:
+            bias = self._param("bias", d)
+            if self.folds_recurrent_bias:  # one pass over the projections
+                bias = bias + self._param("recurrent_bias", d)
+        return self._param("kernel", d), bias
 
     def _new_pass(self, d: int, steps: int, batch: int) -> _Pass:
         u, gu, key = self.units, self.gates * self.units, DIRECTIONS[d]
@@ -457,6 +467,42 @@ class LSTM(_Recurrent):
     gates = 4
     gate_names = ("input", "forget", "candidate", "output")
 
+    _halved = False
+    """Whether the running forward pass takes the NumPy kernels, whose sigmoid
+    gates come halved in the weights (``_projection_weights``)."""
+
+    def _numpy_steps(self, batch: int) -> bool:
+        """Whether a batch of ``batch`` runs the NumPy LSTM kernels (the choice
+        ``_run`` and ``_step`` make)."""
+        small = batch * self.units <= RK.SMALL_STEP
+        if small and (self.dtype == np.float32 or not RK.lstm_sequence32.uses_numba):
+            return not RK.lstm_sequence32.uses_numba
+        if self.dtype == np.float32:
+            return not RK.lstm_forward32.uses_numba
+        return not small or not RK.lstm_forward_small.uses_numba
+
+    def _gate_scale(self) -> np.ndarray:
+        """0.5 for the sigmoid gates' columns (i, f, o), 1 for the cell's (g)."""
+        u = self.units
+        scale = self._buffer("gate_scale", (4 * u,))
+        scale[...] = 0.5
+        scale[2 * u : 3 * u] = 1.0
+        return scale
+
+    def _projection_weights(self, d, batch):
+        # The NumPy kernels evaluate sigmoid(v) as 0.5 * tanh(v / 2) + 0.5: with
+        # the sigmoid gates' kernel and bias columns halved here (exact: a power
+        # of two), and the recurrent kernel's in _run, the projections and
+        # products arrive halved, which spares two strided passes a step.
+        kernel, bias = super()._projection_weights(d, batch)
+        self._halved = self._numpy_steps(batch)
+        if not self._halved:
+            return kernel, bias
+        scale = self._gate_scale()
+        halved = self._buffer("kernel_halved" + DIRECTIONS[d], kernel.shape)
+        np.multiply(kernel, scale, out=halved)
+        return halved, None if bias is None else bias * scale
+
     def _run(self, p: _Pass, d: int) -> None:
         steps, batch = p.acts.shape[:2]
         key = DIRECTIONS[d]
@@ -464,7 +510,27 @@ class LSTM(_Recurrent):
         p.tc = self._buffer("tc" + key, (steps, batch, self.units))
         p.c[steps if p.reverse else 0] = 0.0
         small = batch * self.units <= RK.SMALL_STEP
-        if small and (p.acts.dtype == np.float32 or not RK.lstm_sequence32.uses_numba):
+        if self._halved:
+            rk = self._param("recurrent_kernel", d)
+            rk_halved = self._buffer("rk_halved" + key, rk.shape)
+            np.multiply(rk, self._gate_scale(), out=rk_halved)
+            if small:
+                RK.lstm_sequence_numpy(
+                    p.xp, rk_halved, p.acts, p.h, p.c, p.tc, p.reverse, True
+                )
+                return
+            step, first = RK.lstm_forward_halved, p.order[0]
+            for t in p.order:
+                prev, new = p.slot(t)
+                a = p.acts[t]
+                if t == first:
+                    a.fill(0.0)  # the initial state is zero: no product
+                else:
+                    np.matmul(p.h[prev], rk_halved, out=a)
+                step(a, p.xp[t], p.c[prev], p.c[new], p.tc[t], p.h[new])
+        elif small and (
+            p.acts.dtype == np.float32 or not RK.lstm_sequence32.uses_numba
+        ):
             # Small layers: the whole direction in one call (per-call overhead
             # dominates there): compiled for float32 (its fast tanh), else the
             # NumPy twin, exact at every dtype.
