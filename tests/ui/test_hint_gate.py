@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 from ui_helpers import OFFSCREEN_NOISE
 
 from nndesk.ui.hint_gate import SETTLE_MS
@@ -28,23 +28,24 @@ class LayoutPasses(QObject):
         return False
 
 
-def _panel() -> tuple[QWidget, QLabel]:
+def _docked(qtbot, window: MainWindow) -> tuple[QWidget, QLabel, QDockWidget]:
+    """A panel with one label, docked in the shown window past its settling time."""
     panel = QWidget()
     label = QLabel("epoch 1 of 20, loss 0.6931")
     layout = QVBoxLayout(panel)
     layout.addWidget(label)
     layout.addStretch(1)
-    return panel, label
+    dock = window.add_panel(panel, "Status", "status_dock")
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(SETTLE_MS + 100)  # past the arranging of a newly shown dock
+    return panel, label, dock
 
 
 def test_new_text_inside_a_panel_leaves_the_main_window_alone(
     qtbot, main_window: MainWindow
 ) -> None:
-    panel, label = _panel()
-    dock = main_window.add_panel(panel, "Status", "status_dock")
-    main_window.show()
-    qtbot.waitExposed(main_window)
-    qtbot.wait(SETTLE_MS + 100)  # past the arranging of a newly shown dock
+    panel, label, dock = _docked(qtbot, main_window)
     passes = LayoutPasses(main_window)
     inner = LayoutPasses(panel)
     for epoch in range(2, 12):  # new widths, all within the dock's
@@ -62,11 +63,7 @@ def test_new_text_inside_a_panel_leaves_the_main_window_alone(
 def test_a_panel_that_needs_more_room_still_gets_it(
     qtbot, main_window: MainWindow
 ) -> None:
-    panel, label = _panel()
-    dock = main_window.add_panel(panel, "Status", "status_dock")
-    main_window.show()
-    qtbot.waitExposed(main_window)
-    qtbot.wait(SETTLE_MS + 100)
+    panel, label, dock = _docked(qtbot, main_window)
     passes = LayoutPasses(main_window)
     wide = max(dock.width(), 300) + 150
     label.setMinimumWidth(wide)
