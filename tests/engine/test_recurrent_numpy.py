@@ -182,3 +182,29 @@ def test_lstm_forward_halved_matches_the_step():
     assert np.array_equal(a1, a2)
     for o1, o2 in zip(out1, out2, strict=True):
         assert np.array_equal(o1, o2)
+
+
+def test_backward_reads_the_forward_arrays_only_while_they_are_its_own():
+    """The small NumPy backward reads the forward twin's work arrays, which the
+    next forward of the same shape (another layer's) overwrites: a layer whose
+    forward was followed by another's must get its gradients from its own saved
+    activations, the same as when nothing ran in between."""
+    kernels.set_numba_enabled(False)
+    try:
+        rng = np.random.default_rng(5)
+        x = rng.normal(size=(16, 7, 3)).astype(np.float32)
+        dy = rng.normal(size=(16, 7, 16)).astype(np.float32)
+        first, second = LSTM(16, return_sequences=True), LSTM(16, return_sequences=True)
+        first.build([(7, 3)], np.random.default_rng(0), dtype=np.float32)
+        second.build([(7, 3)], np.random.default_rng(1), dtype=np.float32)
+        first.forward([x], True)
+        assert first._passes[0].work is not None
+        first.backward(dy)
+        alone = {k: v.copy() for k, v in first.grads.items()}
+        first.forward([x], True)
+        second.forward([x], True)  # the same work arrays, other values
+        first.backward(dy)
+        for key, grad in alone.items():
+            assert np.array_equal(first.grads[key], grad), key
+    finally:
+        kernels.set_numba_enabled(None)

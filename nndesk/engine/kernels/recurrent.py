@@ -51,6 +51,7 @@ __all__ = [
     "lstm_sequence32",
     "lstm_sequence_numpy",
     "lstm_sequence_backward",
+    "lstm_sequence_backward_numpy",
 ]
 
 SMALL_STEP = 256
@@ -356,7 +357,12 @@ def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse, halved=False):
     states ``c`` (``time + 1`` rows, the initial one zero already) and ``tc``
     (tanh of ``c``) from the input projections ``xp``, as the step above.
     ``halved``: the sigmoid gates' columns of ``xp`` and ``rk`` come halved
-    already (the layer scales its weights, see ``lstm_forward_halved``)."""
+    already (the layer scales its weights, see ``lstm_forward_halved``).
+
+    Returns the feature-major gates, cell states and tanh of the cell states
+    for ``_lstm_sequence_backward_numpy``'s ``forward``: valid while their
+    owner (``handle[-1][0]``) is ``a``, the next call of this shape replaces
+    them."""
     steps, n, g = a.shape
     u = g // 4
     dt = a.dtype
@@ -383,11 +389,15 @@ def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse, halved=False):
         )
         ht[0] = 0.0  # the initial state and cell state: never written after
         z[0, 4 * u :] = 0.0
-        return z, xpt, ht, tct, prod, rkt, views
+        # For the backward: the gates, the forget gate per step, and the array
+        # ``a`` whose values these are (set below, once they are).
+        handle = (z[:steps], tct, list(z[:steps, 2 * u : 3 * u]), [None])
+        return z, xpt, ht, tct, prod, rkt, views, handle
 
-    z, xpt, ht, tct, prod, rkt, views = _work(
+    z, xpt, ht, tct, prod, rkt, views, handle = _work(
         "forward", (steps, n, u, dt, reverse), make
     )
+    handle[-1][0] = None  # rewritten below
     zs, sig, i_f, g_c, c_new, o, xps, h_prev, h_new, tcs = views
     # Recurrent kernel and projections transposed, gates as o, i, f, g, with the
     # sigmoid gates' halved: sigmoid(v) = 0.5 * tanh(v / 2) + 0.5 (exact halving).
@@ -429,15 +439,22 @@ def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse, halved=False):
     np.copyto(h[after], ht[1:].transpose(0, 2, 1))
     np.copyto(c[after], z[1:, 4 * u :].transpose(0, 2, 1))
     np.copyto(tc[order], tct.transpose(0, 2, 1))
+    handle[-1][0] = a
+    return handle
 
 
-def _lstm_sequence_backward_numpy(a, c, tc, rk_t, dy, seq, dz, dh, dc, tmp, reverse):
+def _lstm_sequence_backward_numpy(
+    a, c, tc, rk_t, dy, seq, dz, dh, dc, tmp, reverse, forward=None
+):
     """Backpropagation through time of one direction: the gate pre-activation
     gradients ``dz`` of every step. ``dh`` and ``dc`` come in as the gradients
     reaching the direction's last state (``dy`` itself without ``seq``; zeros
     with it, when ``dy`` ``(batch, time, units)`` adds each step's part) and
     leave as those reaching its initial state; ``rk_t`` is the recurrent kernel
-    transposed, ``tmp`` a work array."""
+    transposed, ``tmp`` a work array. ``forward``: what the forward twin
+    returned for ``a``; while it still holds ``a``'s values, its feature-major
+    gates and cell states are read instead of transposed copies of ``a``, ``c``
+    and ``tc`` (16x16, 20 steps: 3 transposing copies fewer)."""
     steps, n, g = a.shape
     u = g // 4
     dt = a.dtype
@@ -473,26 +490,32 @@ def _lstm_sequence_backward_numpy(a, c, tc, rk_t, dy, seq, dz, dh, dc, tmp, reve
     )
     dzy_next, k1s, do, fhs, fc3, difg3, f = views
     _, one = _half_one(dt)
-    # The saved activations, feature-major in processing order.
-    ao = a[order]
-    np.copyto(gates[:, :u], ao[:, :, 3 * u :].transpose(0, 2, 1))
-    np.copyto(gates[:, u:], ao[:, :, : 3 * u].transpose(0, 2, 1))
+    fi, ff, fg = fc[:, :u], fc[:, u : 2 * u], fc[:, 2 * u :]
+    if forward is not None and forward[-1][0] is a:
+        # The forward twin's arrays: [o, i, f, g, c_prev] per step, tanh(c).
+        z, tcs, f, _ = forward
+        gates, c_prev = z[:, : 4 * u], z[:, 4 * u :]
+    else:  # the saved activations, feature-major in processing order
+        ao = a[order]
+        np.copyto(gates[:, :u], ao[:, :, 3 * u :].transpose(0, 2, 1))
+        np.copyto(gates[:, u:], ao[:, :, : 3 * u].transpose(0, 2, 1))
+        tcs = fh  # tanh(c) for now
+        np.copyto(tcs, tc[order].transpose(0, 2, 1))
+        before = slice(steps, 0, -1) if reverse else slice(None, steps)
+        c_prev = ff
+        np.copyto(c_prev, c[before].transpose(0, 2, 1))
     go, gi, gf, gg = (gates[:, k * u : (k + 1) * u] for k in range(4))
-    np.copyto(fh, tc[order].transpose(0, 2, 1))  # tanh(c) for now
     # k1 = o * (1 - tanh(c)^2); fh = tanh(c) * o * (1 - o)
-    np.multiply(fh, fh, out=k1)
+    np.multiply(tcs, tcs, out=k1)
     np.subtract(one, k1, out=k1)
     k1 *= go
-    fi, ff, fg = fc[:, :u], fc[:, u : 2 * u], fc[:, 2 * u :]
     np.subtract(one, go, out=fi)
     fi *= go
-    fh *= fi
+    np.multiply(tcs, fi, out=fh)
     # fc = [g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g^2)]
-    before = slice(steps, 0, -1) if reverse else slice(None, steps)
-    np.copyto(ff, c[before].transpose(0, 2, 1))
     np.subtract(one, gf, out=fg)
     fg *= gf
-    ff *= fg
+    np.multiply(c_prev, fg, out=ff)
     np.subtract(one, gi, out=fi)
     fi *= gi
     fi *= gg
@@ -609,6 +632,8 @@ lstm_forward32 = kernel(_lstm_forward32_loop, lstm_forward, helpers=(_tanh32, _s
 lstm_backward = kernel(_lstm_backward_loop, _lstm_backward_numpy)
 lstm_sequence_numpy = _lstm_sequence_numpy
 """The NumPy forward of a whole small direction, with its ``halved`` option."""
+lstm_sequence_backward_numpy = _lstm_sequence_backward_numpy
+"""Its backward, which can read the forward's work arrays."""
 lstm_sequence32 = kernel(
     _lstm_sequence32_loop,
     _lstm_sequence_numpy,

@@ -92,6 +92,8 @@ class _Pass:
         self.dc: np.ndarray | None = None
         self.tmp: np.ndarray | None = None
         self.carry: np.ndarray | None = None
+        # What the NumPy twin of a small LSTM's forward returns for its backward.
+        self.work: tuple | None = None
 
     def slot(self, t: int) -> tuple[int, int]:
         """Rows of ``h`` holding (previous state, new state) of step ``t``."""
@@ -515,7 +517,7 @@ class LSTM(_Recurrent):
             rk_halved = self._buffer("rk_halved" + key, rk.shape)
             np.multiply(rk, self._gate_scale(), out=rk_halved)
             if small:
-                RK.lstm_sequence_numpy(
+                p.work = RK.lstm_sequence_numpy(
                     p.xp, rk_halved, p.acts, p.h, p.c, p.tc, p.reverse, True
                 )
                 return
@@ -553,10 +555,15 @@ class LSTM(_Recurrent):
         else:
             np.copyto(dh, dy)
             dy = dy[:, None, :]
-        RK.lstm_sequence_backward(
+        args = (
             p.acts, p.c, p.tc, rk_t, dy, self.return_sequences, dz, dh, p.dc, p.tmp,
             p.reverse,
         )  # fmt: skip
+        if p.work is not None and not RK.lstm_sequence_backward.uses_numba:
+            # The forward's feature-major arrays instead of transposed copies.
+            RK.lstm_sequence_backward_numpy(*args, p.work)
+        else:
+            RK.lstm_sequence_backward(*args)
         return dz
 
     def _step(self, p, t, h_prev, h, rk, rb):
