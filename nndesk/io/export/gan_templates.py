@@ -6,7 +6,10 @@
 
 from __future__ import annotations
 
-GAN_TRAIN_PY = '''"""Train the exported GAN with PyTorch, on one process or many (nndesk @VERSION@).
+from .templates import SETUP_FUNCTION
+
+GAN_TRAIN_PY = (
+    '''"""Train the exported GAN with PyTorch, on one process or many (nndesk @VERSION@).
 
     python train.py --device cpu              # one process (or --device cuda)
     torchrun --nproc_per_node=4 train.py      # data parallel, 4 processes
@@ -174,24 +177,9 @@ def generator_step(g, d, optimizer, z, world: int = 1) -> dict[str, float]:
     return {"g_loss": float(loss.detach())}
 
 
-def setup(device_name: str):
-    """Rank, world size and device; joins the process group under torchrun."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    if world > 1:
-        cuda = device_name == "cuda" or (
-            device_name == "auto" and torch.cuda.is_available()
-        )
-        dist.init_process_group("nccl" if cuda else "gloo")
-        if cuda:
-            local = int(os.environ.get("LOCAL_RANK", "0"))
-            torch.cuda.set_device(local)
-            return rank, world, torch.device("cuda", local)
-        return rank, world, torch.device("cpu")
-    if device_name == "auto":
-        device_name = "cuda" if torch.cuda.is_available() else "cpu"
-    return rank, world, torch.device(device_name)
-
+'''
+    + SETUP_FUNCTION
+    + '''
 
 def nndesk_weights(g, d) -> dict[str, np.ndarray]:
     """Both networks' weights under nndesk's keys."""
@@ -282,6 +270,7 @@ def write_network(source: Path, target: Path, weights, history) -> None:
 if __name__ == "__main__":
     main()
 '''
+)
 
 GAN_README_MD = """# @TITLE@ as a PyTorch project (a GAN)
 

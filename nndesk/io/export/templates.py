@@ -207,7 +207,28 @@ def nndesk_weights(model: Network) -> dict[str, np.ndarray]:
     return out
 '''
 
-TRAIN_PY = '''"""Train the exported network with PyTorch, on one process or many (nndesk @VERSION@).
+SETUP_FUNCTION = '''def setup(device_name: str):
+    """Rank, world size and device; joins the process group under torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world > 1:
+        cuda = device_name == "cuda" or (
+            device_name == "auto" and torch.cuda.is_available()
+        )
+        dist.init_process_group("nccl" if cuda else "gloo")
+        if cuda:
+            local = int(os.environ.get("LOCAL_RANK", "0"))
+            torch.cuda.set_device(local)
+            return rank, world, torch.device("cuda", local)
+        return rank, world, torch.device("cpu")
+    if device_name == "auto":
+        device_name = "cuda" if torch.cuda.is_available() else "cpu"
+    return rank, world, torch.device(device_name)
+'''
+"""``setup`` of both exported train.py files (a network's and a GAN's)."""
+
+TRAIN_PY = (
+    '''"""Train the exported network with PyTorch, on one process or many (nndesk @VERSION@).
 
     python train.py --device cpu              # one process (or --device cuda)
     torchrun --nproc_per_node=4 train.py      # DistributedDataParallel
@@ -355,24 +376,9 @@ def _plain(model: nn.Module) -> Network:
     return model.module if isinstance(model, DistributedDataParallel) else model
 
 
-def setup(device_name: str):
-    """Rank, world size and device; joins the process group under torchrun."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    if world > 1:
-        cuda = device_name == "cuda" or (
-            device_name == "auto" and torch.cuda.is_available()
-        )
-        dist.init_process_group("nccl" if cuda else "gloo")
-        if cuda:
-            local = int(os.environ.get("LOCAL_RANK", "0"))
-            torch.cuda.set_device(local)
-            return rank, world, torch.device("cuda", local)
-        return rank, world, torch.device("cpu")
-    if device_name == "auto":
-        device_name = "cuda" if torch.cuda.is_available() else "cpu"
-    return rank, world, torch.device(device_name)
-
+'''
+    + SETUP_FUNCTION
+    + '''
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -462,6 +468,7 @@ def write_network(source: Path, target: Path, weights, history) -> None:
 if __name__ == "__main__":
     main()
 '''
+)
 
 README_MD = """# @TITLE@ as a PyTorch project
 
