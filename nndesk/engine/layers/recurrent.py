@@ -369,7 +369,7 @@ class _Recurrent(Layer):
         dh[...] = 0.0
         self._begin_back(p, d, batch)
         drec = self._recurrent_grad_buffer(p, d, dz)
-        last = p.order[-1]
+        first, last = p.order[0], p.order[-1]
         for t in reversed(p.order):
             if self.return_sequences:
                 dh += dy[:, t]
@@ -377,7 +377,10 @@ class _Recurrent(Layer):
                 dh += dy
             prev, _ = p.slot(t)
             carry = self._step_back(p, t, p.h[prev], dh, dz[t])
-            np.matmul(drec[t], rk_t, out=dh)
+            if t == first:
+                break  # no product for the gradient reaching the zero state
+            # np.dot: about 0.5 µs less per call than np.matmul, the same product
+            np.dot(drec[t], rk_t, out=dh)
             if carry is not None:
                 dh += carry
         return drec
@@ -528,7 +531,7 @@ class LSTM(_Recurrent):
                 if t == first:
                     a.fill(0.0)  # the initial state is zero: no product
                 else:
-                    np.matmul(p.h[prev], rk_halved, out=a)
+                    np.dot(p.h[prev], rk_halved, out=a)
                 step(a, p.xp[t], p.c[prev], p.c[new], p.tc[t], p.h[new])
         elif small and (
             p.acts.dtype == np.float32 or not RK.lstm_sequence32.uses_numba
