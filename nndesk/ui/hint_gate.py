@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
+import shiboken6
 from PySide6.QtCore import QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QApplication, QLayout, QLayoutItem, QWidget
@@ -154,7 +155,7 @@ class HintGate(QWidget):
         if self not in HintGate._stale:
             HintGate._stale.append(self)
         timer = HintGate._timer
-        if timer is None:
+        if timer is None or not shiboken6.isValid(timer):  # none, or its app gone
             timer = HintGate._timer = QTimer(QApplication.instance())
             timer.setSingleShot(True)
             timer.setInterval(SETTLE_MS)
