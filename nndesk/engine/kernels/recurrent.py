@@ -444,7 +444,7 @@ def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse, halved=False):
 
 
 def _lstm_sequence_backward_numpy(
-    a, c, tc, rk_t, dy, seq, dz, dh, dc, tmp, reverse, forward=None
+    a, c, tc, rk_t, dy, seq, dz, dh, dc, tmp, reverse, forward=None, to_start=True
 ):
     """Backpropagation through time of one direction: the gate pre-activation
     gradients ``dz`` of every step. ``dh`` and ``dc`` come in as the gradients
@@ -454,7 +454,9 @@ def _lstm_sequence_backward_numpy(
     transposed, ``tmp`` a work array. ``forward``: what the forward twin
     returned for ``a``; while it still holds ``a``'s values, its feature-major
     gates and cell states are read instead of transposed copies of ``a``, ``c``
-    and ``tc`` (16x16, 20 steps: 3 transposing copies fewer)."""
+    and ``tc`` (16x16, 20 steps: 3 transposing copies fewer). ``to_start``
+    False leaves ``dh`` and ``dc`` as they are (the layer needs no gradient
+    reaching the zero initial state)."""
     steps, n, g = a.shape
     u = g // 4
     dt = a.dtype
@@ -541,9 +543,10 @@ def _lstm_sequence_backward_numpy(
         mul(dht, fhs[s], do[s])
         mul(fc3[s], dct, difg3[s])
         mul(dc2, f[s], dc2)
-    # The gradients reaching the initial state, and dz in the layer's order.
-    np.copyto(dh, np.dot(rki[:, : 4 * u], dzy[0, : 4 * u]).T)
-    np.copyto(dc, dc2.T)
+    if to_start:  # the gradients reaching the initial state
+        np.copyto(dh, np.dot(rki[:, : 4 * u], dzy[0, : 4 * u]).T)
+        np.copyto(dc, dc2.T)
+    # dz in the layer's order
     dzo = dz[order]
     np.copyto(dzo[:, :, : 3 * u], dzy[:steps, u : 4 * u].transpose(0, 2, 1))
     np.copyto(dzo[:, :, 3 * u :], dzy[:steps, :u].transpose(0, 2, 1))

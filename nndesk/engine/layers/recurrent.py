@@ -564,7 +564,7 @@ class LSTM(_Recurrent):
         )  # fmt: skip
         if p.work is not None and not RK.lstm_sequence_backward.uses_numba:
             # The forward's feature-major arrays instead of transposed copies.
-            RK.lstm_sequence_backward_numpy(*args, p.work)
+            RK.lstm_sequence_backward_numpy(*args, p.work, False)
         else:
             RK.lstm_sequence_backward(*args)
         return dz
