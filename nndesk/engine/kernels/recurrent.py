@@ -50,6 +50,7 @@ __all__ = [
     "lstm_forward_small",
     "lstm_sequence32",
     "lstm_sequence_numpy",
+    "lstm_sequence_store",
     "lstm_sequence_backward",
     "lstm_sequence_backward_numpy",
 ]
@@ -336,14 +337,16 @@ _WORK_SHAPES = 4
 """Shapes whose work arrays a thread keeps per kernel (the layers of one model)."""
 
 
-def _work(name: str, key: tuple, make):
+def _work(name: str, key: tuple, make, cache: dict | None = None):
     """The work arrays (and their per-step views) ``make`` builds for ``key``
-    (shapes, dtype, direction), kept per thread for the next call: building the
-    views cost as much as the loop at 16x16."""
-    cache = getattr(_local, name, None)
+    (shapes, dtype, direction), kept per thread for the next call (or in
+    ``cache``, a layer's own): building the views cost as much as the loop at
+    16x16."""
     if cache is None:
-        cache = {}
-        setattr(_local, name, cache)
+        cache = getattr(_local, name, None)
+        if cache is None:
+            cache = {}
+            setattr(_local, name, cache)
     work = cache.get(key)
     if work is None:
         if len(cache) >= _WORK_SHAPES:
@@ -352,7 +355,7 @@ def _work(name: str, key: tuple, make):
     return work
 
 
-def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse, halved=False):
+def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse, halved=False, cache=None):
     """The forward pass of one direction: gates ``a``, states ``h`` and cell
     states ``c`` (``time + 1`` rows, the initial one zero already) and ``tc``
     (tanh of ``c``) from the input projections ``xp``, as the step above.
@@ -362,7 +365,10 @@ def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse, halved=False):
     Returns the feature-major gates, cell states and tanh of the cell states
     for ``_lstm_sequence_backward_numpy``'s ``forward``: valid while their
     owner (``handle[-1][0]``) is ``a``, the next call of this shape replaces
-    them."""
+    them. With ``cache`` (a dict the layer owns, so no other layer's call
+    replaces them) ``a``, ``c`` and ``tc`` are left unwritten until
+    ``lstm_sequence_store`` (the backward reads the work arrays; 16x16, 20
+    steps: 4 transposing copies fewer)."""
     steps, n, g = a.shape
     u = g // 4
     dt = a.dtype
@@ -391,11 +397,11 @@ def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse, halved=False):
         z[0, 4 * u :] = 0.0
         # For the backward: the gates, the forget gate per step, and the array
         # ``a`` whose values these are (set below, once they are).
-        handle = (z[:steps], tct, list(z[:steps, 2 * u : 3 * u]), [None])
+        handle = (z, tct, list(z[:steps, 2 * u : 3 * u]), [None])
         return z, xpt, ht, tct, prod, rkt, views, handle
 
     z, xpt, ht, tct, prod, rkt, views, handle = _work(
-        "forward", (steps, n, u, dt, reverse), make
+        "forward", (steps, n, u, dt, reverse), make, cache
     )
     handle[-1][0] = None  # rewritten below
     zs, sig, i_f, g_c, c_new, o, xps, h_prev, h_new, tcs = views
@@ -432,15 +438,29 @@ def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse, halved=False):
         tanh(cn, tcs[s])
         mul(o[s], tcs[s], h_new[s])
     # Back to the layer's buffers, in time order.
+    after = slice(steps - 1, None, -1) if reverse else slice(1, None)
+    np.copyto(h[after], ht[1:].transpose(0, 2, 1))
+    handle[-1][0] = a
+    if cache is None:
+        lstm_sequence_store(handle, a, c, tc, reverse)
+    return handle
+
+
+def lstm_sequence_store(handle, a, c, tc, reverse):
+    """Write the gates ``a``, cell states ``c`` and ``tc`` of the forward that
+    returned ``handle`` into the layer's time-major buffers."""
+    z, tct, _, owner = handle
+    if owner[0] is not a:
+        raise RuntimeError("LSTM work arrays no longer hold this pass's values.")
+    steps, _, g = a.shape
+    u = g // 4
+    order = slice(None, None, -1) if reverse else slice(None)
     ao = a[order]
     np.copyto(ao[:, :, : 3 * u], z[:steps, u : 4 * u].transpose(0, 2, 1))
     np.copyto(ao[:, :, 3 * u :], z[:steps, :u].transpose(0, 2, 1))
     after = slice(steps - 1, None, -1) if reverse else slice(1, None)
-    np.copyto(h[after], ht[1:].transpose(0, 2, 1))
     np.copyto(c[after], z[1:, 4 * u :].transpose(0, 2, 1))
     np.copyto(tc[order], tct.transpose(0, 2, 1))
-    handle[-1][0] = a
-    return handle
 
 
 def _lstm_sequence_backward_numpy(
@@ -496,7 +516,7 @@ def _lstm_sequence_backward_numpy(
     if forward is not None and forward[-1][0] is a:
         # The forward twin's arrays: [o, i, f, g, c_prev] per step, tanh(c).
         z, tcs, f, _ = forward
-        gates, c_prev = z[:, : 4 * u], z[:, 4 * u :]
+        gates, c_prev = z[:steps, : 4 * u], z[:steps, 4 * u :]
     else:  # the saved activations, feature-major in processing order
         ao = a[order]
         np.copyto(gates[:, :u], ao[:, :, 3 * u :].transpose(0, 2, 1))

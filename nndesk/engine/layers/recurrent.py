@@ -92,8 +92,10 @@ class _Pass:
         self.dc: np.ndarray | None = None
         self.tmp: np.ndarray | None = None
         self.carry: np.ndarray | None = None
-        # What the NumPy twin of a small LSTM's forward returns for its backward.
+        # What the NumPy twin of a small LSTM's forward returns for its backward,
+        # and whether ``acts``, ``c`` and ``tc`` still wait to be written from it.
         self.work: tuple | None = None
+        self.unstored = False
 
     def slot(self, t: int) -> tuple[int, int]:
         """Rows of ``h`` holding (previous state, new state) of step ``t``."""
@@ -302,6 +304,7 @@ class _Recurrent(Layer):
         def joined(parts: list[np.ndarray]) -> np.ndarray:
             return np.concatenate([a.transpose(1, 0, 2) for a in parts], axis=-1)
 
+        self._store_passes()
         out = {"hidden": joined([p.outputs for p in self._passes])}
         if self._passes[0].c is not None:
             out["cell"] = joined(
@@ -312,6 +315,9 @@ class _Recurrent(Layer):
                 [p.acts[:, :, k * u : (k + 1) * u] for p in self._passes]
             )
         return out
+
+    def _store_passes(self) -> None:
+        """Fill the per-step buffers a kernel left in its own arrays."""
 
     # --- backward ----------------------------------------------------------------------
     def backward(self, dy: np.ndarray) -> list[np.ndarray | None]:
@@ -520,9 +526,13 @@ class LSTM(_Recurrent):
             rk_halved = self._buffer("rk_halved" + key, rk.shape)
             np.multiply(rk, self._gate_scale(), out=rk_halved)
             if small:
+                # The layer's own work arrays: the backward reads the gates and
+                # cell states there, the buffers get them only for trace().
+                cache = self.__dict__.setdefault("_twin_work", {})
                 p.work = RK.lstm_sequence_numpy(
-                    p.xp, rk_halved, p.acts, p.h, p.c, p.tc, p.reverse, True
+                    p.xp, rk_halved, p.acts, p.h, p.c, p.tc, p.reverse, True, cache
                 )
+                p.unstored = True
                 return
             step, first = RK.lstm_forward_halved, p.order[0]
             for t in p.order:
@@ -566,8 +576,15 @@ class LSTM(_Recurrent):
             # The forward's feature-major arrays instead of transposed copies.
             RK.lstm_sequence_backward_numpy(*args, p.work, False)
         else:
+            self._store_passes()
             RK.lstm_sequence_backward(*args)
         return dz
+
+    def _store_passes(self) -> None:
+        for p in self._passes:
+            if p.unstored:
+                RK.lstm_sequence_store(p.work, p.acts, p.c, p.tc, p.reverse)
+                p.unstored = False
 
     def _step(self, p, t, h_prev, h, rk, rb):
         a = p.acts[t]
