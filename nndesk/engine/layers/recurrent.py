@@ -494,10 +494,12 @@ class LSTM(_Recurrent):
 
     def _gate_scale(self) -> np.ndarray:
         """0.5 for the sigmoid gates' columns (i, f, o), 1 for the cell's (g)."""
-        u = self.units
-        scale = self._buffer("gate_scale", (4 * u,))
-        scale[...] = 0.5
-        scale[2 * u : 3 * u] = 1.0
+        scale = self.__dict__.get("_scale")
+        if scale is None or scale.dtype != self.dtype:
+            u = self.units
+            scale = np.full(4 * u, 0.5, self.dtype)
+            scale[2 * u : 3 * u] = 1.0
+            self._scale = scale
         return scale
 
     def _projection_weights(self, d, batch):
