@@ -26,7 +26,10 @@ of ``(batch, 4*units)`` cost 3-4x more at 16x16) and a step is 9 NumPy calls
 forward and 6 backward (13 and 22 before). 16x16, 20 steps, min of 300
 interleaved at load 15: forward 140 against 379 µs step by step, backward 157
 against 496. At 32x128 the bulk transposes cost more than they save, so larger
-layers keep the per-step path.
+layers keep the per-step path. The LSTM layer hands the NumPy kernels weights
+whose sigmoid gates are halved already (``lstm_forward_halved``, the twin's
+``halved``) and its own work arrays, which the backward twin reads instead of
+transposed copies (docs/engine.md has the measurements).
 """
 
 from __future__ import annotations
