@@ -129,7 +129,8 @@ def test_work_arrays_are_kept_per_thread():
 
 @pytest.mark.parametrize("batch", [16, 17])  # the whole-sequence twin; per step
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_halved_weights_give_the_same_values(monkeypatch, batch, dtype):
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_halved_weights_give_the_same_values(monkeypatch, batch, dtype, use_bias):
     """Without Numba the layer halves its sigmoid gates' weight columns once per
     batch instead of their pre-activations every step: a power of two, so the
     outputs, the saved gates and every gradient equal the unhalved path's bit
@@ -144,11 +145,14 @@ def test_halved_weights_give_the_same_values(monkeypatch, batch, dtype):
         for halved in (True, False):
             if not halved:
                 monkeypatch.setattr(LSTM, "_numpy_steps", lambda self, batch: False)
-            layer = LSTM(16, return_sequences=True, bidirectional=True)
+            layer = LSTM(
+                16, return_sequences=True, bidirectional=True, use_bias=use_bias
+            )
             layer.build([(6, 3)], np.random.default_rng(0), dtype=dtype)
             names = ("bias", "recurrent_bias", "bias_reverse")
             for key, bias in zip(names, biases, strict=True):
-                layer.params[key][...] = bias  # nonzero biases
+                if use_bias:
+                    layer.params[key][...] = bias  # nonzero biases
             y = layer.forward([x], True).copy()
             assert layer._halved is halved
             (dx,) = layer.backward(dy)

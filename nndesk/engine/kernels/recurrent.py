@@ -343,13 +343,15 @@ _WORK_SHAPES = 4
 def _work(name: str, key: tuple, make, cache: dict | None = None):
     """The work arrays (and their per-step views) ``make`` builds for ``key``
     (shapes, dtype, direction), kept per thread for the next call (or in
-    ``cache``, a layer's own): building the views cost as much as the loop at
-    16x16."""
+    ``cache``, a layer's own, one dict per ``name`` in it): building the views
+    cost as much as the loop at 16x16."""
     if cache is None:
         cache = getattr(_local, name, None)
         if cache is None:
             cache = {}
             setattr(_local, name, cache)
+    else:
+        cache = cache.setdefault(name, {})
     work = cache.get(key)
     if work is None:
         if len(cache) >= _WORK_SHAPES:
@@ -358,7 +360,9 @@ def _work(name: str, key: tuple, make, cache: dict | None = None):
     return work
 
 
-def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse, halved=False, cache=None):
+def _lstm_sequence_numpy(
+    xp, rk, a, h, c, tc, reverse, halved=False, cache=None, project=None
+):
     """The forward pass of one direction: gates ``a``, states ``h`` and cell
     states ``c`` (``time + 1`` rows, the initial one zero already) and ``tc``
     (tanh of ``c``) from the input projections ``xp``, as the step above.
@@ -371,7 +375,11 @@ def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse, halved=False, cache=None)
     them. With ``cache`` (a dict the layer owns, so no other layer's call
     replaces them) ``a``, ``c`` and ``tc`` are left unwritten until
     ``lstm_sequence_store`` (the backward reads the work arrays; 16x16, 20
-    steps: 4 transposing copies fewer)."""
+    steps: 4 transposing copies fewer). ``project``: ``(x, kernel, bias)``, the
+    time-major inputs ``(time, batch, features)`` and the (halved) kernel and
+    bias (or None), whose projections this call makes itself, feature-major,
+    instead of reading ``xp`` (one product per step in one call, no transposed
+    copy of the projections: 16x16, 20 steps, about 5 µs less)."""
     steps, n, g = a.shape
     u = g // 4
     dt = a.dtype
@@ -411,13 +419,34 @@ def _lstm_sequence_numpy(xp, rk, a, h, c, tc, reverse, halved=False, cache=None)
     # Recurrent kernel and projections transposed, gates as o, i, f, g, with the
     # sigmoid gates' halved: sigmoid(v) = 0.5 * tanh(v / 2) + 0.5 (exact halving).
     half, _ = _half_one(dt)
+    if project is not None:  # halved, like rk
+        x, kernel, bias = project
+        features = x.shape[2]
+        kt, xtt = _work(
+            "project",
+            (steps, n, u, features, dt),
+            lambda: (
+                np.empty((4 * u, features), dt),
+                np.empty((steps, features, n), dt),
+            ),
+            cache,
+        )
+        np.copyto(kt[:u], kernel[:, 3 * u :].T)
+        np.copyto(kt[u:], kernel[:, : 3 * u].T)
+        np.copyto(xtt, x[order].transpose(0, 2, 1))
+        np.matmul(kt, xtt, out=xpt)
+        if bias is not None:
+            bt = np.empty((4 * u, 1), dt)
+            bt[:u, 0], bt[u:, 0] = bias[3 * u :], bias[: 3 * u]
+            np.add(xpt, bt, xpt)
     xpo = xp[order]
     if halved:
         np.copyto(rkt[:u], rk[:, 3 * u :].T)
         np.copyto(rkt[u:], rk[:, : 3 * u].T)
+    if halved and project is None:
         np.copyto(xpt[:, :u], xpo[:, :, 3 * u :].transpose(0, 2, 1))
         np.copyto(xpt[:, u:], xpo[:, :, : 3 * u].transpose(0, 2, 1))
-    else:  # halved in the transposing copies
+    elif not halved:  # halved in the transposing copies
         np.multiply(rk[:, 3 * u :].T, half, rkt[:u])
         np.multiply(rk[:, : 2 * u].T, half, rkt[u : 3 * u])
         rkt[3 * u :] = rk[:, 2 * u : 3 * u].T

@@ -226,18 +226,20 @@ class _Recurrent(Layer):
         for d in range(self.directions):
             p = self._new_pass(d, steps, batch)
             kernel, bias = self._projection_weights(d, batch)
-            np.matmul(x2, kernel, out=p.xp.reshape(steps * batch, -1))
-            if bias is not None:
-                p.xp += bias
+            if kernel is not None:  # else _run projects (LSTM, small, NumPy)
+                np.matmul(x2, kernel, out=p.xp.reshape(steps * batch, -1))
+                if bias is not None:
+                    p.xp += bias
             self._run(p, d)
             self._passes.append(p)
         return self._output(batch, steps)
 
     def _projection_weights(
         self, d: int, batch: int
-    ) -> tuple[np.ndarray, np.ndarray | None]:
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """The kernel and the bias (None without one) that make direction ``d``'s
-        input projections; the recurrent bias is in it when it folds."""
+        input projections; the recurrent bias is in it when it folds. A None
+        kernel: ``_run`` makes the projections itself."""
         bias = None
         if self.use_bias:
             bias = self._param("bias", d)
@@ -514,7 +516,12 @@ class LSTM(_Recurrent):
         scale = self._gate_scale()
         halved = self._buffer("kernel_halved" + DIRECTIONS[d], kernel.shape)
         np.multiply(kernel, scale, out=halved)
-        return halved, None if bias is None else bias * scale
+        bias = None if bias is None else bias * scale
+        if batch * self.units <= RK.SMALL_STEP:
+            # The whole-sequence twin projects feature-major itself (_run).
+            self._projection = (halved, bias)
+            return None, None
+        return halved, bias
 
     def _run(self, p: _Pass, d: int) -> None:
         steps, batch = p.acts.shape[:2]
@@ -531,9 +538,12 @@ class LSTM(_Recurrent):
                 # The layer's own work arrays: the backward reads the gates and
                 # cell states there, the buffers get them only for trace().
                 cache = self.__dict__.setdefault("_twin_work", {})
+                assert self._x2 is not None
+                x = self._x2.reshape(steps, batch, -1)
                 p.work = RK.lstm_sequence_numpy(
-                    p.xp, rk_halved, p.acts, p.h, p.c, p.tc, p.reverse, True, cache
-                )
+                    p.xp, rk_halved, p.acts, p.h, p.c, p.tc, p.reverse, True, cache,
+                    (x, *self._projection),
+                )  # fmt: skip
                 p.unstored = True
                 return
             step, first = RK.lstm_forward_halved, p.order[0]
