@@ -9,9 +9,10 @@ redraws come first; OpenBLAS's helpers, started by the main thread when NumPy wa
 imported, ran at the GUI thread's priority and spun beside it, so training had to
 leave a core to the GUI thread (one BLAS thread on 2 cores). ``lower_helper_priority``
 gives the helpers the training thread's nice value; then training uses every
-core. Fashion-MNIST MLP in the window, 6 interleaved rounds on 2 cores: 58,900
-samples/s on 1 thread, 78,900 on 2 with niced helpers (headless 97,800); the
-GUI thread's ticks kept the same 99th percentile gap (23 against 22 ms).
+core. Fashion-MNIST MLP in the window, two runs of 6 interleaved rounds on 2
+cores: 58,900 and 58,100 samples/s on 1 thread, 78,900 and 62,200 on 2 with
+niced helpers (2 threads vary more between rounds: 0.84-1.49x of 1 thread); the
+GUI thread's ticks kept the same 99th percentile gap (23-24 ms).
 
 Only the OpenBLAS that NumPy loaded is found (by its exported
 ``openblas_set_num_threads``, with or without the ``scipy_`` prefix and the ``64_``
