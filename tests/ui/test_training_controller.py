@@ -20,6 +20,11 @@ pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
 RUN_TIMEOUT = 30_000
 
 
+LONG_RUN = 100_000
+"""Epochs of a run a test stops itself: no machine gets to the end first (a CI run
+under load finished 500 epochs of the spiral before a test's next step)."""
+
+
 def set_epochs(window: MainWindow, epochs: int) -> None:
     assert window.edit_setting("epochs", epochs)
 
@@ -56,7 +61,7 @@ def test_train_button_trains_the_spiral_and_the_curves_follow(
 def test_pause_step_batch_step_epoch_resume_and_stop(
     qtbot, main_window: MainWindow, training: TrainingController
 ) -> None:
-    set_epochs(main_window, 500)
+    set_epochs(main_window, LONG_RUN)
     training.actions.train.trigger()
     qtbot.waitUntil(lambda: training.curves.batch_count > 40, timeout=RUN_TIMEOUT)
     training.actions.pause.trigger()
@@ -100,7 +105,7 @@ def test_pause_step_batch_step_epoch_resume_and_stop(
 def test_learning_rate_changes_while_training(
     qtbot, main_window: MainWindow, training: TrainingController
 ) -> None:
-    set_epochs(main_window, 500)
+    set_epochs(main_window, LONG_RUN)
     training.actions.train.trigger()
     qtbot.waitUntil(lambda: training.curves.batch_count > 20, timeout=RUN_TIMEOUT)
     field = training.panel.learning_rate
@@ -167,7 +172,7 @@ def test_train_on_a_dataset_that_failed_says_so_once_and_the_app_keeps_working(
 def test_editing_while_paused_keeps_the_weights_of_unchanged_nodes(
     qtbot, main_window: MainWindow, training: TrainingController
 ) -> None:
-    set_epochs(main_window, 500)
+    set_epochs(main_window, LONG_RUN)
     training.actions.train.trigger()
     qtbot.waitUntil(lambda: training.curves.batch_count > 40, timeout=RUN_TIMEOUT)
     training.pause()
@@ -351,7 +356,7 @@ def test_undoing_reset_during_a_run_stops_it_and_brings_the_weights_back(
     run_to_end(qtbot, training)
     trained = training.session.capture()
     training.actions.reset.trigger()
-    set_epochs(main_window, 500)
+    set_epochs(main_window, LONG_RUN)
     training.actions.train.trigger()
     qtbot.waitUntil(lambda: training.curves.batch_count > 10, timeout=RUN_TIMEOUT)
     thread = training._thread
@@ -373,7 +378,7 @@ def test_undoing_reset_during_a_run_stops_it_and_brings_the_weights_back(
 def test_choosing_samples_while_paused_copies_the_run_once(
     qtbot, main_window: MainWindow, training: TrainingController
 ) -> None:
-    set_epochs(main_window, 500)
+    set_epochs(main_window, LONG_RUN)
     training.actions.train.trigger()
     qtbot.waitUntil(lambda: training.curves.batch_count > 20, timeout=RUN_TIMEOUT)
     training.pause()

@@ -45,8 +45,13 @@ def training(main_window: MainWindow) -> TrainingController:
     return controller
 
 
+LONG_RUN = 100_000
+"""Epochs of a run that a test ends itself: with 500 a busy machine could finish
+the spiral's run before the test's next step (a CI run did)."""
+
+
 def start_long_run(qtbot, window: MainWindow, training, batches: int = 30) -> None:
-    assert window.edit_setting("epochs", 500)
+    assert window.edit_setting("epochs", LONG_RUN)
     training.actions.train.trigger()
     qtbot.waitUntil(lambda: training.curves.batch_count > batches, timeout=RUN_TIMEOUT)
 
@@ -61,14 +66,18 @@ def headless_after(doc: Document, batches: int) -> TrainingSession:
     session = TrainingSession(doc)
     data = session.prepare(session.load_dataset())
     control = TrainingControl()
-    trainer = session.make_trainer(data, control=control, epochs=500)
+    trainer = session.make_trainer(data, control=control, epochs=LONG_RUN)
     for _ in range(batches):
         control.step_batch()
-    thread = threading.Thread(target=trainer.run)
+    # A daemon thread, stopped whatever happens: a trainer left running its
+    # LONG_RUN epochs would keep the test process from exiting.
+    thread = threading.Thread(target=trainer.run, daemon=True)
     thread.start()
-    assert control.wait_until_waiting(timeout=60)
-    control.stop()
-    thread.join(60)
+    try:
+        assert control.wait_until_waiting(timeout=60)
+    finally:
+        control.stop()
+        thread.join(60)
     return session
 
 
@@ -228,7 +237,8 @@ def test_after_a_run_every_way_out_asks_first(
 def test_during_a_run_every_way_out_asks_first(
     qtbot, main_window: MainWindow, training: TrainingController, tmp_path, way
 ) -> None:
-    other = saved_clean(main_window, tmp_path, 500)
+    # Still running when Cancel is answered, however long the machine takes.
+    other = saved_clean(main_window, tmp_path, LONG_RUN)
     training.actions.train.trigger()
     qtbot.waitUntil(lambda: training.curves.batch_count > 5, timeout=RUN_TIMEOUT)
     assert main_window.isWindowModified()
