@@ -15,7 +15,7 @@ from nndesk.document.graph import Document
 from nndesk.io.project_file import load_project
 from nndesk.training.gan import GanSession
 from nndesk.ui.main_window import MainWindow
-from nndesk.ui.training.controller import TrainingController, attach_training
+from nndesk.ui.training.controller import TrainingController
 from nndesk.ui.training.gan_run import GanWorker
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
@@ -60,14 +60,6 @@ def ring_gan(
         row=1.2,
     )
     return doc
-
-
-@pytest.fixture
-def training(main_window: MainWindow) -> TrainingController:
-    controller = getattr(main_window, "training", None)
-    if controller is None:
-        controller = attach_training(main_window)
-    return controller
 
 
 @pytest.fixture
