@@ -45,13 +45,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FILE_FORMAT_VERSION = 6
+FILE_FORMAT_VERSION = 7
 """Newest version of the container layout (``metadata.json`` ``format_version``)
 this build reads and writes: 2 adds the run state (``run_state.json`` and
 ``run_state.npz``), 3 the painted data (``painted.npz``), 4 the vocabulary of a
 network trained on token ids (``vocabulary.json``), 5 a GAN's step counters
 (``gan.json``), 6 the training runs side by side and the timeline's checkpoints
-(``runs.json``, ``checkpoints.npz``); a file is written as the
+(``runs.json``, ``checkpoints.npz``), 7 the panels' view state (``view.json``:
+the Decision Boundary's plane); a file is written as the
 oldest version that holds what it has (1 without any of them)."""
 
 MAX_VOCABULARY = 100_000

@@ -17,6 +17,7 @@ Layout (documented field by field in docs/file-format.md)::
     gan.json        (format 5) a GAN's step counters (nndesk.io.gan_state)
     runs.json       (format 6) the training runs side by side (nndesk.io.runs)
     checkpoints.npz (format 6) the timeline's checkpoints, when saved with them
+    view.json       (format 7) how the panels were set (nndesk.io.view_state)
 
 Saving validates everything first (so a file that was saved always loads), writes
 a temporary file next to the target, syncs it and renames it over the old file.
@@ -72,6 +73,7 @@ from .errors import FileFormatError, ProjectSaveError
 from .gan_state import check_gan_state
 from .run_state import run_state_from_members, run_state_to_members
 from .runs import runs_from_members, runs_to_members
+from .view_state import check_view_state, parse_view_state
 
 __all__ = [
     "FILE_FORMAT_VERSION",
@@ -103,6 +105,7 @@ MEMBERS: tuple[str, ...] = (
     "gan.json",
     "runs.json",
     "checkpoints.npz",
+    "view.json",
 )
 """Every member a network file may hold, in the order nndesk writes them."""
 
@@ -116,6 +119,7 @@ _SINCE = {
     "gan.json": 5,
     "runs.json": 6,
     "checkpoints.npz": 6,
+    "view.json": 7,
 }
 
 _REQUIRED = ("metadata.json", "graph.json")
@@ -133,6 +137,7 @@ _JSON_CAPS = {
     "vocabulary.json": 16 * _MiB,
     "gan.json": 64 << 10,
     "runs.json": 64 * _MiB,
+    "view.json": 4 * _MiB,
 }
 _MAX_JSON_DEPTH = 32
 _MAX_ARRAYS = 20_000
@@ -204,6 +209,12 @@ class Project:
     checkpoints : list of dict or None
         Timeline checkpoints saved with the file (``run``, ``epoch``, ``batch``,
         ``batches``, ``step``, ``weights``, ``optimizer_state``, ``run_state``).
+    view : dict or None
+        How the panels were set (``view.json``, layout in ``nndesk.io.view_state``:
+        the Decision Boundary's plane); None for the panels' defaults.
+    view_problem : str
+        Set by ``load_project`` when the file's ``view.json`` broke a rule: one
+        sentence for the user (the file still loads, with ``view`` None).
     """
 
     document: Document = field(default_factory=Document)
@@ -219,6 +230,8 @@ class Project:
     runs: list[dict[str, Any]] | None = None
     current_run: int = 0
     checkpoints: list[dict[str, Any]] | None = None
+    view: dict[str, Any] | None = None
+    view_problem: str = ""
 
 
 # --- saving ----------------------------------------------------------------------------
@@ -316,13 +329,18 @@ def _encode(project: Project, name: str) -> list[tuple[str, bytes, int]]:
             f"{where} project.runs",
             ProjectSaveError,
         )
+    view = None
+    if project.view:
+        view = check_view_state(project.view, f"{where} project.view", ProjectSaveError)
     now = utc_now()
     # The oldest format that holds everything, so older nndesk opens what it can.
     version = 3 if has_painted else 2 if run is not None else 1
     version = 4 if vocabulary is not None else version
     metadata = {
         "format": FORMAT_NAME,
-        "format_version": 6 if runs else 5 if gan is not None else version,
+        "format_version": (
+            7 if view else 6 if runs else 5 if gan is not None else version
+        ),
         "app_version": app_version(),
         "created": _created(project).isoformat(),
         "modified": now.isoformat(),
@@ -357,6 +375,8 @@ def _encode(project: Project, name: str) -> list[tuple[str, bytes, int]]:
             data = _npz_bytes(runs[1])
             members.append(("checkpoints.npz", data, zipfile.ZIP_STORED))
             n_points = len(runs[1])
+    if view:
+        members.append(("view.json", _json_bytes(view, where), deflated))
     _check_within_limits(
         doc, members, len(weights), max(len(state), n_run, n_points), where
     )
@@ -552,6 +572,7 @@ def load_project(
         gan_json = _read_json(zf, "gan.json", name)
         runs_json = _read_json(zf, "runs.json", name)
         points = _read_arrays(zf, "checkpoints.npz", name)
+        view, view_problem = _read_view(zf, name)
     vocabulary = None
     if vocabulary_json is not None:
         vocabulary = parse_vocabulary(vocabulary_json, name)
@@ -606,7 +627,23 @@ def load_project(
         runs=runs,
         current_run=current_run,
         checkpoints=checkpoints,
+        view=view,
+        view_problem=view_problem,
     )
+
+
+def _read_view(
+    archive: zipfile.ZipFile, name: str
+) -> tuple[dict[str, Any] | None, str]:
+    """``view.json``: the panels' state, or None and one sentence when it breaks a
+    rule (view state never costs the network: the file loads without it)."""
+    try:
+        raw = _read_json(archive, "view.json", name)
+    except FileFormatError as exc:
+        return None, f"{exc} The panels show their default views."
+    if raw is None:
+        return None, ""
+    return parse_view_state(raw, f"{name}: view.json")
 
 
 def peek_project_metadata(path: str | os.PathLike[str]) -> ProjectMetadata:

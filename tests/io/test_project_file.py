@@ -150,8 +150,9 @@ def test_written_layout_is_the_documented_one(tmp_path: Path) -> None:
     }
     # a run state needs format 2; painted data (format 3) is not in this file
     assert meta["format"] == "nndesk" and meta["format_version"] == 2
-    # 4: vocabulary.json, 5: gan.json (test_gan_file), 6: runs.json (test_runs_file)
-    assert FILE_FORMAT_VERSION == 6
+    # 4: vocabulary.json, 5: gan.json (test_gan_file), 6: runs.json (test_runs_file),
+    # 7: view.json (test_view_state_file)
+    assert FILE_FORMAT_VERSION == 7
     assert set(training) == {"optimizer", "preprocessing"}
     assert set(run) == set(RUN_STATE_KEYS)
 
