@@ -178,6 +178,52 @@ def test_slow_motion_paces_and_shows_every_step(
     assert training.session.history.epochs == 2
 
 
+def test_pictures_keep_coming_when_epochs_are_short(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    """Epochs of 8 batches take a few milliseconds: the epoch ends emit the
+    batches, so the picture must come on its own clock (it came only at the end
+    of a run before, the ring example's 10 epochs showed no picture between)."""
+    main_window.set_document(ring_gan(epochs=100_000))  # ended by Stop below
+    qtbot.waitUntil(lambda: training.gan.active, timeout=5000)
+    steps: list[float] = []
+    original = training.view.show_gan
+
+    def spy(picture):
+        steps.append(picture.step)
+        original(picture)
+
+    training.view.show_gan = spy
+    training.actions.train.trigger()
+    # Three pictures during the run (after its start), at 0.25 s or more apart
+    # (a probe may take 5 % of the time).
+    qtbot.waitUntil(lambda: len([s for s in steps if s > 1.0]) >= 3, timeout=30_000)
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
+        training.actions.stop.trigger()
+    during = [s for s in steps if s > 1.0]
+    assert during == sorted(during) and len(set(during[:3])) == 3
+    assert main_window.errors == []
+
+
+def test_the_timeline_says_a_gan_run_is_not_kept(
+    qtbot, gan_window: MainWindow, training: TrainingController
+) -> None:
+    """A GAN's runs are not recorded on the timeline (docs/timeline.md): its bar
+    says so, before and after a run, and Fork from Here is off."""
+    bar, fork = training.timeline.bar, training.timeline.fork_action
+    assert bar.label.text() == "Not kept for a GAN" and "GAN" in bar.label.toolTip()
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
+        training.actions.train.trigger()
+    assert bar.label.text() == "Not kept for a GAN"
+    assert not bar.slider.isEnabled() and not fork.isEnabled()
+    # Without its Noise node the drawing is no GAN: the bar is the timeline's.
+    doc = gan_window.document
+    noise = next(n for n in doc.nodes if n.type_name == "Noise")
+    doc.remove_node(noise.id)
+    assert not training.gan.active
+    assert bar.label.text() == "No checkpoints yet"
+
+
 def test_save_and_reopen_a_trained_gan(
     qtbot, gan_window: MainWindow, training: TrainingController, tmp_path: Path
 ) -> None:

@@ -219,6 +219,12 @@ class TrainingController(QObject):
         self.boundary.sig_paint_requested.connect(self._on_boundary_paint_requested)
         self.boundary.sig_plane_changed.connect(self._on_boundary_plane_changed)
         w.sig_evaluate_test_requested.connect(self.evaluate_test)
+        # The boundary's plane is saved with the network (view.json): opening a
+        # file brings it back, choosing one is an unsaved change (docs/timeline.md).
+        w.sig_document_replaced.connect(self._on_document_replaced_plane)
+        w.sig_project_opened.connect(self._restore_boundary_plane)
+        self.boundary.chooser.sig_choice_edited.connect(w.mark_modified)
+        w.view_source = self.view_state  # type: ignore[attr-defined]
 
     # --- what it holds ----------------------------------------------------------------------
     @property
@@ -340,6 +346,7 @@ class TrainingController(QObject):
             self._stale = True
         if self.gan.follow(self._doc):
             self._forget_shown()  # a GAN now, or no longer: other panels apply
+            self.timeline.refresh()  # its bar says a GAN's runs are not kept
         self._schedule_preview()
 
     def _forget_shown(self) -> None:
@@ -888,6 +895,24 @@ class TrainingController(QObject):
             return
         self._on_sample_requested(self._sample_index)
 
+    def _on_document_replaced_plane(self, _doc: Document) -> None:
+        self.boundary.chooser.restore(None)  # New, Close: the default plane
+
+    def _restore_boundary_plane(self, project: Project) -> None:
+        """The opened file's plane, taken with its data (or the sentence why not)."""
+        view = project.view or {}
+        chooser = self.boundary.chooser
+        chooser.restore(view.get("boundary_plane"))
+        if project.view_problem:
+            log.info("%s", project.view_problem)
+            chooser.notice = project.view_problem  # shown under the map
+
+    def view_state(self) -> dict[str, Any] | None:
+        """What Save keeps of the panels (``Project.view``): the boundary's plane
+        when it is not the default one."""
+        plane = self.boundary.chooser.choice()
+        return {"boundary_plane": plane} if plane else None
+
     def _on_text_prompt_requested(self, prompt: TextPrompt) -> None:
         # The panel samples the weights it has at once; a run draws from the
         # prompt at each epoch end.
@@ -959,7 +984,9 @@ class TrainingController(QObject):
             metadata = self._worker.job.session.metadata if self._worker else None
             if state is None:
                 return None
-            return self.timeline.add_runs_to(state.to_project(doc, metadata))
+            project = state.to_project(doc, metadata)
+            # The timeline records no GAN run (docs/timeline.md): nothing to add.
+            return project if self.gan.active else self.timeline.add_runs_to(project)
         if self.gan.active:
             return self.session.to_project(doc) if self.session is not None else None
         try:

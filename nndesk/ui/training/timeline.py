@@ -57,6 +57,11 @@ log = logging.getLogger(__name__)
 __all__ = ["FORK_SHORTCUT", "TimelineBar", "TimelinePart"]
 
 FORK_SHORTCUT = "Ctrl+Shift+F"
+GAN_NOTE = (
+    "The timeline keeps no checkpoints of a GAN's runs: save the file to keep "
+    "a state of both networks"
+)
+"""The timeline bar's tooltip while the document is a GAN (issue 16)."""
 STATUS_MS = 500
 """How often the status bar's checkpoint memory is read during a run."""
 _RUN_COLORS = [(140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34),
@@ -551,8 +556,14 @@ class TimelinePart(QObject):
         self.memory_label.setText(
             store.describe() if len(store) or store.refused else ""
         )
-        lineage = self.lineage()
+        # A GAN's runs are not recorded (docs/timeline.md): the bar says so
+        # rather than "No checkpoints yet", and offers no other run's to fork.
+        gan = self.controller.gan.active
+        lineage = [] if gan else self.lineage()
         self.bar.set_checkpoints(lineage, not self.shows_past, self._names(lineage))
+        if gan:
+            self.bar.label.setText("Not kept for a GAN")
+            self.bar.label.setToolTip(GAN_NOTE)
         names = [run.name for run in self.timeline.runs]
         combo = self.bar.runs
         if [combo.itemText(i) for i in range(combo.count())] != names:
@@ -673,6 +684,7 @@ class TimelinePart(QObject):
     def _update_fork(self) -> None:
         state = self.controller.state
         ok = state in ("idle", "paused") and self.bar.current() is not None
+        ok = ok and not self.controller.gan.active
         self.fork_action.setEnabled(ok)
 
     def fork(self) -> bool:
