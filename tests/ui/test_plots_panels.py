@@ -138,6 +138,20 @@ def test_curves_panel_draws_batches_epochs_and_the_table(qtbot, tmp_path: Path) 
     assert rows[0][:2] == ["epoch", "loss"] and len(rows) == 1 + 60
 
 
+def test_curves_panel_gives_each_metric_its_own_colour(qtbot) -> None:
+    """A GAN logs d_real before d_fake: the later name sorts first and took the
+    first one's colour (both purple at 1280x800); a validation twin shares its
+    metric's."""
+    panel = shown(qtbot, CurvesPanel())
+    panel.set_history(
+        {"loss": [1.0], "d_real": [0.5], "d_fake": [0.4], "val_d_real": [0.6]}
+    )
+    panel.flush()
+    pens = {k: c.opts["pen"].color().getRgb() for k, c in panel.metric_curves.items()}
+    assert pens["d_real"] != pens["d_fake"]
+    assert pens["val_d_real"] == pens["d_real"]
+
+
 def test_curves_panel_shows_a_saved_history_and_clears(qtbot) -> None:
     panel = shown(qtbot, CurvesPanel())
     panel.set_history(

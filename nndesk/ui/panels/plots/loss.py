@@ -442,7 +442,10 @@ class CurvesPanel(PlotPanel):
 
     def _add_metric_curve(self, key: str) -> pg.PlotDataItem:
         base = key.removeprefix("val_")
-        names = sorted({k.removeprefix("val_") for k in self.metric_curves} | {base})
+        # Colours in the order metrics first came (a metric and its validation
+        # twin share one): by sorted name, a later 'd_fake' took 'd_real''s.
+        names = list(dict.fromkeys(k.removeprefix("val_") for k in self.metric_curves))
+        names += [] if base in names else [base]
         color = _METRIC_COLORS[names.index(base) % len(_METRIC_COLORS)]
         style = (
             Qt.PenStyle.DashLine if key.startswith("val_") else Qt.PenStyle.SolidLine
