@@ -128,6 +128,9 @@ class MainWindow(QMainWindow):
         Supplies what Save writes (the training part's ``project``, with the
         trained state). When it is None or gives None, Save writes the document
         with the weights and history of the file it was opened from.
+    view_source : callable() -> dict or None, or None
+        Supplies the panels' view state Save writes (``Project.view``: the
+        Decision Boundary's plane); None: the opened file's is kept.
     training : TrainingPart or None
         The part that trains the network (``attach_training``): it says what Save
         writes and is stopped when the window closes.
@@ -167,6 +170,7 @@ class MainWindow(QMainWindow):
         )
         self.notify_error: Callable[[str], Any] = self._error_dialog
         self.project_source: Callable[[], Project | None] | None = None
+        self.view_source: Callable[[], dict[str, Any] | None] | None = None
         self.training: TrainingPart | None = None
         self._opened: Project | None = None
         # Changes the undo stack does not hold (training): unsaved all the same.
@@ -602,7 +606,11 @@ class MainWindow(QMainWindow):
         document with what still fits of the file it came from."""
         assert self._doc is not None
         project = self.project_source() if self.project_source else None
-        return project if project is not None else carry_over(self._opened, self._doc)
+        if project is None:
+            project = carry_over(self._opened, self._doc)
+        if self.view_source is not None:
+            project.view = self.view_source()  # a fresh Project each time
+        return project
 
     def export_base_dir(self) -> Path | None:
         """The folder relative dataset paths are relative to (the file's)."""

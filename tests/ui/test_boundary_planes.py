@@ -276,3 +276,189 @@ def test_the_grid_is_the_network_on_the_plane(conv: bool) -> None:
     want = net.model.predict(plane.grid(size)).reshape(size, size, 10)
     np.testing.assert_allclose(grid.output, want, rtol=1e-5, atol=1e-6)
     assert list(grid.hidden) == [c.name for c in prober.info.hidden if not c.is_spatial]
+
+
+# --- the choice as data: saved with the network, restored with the data -------------------
+
+
+def test_the_choice_round_trips_through_its_plain_form(qtbot) -> None:
+    prober = _network((5,), 3, _tabular())
+    first = Wired(qtbot, prober)
+    chooser = first.panel.chooser
+    assert chooser.choice() is None  # the default plane: nothing to keep
+    edits: list[None] = []
+    chooser.sig_choice_edited.connect(lambda: edits.append(None))
+    chooser.y_box.setCurrentIndex(3)
+    chooser.held_box.setCurrentIndex(1)
+    chooser.held_sample.setValue(17)
+    chooser.set_held_value(4, float(prober.x[:, 4].max()))
+    qtbot.waitUntil(lambda: first.panel.plane.labels == ("alpha", "delta"))
+    qtbot.waitUntil(lambda: first.panel.plane.origin[4] != prober.x[17, 4])
+    choice = chooser.choice()
+    assert edits  # the user changed it: the window counts an unsaved change
+    assert choice is not None and choice["features"] == [0, 3]
+    assert choice["held"] == "sample" and choice["held_sample"] == 17
+    assert choice["held_values"][4] == pytest.approx(float(prober.x[:, 4].max()))
+
+    # Another panel restores it with its data: the same plane, no edit reported.
+    second = BoundaryPanel()
+    qtbot.addWidget(second)
+    again: list[None] = []
+    second.chooser.sig_choice_edited.connect(lambda: again.append(None))
+    second.chooser.restore(choice)
+    assert second.chooser.choice() == choice  # waiting for data: Save keeps it
+    second.set_structure(prober.info)
+    second.set_points(prober.x, prober.y)
+    plane, want = second.plane, first.panel.plane
+    assert plane is not None and plane.labels == want.labels
+    np.testing.assert_allclose(plane.origin, want.origin)
+    np.testing.assert_allclose(plane.basis, want.basis)
+    assert second.chooser.choice() == choice and not again
+
+    # The PCA plane and three samples too.
+    chooser.mode_box.setCurrentIndex(chooser.mode_box.findData("points"))
+    for index in (4, 9, 30):
+        chooser.pick_sample(index)
+    qtbot.waitUntil(lambda: first.panel.plane.kind == "points")
+    assert chooser.choice() == {"mode": "points", "points": [4, 9, 30]}
+    chooser.mode_box.setCurrentIndex(chooser.mode_box.findData("pca"))
+    assert chooser.choice() == {"mode": "pca"}
+
+
+@pytest.mark.parametrize(
+    ("choice", "said"),
+    [
+        ({"mode": "features", "features": [0, 7]}, "uses feature 7, but the data"),
+        ({"mode": "points", "points": [0, 1, 900]}, "uses training sample 900"),
+        ({"mode": "features", "held": "sample", "held_sample": 240}, "sample 240"),
+        ({"mode": "features", "held_values": [1.0, 2.0]}, "holds 2 feature values"),
+    ],
+)
+def test_a_choice_that_does_not_fit_the_data_gives_the_default_plane(
+    qtbot, choice: dict, said: str
+) -> None:
+    prober = _network((5,), 3, _tabular())
+    panel = BoundaryPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 520)
+    panel.show()
+    panel.chooser.restore(choice)
+    panel.set_structure(prober.info)
+    panel.set_points(prober.x, prober.y)
+    assert panel.plane is not None and panel.plane.labels == ("alpha", "beta")
+    text = panel.chooser.message.text()
+    assert panel.chooser.message.isVisible() and said in text
+    assert text.endswith("the default plane is shown.") and text.count(". ") == 0
+    assert panel.chooser.choice() is None
+    # The next choice clears the sentence.
+    panel.chooser.y_box.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: panel.plane.labels == ("alpha", "gamma"))
+    assert not panel.chooser.message.isVisible()
+
+
+def test_a_feature_choice_for_images_gives_the_default_plane(qtbot) -> None:
+    prober = _network((28, 28), 10, _fashion())
+    panel = BoundaryPanel()
+    qtbot.addWidget(panel)
+    panel.chooser.restore({"mode": "features", "features": [0, 1]})
+    panel.set_structure(prober.info)
+    panel.set_points(prober.x, prober.y)
+    assert panel.plane is not None and panel.plane.kind == "pca"
+    assert "not a table of features" in panel.chooser.message.text()
+
+
+def test_the_held_sliders_fold_into_one_row_in_a_narrow_panel(qtbot) -> None:
+    """At 1280x800 the dock is about 250 px wide: the table of sliders is folded
+    away and one row above the map moves a chosen held feature."""
+    prober = _network((5,), 3, _tabular())
+    wired = Wired(qtbot, prober)
+    panel, chooser = wired.panel, wired.panel.chooser
+    assert chooser.sliders.isVisible() and not chooser.move_row.isVisible()
+    table_slider = chooser.slider_rows[2][1]
+    assert table_slider.width() >= 60  # its own line, not squeezed beside the name
+    panel.resize(250, 300)
+    qtbot.waitUntil(lambda: chooser.move_row.isVisible())
+    assert panel.splitter.sizes()[1] == 0  # the table is folded away
+    # The axes (alpha, beta) move nothing: the row starts at gamma.
+    assert chooser.move_box.currentText() == "gamma"
+    assert not chooser.move_box.model().item(0).isEnabled()
+    assert chooser.move_slider.width() >= 60
+    for w in (chooser.move_box, chooser.move_slider, chooser.move_value):
+        assert w.geometry().right() <= chooser.move_row.width()
+    chooser.move_box.setCurrentIndex(3)  # delta
+    count = len(wired.planes)
+    chooser.move_slider.setValue(chooser.move_slider.maximum())
+    qtbot.waitUntil(lambda: len(wired.planes) > count)
+    assert panel.plane.origin[3] == pytest.approx(float(prober.x[:, 3].max()), rel=1e-6)
+    assert chooser.slider_rows[3][1].value() == chooser.move_slider.maximum()
+    assert chooser.move_value.text() == chooser.slider_rows[3][2].text()
+    # Wide again: the table comes back and the row goes.
+    panel.resize(900, 520)
+    qtbot.waitUntil(lambda: not chooser.move_row.isVisible())
+    assert chooser.sliders.isVisible() and panel.splitter.sizes()[1] >= 100
+
+
+def _five_features_csv(folder: Path) -> Path:
+    data = _tabular()
+    path = folder / "five.csv"
+    lines = [",".join([*data.feature_names, "kind"])]
+    for row, k in zip(data.x, data.y, strict=True):
+        lines.append(",".join(f"{v:.5f}" for v in row) + f",{'abc'[int(k)]}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.slow
+def test_the_window_saves_the_plane_and_reopens_it(qtbot, main_window, tmp_path):
+    """Save keeps the plane in view.json; Open brings it back with the data; a
+    choice marks the network modified; a bad view.json costs only the view."""
+    import json
+    import zipfile
+
+    from nndesk.ui.training.controller import attach_training
+
+    window = main_window
+    controller = window.training or attach_training(window)
+    doc = Document({"dataset": str(_five_features_csv(tmp_path)), "seed": 1})
+    _chain(doc, [
+        ("Input", {"shape": (5,)}),
+        ("Dense", {"units": 6, "activation": "tanh"}),
+        ("Dense", {"units": 3, "activation": "softmax"}),
+        ("Output", {"loss": "sparse_categorical_crossentropy"}),
+    ])  # fmt: skip
+    window.set_document(doc)
+    chooser = controller.boundary.chooser
+    qtbot.waitUntil(lambda: chooser.plane is not None, timeout=20_000)
+    assert not window.is_modified()
+    chooser.y_box.setCurrentIndex(4)
+    chooser.set_held_value(2, 1.5)
+    assert window.is_modified()  # saved with the file: an unsaved change
+    qtbot.waitUntil(lambda: chooser.plane.origin[2] != 0.0)
+    choice = chooser.choice()
+    path = tmp_path / "planes.nndesk"
+    assert window.save_as(path) and not window.is_modified()
+    with zipfile.ZipFile(path) as zf:
+        saved = json.loads(zf.read("view.json"))
+    assert saved == {"boundary_plane": choice}
+
+    window.new_document()
+    assert chooser.choice() is None
+    assert window.open_file(path)
+    qtbot.waitUntil(lambda: chooser.plane is not None, timeout=20_000)
+    assert chooser.choice() == choice
+    assert controller.boundary.plane.labels[1] == "eps"
+    assert not window.is_modified()  # restoring is no change
+
+    # A hostile view.json: the network opens, the default plane, one sentence.
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["view.json"] = b'{"boundary_plane": {"features": [1, 1]}}'
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    window.new_document()
+    assert window.open_file(path) and not window.errors
+    qtbot.waitUntil(lambda: chooser.plane is not None, timeout=20_000)
+    assert chooser.choice() is None
+    assert "names feature 1 twice" in chooser.message.text()
+    assert len(window.document.nodes) == 4

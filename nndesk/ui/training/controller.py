@@ -896,7 +896,7 @@ class TrainingController(QObject):
         self._on_sample_requested(self._sample_index)
 
     def _on_document_replaced_plane(self, _doc: Document) -> None:
-        self.boundary.chooser.restore(None)  # New, Close: the default plane
+        self.boundary.chooser.forget()  # New, Open, Close: its data are going
 
     def _restore_boundary_plane(self, project: Project) -> None:
         """The opened file's plane, taken with its data (or the sentence why not)."""
@@ -905,7 +905,7 @@ class TrainingController(QObject):
         chooser.restore(view.get("boundary_plane"))
         if project.view_problem:
             log.info("%s", project.view_problem)
-            chooser.notice = project.view_problem  # shown under the map
+            chooser.say(project.view_problem)  # under the map
 
     def view_state(self) -> dict[str, Any] | None:
         """What Save keeps of the panels (``Project.view``): the boundary's plane

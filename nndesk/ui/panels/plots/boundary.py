@@ -16,6 +16,10 @@ Inputs of more than two values are shown on a plane through the input space,
 chosen above the map (``plane_chooser``: two features with the others held,
 the PCA plane, or the plane through three samples or images); the data are
 projected onto it and the worker computes the grid on it (``sig_plane_changed``).
+The held features' sliders sit beside the map when the panel has the width, and
+fold into one compact row above it when it has not (a 250 px dock at 1280x800).
+A panel made with ``choose_plane=False`` (a race column) has no chooser: it is
+given its plane with ``set_plane``, so several panels show one plane.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ MIN_MAPS_WIDTH = 80.0
 """Narrowest the column of per-unit maps is drawn (pixels); narrower, it is left out."""
 MAPS_SHARE = 0.45
 """Most of the panel's width the per-unit maps may take."""
+SIDE_MIN = 100
+"""Narrowest the held features' table is used (pixels); narrower, or folded away,
+the sliders are the chooser's compact row."""
 
 
 def class_shading(probs: np.ndarray) -> np.ndarray:
@@ -90,8 +97,11 @@ class BoundaryPanel(PlotPanel):
     sig_paint_requested = Signal(bool)
     sig_plane_changed = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, choose_plane: bool = True
+    ) -> None:
         super().__init__("Decision boundary", parent)
+        self.choose_plane = choose_plane
         self.note = QLabel("", self)
         # Wraps: one line of it set the dock's minimum width (390 px at 1280x800).
         self.note.setWordWrap(True)
@@ -133,6 +143,7 @@ class BoundaryPanel(PlotPanel):
         self.splitter.addWidget(self.chooser.sliders)
         self.side_share = (0.62, 0.38)
         self.chooser.sig_plane_changed.connect(self._on_chooser_plane_changed)
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
         self.plane: Plane | None = None
         self.anchors = pg.ScatterPlotItem(
             size=14, symbol="star", pen=pg.mkPen(20, 20, 20, 230, width=1.5)
@@ -156,6 +167,17 @@ class BoundaryPanel(PlotPanel):
         # and, its aspect being locked, needs about as much width as it has height
         # (otherwise it shrinks to a small square in a tall, empty plot).
         self._fit_maps()
+        self._fit_sliders()
+
+    def _on_splitter_moved(self, _pos: int, _index: int) -> None:
+        self._fit_sliders()
+
+    def _fit_sliders(self) -> None:
+        """The held features' sliders in their table beside the map when it has
+        room, else in the chooser's compact row (the table folded away)."""
+        sizes = self.splitter.sizes()
+        table = sizes[1] if len(sizes) > 1 else 0
+        self.chooser.set_compact(self.is_narrow or table < SIDE_MIN)
 
     def _fit_maps(self) -> None:
         width, height = self.graphics.width(), self.graphics.height()
@@ -307,15 +329,29 @@ class BoundaryPanel(PlotPanel):
             keep = np.linspace(0, len(x) - 1, min(len(x), MAX_POINTS)).astype(np.int64)
             self._x, self._y = x[keep], np.asarray(y).reshape(len(y), -1)[keep]
             self._keep = keep
-            if plane_data:
+            if plane_data and self.choose_plane:
                 self.chooser.set_data(info, x, y, keep)
         self._draw_points()
 
     def _on_chooser_plane_changed(self, plane: Plane | None) -> None:
         if self.is_narrow:
             # The held features' sliders, shown now, fold like any side table:
-            # the map keeps the width (the handle at the right edge drags them out).
+            # the map keeps the width (the handle at the right edge drags them out)
+            # and the chooser's compact row moves them.
             self.splitter.setSizes([self.splitter.width(), 0])
+        self._fit_sliders()
+        self.set_plane(plane)
+        self.sig_plane_changed.emit(plane)
+
+    def set_plane(self, plane: Plane | None) -> None:
+        """Draw on ``plane`` (what the chooser does; a panel without one is given
+        the plane of another chooser this way)."""
+        if (
+            plane is not None
+            and self.info is not None
+            and tuple(plane.input_shape) != tuple(self.info.input_shape)
+        ):
+            plane = None  # another network's plane, on its way out
         self.plane = plane
         self._fit_maps()
         self._set_axis_labels(plane)
@@ -325,7 +361,6 @@ class BoundaryPanel(PlotPanel):
         if self.grid is not None and not self._shows(self.grid):
             self.image.clear()
         self.schedule_redraw()
-        self.sig_plane_changed.emit(plane)
 
     def _shows(self, grid: GridResult) -> bool:
         """Whether ``grid`` belongs on the map shown: the 2-D plane's for 2-D inputs;

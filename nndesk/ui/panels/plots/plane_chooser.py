@@ -8,9 +8,25 @@ training data and the plane **through three samples** (for images: three images,
 shown as thumbnails). It makes the ``Plane`` and says so with
 ``sig_plane_changed``; the boundary panel projects its points on it and the
 worker computes the grid on it.
+
+The held features' sliders are a table beside the map (``sliders``: each
+feature's name and value over a slider as wide as the table, scrolling when
+there are many) and, when that table is folded away in a narrow dock (the
+Decision Boundary dock at 1280x800 is 250 px wide), one compact row under the
+plane controls: the held feature to move, chosen in a box, and its slider
+(``set_compact``). Both move the same values.
+
+``choice()`` is the choice as plain data (what ``view.json`` keeps,
+``nndesk.io.view_state``) and ``restore(choice)`` brings one back with the next
+data; a choice that does not fit them gives the default plane and one sentence.
+``sig_choice_edited`` says the user changed the choice (the window counts it as
+an unsaved change).
 """
 
 from __future__ import annotations
+
+import logging
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
@@ -36,6 +52,8 @@ from nndesk.ui.training.probes import ModelInfo
 from .sample_picker import compact_combo
 
 __all__ = ["MAX_SLIDERS", "PlaneChooser", "thumbnail"]
+
+log = logging.getLogger(__name__)
 
 MAX_SLIDERS = 100
 """Held features with a slider (the first ones; tabular data rarely has more)."""
@@ -87,9 +105,12 @@ class PlaneChooser(QWidget):
     -------
     sig_plane_changed(object)
         The new ``Plane`` (or None).
+    sig_choice_edited()
+        The user changed the choice (``set_data`` and ``restore`` do not say it).
     """
 
     sig_plane_changed = Signal(object)
+    sig_choice_edited = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,6 +127,10 @@ class PlaneChooser(QWidget):
         self._lo = self._hi = np.zeros(0)
         self._building = False
         self._next_pick = 0  # the slot a clicked point fills next
+        self._pending: dict[str, Any] | None = None  # a choice for the next data
+        self.notice = ""  # why a restored choice was not taken
+        self._fresh = False  # the data came after the last ``forget``
+        self.compact = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DELAY_MS)
@@ -158,6 +183,30 @@ class PlaneChooser(QWidget):
         held.addStretch(1)
         layout.addWidget(self.held_row)
 
+        # The held features' sliders when their table is folded away: one feature
+        # at a time, chosen in the box, its slider taking the rest of the row.
+        self.move_row = QWidget(self)
+        move = QHBoxLayout(self.move_row)
+        move.setContentsMargins(0, 0, 0, 0)
+        move.setSpacing(4)
+        self.move_box = compact_combo(QComboBox(self.move_row), 5)
+        self.move_box.setToolTip("The held feature the slider beside moves")
+        self.move_slider = QSlider(Qt.Orientation.Horizontal, self.move_row)
+        self.move_slider.setRange(0, SLIDER_STEPS)
+        self.move_slider.setMinimumWidth(60)
+        self.move_slider.setToolTip("Move the chosen held feature")
+        self.move_value = QLabel("", self.move_row)
+        self.move_value.setMinimumWidth(
+            self.move_value.fontMetrics().horizontalAdvance("-0.000")
+        )
+        move.addWidget(self.move_box)
+        move.addWidget(self.move_slider, 1)
+        move.addWidget(self.move_value)
+        self.move_row.hide()
+        layout.addWidget(self.move_row)
+        self.move_box.currentIndexChanged.connect(self._on_move_box_changed)
+        self.move_slider.valueChanged.connect(self._on_move_slider_moved)
+
         self.points_row = QWidget(self)
         row = QHBoxLayout(self.points_row)
         row.setContentsMargins(0, 0, 0, 0)
@@ -197,7 +246,8 @@ class PlaneChooser(QWidget):
         self._slider_host = QWidget()
         self._slider_grid = QGridLayout(self._slider_host)
         self._slider_grid.setContentsMargins(4, 4, 4, 4)
-        self._slider_grid.setVerticalSpacing(2)
+        self._slider_grid.setVerticalSpacing(0)
+        self._slider_grid.setColumnStretch(0, 1)
         self.reset_button = QToolButton(self._slider_host)
         self.reset_button.setText("Reset")
         self.reset_button.setToolTip("Put the moved sliders back")
@@ -252,7 +302,11 @@ class PlaneChooser(QWidget):
         )
         if key != self._key or self.mode_box.count() == 0:
             self._key = key
+            self._fresh = True
             self._reset_choice()
+            if self._pending is not None:
+                self._apply(self._pending)
+                self._pending = None
         self._update_plane()
 
     def _reset_choice(self) -> None:
@@ -323,30 +377,40 @@ class PlaneChooser(QWidget):
             if widget is not None and widget is not self.reset_button:
                 widget.deleteLater()
         self.slider_rows = []
-        self._slider_grid.addWidget(
-            QLabel("Held features", self._slider_host), 0, 0, 1, 2
-        )
-        self._slider_grid.addWidget(self.reset_button, 0, 2)
-        for i, name in enumerate(names[:MAX_SLIDERS], start=1):
+        self._slider_grid.addWidget(QLabel("Held features", self._slider_host), 0, 0)
+        self._slider_grid.addWidget(self.reset_button, 0, 1)
+        # Two lines a feature: its name and value, then a slider the table's
+        # width (beside them it was 40 px of a 165 px table at 1920x1080).
+        for i, name in enumerate(names[:MAX_SLIDERS]):
             label = QLabel(name, self._slider_host)
+            label.setToolTip(name)
             slider = QSlider(Qt.Orientation.Horizontal, self._slider_host)
             slider.setRange(0, SLIDER_STEPS)
-            slider.setMinimumWidth(40)
+            slider.setMinimumWidth(60)
+            slider.setToolTip(f"Hold {name} at another value")
             value = QLabel("", self._slider_host)
+            value.setAlignment(Qt.AlignmentFlag.AlignRight)
             value.setMinimumWidth(value.fontMetrics().horizontalAdvance("-0.000"))
             slider.valueChanged.connect(self._on_slider_moved)
-            self._slider_grid.addWidget(label, i, 0)
-            self._slider_grid.addWidget(slider, i, 1)
-            self._slider_grid.addWidget(value, i, 2)
+            self._slider_grid.addWidget(label, 2 * i + 1, 0)
+            self._slider_grid.addWidget(value, 2 * i + 1, 1)
+            self._slider_grid.addWidget(slider, 2 * i + 2, 0, 1, 2)
             self.slider_rows.append((label, slider, value))
+        last = 2 * len(self.slider_rows) + 1
         if len(names) > MAX_SLIDERS:
             more = QLabel(
                 f"The other {len(names) - MAX_SLIDERS} features stay at their value.",
                 self._slider_host,
             )
             more.setWordWrap(True)
-            self._slider_grid.addWidget(more, MAX_SLIDERS + 1, 0, 1, 3)
-        self._slider_grid.setRowStretch(len(self.slider_rows) + 2, 1)
+            self._slider_grid.addWidget(more, last, 0, 1, 2)
+            last += 1
+        self._slider_grid.setRowStretch(last, 1)
+        self.move_box.blockSignals(True)
+        self.move_box.clear()
+        for i, (label, _, _) in enumerate(self.slider_rows):
+            self.move_box.addItem(label.text(), i)
+        self.move_box.blockSignals(False)
         self._show_held()
 
     # --- choices --------------------------------------------------------------------------
@@ -384,7 +448,42 @@ class PlaneChooser(QWidget):
                 lo, hi = self._lo[i], self._hi[i]
                 self._held[i] = lo + (hi - lo) * slider.value() / SLIDER_STEPS
                 label.setText(self._held_text(i))
+        self._sync_move()
         self._timer.start()
+        self.sig_choice_edited.emit()
+
+    # --- the compact row ------------------------------------------------------------------
+    def set_compact(self, compact: bool) -> None:
+        """Show the held features' sliders as one compact row (True: their table
+        is folded away) or in the table only."""
+        self.compact = bool(compact)
+        self._show_move_row()
+
+    def _show_move_row(self) -> None:
+        features = self._x is not None and self.mode == "features"
+        self.move_row.setVisible(self.compact and features and bool(self.slider_rows))
+
+    def _on_move_box_changed(self, _index: int) -> None:
+        self._sync_move()
+
+    def _on_move_slider_moved(self, value: int) -> None:
+        feature = self.move_box.currentData()
+        if self._building or feature is None or feature >= len(self.slider_rows):
+            return
+        self.slider_rows[int(feature)][1].setValue(value)  # moves the plane
+
+    def _sync_move(self) -> None:
+        """The compact row to the chosen feature's slider and value."""
+        feature = self.move_box.currentData()
+        if feature is None or feature >= len(self.slider_rows):
+            self.move_value.setText("")
+            return
+        _, slider, value = self.slider_rows[int(feature)]
+        self.move_slider.blockSignals(True)
+        self.move_slider.setValue(slider.value())
+        self.move_slider.blockSignals(False)
+        self.move_slider.setEnabled(slider.isEnabled())
+        self.move_value.setText(value.text())
 
     def _show_held(self) -> None:
         """Sliders and value labels to the held values (no plane made here)."""
@@ -399,8 +498,21 @@ class PlaneChooser(QWidget):
                 slider.setEnabled(not on_axis)
                 name.setEnabled(not on_axis)
                 label.setText("axis" if on_axis else self._held_text(i))
+            # The compact row offers the held features only: the axes move nothing.
+            model = self.move_box.model()
+            for i in range(self.move_box.count()):
+                item = model.item(i)  # type: ignore[attr-defined]
+                item.setEnabled(i not in (first, second))
+            current = self.move_box.currentIndex()
+            if current in (first, second) or current < 0:
+                free = [
+                    i for i in range(self.move_box.count()) if i not in (first, second)
+                ]
+                if free:
+                    self.move_box.setCurrentIndex(free[0])
         finally:
             self._building = False
+        self._sync_move()
 
     def _held_text(self, feature: int) -> str:
         """A held value to the slider's resolution (a mean of standardised data,
@@ -416,6 +528,7 @@ class PlaneChooser(QWidget):
         self._held = self._held_source()
         self._show_held()
         self._timer.start()
+        self.sig_choice_edited.emit()
 
     def pick_sample(self, index: int) -> None:
         """Make training sample ``index`` the next of A, B and C (in turn: a click
@@ -429,6 +542,148 @@ class PlaneChooser(QWidget):
             return
         self._show_held()
         self._timer.start()
+        self.sig_choice_edited.emit()
+
+    # --- the choice as data ---------------------------------------------------------------
+    def choice(self) -> dict[str, Any] | None:
+        """The choice as plain data (``view.json``'s ``boundary_plane``), None for
+        the default plane or no data; a restored choice still waiting for its data
+        is returned as it is (Save keeps it)."""
+        if self._pending is not None:
+            return dict(self._pending)
+        info = self.info
+        if self._x is None or info is None or self.mode_box.count() == 0:
+            return None
+        mode = self.mode
+        out: dict[str, Any] = {"mode": mode}
+        if mode == "features":
+            out["features"] = [self.x_box.currentIndex(), self.y_box.currentIndex()]
+            sample = self.held_box.currentIndex() == 1
+            out["held"] = "sample" if sample else "mean"
+            if sample:
+                out["held_sample"] = self.held_sample.value()
+            source = self._held_source()
+            if len(self._held) == len(source) and not np.allclose(
+                self._held, source, rtol=0.0, atol=1e-12
+            ):
+                out["held_values"] = [float(v) for v in self._held]
+        elif mode == "points":
+            out["points"] = [box.value() for box in self.point_boxes]
+        default = (
+            {"mode": "features", "features": [0, 1], "held": "mean"}
+            if info.is_tabular
+            else {"mode": "pca"}
+        )
+        return None if out == default else out
+
+    def forget(self) -> None:
+        """Another document: the data the chooser has are on their way out (a
+        choice restored now waits for the next data)."""
+        self._pending = None
+        self._fresh = False
+
+    def restore(self, choice: dict[str, Any] | None) -> None:
+        """Take ``choice`` (``choice()``'s form, from a file) with the data of the
+        document it came with: now if they came after ``forget``, else with the
+        next (``set_data``); None: the default plane. A choice that does not fit
+        the data gives the default plane and one sentence under the map."""
+        self.notice = ""
+        if choice and self._x is not None and self._fresh:
+            self._pending = None
+            self.apply_choice(dict(choice))
+            return
+        self._pending = dict(choice) if choice else None
+
+    def say(self, notice: str) -> None:
+        """Show ``notice`` under the map (why a saved plane was not taken): now
+        for the document's data, else with the next plane made."""
+        self.notice = notice
+        if self._x is not None and self._fresh:
+            self.message.setText(notice)
+            self.message.setVisible(bool(notice))
+            self.notice = ""
+
+    def apply_choice(self, choice: dict[str, Any]) -> bool:
+        """Take ``choice`` now, for the data the chooser has; False (the default
+        plane, and the sentence why under the map) when it does not fit them."""
+        if self._x is None:
+            self.restore(choice)
+            return True
+        self._reset_choice()
+        ok = self._apply(choice)
+        self._update_plane()
+        return ok
+
+    def _apply(self, choice: dict[str, Any]) -> bool:
+        """Set the widgets to ``choice`` (after ``_reset_choice``); the default
+        plane and ``notice`` when it does not fit the data."""
+        x, info = self._x, self.info
+        assert x is not None and info is not None
+        try:
+            self._check_fits(choice, x, info)
+        except NNDeskError as exc:
+            self.notice = str(exc)
+            log.info("plane choice not restored: %s", exc)
+            return False
+        self._building = True
+        try:
+            mode = choice.get("mode", "features")
+            self.mode_box.setCurrentIndex(self.mode_box.findData(mode))
+            if "features" in choice:
+                self.x_box.setCurrentIndex(int(choice["features"][0]))
+                self.y_box.setCurrentIndex(int(choice["features"][1]))
+            self.held_box.setCurrentIndex(1 if choice.get("held") == "sample" else 0)
+            self.held_sample.setValue(int(choice.get("held_sample", 0)))
+            if "points" in choice:
+                for box, index in zip(self.point_boxes, choice["points"], strict=True):
+                    box.setValue(int(index))
+            if info.is_tabular:
+                values = choice.get("held_values")
+                self._held = (
+                    np.asarray(values, dtype=np.float64)
+                    if values is not None
+                    else self._held_source()
+                )
+        finally:
+            self._building = False
+        if info.is_tabular:
+            self._show_held()
+        return True
+
+    def _check_fits(self, choice: dict[str, Any], x: np.ndarray, info: Any) -> None:
+        """Refuse a choice these data cannot show, in one sentence."""
+        n, d = len(x), int(np.prod(x.shape[1:], dtype=np.int64))
+        mode = choice.get("mode", "features")
+        said = "The plane saved with the network"
+        fallback = "the default plane is shown."
+        if mode not in [
+            self.mode_box.itemData(i) for i in range(self.mode_box.count())
+        ]:
+            raise NNDeskError(
+                f"{said} is of two features, but these inputs are not a table of "
+                f"features; {fallback}"
+            )
+        for feature in choice.get("features", ()) if mode == "features" else ():
+            if not 0 <= int(feature) < d:
+                raise NNDeskError(
+                    f"{said} uses feature {int(feature)}, but the data have "
+                    f"{d} features (0 to {d - 1}); {fallback}"
+                )
+        samples = list(choice.get("points", ())) if mode == "points" else []
+        if mode == "features" and choice.get("held") == "sample":
+            samples.append(choice.get("held_sample", 0))
+        for sample in samples:
+            if not 0 <= int(sample) < n:
+                raise NNDeskError(
+                    f"{said} uses training sample {int(sample)}, but the data have "
+                    f"{n} samples (0 to {n - 1}); {fallback}"
+                )
+        values = choice.get("held_values")
+        if mode == "features" and values is not None and len(values) != d:
+            raise NNDeskError(
+                f"{said} holds {len(values)} feature values, but the data have "
+                f"{d} features; {fallback}"
+            )
 
     # --- the plane ------------------------------------------------------------------------
     def _update_plane(self) -> None:
@@ -443,6 +698,7 @@ class PlaneChooser(QWidget):
             w.setVisible(features)
         self.held_sample.setEnabled(self.held_box.currentIndex() == 1)
         self.sliders.setVisible(features and bool(self.slider_rows))
+        self._show_move_row()
         self.points_row.setVisible(mode == "points")
         if mode == "points":
             self._show_thumbs()
@@ -454,7 +710,9 @@ class PlaneChooser(QWidget):
             self.message.show()
             return
         self.error = ""
-        self.message.hide()
+        self.message.setText(self.notice)
+        self.message.setVisible(bool(self.notice))
+        self.notice = ""  # said once: the next choice clears it
         self._set_plane(plane)
 
     def _make_plane(self, mode: str) -> planes.Plane:
