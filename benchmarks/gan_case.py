@@ -8,7 +8,6 @@ of them); an epoch is one pass over the real data.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Any
 
@@ -28,11 +27,13 @@ def load(doc: Any) -> Any:
 
 
 def _limit(blas_threads: int | None) -> Any:
-    from nndesk.ui.training.blas import threads_for_training
+    from nndesk.ui.training.blas import default_threads, threads_for_training
 
-    if blas_threads is None:
-        return contextlib.nullcontext()
-    return threads_for_training(blas_threads)
+    # None: OpenBLAS's own count, as the command line trains (the window leaves
+    # 1 thread between its runs once it niced the helpers: see blas.idle_threads).
+    return threads_for_training(
+        default_threads() if blas_threads is None else blas_threads
+    )
 
 
 def headless_run(

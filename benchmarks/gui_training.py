@@ -177,7 +177,7 @@ CASES: dict[str, tuple[str, Callable, tuple[str, ...]]] = {
 def headless_run(doc, dataset, epochs: int, blas_threads: int | None = None) -> dict:
     """``epochs`` epochs with the Trainer alone; returns its samples/s.
 
-    ``blas_threads``: run OpenBLAS on at most this many threads (default: as set).
+    ``blas_threads``: run OpenBLAS on this many threads (default: its own count).
     The CPU time counts compiling, preparing the data and training (every
     thread of the process), as the window's does from its Train press.
     """
@@ -185,7 +185,7 @@ def headless_run(doc, dataset, epochs: int, blas_threads: int | None = None) -> 
     from nndesk.training.compile import compile_network
     from nndesk.training.data import prepare_data
     from nndesk.training.trainer import TrainConfig, Trainer
-    from nndesk.ui.training.blas import threads_for_training
+    from nndesk.ui.training.blas import default_threads, threads_for_training
 
     cpu = time.process_time()
     net = compile_network(doc, dataset=dataset)
@@ -201,10 +201,10 @@ def headless_run(doc, dataset, epochs: int, blas_threads: int | None = None) -> 
             )
         ],
     )
-    limit = (
-        contextlib.nullcontext()
-        if blas_threads is None
-        else threads_for_training(blas_threads)
+    # None: OpenBLAS's own count, as the command line trains (the window leaves
+    # 1 thread between its runs once it niced the helpers: see blas.idle_threads).
+    limit = threads_for_training(
+        default_threads() if blas_threads is None else blas_threads
     )
     with limit:
         start = time.perf_counter()
@@ -246,16 +246,16 @@ def epoch_seconds(doc, dataset, blas_threads: int | None = None) -> float:
     """
     from nndesk.training.compile import compile_network
     from nndesk.training.data import prepare_data
-    from nndesk.ui.training.blas import threads_for_training
+    from nndesk.ui.training.blas import default_threads, threads_for_training
 
     net = compile_network(doc, dataset=dataset)
     data = prepare_data(net, dataset)
     n = max(1, data.n_train // 8)
     batch = int(doc.settings["batch_size"])
-    limit = (
-        contextlib.nullcontext()
-        if blas_threads is None
-        else threads_for_training(blas_threads)
+    # None: OpenBLAS's own count, as the command line trains (the window leaves
+    # 1 thread between its runs once it niced the helpers: see blas.idle_threads).
+    limit = threads_for_training(
+        default_threads() if blas_threads is None else blas_threads
     )
     with limit:
         start = time.process_time()
@@ -323,12 +323,13 @@ def _thread_schedstat() -> tuple[float, float]:
 
 def make_tracing_app():
     """A QApplication that times every event its thread handles."""
-    from PySide6.QtCore import QEvent
+    from PySide6.QtCore import QEvent, QTimer
     from PySide6.QtWidgets import QApplication
 
     from nndesk.ui.panels.plots.base import PlotPanel
 
     paint = QEvent.Type.Paint
+    timer_event = QEvent.Type.Timer
 
     def panel_of(receiver):
         """The plot panel a widget, or a graphics scene's view, belongs to."""
@@ -346,6 +347,7 @@ def make_tracing_app():
             super().__init__(args)
             self.records: list[tuple[float, float, float, str]] = []
             self.cpu_by_kind: dict[str, float] = defaultdict(float)
+            self.count_by_kind: dict[str, int] = defaultdict(int)
             self.paint_by_panel: dict[str, float] = defaultdict(float)
             self.stacks: dict[int, list[str]] = {}
             self._depth = 0
@@ -361,6 +363,7 @@ def make_tracing_app():
             self.t0 = time.perf_counter()
             self.records.clear()
             self.cpu_by_kind.clear()
+            self.count_by_kind.clear()
             self.paint_by_panel.clear()
             self.stacks.clear()
 
@@ -406,7 +409,22 @@ def make_tracing_app():
                             self._nested_paints[panel.title] += spent
                 if self._depth == 0 and self.tracing:  # outermost events only
                     label = f"{type(receiver).__name__} {kind.name}"
+                    if kind == timer_event and isinstance(receiver, QTimer):
+                        owner = receiver.parent()  # whose timer: the panel's, the bar's
+                        label += " of " + (
+                            type(owner).__name__ if owner else receiver.objectName()
+                        )
+                    elif hasattr(receiver, "propertyName"):  # whose animation
+                        try:
+                            target = receiver.targetObject()
+                            label += (
+                                f" of {type(target).__name__}."
+                                f"{bytes(receiver.propertyName()).decode()}"
+                            )
+                        except RuntimeError:
+                            pass
                     self.cpu_by_kind[label] += spent
+                    self.count_by_kind[label] += 1
                     when = f"at {start - self.t0:.1f} s: "
                     if wall > TRACE_LONGER_THAN:
                         ran2, waited2 = _thread_schedstat()
@@ -450,10 +468,14 @@ def print_trace(app, seconds: float) -> None:
             f"    {1000 * wall:6.1f} ms (ran {1000 * ran:5.1f}, waited for a CPU "
             f"{1000 * waited:5.1f}) {label}"
         )
-    kinds = sorted(app.cpu_by_kind.items(), key=lambda kv: -kv[1])[:8]
+    kinds = sorted(app.cpu_by_kind.items(), key=lambda kv: -kv[1])[:14]
     print(
-        "    GUI thread CPU by event (ms per second of run): "
-        + ", ".join(f"{label} {1000 * cpu / seconds:.1f}" for label, cpu in kinds)
+        "    GUI thread CPU by event (ms per second of run; events per second): "
+        + ", ".join(
+            f"{label} {1000 * cpu / seconds:.1f}; "
+            f"{app.count_by_kind[label] / seconds:.0f}"
+            for label, cpu in kinds
+        )
     )
     paints = sorted(app.paint_by_panel.items(), key=lambda kv: -kv[1])
     print(
@@ -471,6 +493,7 @@ class Ticker:
         self.gaps: list[float] = []
         self._last = 0.0
         self.timer = QTimer()
+        self.timer.setObjectName("the benchmark's ticker")
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._on_tick)
 

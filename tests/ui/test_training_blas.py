@@ -14,8 +14,10 @@ from nndesk.document.examples import spiral_classifier
 from nndesk.training.session import TrainingSession
 from nndesk.ui.training import blas as blas_module
 from nndesk.ui.training.blas import (
+    default_threads,
     find_openblas,
     gui_friendly_threads,
+    idle_threads,
     lower_helper_priority,
     threads_for_training,
 )
@@ -61,20 +63,39 @@ def test_gui_friendly_threads_leave_one_core_unless_the_helpers_are_niced(
     assert gui_friendly_threads() == 1
 
 
-def test_threads_for_training_lowers_the_count_and_puts_it_back(blas) -> None:
+def test_threads_for_training_sets_the_count_then_the_idle_one(
+    blas, monkeypatch
+) -> None:
+    monkeypatch.setattr(blas_module, "_helpers_lowered", [False])
+    monkeypatch.setattr(blas_module, "_first_count", [2])
     with threads_for_training(1) as applied:
         assert applied == 1 and blas.threads == 1
     assert blas.threads == 2
-    # Never more threads than set already.
+    # Back up to OpenBLAS's own count when the count is lower now...
     blas.threads = 1
+    with threads_for_training(2) as applied:
+        assert applied == 2 and blas.threads == 2
+    assert blas.threads == 1
+    # ...but never past it (OPENBLAS_NUM_THREADS=1 stays 1).
+    monkeypatch.setattr(blas_module, "_first_count", [1])
     with threads_for_training(3) as applied:
         assert applied == 1 and blas.threads == 1
-    assert blas.threads == 1
+    monkeypatch.setattr(blas_module, "_first_count", [2])
     # A change made meanwhile by someone else is left alone.
     blas.threads = 2
     with threads_for_training(1):
         blas.threads = 2
     assert blas.threads == 2
+    # Once the helpers run niced, the count between runs is 1: the GUI thread's
+    # products never wait for a helper that runs after everything else.
+    monkeypatch.setattr(blas_module, "_helpers_lowered", [True])
+    with threads_for_training(2) as applied:
+        assert applied == 2 and blas.threads == 2
+    assert blas.threads == 1
+    assert idle_threads(2) == 1
+    monkeypatch.setattr(blas_module, "_helpers_lowered", [False])
+    assert idle_threads(2) == 2
+    assert default_threads() == 2
 
 
 def test_openblas_helpers_get_the_nice_value_asked_for(blas) -> None:
@@ -112,6 +133,7 @@ def test_a_worker_trains_on_every_core_and_restores_the_count(
     thread.start()
     thread.join(60)
     assert not thread.is_alive()
-    # The worker's thread niced OpenBLAS's helpers with itself: both cores.
+    # The worker's thread niced OpenBLAS's helpers with itself: both cores...
     assert seen == [2, 2, 2]
-    assert blas.threads == 2
+    # ...and one between runs, for the GUI thread's products.
+    assert blas.threads == 1

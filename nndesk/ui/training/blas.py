@@ -12,7 +12,10 @@ gives the helpers the training thread's nice value; then training uses every
 core. Fashion-MNIST MLP in the window, two runs of 6 interleaved rounds on 2
 cores: 58,900 and 58,100 samples/s on 1 thread, 78,900 and 62,200 on 2 with
 niced helpers (2 threads vary more between rounds: 0.84-1.49x of 1 thread); the
-GUI thread's ticks kept the same 99th percentile gap (23-24 ms).
+GUI thread's ticks kept the same 99th percentile gap (23-24 ms). Between runs
+the count is 1 (``idle_threads``): the GUI thread keeps its priority, and its own
+products on two threads waited for a niced helper whenever other processes held
+the cores.
 
 Only the OpenBLAS that NumPy loaded is found (by its exported
 ``openblas_set_num_threads``, with or without the ``scipy_`` prefix and the ``64_``
@@ -32,8 +35,10 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "OpenBlas",
+    "default_threads",
     "find_openblas",
     "gui_friendly_threads",
+    "idle_threads",
     "lower_helper_priority",
     "threads_for_training",
 ]
@@ -71,13 +76,23 @@ class OpenBlas:
 
 
 _found: list[OpenBlas | None] = []
+_first_count: list[int] = []  # the count OpenBLAS had when first found
 
 
 def find_openblas() -> OpenBlas | None:
     """The OpenBLAS loaded in this process (NumPy's), or None; looked up once."""
     if not _found:
         _found.append(_search())
+        if _found[0] is not None:
+            _first_count.append(_found[0].threads)
     return _found[0]
+
+
+def default_threads() -> int:
+    """The count OpenBLAS chose for itself before this module changed it (its
+    ``OPENBLAS_NUM_THREADS`` or the cores): what the command line trains on.
+    1 when no OpenBLAS was found."""
+    return _first_count[0] if find_openblas() is not None else 1
 
 
 def _search() -> OpenBlas | None:
@@ -155,28 +170,41 @@ def gui_friendly_threads() -> int:
     return max(1, cores if _helpers_lowered[0] else cores - 1)
 
 
+def idle_threads(previous: int) -> int:
+    """The count to leave OpenBLAS at between runs: 1 once its helpers run
+    niced, else ``previous``.
+
+    A product on more than one thread waits for every helper's share. The GUI
+    thread keeps its priority, so on a busy machine its products (a PCA plane, a
+    preview's probe) waited for a niced helper that other processes kept from a
+    core: a 784x784 eigendecomposition took 2.5-10 s on two threads at load 3,
+    0.17 s on one.
+    """
+    return 1 if _helpers_lowered[0] else previous
+
+
 @contextlib.contextmanager
 def threads_for_training(count: int | None = None) -> Iterator[int | None]:
-    """Run OpenBLAS on at most ``count`` threads meanwhile (default:
-    ``gui_friendly_threads``).
+    """Run OpenBLAS on ``count`` threads meanwhile (default:
+    ``gui_friendly_threads``), never more than ``default_threads``.
 
-    Yields the count in force (None when no OpenBLAS was found). The previous
-    count comes back afterwards, unless someone changed it meanwhile. Fewer
-    threads sum a matrix product's terms in another order, so results can differ
-    in the last bits from a run on more threads (as they do between machines
-    with different numbers of cores).
+    Yields the count in force (None when no OpenBLAS was found). Afterwards the
+    count is ``idle_threads`` of the previous one, unless someone changed it
+    meanwhile. Fewer threads sum a matrix product's terms in another order, so
+    results can differ in the last bits from a run on more threads (as they do
+    between machines with different numbers of cores).
     """
     blas = find_openblas()
     if blas is None:
         yield None
         return
     previous = blas.threads
-    wanted = min(previous, gui_friendly_threads() if count is None else int(count))
-    blas.threads = wanted
+    wanted = gui_friendly_threads() if count is None else int(count)
+    blas.threads = min(default_threads(), wanted)
     applied = blas.threads
     log.debug("OpenBLAS threads during training: %d (was %d)", applied, previous)
     try:
         yield applied
     finally:
         if blas.threads == applied:
-            blas.threads = previous
+            blas.threads = idle_threads(previous)
