@@ -299,3 +299,71 @@ def test_a_variant_that_does_not_fit_the_data_is_refused_before_it_starts(
     assert not race.is_running
     (message,) = main_window.errors
     assert message.startswith("Variant 'wide': The dataset")
+
+
+def _five_features_network(window: MainWindow, folder: Path) -> None:
+    """A network of five inputs on a CSV table (its boundary needs a plane)."""
+    from nndesk.document.examples import _chain
+    from nndesk.document.graph import Document
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(240, 5)) * [1, 2, 3, 0.5, 1]
+    y = (x[:, 0] + x[:, 2] > 0).astype(np.int64) + (x[:, 4] > 1)
+    path = folder / "five.csv"
+    rows = [
+        ",".join(f"{v:.5f}" for v in r) + f",{'abc'[k]}"
+        for r, k in zip(x, y, strict=True)
+    ]
+    path.write_text("a,b,c,d,e,kind\n" + "\n".join(rows) + "\n")
+    doc = Document({"dataset": str(path), "seed": 2, "batch_size": 32})
+    _chain(doc, [
+        ("Input", {"shape": (5,)}),
+        ("Dense", {"units": 6, "activation": "tanh"}),
+        ("Dense", {"units": 3, "activation": "softmax"}),
+        ("Output", {"loss": "sparse_categorical_crossentropy"}),
+    ])  # fmt: skip
+    window.set_document(doc)
+
+
+@pytest.mark.slow
+def test_race_columns_draw_inputs_beyond_two_on_the_main_panels_plane(
+    qtbot, main_window: MainWindow, race: RaceMode, tmp_path: Path
+) -> None:
+    """Every column draws on one plane, the main Decision Boundary's choice to
+    start with; a plane chosen after the race redraws every column on it."""
+    _five_features_network(main_window, tmp_path)
+    _wait_for_data(qtbot, main_window)
+    main = main_window.training.boundary.chooser
+    qtbot.waitUntil(lambda: main.plane is not None, timeout=RACE_TIMEOUT)
+    main.y_box.setCurrentIndex(3)  # a against d
+    qtbot.waitUntil(lambda: main.plane.labels == ("a", "d"))
+    outcome = _run(qtbot, race, _two(main_window), epochs=3)
+    assert outcome.status == "completed", outcome.message
+    view = race.view
+    qtbot.waitUntil(lambda: not view.busy, timeout=RACE_TIMEOUT)
+    assert view.tabs.isTabEnabled(0)
+    plane = view.plane
+    assert plane is not None and plane.labels == ("a", "d")
+    assert view.plane_chooser.choice() == main.choice()
+    grids = [b.grid for b in view.boundaries]
+    assert all(g is not None and g.plane is plane for g in grids)
+    for b in view.boundaries:
+        b.flush()
+        assert b.plane is plane and b.image.image is not None
+        xs, _ = b.points.getData()
+        assert len(xs) == len(b._x)  # the data, projected on the plane
+    assert not np.allclose(grids[0].output, grids[1].output)  # two variants
+
+    # After the race: the PCA plane, drawn from the variants' final weights.
+    chooser = view.plane_chooser
+    chooser.mode_box.setCurrentIndex(chooser.mode_box.findData("pca"))
+    qtbot.waitUntil(lambda: view.plane is not None and view.plane.kind == "pca")
+    qtbot.waitUntil(lambda: all(b.grid.plane is view.plane for b in view.boundaries))
+    flat = [b.grid.output for b in view.boundaries]
+    assert not np.allclose(flat[0], flat[1])
+    # The race's final weights, on that plane: variant 0's grid is its model's.
+    model = race._probers[0].model
+    size = flat[0].shape[0]
+    want = model.predict(view.plane.grid(size)).reshape(size, size, -1)
+    np.testing.assert_allclose(flat[0], want, rtol=1e-5, atol=1e-6)
+    assert not main_window.errors

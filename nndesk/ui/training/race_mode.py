@@ -8,6 +8,11 @@ the variants' curves overlaid, their standings and a column per variant of the
 decision boundary, weight histograms and evaluation. Pause, Resume and Stop reach
 every variant through one ``TrainingControl``.
 
+The race's boundary columns draw inputs of more than two values on one plane,
+chosen above them and starting from the main Decision Boundary's choice; a plane
+chosen during the race reaches the worker's next probes, one chosen after it is
+drawn from the race's kept probers (the variants' final weights).
+
 **Promote winner** puts the chosen variant — its graph, its settings and its
 trained state (weights, optimizer state, history, scaling) — into the document as
 one step on the window's undo stack (``PromoteVariantCommand``): the graph and
@@ -29,6 +34,7 @@ from PySide6.QtWidgets import QDialog, QDockWidget
 from nndesk.document.graph import Document, GraphView
 from nndesk.engine.errors import NNDeskError
 from nndesk.training.control import TrainingControl
+from nndesk.training.planes import Plane
 from nndesk.training.race import (
     Entrant,
     check_entrants,
@@ -46,6 +52,7 @@ from ..canvas.commands import (
     SetParamCommand,
     SetSettingCommand,
 )
+from .probes import Prober
 from .race_dialog import RaceDialog
 from .race_view import RaceView
 from .race_worker import (
@@ -176,6 +183,7 @@ class RaceMode(QObject):
         self._thread: QThread | None = None
         self._worker: RaceWorker | None = None
         self._finished: RaceOutcome | None = None
+        self._probers: list[Prober] = []  # the last race's, for a plane after it
         self._closing = False
         self._placed = False  # the race window was placed once
         self.action = QAction("Ra&ce…", self)
@@ -199,6 +207,7 @@ class RaceMode(QObject):
         self.view.sig_resume_requested.connect(self.resume)
         self.view.sig_stop_requested.connect(self.stop)
         self.view.sig_promote_requested.connect(self.promote)
+        self.view.sig_plane_changed.connect(self._on_view_plane_changed)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -272,7 +281,10 @@ class RaceMode(QObject):
         worker.sig_finished.connect(self._on_worker_finished)
         thread.finished.connect(self._on_thread_finished)
         self._worker, self._thread = worker, thread
-        self.view.begin([e.name for e in entrants])
+        self._probers = []
+        # The columns start on the main Decision Boundary's plane.
+        choice = self.controller.boundary.chooser.choice()
+        self.view.begin([e.name for e in entrants], choice)
         self.view.set_running(True)
         self.view.status.setText(
             f"Preparing {len(entrants)} variants on {dataset.name}…"
@@ -361,6 +373,23 @@ class RaceMode(QObject):
     def _on_worker_evaluated(self, result: RaceEvaluation) -> None:
         self.view.show_evaluation(result.index, result.evaluation)
 
+    def _on_view_plane_changed(self, plane: Plane | None) -> None:
+        """Every column's grid on ``plane``: the running race's next probes, or
+        now from the last race's final weights."""
+        if self._worker is not None:
+            self._worker.set_plane(plane)
+            return
+        outcome = self.outcome
+        for index, prober in enumerate(self._probers):
+            standings = outcome.standings if outcome is not None else []
+            epochs = standings[index].epochs if index < len(standings) else 0
+            epoch = max(0, epochs - 1)
+            probe = prober.probe(
+                0, epoch, float(epoch + 1), gradients=False, samples=False,
+                plane=plane,
+            )  # fmt: skip
+            self.view.show_grid(index, probe.grid)
+
     def _on_worker_failed(self, message: str) -> None:
         if not self._closing:
             self._refuse(message)
@@ -376,6 +405,7 @@ class RaceMode(QObject):
         thread.wait()
         thread.deleteLater()
         if worker is not None:
+            self._probers = list(worker.probers)
             worker.deleteLater()
         outcome, self._finished = self._finished, None
         if self._closing or outcome is None:

@@ -6,6 +6,12 @@ The per-variant panels are the window's own panel classes (``BoundaryPanel``,
 the training docks feed theirs. ``RaceView`` only shows; ``RaceMode`` (race_mode.py)
 runs the race and calls ``begin``, ``add_batches``, ``add_epoch``, ``show_probe``,
 ``show_evaluation`` and ``show_standings``.
+
+Inputs of more than two values are compared on one plane: the boundary tab has
+its own ``PlaneChooser`` above the columns (starting from the main Decision
+Boundary's choice, ``begin(names, choice)``), fed with the race's data (every
+variant trains on the same data and scaling), and every column draws on the
+plane it makes; ``sig_plane_changed`` asks the race for grids on it.
 """
 
 from __future__ import annotations
@@ -34,14 +40,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nndesk.training.planes import Plane
 from nndesk.training.race import Standing, best_cell
 
 from ..panels.plots.base import GrowingBuffer, PlotPanel, steady_axis
-from ..panels.plots.boundary import BoundaryPanel
+from ..panels.plots.boundary import MAX_POINTS, BoundaryPanel
 from ..panels.plots.evaluation import EvaluationPanel
 from ..panels.plots.histograms import HistogramsPanel
+from ..panels.plots.plane_chooser import PlaneChooser
 from .docks import class_names_of
-from .probes import Evaluation, ModelInfo, ProbeResult
+from .probes import Evaluation, GridResult, ModelInfo, ProbeResult
 
 __all__ = ["VARIANT_COLORS", "RaceCurvesPanel", "RaceView"]
 
@@ -168,12 +176,16 @@ class RaceView(QWidget):
     sig_pause_requested, sig_resume_requested, sig_stop_requested
     sig_promote_requested(int)
         Promote the variant of this index into the main document.
+    sig_plane_changed(object)
+        The plane every boundary column draws on (a ``Plane``; None for 2-D
+        inputs and inputs that take none).
     """
 
     sig_pause_requested = Signal()
     sig_resume_requested = Signal()
     sig_stop_requested = Signal()
     sig_promote_requested = Signal(int)
+    sig_plane_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -229,6 +241,23 @@ class RaceView(QWidget):
             page = QWidget(self.tabs)
             QHBoxLayout(page).setContentsMargins(0, 0, 0, 0)
             self.rows[key] = page
+            if key == "boundary":
+                # One plane for every column, chosen above them.
+                holder = QWidget(self.tabs)
+                column = QVBoxLayout(holder)
+                column.setContentsMargins(0, 0, 0, 0)
+                column.setSpacing(0)
+                self.plane_chooser = PlaneChooser(holder)
+                self.plane_chooser.set_compact(True)  # no table beside the columns
+                chooser_row = QHBoxLayout()
+                chooser_row.setContentsMargins(4, 2, 4, 0)
+                chooser_row.addWidget(self.plane_chooser.mode_box)
+                chooser_row.addStretch(1)
+                column.addLayout(chooser_row)
+                column.addWidget(self.plane_chooser)
+                column.addWidget(page, 1)
+                self.tabs.addTab(holder, title)
+                continue
             self.tabs.addTab(page, title)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(upper)
@@ -252,6 +281,8 @@ class RaceView(QWidget):
         self.pause_button.toggled.connect(self._on_pause_button_toggled)
         self.stop_button.clicked.connect(self.sig_stop_requested)
         self.promote_button.clicked.connect(self._on_promote_button_clicked)
+        self.plane_chooser.sig_plane_changed.connect(self._on_plane_changed)
+        self.plane: Plane | None = None
         self.set_running(False, can_promote=False)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
@@ -263,9 +294,14 @@ class RaceView(QWidget):
             self.upper.setSizes([int(width * 0.5), int(width * 0.5)])
 
     # --- the race's life -------------------------------------------------------------
-    def begin(self, names: Sequence[str]) -> None:
-        """Empty columns for ``names`` (the panels are filled by ``set_structure``)."""
+    def begin(self, names: Sequence[str], choice: dict[str, Any] | None = None) -> None:
+        """Empty columns for ``names`` (the panels are filled by ``set_structure``);
+        ``choice``: the plane to start from (``PlaneChooser.choice()``, the main
+        Decision Boundary's), taken with the race's data."""
         self.names = list(names)
+        self.plane_chooser.set_data(None, None, None)
+        self.plane_chooser.forget()
+        self.plane_chooser.restore(choice)
         self._jobs.clear()
         self.curves.begin(self.names)
         for page in self.rows.values():
@@ -275,7 +311,7 @@ class RaceView(QWidget):
                 widget = item.widget() if item is not None else None
                 if widget is not None:
                     widget.deleteLater()
-        self.boundaries = [BoundaryPanel() for _ in self.names]
+        self.boundaries = [BoundaryPanel(choose_plane=False) for _ in self.names]
         self.histograms = [HistogramsPanel() for _ in self.names]
         self.evaluations = [EvaluationPanel() for _ in self.names]
         for i, name in enumerate(self.names):
@@ -325,8 +361,9 @@ class RaceView(QWidget):
         evaluations that arrive meanwhile queue behind them.
         """
         if index == 0:
-            self.tabs.setTabEnabled(0, info.is_plane)
-            if not info.is_plane and self.tabs.currentIndex() == 0:
+            shows = info.is_plane or info.takes_planes
+            self.tabs.setTabEnabled(0, shows)
+            if not shows and self.tabs.currentIndex() == 0:
                 self.tabs.setCurrentIndex(2)
         jobs = {
             "boundary": lambda: self._build_boundary(index, info, x, y, preprocessing),
@@ -356,8 +393,28 @@ class RaceView(QWidget):
         boundary.maps_layout.clear()
         boundary.unit_maps = {}
         boundary.graphics.ci.layout.setColumnStretchFactor(1, 0)
-        boundary.set_points(x if info.is_plane else None, y)
+        boundary.set_points(x if info.is_plane or info.takes_planes else None, y)
         boundary.set_scaling(preprocessing)
+        if index == 0 and info.takes_planes:
+            # Every variant trains on these data (the race checks the scaling
+            # agrees): one plane through them serves every column.
+            keep = np.linspace(0, len(x) - 1, min(len(x), MAX_POINTS))
+            self.plane_chooser.set_data(info, x, y, keep.astype(np.int64))
+        boundary.set_plane(self.plane)
+
+    def _on_plane_changed(self, plane: Plane | None) -> None:
+        self.plane = plane
+        for boundary in self.boundaries:
+            boundary.set_plane(plane)
+        self.sig_plane_changed.emit(plane)
+
+    def show_grid(self, index: int, grid: GridResult | None) -> None:
+        """A decision grid of variant ``index`` alone (a plane chosen after the
+        race)."""
+        if self._jobs:
+            self._later(lambda: self.boundaries[index].set_grid(grid))
+        else:
+            self.boundaries[index].set_grid(grid)
 
     def show_probe(self, index: int, probe: ProbeResult) -> None:
         """The boundary and histograms of variant ``index`` from a probe."""

@@ -14,7 +14,9 @@ race's own read-only data.
   queued up faster than the GUI thread handled them, which froze it for 1.5 s).
 - ``sig_probe_ready(RaceProbe)``: weights, histograms and decision grid of one
   variant, at its epoch ends (at most every ``PROBE_INTERVAL`` s per variant) and
-  for every variant at the end.
+  for every variant at the end. Inputs of more than two values have their grid
+  on the plane ``set_plane`` gave last (the race view's chooser: one plane for
+  every variant); ``probers`` stay after the race for a plane chosen then.
 - ``sig_evaluated(RaceEvaluation)``: one variant scored on the validation data
   (at most every ``EVAL_INTERVAL`` s per variant, and at the end).
 - ``sig_failed(str)``: one sentence for the user.
@@ -36,6 +38,7 @@ from nndesk.engine.callbacks import Callback
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
 from nndesk.training.control import TrainingControl
+from nndesk.training.planes import Plane
 from nndesk.training.race import Entrant, Race, Standing
 from nndesk.training.session import TrainedState
 
@@ -195,13 +198,20 @@ class RaceWorker(QObject):
         self.job = job
         self.control = control
         self.race: Race | None = None
-        self._probers: list[Prober] = []
+        self.probers: list[Prober] = []
+        self.plane: Plane | None = None  # set from the GUI thread, read here
         self._pending: dict[int, tuple[list[float], list[float]]] = {}
         self._epochs: list[tuple[int, dict[str, Any]]] = []
         self._round: RaceRound | None = None
         self._last_emit = 0.0
         self._last_probe: dict[int, float] = {}
         self._last_eval: dict[int, float] = {}
+
+    def set_plane(self, plane: Plane | None) -> None:
+        """The plane the decision grids of inputs beyond 2-D lie on, from the next
+        probe (called from the GUI thread; a plane is read-only, the assignment
+        atomic)."""
+        self.plane = plane
 
     # --- called from the race's callbacks (the worker thread) ------------------------
     def add_batch(self, index: int, step: float, loss: float) -> None:
@@ -236,9 +246,10 @@ class RaceWorker(QObject):
         """Probe and evaluate variant ``index`` when it is time (always if final)."""
         now = time.perf_counter()
         if final or now - self._last_probe.get(index, -np.inf) >= PROBE_INTERVAL:
-            probe = self._probers[index].probe(
-                0, epoch, float(epoch + 1), gradients=True, samples=False
-            )
+            probe = self.probers[index].probe(
+                0, epoch, float(epoch + 1), gradients=True, samples=False,
+                plane=self.plane,
+            )  # fmt: skip
             self.sig_probe_ready.emit(RaceProbe(index, probe))
             self._last_probe[index] = time.perf_counter()
         if final or now - self._last_eval.get(index, -np.inf) >= EVAL_INTERVAL:
@@ -257,7 +268,7 @@ class RaceWorker(QObject):
         total = len(x)
         x, y = x[:MAX_EVAL_SAMPLES], y[:MAX_EVAL_SAMPLES]
         model = self.race.runners[index].session.model
-        info = self._probers[index].info
+        info = self.probers[index].info
         return evaluate_model(model, x, y, info, split=split, epoch=epoch, total=total)
 
     # --- the thread ------------------------------------------------------------------
@@ -290,14 +301,14 @@ class RaceWorker(QObject):
             callbacks_for=lambda i: [_Reporter(self, i)],
         )
         self.race = race
-        self._probers = [
+        self.probers = [
             session_prober(r.session, data, job.dataset)
             for r, data in zip(race.runners, race.data, strict=True)
         ]
         self.sig_started.emit(
             RaceStart(
                 names=[r.name for r in race.runners],
-                infos=[p.info for p in self._probers],
+                infos=[p.info for p in self.probers],
                 data=[(d.x_train, d.y_train) for d in race.data],
                 preprocessing=[r.session.preprocessing for r in race.runners],
                 first_epochs=[r.first_epoch for r in race.runners],
