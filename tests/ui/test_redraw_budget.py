@@ -72,3 +72,33 @@ def test_a_panel_redraws_at_most_its_rate_and_never_goes_stale(qtbot) -> None:
     assert len(times) >= 3  # it kept redrawing while data kept coming
     assert min(gaps) >= 0.9 / panel.redraw_hz
     assert max(gaps) <= base.MAX_WAIT + 0.5
+
+
+def test_while_panels_wait_for_the_budget_the_scheduler_sleeps(
+    qtbot, monkeypatch
+) -> None:
+    first, second = shown_panels(qtbot, 2)
+    scheduler = base._redraw_scheduler()
+    ticks: list[float] = []
+    real_timeout = scheduler._on_timer_timeout
+
+    def counted() -> None:
+        ticks.append(time.perf_counter())
+        real_timeout()
+
+    monkeypatch.setattr(scheduler, "_on_timer_timeout", counted)
+    scheduler._timer.timeout.disconnect()
+    scheduler._timer.timeout.connect(scheduler._on_timer_timeout)
+    # Both dirty; after one COST-second redraw the other waits COST / TOTAL_SHARE
+    # (0.4 s): the timer is set for that moment instead of ticking every TICK_MS.
+    first.schedule_redraw()
+    second.schedule_redraw()
+    qtbot.waitUntil(
+        lambda: first.redraw_count == 2 and second.redraw_count == 2, timeout=5000
+    )
+    waited = max(first.redrawn_at[-1], second.redrawn_at[-1]) - min(
+        first.redrawn_at[-1], second.redrawn_at[-1]
+    )
+    assert waited >= 0.9 * COST / base.TOTAL_SHARE
+    # A ticking timer would have fired about waited / TICK_MS = 33 times.
+    assert len(ticks) <= 8, ticks

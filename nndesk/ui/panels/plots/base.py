@@ -79,21 +79,28 @@ TICK_MS = 12
 
 
 class _RedrawScheduler(QObject):
-    """Redraws dirty panels one per timer tick, each no sooner than it may."""
+    """Redraws dirty panels one per timer tick, each no sooner than it may.
+
+    The timer is set for the moment the first queued panel may redraw (at least
+    ``TICK_MS`` ahead), not left ticking: while every dirty panel waits for the
+    budget, the GUI thread sleeps instead of waking 80 times a second to find
+    nothing due (each wake-up also preempts a training thread's half of a
+    matrix product).
+    """
 
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
         self._queue: list[PlotPanel] = []
         self._next_any = 0.0  # no redraw of any panel before this time
+        self._due_at = 0.0  # when the timer fires next (perf_counter), if active
         self._timer = QTimer(self)
-        self._timer.setInterval(TICK_MS)
+        self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
 
     def add(self, panel: PlotPanel) -> None:
         if panel not in self._queue:
             self._queue.append(panel)
-        if not self._timer.isActive():
-            self._timer.start()
+        self._arm(time.perf_counter(), panel)
 
     def discard(self, panel: PlotPanel) -> None:
         if panel in self._queue:
@@ -107,6 +114,31 @@ class _RedrawScheduler(QObject):
             max(self._next_any, now) + seconds / TOTAL_SHARE, now + MAX_WAIT
         )
 
+    def _due(self, panel: PlotPanel, now: float) -> float:
+        """When ``panel`` may redraw (perf_counter seconds; ``now`` if it may now)."""
+        if not panel.redraw_count:  # a new panel shows its data at once
+            return now
+        allowed = max(self._next_any, panel.next_redraw)
+        return max(now, min(allowed, panel.dirty_since + MAX_WAIT))
+
+    def _arm(self, now: float, panel: PlotPanel | None = None) -> None:
+        """Set the timer for the first due panel of the queue (or of ``panel``
+        alone when only it was added: it can only bring the timer forward)."""
+        candidates = [panel] if panel is not None else self._queue
+        due = min(
+            (self._due(p, now) for p in candidates if shiboken6.isValid(p)),
+            default=None,
+        )
+        if due is None:
+            if not self._queue:
+                self._timer.stop()
+            return
+        due = max(due, now + TICK_MS / 1000.0)
+        if panel is not None and self._timer.isActive() and self._due_at <= due:
+            return  # it fires early enough already
+        self._due_at = due
+        self._timer.start(max(TICK_MS, round(1000.0 * (due - now))))
+
     def _on_timer_timeout(self) -> None:
         now = time.perf_counter()
         for panel in list(self._queue):
@@ -114,18 +146,16 @@ class _RedrawScheduler(QObject):
                 self._queue.remove(panel)
             elif not panel.isVisible():
                 self._queue.remove(panel)  # showEvent brings it back
-            elif (
-                (now >= self._next_any and now >= panel.next_redraw)
-                or now - panel.dirty_since >= MAX_WAIT
-                or not panel.redraw_count  # a new panel shows its data at once
-            ):
+            elif self._due(panel, now) <= now:
                 self._queue.remove(panel)
                 panel.flush()
                 # Its paint, which follows, is charged when it happens.
                 panel.owe_paint()
                 self.charge(panel.last_redraw_seconds)
                 break
-        if not self._queue:
+        if self._queue:
+            self._arm(time.perf_counter())
+        else:
             self._timer.stop()
 
 
