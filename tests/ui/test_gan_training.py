@@ -205,6 +205,52 @@ def test_pictures_keep_coming_when_epochs_are_short(
     assert main_window.errors == []
 
 
+def test_step_epoch_shows_the_epoch_end_not_every_batch(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    """Step Epoch (80 batches here) pauses at the epoch's end and shows it; the
+    control counts as paused between its batches, which drew a picture before
+    each one (the ring example's epoch took 1.9-3.5 s instead of 0.1 s)."""
+    main_window.set_document(ring_gan(100_000, dataset="ring-gaussians:n=4000"))
+    qtbot.waitUntil(lambda: training.gan.active, timeout=5000)
+    steps: list[float] = []
+    original = training.view.show_gan
+
+    def spy(picture):
+        steps.append(picture.step)
+        original(picture)
+
+    training.view.show_gan = spy
+    training.actions.step_epoch.trigger()
+    qtbot.waitUntil(lambda: counters(training)[0] == 80, timeout=RUN_TIMEOUT)
+    qtbot.waitUntil(lambda: steps and steps[-1] == 1.0, timeout=RUN_TIMEOUT)
+    assert training.state == "paused"
+    assert len([s for s in steps if 0.0 < s < 1.0]) < 20  # not one per batch
+    training.actions.step_epoch.trigger()  # the next one, from the pause
+    qtbot.waitUntil(lambda: counters(training)[0] == 160, timeout=RUN_TIMEOUT)
+    qtbot.waitUntil(lambda: steps[-1] == 2.0, timeout=RUN_TIMEOUT)
+    assert len([s for s in steps if 1.0 < s < 2.0]) < 20
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
+        training.actions.stop.trigger()
+    assert main_window.errors == []
+
+
+def test_check_gradients_and_speed_say_a_gan_is_two_networks(
+    qtbot, gan_window: MainWindow, training: TrainingController
+) -> None:
+    """They said "There is no network to check" of an untrained GAN."""
+    from PySide6.QtGui import QAction
+
+    for name in ("check_gradients", "training_speed"):
+        training.panel.set_message("")
+        action = gan_window.findChild(QAction, name)
+        assert action is not None
+        action.trigger()
+        text = training.panel.message.text()
+        assert "GAN" in text and "Noise node" in text, text
+    assert gan_window.errors == []
+
+
 def test_the_timeline_says_a_gan_run_is_not_kept(
     qtbot, gan_window: MainWindow, training: TrainingController
 ) -> None:

@@ -446,6 +446,12 @@ class Diagnostics(QObject):
 
     def _inputs(self) -> tuple[Project, Path | None] | None:
         """The network as shown now, or None after saying why not."""
+        if self.controller.gan.active:
+            self._refuse(
+                "Check Gradients and Training Speed take one network, and this "
+                "drawing is a GAN of two (its Noise node makes it one)."
+            )
+            return None
         try:
             project = self.controller.project()
         except NNDeskError as exc:
