@@ -251,6 +251,34 @@ def test_check_gradients_and_speed_say_a_gan_is_two_networks(
     assert gan_window.errors == []
 
 
+def test_save_a_paused_gan_run(
+    qtbot, main_window: MainWindow, training: TrainingController, tmp_path: Path
+) -> None:
+    """A paused run saves both networks as they are, and no timeline runs or
+    checkpoints (the timeline keeps none of a GAN's), even with Save
+    Checkpoints on."""
+    from nndesk.io.project_file import save_project
+
+    main_window.set_document(ring_gan(100_000))
+    qtbot.waitUntil(lambda: training.gan.active, timeout=5000)
+    training.timeline.save_checkpoints.setChecked(True)
+    training.actions.step_epoch.trigger()
+    qtbot.waitUntil(lambda: counters(training)[0] == 8, timeout=RUN_TIMEOUT)
+    qtbot.waitUntil(lambda: training.control.waiting, timeout=RUN_TIMEOUT)
+    project = training.project()
+    assert project is not None and not project.runs and not project.checkpoints
+    path = tmp_path / "paused.nndesk"
+    save_project(path, project)
+    reopened = GanSession.from_project(load_project(path))
+    live = training._worker.job.session.trainer.get_weights()
+    for key, value in reopened.trainer.get_weights().items():
+        assert np.array_equal(value, live[key]), key
+    assert reopened.trainer.d_steps_done == 8 and reopened.epoch == 1
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
+        training.actions.stop.trigger()
+    assert main_window.errors == []
+
+
 def test_the_timeline_says_a_gan_run_is_not_kept(
     qtbot, gan_window: MainWindow, training: TrainingController
 ) -> None:

@@ -47,6 +47,7 @@ from nndesk.io.datasets.painted import is_painted_spec
 from nndesk.io.project_file import Project
 from nndesk.training.data import load_settings_dataset
 from nndesk.training.errors import CompileError, TrainingStateError
+from nndesk.training.gan import GanState
 from nndesk.training.gradient_flow import FlowReport
 from nndesk.training.history import TrainingHistory
 from nndesk.training.planes import Plane
@@ -287,8 +288,10 @@ class TrainingController(QObject):
             if busy:
                 QApplication.restoreOverrideCursor()
         state = call.result()
-        assert isinstance(state, TrainedState)
-        return state
+        # A GAN run's copy is a GanState (issue 16): Save during a GAN run failed
+        # this check.
+        assert isinstance(state, (TrainedState, GanState))
+        return state  # type: ignore[return-value]
 
     # --- the document -----------------------------------------------------------------------
     def _follow(self, doc: Document | None) -> None:
