@@ -279,6 +279,56 @@ def test_save_a_paused_gan_run(
     assert main_window.errors == []
 
 
+def test_the_inspector_sets_each_network_its_rate_and_the_file_keeps_them(
+    qtbot, gan_window: MainWindow, training: TrainingController, tmp_path: Path
+) -> None:
+    """Selecting the Noise node shows the GAN's setup; its two learning rates
+    are typed like any parameter (one undo step each), reach the two optimizers
+    and are saved in the file with both optimizers' state."""
+    from PySide6.QtCore import Qt
+
+    from nndesk.io.project_file import save_project
+
+    doc = gan_window.document
+    gan_window.editor.scene.select_nodes(["noise_1"])
+    fields = gan_window.inspector.fields
+    assert {"gan_loss", "d_steps", "generator_lr", "discriminator_lr"} <= set(fields)
+    for name, text in (("generator_lr", "0.0005"), ("discriminator_lr", "0.004")):
+        edit = fields[name].widget
+        edit.setFocus()
+        edit.clear()
+        qtbot.keyClicks(edit, text)
+        qtbot.keyClick(edit, Qt.Key.Key_Return)
+        fields = gan_window.inspector.fields
+    assert doc.node("noise_1").params["generator_lr"] == pytest.approx(0.0005)
+    gan_window.undo_stack.undo()
+    assert doc.node("noise_1").params["discriminator_lr"] is None
+    gan_window.undo_stack.redo()
+    assert doc.node("noise_1").params["discriminator_lr"] == pytest.approx(0.004)
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
+        training.actions.train.trigger()
+    trainer = training.session.trainer
+    assert trainer.g_optimizer is not trainer.d_optimizer
+    assert trainer.g_optimizer.lr == pytest.approx(0.0005)
+    assert trainer.d_optimizer.lr == pytest.approx(0.004)
+    path = tmp_path / "rates.nndesk"
+    save_project(path, training.project())
+    reopened = GanSession.open(path)
+    config = reopened.trainer.config
+    assert (config.generator_lr, config.discriminator_lr) == pytest.approx(
+        (0.0005, 0.004)
+    )
+    for mine, saved in (
+        (trainer.g_optimizer, reopened.trainer.g_optimizer),
+        (trainer.d_optimizer, reopened.trainer.d_optimizer),
+    ):
+        state, back = mine.get_state(), saved.get_state()
+        assert set(state) == set(back) and len(state) > 1
+        for key, value in state.items():
+            assert np.array_equal(np.asarray(value), np.asarray(back[key])), key
+    assert gan_window.errors == []
+
+
 def test_the_timeline_says_a_gan_run_is_not_kept(
     qtbot, gan_window: MainWindow, training: TrainingController
 ) -> None:
