@@ -249,6 +249,8 @@ class RaceView(QWidget):
                 column.setSpacing(0)
                 self.plane_chooser = PlaneChooser(holder)
                 self.plane_chooser.set_compact(True)  # no table beside the columns
+                # The compact slider at the race window's full width was 1100 px.
+                self.plane_chooser.setMaximumWidth(40 * self.fontMetrics().height())
                 chooser_row = QHBoxLayout()
                 chooser_row.setContentsMargins(4, 2, 4, 0)
                 chooser_row.addWidget(self.plane_chooser.mode_box)
