@@ -7,7 +7,7 @@ Usage::
 
 The window opens the example (``gan_ring``: "GAN on a ring of 8 Gaussians"),
 trains it for ``--epochs`` epochs with its own seed, waits for the run to end,
-brings the GAN Picture and GAN Curves panels forward and grabs the window at each
+brings the GAN Picture (GAN Samples for images) and GAN Curves panels forward and grabs the window at each
 of ``--sizes`` (``--output``'s name gets ``-<size>``). As for
 ``docs/screenshots.py``, run it under Xvfb to draw with the real platform.
 """
@@ -62,7 +62,9 @@ def render(app: object, shots: object, size: str, folder: Path, args) -> Path | 
         sys.stderr.write("screenshots: the GAN run did not finish\n")
         return None
     view = controller.view  # type: ignore[attr-defined]
-    for key in ("gan_picture", "gan_curves"):
+    picture = view.gan_samples.picture
+    shown = "gan_samples" if picture is not None and picture.image is not None else None
+    for key in (shown or "gan_picture", "gan_curves"):
         view.docks[key].raise_()
     shots._settle(app)  # type: ignore[attr-defined]
     # The panels redraw on throttled timers: draw what they hold now.
