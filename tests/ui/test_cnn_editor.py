@@ -107,3 +107,20 @@ def test_categories_added_by_node_type_modules_get_colours_of_their_own() -> Non
         assert len(set(colours)) == len(colours), colours
         assert theme.category_color("Convolution").name() != "#7f8c8d"
         assert theme.category_color("no such category").name() == "#7f8c8d"
+
+
+def test_a_count_too_long_for_its_node_is_rounded_not_cut(
+    qtbot, main_window: MainWindow, images: Path
+) -> None:
+    w = main_window
+    open_cnn(qtbot, w, images)
+    # conv2d_1's line fits as it is; conv2d_2's "(11, 11, 64)  ·  18,496 params"
+    # was cut to "18,496 p…" in the node's 164 px.
+    assert w.editor.scene.node_item("conv2d_1").text("shape") == (
+        "(26, 26, 32)  ·  320 params"
+    )
+    second = w.editor.scene.node_item("conv2d_2").text("shape")
+    assert "…" not in second
+    assert second.startswith(("(11, 11, 64)", "(11,11,64)"))
+    assert second.endswith(("18,496 params", "18.5k params"))
+    assert w.editor.scene.status.nodes["conv2d_2"].params_text == "18,496 params"

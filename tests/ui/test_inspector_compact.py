@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ui_helpers import OFFSCREEN_NOISE
 
-from nndesk.document.examples import spiral_classifier
+from nndesk.document.examples import fashion_mnist_cnn, spiral_classifier
 from nndesk.ui.panels.inspector import InspectorPanel
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
@@ -50,4 +50,25 @@ def test_long_labels_wrap_rather_than_push_fields_out_of_a_narrow_dock(qtbot) ->
         if panel.is_field_shown(field.spec.name):
             right = field.row.mapTo(host, field.row.rect().topRight()).x()
             assert right <= panel.form_scroll.viewport().width(), field.spec.name
+    panel.set_document(None)
+
+
+def test_a_name_too_long_for_its_combo_box_ends_with_an_ellipsis(qtbot) -> None:
+    # At 1280x800 the loss box showed "sparse_categorica", cut mid-word.
+    panel = InspectorPanel()
+    qtbot.addWidget(panel)
+    panel.set_document(fashion_mnist_cnn())
+    panel.resize(300, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    loss = panel.fields["loss"].widget
+    assert loss.currentText() == "sparse_categorical_crossentropy"
+    shown = loss.shown_text()
+    assert shown.endswith("…") and shown.startswith("sparse_")
+    assert loss.fontMetrics().horizontalAdvance(shown) < loss.width()
+    # A name that fits is shown whole.
+    assert panel.fields["optimizer"].widget.shown_text() == "adam"
+    # The metrics button is as wide as the fields beside it, not its text.
+    metrics = panel.fields["metrics"].widget
+    assert metrics.width() >= loss.width() - 2
     panel.set_document(None)

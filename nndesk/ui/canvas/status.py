@@ -38,14 +38,20 @@ def format_shape(shape: tuple[int, ...] | None) -> str:
     )
 
 
-def format_count(count: int) -> str:
-    """``1 param``, ``24 params``, ``1.2M params``: compact enough for a node."""
+def format_count(count: int, short: bool = False) -> str:
+    """``1 param``, ``24 params``, ``1.2M params``: compact enough for a node.
+
+    ``short`` rounds from 10,000 on (``18.5k params``), for a node whose line
+    has no room for the exact count.
+    """
     if count >= 10_000_000:
         text = f"{count / 1e6:.0f}M"
     elif count >= 1_000_000:
         text = f"{count / 1e6:.1f}M"
     elif count >= 100_000:
         text = f"{count / 1e3:.0f}k"
+    elif short and count >= 10_000:
+        text = f"{count / 1e3:.1f}k"
     else:
         text = f"{count:,}"
     return f"{text} param" + ("" if count == 1 else "s")
@@ -89,8 +95,13 @@ def compute_status(view: GraphView, dataset: DatasetInfo | None = None) -> Graph
                 severity=problem.severity,
             )
         else:
-            params = format_count(result.param_count) if result.param_count else ""
-            nodes[result.node_id] = NodeStatus(shape, params, inputs)
+            count = result.param_count
+            nodes[result.node_id] = NodeStatus(
+                shape,
+                format_count(count) if count else "",
+                inputs,
+                params_short=format_count(count, short=True) if count else "",
+            )
     labels = {}
     for edge in view.edges:
         edge_shape = report.edge_shape(edge)

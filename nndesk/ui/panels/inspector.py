@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QPoint, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QResizeEvent
+from PySide6.QtGui import QAction, QKeyEvent, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,6 +19,10 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QScrollArea,
+    QSizePolicy,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -124,13 +128,46 @@ def _stepped(spec: ParamSpec, value: float, steps: int) -> float | int | None:
     return candidate
 
 
+class ElidingComboBox(QComboBox):
+    """A combo box that ends a name too long for it with "…" (a plain one cuts
+    it: "sparse_categorica" in a 1280 px window); its open list shows every name
+    whole."""
+
+    def _option(self) -> QStyleOptionComboBox:
+        """The style option to paint, its text elided to the text field."""
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        field = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox,
+            option,
+            QStyle.SubControl.SC_ComboBoxEditField,
+            self,
+        )
+        option.currentText = self.fontMetrics().elidedText(
+            option.currentText, Qt.TextElideMode.ElideRight, field.width()
+        )
+        return option
+
+    def shown_text(self) -> str:
+        """The current name as painted."""
+        return self._option().currentText
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        option = self._option()
+        painter = QStylePainter(self)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+
 class MultiChoiceButton(QToolButton):
-    """Pick several names from a fixed list (a menu of check boxes)."""
+    """Pick several names from a fixed list (a menu of check boxes); as wide as
+    the other fields of its form."""
 
     sig_changed = Signal(tuple)
 
     def __init__(self, choices: Sequence[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         menu = QMenu(self)
@@ -213,7 +250,7 @@ class ParamField:
             check.toggled.connect(self._emit)
             return check
         if spec.kind == "choice":
-            combo = QComboBox(parent)
+            combo = ElidingComboBox(parent)
             # Sized to a short name, not the longest one: the dock may be narrow,
             # and the open list still shows every name in full.
             combo.setSizeAdjustPolicy(

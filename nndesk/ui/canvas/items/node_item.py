@@ -58,7 +58,9 @@ class NodeStatus:
     """What shape inference says about one node, as display text.
 
     ``problem`` is the one-sentence error (outline in the error colour, tooltip);
-    ``waiting`` marks nodes downstream of a problem (shown muted, not as errors).
+    ``waiting`` marks nodes downstream of a problem (shown muted, not as errors);
+    ``params_short`` is the count rounded, for a line with no room for
+    ``params_text``.
     """
 
     shape_text: str = ""
@@ -67,6 +69,7 @@ class NodeStatus:
     problem: str | None = None
     waiting: bool = False
     severity: str = "error"
+    params_short: str = ""
 
 
 class NodeItem(QGraphicsItem):
@@ -269,10 +272,23 @@ class NodeItem(QGraphicsItem):
             shape_line = "⚠ " + status.problem
         elif status.waiting:
             shape_line = "waiting on upstream"
+        elif status.params_text:
+            # The exact count if it fits, else closer, rounded ("18.5k params"),
+            # the shape without spaces last: "(11,11,64) · 18.5k params".
+            shape, short = status.shape_text, status.params_short or status.params_text
+            lines = (
+                f"{shape}  ·  {status.params_text}",
+                f"{shape} · {status.params_text}",
+                f"{shape} · {short}",
+                f"{shape.replace(', ', ',')} · {short}",
+            )
+            fm = metrics(sf, sk)
+            shape_line = next(
+                (line for line in lines if fm.horizontalAdvance(line) <= width),
+                lines[-1],
+            )
         else:
             shape_line = status.shape_text
-            if status.params_text:
-                shape_line += "  ·  " + status.params_text
         texts = {
             "title": elided_text(title, tf, tk, title_width),
             "ident": elided_text(ident, sf, sk, width * 0.55),
