@@ -124,3 +124,5 @@ def test_a_count_too_long_for_its_node_is_rounded_not_cut(
     assert second.startswith(("(11, 11, 64)", "(11,11,64)"))
     assert second.endswith(("18,496 params", "18.5k params"))
     assert w.editor.scene.status.nodes["conv2d_2"].params_text == "18,496 params"
+    # The exact count is in the node's tooltip.
+    assert "18,496 params" in w.editor.scene.node_item("conv2d_2").toolTip()

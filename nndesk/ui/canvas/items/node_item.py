@@ -169,6 +169,8 @@ class NodeItem(QGraphicsItem):
         tip = f"<b>{self.spec.title}</b> — {self.node_id}"
         if status.problem:
             tip += f"<br><span>{status.problem}</span>"
+        elif status.params_text:  # exact, where the node may show it rounded
+            tip += f"<br>{status.shape_text} · {status.params_text}"
         tip += f"<br><small>{self.spec.description}</small>"
         self.setToolTip(tip)
         self.update()
