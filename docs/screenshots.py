@@ -339,6 +339,7 @@ def render_planes(app: object, folder: Path, args: argparse.Namespace) -> bool:
             _settle(app, 20)
             boundary.flush()
             controller.histograms.flush()  # type: ignore[attr-defined]
+            controller.curves.flush()  # type: ignore[attr-defined]
             window.editor.view.show_network()
             window.editor.scene.flush()
             _settle(app)
