@@ -223,7 +223,7 @@ def test_step_epoch_shows_the_epoch_end_not_every_batch(
     training.view.show_gan = spy
     training.actions.step_epoch.trigger()
     qtbot.waitUntil(lambda: counters(training)[0] == 80, timeout=RUN_TIMEOUT)
-    qtbot.waitUntil(lambda: steps and steps[-1] == 1.0, timeout=RUN_TIMEOUT)
+    qtbot.waitUntil(lambda: bool(steps) and steps[-1] == 1.0, timeout=RUN_TIMEOUT)
     assert training.state == "paused"
     assert len([s for s in steps if 0.0 < s < 1.0]) < 20  # not one per batch
     training.actions.step_epoch.trigger()  # the next one, from the pause
