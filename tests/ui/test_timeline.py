@@ -241,3 +241,40 @@ def test_a_fork_in_the_window_reproduces_the_run_bit_for_bit(
     assert _same(fork.weights, original.weights)
     assert _same(fork.optimizer_state, original.optimizer_state)
     assert fork.history == original.history
+
+
+def test_scrubbing_shows_the_checkpoint_in_the_boundary_and_the_evaluation(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    """Not only the weights: the decision map is the checkpoint's network on the
+    grid, and the evaluation when the slider is let go is of that checkpoint."""
+    from nndesk.training.checkpoints import restore_weights
+    from nndesk.training.compile import compile_network
+
+    _train(qtbot, main_window, training, 4)
+    live_grid = training.boundary.grid.output.copy()
+    part = training.timeline
+    part.refresh()
+    index = next(
+        i for i, c in enumerate(part.bar.checkpoints) if c.epoch == 1 and c.batch == 0
+    )
+    checkpoint = part.bar.checkpoints[index]
+    with qtbot.waitSignal(part.sig_shown, timeout=RUN_TIMEOUT):
+        part.bar.slider.setValue(index)
+    with qtbot.waitSignal(part.sig_shown, timeout=RUN_TIMEOUT):
+        part._on_released()  # let go: the evaluation too
+    grid = training.boundary.grid
+    g = grid.output.shape[0]
+    x0, x1, y0, y1 = grid.extent
+    xx, yy = np.meshgrid(np.linspace(x0, x1, g), np.linspace(y0, y1, g))
+    points = np.column_stack([xx.ravel(), yy.ravel()]).astype(np.float32)
+    model = compile_network(
+        main_window.document.snapshot(), dataset=main_window.dataset
+    ).model
+    restore_weights(model, checkpoint)
+    want = model.predict(points).reshape(grid.output.shape)
+    np.testing.assert_allclose(grid.output, want, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(grid.output, live_grid)  # epoch 1 is not epoch 4
+    evaluation = training.evaluation.evaluation
+    assert evaluation is not None and evaluation.epoch == checkpoint.epoch - 1
+    part.go_live()
