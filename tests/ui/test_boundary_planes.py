@@ -462,3 +462,27 @@ def test_the_window_saves_the_plane_and_reopens_it(qtbot, main_window, tmp_path)
     assert chooser.choice() is None
     assert "names feature 1 twice" in chooser.message.text()
     assert len(window.document.nodes) == 4
+
+
+def test_new_data_of_the_same_document_keep_the_choice(qtbot) -> None:
+    """The network edited (its data prepared again) keeps the plane; held values
+    only on equal data; another document (``forget``) starts on the default."""
+    prober = _network((5,), 3, _tabular())
+    wired = Wired(qtbot, prober)
+    panel, chooser = wired.panel, wired.panel.chooser
+    chooser.y_box.setCurrentIndex(3)
+    chooser.set_held_value(4, 1.0)
+    qtbot.waitUntil(lambda: panel.plane.origin[4] == pytest.approx(1.0, abs=0.05))
+    choice = chooser.choice()
+    x, y = prober.x, prober.y
+    panel.set_points(x.copy(), y)  # equal data, new arrays
+    assert chooser.choice() == choice and panel.plane.labels == ("alpha", "delta")
+    panel.set_points(x * 2.0, y)  # other data: the axes stay, the values go
+    assert chooser.choice() == {"mode": "features", "features": [0, 3], "held": "mean"}
+    panel.set_points(None, None)  # a network that does not compile for a while
+    panel.set_points(x, y)
+    assert panel.plane is not None and panel.plane.labels == ("alpha", "delta")
+    assert not chooser.message.isVisible()
+    chooser.forget()  # another document
+    panel.set_points(x.copy(), y)
+    assert chooser.choice() is None and panel.plane.labels == ("alpha", "beta")

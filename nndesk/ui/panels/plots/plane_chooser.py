@@ -130,6 +130,8 @@ class PlaneChooser(QWidget):
         self._pending: dict[str, Any] | None = None  # a choice for the next data
         self.notice = ""  # why a restored choice was not taken
         self._fresh = False  # the data came after the last ``forget``
+        # The choice for the data before, kept for the next of the same document.
+        self._carry: tuple[dict[str, Any] | None, np.ndarray | None] = (None, None)
         self.compact = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -278,7 +280,10 @@ class PlaneChooser(QWidget):
     ) -> None:
         """The network's description and its training data ``(n, *input_shape)``
         with their targets; ``shown``: the indices of the points drawn (they set
-        the plane's extent; default all). The same data keep the choice made."""
+        the plane's extent; default all). The same data keep the choice made;
+        new data of the same document (the network edited, the data reloaded)
+        keep it too where it fits them (the held values only on equal data)."""
+        self._keep_choice()
         takes = (
             info is not None
             and info.takes_planes
@@ -302,12 +307,27 @@ class PlaneChooser(QWidget):
         )
         if key != self._key or self.mode_box.count() == 0:
             self._key = key
-            self._fresh = True
+            carry, old = self._carry
+            self._carry = (None, None)
             self._reset_choice()
             if self._pending is not None:
                 self._apply(self._pending)
                 self._pending = None
+            elif carry is not None and self._fresh:
+                if "held_values" in carry and not _same_data(old, x):
+                    del carry["held_values"]  # other values: the mean or sample's
+                if not self._apply(carry):
+                    self.notice = ""  # the data changed: the default, unsaid
+            self._fresh = True
         self._update_plane()
+
+    def _keep_choice(self) -> None:
+        """Note the choice made for the data shown before other data replace them."""
+        if self._x is not None and self._fresh and self._pending is None:
+            choice = self.choice()
+            # The data are kept only to compare held values (a table's, small).
+            held = choice is not None and "held_values" in choice
+            self._carry = (choice, self._x if held else None)
 
     def _reset_choice(self) -> None:
         """Choices for new data: the modes its inputs take, the first two features
@@ -581,6 +601,7 @@ class PlaneChooser(QWidget):
         choice restored now waits for the next data)."""
         self._pending = None
         self._fresh = False
+        self._carry = (None, None)
 
     def restore(self, choice: dict[str, Any] | None) -> None:
         """Take ``choice`` (``choice()``'s form, from a file) with the data of the
@@ -767,6 +788,11 @@ class PlaneChooser(QWidget):
             return
         self.plane = plane
         self.sig_plane_changed.emit(plane)
+
+
+def _same_data(a: np.ndarray | None, b: np.ndarray) -> bool:
+    """Whether ``a`` holds exactly the values of ``b``."""
+    return a is not None and a.shape == b.shape and bool(np.array_equal(a, b))
 
 
 def _class_labels(y: np.ndarray, info: ModelInfo) -> np.ndarray | None:
