@@ -102,3 +102,16 @@ def test_while_panels_wait_for_the_budget_the_scheduler_sleeps(
     assert waited >= 0.9 * COST / base.TOTAL_SHARE
     # A ticking timer would have fired about waited / TICK_MS = 33 times.
     assert len(ticks) <= 8, ticks
+
+
+def test_after_a_run_panels_redraw_at_their_rate_whatever_the_budget(qtbot) -> None:
+    first, second = shown_panels(qtbot, 2)
+    first.schedule_redraw()
+    qtbot.waitUntil(lambda: first.redraw_count == 2, timeout=5000)
+    # The budget now holds the next redraw of any panel back COST / TOTAL_SHARE
+    # (0.4 s); a run's end waives it: the second redraws as its rate allows.
+    base.show_latest_soon(1.0)
+    second.schedule_redraw()
+    qtbot.waitUntil(lambda: second.redraw_count == 2, timeout=5000)
+    gap = second.redrawn_at[-1] - first.redrawn_at[-1]
+    assert gap < 0.5 * COST / base.TOTAL_SHARE

@@ -55,6 +55,7 @@ from nndesk.training.sequence_views import TextPrompt
 from nndesk.training.session import TrainedState, TrainingSession
 
 from ..panels.paint import start_painting
+from ..panels.plots.base import show_latest_soon
 from .actions import TrainingActions
 from .commands import ResetWeightsCommand
 from .diagnostics import Diagnostics
@@ -733,6 +734,7 @@ class TrainingController(QObject):
         if pending is not None:
             self._start(pending)
         else:
+            show_latest_soon()  # the end state at once, not when a budget says
             self._schedule_preview()
         if outcome is not None and not discard:
             self.sig_run_finished.emit(outcome)

@@ -51,6 +51,7 @@ __all__ = [
     "PlotPanel",
     "SteadyRange",
     "diverging_lut",
+    "show_latest_soon",
     "steady_axis",
     "style_plot",
 ]
@@ -93,6 +94,7 @@ class _RedrawScheduler(QObject):
         self._queue: list[PlotPanel] = []
         self._next_any = 0.0  # no redraw of any panel before this time
         self._due_at = 0.0  # when the timer fires next (perf_counter), if active
+        self._budget_off_until = 0.0  # till then only each panel's rate holds
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer_timeout)
@@ -114,11 +116,22 @@ class _RedrawScheduler(QObject):
             max(self._next_any, now) + seconds / TOTAL_SHARE, now + MAX_WAIT
         )
 
+    def waive_budget(self, seconds: float) -> None:
+        """For the next ``seconds``, panels redraw as often as their rate allows,
+        whatever their redraws cost: nothing trains to leave the time to."""
+        now = time.perf_counter()
+        self._budget_off_until = now + seconds
+        if self._queue:
+            self._arm(now)
+
     def _due(self, panel: PlotPanel, now: float) -> float:
         """When ``panel`` may redraw (perf_counter seconds; ``now`` if it may now)."""
         if not panel.redraw_count:  # a new panel shows its data at once
             return now
-        allowed = max(self._next_any, panel.next_redraw)
+        if now < self._budget_off_until:
+            allowed = panel.last_redraw_at + 1.0 / panel.redraw_hz
+        else:
+            allowed = max(self._next_any, panel.next_redraw)
         return max(now, min(allowed, panel.dirty_since + MAX_WAIT))
 
     def _arm(self, now: float, panel: PlotPanel | None = None) -> None:
@@ -160,6 +173,14 @@ class _RedrawScheduler(QObject):
 
 
 _scheduler: _RedrawScheduler | None = None
+
+
+def show_latest_soon(seconds: float = 2.0) -> None:
+    """A run ended: for ``seconds`` every dirty panel redraws as soon as its rate
+    allows, not when the redraw budget (there to leave training its CPU) says,
+    so the run's end state shows at once (a 1-epoch spiral run's boundary waited
+    the whole ``MAX_WAIT``)."""
+    _redraw_scheduler().waive_budget(seconds)
 
 
 def _redraw_scheduler() -> _RedrawScheduler:
