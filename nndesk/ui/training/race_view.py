@@ -249,6 +249,7 @@ class RaceView(QWidget):
                 column.setSpacing(0)
                 self.plane_chooser = PlaneChooser(holder)
                 self.plane_chooser.set_compact(True)  # no table beside the columns
+                self.plane_chooser.restored_from = "The Decision Boundary's plane"
                 # The compact slider at the race window's full width was 1100 px.
                 self.plane_chooser.setMaximumWidth(40 * self.fontMetrics().height())
                 chooser_row = QHBoxLayout()

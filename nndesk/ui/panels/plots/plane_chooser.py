@@ -129,6 +129,8 @@ class PlaneChooser(QWidget):
         self._next_pick = 0  # the slot a clicked point fills next
         self._pending: dict[str, Any] | None = None  # a choice for the next data
         self.notice = ""  # why a restored choice was not taken
+        self.restored_from = "The plane saved with the network"
+        """Where ``restore``'s choices come from, as a message names it."""
         self._fresh = False  # the data came after the last ``forget``
         # The choice for the data before, kept for the next of the same document.
         self._carry: tuple[dict[str, Any] | None, np.ndarray | None] = (None, None)
@@ -675,7 +677,7 @@ class PlaneChooser(QWidget):
         """Refuse a choice these data cannot show, in one sentence."""
         n, d = len(x), int(np.prod(x.shape[1:], dtype=np.int64))
         mode = choice.get("mode", "features")
-        said = "The plane saved with the network"
+        said = self.restored_from
         fallback = "the default plane is shown."
         if mode not in [
             self.mode_box.itemData(i) for i in range(self.mode_box.count())
