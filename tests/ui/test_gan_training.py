@@ -329,6 +329,38 @@ def test_the_inspector_sets_each_network_its_rate_and_the_file_keeps_them(
     assert gan_window.errors == []
 
 
+def test_points_painted_during_a_gan_run_are_its_data_from_the_next_epoch(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    """A GAN on the painted set goes on with the points painted during its run,
+    from the next epoch, and its picture shows them (they were never used)."""
+    from nndesk.document.painted import PaintedPoints
+
+    rng = np.random.default_rng(0)
+    first = rng.normal((-0.5, 0.5), 0.05, (60, 2))
+    doc = ring_gan(100_000, dataset="painted")
+    doc.set_painted(PaintedPoints.empty().added(first, 0))
+    main_window.set_document(doc)
+    qtbot.waitUntil(lambda: training.gan.active, timeout=5000)
+    training.actions.train.trigger()
+    qtbot.waitUntil(lambda: counters(training)[0] > 0, timeout=RUN_TIMEOUT)
+    second = rng.normal((0.5, -0.5), 0.05, (90, 2))
+    main_window.document.set_painted(
+        PaintedPoints.empty().added(np.concatenate([first, second]), 0)
+    )
+    session = training._worker.job.session
+    qtbot.waitUntil(lambda: len(session.data) == 150, timeout=RUN_TIMEOUT)
+
+    def shows_both() -> bool:
+        picture = training.view.gan_picture.picture
+        return picture is not None and len(picture.plane.real) == 150
+
+    qtbot.waitUntil(shows_both, timeout=RUN_TIMEOUT)
+    with qtbot.waitSignal(training.sig_run_finished, timeout=RUN_TIMEOUT):
+        training.actions.stop.trigger()
+    assert main_window.errors == []
+
+
 def test_the_timeline_says_a_gan_run_is_not_kept(
     qtbot, gan_window: MainWindow, training: TrainingController
 ) -> None:

@@ -35,6 +35,7 @@ from nndesk.engine.callbacks import Callback
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
 from nndesk.io.datasets.generative import mixture_of
+from nndesk.io.datasets.painted import painted_dataset
 from nndesk.training.control import BatchBoundaryCall
 from nndesk.training.gan import GAN_LOG_KEYS, GanSession, GanState
 from nndesk.training.gan_views import REALS, GanPicture, GanProber, TrainerNets
@@ -42,6 +43,7 @@ from nndesk.training.gan_views import REALS, GanPicture, GanProber, TrainerNets
 from .worker import (
     BATCH_HZ,
     PROBE_MIN_INTERVAL,
+    DataUpdate,
     TrainingOutcome,
     TrainingWorker,
     describe_error,
@@ -287,6 +289,27 @@ class _GanBridge(Callback):
         self.worker.set_epoch_stepping(False)  # a Step Epoch ends here
         self._emit_batches()
         self.worker.sig_epoch_finished.emit(values)
+        self._use_painted()
+
+    def _use_painted(self) -> None:
+        """Points painted during the run are the real data from the next epoch
+        on, as for any network trained on the painted set (docs/datasets.md);
+        the pictures show them from then on too."""
+        worker, session = self.worker, self.session
+        painted = worker.take_painted()
+        if painted is None or not worker.trains_painted:
+            return
+        try:
+            dataset = painted_dataset(painted)
+            data = session.prepare(dataset)
+            self.prober = gan_prober(session, data, _source(session, dataset))
+        except NNDeskError as exc:
+            message = f"The painted points are not trained on yet: {exc}"
+            # Only the message is read when there are no arrays (the GAN has no
+            # ModelInfo to give).
+            worker.sig_data_replaced.emit(
+                DataUpdate(None, session.epoch, message=message)  # type: ignore[arg-type]
+            )
 
     def before_wait(self) -> None:
         """Training is about to wait while paused: show the state it waits in.
