@@ -378,15 +378,16 @@ def _transformer_block(
 def sort_transformer() -> Document:
     """minGPT's sort task: 6 digits of 0-2 -> the same digits in order, a softmax
     per position. Embedding 48 + learned positions, two pre-norm blocks of 3
-    heads, a final LayerNorm and Dense 3 (57,219 parameters); AdamW 0.003 with one
-    warm-up epoch and a cosine decay, batch 32."""
+    heads, a final LayerNorm and Dense 3 (57,219 parameters); AdamW 0.003 with a
+    warm-up of 40 steps (within the first epoch's 50 batches, so any number of
+    epochs trains past it) and a cosine decay per step, batch 32."""
     doc = Document(
         {
             "dataset": "sort:n=2000,length=6,symbols=3",
             "optimizer": "adamw",
             "learning_rate": 0.003,
             "lr_schedule": "warmup_cosine",
-            "lr_warmup_epochs": 1,
+            "lr_warmup_steps": 40,
             "batch_size": 32,
             "epochs": 8,
             "metrics": ("accuracy",),
@@ -420,15 +421,16 @@ def character_transformer() -> Document:
     """A character model of Python's documentation with attention: 32 characters
     -> Embedding 48 + learned positions -> two causal pre-norm blocks of 4 heads
     -> LayerNorm -> Flatten -> softmax over the characters (the next one); AdamW
-    0.003, warm-up and cosine decay, gradients clipped to norm 1. A window starts
-    every 20 characters, as in the LSTM model."""
+    0.003, a warm-up of 100 steps (under a third of an epoch's 328 batches, so any
+    number of epochs trains past it) and a cosine decay per step, gradients
+    clipped to norm 1. A window starts every 20 characters, as in the LSTM model."""
     doc = Document(
         {
             "dataset": "text:window=32,step=20",
             "optimizer": "adamw",
             "learning_rate": 0.003,
             "lr_schedule": "warmup_cosine",
-            "lr_warmup_epochs": 1,
+            "lr_warmup_steps": 100,
             "clipnorm": 1.0,
             "batch_size": 64,
             "epochs": 10,

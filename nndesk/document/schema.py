@@ -19,7 +19,9 @@ Format version 1 (what ``graph.json`` in a ``.nndesk`` file holds)::
 
 Nodes and edges keep document order (the edge order is the input order of merge
 nodes). Missing params, settings and edges get their defaults, so a file written
-before a parameter was added still loads; unknown keys are errors. Clipboard data
+before a parameter was added still loads; unknown keys are errors. A file from
+before step warm-ups (no ``lr_warmup_steps``) keeps its ``warmup_cosine`` warm-up
+in epochs (``settings.settings_of_old_files``). Clipboard data
 (``subgraph_to_dict``) has the same layout without ``settings``.
 
 Reading goes: plain data -> ``migrate`` (one function per version step) -> checks ->
@@ -53,7 +55,7 @@ from .errors import DocumentError, SchemaError
 from .graph import Document
 from .groups import Overlay, overlay_from_dict, overlay_to_dict
 from .registry import REGISTRY
-from .settings import SETTINGS, get_setting_spec
+from .settings import SETTINGS, get_setting_spec, settings_of_old_files
 from .view import Edge, GraphView, Node
 
 FORMAT_VERSION = 1
@@ -169,6 +171,7 @@ def document_from_dict(data: Any, source: str = "graph.json") -> Document:
             doc._settings[name] = spec.validate(value, f"{source}: settings")
         except DocumentError as exc:
             raise SchemaError(str(exc)) from None
+    doc._settings.update(settings_of_old_files(settings))
     return doc
 
 

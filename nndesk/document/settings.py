@@ -250,9 +250,11 @@ SETTINGS: tuple[ParamSpec, ...] = (
         CONSTANT_LR,
         choices=(CONSTANT_LR, *SCHEDULES),
         label="learning-rate schedule",
-        help="How the learning rate changes per epoch: constant, or "
+        help="How the learning rate changes over the run: constant, or "
         + ", ".join(SCHEDULES)
-        + " (see the step size, gamma and minimum settings).",
+        + " (see the step size, gamma, minimum and warm-up settings). All but "
+        "warmup_cosine change it once per epoch; warmup_cosine changes it every "
+        "step.",
     ),
     ParamSpec(
         "lr_step_size",
@@ -279,17 +281,32 @@ SETTINGS: tuple[ParamSpec, ...] = (
         0.0,
         min=0.0,
         label="schedule minimum",
-        help="Cosine schedules: the learning rate reached at the last epoch.",
+        help="Cosine schedules: the learning rate reached at the end of the run.",
+    ),
+    ParamSpec(
+        "lr_warmup_steps",
+        "int",
+        100,
+        min=0,
+        max=1_000_000_000,
+        label="warm-up steps",
+        help="warmup_cosine schedule: optimizer steps (batches) over which the "
+        "learning rate rises linearly to its full value; a cosine decay then "
+        "takes it to the minimum over the rest of the run's steps (the epochs "
+        "times the batches per epoch). A warm-up as long as the run never reaches "
+        "the full rate.",
     ),
     ParamSpec(
         "lr_warmup_epochs",
         "int",
-        1,
+        None,
         min=0,
         max=1_000_000,
+        optional=True,
         label="warm-up epochs",
-        help="warmup_cosine schedule: epochs over which the learning rate rises "
-        "linearly to its full value before the cosine decay (fewer than the epochs).",
+        help="warmup_cosine schedule in files from before step warm-ups: the "
+        "warm-up counts epochs and the learning rate changes once per epoch, as "
+        "it did. Clear it to count the warm-up in steps instead.",
     ),
     ParamSpec(
         "early_stopping_patience",
@@ -400,10 +417,43 @@ _SCHEDULE_OPTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "step": ("lr_step_size", "lr_gamma"),
         "exponential": ("lr_gamma",),
         "cosine": ("lr_min",),
-        "warmup_cosine": ("lr_warmup_epochs", "lr_min"),
+        "warmup_cosine": ("lr_warmup_steps", "lr_warmup_epochs", "lr_min"),
     }
 )
-"""The settings each learning-rate schedule reads (besides the learning rate)."""
+"""The settings each learning-rate schedule reads (besides the learning rate);
+``warmup_cosine`` reads one of its two warm-ups (``warmup_unit``)."""
+
+
+def warmup_unit(settings: Mapping[str, Any]) -> str:
+    """What the ``warmup_cosine`` warm-up counts: ``"steps"`` (``lr_warmup_steps``,
+    the rate changes every step), or ``"epochs"`` when ``lr_warmup_epochs`` holds a
+    number (a file from before step warm-ups; the rate changes once per epoch)."""
+    return "steps" if settings.get("lr_warmup_epochs") is None else "epochs"
+
+
+def settings_of_old_files(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings that make a file written before step warm-ups train as it did.
+
+    Such a file has no ``lr_warmup_steps``. Its ``warmup_cosine`` schedule keeps
+    its warm-up in epochs (``lr_warmup_epochs``, 1 when the file leaves it out,
+    the default then); any other schedule gets an empty ``lr_warmup_epochs``, so
+    choosing ``warmup_cosine`` later warms up in steps as in a new network.
+
+    Parameters
+    ----------
+    stored : Mapping
+        The settings as the file holds them (before defaults are filled in).
+
+    Returns
+    -------
+    dict
+        Settings to put over the stored ones; empty for newer files.
+    """
+    if "lr_warmup_steps" in stored:
+        return {}
+    if stored.get("lr_schedule") == "warmup_cosine":
+        return {} if "lr_warmup_epochs" in stored else {"lr_warmup_epochs": 1}
+    return {"lr_warmup_epochs": None}
 
 
 def inactive_settings(settings: Mapping[str, Any]) -> frozenset[str]:
@@ -425,6 +475,9 @@ def inactive_settings(settings: Mapping[str, Any]) -> frozenset[str]:
     if schedule in _SCHEDULE_OPTIONS:
         every_schedule_option = {o for opts in _SCHEDULE_OPTIONS.values() for o in opts}
         inactive |= every_schedule_option - set(_SCHEDULE_OPTIONS[schedule])
+        if schedule == "warmup_cosine":
+            steps = warmup_unit(settings) == "steps"
+            inactive.add("lr_warmup_epochs" if steps else "lr_warmup_steps")
     if int(settings["early_stopping_patience"]) == 0:
         inactive |= {"early_stopping_metric", "early_stopping_min_delta"}
     return frozenset(inactive)

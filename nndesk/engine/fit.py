@@ -1,4 +1,5 @@
-"""The epoch loop behind ``Model.fit``: batches, callbacks, validation, schedules."""
+"""The epoch loop behind ``Model.fit``: batches, callbacks, validation, schedules
+(once per epoch, or before every batch for a ``per_step`` schedule)."""
 
 from __future__ import annotations
 
@@ -58,12 +59,14 @@ def run_fit(
     logs: dict[str, float] = {}
     for cb in cbs:
         cb.on_train_begin({})
+    schedule = model.lr_schedule
+    per_step = schedule is not None and bool(getattr(schedule, "per_step", False))
     for epoch in range(int(initial_epoch), int(epochs)):
-        if model.lr_schedule is not None:
-            model.optimizer.lr = model.lr_schedule(epoch, model.base_lr)  # type: ignore[union-attr]
+        if schedule is not None and not per_step:
+            model.optimizer.lr = schedule(epoch, model.base_lr)  # type: ignore[union-attr]
         for cb in cbs:
             cb.on_epoch_begin(epoch, {})
-        logs = _fit_epoch(model, epoch, xs, ys, batch_size, shuffle, cbs)
+        logs = _fit_epoch(model, epoch, xs, ys, batch_size, shuffle, cbs, per_step)
         if val is not None:
             logs.update({f"val_{k}": v for k, v in model.evaluate_arrays(*val, 256).items()})
         if model.lr_schedule is not None:
@@ -88,8 +91,10 @@ def _fit_epoch(
     batch_size: int,
     shuffle: bool,
     cbs: Sequence[Callback],
+    per_step: bool = False,
 ) -> dict[str, float]:
     n = len(xs[0])
+    batches = max(1, -(-n // batch_size))
     order = model.rng.permutation(n) if shuffle else None
     sums = [0.0] * (len(model.outputs) + 1)
     seen = 0
@@ -110,6 +115,10 @@ def _fit_epoch(
         yb = [gather(a, idx, ("y", k)) for k, a in enumerate(ys)]
         batch_logs = {"size": float(m)}
         model.batch_rows = idx
+        if per_step:  # before the callbacks, which may still change it
+            model.optimizer.lr = model.lr_schedule.rate(  # type: ignore[union-attr]
+                epoch, b, batches, model.base_lr
+            )
         for cb in cbs:
             cb.on_batch_begin(b, batch_logs)
         try:

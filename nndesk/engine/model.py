@@ -316,7 +316,9 @@ class Model:
         lr_schedule
             ``None``, a name from ``schedules.SCHEDULES`` with default arguments, or
             a callable ``(epoch, base_lr) -> lr`` that ``fit`` applies at the start
-            of each epoch (``base_lr`` is the optimizer's rate at compile time).
+            of each epoch (``base_lr`` is the optimizer's rate at compile time); a
+            schedule whose ``per_step`` is true (``warmup_cosine`` with
+            ``warmup_steps``) is asked before every batch (``Schedule.rate``).
 
         Raises
         ------

@@ -24,8 +24,10 @@ from ..document.settings import (
     default_metrics,
     is_classification_loss,
     optimizer_arguments,
+    warmup_unit,
 )
 from ..document.shapes import infer_shapes
+from ..document.text import counted
 from ..document.validate import Problem, validate
 from ..engine import optimizers, schedules
 from ..engine.layers import Layer
@@ -51,6 +53,7 @@ __all__ = [
     "summary_model",
     "transfer_optimizer_state",
     "transfer_weights",
+    "warmup_note",
 ]
 
 MODEL_NAME = "network"
@@ -297,7 +300,10 @@ def make_schedule(settings: Mapping[str, Any]) -> schedules.Schedule | None:
 
     ``step`` uses ``lr_step_size`` and ``lr_gamma``, ``exponential`` uses
     ``lr_gamma``, ``cosine`` decays to ``lr_min`` over the ``epochs`` setting,
-    ``warmup_cosine`` after ``lr_warmup_epochs`` of linear warm-up.
+    ``warmup_cosine`` warms up over ``lr_warmup_steps`` steps (per step: the
+    cosine then spans the rest of ``epochs`` times the batches per epoch), or over
+    ``lr_warmup_epochs`` epochs when that holds a number (a file from before step
+    warm-ups: per epoch, as it trained then).
     """
     name = str(settings["lr_schedule"])
     if name == "constant":
@@ -317,13 +323,40 @@ def make_schedule(settings: Mapping[str, Any]) -> schedules.Schedule | None:
             min_lr=float(settings["lr_min"]),
         )
     if name == "warmup_cosine":
+        if warmup_unit(settings) == "epochs":
+            warmup = {"warmup_epochs": int(settings["lr_warmup_epochs"])}
+        else:
+            warmup = {"warmup_steps": int(settings["lr_warmup_steps"])}
         return schedules.get(
             name,
-            warmup_epochs=int(settings["lr_warmup_epochs"]),
+            **warmup,
             total_epochs=int(settings["epochs"]),
             min_lr=float(settings["lr_min"]),
         )
     return schedules.get(name)
+
+
+def warmup_note(schedule: schedules.Schedule | None, batches: int) -> str | None:
+    """One sentence when a ``warmup_cosine`` warm-up is as long as the run or
+    longer (``batches`` per epoch), so the rate never reaches the learning rate;
+    None otherwise. Such a run is not refused: it trains as set."""
+    if not isinstance(schedule, schedules.WarmupCosine):
+        return None
+    if not schedule.warmup_outlasts(batches):
+        return None
+    epochs = schedule.total_epochs
+    if schedule.per_step:
+        setting, unit = "lr_warmup_steps", "step"
+        run = counted(epochs * batches, "step")
+        run += f" ({counted(epochs, 'epoch')} of {counted(batches, 'batch', 'batches')})"
+    else:
+        setting, unit, run = "lr_warmup_epochs", "epoch", counted(epochs, "epoch")
+    return (
+        f"The warm-up of {counted(schedule.warmup, unit)} ({setting}) is as long "
+        f"as the run's {run} or longer, so the learning rate rises through the "
+        "whole run and never reaches its set value: shorten the warm-up or train "
+        "more epochs."
+    )
 
 
 # --- moving weights between versions of a network -------------------------------------

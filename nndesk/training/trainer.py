@@ -54,7 +54,7 @@ from ..engine.callbacks import Callback
 from ..engine.errors import ConfigError, NumericalError
 from ..engine.model import Model
 from ..engine.schedules import Schedule
-from .compile import make_schedule
+from .compile import make_schedule, warmup_note
 from .control import TrainingControl
 from .data import PreparedData
 from .early_stopping import EarlyStopping, early_stopping_from_settings
@@ -82,9 +82,10 @@ class TrainConfig:
     seed : int
         Seeds each epoch's shuffle and dropout masks, with the epoch number.
     learning_rate : float
-        The base learning rate (schedules scale it per epoch).
+        The base learning rate (schedules scale it per epoch or per step).
     schedule : Schedule or None
-        Per-epoch learning-rate schedule; None keeps the rate constant.
+        Learning-rate schedule, applied at each epoch start, or before every batch
+        when its ``per_step`` is true; None keeps the rate constant.
     early_stopping_patience : int
         0 turns early stopping off.
     early_stopping_metric : str
@@ -248,7 +249,8 @@ class _Steering(Callback):
         lr = t.control.take_lr()
         if lr is not None:
             t.base_lr = lr
-            t._apply_lr(self.epoch)
+        if lr is not None or t._lr_per_step:
+            t._apply_lr(self.epoch, batch)
         self.batch = batch
         if t._guard is not None:
             t._guard.save()
@@ -525,9 +527,20 @@ class Trainer:
         if es is not None and es.best_weights is not None:
             self._live = self.model.get_weights()
 
-    def _apply_lr(self, epoch: int) -> None:
+    @property
+    def _lr_per_step(self) -> bool:
         schedule = self.config.schedule
-        lr = schedule(epoch, self.base_lr) if schedule is not None else self.base_lr
+        return schedule is not None and schedule.per_step
+
+    def _apply_lr(self, epoch: int, batch: int = 0) -> None:
+        """The schedule's rate for ``batch`` of ``epoch`` (every batch of an epoch
+        alike unless the schedule is per step), or the base rate."""
+        schedule = self.config.schedule
+        if schedule is None:
+            lr = self.base_lr
+        else:
+            batches = self._steering.batches if self._steering is not None else 1
+            lr = schedule.rate(epoch, batch, batches, self.base_lr)
         self.model.optimizer.lr = lr  # type: ignore[union-attr]
 
     def _early_stopping(self) -> EarlyStopping | None:
@@ -571,6 +584,9 @@ class Trainer:
         self.early_stopping = self._early_stopping()
         steering = _Steering(self, first, first + count, self.data.n_train)
         self._steering = steering
+        note = warmup_note(self.config.schedule, steering.batches)
+        if note is not None:
+            log.warning(note)
         hooks: list[Callback] = [steering]
         if self.early_stopping is not None:
             hooks.append(self.early_stopping)

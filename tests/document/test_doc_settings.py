@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from nndesk.document import Document
+from nndesk.document.schema import document_from_dict, document_to_dict
 from nndesk.document.settings import (
     OPTIMIZERS,
     SETTINGS,
@@ -12,6 +14,8 @@ from nndesk.document.settings import (
     inactive_settings,
     optimizer_arguments,
     optimizer_options,
+    settings_of_old_files,
+    warmup_unit,
 )
 from nndesk.engine import optimizers
 from nndesk.engine.losses import LOSSES
@@ -39,12 +43,60 @@ def test_only_the_chosen_optimizers_options_act(name: str) -> None:
         ("step", {"lr_step_size", "lr_gamma"}),
         ("exponential", {"lr_gamma"}),
         ("cosine", {"lr_min"}),
+        ("warmup_cosine", {"lr_min", "lr_warmup_steps"}),
     ],
 )
 def test_only_the_chosen_schedules_options_act(schedule: str, acting: set) -> None:
     inactive = inactive_settings(settings(lr_schedule=schedule))
-    options = {"lr_step_size", "lr_gamma", "lr_min"}
-    assert options - inactive == acting
+    options = {"lr_step_size", "lr_gamma", "lr_min", "lr_warmup_steps"}
+    assert options | {"lr_warmup_epochs"} <= {s.name for s in SETTINGS}
+    assert (options | {"lr_warmup_epochs"}) - inactive == acting
+
+
+def test_the_warmup_shows_the_unit_it_counts() -> None:
+    """A new network warms up in steps; a warm-up in epochs (files from before step
+    warm-ups) shows instead while it holds a number, and clearing it brings the
+    steps back."""
+    steps = settings(lr_schedule="warmup_cosine")
+    assert steps["lr_warmup_epochs"] is None and warmup_unit(steps) == "steps"
+    active = {"lr_min", "lr_warmup_steps", "lr_warmup_epochs"} - inactive_settings(
+        steps
+    )
+    assert active == {"lr_min", "lr_warmup_steps"}
+    epochs = settings(lr_schedule="warmup_cosine", lr_warmup_epochs=1)
+    assert warmup_unit(epochs) == "epochs"
+    active = {"lr_min", "lr_warmup_steps", "lr_warmup_epochs"} - inactive_settings(
+        epochs
+    )
+    assert active == {"lr_min", "lr_warmup_epochs"}
+
+
+@pytest.mark.parametrize(
+    ("stored", "upgrade"),
+    [
+        ({"lr_schedule": "warmup_cosine", "lr_warmup_epochs": 3}, {}),
+        ({"lr_schedule": "warmup_cosine"}, {"lr_warmup_epochs": 1}),
+        ({"lr_schedule": "cosine", "lr_warmup_epochs": 1}, {"lr_warmup_epochs": None}),
+        ({}, {"lr_warmup_epochs": None}),
+        ({"lr_schedule": "warmup_cosine", "lr_warmup_steps": 9}, {}),
+        (
+            {
+                "lr_schedule": "warmup_cosine",
+                "lr_warmup_steps": 9,
+                "lr_warmup_epochs": 2,
+            },
+            {},
+        ),
+    ],
+)
+def test_files_from_before_step_warmups_keep_their_epochs(stored, upgrade) -> None:
+    assert settings_of_old_files(stored) == upgrade
+    data = document_to_dict(Document())
+    data["settings"] = {**stored, "dataset": "spiral"}
+    loaded = document_from_dict(data).settings
+    expected = {**default_settings(), **stored, **upgrade}
+    for name in ("lr_schedule", "lr_warmup_steps", "lr_warmup_epochs"):
+        assert loaded[name] == expected[name]
 
 
 def test_early_stopping_options_act_only_with_a_patience() -> None:

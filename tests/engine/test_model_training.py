@@ -295,6 +295,36 @@ def test_lr_schedule_is_applied_per_epoch():
     np.testing.assert_allclose(hist.history["lr"], [0.1, 0.1, 0.05, 0.05, 0.025])
 
 
+def test_a_per_step_schedule_sets_the_rate_before_every_batch():
+    """10 samples in batches of 4: 3 batches an epoch, 2 epochs; a callback's
+    on_batch_begin sees the rate the step runs at (and may still change it)."""
+    x, y = blobs(10)
+    m = classifier()
+    schedule = schedules.WarmupCosine(warmup_steps=2, total_epochs=2, min_lr=0.01)
+    m.compile(
+        "sparse_categorical_crossentropy", optimizers.SGD(lr=0.1), lr_schedule=schedule
+    )
+
+    class Rates(Callback):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def on_batch_begin(self, batch, logs=None):
+            self.seen.append(self.model.optimizer.lr)
+
+    rates = Rates()
+    hist = m.fit(x, y, epochs=2, batch_size=4, callbacks=[rates])
+    expected = [schedule.rate(e, b, 3, 0.1) for e in range(2) for b in range(3)]
+    assert rates.seen == expected
+    assert expected[:3] == pytest.approx([0.1 / 3, 0.2 / 3, 0.1])  # 2 warm-up steps
+    assert hist.history["lr"] == [expected[2], expected[5]]  # each epoch's last
+    # initial_epoch goes on counting steps where the first fit stopped.
+    again = Rates()
+    m.fit(x, y, epochs=2, initial_epoch=1, batch_size=4, callbacks=[again])
+    assert again.seen == expected[3:]
+
+
 def test_multi_output_training_logs():
     a = Input((2,))
     h = Dense(8, activation="relu")(a)

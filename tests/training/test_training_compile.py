@@ -24,6 +24,7 @@ from nndesk.training.compile import (
     make_schedule,
     transfer_optimizer_state,
     transfer_weights,
+    warmup_note,
 )
 from nndesk.training.early_stopping import early_stopping_from_settings
 from nndesk.training.errors import CompileError
@@ -142,10 +143,42 @@ def test_make_schedule_follows_the_settings():
     assert schedule(10, 0.1) == pytest.approx(0.001)
     settings.update(lr_schedule="step", lr_step_size=3, lr_gamma=0.1)
     assert make_schedule(settings)(3, 1.0) == pytest.approx(0.1)
-    settings.update(lr_schedule="warmup_cosine", lr_warmup_epochs=2, epochs=10)
+    # A new network warms up in steps: lr_warmup_steps, over epochs x batches.
+    settings.update(lr_schedule="warmup_cosine", lr_warmup_steps=4, epochs=10)
     warm = make_schedule(settings)
+    assert warm.per_step and warm.get_config() == {
+        "warmup_steps": 4,
+        "total_epochs": 10,
+        "min_lr": 0.001,
+    }
+    rates = [warm.rate(0, b, 5, 0.5) for b in range(5)]
+    assert rates == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5])
+    assert warm.rate(10, 0, 5, 0.5) == pytest.approx(0.001)
+    # A number in lr_warmup_epochs (files from before step warm-ups): per epoch.
+    settings.update(lr_warmup_epochs=2)
+    warm = make_schedule(settings)
+    assert not warm.per_step
     assert [warm(e, 0.3) for e in (0, 1, 2)] == pytest.approx([0.1, 0.2, 0.3])
     assert warm(10, 0.3) == pytest.approx(0.001)
+
+
+def test_warmup_note_names_the_setting_and_the_numbers():
+    settings = dict(spiral_document().settings)
+    settings.update(lr_schedule="warmup_cosine", lr_warmup_steps=100, epochs=2)
+    assert warmup_note(make_schedule(settings), 51) is None  # 100 of 102 steps
+    note = warmup_note(make_schedule(settings), 50)
+    assert note == (
+        "The warm-up of 100 steps (lr_warmup_steps) is as long as the run's 100 "
+        "steps (2 epochs of 50 batches) or longer, so the learning rate rises "
+        "through the whole run and never reaches its set value: shorten the "
+        "warm-up or train more epochs."
+    )
+    settings.update(lr_warmup_epochs=2)
+    assert "warm-up of 2 epochs (lr_warmup_epochs)" in warmup_note(
+        make_schedule(settings), 49
+    )
+    settings.update(lr_schedule="cosine")
+    assert warmup_note(make_schedule(settings), 1) is None
 
 
 def test_transfer_keeps_the_weights_of_nodes_whose_shapes_did_not_change():

@@ -301,7 +301,15 @@ def make_optimizer(params) -> torch.optim.Optimizer:
     return classes[name](params, lr=lr, **args)
 
 
-def make_schedule(optimizer: torch.optim.Optimizer):
+def schedule_per_step() -> bool:
+    """Whether the schedule steps after every batch (a warm-up counted in steps)
+    rather than after every epoch."""
+    warm = CONFIG["lr_schedule"] == "warmup_cosine"
+    return warm and CONFIG["lr_warmup_epochs"] is None
+
+
+def make_schedule(optimizer: torch.optim.Optimizer, batches: int = 1):
+    """The settings' schedule; ``batches`` per epoch sizes a per-step one."""
     name = CONFIG["lr_schedule"]
     if name == "step":
         return torch.optim.lr_scheduler.StepLR(
@@ -314,14 +322,21 @@ def make_schedule(optimizer: torch.optim.Optimizer):
             optimizer, CONFIG["epochs"], CONFIG["lr_min"]
         )
     if name == "warmup_cosine":
-        warmup, total = CONFIG["lr_warmup_epochs"], CONFIG["epochs"]
+        # Counted in steps (after every batch) or, in networks from before step
+        # warm-ups, in epochs; linear to 1, then a cosine to lr_min at the end.
+        if schedule_per_step():
+            warmup, total = CONFIG["lr_warmup_steps"], CONFIG["epochs"] * batches
+        else:
+            warmup, total = CONFIG["lr_warmup_epochs"], CONFIG["epochs"]
         base, low = CONFIG["optimizer_arguments"]["lr"], CONFIG["lr_min"]
 
-        def factor(epoch: int) -> float:
-            if epoch < warmup:
-                return (epoch + 1) / (warmup + 1)
-            t = min(epoch - warmup, total - warmup) / (total - warmup)
-            return (low + (base - low) * (1 + math.cos(math.pi * t)) / 2) / base
+        def factor(t: int) -> float:
+            if t < warmup:
+                return (t + 1) / (warmup + 1)
+            x = 1.0  # a warm-up as long as the run leaves no cosine
+            if total > warmup:
+                x = min(t - warmup, total - warmup) / (total - warmup)
+            return (low + (base - low) * (1 + math.cos(math.pi * x)) / 2) / base
 
         return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     return None
@@ -397,7 +412,6 @@ def main(argv: list[str] | None = None) -> None:
     net = DistributedDataParallel(model) if world > 1 else model
     loss_fn = make_loss()
     optimizer = make_optimizer(net.parameters())
-    schedule = make_schedule(optimizer)
     train = TensorDataset(torch.as_tensor(x_train), targets(y_train))
     sampler = DistributedSampler(
         train, num_replicas=world, rank=rank, shuffle=CONFIG["shuffle"],
@@ -405,6 +419,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     batch = max(1, math.ceil(CONFIG["batch_size"] / world))
     loader = DataLoader(train, batch_size=batch, sampler=sampler)
+    schedule = make_schedule(optimizer, len(loader))
+    per_step = schedule is not None and schedule_per_step()
     val = None
     if x_val is not None and len(x_val):
         val = (torch.as_tensor(x_val).to(device), targets(y_val).to(device))
@@ -420,6 +436,8 @@ def main(argv: list[str] | None = None) -> None:
             xb, yb = xb.to(device), yb.to(device)
             total[0] += train_step(net, optimizer, loss_fn, xb, yb) * len(xb)
             total[1] += len(xb)
+            if per_step:
+                schedule.step()
         if world > 1:
             dist.all_reduce(total)
         logs = {"loss": float(total[0] / total[1])}
@@ -427,7 +445,7 @@ def main(argv: list[str] | None = None) -> None:
             logs.update({f"val_{k}": v for k, v in evaluate(net, loss_fn, *val).items()})
         for key, value in logs.items():
             history.setdefault(key, []).append(value)
-        if schedule is not None:
+        if schedule is not None and not per_step:
             schedule.step()
         if rank == 0:
             line = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())

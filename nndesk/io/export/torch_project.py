@@ -336,6 +336,7 @@ def _training_config(
         "lr_step_size": s["lr_step_size"],
         "lr_gamma": s["lr_gamma"],
         "lr_min": s["lr_min"],
+        "lr_warmup_steps": s["lr_warmup_steps"],
         "lr_warmup_epochs": s["lr_warmup_epochs"],
         "batch_size": s["batch_size"],
         "epochs": s["epochs"],
