@@ -111,3 +111,41 @@ def test_a_warmup_in_epochs_steps_per_epoch(
     cos = [0.001 + 0.009 * (1 + math.cos(math.pi * k / 3)) / 2 for k in range(3)]
     assert rates == pytest.approx([ours(e, 0.01) for e in range(4)])
     assert rates == pytest.approx([0.005, *cos])
+
+
+def test_the_sort_examples_labels_per_step_train_as_in_nndesk(
+    tmp_path,
+    load_project_modules,  # noqa: F811
+):
+    """Issue 15's sort example has a class id per position, (n, 6) labels: the
+    exported train.py keeps them per sample (TensorDataset needs n rows) and scores
+    every position, as nndesk does; 4 warm-up steps track nndesk's losses."""
+    session = TrainingSession(EXAMPLES["sort_transformer"].build(), base_dir=tmp_path)
+    data = session.prepare(session.load_dataset())
+    folder = export(session, tmp_path / "p")
+    model_module, train = load_project_modules(folder)
+    y = train.targets(data.y_train)
+    assert tuple(y.shape) == data.y_train.shape == (len(data.x_train), 6)
+    net = model_module.Network()
+    model_module.load_weights(net, str(folder / "weights.npz"))
+    loss_fn = train.make_loss()
+    opt = train.make_optimizer(net.parameters())
+    schedule = train.make_schedule(opt, 50)
+    engine = session.model
+    ours, theirs = [], []
+    for step in range(4):
+        xb = data.x_train[step * 32 : (step + 1) * 32]
+        yb = data.y_train[step * 32 : (step + 1) * 32]
+        engine.optimizer.lr = opt.param_groups[0]["lr"]
+        ours.append(engine.train_on_batch(xb, yb)["loss"])
+        theirs.append(
+            train.train_step(net, opt, loss_fn, torch.as_tensor(xb), train.targets(yb))
+        )
+        schedule.step()
+    np.testing.assert_allclose(theirs, ours, rtol=1e-4, atol=1e-4)
+    logs = train.evaluate(
+        net, loss_fn, torch.as_tensor(data.x_val), train.targets(data.y_val)
+    )
+    expected = engine.evaluate_arrays([data.x_val], [data.y_val], 256)
+    assert logs["loss"] == pytest.approx(expected["loss"], rel=1e-3)
+    assert logs["accuracy"] == pytest.approx(expected["accuracy"], abs=0.002)

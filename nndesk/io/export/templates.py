@@ -274,9 +274,20 @@ def load_data(network: Path):
 
 
 def targets(y: np.ndarray) -> torch.Tensor:
+    """Class ids (one per sample, or one per time step: (n, time)) or values."""
     if CONFIG["loss"] == "sparse_categorical_crossentropy":
-        return torch.as_tensor(np.asarray(y).reshape(-1), dtype=torch.long)
+        y = np.asarray(y)
+        shape = (len(y),) if y.size == len(y) else (len(y), -1)
+        return torch.as_tensor(y.reshape(shape), dtype=torch.long)
     return torch.as_tensor(np.asarray(y, dtype=np.float32).reshape(len(y), -1))
+
+
+def scored(loss_fn: nn.Module, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The loss of logits ``out``; class ids per time step count as one batch of
+    positions (nndesk's mean over every position)."""
+    if CONFIG["loss"] == "sparse_categorical_crossentropy":
+        return loss_fn(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+    return loss_fn(out, y)
 
 
 def make_loss() -> nn.Module:
@@ -355,7 +366,7 @@ def penalty(model: nn.Module) -> torch.Tensor | float:
 def train_step(model, optimizer, loss_fn, x, y) -> float:
     """One optimizer step on one batch; returns the batch loss."""
     optimizer.zero_grad()
-    loss = loss_fn(model(x, logits=True), y) + penalty(_plain(model))
+    loss = scored(loss_fn, model(x, logits=True), y) + penalty(_plain(model))
     loss.backward()
     args = CONFIG["optimizer_arguments"]
     if args.get("clipnorm"):
@@ -370,7 +381,7 @@ def train_step(model, optimizer, loss_fn, x, y) -> float:
 def evaluate(model, loss_fn, x, y) -> dict[str, float]:
     model.eval()
     out = model(x, logits=True)
-    logs = {"loss": float(loss_fn(out, y)) + float(penalty(_plain(model)))}
+    logs = {"loss": float(scored(loss_fn, out, y)) + float(penalty(_plain(model)))}
     if CONFIG["classifier"]:
         logs["accuracy"] = accuracy(out, y)
     model.train()
@@ -383,7 +394,7 @@ def accuracy(out: torch.Tensor, y: torch.Tensor) -> float:
         truth = y.reshape(-1).long()
     else:
         predicted = out.argmax(-1)
-        truth = y if y.ndim == 1 else y.argmax(-1)
+        truth = y if not y.is_floating_point() else y.argmax(-1)  # ids or one-hot
     return float((predicted == truth).float().mean())
 
 
