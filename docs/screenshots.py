@@ -88,6 +88,28 @@ def _settle(app: object, rounds: int = 5) -> None:
         app.processEvents()  # type: ignore[attr-defined]
 
 
+def _spin(ms: int) -> None:
+    """Run the event loop for ``ms`` milliseconds (timers fire, as for a user)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def _previewed(controller: object, timeout_s: float = 30.0) -> None:
+    """Wait until the untrained network's preview is drawn (the boundary and
+    network panels; the preview waits for the compiled kernels to load), then
+    past the docks' one-second size settling (``ui.hint_gate``)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    panels = (controller.boundary, controller.network)  # type: ignore[attr-defined]
+    while time.monotonic() < deadline and not all(p.redraw_count for p in panels):
+        _spin(100)
+    _spin(1200)
+
+
 def _save(app: object, window: object, output: Path) -> bool:
     output.parent.mkdir(parents=True, exist_ok=True)
     image = window.grab()  # type: ignore[attr-defined]
@@ -221,7 +243,7 @@ def render_data(app: object, settings_path: Path, args: argparse.Namespace) -> b
     for size in args.data_sizes.split(","):
         window = _window(settings_path, args.theme)
         window.resize(*_size(size))
-        attach_training(window)
+        controller = attach_training(window)
         doc = EXAMPLES["spiral"].build()
         doc.set_setting("test_split", 0.2)
         window.set_document(doc)
@@ -230,15 +252,15 @@ def render_data(app: object, settings_path: Path, args: argparse.Namespace) -> b
         dock.show()
         dock.raise_()
         _settle(app)
-        window.editor.view.fit_to_view()
         window.editor.scene.flush()
-        _settle(app)
+        _previewed(controller)
         output = Path(args.data_output.replace("{size}", size))
         ok = _save(app, window, output) and ok
         window.set_document(EXAMPLES["fashion_mnist"].build())
         dataset = window.wait_for_dataset()
         if dataset is not None:
             _settle(app)
+            _spin(4000)  # the new network's preview on 60,000 images
             images = output.with_name(output.stem + "-images" + output.suffix)
             ok = _save(app, window, images) and ok
         window.close()

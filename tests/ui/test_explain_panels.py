@@ -539,3 +539,18 @@ def test_feature_maps_rows_give_the_maps_the_most_room(qtbot):
     qtbot.waitUntil(lambda: panel.per_row == 3)
     panel.resize(int(1.5 * need), 250)  # low, but two in a row would cut titles
     qtbot.waitUntil(lambda: panel.per_row == 1)
+
+
+def test_saliency_controls_fit_a_narrow_dock(qtbot):
+    # Two 12-letter boxes made the panel 368 px at least: at 1280x800 its tab
+    # group (with the Decision Boundary) squeezed the Network dock to 210 px.
+    _, info, _, _, _ = image_setup()
+    panel = shown(qtbot, SaliencyPanel())
+    panel.set_structure(info)
+    assert panel.minimumSizeHint().width() <= 300
+    panel.resize(panel.minimumSizeHint().width(), 300)
+    qtbot.wait(10)
+    method = panel.method_box
+    method.setCurrentIndex(method.findData("grad_x_input"))
+    shown_text = method.shown_text()
+    assert shown_text == "Gradient × input" or shown_text.endswith("…")

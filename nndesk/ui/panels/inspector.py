@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QPoint, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QAction, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,9 +20,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QScrollArea,
     QSizePolicy,
-    QStyle,
-    QStyleOptionComboBox,
-    QStylePainter,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -42,6 +39,7 @@ from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import GENERATORS, parse_spec
 
 from ..theme import DARK, LIGHT
+from .combo import ElidingComboBox
 
 log = logging.getLogger(__name__)
 
@@ -126,37 +124,6 @@ def _stepped(spec: ParamSpec, value: float, steps: int) -> float | int | None:
     if candidate == value or not spec.is_valid(candidate):
         return None
     return candidate
-
-
-class ElidingComboBox(QComboBox):
-    """A combo box that ends a name too long for it with "…" (a plain one cuts
-    it: "sparse_categorica" in a 1280 px window); its open list shows every name
-    whole."""
-
-    def _option(self) -> QStyleOptionComboBox:
-        """The style option to paint, its text elided to the text field."""
-        option = QStyleOptionComboBox()
-        self.initStyleOption(option)
-        field = self.style().subControlRect(
-            QStyle.ComplexControl.CC_ComboBox,
-            option,
-            QStyle.SubControl.SC_ComboBoxEditField,
-            self,
-        )
-        option.currentText = self.fontMetrics().elidedText(
-            option.currentText, Qt.TextElideMode.ElideRight, field.width()
-        )
-        return option
-
-    def shown_text(self) -> str:
-        """The current name as painted."""
-        return self._option().currentText
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
-        option = self._option()
-        painter = QStylePainter(self)
-        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
-        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
 
 
 class MultiChoiceButton(QToolButton):

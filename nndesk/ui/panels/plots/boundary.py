@@ -103,9 +103,14 @@ class BoundaryPanel(PlotPanel):
         super().__init__("Decision boundary", parent)
         self.choose_plane = choose_plane
         self.note = QLabel("", self)
-        # Wraps: one line of it set the dock's minimum width (390 px at 1280x800).
+        # A row of its own under the controls, wrapping: one line of it set the
+        # dock's minimum width (390 px at 1280x800), and wrapped beside the
+        # controls it stood five lines tall in a 370 px dock.
         self.note.setWordWrap(True)
-        self.controls.insertWidget(0, self.note, 1)
+        self.note.setContentsMargins(4, 0, 4, 0)
+        self.note.hide()  # shown when it has something to say
+        self.layout().insertWidget(1, self.note)
+        self.controls.insertStretch(0, 1)
         self.paint_button = QToolButton(self)
         self.paint_button.setText("Paint")
         self.paint_button.setCheckable(True)
@@ -193,6 +198,11 @@ class BoundaryPanel(PlotPanel):
         self.maps_layout.setMaximumWidth(share if share >= MIN_MAPS_WIDTH else 0.0)
 
     # --- structure ---------------------------------------------------------------------
+    def _set_note(self, text: str) -> None:
+        """The line under the controls (hidden when empty: no blank row)."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
     def set_structure(self, info: ModelInfo | None) -> None:
         """Prepare the maps for ``info`` (or say why there is no boundary to show)."""
         self.info, self.grid, self._placed = info, None, None
@@ -205,13 +215,13 @@ class BoundaryPanel(PlotPanel):
             self.chooser.set_data(None, None, None)
         if not plane and self.paint.active:
             # Nothing trains yet (no points, say): the plane stays to paint on.
-            self.note.setText("The boundary appears once the network can train.")
+            self._set_note("The boundary appears once the network can train.")
             self.plot.show()
             self._frame_painted()
             self._draw_points()
             return
         if info is None or not plane:
-            self.note.setText(
+            self._set_note(
                 "No network to show."
                 if info is None
                 else "A decision boundary needs inputs of two or more real values "
@@ -220,7 +230,7 @@ class BoundaryPanel(PlotPanel):
             self.plot.hide()
             self._draw_points()
             return
-        self.note.setText("")
+        self._set_note("")
         self.plot.show()
         row = 0
         for column in info.hidden:
@@ -355,7 +365,7 @@ class BoundaryPanel(PlotPanel):
         self.plane = plane
         self._fit_maps()
         self._set_axis_labels(plane)
-        self.note.setText(plane.note if plane is not None else "")
+        self._set_note(plane.note if plane is not None else "")
         self._draw_points()
         self._placed = None
         if self.grid is not None and not self._shows(self.grid):

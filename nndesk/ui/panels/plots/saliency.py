@@ -16,11 +16,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from nndesk.training import explain
 from nndesk.ui.training.probes import ModelInfo, ProbeResult
 
+from ..combo import ElidingComboBox
 from .base import PlotPanel, diverging_lut
 from .sample_picker import (
     SamplePicker,
@@ -59,16 +60,18 @@ class SaliencyPanel(PlotPanel):
         super().__init__("Saliency", parent)
         self.picker = SamplePicker(self)
         self.picker.sig_sample_requested.connect(self.sig_sample_requested)
-        self.method_box = QComboBox(self)
+        # Named to the end with "…" when cut: at 1280x800 two 12-letter boxes set
+        # the width of the whole tab group of the Decision Boundary (368 px).
+        self.method_box = ElidingComboBox(self)
         for key, label in METHODS.items():
             self.method_box.addItem(label, key)
         self.method_box.setToolTip("How the map is computed")
-        self.class_box = QComboBox(self)
+        self.class_box = ElidingComboBox(self)
         self.class_box.setToolTip("The class whose score the map explains")
-        self.layer_box = QComboBox(self)
+        self.layer_box = ElidingComboBox(self)
         self.layer_box.setToolTip("The layer Grad-CAM weighs the maps of")
         for box in (self.method_box, self.class_box, self.layer_box):
-            compact_combo(box, 12)
+            compact_combo(box, 7)
             box.currentIndexChanged.connect(self._on_choice_changed)
         # A row of its own: the strip shows as many samples as the dock is wide.
         self.layout().insertWidget(0, self.picker)
