@@ -12,11 +12,16 @@ Three cases (``--case``; ``mlp`` by default; ``both`` runs mlp, then cnn):
   showing (``gan_case.py``; samples are real samples, an epoch a pass over them).
 
 Each case trains in rounds: each round trains headless with
-``nndesk.training.Trainer``, then in the real main window (offscreen) with all the
-training panels visible side by side, the way a user watches it. Both run the same
-engine on the same prepared data, for the same number of epochs, chosen so that a
-round trains for at least ``--seconds`` (10 by default) of epoch time: short rounds
-measure the start of a run and the machine's mood more than steady training.
+``nndesk.training.Trainer`` in a process of its own, as ``nndesk train`` runs
+(no thread niced, OpenBLAS on its own count), then in the real main window
+(offscreen) with all the training panels visible side by side, the way a user
+watches it. Both run the same engine on the same prepared data, for the same
+number of epochs, chosen so that a round trains for at least ``--seconds`` (10 by
+default) of epoch time: short rounds measure the start of a run and the machine's
+mood more than steady training. (The headless run had shared the window's process,
+where the window's first run leaves OpenBLAS's helper threads niced for good: a
+product of the headless run then waited for a niced helper whenever another
+program took a core, which favoured the window.)
 
 Reported per case:
 
@@ -69,6 +74,7 @@ import json
 import math
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -222,6 +228,45 @@ def headless_run(doc, dataset, epochs: int, blas_threads: int | None = None) -> 
         "cpu_per_sample": cpu / samples,
         "val_accuracy": float(trainer.last_logs.get("val_accuracy", float("nan"))),
     }
+
+
+def headless_child(case: str, data: Path, epochs: int) -> dict:
+    """``headless_run`` of ``case`` for ``epochs`` epochs in a fresh process, as
+    the command line trains: nothing niced, OpenBLAS on its own count."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--case",
+        case,
+        "--data",
+        str(data),
+        "--headless-epochs",
+        str(epochs),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+    if done.returncode != 0:
+        raise RuntimeError(f"the headless run failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def headless_main(case: str, data: Path, epochs: int) -> int:
+    """The child of ``headless_child``: prints the run's figures as one JSON line."""
+    from nndesk.io.datasets import load_dataset
+
+    doc = CASES[case][1](str(data))
+    if case == "gan":
+        dataset = gan_case.load(doc)
+        gan_case.warm_up(doc, dataset)
+    else:
+        dataset = load_dataset(str(data), seed=int(doc.settings["seed"]))
+        warm_up(doc, dataset)
+    doc.set_setting("epochs", epochs)
+    doc.set_setting("early_stopping_patience", 0)
+    run = (gan_case.headless_run if case == "gan" else headless_run)(
+        doc, dataset, epochs
+    )
+    print(json.dumps(run))
+    return 0
 
 
 def warm_up(doc, dataset) -> None:
@@ -705,7 +750,7 @@ def run_case(app, case: str, args: argparse.Namespace, dataset) -> dict:
 
     headless, same_blas, gui = [], [], []
     for k in range(args.rounds):
-        headless.append(run_headless(doc, dataset, epochs))
+        headless.append(headless_child(case, args.data, epochs))
         same_blas.append(run_headless(doc, dataset, epochs, window_threads))
         print(
             f"[{case}] round {k + 1} headless: "
@@ -869,7 +914,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--trace", action="store_true", help="time the GUI thread's events"
     )
+    parser.add_argument(
+        "--headless-epochs", type=int, default=0, help=argparse.SUPPRESS
+    )  # the child process of one headless run (headless_child)
     args = parser.parse_args(argv)
+    if args.headless_epochs:
+        return headless_main(args.case, args.data, args.headless_epochs)
     if not args.data.is_dir():
         print(
             f"Fashion-MNIST not found at {args.data}; pass --data DIR.", file=sys.stderr
