@@ -19,6 +19,7 @@ from nndesk.ui.training.blas import (
     gui_friendly_threads,
     idle_threads,
     lower_helper_priority,
+    threads_for_models,
     threads_for_training,
 )
 from nndesk.ui.training.worker import ReportingControl, TrainingJob, TrainingWorker
@@ -121,6 +122,8 @@ def test_a_worker_trains_on_every_core_and_restores_the_count(
     qapp, blas, monkeypatch
 ) -> None:
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
+    # The spiral's products are small (threads_for_models): count them large.
+    monkeypatch.setattr(blas_module, "SMALL_PRODUCT", 0)
     doc = spiral_classifier()
     doc.set_setting("epochs", 3)
     worker = TrainingWorker(TrainingJob(TrainingSession(doc)), ReportingControl())
@@ -137,3 +140,40 @@ def test_a_worker_trains_on_every_core_and_restores_the_count(
     assert seen == [2, 2, 2]
     # ...and one between runs, for the GUI thread's products.
     assert blas.threads == 1
+
+
+def test_networks_of_small_dense_products_train_on_one_thread(
+    qapp, blas, monkeypatch
+) -> None:
+    from nndesk.document.examples import EXAMPLES
+    from nndesk.training.gan import GanSession
+
+    def threads(name: str) -> int | None:
+        doc = EXAMPLES[name].build()
+        if name.startswith("gan"):
+            gan = GanSession(doc)
+            nets = [gan.gan.generator, gan.gan.discriminator]
+            return threads_for_models(nets, gan.config.batch_size)
+        session = TrainingSession(doc)
+        return threads_for_models([session.model], int(doc.settings["batch_size"]))
+
+    # 8 and 64 units: one thread (the helper would spin between products).
+    assert threads("spiral") == 1 and threads("gan_ring") == 1
+    # 784x256 by 128 rows, and convolution kernels: the window's default.
+    assert threads("fashion_mnist") is None
+    assert threads("fashion_mnist_cnn") is None
+    assert threads("gan_fashion_mnist") is None
+    # The worker uses it: the spiral trains on one thread.
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
+    doc = spiral_classifier()
+    doc.set_setting("epochs", 2)
+    worker = TrainingWorker(TrainingJob(TrainingSession(doc)), ReportingControl())
+    seen: list[int] = []
+    worker.sig_epoch_finished.connect(
+        lambda _logs: seen.append(blas.threads), Qt.ConnectionType.DirectConnection
+    )
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert seen == [1, 1]

@@ -40,6 +40,7 @@ from nndesk.training.control import BatchBoundaryCall
 from nndesk.training.gan import GAN_LOG_KEYS, GanSession, GanState
 from nndesk.training.gan_views import REALS, GanPicture, GanProber, TrainerNets
 
+from .blas import threads_for_models
 from .worker import (
     BATCH_HZ,
     PROBE_MIN_INTERVAL,
@@ -188,6 +189,13 @@ class GanWorker(TrainingWorker):
         bridge.report(force_probe=True)
 
     # --- the worker thread ---------------------------------------------------------------
+    def blas_threads(self) -> int | None:
+        session: GanSession = self.job.session
+        gan = session.gan
+        return threads_for_models(
+            [gan.generator, gan.discriminator], session.config.batch_size
+        )
+
     def _prepare(self) -> tuple[Any, Dataset]:
         session, dataset = self.job.session, self.job.dataset
         if dataset is None:

@@ -60,7 +60,7 @@ from nndesk.training.sequence_views import TextPrompt
 from nndesk.training.session import TrainedState, TrainingSession
 
 from ..log_file import error_sentence
-from .blas import lower_helper_priority, threads_for_training
+from .blas import lower_helper_priority, threads_for_models, threads_for_training
 from .probes import (
     Evaluation,
     ModelInfo,
@@ -384,7 +384,7 @@ class TrainingWorker(QObject):
             data, dataset = self._prepare()
             # Every core once OpenBLAS's helpers run niced like this thread,
             # else one core stays free for the GUI thread's redraws (see .blas).
-            with short_gil_slices(), threads_for_training():
+            with short_gil_slices(), threads_for_training(self.blas_threads()):
                 self._train(data, dataset, outcome)
         except Exception as exc:  # noqa: BLE001 - one sentence reaches the user
             if not isinstance(exc, NNDeskError):
@@ -395,6 +395,11 @@ class TrainingWorker(QObject):
             # Copies asked for after the last batch are answered from the end state.
             self.control.serve_calls()
             self.sig_finished.emit(outcome)
+
+    def blas_threads(self) -> int | None:
+        """OpenBLAS threads for this run (None: ``gui_friendly_threads``)."""
+        session = self.job.session
+        return threads_for_models([session.model], int(session.settings["batch_size"]))
 
     def _prepare(self) -> tuple[PreparedData, Dataset]:
         session, dataset = self.job.session, self.job.dataset
