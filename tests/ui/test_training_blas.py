@@ -118,14 +118,10 @@ def test_openblas_helpers_get_the_nice_value_asked_for(blas) -> None:
     assert gui_friendly_threads() == len(os.sched_getaffinity(0))
 
 
-def test_a_worker_trains_on_every_core_and_restores_the_count(
-    qapp, blas, monkeypatch
-) -> None:
-    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
-    # The spiral's products are small (threads_for_models): count them large.
-    monkeypatch.setattr(blas_module, "SMALL_PRODUCT", 0)
+def threads_each_epoch(blas, epochs: int) -> list[int]:
+    """OpenBLAS's count at each epoch end of a spiral run in a worker thread."""
     doc = spiral_classifier()
-    doc.set_setting("epochs", 3)
+    doc.set_setting("epochs", epochs)
     worker = TrainingWorker(TrainingJob(TrainingSession(doc)), ReportingControl())
     seen: list[int] = []
     # A direct connection runs the slot in the worker's thread, during training.
@@ -136,8 +132,17 @@ def test_a_worker_trains_on_every_core_and_restores_the_count(
     thread.start()
     thread.join(60)
     assert not thread.is_alive()
+    return seen
+
+
+def test_a_worker_trains_on_every_core_and_restores_the_count(
+    qapp, blas, monkeypatch
+) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
+    # The spiral's products are small (threads_for_models): count them large.
+    monkeypatch.setattr(blas_module, "SMALL_PRODUCT", 0)
     # The worker's thread niced OpenBLAS's helpers with itself: both cores...
-    assert seen == [2, 2, 2]
+    assert threads_each_epoch(blas, epochs=3) == [2, 2, 2]
     # ...and one between runs, for the GUI thread's products.
     assert blas.threads == 1
 
@@ -165,15 +170,4 @@ def test_networks_of_small_dense_products_train_on_one_thread(
     assert threads("gan_fashion_mnist") is None
     # The worker uses it: the spiral trains on one thread.
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
-    doc = spiral_classifier()
-    doc.set_setting("epochs", 2)
-    worker = TrainingWorker(TrainingJob(TrainingSession(doc)), ReportingControl())
-    seen: list[int] = []
-    worker.sig_epoch_finished.connect(
-        lambda _logs: seen.append(blas.threads), Qt.ConnectionType.DirectConnection
-    )
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    thread.join(60)
-    assert not thread.is_alive()
-    assert seen == [1, 1]
+    assert threads_each_epoch(blas, epochs=2) == [1, 1]
