@@ -230,6 +230,23 @@ def headless_run(doc, dataset, epochs: int, blas_threads: int | None = None) -> 
     }
 
 
+def window_blas_threads(doc, gan: bool) -> int | None:
+    """The OpenBLAS threads the window's worker picks for ``doc``
+    (``blas.threads_for_models``; None: ``gui_friendly_threads``)."""
+    from nndesk.ui.training.blas import threads_for_models
+
+    if gan:
+        from nndesk.training.gan import GanSession
+
+        session = GanSession(doc)
+        nets = [session.gan.generator, session.gan.discriminator]
+        return threads_for_models(nets, session.config.batch_size)
+    from nndesk.training.session import TrainingSession
+
+    model = TrainingSession(doc).model
+    return threads_for_models([model], int(doc.settings["batch_size"]))
+
+
 def headless_child(case: str, data: Path, epochs: int) -> dict:
     """``headless_run`` of ``case`` for ``epochs`` epochs in a fresh process, as
     the command line trains: nothing niced, OpenBLAS on its own count."""
@@ -728,7 +745,7 @@ def run_case(app, case: str, args: argparse.Namespace, dataset) -> dict:
     # same. On a machine with an idle core a nice value changes nothing.
     lower_helper_priority(os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)
     # Epochs per run: enough for args.seconds of the faster headless epoch time.
-    window_threads = gui_friendly_threads()
+    window_threads = window_blas_threads(doc, gan) or gui_friendly_threads()
     fastest = min(
         epoch_seconds_of(doc, dataset),
         epoch_seconds_of(doc, dataset, window_threads),
