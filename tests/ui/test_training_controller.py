@@ -417,3 +417,23 @@ def test_evaluate_on_a_network_with_problems_says_so_in_the_panel(
     assert main_window.errors == []  # no dialog: the Problems panel lists it
     assert loose in training.panel.message.text()
     assert training.last_error == training.panel.message.text()
+
+
+def test_a_warm_up_as_long_as_the_run_is_said_in_the_window(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    # It trains (the rate rises through the run), but not as the user meant: the
+    # command line warns on stderr, the window in the Training panel.
+    assert main_window.edit_setting("lr_schedule", "warmup_cosine")
+    assert main_window.edit_setting("lr_warmup_steps", 1000)
+    set_epochs(main_window, 2)
+    outcome = run_to_end(qtbot, training)
+    assert outcome.status == "completed"
+    message = training.panel.message.text()
+    assert "warm-up of 1,000 steps (lr_warmup_steps)" in message
+    assert "40 steps (2 epochs of 20 batches)" in message
+    # A warm-up shorter than the run says nothing.
+    assert main_window.edit_setting("lr_warmup_steps", 10)
+    training.panel.set_message("")
+    run_to_end(qtbot, training)
+    assert "warm-up" not in training.panel.message.text()

@@ -632,6 +632,8 @@ class TrainingController(QObject):
                     f"Kept the weights of {len(start.kept)} unchanged layer(s); "
                     f"{', '.join(fresh)} start(s) from fresh weights."
                 )
+        if start.note:  # e.g. a warm-up as long as the run: trains, not as meant
+            self.panel.set_message(start.note)
 
     def _on_worker_batch_logged(self, chunk: dict[str, Any]) -> None:
         self._copy.drop()

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import sys
 import threading
@@ -52,6 +53,7 @@ from nndesk.engine.callbacks import Callback
 from nndesk.engine.errors import NNDeskError
 from nndesk.io.datasets import Dataset
 from nndesk.io.datasets.painted import is_painted_spec, painted_dataset
+from nndesk.training.compile import warmup_note
 from nndesk.training.control import TrainingControl
 from nndesk.training.data import PreparedData
 from nndesk.training.gradient_flow import GradientFlow
@@ -178,6 +180,7 @@ class StartInfo:
     first_epoch: int
     last_epoch: int
     preprocessing: dict[str, Any] | None
+    note: str | None = None  # a setting that trains, but not as meant
 
 
 @dataclass
@@ -441,6 +444,10 @@ class TrainingWorker(QObject):
                 first_epoch=first,
                 last_epoch=first + int(trainer.config.epochs),
                 preprocessing=session.preprocessing,
+                note=warmup_note(
+                    trainer.config.schedule,
+                    max(1, math.ceil(data.n_train / trainer.config.batch_size)),
+                ),
             )
         )
         # No probe yet: the GUI's preview already shows the starting weights.
