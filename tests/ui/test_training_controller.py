@@ -437,3 +437,24 @@ def test_a_warm_up_as_long_as_the_run_is_said_in_the_window(
     training.panel.set_message("")
     run_to_end(qtbot, training)
     assert "warm-up" not in training.panel.message.text()
+
+
+def test_reset_weights_does_not_prepare_the_data_again(
+    qtbot, main_window: MainWindow, training: TrainingController
+) -> None:
+    # The preview let go of its session before showing the fresh one and
+    # prepared the dataset again on the GUI thread (Fashion-MNIST: 0.3-1.8 s).
+    assert main_window.edit_setting("scaling", "standard")
+    set_epochs(main_window, 2)
+    run_to_end(qtbot, training)
+    prepared = training.preview.data
+    assert prepared is not None
+    training.reset_weights()
+    assert not training.trained
+    assert training.preview.data is prepared
+    # The scaler fitted on this data is the fresh network's too (refitted, equal).
+    assert training.preview.session.preprocessing == prepared.preprocessing
+    # Another split is prepared anew.
+    assert main_window.edit_setting("validation_split", 0.3)
+    training.refresh_preview()
+    assert training.preview.data is not prepared
