@@ -168,6 +168,10 @@ def test_networks_of_small_dense_products_train_on_one_thread(
     assert threads("fashion_mnist") is None
     assert threads("fashion_mnist_cnn") is None
     assert threads("gan_fashion_mnist") is None
+    # A sequence's positions count: the character Transformer's 48x192 kernel
+    # meets 32 positions of each of its 32 samples a batch.
+    assert threads("sort_transformer") == 1
+    assert threads("char_transformer") is None
     # The worker uses it: the spiral trains on one thread.
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
     assert threads_each_epoch(blas, epochs=2) == [1, 1]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import math
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -196,17 +197,21 @@ def threads_for_models(models: Iterable[Any], batch_size: int) -> int | None:
     A product under ``SMALL_PRODUCT`` gains little from a second thread, and
     between products OpenBLAS's helper spins for work: training the ring GAN on
     two threads kept the helper 37 % busy (the window's CPU per sample 1.9 times
-    headless training's), on one it took none (1.2 times). The largest product is
-    taken as the largest weight matrix times ``batch_size``; a network with
-    convolution kernels (more than two axes, applied at every position) keeps
-    the default.
+    headless training's), on one it took none (1.2 times). A layer's product is
+    its weight matrix times the rows it meets a batch: ``batch_size`` times the
+    positions of its input (the time steps of a sequence; 1 for a flat vector).
+    A network with convolution kernels (more than two axes) keeps the default.
     """
     largest = 0
     for model in models:
-        for weight in model.trainable_weights().values():
-            if weight.ndim > 2:
-                return None
-            largest = max(largest, int(weight.size))
+        for i, layer in enumerate(model.layers):
+            shapes = model.input_shapes_of(i)
+            positions = math.prod(shapes[0][:-1]) if shapes else 1
+            for weight in layer.params.values():
+                if weight.ndim > 2:
+                    return None
+                if weight.ndim == 2:
+                    largest = max(largest, int(positions) * int(weight.size))
     return 1 if largest * int(batch_size) < SMALL_PRODUCT else None
 
 
