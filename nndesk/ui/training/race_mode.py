@@ -404,13 +404,20 @@ class RaceMode(QObject):
         self._thread = self._worker = None
         thread.wait()
         thread.deleteLater()
+        probed_on = None
         if worker is not None:
             self._probers = list(worker.probers)
+            probed_on = worker.probed_plane
             worker.deleteLater()
         outcome, self._finished = self._finished, None
         if self._closing or outcome is None:
             return
         self.outcome = outcome
+        if self._probers and self.view.plane is not probed_on:
+            # The columns' plane came after the race's final probes (a race of a
+            # few epochs ends before the view has made it): draw them on it now
+            # from the final weights, as for a plane chosen after the race.
+            self._on_view_plane_changed(self.view.plane)
         promotable = bool(outcome.states)
         self.view.set_running(False, can_promote=promotable)
         if outcome.standings:

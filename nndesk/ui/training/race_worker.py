@@ -206,6 +206,9 @@ class RaceWorker(QObject):
         self._last_emit = 0.0
         self._last_probe: dict[int, float] = {}
         self._last_eval: dict[int, float] = {}
+        # The plane of the last probes' grids: a plane chosen as a short race
+        # ended can reach the worker after its final probes.
+        self.probed_plane: Plane | None = None
 
     def set_plane(self, plane: Plane | None) -> None:
         """The plane the decision grids of inputs beyond 2-D lie on, from the next
@@ -246,10 +249,12 @@ class RaceWorker(QObject):
         """Probe and evaluate variant ``index`` when it is time (always if final)."""
         now = time.perf_counter()
         if final or now - self._last_probe.get(index, -np.inf) >= PROBE_INTERVAL:
+            plane = self.plane
             probe = self.probers[index].probe(
                 0, epoch, float(epoch + 1), gradients=True, samples=False,
-                plane=self.plane,
+                plane=plane,
             )  # fmt: skip
+            self.probed_plane = plane
             self.sig_probe_ready.emit(RaceProbe(index, probe))
             self._last_probe[index] = time.perf_counter()
         if final or now - self._last_eval.get(index, -np.inf) >= EVAL_INTERVAL:
