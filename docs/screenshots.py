@@ -110,6 +110,18 @@ def _previewed(controller: object, timeout_s: float = 30.0) -> None:
     _spin(1200)
 
 
+def _flush_window(app: object, window: object) -> None:
+    """Draw what every panel holds now (their redraws wait on throttled timers)
+    and show the whole network on the canvas, then let the paints land."""
+    from nndesk.ui.panels.plots.base import PlotPanel
+
+    for panel in window.findChildren(PlotPanel):  # type: ignore[attr-defined]
+        panel.flush()
+    window.editor.view.show_network()  # type: ignore[attr-defined]
+    window.editor.scene.flush()  # type: ignore[attr-defined]
+    _settle(app)
+
+
 def _save(app: object, window: object, output: Path) -> bool:
     output.parent.mkdir(parents=True, exist_ok=True)
     image = window.grab()  # type: ignore[attr-defined]

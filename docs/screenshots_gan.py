@@ -46,7 +46,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def render(app: object, shots: object, size: str, folder: Path, args) -> Path | None:
     from nndesk.document.examples import EXAMPLES
-    from nndesk.ui.panels.plots.base import PlotPanel
     from nndesk.ui.training.controller import attach_training
 
     window = shots._window(folder / f"gan-{size}.ini", args.theme)  # type: ignore[attr-defined]
@@ -67,12 +66,7 @@ def render(app: object, shots: object, size: str, folder: Path, args) -> Path | 
     for key in (shown or "gan_picture", "gan_curves"):
         view.docks[key].raise_()
     shots._settle(app)  # type: ignore[attr-defined]
-    # The panels redraw on throttled timers: draw what they hold now.
-    for panel in window.findChildren(PlotPanel):
-        panel.flush()
-    window.editor.view.show_network()
-    window.editor.scene.flush()
-    shots._settle(app)  # type: ignore[attr-defined]
+    shots._flush_window(app, window)  # type: ignore[attr-defined]
     output = args.output.with_name(f"{args.output.stem}-{size}{args.output.suffix}")
     ok = shots._save(app, window, output)  # type: ignore[attr-defined]
     window.close()

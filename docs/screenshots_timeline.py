@@ -104,14 +104,7 @@ def render(app: object, shots: object, size: str, folder: Path, args) -> Path | 
     part.bar.slider.setValue(back)
     _wait(app, lambda: shown)
     shots._settle(app)  # type: ignore[attr-defined]
-    from nndesk.ui.panels.plots.base import PlotPanel
-
-    # The panels redraw on throttled timers: draw what they hold now.
-    for panel in window.findChildren(PlotPanel):
-        panel.flush()
-    window.editor.view.show_network()
-    window.editor.scene.flush()
-    shots._settle(app)  # type: ignore[attr-defined]
+    shots._flush_window(app, window)  # type: ignore[attr-defined]
     output = args.output.with_name(f"{args.output.stem}-{size}{args.output.suffix}")
     ok = shots._save(app, window, output)  # type: ignore[attr-defined]
     window.close()
